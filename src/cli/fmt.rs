@@ -1,0 +1,55 @@
+//! `tributary fmt [--check] FILE...`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tributary::format;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Don't write; exit 1 if any file is not in canonical form.
+    #[arg(long)]
+    pub check: bool,
+    /// Topology files (.ron).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut ok = true;
+    for path in &args.files {
+        let topology = match format::load_ron(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{e}");
+                ok = false;
+                continue;
+            }
+        };
+        let canonical = format::to_ron_string(&topology);
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        if current == canonical {
+            continue;
+        }
+        if args.check {
+            eprintln!(
+                "{}: not in canonical form (run `tributary fmt` on it)",
+                path.display()
+            );
+            ok = false;
+        } else {
+            match format::save_ron(&topology, path) {
+                Ok(()) => println!("{}: formatted", path.display()),
+                Err(e) => {
+                    eprintln!("{e}");
+                    ok = false;
+                }
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

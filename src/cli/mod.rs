@@ -1,0 +1,40 @@
+//! Command-line interface: argument definitions and dispatch, one file per command.
+
+mod diagnostics;
+mod fmt;
+mod open;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Design, run and watch stream-processing topologies (Storm, Flume, Spark Streaming).
+///
+/// Without a command, opens the designer (on FILE if given).
+#[derive(Debug, Parser)]
+#[command(name = "tributary", version, about, long_about = None)]
+pub struct Cli {
+    /// A topology (.ron) to open in the designer.
+    pub file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check topology files and print every problem; exit 0 only if all are valid
+    /// (warnings are allowed).
+    Validate(validate::Args),
+    /// Rewrite topology files in canonical form (stable order, standard layout).
+    Fmt(fmt::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Fmt(args)) => fmt::run(&args),
+        None => open::run(cli.file),
+    }
+}

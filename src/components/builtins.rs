@@ -1,0 +1,545 @@
+//! The built-in components. Behaviour lives in the runtime; this file says what each
+//! one is called, which roles it plays, what it can be configured with and what it emits.
+
+use crate::model::{Role, System, Value, WindowSize, WindowSpec};
+
+use super::STAND_IN;
+use super::descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
+
+const STORM_SPOUT: &[Role] = &[Role::Spout];
+const STORM_BOLT: &[Role] = &[Role::Bolt];
+const TERMINAL: &[Role] = &[Role::Bolt, Role::Sink];
+const FLUME_SOURCE: &[Role] = &[Role::Source];
+const FLUME_CHANNEL: &[Role] = &[Role::Channel];
+const FLUME_SINK: &[Role] = &[Role::Sink];
+
+/// Operations of the `map` bolt: a fixed list, not a scripting language.
+pub const MAP_OPS: &[&str] = &[
+    "uppercase",
+    "lowercase",
+    "trim",
+    "length",
+    "reverse",
+    "prefix",
+    "suffix",
+    "replace",
+];
+/// Comparisons of the `filter` bolt.
+pub const FILTER_OPS: &[&str] = &[
+    "eq",
+    "ne",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "not_empty",
+];
+/// Aggregations of the window bolt.
+pub const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max"];
+
+fn int(key: &'static str, default: i64, min: i64, max: i64, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        key,
+        kind: ParamKind::Int { min, max },
+        default: Some(Value::Int(default)),
+        doc,
+    }
+}
+
+fn float(key: &'static str, default: f64, min: f64, max: f64, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        key,
+        kind: ParamKind::Float { min, max },
+        default: Some(Value::Float(default)),
+        doc,
+    }
+}
+
+fn text(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        key,
+        kind: ParamKind::Text,
+        default: Some(Value::Str(default.to_string())),
+        doc,
+    }
+}
+
+fn field(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        kind: ParamKind::Field,
+        ..text(key, default, doc)
+    }
+}
+
+fn path(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        kind: ParamKind::Path,
+        ..text(key, default, doc)
+    }
+}
+
+fn choice(
+    key: &'static str,
+    options: &'static [&'static str],
+    default: &str,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        kind: ParamKind::Choice(options),
+        ..text(key, default, doc)
+    }
+}
+
+fn flag(key: &'static str, default: bool, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        key,
+        kind: ParamKind::Bool,
+        default: Some(Value::Bool(default)),
+        doc,
+    }
+}
+
+fn seed() -> ParamSpec {
+    int(
+        "seed",
+        42,
+        0,
+        i64::MAX,
+        "Random seed: the same seed gives the same data.",
+    )
+}
+
+fn rate() -> ParamSpec {
+    float(
+        "rate_per_sec",
+        0.0,
+        0.0,
+        1e9,
+        "Emit at most this many tuples per second per task; 0 = as fast as possible.",
+    )
+}
+
+fn limit() -> ParamSpec {
+    int(
+        "limit",
+        0,
+        0,
+        i64::MAX,
+        "Stop after this many tuples per task; 0 = endless.",
+    )
+}
+
+fn component(
+    id: &'static str,
+    title: &'static str,
+    system: System,
+    roles: &'static [Role],
+    doc: &'static str,
+    params: Vec<ParamSpec>,
+    outputs: OutputShape,
+) -> ComponentDescriptor {
+    ComponentDescriptor {
+        id,
+        title,
+        system,
+        roles,
+        doc,
+        params,
+        outputs,
+        default_window: None,
+        open_config: false,
+    }
+}
+
+/// Every built-in, in palette order.
+pub fn all() -> Vec<ComponentDescriptor> {
+    let mut list = storm();
+    list.extend(spark());
+    list.extend(flume());
+    list.push(stand_in());
+    list
+}
+
+fn storm() -> Vec<ComponentDescriptor> {
+    use System::Storm;
+    vec![
+        component(
+            "sentence_generator",
+            "Sentence generator",
+            Storm,
+            STORM_SPOUT,
+            "Emits random sentences from a built-in vocabulary; replays failed ones.",
+            vec![
+                seed(),
+                rate(),
+                limit(),
+                int("words_per_sentence", 10, 1, 1000, "Words in each sentence."),
+                int(
+                    "vocabulary",
+                    1000,
+                    1,
+                    1_000_000,
+                    "Distinct words to draw from.",
+                ),
+            ],
+            OutputShape::Fields(&["sentence"]),
+        ),
+        component(
+            "word_generator",
+            "Word generator",
+            Storm,
+            STORM_SPOUT,
+            "Emits random single words (Storm's TestWordSpout); replays failed ones.",
+            vec![
+                seed(),
+                rate(),
+                limit(),
+                int(
+                    "vocabulary",
+                    1000,
+                    1,
+                    1_000_000,
+                    "Distinct words to draw from.",
+                ),
+            ],
+            OutputShape::Fields(&["word"]),
+        ),
+        component(
+            "sequence",
+            "Sequence",
+            Storm,
+            &[Role::Spout, Role::Source],
+            "Counts up from `start`: the simplest source of test data (Flume's seq source).",
+            vec![
+                int("start", 0, i64::MIN, i64::MAX, "First number emitted."),
+                rate(),
+                limit(),
+            ],
+            OutputShape::Fields(&["n"]),
+        ),
+        component(
+            "file_lines",
+            "File lines",
+            Storm,
+            STORM_SPOUT,
+            "Emits each line of a text file; keeps lines until acked, so it can replay.",
+            vec![
+                path(
+                    "path",
+                    "input.txt",
+                    "Text file, relative to the topology file.",
+                ),
+                flag(
+                    "repeat",
+                    false,
+                    "Start again at the top when the file ends.",
+                ),
+                rate(),
+            ],
+            OutputShape::Fields(&["line"]),
+        ),
+        component(
+            "split",
+            "Split",
+            Storm,
+            STORM_BOLT,
+            "Splits a text field into one tuple per word, anchored to its input.",
+            vec![
+                field("field", "sentence", "Input field to split."),
+                text("separator", " ", "Separator; words are also trimmed."),
+                text("into", "word", "Name of the output field."),
+            ],
+            OutputShape::Fields(&["$into"]),
+        ),
+        component(
+            "count_by_key",
+            "Count by key",
+            Storm,
+            STORM_BOLT,
+            "Keeps a running count per key and emits (key, count) on every tuple. Use a fields grouping on the key so each key has one counter.",
+            vec![field("key", "word", "Field whose values are counted.")],
+            OutputShape::Fields(&["$key", "count"]),
+        ),
+        component(
+            "filter",
+            "Filter",
+            Storm,
+            STORM_BOLT,
+            "Passes on tuples whose field satisfies a comparison; acks the rest.",
+            vec![
+                field("field", "word", "Field to test."),
+                choice(
+                    "op",
+                    super::builtins::FILTER_OPS,
+                    "not_empty",
+                    "Comparison.",
+                ),
+                text(
+                    "value",
+                    "",
+                    "Value to compare with (numbers compare numerically).",
+                ),
+            ],
+            OutputShape::SameAsInput,
+        ),
+        component(
+            "map",
+            "Map",
+            Storm,
+            STORM_BOLT,
+            "Rewrites one field with an operation chosen from a list.",
+            vec![
+                field("field", "word", "Field to rewrite."),
+                choice("op", super::builtins::MAP_OPS, "uppercase", "Operation."),
+                text(
+                    "arg",
+                    "",
+                    "Argument for prefix/suffix/replace (`from=>to`).",
+                ),
+            ],
+            OutputShape::SameAsInput,
+        ),
+        component(
+            "logger",
+            "Logger",
+            Storm,
+            TERMINAL,
+            "Writes every tuple or event to the run log (Storm's LogInfoBolt, Flume's logger sink).",
+            vec![int(
+                "max_bytes",
+                64,
+                1,
+                1_000_000,
+                "Longest text logged per tuple (Flume's maxBytesToLog).",
+            )],
+            OutputShape::None,
+        ),
+        component(
+            "file_sink",
+            "File sink",
+            Storm,
+            TERMINAL,
+            "Appends one line per tuple to a file the user chose (inside the topology's folder unless allowed).",
+            vec![path(
+                "path",
+                "out.txt",
+                "Output file, relative to the topology file.",
+            )],
+            OutputShape::None,
+        ),
+        component(
+            "null",
+            "Null sink",
+            Storm,
+            TERMINAL,
+            "Acks and discards everything: for measuring throughput.",
+            vec![],
+            OutputShape::None,
+        ),
+        component(
+            "collector",
+            "Collector",
+            Storm,
+            TERMINAL,
+            "Keeps every tuple in memory so tests and lessons can inspect what arrived.",
+            vec![],
+            OutputShape::None,
+        ),
+    ]
+}
+
+fn spark() -> Vec<ComponentDescriptor> {
+    vec![ComponentDescriptor {
+        default_window: Some(WindowSpec {
+            length: WindowSize::Millis(10_000),
+            slide: WindowSize::Millis(5_000),
+        }),
+        ..component(
+            "window_aggregate",
+            "Window aggregate",
+            System::Spark,
+            STORM_BOLT,
+            "Aggregates a field over a tumbling or sliding window (by count or time), per key if one is given.",
+            vec![
+                field("key", "", "Group by this field; empty = one group."),
+                field("field", "", "Field to aggregate; unused by count."),
+                choice("aggregate", AGGREGATES, "count", "Aggregation."),
+            ],
+            OutputShape::Fields(&["key", "value", "window_end_ms"]),
+        )
+    }]
+}
+
+fn flume() -> Vec<ComponentDescriptor> {
+    use System::Flume;
+    vec![
+        component(
+            "netcat",
+            "Netcat source",
+            Flume,
+            FLUME_SOURCE,
+            "Listens on a TCP port (loopback by default); one event per line.",
+            vec![
+                text("bind", "127.0.0.1", "Address to listen on."),
+                int("port", 44444, 1, 65535, "TCP port."),
+                int(
+                    "max-line-length",
+                    512,
+                    1,
+                    1_048_576,
+                    "Longer lines are truncated.",
+                ),
+            ],
+            OutputShape::Fields(&["body"]),
+        ),
+        component(
+            "spooldir",
+            "Spooling directory source",
+            Flume,
+            FLUME_SOURCE,
+            "Reads files dropped into a folder, one event per line, then renames them .COMPLETED.",
+            vec![
+                path(
+                    "spoolDir",
+                    "spool",
+                    "Folder to watch, relative to the topology file.",
+                ),
+                int("batchSize", 100, 1, 100_000, "Events per put transaction."),
+            ],
+            OutputShape::Fields(&["body"]),
+        ),
+        component(
+            "avro_source",
+            "Avro source",
+            Flume,
+            FLUME_SOURCE,
+            "Receives events from avro sinks of other agents (an in-process hop here).",
+            vec![
+                text("bind", "0.0.0.0", "Address (kept for export)."),
+                int("port", 4141, 1, 65535, "Port (kept for export)."),
+            ],
+            OutputShape::Fields(&["body"]),
+        ),
+        component(
+            "memory",
+            "Memory channel",
+            Flume,
+            FLUME_CHANNEL,
+            "A bounded in-memory queue with put/take transactions; events are lost on a crash.",
+            vec![
+                int("capacity", 100, 1, 100_000_000, "Most events held."),
+                int(
+                    "transactionCapacity",
+                    100,
+                    1,
+                    100_000_000,
+                    "Most events in one put or take transaction.",
+                ),
+                int("keep-alive", 3, 0, 3600, "Seconds a put waits for space."),
+            ],
+            OutputShape::SameAsInput,
+        ),
+        component(
+            "file",
+            "File channel",
+            Flume,
+            FLUME_CHANNEL,
+            "A durable queue: an append-only log fsynced at commit, with checkpoints; survives a crash.",
+            vec![
+                path(
+                    "checkpointDir",
+                    "file-channel/checkpoint",
+                    "Checkpoint folder.",
+                ),
+                path("dataDirs", "file-channel/data", "Log folder."),
+                int("capacity", 1_000_000, 1, 100_000_000, "Most events held."),
+                int(
+                    "transactionCapacity",
+                    10_000,
+                    1,
+                    100_000_000,
+                    "Most events in one transaction.",
+                ),
+                int(
+                    "checkpointInterval",
+                    30_000,
+                    100,
+                    86_400_000,
+                    "Milliseconds between checkpoints.",
+                ),
+            ],
+            OutputShape::SameAsInput,
+        ),
+        component(
+            "file_roll",
+            "File roll sink",
+            Flume,
+            FLUME_SINK,
+            "Writes events to files in a folder, starting a new file every roll interval.",
+            vec![
+                path(
+                    "sink.directory",
+                    "rolled",
+                    "Output folder, relative to the topology file.",
+                ),
+                int(
+                    "sink.rollInterval",
+                    30,
+                    0,
+                    86_400,
+                    "Seconds per file; 0 = never roll.",
+                ),
+                int("batchSize", 100, 1, 100_000, "Events per take transaction."),
+            ],
+            OutputShape::None,
+        ),
+        component(
+            "avro_sink",
+            "Avro sink",
+            Flume,
+            FLUME_SINK,
+            "Forwards events to another agent's avro source (the next hop).",
+            vec![
+                text("hostname", "127.0.0.1", "Host of the next hop."),
+                int("port", 4141, 1, 65535, "Port of the next hop."),
+                int(
+                    "batch-size",
+                    100,
+                    1,
+                    100_000,
+                    "Events per take transaction.",
+                ),
+            ],
+            OutputShape::None,
+        ),
+    ]
+}
+
+fn stand_in() -> ComponentDescriptor {
+    ComponentDescriptor {
+        open_config: true,
+        ..component(
+            STAND_IN,
+            "Stand-in",
+            System::Storm,
+            &[
+                Role::Bolt,
+                Role::Spout,
+                Role::Source,
+                Role::Channel,
+                Role::Sink,
+            ],
+            "Stands in for a class with no built-in equivalent: keeps its class and arguments for export and runs as a pass-through.",
+            vec![ParamSpec {
+                key: "class",
+                kind: ParamKind::Text,
+                default: Some(Value::Str(String::new())),
+                doc: "The engine class (or Flume type) this node stands in for.",
+            }],
+            OutputShape::SameAsInput,
+        )
+    }
+}

@@ -1,0 +1,176 @@
+//! What a component is, as data: role, config schema, output shape, docs.
+
+use std::collections::BTreeMap;
+
+use crate::model::{DEFAULT_STREAM, Role, StreamDecl, System, Value, WindowSpec};
+
+/// The type of one config parameter; drives the inspector widget and validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKind {
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
+    Bool,
+    Text,
+    /// One of a fixed list (a combo box in the inspector).
+    Choice(&'static [&'static str]),
+    /// The name of a field of the incoming stream.
+    Field,
+    /// A file or folder path, resolved relative to the topology file.
+    Path,
+    /// A list of texts (e.g. constructor arguments kept by a stand-in).
+    List,
+}
+
+impl ParamKind {
+    /// Checks a value against this kind; the message says what was expected.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        match (self, value) {
+            (ParamKind::Int { min, max }, Value::Int(i)) => {
+                if i < min || i > max {
+                    Err(format!("{i} is out of range {min}..={max}"))
+                } else {
+                    Ok(())
+                }
+            }
+            (ParamKind::Float { min, max }, v) if v.as_f64().is_some() => {
+                let x = v.as_f64().unwrap_or_default();
+                if !x.is_finite() || x < *min || x > *max {
+                    Err(format!("{x} is out of range {min}..={max}"))
+                } else {
+                    Ok(())
+                }
+            }
+            (ParamKind::Bool, Value::Bool(_)) => Ok(()),
+            (ParamKind::Text | ParamKind::Field | ParamKind::Path, Value::Str(_)) => Ok(()),
+            (ParamKind::Choice(options), Value::Str(s)) => {
+                if options.contains(&s.as_str()) {
+                    Ok(())
+                } else {
+                    Err(format!("\"{s}\" is not one of {}", options.join(", ")))
+                }
+            }
+            (ParamKind::List, Value::List(_)) => Ok(()),
+            (kind, v) => Err(format!(
+                "expected {}, found {} {v}",
+                kind.expected(),
+                v.type_name()
+            )),
+        }
+    }
+
+    pub fn expected(&self) -> &'static str {
+        match self {
+            ParamKind::Int { .. } => "an integer",
+            ParamKind::Float { .. } => "a number",
+            ParamKind::Bool => "true or false",
+            ParamKind::Text => "text",
+            ParamKind::Choice(_) => "one of the listed choices",
+            ParamKind::Field => "a field name",
+            ParamKind::Path => "a path",
+            ParamKind::List => "a list",
+        }
+    }
+}
+
+/// One config parameter of a component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub kind: ParamKind,
+    /// `None` means the user must set it.
+    pub default: Option<Value>,
+    /// One line, shown as hover text in the inspector and in `--help`-style listings.
+    pub doc: &'static str,
+}
+
+/// What a component emits, so nodes can declare their output fields correctly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputShape {
+    /// Nothing (sinks).
+    None,
+    /// Fixed fields on the default stream; entries starting with `$` name a config key
+    /// whose value is the field name (split's `$into` becomes `word`).
+    Fields(&'static [&'static str]),
+    /// Whatever arrives leaves with the same fields (filters, channels, stand-ins).
+    SameAsInput,
+}
+
+/// A component as the registry knows it.
+#[derive(Debug, Clone)]
+pub struct ComponentDescriptor {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// Palette group.
+    pub system: System,
+    /// Roles this component can play; the first is used when it is dragged from the palette.
+    pub roles: &'static [Role],
+    pub doc: &'static str,
+    pub params: Vec<ParamSpec>,
+    pub outputs: OutputShape,
+    /// Windowed operators get this window when created; validation requires one.
+    pub default_window: Option<WindowSpec>,
+    /// Stand-ins keep arbitrary properties, so unknown keys are not errors.
+    pub open_config: bool,
+}
+
+impl ComponentDescriptor {
+    pub fn param(&self, key: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.key == key)
+    }
+
+    pub fn requires_window(&self) -> bool {
+        self.default_window.is_some()
+    }
+
+    /// The output fields this component produces with this config, given the fields of
+    /// its (first) input stream.
+    pub fn output_fields(
+        &self,
+        config: &BTreeMap<String, Value>,
+        input_fields: &[String],
+    ) -> Option<Vec<String>> {
+        match &self.outputs {
+            OutputShape::None => None,
+            OutputShape::SameAsInput => Some(input_fields.to_vec()),
+            OutputShape::Fields(fields) => Some(
+                fields
+                    .iter()
+                    .map(|f| match f.strip_prefix('$') {
+                        Some(key) => config
+                            .get(key)
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .or_else(|| {
+                                self.param(key)
+                                    .and_then(|p| p.default.as_ref())
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                            })
+                            .unwrap_or_else(|| key.to_string()),
+                        None => f.to_string(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Declared output streams for a new node of this component.
+    pub fn declared_outputs(
+        &self,
+        config: &BTreeMap<String, Value>,
+        input_fields: &[String],
+    ) -> Vec<StreamDecl> {
+        match self.output_fields(config, input_fields) {
+            Some(fields) => vec![StreamDecl {
+                stream: DEFAULT_STREAM.to_string(),
+                fields,
+                direct: false,
+            }],
+            None => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The registry of built-in components: the single source the palette, the inspector
+//! forms, validation and the runtime all read. Adding a component here is enough for it
+//! to appear in the designer with a generated form.
+
+mod builtins;
+mod descriptor;
+
+pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
+
+use std::sync::OnceLock;
+
+use crate::model::{Node, Role};
+
+/// Component id for nodes that stand in for classes with no built-in equivalent
+/// (imported from Flux or Flume). They keep every property and run as pass-throughs.
+pub const STAND_IN: &str = "stand_in";
+
+/// All built-in component descriptors, in palette order.
+pub fn registry() -> &'static [ComponentDescriptor] {
+    static REGISTRY: OnceLock<Vec<ComponentDescriptor>> = OnceLock::new();
+    REGISTRY.get_or_init(builtins::all)
+}
+
+/// Looks a component up by id.
+pub fn descriptor(id: &str) -> Option<&'static ComponentDescriptor> {
+    registry().iter().find(|d| d.id == id)
+}
+
+/// A fresh node for a component, with default config and declared outputs, as the
+/// palette creates it. The first role the component can play is used.
+pub fn new_node(descriptor: &ComponentDescriptor, name: impl Into<String>) -> Node {
+    let role = descriptor.roles.first().copied().unwrap_or(Role::Bolt);
+    new_node_as(descriptor, name, role)
+}
+
+/// A fresh node for a component playing a given role.
+pub fn new_node_as(descriptor: &ComponentDescriptor, name: impl Into<String>, role: Role) -> Node {
+    let mut node = Node::new(name, role, descriptor.id);
+    for param in &descriptor.params {
+        if let Some(default) = &param.default {
+            node.config.insert(param.key.to_string(), default.clone());
+        }
+    }
+    node.outputs = descriptor.declared_outputs(&node.config, &[]);
+    node.window = descriptor.default_window;
+    node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_every_component_plays_a_role() {
+        let mut seen = HashSet::new();
+        for d in registry() {
+            assert!(seen.insert(d.id), "duplicate component id {}", d.id);
+            assert!(!d.roles.is_empty(), "{} plays no role", d.id);
+            assert!(!d.doc.is_empty(), "{} has no doc", d.id);
+        }
+    }
+
+    #[test]
+    fn defaults_satisfy_their_own_schema() {
+        for d in registry() {
+            for p in &d.params {
+                if let Some(v) = &p.default {
+                    assert_eq!(p.kind.check(v), Ok(()), "{}.{}", d.id, p.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn new_node_takes_defaults_and_outputs() {
+        let split = descriptor("split").unwrap();
+        let node = new_node(split, "split");
+        assert_eq!(node.config["into"].as_str(), Some("word"));
+        assert_eq!(node.outputs[0].fields, ["word"]);
+    }
+}

@@ -1,0 +1,11 @@
+//! Files in and out: the native RON format, plus (later) adapters for the engines' own
+//! formats. Everything here turns text into a [`crate::model::Topology`] or back, and
+//! reports malformed input with file, line and column.
+
+mod atomic;
+mod error;
+pub mod ron_file;
+
+pub use atomic::write_atomically;
+pub use error::{FormatError, TextPos};
+pub use ron_file::{CURRENT_VERSION, from_ron_str, load_ron, save_ron, to_ron_string};

@@ -1,0 +1,368 @@
+//! The native file format: versioned, hand-writable RON with deterministic output.
+//!
+//! The on-disk schema is a set of plain records separate from the in-memory graph, so
+//! the file can stay stable (and readable) while the model evolves. Nodes are written in
+//! reading order (upstream first, ties by name) and edges by their endpoints, so saving
+//! the same design twice gives the same bytes and `git diff` shows only real changes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use ron::extensions::Extensions;
+use serde::{Deserialize, Serialize};
+
+use super::{FormatError, TextPos, write_atomically};
+use crate::model::{
+    DEFAULT_STREAM, Grouping, NamedEdge, Node, Pos, Role, Settings, SinkGroup, StreamDecl,
+    Topology, Value, WindowSpec, bare_option,
+};
+
+/// The format version this build writes and the newest it reads.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// Deepest nesting accepted; real files need fewer than ten levels. A bound keeps hostile
+/// input (thousands of nested brackets) from exhausting the stack.
+const RECURSION_LIMIT: usize = 64;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRecord {
+    version: u32,
+    name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    description: String,
+    #[serde(default)]
+    settings: Settings,
+    #[serde(default)]
+    nodes: Vec<NodeRecord>,
+    #[serde(default)]
+    edges: Vec<EdgeRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sink_groups: Vec<SinkGroup>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeRecord {
+    name: String,
+    role: Role,
+    component: String,
+    #[serde(default = "one")]
+    parallelism: u32,
+    #[serde(default, with = "bare_option", skip_serializing_if = "Option::is_none")]
+    tasks: Option<u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    config: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    outputs: Vec<StreamDecl>,
+    #[serde(default, with = "bare_option", skip_serializing_if = "Option::is_none")]
+    window: Option<WindowSpec>,
+    #[serde(default, with = "bare_option", skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
+    #[serde(default)]
+    pos: Pos,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EdgeRecord {
+    from: String,
+    #[serde(default = "default_stream", skip_serializing_if = "is_default_stream")]
+    stream: String,
+    to: String,
+    grouping: Grouping,
+}
+
+fn default_stream() -> String {
+    DEFAULT_STREAM.to_string()
+}
+
+fn is_default_stream(s: &str) -> bool {
+    s == DEFAULT_STREAM
+}
+
+/// Only the version, read first so a newer file gets a clear message instead of a
+/// confusing complaint about some field this build has never heard of.
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: u32,
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_recursion_limit(RECURSION_LIMIT)
+}
+
+/// Parses a topology from RON text. `path` is only used in error messages.
+pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
+    if text.trim().is_empty() {
+        return Err(FormatError::Syntax {
+            path: path.to_path_buf(),
+            at: TextPos { line: 1, col: 1 },
+            message: "the file is empty; a topology starts with `(version: 1, name: \"…\", …)`"
+                .into(),
+        });
+    }
+    let options = ron_options();
+    if let Ok(probe) = options.from_str::<VersionProbe>(text) {
+        if probe.version > CURRENT_VERSION {
+            return Err(FormatError::NewerVersion {
+                path: path.to_path_buf(),
+                found: probe.version,
+                supported: CURRENT_VERSION,
+            });
+        }
+    }
+    let record: FileRecord = options.from_str(text).map_err(|e| FormatError::Syntax {
+        path: path.to_path_buf(),
+        at: TextPos {
+            line: e.span.start.line.max(1),
+            col: e.span.start.col.max(1),
+        },
+        message: e.code.to_string(),
+    })?;
+    if record.version == 0 {
+        return Err(FormatError::Other {
+            path: path.to_path_buf(),
+            message: "version 0 does not exist; this build writes version 1".into(),
+        });
+    }
+    Ok(topology_from_record(record))
+}
+
+fn topology_from_record(record: FileRecord) -> Topology {
+    let mut topology = Topology::new(record.name);
+    topology.description = record.description;
+    topology.settings = record.settings;
+    topology.sink_groups = record.sink_groups;
+    for n in record.nodes {
+        topology.add_node_unchecked(Node {
+            name: n.name,
+            role: n.role,
+            component: n.component,
+            parallelism: n.parallelism,
+            tasks: n.tasks,
+            config: n.config,
+            outputs: n.outputs,
+            window: n.window,
+            agent: n.agent,
+            pos: n.pos,
+        });
+    }
+    for e in record.edges {
+        let ends = (topology.index_of(&e.from), topology.index_of(&e.to));
+        match ends {
+            (Some(from), Some(to)) => {
+                // Both endpoints exist, so connecting cannot fail.
+                let _ = topology.connect(from, to, e.stream, e.grouping);
+            }
+            _ => topology.dangling_edges.push(NamedEdge {
+                from: e.from,
+                to: e.to,
+                stream: e.stream,
+                grouping: e.grouping,
+            }),
+        }
+    }
+    topology
+}
+
+fn record_from_topology(topology: &Topology) -> FileRecord {
+    let order = topology.reading_order();
+    let rank: HashMap<String, usize> = order
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, &i)| topology.node(i).map(|n| (n.name.clone(), rank)))
+        .collect();
+    let nodes = order
+        .iter()
+        .filter_map(|&i| topology.node(i))
+        .map(|n| NodeRecord {
+            name: n.name.clone(),
+            role: n.role,
+            component: n.component.clone(),
+            parallelism: n.parallelism,
+            tasks: n.tasks,
+            config: n.config.clone(),
+            outputs: n.outputs.clone(),
+            window: n.window,
+            agent: n.agent.clone(),
+            pos: n.pos,
+        })
+        .collect();
+    let mut edges: Vec<NamedEdge> = topology.edge_list();
+    edges.extend(topology.dangling_edges.iter().cloned());
+    edges.sort_by(|a, b| {
+        let key = |e: &NamedEdge| {
+            (
+                rank.get(&e.from).copied().unwrap_or(usize::MAX),
+                rank.get(&e.to).copied().unwrap_or(usize::MAX),
+            )
+        };
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.sort_key().cmp(&b.sort_key()))
+    });
+    FileRecord {
+        version: CURRENT_VERSION,
+        name: topology.name.clone(),
+        description: topology.description.clone(),
+        settings: topology.settings.clone(),
+        nodes,
+        edges: edges
+            .into_iter()
+            .map(|e| EdgeRecord {
+                from: e.from,
+                stream: e.stream,
+                to: e.to,
+                grouping: e.grouping,
+            })
+            .collect(),
+        sink_groups: topology.sink_groups.clone(),
+    }
+}
+
+/// The canonical text of a topology: what `save` writes and `fmt` compares against.
+pub fn to_ron_string(topology: &Topology) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .depth_limit(3)
+        .indentor("    ")
+        .struct_names(false)
+        .separate_tuple_members(false)
+        .escape_strings(false)
+        .extensions(Extensions::empty());
+    let record = record_from_topology(topology);
+    match ron::ser::to_string_pretty(&record, config) {
+        Ok(mut text) => {
+            text.push('\n');
+            text
+        }
+        // Serialising plain records to a string has no failure mode in practice; keep
+        // the error visible rather than writing an empty file.
+        Err(e) => format!("// could not serialise topology: {e}\n"),
+    }
+}
+
+/// Reads a topology file.
+pub fn load_ron(path: &Path) -> Result<Topology, FormatError> {
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        let line = text.matches('\n').count() + 1;
+        let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        FormatError::Syntax {
+            path: path.to_path_buf(),
+            at: TextPos { line, col },
+            message: "the file is not UTF-8 text (is it a binary file?)".into(),
+        }
+    })?;
+    from_ron_str(&text, path)
+}
+
+/// Writes a topology file atomically in canonical form.
+pub fn save_ron(topology: &Topology, path: &Path) -> Result<(), FormatError> {
+    write_atomically(path, to_ron_string(topology).as_bytes()).map_err(|source| FormatError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Topology, FormatError> {
+        from_ron_str(text, Path::new("t.ron"))
+    }
+
+    const SMALL: &str = r#"
+// comments are allowed
+(
+    version: 1,
+    name: "small",
+    settings: (max_spout_pending: 100),
+    nodes: [
+        (name: "gen", role: Spout, component: "word_generator", config: {"seed": 7, "rate_per_sec": 2.5},
+         outputs: [(fields: ["word"])], pos: (10.0, 20.0)),
+        (name: "count", role: Bolt, component: "count_by_key", parallelism: 2, tasks: 4,
+         outputs: [(fields: ["word", "count"])]),
+    ],
+    edges: [
+        (from: "gen", to: "count", grouping: Fields(["word"])),
+    ],
+)
+"#;
+
+    #[test]
+    fn hand_written_file_loads_with_defaults() {
+        let t = parse(SMALL).unwrap();
+        assert_eq!(t.settings.max_spout_pending, Some(100));
+        assert_eq!(t.settings.message_timeout_secs, 30);
+        let count = t.node_by_name("count").unwrap();
+        assert_eq!((count.parallelism, count.tasks), (2, Some(4)));
+        let generator = t.node_by_name("gen").unwrap();
+        assert_eq!(generator.config["seed"], Value::Int(7));
+        assert_eq!(generator.config["rate_per_sec"], Value::Float(2.5));
+        assert_eq!(t.edge_list()[0].stream, DEFAULT_STREAM);
+    }
+
+    #[test]
+    fn save_is_canonical_and_round_trips() {
+        let t = parse(SMALL).unwrap();
+        let text = to_ron_string(&t);
+        let again = parse(&text).unwrap();
+        assert_eq!(t, again);
+        assert_eq!(text, to_ron_string(&again));
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse("(\n  version: 1,\n  name: \"x\",\n  nodes: [ (name: ) ],\n)").unwrap_err();
+        let at = err.position().unwrap();
+        assert_eq!(at.line, 4);
+        assert!(err.to_string().starts_with("t.ron:4:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let err = parse("(version: 1, name: \"x\", colour: \"red\")").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn newer_version_is_refused_clearly() {
+        let err = parse("(version: 7, name: \"x\", hologram: true)").unwrap_err();
+        assert!(
+            matches!(err, FormatError::NewerVersion { found: 7, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn edges_to_missing_nodes_are_kept() {
+        let t = parse(
+            "(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"sequence\")], \
+             edges: [(from: \"a\", to: \"ghost\", grouping: Shuffle)])",
+        )
+        .unwrap();
+        assert_eq!(t.dangling_edges.len(), 1);
+        assert!(to_ron_string(&t).contains("ghost"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!(
+            "(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"map\", config: {{\"k\": {}{}}})])",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        );
+        assert!(parse(&deep).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! Tributary: design, run and watch stream-processing topologies on one machine.
+//!
+//! Layers, from the bottom: [`model`] (the topology as data), [`components`] (the
+//! registry of built-ins), [`format`] (files in and out), [`validate`] (every rule a
+//! topology must satisfy). Nothing here depends on the UI.
+
+pub mod components;
+pub mod format;
+pub mod model;
+#[cfg(feature = "gui")]
+pub mod ui;
+pub mod validate;

@@ -1,0 +1,78 @@
+//! Topology-wide settings and Flume sink groups.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// How records move through the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ExecutionMode {
+    /// Storm-style: each tuple moves on as soon as it is emitted.
+    #[default]
+    RecordAtATime,
+    /// Spark Streaming-style: input is cut into batches every `interval_ms`.
+    MicroBatch { interval_ms: u64 },
+}
+
+/// Settings that apply to the whole topology, with Storm's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// `topology.message.timeout.secs`: a tuple tree not completed in time fails.
+    pub message_timeout_secs: u32,
+    /// `topology.max.spout.pending`, per spout task; `None` = unlimited.
+    #[serde(with = "super::bare_option", skip_serializing_if = "Option::is_none")]
+    pub max_spout_pending: Option<u32>,
+    /// Acker tasks; 0 switches tracking off (every emit is acked at once).
+    pub ackers: u32,
+    /// Simulated worker processes that executors are spread over (failure domains).
+    pub workers: u32,
+    pub mode: ExecutionMode,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            message_timeout_secs: 30,
+            max_spout_pending: None,
+            ackers: 1,
+            workers: 1,
+            mode: ExecutionMode::RecordAtATime,
+        }
+    }
+}
+
+/// How a Flume sink group picks a sink.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SinkProcessor {
+    /// One sink, no grouping behaviour.
+    Default,
+    /// Highest priority live sink; failed sinks cool down for `min(max_penalty, 2^n s)`.
+    Failover {
+        priorities: BTreeMap<String, i32>,
+        #[serde(default = "default_max_penalty")]
+        max_penalty_ms: u64,
+    },
+    /// Spread batches over the sinks.
+    LoadBalance {
+        #[serde(default)]
+        random: bool,
+        #[serde(default)]
+        backoff: bool,
+        #[serde(default = "default_max_penalty")]
+        max_timeout_ms: u64,
+    },
+}
+
+fn default_max_penalty() -> u64 {
+    30_000
+}
+
+/// A Flume sink group: several sinks draining one channel under a processor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkGroup {
+    pub name: String,
+    pub sinks: Vec<String>,
+    pub processor: SinkProcessor,
+}
