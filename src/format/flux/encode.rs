@@ -47,9 +47,14 @@ pub fn encode(key: &str, yaml: &Yaml) -> Result<(String, Value), String> {
     if let Some(value) = to_value(yaml) {
         return Ok((key.to_string(), value));
     }
-    let json = serde_json::to_string(yaml)
-        .map_err(|e| format!("'{key}' holds a value Tributary cannot keep: {e}"))?;
+    let json = to_json(yaml).map_err(|e| format!("'{key}' holds a value Tributary cannot keep: {e}"))?;
     Ok((format!("{JSON_PREFIX}{key}"), Value::Str(json)))
+}
+
+/// Canonical JSON text (keys sorted), so the same YAML always gives the same text
+/// whatever order its mappings were written in.
+pub fn to_json<T: serde::Serialize>(yaml: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_value(yaml).and_then(|v| serde_json::to_string(&v))
 }
 
 /// Reverses [`encode`]: the plain key and its YAML value.

@@ -178,7 +178,7 @@ fn read_sections(doc: &Mapping, settings: &mut Settings, problems: &mut Vec<Stri
         if GRAPH_KEYS.contains(&key) {
             continue;
         }
-        match serde_json::to_string(value) {
+        match encode::to_json(value) {
             Ok(json) => {
                 settings
                     .extra
@@ -344,7 +344,7 @@ fn read_grouping(owner: &str, grouping: &Yaml, problems: &mut Vec<String>) -> Op
             if args.is_empty() {
                 Grouping::Custom(class.to_string())
             } else {
-                match serde_json::to_string(&args) {
+                match encode::to_json(&args) {
                     Ok(json) => Grouping::Custom(format!("{class} {json}")),
                     Err(e) => {
                         problems.push(format!("{owner}: customClass cannot be kept: {e}"));
@@ -409,7 +409,11 @@ fn built_in_node(spec: &Spec, streams: &[StreamSpec]) -> Option<Node> {
         .output(DEFAULT_STREAM)
         .map(|d| d.fields.clone())
         .unwrap_or_default();
-    let fits = streams.iter().filter(|s| s.from == spec.id).all(|s| {
+    let mut outgoing = streams.iter().filter(|s| s.from == spec.id).peekable();
+    if outgoing.peek().is_some() && node.output(DEFAULT_STREAM).is_none() {
+        return None;
+    }
+    let fits = outgoing.all(|s| {
         s.stream == DEFAULT_STREAM
             && s.grouping != Grouping::Direct
             && s.grouping.fields().iter().all(|f| fields.contains(f))

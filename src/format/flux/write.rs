@@ -175,8 +175,14 @@ fn streams(
         let key = |e: &NamedEdge| (rank.get(e.from.as_str()).copied(), rank.get(e.to.as_str()).copied());
         key(a).cmp(&key(b)).then_with(|| a.sort_key().cmp(&b.sort_key()))
     });
+    let storm = |name: &str| {
+        topology
+            .node_by_name(name)
+            .is_some_and(|n| matches!(n.role, Role::Spout | Role::Bolt))
+    };
     let mut out = Vec::new();
-    for e in edges {
+    // Edges touching Flume nodes were reported with those nodes.
+    for e in edges.into_iter().filter(|e| storm(&e.from) && storm(&e.to)) {
         let mut grouping = Mapping::new();
         let kind = match &e.grouping {
             Grouping::Shuffle => "SHUFFLE",
