@@ -9,7 +9,9 @@ use tributary::model::Topology;
 use tributary::validate;
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -52,7 +54,10 @@ fn round_trip(topology: &Topology, target: ExportTarget, what: &str) {
     std::fs::write(&path, &text).unwrap();
     let again = format::import_file(&path, &ImportOptions::default())
         .unwrap_or_else(|e| panic!("{what}: re-import failed: {e}\n{text}"));
-    assert_eq!(topology, &again, "{what}: round trip changed the topology\n{text}");
+    assert_eq!(
+        topology, &again,
+        "{what}: round trip changed the topology\n{text}"
+    );
     let text_again = format::export(&again, target).unwrap();
     assert_eq!(text, text_again, "{what}: export is not stable");
     // The RON form carries everything too.
@@ -84,7 +89,10 @@ fn flux_corpus_imports_validates_and_round_trips() {
             (Some(_), Ok(_)) => panic!("{name}: invalid file was accepted"),
             (Some(expected), Err(e)) => {
                 let message = e.to_string();
-                assert!(matches!(e, ImportError::Invalid { .. }), "{name}: {message}");
+                assert!(
+                    matches!(e, ImportError::Invalid { .. }),
+                    "{name}: {message}"
+                );
                 assert!(message.contains(expected), "{name}: {message}");
                 refused += 1;
             }
@@ -100,9 +108,15 @@ fn invalid_flux_files_name_the_component() {
         ("core-tests__bad_hbase.yaml", "counterFields"),
         ("core-tests__bad_shell_test.yaml", "sentence-spout"),
         ("core-tests__bad_static_factory_test.yaml", "bolt-1"),
-        ("core-tests__component-config-invalid-key-test.yaml", "MY.INAVLID.KEY"),
+        (
+            "core-tests__component-config-invalid-key-test.yaml",
+            "MY.INAVLID.KEY",
+        ),
         ("core-tests__component-config-invalid-test.yaml", "bolt-1"),
-        ("core-tests__invalid-existing-topology.yaml", "SimpleTopologySource"),
+        (
+            "core-tests__invalid-existing-topology.yaml",
+            "SimpleTopologySource",
+        ),
     ] {
         let err = format::import_file(&dir.join(file), &ImportOptions::default()).unwrap_err();
         assert!(err.to_string().contains(names), "{file}: {err}");
@@ -121,7 +135,10 @@ fn flux_substitution_uses_the_filter_file() {
     assert_eq!(t.name, "substitution-topology");
     let path = std::env::var("PATH").unwrap_or_default();
     assert_eq!(
-        t.settings.extra.get("test.env.value").and_then(|v| v.as_str()),
+        t.settings
+            .extra
+            .get("test.env.value")
+            .and_then(|v| v.as_str()),
         Some(path.as_str())
     );
     assert_eq!(
@@ -135,8 +152,11 @@ fn flux_substitution_uses_the_filter_file() {
 #[test]
 fn flux_includes_merge_the_included_topology() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/flux");
-    let t = format::import_file(&dir.join("core-tests__include_test.yaml"), &ImportOptions::default())
-        .unwrap();
+    let t = format::import_file(
+        &dir.join("core-tests__include_test.yaml"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
     // `override: false` keeps the including file's name.
     assert_eq!(t.name, "include-topology");
     assert_eq!((t.node_count(), t.edge_count()), (4, 3));
@@ -145,14 +165,20 @@ fn flux_includes_merge_the_included_topology() {
 #[test]
 fn well_known_classes_become_built_ins_and_others_stand_ins() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/flux");
-    let t = format::import_file(&dir.join("examples__simple_wordcount.yaml"), &ImportOptions::default())
-        .unwrap();
+    let t = format::import_file(
+        &dir.join("examples__simple_wordcount.yaml"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
     let component = |n: &str| t.node_by_name(n).unwrap().component.clone();
     assert_eq!(component("spout-1"), "word_generator");
     assert_eq!(component("bolt-1"), "count_by_key");
     assert_eq!(component("bolt-2"), "logger");
-    let t = format::import_file(&dir.join("examples__kafka_spout.yaml"), &ImportOptions::default())
-        .unwrap();
+    let t = format::import_file(
+        &dir.join("examples__kafka_spout.yaml"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
     let spout = t.node_by_name("kafka-spout").unwrap();
     assert_eq!(spout.component, "stand_in");
     assert_eq!(
@@ -161,7 +187,10 @@ fn well_known_classes_become_built_ins_and_others_stand_ins() {
     );
     assert!(t.settings.extra.contains_key("flux:components"));
     // Shell bolts declare the output fields given in their constructor.
-    assert_eq!(t.node_by_name("splitsentence").unwrap().outputs[0].fields, ["word"]);
+    assert_eq!(
+        t.node_by_name("splitsentence").unwrap().outputs[0].fields,
+        ["word"]
+    );
 }
 
 #[test]
@@ -174,7 +203,10 @@ fn flume_corpus_imports_validates_and_round_trips() {
         }
         let t = format::import_file(&path, &ImportOptions::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(t.nodes().all(|n| n.agent.is_some()), "{name}: agent not set");
+        assert!(
+            t.nodes().all(|n| n.agent.is_some()),
+            "{name}: agent not set"
+        );
         assert_valid(&t, &name);
         round_trip(&t, ExportTarget::Flume, &name);
         imported += 1;

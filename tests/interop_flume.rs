@@ -90,7 +90,10 @@ fn every_agent_is_imported_with_prefixed_names() {
     assert_eq!(lines.agent.as_deref(), Some("edge"));
     assert_eq!(lines.component, "netcat");
     assert_eq!(lines.config["selector.header"].as_str(), Some("level"));
-    assert_eq!(lines.config["interceptors.lvl.value"].as_str(), Some("info"));
+    assert_eq!(
+        lines.config["interceptors.lvl.value"].as_str(),
+        Some("info")
+    );
     assert_eq!(
         grouping(&t, "edge.lines", "edge.hot"),
         [Grouping::Default, Grouping::Mapped(vec!["error".into()])]
@@ -99,15 +102,31 @@ fn every_agent_is_imported_with_prefixed_names() {
         grouping(&t, "edge.lines", "edge.durable"),
         [Grouping::Mapped(vec!["error".into()])]
     );
-    assert_eq!(grouping(&t, "collector.in", "collector.buf"), [Grouping::Optional]);
+    assert_eq!(
+        grouping(&t, "collector.in", "collector.buf"),
+        [Grouping::Optional]
+    );
     let group = &t.sink_groups[0];
     assert_eq!(group.name, "edge.fwd");
-    assert!(matches!(&group.processor, SinkProcessor::Failover { priorities, .. }
-        if priorities["edge.fwdA"] == 20));
+    assert!(
+        matches!(&group.processor, SinkProcessor::Failover { priorities, .. }
+        if priorities["edge.fwdA"] == 20)
+    );
     // Properties with no home are kept verbatim.
-    assert!(t.settings.extra.contains_key("flume:edge.sinkgroups.fwd.processor.custom"));
-    assert!(t.settings.extra.contains_key("flume:collector.sinks.ghost.type"));
-    let errors: Vec<_> = validate::validate(&t).into_iter().filter(|d| d.is_error()).collect();
+    assert!(
+        t.settings
+            .extra
+            .contains_key("flume:edge.sinkgroups.fwd.processor.custom")
+    );
+    assert!(
+        t.settings
+            .extra
+            .contains_key("flume:collector.sinks.ghost.type")
+    );
+    let errors: Vec<_> = validate::validate(&t)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -128,12 +147,16 @@ fn routing_round_trips_through_export() {
 #[test]
 fn storm_nodes_cannot_be_exported_to_flume_and_flume_nodes_not_to_flux() {
     let t = import(TWO_AGENTS, Some("edge"));
-    let err = format::export(&t, ExportTarget::Flux).unwrap_err().to_string();
+    let err = format::export(&t, ExportTarget::Flux)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("'lines' (source)"), "{err}");
     let flux = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/conformance/flux/examples__simple_wordcount.yaml");
     let storm = format::import_file(&flux, &ImportOptions::default()).unwrap();
-    let err = format::export(&storm, ExportTarget::Flume).unwrap_err().to_string();
+    let err = format::export(&storm, ExportTarget::Flume)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("'spout-1' (spout)"), "{err}");
 }
 

@@ -23,8 +23,26 @@ impl Rng {
 }
 
 const INTERESTING: &[&[u8]] = &[
-    b"${", b"}", b":", b"=", b"\\", b"\n", b"- ", b"[", b"{", b"&a", b"*a", b"!!", b"\t",
-    b"\\u00", b".type", b".channels", b"type: CUSTOM", b"ref: x", b"\xff", b"  ",
+    b"${",
+    b"}",
+    b":",
+    b"=",
+    b"\\",
+    b"\n",
+    b"- ",
+    b"[",
+    b"{",
+    b"&a",
+    b"*a",
+    b"!!",
+    b"\t",
+    b"\\u00",
+    b".type",
+    b".channels",
+    b"type: CUSTOM",
+    b"ref: x",
+    b"\xff",
+    b"  ",
 ];
 
 fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
@@ -99,5 +117,8 @@ fn mutated_corpus_files_never_panic() {
             }
         }
     }
-    assert!(accepted > 0, "no mutation was accepted: the mutations are too harsh");
+    assert!(
+        accepted > 0,
+        "no mutation was accepted: the mutations are too harsh"
+    );
 }

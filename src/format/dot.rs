@@ -14,7 +14,10 @@ pub fn export(topology: &Topology) -> String {
     let mut by_agent: BTreeMap<Option<&str>, Vec<&Node>> = BTreeMap::new();
     for index in topology.reading_order() {
         if let Some(node) = topology.node(index) {
-            by_agent.entry(node.agent.as_deref()).or_default().push(node);
+            by_agent
+                .entry(node.agent.as_deref())
+                .or_default()
+                .push(node);
         }
     }
     for (i, (agent, nodes)) in by_agent.iter().enumerate() {
@@ -99,12 +102,22 @@ mod tests {
     #[test]
     fn groupings_label_edges_and_quotes_are_escaped() {
         let mut t = Topology::new("q\"t");
-        t.add_node(Node::new("s", Role::Spout, "word_generator")).unwrap();
-        t.add_node(Node::new("c", Role::Bolt, "count_by_key")).unwrap();
-        t.connect_names("s", "c", DEFAULT_STREAM, Grouping::Fields(vec!["word".into()]))
+        t.add_node(Node::new("s", Role::Spout, "word_generator"))
             .unwrap();
+        t.add_node(Node::new("c", Role::Bolt, "count_by_key"))
+            .unwrap();
+        t.connect_names(
+            "s",
+            "c",
+            DEFAULT_STREAM,
+            Grouping::Fields(vec!["word".into()]),
+        )
+        .unwrap();
         let dot = export(&t);
         assert!(dot.starts_with("digraph \"q\\\"t\" {"), "{dot}");
-        assert!(dot.contains("\"s\" -> \"c\" [label=\"fields(word)\"];"), "{dot}");
+        assert!(
+            dot.contains("\"s\" -> \"c\" [label=\"fields(word)\"];"),
+            "{dot}"
+        );
     }
 }

@@ -67,7 +67,10 @@ pub enum ImportError {
         message: String,
     },
     #[error("{}: error: {}", path.display(), list(problems))]
-    Invalid { path: PathBuf, problems: Vec<String> },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error(
         "{}: error: unknown file type; import reads Flux YAML (.yaml, .yml) and Flume properties (.properties, .conf)",
         path.display()

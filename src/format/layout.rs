@@ -14,12 +14,14 @@ const COLUMN: f32 = 240.0;
 const ROW: f32 = 120.0;
 const BAND_GAP: f32 = 80.0;
 
+/// Nodes of one agent band, by column (depth), as `(name, index)` for sorting.
+type Band = BTreeMap<usize, Vec<(String, NodeIndex)>>;
+
 /// Places every node. Depends only on the graph and the names, so importing the same
 /// design twice gives the same positions.
 pub fn layered(topology: &mut Topology) {
     let depth = depths(topology);
-    let mut bands: BTreeMap<Option<String>, BTreeMap<usize, Vec<(String, NodeIndex)>>> =
-        BTreeMap::new();
+    let mut bands: BTreeMap<Option<String>, Band> = BTreeMap::new();
     for index in topology.node_indices() {
         let Some(node) = topology.node(index) else {
             continue;

@@ -90,10 +90,11 @@ pub fn import_str(
     let mut agents: Vec<String> = Vec::new();
     for key in &entries.order {
         let mut parts = key.splitn(3, '.');
-        if let (Some(agent), Some(kind)) = (parts.next(), parts.next()) {
-            if KINDS.contains(&kind) && !agents.iter().any(|a| a == agent) {
-                agents.push(agent.to_string());
-            }
+        if let (Some(agent), Some(kind)) = (parts.next(), parts.next())
+            && KINDS.contains(&kind)
+            && !agents.iter().any(|a| a == agent)
+        {
+            agents.push(agent.to_string());
         }
     }
     let selected: Vec<String> = match &options.agent {
@@ -103,7 +104,11 @@ pub fn import_str(
                 path,
                 vec![format!(
                     "there is no agent '{wanted}' in this file; it defines: {}",
-                    if agents.is_empty() { "none".into() } else { agents.join(", ") }
+                    if agents.is_empty() {
+                        "none".into()
+                    } else {
+                        agents.join(", ")
+                    }
                 )],
             ));
         }
@@ -185,7 +190,11 @@ fn read_agent(
             let props = entries.under(&prefix);
             claimed.extend(props.iter().map(|(p, _)| format!("{prefix}{p}")));
             let owner = format!("{here}: {role} '{name}'");
-            let Some(kind_of) = props.iter().rev().find(|(p, _)| p == "type").map(|(_, v)| v.clone())
+            let Some(kind_of) = props
+                .iter()
+                .rev()
+                .find(|(p, _)| p == "type")
+                .map(|(_, v)| v.clone())
             else {
                 problems.push(format!("{owner} has no type ({prefix}type)"));
                 continue;
@@ -233,8 +242,7 @@ fn read_agent(
         let prefix = format!("{agent}.sinkgroups.{group}.");
         let props = entries.under(&prefix);
         claimed.extend(props.iter().map(|(p, _)| format!("{prefix}{p}")));
-        let (sink_group, leftovers) =
-            sink_group(&here, group, props, sinks, &node_name, problems);
+        let (sink_group, leftovers) = sink_group(&here, group, props, sinks, &node_name, problems);
         for (p, v) in leftovers {
             topology
                 .settings
@@ -246,13 +254,14 @@ fn read_agent(
     // Properties of undeclared components (Flume ignores them) and anything else under
     // this agent are kept verbatim, so export writes them back.
     for key in &entries.order {
-        if key.starts_with(&format!("{agent}.")) && !claimed.contains(key) {
-            if let Some(v) = entries.get(key) {
-                topology
-                    .settings
-                    .extra
-                    .insert(format!("{EXTRA_PREFIX}{key}"), Value::Str(v.to_string()));
-            }
+        if key.starts_with(&format!("{agent}."))
+            && !claimed.contains(key)
+            && let Some(v) = entries.get(key)
+        {
+            topology
+                .settings
+                .extra
+                .insert(format!("{EXTRA_PREFIX}{key}"), Value::Str(v.to_string()));
         }
     }
 }
@@ -285,7 +294,9 @@ fn source_links(
         .map(str::to_string)
         .collect();
     if channels.is_empty() {
-        problems.push(format!("{owner} has no channels; a source puts into one or more"));
+        problems.push(format!(
+            "{owner} has no channels; a source puts into one or more"
+        ));
     }
     for ch in &channels {
         if !declared.contains(ch) {
@@ -390,7 +401,8 @@ fn make_node(name: &str, role: Role, kind: &str, props: &[(String, String)]) -> 
         return node;
     }
     let mut node = Node::new(name, role, STAND_IN);
-    node.config.insert("class".into(), Value::Str(kind.to_string()));
+    node.config
+        .insert("class".into(), Value::Str(kind.to_string()));
     for (p, v) in props {
         node.config.insert(p.clone(), Value::Str(v.clone()));
     }
@@ -444,9 +456,7 @@ fn parse_param(kind: &ParamKind, raw: &str) -> Option<Value> {
             _ => None,
         },
         ParamKind::Text | ParamKind::Field | ParamKind::Path => Some(Value::Str(raw.to_string())),
-        ParamKind::Choice(options) => options
-            .contains(&raw)
-            .then(|| Value::Str(raw.to_string())),
+        ParamKind::Choice(options) => options.contains(&raw).then(|| Value::Str(raw.to_string())),
         ParamKind::List => Some(Value::List(
             raw.split_whitespace()
                 .map(|s| Value::Str(s.to_string()))
@@ -510,7 +520,10 @@ fn sink_group(
             }
         }
         "load_balance" => {
-            let backoff = match parsed("processor.backoff", &mut props).as_deref().map(str::trim) {
+            let backoff = match parsed("processor.backoff", &mut props)
+                .as_deref()
+                .map(str::trim)
+            {
                 Some("true") => {
                     take(&mut props, "processor.backoff");
                     true

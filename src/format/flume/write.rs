@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use petgraph::stable_graph::NodeIndex;
 
 use super::super::properties::{escape_key, escape_value};
-use super::types;
 use super::EXTRA_PREFIX;
+use super::types;
 use crate::components::{self, STAND_IN};
 use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
 
@@ -43,11 +43,16 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
         ));
     }
     for e in &topology.dangling_edges {
-        problems.push(format!("link '{}' → '{}' refers to a missing node", e.from, e.to));
+        problems.push(format!(
+            "link '{}' → '{}' refers to a missing node",
+            e.from, e.to
+        ));
     }
     let mut agents: BTreeMap<String, Agent> = BTreeMap::new();
     for index in topology.reading_order() {
-        let Some(node) = topology.node(index) else { continue };
+        let Some(node) = topology.node(index) else {
+            continue;
+        };
         if matches!(node.role, Role::Spout | Role::Bolt) {
             continue;
         }
@@ -77,11 +82,20 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
             .iter()
             .find_map(|s| topology.node_by_name(s))
             .map_or_else(|| fallback.clone(), |n| agent_of(n, &fallback));
-        let strip = |n: &str| n.strip_prefix(&format!("{agent}.")).unwrap_or(n).to_string();
+        let strip = |n: &str| {
+            n.strip_prefix(&format!("{agent}."))
+                .unwrap_or(n)
+                .to_string()
+        };
         let name = strip(&group.name);
         let mut lines = vec![(
             "sinks".to_string(),
-            group.sinks.iter().map(|s| strip(s)).collect::<Vec<_>>().join(" "),
+            group
+                .sinks
+                .iter()
+                .map(|s| strip(s))
+                .collect::<Vec<_>>()
+                .join(" "),
         )];
         match &group.processor {
             SinkProcessor::Default => {}
@@ -141,7 +155,12 @@ fn render(topology: &Topology, agents: &BTreeMap<String, Agent>) -> String {
             ("sinkgroups", &agent.groups),
         ] {
             if !list.is_empty() {
-                let _ = writeln!(out, "{} = {}", escape_key(&format!("{name}.{kind}")), list.join(" "));
+                let _ = writeln!(
+                    out,
+                    "{} = {}",
+                    escape_key(&format!("{name}.{kind}")),
+                    list.join(" ")
+                );
             }
         }
         for (component, lines) in &agent.blocks {
@@ -247,7 +266,9 @@ fn component_lines(
             let mut channels: Vec<String> = Vec::new();
             let mut links = Vec::new();
             for (_, to, edge) in outs {
-                let Some(target) = topology.node(to) else { continue };
+                let Some(target) = topology.node(to) else {
+                    continue;
+                };
                 if target.role != Role::Channel || !edge.grouping.is_channel_selector() {
                     problems.push(format!(
                         "link '{}' → '{}': a Flume source puts into channels through its selector",
@@ -296,7 +317,9 @@ fn component_lines(
             }
             continue;
         }
-        let (Some(t), Some(d)) = (flume_type, descriptor) else { continue };
+        let (Some(t), Some(d)) = (flume_type, descriptor) else {
+            continue;
+        };
         let default = d.param(key).and_then(|p| p.default.as_ref());
         if t.required.contains(&key.as_str()) || default != Some(value) {
             lines.push((t.property(key), text(value)));

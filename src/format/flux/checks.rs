@@ -62,7 +62,9 @@ pub fn check_config_entry(owner: &str, key: &str, value: &Yaml, problems: &mut V
 pub fn check_component_config(owner: &str, config: &Yaml, problems: &mut Vec<String>) {
     let Some(map) = config.as_mapping() else {
         if !config.is_null() {
-            problems.push(format!("{owner}: 'config' must be a mapping of Storm config keys"));
+            problems.push(format!(
+                "{owner}: 'config' must be a mapping of Storm config keys"
+            ));
         }
         return;
     };
@@ -99,7 +101,10 @@ pub fn check_calls(owner: &str, class: &str, spec: &Mapping, problems: &mut Vec<
         }
     }
     if class == SHELL_SPOUT || class == SHELL_BOLT {
-        let ok = matches!(args.map(Vec::as_slice), Some([Yaml::Sequence(_), Yaml::Sequence(_)]));
+        let ok = matches!(
+            args.map(Vec::as_slice),
+            Some([Yaml::Sequence(_), Yaml::Sequence(_)])
+        );
         if !ok {
             problems.push(format!(
                 "{owner}: {class} takes two lists: the command line and the output fields"
@@ -123,7 +128,12 @@ pub fn check_calls(owner: &str, class: &str, spec: &Mapping, problems: &mut Vec<
 
 /// Java's naming convention for typed factories: `newLongInstance` takes longs,
 /// `newBooleanInstance` booleans, and so on.
-fn check_typed_factory(owner: &str, factory: &str, args: Option<&Yaml>, problems: &mut Vec<String>) {
+fn check_typed_factory(
+    owner: &str,
+    factory: &str,
+    args: Option<&Yaml>,
+    problems: &mut Vec<String>,
+) {
     let Some(kind) = factory
         .strip_prefix("new")
         .and_then(|rest| rest.strip_suffix("Instance"))
@@ -136,7 +146,10 @@ fn check_typed_factory(owner: &str, factory: &str, args: Option<&Yaml>, problems
         "Boolean" => Yaml::is_bool,
         _ => return,
     };
-    let args = args.and_then(Yaml::as_sequence).map(Vec::as_slice).unwrap_or_default();
+    let args = args
+        .and_then(Yaml::as_sequence)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     for arg in args.iter().filter(|a| !accepts(a)) {
         problems.push(format!(
             "{owner}: factory '{factory}' takes {} arguments, not {}",

@@ -60,9 +60,8 @@ pub const FIELDS: &str = "org.apache.storm.tuple.Fields";
 pub fn fixed_fields(class: &str) -> Option<&'static [&'static str]> {
     match class {
         "org.apache.storm.testing.TestWordSpout" => Some(&["word"]),
-        "org.apache.storm.testing.TestWordCounter" | "org.apache.storm.flux.examples.WordCounter" => {
-            Some(&["word", "count"])
-        }
+        "org.apache.storm.testing.TestWordCounter"
+        | "org.apache.storm.flux.examples.WordCounter" => Some(&["word", "count"]),
         _ => None,
     }
 }

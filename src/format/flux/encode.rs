@@ -26,7 +26,11 @@ pub fn to_value(yaml: &Yaml) -> Option<Value> {
             }
         }
         Yaml::String(s) => Some(Value::Str(s.clone())),
-        Yaml::Sequence(items) => items.iter().map(to_value).collect::<Option<_>>().map(Value::List),
+        Yaml::Sequence(items) => items
+            .iter()
+            .map(to_value)
+            .collect::<Option<_>>()
+            .map(Value::List),
         _ => None,
     }
 }
@@ -47,7 +51,8 @@ pub fn encode(key: &str, yaml: &Yaml) -> Result<(String, Value), String> {
     if let Some(value) = to_value(yaml) {
         return Ok((key.to_string(), value));
     }
-    let json = to_json(yaml).map_err(|e| format!("'{key}' holds a value Tributary cannot keep: {e}"))?;
+    let json =
+        to_json(yaml).map_err(|e| format!("'{key}' holds a value Tributary cannot keep: {e}"))?;
     Ok((format!("{JSON_PREFIX}{key}"), Value::Str(json)))
 }
 
@@ -102,7 +107,10 @@ mod tests {
         let original = yaml("[ref: mapper, 3, null]");
         let (k, v) = encode("constructorArgs", &original).unwrap();
         assert_eq!(k, "json:constructorArgs");
-        assert_eq!(decode(&k, &v).unwrap(), ("constructorArgs".into(), original));
+        assert_eq!(
+            decode(&k, &v).unwrap(),
+            ("constructorArgs".into(), original)
+        );
     }
 
     #[test]

@@ -109,7 +109,9 @@ fn load_inner(
     if stack.len() >= MAX_INCLUDE_DEPTH {
         return Err(ImportError::invalid(
             path,
-            vec![format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels")],
+            vec![format!(
+                "includes nest deeper than {MAX_INCLUDE_DEPTH} levels"
+            )],
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
@@ -232,11 +234,8 @@ fn merge(doc: &mut Mapping, included: Mapping, override_: bool) {
         match name.as_str() {
             "components" | "spouts" | "bolts" => merge_by_id(doc, key, value, override_),
             "streams" => {
-                let entry = doc
-                    .entry(key)
-                    .or_insert_with(|| Yaml::Sequence(Vec::new()));
-                if let (Some(mine), Some(theirs)) = (entry.as_sequence_mut(), value.as_sequence())
-                {
+                let entry = doc.entry(key).or_insert_with(|| Yaml::Sequence(Vec::new()));
+                if let (Some(mine), Some(theirs)) = (entry.as_sequence_mut(), value.as_sequence()) {
                     for stream in theirs {
                         if !mine.contains(stream) {
                             mine.push(stream.clone());
@@ -245,7 +244,9 @@ fn merge(doc: &mut Mapping, included: Mapping, override_: bool) {
                 }
             }
             "config" => {
-                let entry = doc.entry(key).or_insert_with(|| Yaml::Mapping(Mapping::new()));
+                let entry = doc
+                    .entry(key)
+                    .or_insert_with(|| Yaml::Mapping(Mapping::new()));
                 if let (Some(mine), Yaml::Mapping(theirs)) = (entry.as_mapping_mut(), value) {
                     for (k, v) in theirs {
                         if override_ || !mine.contains_key(&k) {
@@ -264,9 +265,7 @@ fn merge(doc: &mut Mapping, included: Mapping, override_: bool) {
 }
 
 fn merge_by_id(doc: &mut Mapping, key: Yaml, value: Yaml, override_: bool) {
-    let entry = doc
-        .entry(key)
-        .or_insert_with(|| Yaml::Sequence(Vec::new()));
+    let entry = doc.entry(key).or_insert_with(|| Yaml::Sequence(Vec::new()));
     let (Some(mine), Yaml::Sequence(theirs)) = (entry.as_sequence_mut(), value) else {
         return;
     };

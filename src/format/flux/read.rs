@@ -11,9 +11,7 @@ use super::checks;
 use super::classes::{self, SHELL_BOLT, SHELL_SPOUT};
 use super::encode::{self, show};
 use crate::components::{self, STAND_IN};
-use crate::model::{
-    DEFAULT_STREAM, Grouping, Node, Role, Settings, StreamDecl, Topology, Value,
-};
+use crate::model::{DEFAULT_STREAM, Grouping, Node, Role, Settings, StreamDecl, Topology, Value};
 
 /// Prefix of `Settings::extra` keys holding whole Flux sections (`components`, …).
 pub const SECTION_PREFIX: &str = "flux:";
@@ -163,8 +161,14 @@ fn read_sections(doc: &Mapping, settings: &mut Settings, problems: &mut Vec<Stri
     if let Some(list) = doc.get("components").and_then(Yaml::as_sequence) {
         for (i, component) in list.iter().enumerate() {
             let id = component.get("id").and_then(Yaml::as_str);
-            let owner = format!("component '{}'", id.map_or(format!("#{}", i + 1), str::to_string));
-            match (component.as_mapping(), component.get("className").and_then(Yaml::as_str)) {
+            let owner = format!(
+                "component '{}'",
+                id.map_or(format!("#{}", i + 1), str::to_string)
+            );
+            match (
+                component.as_mapping(),
+                component.get("className").and_then(Yaml::as_str),
+            ) {
                 (Some(spec), Some(class)) => checks::check_calls(&owner, class, spec, problems),
                 _ => problems.push(format!("{owner}: needs an id and a className")),
             }
@@ -190,7 +194,11 @@ fn read_sections(doc: &Mapping, settings: &mut Settings, problems: &mut Vec<Stri
 }
 
 fn read_specs(list: Option<&Yaml>, role: Role, problems: &mut Vec<String>) -> Vec<Spec> {
-    let section = if role == Role::Spout { "spouts" } else { "bolts" };
+    let section = if role == Role::Spout {
+        "spouts"
+    } else {
+        "bolts"
+    };
     let Some(list) = list.filter(|l| !l.is_null()) else {
         return Vec::new();
     };
@@ -278,7 +286,9 @@ fn read_streams(
         let owner = format!("stream '{from} --> {to}'");
         for end in [from, to] {
             if !ids.contains(end) {
-                problems.push(format!("{owner}: there is no spout or bolt with id '{end}'"));
+                problems.push(format!(
+                    "{owner}: there is no spout or bolt with id '{end}'"
+                ));
             }
         }
         let Some(grouping) = item.get("grouping") else {
@@ -289,7 +299,10 @@ fn read_streams(
             None | Some(Yaml::Null) => DEFAULT_STREAM.to_string(),
             Some(Yaml::String(s)) => s.clone(),
             Some(other) => {
-                problems.push(format!("{owner}: streamId must be text, not {}", show(other)));
+                problems.push(format!(
+                    "{owner}: streamId must be text, not {}",
+                    show(other)
+                ));
                 continue;
             }
         };
@@ -332,7 +345,9 @@ fn read_grouping(owner: &str, grouping: &Yaml, problems: &mut Vec<String>) -> Op
         Some("CUSTOM") => {
             let custom = grouping.get("customClass").and_then(Yaml::as_mapping);
             let Some((class, custom)) = custom.and_then(|c| {
-                c.get("className").and_then(Yaml::as_str).map(|class| (class, c))
+                c.get("className")
+                    .and_then(Yaml::as_str)
+                    .map(|class| (class, c))
             }) else {
                 problems.push(format!(
                     "{owner}: a CUSTOM grouping needs customClass with a className"
@@ -427,7 +442,9 @@ fn built_in_node(spec: &Spec, streams: &[StreamSpec]) -> Option<Node> {
 fn declare_stand_in_outputs(topology: &mut Topology, specs: &[Spec]) {
     let by_id: HashMap<&str, &Spec> = specs.iter().map(|s| (s.id.as_str(), s)).collect();
     for index in topology.reading_order() {
-        let Some(node) = topology.node(index) else { continue };
+        let Some(node) = topology.node(index) else {
+            continue;
+        };
         if node.component != STAND_IN {
             continue;
         }

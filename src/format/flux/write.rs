@@ -43,7 +43,10 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
     }
     let mut doc = Mapping::new();
     doc.insert("name".into(), Yaml::String(topology.name.clone()));
-    doc.insert("config".into(), Yaml::Mapping(config(topology, &mut problems)));
+    doc.insert(
+        "config".into(),
+        Yaml::Mapping(config(topology, &mut problems)),
+    );
     for (key, value) in &topology.settings.extra {
         if let Some(section) = key.strip_prefix(SECTION_PREFIX) {
             match encode::parse_json(key, value) {
@@ -117,7 +120,11 @@ fn component(node: &Node, problems: &mut Vec<String>) -> Option<Yaml> {
         ));
     }
     if node.component == STAND_IN {
-        let class = node.config.get("class").and_then(|v| v.as_str()).unwrap_or("");
+        let class = node
+            .config
+            .get("class")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
         if class.is_empty() {
             problems.push(format!(
                 "stand-in '{}' has no class; set 'class' to the Java class it stands for",
@@ -172,8 +179,15 @@ fn streams(
         .collect();
     let mut edges = topology.edge_list();
     edges.sort_by(|a, b| {
-        let key = |e: &NamedEdge| (rank.get(e.from.as_str()).copied(), rank.get(e.to.as_str()).copied());
-        key(a).cmp(&key(b)).then_with(|| a.sort_key().cmp(&b.sort_key()))
+        let key = |e: &NamedEdge| {
+            (
+                rank.get(e.from.as_str()).copied(),
+                rank.get(e.to.as_str()).copied(),
+            )
+        };
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.sort_key().cmp(&b.sort_key()))
     });
     let storm = |name: &str| {
         topology
@@ -225,7 +239,10 @@ fn streams(
             ordered.insert("streamId".into(), Yaml::String(e.stream.clone()));
         }
         let mut stream = Mapping::new();
-        stream.insert("name".into(), Yaml::String(format!("{} --> {}", e.from, e.to)));
+        stream.insert(
+            "name".into(),
+            Yaml::String(format!("{} --> {}", e.from, e.to)),
+        );
         stream.insert("from".into(), Yaml::String(e.from.clone()));
         stream.insert("to".into(), Yaml::String(e.to.clone()));
         stream.insert("grouping".into(), Yaml::Mapping(ordered));
