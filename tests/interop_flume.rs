@@ -169,3 +169,24 @@ fn single_agent_keeps_plain_names() {
     assert_eq!(out.component, "file_roll");
     assert_eq!(out.config["sink.directory"].as_str(), Some("/tmp/out"));
 }
+
+#[test]
+fn environment_placeholders_resolve_only_when_asked() {
+    let text = "a.sources = r\na.channels = c\na.sources.r.type = netcat\na.sources.r.bind = ${TRIBUTARY_TEST_UNSET_VAR}\na.sources.r.port = ${PATH}\na.sources.r.channels = c c\na.channels.c.type = memory\n";
+    let plain = import(text, None);
+    let r = plain.node_by_name("r").unwrap();
+    assert_eq!(r.config["port"].as_str(), Some("${PATH}"));
+    assert_eq!(plain.edge_count(), 1, "a channel listed twice is one link");
+    let options = ImportOptions {
+        env: true,
+        ..ImportOptions::default()
+    };
+    let resolved = flume::import_str(text, Path::new("a.properties"), &options).unwrap();
+    let r = resolved.node_by_name("r").unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    assert_eq!(r.config["port"].as_str(), Some(path.as_str()));
+    assert_eq!(
+        r.config["bind"].as_str(),
+        Some("${TRIBUTARY_TEST_UNSET_VAR}")
+    );
+}

@@ -20,7 +20,8 @@ pub struct Args {
     /// Flux: properties file whose entries replace `${key}` (as Flux's `--filter`).
     #[arg(long)]
     pub filter: Option<PathBuf>,
-    /// Flux: replace `${ENV-NAME}` with environment variables (as Flux's `--env-filter`).
+    /// Replace `${ENV-NAME}` (Flux, as its `--env-filter`) or `${NAME}` (Flume values)
+    /// with environment variables that are set.
     #[arg(long)]
     pub env_filter: bool,
 }

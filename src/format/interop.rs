@@ -15,7 +15,9 @@ pub struct ImportOptions {
     pub agent: Option<String>,
     /// Flux: a properties file whose entries replace `${key}` (Flux's `--filter`).
     pub filter: Option<PathBuf>,
-    /// Flux: replace `${ENV-NAME}` with environment variables (Flux's `--env-filter`).
+    /// Replace environment placeholders where the variable is set: `${ENV-NAME}` in Flux
+    /// (Flux's `--env-filter`), `${NAME}` in Flume values (Flume's env-resolving mode).
+    /// Off by default, as in both engines, so an import does not depend on the shell.
     pub env: bool,
 }
 

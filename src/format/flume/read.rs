@@ -86,6 +86,17 @@ pub fn import_str(
         col: 1,
         message: e.message,
     })?;
+    let props = if options.env {
+        props
+            .into_iter()
+            .map(|mut p| {
+                p.value = substitute_env(&p.value);
+                p
+            })
+            .collect()
+    } else {
+        props
+    };
     let entries = Entries::new(props);
     let mut agents: Vec<String> = Vec::new();
     for key in &entries.order {
@@ -127,7 +138,7 @@ pub fn import_str(
             .unwrap_or("flume")
             .to_string()
     } else {
-        selected[0].clone()
+        selected.first().cloned().unwrap_or_default()
     };
     let mut topology = Topology::new(name);
     let mut problems = Vec::new();
@@ -167,11 +178,8 @@ fn read_agent(
             name.to_string()
         }
     };
-    let lists: Vec<Vec<String>> = KINDS
-        .iter()
-        .map(|k| entries.list(&format!("{agent}.{k}")))
-        .collect();
-    let (sources, channels, sinks, groups) = (&lists[0], &lists[1], &lists[2], &lists[3]);
+    let [sources, channels, sinks, groups] = KINDS.map(|k| entries.list(&format!("{agent}.{k}")));
+    let (sources, channels, sinks, groups) = (&sources, &channels, &sinks, &groups);
     let here = format!("agent '{agent}'");
     if channels.is_empty() {
         problems.push(format!(
@@ -266,6 +274,38 @@ fn read_agent(
     }
 }
 
+/// Replaces `${NAME}` with the environment variable NAME where it is set, as Flume's
+/// `EnvVarResolverProperties` does when an agent is started with it.
+fn substitute_env(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let resolved = after.find('}').and_then(|end| {
+            let name = &after[..end];
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            valid
+                .then(|| std::env::var(name).ok())
+                .flatten()
+                .map(|v| (v, end))
+        });
+        match resolved {
+            Some((v, end)) => {
+                out.push_str(&v);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn take(rest: &mut Vec<(String, String)>, key: &str) -> Option<String> {
     let mut found = None;
     rest.retain(|(p, v)| {
@@ -288,11 +328,15 @@ fn source_links(
     declared: &[String],
     problems: &mut Vec<String>,
 ) -> Vec<(String, Grouping)> {
-    let channels: Vec<String> = take(rest, "channels")
+    let mut channels: Vec<String> = Vec::new();
+    for ch in take(rest, "channels")
         .unwrap_or_default()
         .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    {
+        if !channels.iter().any(|c| c == ch) {
+            channels.push(ch.to_string());
+        }
+    }
     if channels.is_empty() {
         problems.push(format!(
             "{owner} has no channels; a source puts into one or more"
