@@ -12,8 +12,19 @@ use crate::model::Value;
 /// Marks a config key whose value is JSON text standing for structured YAML.
 pub const JSON_PREFIX: &str = "json:";
 
+/// Deepest list nesting stored as a plain value; deeper data is kept as JSON text, so
+/// the saved RON stays well inside the RON reader's nesting limit.
+const MAX_PLAIN_DEPTH: usize = 8;
+
 /// Converts YAML to a config value when that loses nothing.
 pub fn to_value(yaml: &Yaml) -> Option<Value> {
+    to_value_at(yaml, 0)
+}
+
+fn to_value_at(yaml: &Yaml, depth: usize) -> Option<Value> {
+    if depth > MAX_PLAIN_DEPTH {
+        return None;
+    }
     match yaml {
         Yaml::Bool(b) => Some(Value::Bool(*b)),
         Yaml::Number(n) => {
@@ -28,7 +39,7 @@ pub fn to_value(yaml: &Yaml) -> Option<Value> {
         Yaml::String(s) => Some(Value::Str(s.clone())),
         Yaml::Sequence(items) => items
             .iter()
-            .map(to_value)
+            .map(|item| to_value_at(item, depth + 1))
             .collect::<Option<_>>()
             .map(Value::List),
         _ => None,
@@ -111,6 +122,13 @@ mod tests {
             decode(&k, &v).unwrap(),
             ("constructorArgs".into(), original)
         );
+    }
+
+    #[test]
+    fn deep_lists_become_json_so_saved_files_reload() {
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        let (k, _) = encode("args", &yaml(&deep)).unwrap();
+        assert_eq!(k, "json:args");
     }
 
     #[test]
