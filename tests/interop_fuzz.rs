@@ -1,5 +1,5 @@
 //! Random byte mutations of every corpus file never panic the importers, and whatever
-//! they accept can be exported and validated without panicking either.
+//! they accept validates, reloads from RON and survives export → import unchanged.
 
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,7 @@ fn corpus() -> Vec<PathBuf> {
 }
 
 #[test]
-fn mutated_corpus_files_never_panic() {
+fn mutated_corpus_files_never_panic_and_what_imports_round_trips() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let dir = tempfile::tempdir().unwrap();
     let mut accepted = 0;
@@ -103,8 +103,24 @@ fn mutated_corpus_files_never_panic() {
                     return false;
                 };
                 let _ = validate::validate(&t);
+                let ron = format::to_ron_string(&t);
+                match format::from_ron_str(&ron, Path::new("fuzz.ron")) {
+                    Ok(again) => assert!(again == t, "RON reload changed the topology\n{ron}"),
+                    Err(e) => panic!("imported topology does not reload from RON: {e}\n{ron}"),
+                }
                 for to in [ExportTarget::Flux, ExportTarget::Flume, ExportTarget::Dot] {
-                    let _ = format::export(&t, to);
+                    let Ok(text) = format::export(&t, to) else {
+                        continue;
+                    };
+                    if to == ExportTarget::Dot {
+                        continue;
+                    }
+                    let again_path = target.with_extension(format!("again.{}", to.extension()));
+                    std::fs::write(&again_path, &text).unwrap();
+                    match format::import_file(&again_path, &ImportOptions::default()) {
+                        Ok(again) => assert!(again == t, "round trip changed it:\n{text}"),
+                        Err(e) => panic!("export does not re-import: {e}\n{text}"),
+                    }
                 }
                 true
             });
@@ -117,8 +133,9 @@ fn mutated_corpus_files_never_panic() {
             }
         }
     }
+    eprintln!("{accepted} mutations imported");
     assert!(
-        accepted > 0,
-        "no mutation was accepted: the mutations are too harsh"
+        accepted > 100,
+        "only {accepted} mutations imported: the mutations are too harsh"
     );
 }
