@@ -190,3 +190,49 @@ fn environment_placeholders_resolve_only_when_asked() {
         Some("${TRIBUTARY_TEST_UNSET_VAR}")
     );
 }
+
+#[test]
+fn explicit_properties_are_written_back_and_designer_defaults_are_not() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/flume/flume-conf.properties.template");
+    let t = format::import_file(&template, &ImportOptions::default()).unwrap();
+    let text = format::export(&t, ExportTarget::Flume).unwrap();
+    assert!(
+        text.contains("agent.channels.memoryChannel.capacity = 100"),
+        "{text}"
+    );
+
+    use tributary::components::{descriptor, new_node_as};
+    use tributary::model::Role;
+    let mut designed = Topology::new("demo");
+    let nodes = [
+        ("gen", "sequence", Role::Source),
+        ("buf", "memory", Role::Channel),
+        ("log", "logger", Role::Sink),
+    ];
+    for (name, component, role) in nodes {
+        designed
+            .add_node(new_node_as(descriptor(component).unwrap(), name, role))
+            .unwrap();
+    }
+    designed
+        .connect_names("gen", "buf", "default", Grouping::Required)
+        .unwrap();
+    designed
+        .connect_names("buf", "log", "default", Grouping::Drain)
+        .unwrap();
+    let text = format::export(&designed, ExportTarget::Flume).unwrap();
+    assert!(text.contains("demo.sources.gen.type = seq"), "{text}");
+    assert!(text.contains("demo.sinks.log.maxBytesToLog = 64"), "{text}");
+    assert!(
+        !text.contains("totalEvents") && !text.contains("rate_per_sec"),
+        "{text}"
+    );
+    let again = flume::import_str(
+        &text,
+        Path::new("demo.properties"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(again.node_by_name("gen").unwrap().component, "sequence");
+}

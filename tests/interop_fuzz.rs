@@ -1,5 +1,5 @@
 //! Random byte mutations of every corpus file never panic the importers, and whatever
-//! they accept validates, reloads from RON and survives export → import unchanged.
+//! they accept reloads from RON and survives export → import unchanged.
 
 use std::path::{Path, PathBuf};
 

@@ -461,7 +461,10 @@ fn make_node(name: &str, role: Role, kind: &str, props: &[(String, String)]) -> 
 fn built_in(name: &str, role: Role, kind: &str, props: &[(String, String)]) -> Option<Node> {
     let flume_type = types::by_alias(kind, role)?;
     let descriptor = components::descriptor(flume_type.component)?;
+    // The config holds exactly the file's properties: settings left out keep their
+    // defaults at run time, and export writes back only what the file said.
     let mut node = components::new_node_as(descriptor, name, role);
+    node.config.clear();
     for (p, v) in props {
         let key = flume_type.config_key(p);
         let value = match descriptor.param(&key) {
@@ -469,6 +472,10 @@ fn built_in(name: &str, role: Role, kind: &str, props: &[(String, String)]) -> O
             None if role == Role::Source && is_routing(p) => Value::Str(v.clone()),
             None => return None,
         };
+        let default = descriptor.param(&key).and_then(|p| p.default.as_ref());
+        if flume_type.own_defaults.contains(&key.as_str()) && default == Some(&value) {
+            return None;
+        }
         node.config.insert(key, value);
     }
     Some(node)

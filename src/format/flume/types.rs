@@ -10,8 +10,10 @@ pub struct FlumeType {
     pub role: Role,
     /// `(Flume property, Tributary config key)` where the names differ.
     pub renames: &'static [(&'static str, &'static str)],
-    /// Config keys always exported because Flume requires them, even at our default.
-    pub required: &'static [&'static str],
+    /// Tributary-only settings (or ones whose default means something else in Flume,
+    /// like `limit` 0 = endless): not written at their default, and a Flume file giving
+    /// them the default value imports as a stand-in, so nothing changes meaning.
+    pub own_defaults: &'static [&'static str],
 }
 
 pub const TYPES: &[FlumeType] = &[
@@ -20,70 +22,70 @@ pub const TYPES: &[FlumeType] = &[
         component: "sequence",
         role: Role::Source,
         renames: &[("totalEvents", "limit")],
-        required: &[],
+        own_defaults: &["start", "rate_per_sec", "limit"],
     },
     FlumeType {
         alias: "netcat",
         component: "netcat",
         role: Role::Source,
         renames: &[],
-        required: &["bind", "port"],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "spooldir",
         component: "spooldir",
         role: Role::Source,
         renames: &[],
-        required: &["spoolDir"],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "avro",
         component: "avro_source",
         role: Role::Source,
         renames: &[],
-        required: &["bind", "port"],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "memory",
         component: "memory",
         role: Role::Channel,
         renames: &[],
-        required: &[],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "file",
         component: "file",
         role: Role::Channel,
         renames: &[],
-        required: &[],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "logger",
         component: "logger",
         role: Role::Sink,
         renames: &[("maxBytesToLog", "max_bytes")],
-        required: &[],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "null",
         component: "null",
         role: Role::Sink,
         renames: &[],
-        required: &[],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "file_roll",
         component: "file_roll",
         role: Role::Sink,
         renames: &[],
-        required: &["sink.directory"],
+        own_defaults: &[],
     },
     FlumeType {
         alias: "avro",
         component: "avro_sink",
         role: Role::Sink,
         renames: &[],
-        required: &["hostname", "port"],
+        own_defaults: &[],
     },
 ];
 

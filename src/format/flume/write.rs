@@ -321,7 +321,7 @@ fn component_lines(
             continue;
         };
         let default = d.param(key).and_then(|p| p.default.as_ref());
-        if t.required.contains(&key.as_str()) || default != Some(value) {
+        if !(t.own_defaults.contains(&key.as_str()) && default == Some(value)) {
             lines.push((t.property(key), text(value)));
         }
     }
