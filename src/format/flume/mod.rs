@@ -4,7 +4,11 @@
 //! property fits one of their settings; anything else becomes a stand-in keeping its
 //! type and every property as text, so that export writes the same agent back.
 
+mod entries;
+mod groups;
+mod nodes;
 mod read;
+mod selector;
 mod types;
 mod write;
 

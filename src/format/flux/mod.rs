@@ -7,7 +7,10 @@ mod checks;
 mod classes;
 mod encode;
 mod load;
+mod nodes;
+mod outputs;
 mod read;
+mod streams;
 mod write;
 
 use std::path::Path;
