@@ -36,15 +36,24 @@ pub fn layered(topology: &mut Topology) {
     }
     let mut band_top = TOP;
     let mut placed = Vec::new();
+    let mut row_of: HashMap<NodeIndex, f32> = HashMap::new();
     for columns in bands.values_mut() {
         let mut rows = 0;
         for (&d, column) in columns.iter_mut() {
-            column.sort();
-            rows = rows.max(column.len());
-            for (row, (_, index)) in column.iter().enumerate() {
+            // Columns after the first follow their inputs' rows (barycentre), so edges
+            // cross less; names break ties, keeping the layout deterministic.
+            let mut keyed: Vec<(f32, String, NodeIndex)> = column
+                .drain(..)
+                .map(|(name, index)| (barycentre(topology, index, &row_of), name, index))
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            rows = rows.max(keyed.len());
+            for (row, (_, name, index)) in keyed.into_iter().enumerate() {
                 let x = LEFT + d as f32 * COLUMN;
                 let y = band_top + row as f32 * ROW;
-                placed.push((*index, Pos(x, y)));
+                row_of.insert(index, row as f32);
+                placed.push((index, Pos(x, y)));
+                column.push((name, index));
             }
         }
         band_top += rows as f32 * ROW + BAND_GAP;
@@ -53,6 +62,19 @@ pub fn layered(topology: &mut Topology) {
         if let Some(node) = topology.node_mut(index) {
             node.pos = pos;
         }
+    }
+}
+
+/// Mean row of a node's already placed inputs; nodes without any sort first.
+fn barycentre(topology: &Topology, index: NodeIndex, row_of: &HashMap<NodeIndex, f32>) -> f32 {
+    let rows: Vec<f32> = topology
+        .inputs(index)
+        .filter_map(|(_, from, _)| row_of.get(&from).copied())
+        .collect();
+    if rows.is_empty() {
+        -1.0
+    } else {
+        rows.iter().sum::<f32>() / rows.len() as f32
     }
 }
 
