@@ -33,6 +33,7 @@ pub enum ExportTarget {
 }
 
 impl ExportTarget {
+    /// The format's name for messages and menus.
     pub fn label(self) -> &'static str {
         match self {
             ExportTarget::Flux => "Flux YAML",

@@ -16,6 +16,7 @@ pub struct FlumeType {
     pub own_defaults: &'static [&'static str],
 }
 
+/// Every Flume type with a built-in; the same alias may appear once per role (`avro`).
 pub const TYPES: &[FlumeType] = &[
     FlumeType {
         alias: "seq",
@@ -104,6 +105,7 @@ pub fn by_component(component: &str, role: Role) -> Option<&'static FlumeType> {
 }
 
 impl FlumeType {
+    /// The config key a Flume property is stored under.
     pub fn config_key(&self, property: &str) -> String {
         self.renames
             .iter()
@@ -112,6 +114,7 @@ impl FlumeType {
             .to_string()
     }
 
+    /// The Flume property a config key is written as.
     pub fn property(&self, config_key: &str) -> String {
         self.renames
             .iter()

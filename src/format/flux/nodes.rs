@@ -14,6 +14,7 @@ use crate::model::{DEFAULT_STREAM, Grouping, Node, Role, Value};
 /// Keys of a spout or bolt that the node itself holds.
 const NODE_KEYS: &[&str] = &["id", "className", "parallelism", "numTasks"];
 
+/// A spout or bolt definition, read and checked.
 pub(super) struct Spec {
     pub(super) id: String,
     pub(super) role: Role,
@@ -24,6 +25,7 @@ pub(super) struct Spec {
     pub(super) rest: Mapping,
 }
 
+/// Reads the `spouts` or `bolts` list, checking what Storm would refuse at submit time.
 pub(super) fn read_specs(list: Option<&Yaml>, role: Role, problems: &mut Vec<String>) -> Vec<Spec> {
     let section = if role == Role::Spout {
         "spouts"

@@ -7,6 +7,7 @@ use serde_norway::Value as Yaml;
 use super::encode::{self, show};
 use crate::model::{DEFAULT_STREAM, Grouping};
 
+/// One Flux stream: an edge with its stream id and grouping.
 pub(super) struct StreamSpec {
     pub(super) from: String,
     pub(super) to: String,
@@ -14,6 +15,7 @@ pub(super) struct StreamSpec {
     pub(super) grouping: Grouping,
 }
 
+/// Reads the `streams` list; every end must name a spout or bolt in `ids`.
 pub(super) fn read_streams(
     list: Option<&Yaml>,
     ids: &HashSet<&str>,
