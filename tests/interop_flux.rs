@@ -120,8 +120,8 @@ fn every_grouping_type_imports_validates_and_round_trips() {
         "workerHooks:",
         "components:",
         "nested.setting:",
-        "ref: fields",
-        "streamId: picked",
+        "- ref: \"fields\"",
+        "streamId: \"picked\"",
     ] {
         assert!(text.contains(kept), "{kept} lost:\n{text}");
     }

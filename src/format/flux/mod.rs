@@ -5,6 +5,7 @@
 
 mod checks;
 mod classes;
+mod emit;
 mod encode;
 mod load;
 mod nodes;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_norway::{Mapping, Value as Yaml};
 
 use super::classes;
+use super::emit;
 use super::encode::{self, JSON_PREFIX};
 use super::read::{CONFIG_PREFIX, SECTION_PREFIX};
 use crate::components::STAND_IN;
@@ -74,7 +75,7 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let body = serde_norway::to_string(&Yaml::Mapping(doc)).map_err(|e| vec![e.to_string()])?;
+    let body = emit::document(&doc);
     Ok(format!(
         "# Storm Flux topology exported by Tributary.\n# Submit with: storm jar YOUR-TOPOLOGY.jar org.apache.storm.flux.Flux --local THIS-FILE.yaml\n---\n{body}"
     ))
