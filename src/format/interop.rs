@@ -32,7 +32,13 @@ pub enum ExportTarget {
     Dot,
 }
 
+/// File extensions `import_file` understands, for file dialogs and help texts.
+pub const IMPORT_EXTENSIONS: &[&str] = &["yaml", "yml", "properties", "conf"];
+
 impl ExportTarget {
+    /// Every target, in menu order.
+    pub const ALL: [ExportTarget; 3] = [ExportTarget::Flux, ExportTarget::Flume, ExportTarget::Dot];
+
     /// The format's name for messages and menus.
     pub fn label(self) -> &'static str {
         match self {

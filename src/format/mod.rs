@@ -14,5 +14,7 @@ pub mod ron_file;
 
 pub use atomic::write_atomically;
 pub use error::{FormatError, TextPos};
-pub use interop::{ExportError, ExportTarget, ImportError, ImportOptions, export, import_file};
+pub use interop::{
+    ExportError, ExportTarget, IMPORT_EXTENSIONS, ImportError, ImportOptions, export, import_file,
+};
 pub use ron_file::{CURRENT_VERSION, from_ron_str, load_ron, save_ron, to_ron_string};
