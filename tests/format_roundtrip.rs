@@ -121,16 +121,20 @@ fn settings() -> impl Strategy<Value = Settings> {
         any::<u32>(),
         any::<u32>(),
         prop::option::of(any::<u64>()),
+        prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
     )
-        .prop_map(|(timeout, pending, ackers, workers, batch)| Settings {
-            message_timeout_secs: timeout,
-            max_spout_pending: pending,
-            ackers,
-            workers,
-            mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
-                ExecutionMode::MicroBatch { interval_ms }
-            }),
-        })
+        .prop_map(
+            |(timeout, pending, ackers, workers, batch, extra)| Settings {
+                message_timeout_secs: timeout,
+                max_spout_pending: pending,
+                ackers,
+                workers,
+                mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
+                    ExecutionMode::MicroBatch { interval_ms }
+                }),
+                extra,
+            },
+        )
 }
 
 fn topology() -> impl Strategy<Value = Topology> {

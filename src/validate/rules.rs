@@ -253,6 +253,9 @@ fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
                 }
             }
             None if desc.open_config => {}
+            // A Flume source's channel selector and interceptors are configured on the
+            // source itself (`selector.header`, `interceptors.ts.type`), whatever its type.
+            None if node.role == Role::Source && is_source_routing_key(key) => {}
             None => {
                 let known: Vec<&str> = desc.params.iter().map(|p| p.key).collect();
                 out.push(Diagnostic::error(
@@ -310,6 +313,10 @@ fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
             "set 'class' to the engine class this node stands for, so export can name it",
         ));
     }
+}
+
+fn is_source_routing_key(key: &str) -> bool {
+    key.starts_with("selector.") || key == "interceptors" || key.starts_with("interceptors.")
 }
 
 fn check_outputs(node: &Node, out: &mut Vec<Diagnostic>) {
