@@ -11,11 +11,16 @@
 //! nodes ([`agent::FlumeRun`]); it does not depend on the Storm runtime or on the UI.
 
 pub mod channel;
+pub mod channel_processor;
 pub mod file_channel;
+pub mod interceptor;
 pub mod memory_channel;
+pub mod selector;
+pub mod sink_processor;
 mod util;
 
 pub use channel::{Channel, ChannelConfig, ChannelCounters, ChannelError, Transaction};
+pub use channel_processor::ChannelProcessor;
 pub use file_channel::{FileChannel, FileChannelConfig, FileChannelError, RecoveryReport};
 pub use memory_channel::MemoryChannel;
 pub use util::{Clock, ManualClock, StopSignal, SystemClock};
