@@ -17,6 +17,8 @@ pub mod interceptor;
 pub mod memory_channel;
 pub mod selector;
 pub mod sink_processor;
+pub mod sinks;
+pub mod sources;
 mod util;
 
 pub use channel::{Channel, ChannelConfig, ChannelCounters, ChannelError, Transaction};
