@@ -10,6 +10,7 @@
 //! The layer is self-contained: it reads a [`crate::model::Topology`] and runs its Flume
 //! nodes ([`agent::FlumeRun`]); it does not depend on the Storm runtime or on the UI.
 
+pub mod agent;
 pub mod channel;
 pub mod channel_processor;
 pub mod file_channel;
@@ -21,6 +22,7 @@ pub mod sinks;
 pub mod sources;
 mod util;
 
+pub use agent::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot, NodeStats, SinkState};
 pub use channel::{Channel, ChannelConfig, ChannelCounters, ChannelError, Transaction};
 pub use channel_processor::ChannelProcessor;
 pub use file_channel::{FileChannel, FileChannelConfig, FileChannelError, RecoveryReport};
