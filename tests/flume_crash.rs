@@ -20,7 +20,7 @@ use tributary::flume::{Event, FileChannel, FileChannelConfig, Transaction};
 
 const DIR_VAR: &str = "TRIBUTARY_FLUME_CRASH_DIR";
 const ROUND_VAR: &str = "TRIBUTARY_FLUME_CRASH_ROUND";
-const SEED: u64 = 0x5eed_f1u64;
+const SEED: u64 = 0x005e_edf1;
 /// Kill points (child progress counts) for each round.
 const KILL_AFTER: [u64; 4] = [150, 400, 60, 900];
 
@@ -193,13 +193,13 @@ fn file_channel_survives_sigkill() {
         let mut reached = false;
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
-            if let Some(n) = line.strip_prefix("PROGRESS ") {
-                if n.trim().parse::<u64>().unwrap() >= kill_after {
-                    // SIGKILL on Unix: no destructors, no checkpoint on close.
-                    child.kill().unwrap();
-                    reached = true;
-                    break;
-                }
+            if let Some(n) = line.strip_prefix("PROGRESS ")
+                && n.trim().parse::<u64>().unwrap() >= kill_after
+            {
+                // SIGKILL on Unix: no destructors, no checkpoint on close.
+                child.kill().unwrap();
+                reached = true;
+                break;
             }
         }
         let status = child.wait().unwrap();

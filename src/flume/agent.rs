@@ -890,7 +890,7 @@ mod tests {
         let snap = run.snapshot();
         assert_eq!(snap.nodes["gen"].events_out, 50);
         assert_eq!(snap.nodes["durable"].channel.unwrap().takes_committed, 50);
-        assert_eq!(snap.agents["a"], true);
+        assert!(snap.agents["a"]);
         assert!(run.stop().is_empty());
         let lines = lines_in(&base.path().join("rolled"));
         let expected: Vec<String> = (0..50).map(|i| i.to_string()).collect();

@@ -1,10 +1,11 @@
 //! The source side of a hop: Flume's `ChannelProcessor`.
 //!
-//! 1. run the interceptor chain; 2. ask the selector for required and optional channels
-//! per event; 3. commit one transaction per required channel — any failure is returned to
-//! the source, which retries the whole batch on all required channels (so a retry may
-//! duplicate events in channels that had committed: at-least-once); 4. write the optional
-//! channels last and ignore their failures.
+//! 1. Run the interceptor chain.
+//! 2. Ask the selector for each event's required and optional channels.
+//! 3. Commit one transaction per required channel. Any failure is returned to the source,
+//!    which retries the whole batch on all required channels (so a retry may duplicate
+//!    events in channels that had committed: at-least-once).
+//! 4. Write the optional channels last and ignore their failures.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
