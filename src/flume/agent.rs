@@ -747,14 +747,34 @@ impl Drop for FlumeRun {
 /// Flume's `SinkRunner`: call `process` in a loop; after an empty poll sleep
 /// `min(step × consecutive back-offs, max)`, after a failure sleep `max`.
 fn run_sinks(
-    mut processor: SinkProcessor,
+    processor: SinkProcessor,
     counters: &RunnerCounters,
     stop: &StopSignal,
     step: Duration,
     max: Duration,
 ) {
+    run_sinks_with(
+        processor,
+        counters,
+        step,
+        max,
+        || stop.is_stopped(),
+        |d| stop.sleep(d),
+    );
+}
+
+/// The runner loop with its clock-facing parts injected: `stopped` is polled before each
+/// `process`, `sleep` pauses and returns `true` when the runner should stop.
+fn run_sinks_with(
+    mut processor: SinkProcessor,
+    counters: &RunnerCounters,
+    step: Duration,
+    max: Duration,
+    stopped: impl Fn() -> bool,
+    mut sleep: impl FnMut(Duration) -> bool,
+) {
     let mut consecutive: u32 = 0;
-    while !stop.is_stopped() {
+    while !stopped() {
         let result = processor.process();
         *counters.slots.lock().unwrap_or_else(|p| p.into_inner()) = processor.slots();
         let pause = match result {
@@ -773,9 +793,9 @@ fn run_sinks(
         };
         counters.backoffs.fetch_add(1, Ordering::Relaxed);
         counters.in_backoff.store(true, Ordering::Relaxed);
-        let stopped = stop.sleep(pause);
+        let stop_now = sleep(pause);
         counters.in_backoff.store(false, Ordering::Relaxed);
-        if stopped {
+        if stop_now {
             break;
         }
     }
@@ -1206,6 +1226,57 @@ mod tests {
         assert!(snap.nodes["small"].blocked);
         assert!(run.channel("small").is_some());
         assert!(run.stop().is_empty());
+    }
+
+    /// A sink that replays a script of outcomes.
+    struct Scripted(std::collections::VecDeque<Result<Status, ()>>);
+
+    impl Sink for Scripted {
+        fn name(&self) -> &str {
+            "scripted"
+        }
+        fn process(&mut self) -> Result<Status, crate::flume::sink_processor::SinkError> {
+            match self.0.pop_front().unwrap_or(Ok(Status::Backoff)) {
+                Ok(s) => Ok(s),
+                Err(()) => Err(crate::flume::sink_processor::SinkError {
+                    sink: "scripted".into(),
+                    message: "down".into(),
+                }),
+            }
+        }
+    }
+
+    #[test]
+    fn sink_runner_backs_off_in_growing_steps_capped_at_max() {
+        use Status::{Backoff, Ready};
+        let script = [
+            Ok(Backoff),
+            Ok(Backoff),
+            Ok(Backoff),
+            Ok(Backoff),
+            Ok(Backoff),
+            Ok(Backoff),
+            Ok(Ready),
+            Ok(Backoff),
+            Err(()),
+        ];
+        let sink = Scripted(script.into_iter().collect());
+        let counters = RunnerCounters::default();
+        let mut pauses = Vec::new();
+        run_sinks_with(
+            SinkProcessor::Default(Box::new(sink)),
+            &counters,
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            || false,
+            |d| {
+                pauses.push(d.as_secs());
+                pauses.len() == 8
+            },
+        );
+        assert_eq!(pauses, [1, 2, 3, 4, 5, 5, 1, 5]);
+        assert_eq!(counters.errors.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.backoffs.load(Ordering::Relaxed), 8);
     }
 
     #[test]
