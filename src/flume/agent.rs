@@ -1077,6 +1077,118 @@ mod tests {
     }
 
     #[test]
+    fn fan_in_from_two_agents_with_an_optional_side_channel() {
+        let base = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        for (agent, start) in [("edge1", 0), ("edge2", 1000)] {
+            t.add_node(node(
+                &format!("{agent}-gen"),
+                Role::Source,
+                "sequence",
+                agent,
+                &[
+                    ("start", int(start)),
+                    ("limit", int(40)),
+                    ("batchSize", int(4)),
+                ],
+            ))
+            .unwrap();
+            t.add_node(node(
+                &format!("{agent}-ch"),
+                Role::Channel,
+                "memory",
+                agent,
+                &[("keep-alive", int(0))],
+            ))
+            .unwrap();
+            // A small optional side channel nobody drains: it takes the first batch of 4,
+            // then its puts fail (whole batches) and are ignored; the main flow carries on.
+            t.add_node(node(
+                &format!("{agent}-side"),
+                Role::Channel,
+                "memory",
+                agent,
+                &[("keep-alive", int(0)), ("capacity", int(6))],
+            ))
+            .unwrap();
+            t.add_node(node(
+                &format!("{agent}-fwd"),
+                Role::Sink,
+                "avro_sink",
+                agent,
+                &[("port", int(7201))],
+            ))
+            .unwrap();
+            t.connect_names(
+                &format!("{agent}-gen"),
+                &format!("{agent}-ch"),
+                "default",
+                Grouping::Required,
+            )
+            .unwrap();
+            t.connect_names(
+                &format!("{agent}-gen"),
+                &format!("{agent}-side"),
+                "default",
+                Grouping::Optional,
+            )
+            .unwrap();
+            t.connect_names(
+                &format!("{agent}-ch"),
+                &format!("{agent}-fwd"),
+                "default",
+                Grouping::Drain,
+            )
+            .unwrap();
+        }
+        t.add_node(node(
+            "in",
+            Role::Source,
+            "avro_source",
+            "collector",
+            &[("port", int(7201))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "all",
+            Role::Channel,
+            "memory",
+            "collector",
+            &[("keep-alive", int(0))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "store",
+            Role::Sink,
+            "file_roll",
+            "collector",
+            &[
+                ("sink.directory", s("store")),
+                ("sink.rollInterval", int(0)),
+            ],
+        ))
+        .unwrap();
+        t.connect_names("in", "all", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("all", "store", "default", Grouping::Drain)
+            .unwrap();
+        let run = FlumeRun::start(&t, fast(base.path())).unwrap();
+        wait_for("both edges delivered", || {
+            run.snapshot().nodes["store"].events_out == 80
+        });
+        let snap = run.snapshot();
+        assert_eq!(snap.nodes["in"].events_out, 80);
+        assert_eq!(snap.nodes["edge1-side"].channel.unwrap().size, 4);
+        assert!(run.stop().is_empty());
+        let got: BTreeSet<u64> = lines_in(&base.path().join("store"))
+            .iter()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        let expected: BTreeSet<u64> = (0..40).chain(1000..1040).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
     fn netcat_interceptors_and_multiplexing_end_to_end() {
         let base = tempfile::tempdir().unwrap();
         let mut t = Topology::new("t");
