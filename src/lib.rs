@@ -7,6 +7,12 @@
 pub mod components;
 pub mod format;
 pub mod model;
+pub mod runtime;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod validate;
+
+pub use runtime::{
+    Control, Engine, FaultSpec, LogLine, MetricsSnapshot, NodeMetrics, RunError, RunOptions,
+    StopMode, TaskMetrics,
+};

@@ -1,0 +1,263 @@
+//! Tuples as they travel between tasks: values, the stream they belong to, and the
+//! acking ids that tie them to spout tuple trees.
+//!
+//! The layout avoids allocations on the hot path: up to two values live inline, and
+//! the common case of one root per tuple needs no map.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// One value of a tuple. Text is shared (`Arc<str>`) so fan-out and replays copy a
+/// pointer, not the bytes.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+}
+
+impl Val {
+    pub fn str(s: &str) -> Self {
+        Val::Str(Arc::from(s))
+    }
+
+    /// Java's `hashCode` of the boxed value, as Storm's fields grouping sees it
+    /// (`Long` for integers, `Double` for floats, `String` for text).
+    pub fn java_hash(&self) -> i32 {
+        match self {
+            Val::Null => 0,
+            Val::Bool(true) => 1231,
+            Val::Bool(false) => 1237,
+            Val::Int(v) => (*v ^ ((*v as u64) >> 32) as i64) as i32,
+            Val::Float(f) => {
+                let bits = if f.is_nan() {
+                    0x7ff8_0000_0000_0000u64
+                } else {
+                    f.to_bits()
+                };
+                (bits ^ (bits >> 32)) as i32
+            }
+            Val::Str(s) => s
+                .encode_utf16()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32)),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Val::Int(i) => Some(*i as f64),
+            Val::Float(f) => Some(*f),
+            Val::Str(s) => s.trim().parse().ok(),
+            Val::Bool(_) | Val::Null => None,
+        }
+    }
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Val::Null, Val::Null) => true,
+            (Val::Bool(a), Val::Bool(b)) => a == b,
+            (Val::Int(a), Val::Int(b)) => a == b,
+            (Val::Float(a), Val::Float(b)) => a.to_bits() == b.to_bits(),
+            (Val::Str(a), Val::Str(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Val {}
+
+impl Hash for Val {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Val::Null => 0u8.hash(state),
+            Val::Bool(b) => b.hash(state),
+            Val::Int(i) => i.hash(state),
+            Val::Float(f) => f.to_bits().hash(state),
+            Val::Str(s) => s.hash(state),
+        }
+    }
+}
+
+impl std::fmt::Display for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Null => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Float(x) => write!(f, "{x}"),
+            Val::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::str(s)
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Str(Arc::from(s))
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Self {
+        Val::Float(v)
+    }
+}
+
+/// The ordered values of a tuple; one or two values need no heap allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    One(Val),
+    Two(Val, Val),
+    Many(Vec<Val>),
+}
+
+impl Values {
+    pub fn get(&self, i: usize) -> Option<&Val> {
+        match (self, i) {
+            (Values::One(a), 0) | (Values::Two(a, _), 0) => Some(a),
+            (Values::Two(_, b), 1) => Some(b),
+            (Values::Many(v), i) => v.get(i),
+            _ => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::One(_) => 1,
+            Values::Two(..) => 2,
+            Values::Many(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn to_vec(&self) -> Vec<Val> {
+        (0..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+    }
+
+    /// Replaces the value at `i` (no-op when out of range).
+    pub fn set(&mut self, i: usize, value: Val) {
+        match (self, i) {
+            (Values::One(a), 0) | (Values::Two(a, _), 0) => *a = value,
+            (Values::Two(_, b), 1) => *b = value,
+            (Values::Many(v), i) if i < v.len() => v[i] = value,
+            _ => {}
+        }
+    }
+
+    /// Values joined with a separator, for logs and files.
+    pub fn join(&self, sep: &str) -> String {
+        let mut out = String::new();
+        for i in 0..self.len() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            if let Some(v) = self.get(i) {
+                out.push_str(&v.to_string());
+            }
+        }
+        out
+    }
+}
+
+impl From<Vec<Val>> for Values {
+    fn from(mut v: Vec<Val>) -> Self {
+        match v.len() {
+            1 => Values::One(v.remove(0)),
+            2 => {
+                let b = v.remove(1);
+                let a = v.remove(0);
+                Values::Two(a, b)
+            }
+            _ => Values::Many(v),
+        }
+    }
+}
+
+/// Which tuple trees a tuple belongs to: `(root id, edge id)` pairs (Storm's
+/// `Map<root, edgeXor>`). Most tuples belong to exactly one tree.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AckIds {
+    #[default]
+    None,
+    One(u64, u64),
+    Many(Vec<(u64, u64)>),
+}
+
+impl AckIds {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, AckIds::None)
+    }
+
+    /// Calls `f(root, edge)` for every pair.
+    pub fn for_each(&self, mut f: impl FnMut(u64, u64)) {
+        match self {
+            AckIds::None => {}
+            AckIds::One(r, e) => f(*r, *e),
+            AckIds::Many(v) => v.iter().for_each(|(r, e)| f(*r, *e)),
+        }
+    }
+
+    /// The same roots, each with edge id `edge` (an anchored child delivery).
+    pub fn with_edge(&self, edge: u64) -> AckIds {
+        match self {
+            AckIds::None => AckIds::None,
+            AckIds::One(r, _) => AckIds::One(*r, edge),
+            AckIds::Many(v) => AckIds::Many(v.iter().map(|(r, _)| (*r, edge)).collect()),
+        }
+    }
+}
+
+/// A tuple in flight.
+#[derive(Debug, Clone)]
+pub struct Tuple {
+    pub values: Values,
+    /// Global stream index in the plan (a `(node, stream)` pair); fixes the schema.
+    pub stream: u32,
+    /// Storm task id of the emitter.
+    pub source_task: u32,
+    pub ids: AckIds,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hashes_match_java() {
+        assert_eq!(Val::str("hello").java_hash(), 99162322);
+        assert_eq!(Val::str("").java_hash(), 0);
+        assert_eq!(Val::Int(1).java_hash(), 1);
+        assert_eq!(Val::Int(-1).java_hash(), 0);
+        assert_eq!(Val::Bool(true).java_hash(), 1231);
+    }
+
+    #[test]
+    fn values_roundtrip() {
+        let v: Values = vec![Val::Int(1), Val::Int(2), Val::Int(3)].into();
+        assert_eq!(v.len(), 3);
+        let two: Values = vec![Val::Int(1), Val::Int(2)].into();
+        assert_eq!(two.get(1), Some(&Val::Int(2)));
+    }
+}
