@@ -1,8 +1,11 @@
 //! Command-line interface: argument definitions and dispatch, one file per command.
 
+mod bench;
+mod bench_raw;
 mod diagnostics;
 mod fmt;
 mod open;
+mod run;
 mod validate;
 
 use std::path::PathBuf;
@@ -29,12 +32,18 @@ pub enum Command {
     Validate(validate::Args),
     /// Rewrite topology files in canonical form (stable order, standard layout).
     Fmt(fmt::Args),
+    /// Run a topology headless: live progress, then a per-node table (and JSON).
+    Run(run::Args),
+    /// Measure the runtime against a hand-written pipeline on the word-count workload.
+    Bench(bench::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Fmt(args)) => fmt::run(&args),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open::run(cli.file),
     }
 }

@@ -21,6 +21,7 @@ use super::plan::{Plan, PlanNode};
 use super::tuple::{Tuple, Values};
 
 pub use config::Config;
+pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
 
 /// One emit requested by a component; the executor routes it after the call returns,
 /// so components never touch channels.
