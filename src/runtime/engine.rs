@@ -218,6 +218,11 @@ impl Engine {
 
     /// What collector sinks of `node` received so far.
     pub fn collected(&self, node: &str) -> Vec<Values> {
+        self.collected.get(node).into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// Like [`Engine::collected`], with the task id that received each tuple.
+    pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
         self.collected.get(node)
     }
 

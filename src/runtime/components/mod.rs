@@ -159,19 +159,20 @@ pub type Factory = Arc<dyn Fn(&TaskInfo) -> Result<Behaviour, String> + Send + S
 /// What collector sinks gathered, by node name: for tests and lessons.
 #[derive(Debug, Default)]
 pub struct Collected {
-    by_node: Mutex<BTreeMap<String, Vec<Values>>>,
+    by_node: Mutex<BTreeMap<String, Vec<(u32, Values)>>>,
 }
 
 impl Collected {
-    pub fn push(&self, node: &str, values: Values) {
+    pub fn push(&self, node: &str, task: u32, values: Values) {
         let mut map = match self.by_node.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
-        map.entry(node.to_string()).or_default().push(values);
+        map.entry(node.to_string()).or_default().push((task, values));
     }
 
-    pub fn get(&self, node: &str) -> Vec<Values> {
+    /// Everything a node's collectors received, with the receiving task id.
+    pub fn get(&self, node: &str) -> Vec<(u32, Values)> {
         let map = match self.by_node.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),

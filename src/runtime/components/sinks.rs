@@ -174,7 +174,7 @@ impl Bolt for Collector {
         self.info
             .env
             .collected
-            .push(&self.info.node, input.values.clone());
+            .push(&self.info.node, self.info.task, input.values.clone());
         Ok(())
     }
 }

@@ -84,9 +84,20 @@ impl Outbox {
         self.send(w, exec, Msg::Tuples { task, tuples });
     }
 
+    /// Queues an ack message. Consecutive acks of the same root are XOR-combined into
+    /// one message: XOR is associative, so the acker reaches zero at the same point, and
+    /// a bolt acking ten words of one sentence sends one message instead of ten.
     #[inline]
     pub fn push_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
         let slot = &mut self.acks[acker];
+        if let (AckMsg::Ack { root, xor }, Some(AckMsg::Ack { root: last, xor: acc })) =
+            (msg, slot.last_mut())
+        {
+            if root == *last {
+                *acc ^= xor;
+                return;
+            }
+        }
         slot.push(msg);
         if slot.len() >= self.batch {
             let acks = std::mem::take(slot);

@@ -12,7 +12,7 @@ use super::super::acker::{AckMsg, RotatingMap};
 use super::super::components::{Behaviour, Emitter, Spout};
 use super::super::log::LogKind;
 use super::super::metrics::add;
-use super::super::routing::acker_for;
+use super::super::routing::{RouteError, acker_for};
 use super::super::supervisor::{self, Backoff};
 use super::route::{Anchor, TaskOut, task_info};
 use super::{Msg, Outbox, Wiring};
@@ -37,6 +37,7 @@ struct SpoutTask {
     replayed: u64,
     timed_out: u64,
     busy_ns: u64,
+    reported_route_error: bool,
 }
 
 fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Spout>> {
@@ -132,7 +133,10 @@ impl SpoutTask {
                             root,
                             xor: &mut xor,
                         };
-                        if self.out.dispatch(w, outbox, em, anchor).is_ok() {
+                        let routed = self.out.dispatch(w, outbox, em, anchor);
+                        let ok = routed.is_ok();
+                        self.report(w, routed);
+                        if ok {
                             self.pending.insert(
                                 root,
                                 Pending {
@@ -151,12 +155,14 @@ impl SpoutTask {
                     }
                     Some(msg_id) => {
                         // No ackers: a tracked emit is acked at once (Storm).
-                        let _ = self.out.dispatch(w, outbox, em, Anchor::None);
+                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        self.report(w, routed);
                         self.acked += 1;
                         self.spout.ack(msg_id);
                     }
                     None => {
-                        let _ = self.out.dispatch(w, outbox, em, Anchor::None);
+                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        self.report(w, routed);
                     }
                 }
                 if replay {
@@ -165,6 +171,19 @@ impl SpoutTask {
             }
         }
         calls
+    }
+
+    /// Logs the first refused emit (a direct-stream misuse) of this task.
+    fn report(&mut self, w: &Wiring, routed: Result<usize, RouteError>) {
+        if let Err(e) = routed {
+            if !self.reported_route_error {
+                self.reported_route_error = true;
+                let name = &w.plan.nodes[self.node].node.name;
+                w.env
+                    .log
+                    .push(name, self.task, LogKind::Error, format!("emit refused: {e}"));
+            }
+        }
     }
 
     fn publish(&mut self, w: &Wiring) {
@@ -225,6 +244,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                 replayed: 0,
                 timed_out: 0,
                 busy_ns: 0,
+                reported_route_error: false,
             })
         })
         .collect();
