@@ -115,7 +115,7 @@ impl Bolt for WindowAggregate {
             while self
                 .buffer
                 .front()
-                .is_some_and(|e| e.at_ms + length <= end)
+                .is_some_and(|e| e.at_ms + length < end)
             {
                 self.buffer.pop_front();
             }

@@ -64,6 +64,7 @@ impl SpoutTask {
         let rate = self.rate(w);
         if rate <= 0.0 {
             self.last_refill = now;
+            self.tokens = 1.0;
             return usize::MAX;
         }
         let dt = now.duration_since(self.last_refill).as_secs_f64();
@@ -290,7 +291,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                     Ok(n) => {
                         calls += n;
                         if n > 0 {
-                            s.tokens -= n as f64;
+                            s.tokens = (s.tokens - n as f64).max(0.0);
                         }
                     }
                     Err(payload) => {
