@@ -27,8 +27,10 @@ fn pipeline(limit: i64, ackers: u32, pending: Option<u32>) -> Topology {
             .with_parallelism(2),
     )
     .unwrap();
-    t.add_node(Node::new("sink", Role::Bolt, "collector")).unwrap();
-    t.connect_names("src", "mid", "default", Grouping::Shuffle).unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "collector"))
+        .unwrap();
+    t.connect_names("src", "mid", "default", Grouping::Shuffle)
+        .unwrap();
     t.connect_names("mid", "sink", "default", Grouping::Fields(vec!["n".into()]))
         .unwrap();
     t
@@ -49,7 +51,14 @@ fn seen(engine: &Engine) -> BTreeSet<i64> {
 fn every_message_arrives_without_faults() {
     for seed in 0..4 {
         let t = pipeline(2000, 1, Some(100));
-        let engine = Engine::start(&t, RunOptions { seed, ..Default::default() }).unwrap();
+        let engine = Engine::start(
+            &t,
+            RunOptions {
+                seed,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(engine.wait_finished(Duration::from_secs(60)), "seed {seed}");
         assert_eq!(seen(&engine).len(), 4000);
         let snap = engine.stop(StopMode::Immediate);
@@ -62,24 +71,55 @@ fn every_message_arrives_without_faults() {
 #[test]
 fn at_least_once_under_failures_and_crashes() {
     let settings = [
-        FaultSpec { fail_probability: 0.05, ..Default::default() },
-        FaultSpec { crash_probability: 0.002, ..Default::default() },
-        FaultSpec { fail_probability: 0.02, crash_probability: 0.001, added_latency: Duration::ZERO },
+        FaultSpec {
+            fail_probability: 0.05,
+            ..Default::default()
+        },
+        FaultSpec {
+            crash_probability: 0.002,
+            ..Default::default()
+        },
+        FaultSpec {
+            fail_probability: 0.02,
+            crash_probability: 0.001,
+            added_latency: Duration::ZERO,
+        },
     ];
     for (i, faults) in settings.iter().enumerate() {
         for seed in 0..2u64 {
             let t = pipeline(1500, 2, Some(200));
-            let engine = Engine::start(&t, RunOptions { seed, ..Default::default() }).unwrap();
-            engine.control(Control::SetFaults { node: "mid".into(), faults: *faults });
-            assert!(engine.wait_finished(Duration::from_secs(120)), "faults {i} seed {seed}");
+            let engine = Engine::start(
+                &t,
+                RunOptions {
+                    seed,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            engine.control(Control::SetFaults {
+                node: "mid".into(),
+                faults: *faults,
+            });
+            assert!(
+                engine.wait_finished(Duration::from_secs(120)),
+                "faults {i} seed {seed}"
+            );
             let got = seen(&engine);
-            assert_eq!(got.len(), 3000, "faults {i} seed {seed}: every message reached the sink");
+            assert_eq!(
+                got.len(),
+                3000,
+                "faults {i} seed {seed}: every message reached the sink"
+            );
             let snap = engine.stop(StopMode::Immediate);
             let src = &snap.nodes["src"];
             // Each emit (first or replay) ends in exactly one ack or fail; the finite
             // spout is done only when every message was acked once.
             assert_eq!(src.acked, 3000, "faults {i} seed {seed}");
-            assert_eq!(src.acked + src.failed, src.emitted, "faults {i} seed {seed}");
+            assert_eq!(
+                src.acked + src.failed,
+                src.emitted,
+                "faults {i} seed {seed}"
+            );
             assert_eq!(src.replayed, src.failed, "every failure was replayed");
             if faults.crash_probability > 0.0 {
                 assert!(snap.nodes["mid"].restarts > 0);

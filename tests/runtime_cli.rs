@@ -35,11 +35,19 @@ fn run_prints_a_table_and_json() {
     save_ron(&finite(Some("out.txt")), &file).unwrap();
     let json = dir.path().join("m.json");
     bin()
-        .args(["run", file.to_str().unwrap(), "--json", json.to_str().unwrap(), "--seed", "3"])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--seed",
+            "3",
+        ])
         .assert()
         .success()
         .stdout(contains("numbers"));
-    let metrics: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     assert_eq!(metrics["nodes"]["numbers"]["acked"], 100);
     assert_eq!(metrics["nodes"]["sink"]["executed"], 100);
     assert!(metrics["nodes"]["numbers"]["complete_latency_p99"].is_number());
@@ -50,7 +58,15 @@ fn run_prints_a_table_and_json() {
 #[test]
 fn run_for_a_duration_stops_endless_topologies() {
     bin()
-        .args(["run", "topologies/word_count.ron", "--for", "700ms", "-q", "--json", "-"])
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--for",
+            "700ms",
+            "-q",
+            "--json",
+            "-",
+        ])
         .assert()
         .success()
         .stdout(contains("\"emit_rate\""));
@@ -83,7 +99,13 @@ fn run_refuses_paths_outside_the_allowed_folders() {
         .failure()
         .stderr(contains("outside the allowed folders"));
     bin()
-        .args(["run", file.to_str().unwrap(), "--allow", dir.path().to_str().unwrap(), "-q"])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--allow",
+            dir.path().to_str().unwrap(),
+            "-q",
+        ])
         .assert()
         .success();
     assert!(dir.path().join("escape.txt").exists());

@@ -34,7 +34,11 @@ fn topology(spout: &str, field: &str, grouping: Grouping, tasks: u32, ackers: u3
 fn run(t: &Topology, options: RunOptions) -> (Vec<(u32, Values)>, Vec<u32>, Engine) {
     let engine = Engine::start(t, options).unwrap();
     assert!(engine.wait_finished(Duration::from_secs(60)));
-    (engine.collected_by_task("sink"), engine.tasks_of("sink"), engine)
+    (
+        engine.collected_by_task("sink"),
+        engine.tasks_of("sink"),
+        engine,
+    )
 }
 
 fn per_task(got: &[(u32, Values)]) -> BTreeMap<u32, usize> {
@@ -47,7 +51,10 @@ fn per_task(got: &[(u32, Values)]) -> BTreeMap<u32, usize> {
 
 #[test]
 fn shuffle_deals_round_robin() {
-    let (got, tasks, _e) = run(&topology("sequence", "n", Grouping::Shuffle, 3, 1), RunOptions::default());
+    let (got, tasks, _e) = run(
+        &topology("sequence", "n", Grouping::Shuffle, 3, 1),
+        RunOptions::default(),
+    );
     assert_eq!(got.len(), N as usize);
     let counts = per_task(&got);
     assert_eq!(counts.keys().copied().collect::<Vec<_>>(), tasks);
@@ -63,7 +70,13 @@ fn local_or_shuffle_is_shuffle_in_one_process() {
 
 #[test]
 fn fields_sends_a_key_to_the_task_java_would_pick() {
-    let t = topology("word_generator", "word", Grouping::Fields(vec!["word".into()]), 4, 1);
+    let t = topology(
+        "word_generator",
+        "word",
+        Grouping::Fields(vec!["word".into()]),
+        4,
+        1,
+    );
     let (got, tasks, _e) = run(&t, RunOptions::default());
     assert_eq!(got.len(), N as usize);
     let mut owner: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
@@ -78,7 +91,10 @@ fn fields_sends_a_key_to_the_task_java_would_pick() {
 
 #[test]
 fn all_copies_to_every_task() {
-    let (got, tasks, e) = run(&topology("sequence", "n", Grouping::All, 3, 1), RunOptions::default());
+    let (got, tasks, e) = run(
+        &topology("sequence", "n", Grouping::All, 3, 1),
+        RunOptions::default(),
+    );
     assert_eq!(got.len(), 3 * N as usize);
     assert!(per_task(&got).values().all(|&c| c == N as usize));
     assert_eq!(per_task(&got).len(), tasks.len());
@@ -89,7 +105,10 @@ fn all_copies_to_every_task() {
 
 #[test]
 fn global_goes_to_the_lowest_task() {
-    let (got, tasks, _e) = run(&topology("sequence", "n", Grouping::Global, 3, 1), RunOptions::default());
+    let (got, tasks, _e) = run(
+        &topology("sequence", "n", Grouping::Global, 3, 1),
+        RunOptions::default(),
+    );
     assert_eq!(got.len(), N as usize);
     assert!(got.iter().all(|(t, _)| *t == tasks[0]));
 }
@@ -97,8 +116,20 @@ fn global_goes_to_the_lowest_task() {
 #[test]
 fn none_picks_randomly_but_reproducibly() {
     let t = topology("sequence", "n", Grouping::None, 3, 1);
-    let (a, _, _e1) = run(&t, RunOptions { seed: 9, ..Default::default() });
-    let (b, _, _e2) = run(&t, RunOptions { seed: 9, ..Default::default() });
+    let (a, _, _e1) = run(
+        &t,
+        RunOptions {
+            seed: 9,
+            ..Default::default()
+        },
+    );
+    let (b, _, _e2) = run(
+        &t,
+        RunOptions {
+            seed: 9,
+            ..Default::default()
+        },
+    );
     assert_eq!(a.len(), N as usize);
     let (ca, cb) = (per_task(&a), per_task(&b));
     assert_eq!(ca, cb, "same seed, same choices");
@@ -108,15 +139,27 @@ fn none_picks_randomly_but_reproducibly() {
 
 #[test]
 fn partial_key_uses_at_most_two_tasks_per_key() {
-    let t = topology("word_generator", "word", Grouping::PartialKey(vec!["word".into()]), 4, 1);
+    let t = topology(
+        "word_generator",
+        "word",
+        Grouping::PartialKey(vec!["word".into()]),
+        4,
+        1,
+    );
     let (got, _, _e) = run(&t, RunOptions::default());
     assert_eq!(got.len(), N as usize);
     let mut owner: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     for (task, v) in &got {
-        owner.entry(v.get(0).unwrap().to_string()).or_default().insert(*task);
+        owner
+            .entry(v.get(0).unwrap().to_string())
+            .or_default()
+            .insert(*task);
     }
     assert!(owner.values().all(|t| t.len() <= 2));
-    assert!(owner.values().any(|t| t.len() == 2), "load is split for some key");
+    assert!(
+        owner.values().any(|t| t.len() == 2),
+        "load is split for some key"
+    );
 }
 
 /// A spout that sends number `k` directly to consumer task `targets[k % n]`.
@@ -150,8 +193,10 @@ fn direct_topology() -> Topology {
             .with_output(decl),
     )
     .unwrap();
-    t.add_node(Node::new("sink", Role::Bolt, "collector").with_parallelism(3)).unwrap();
-    t.connect_names("src", "sink", "default", Grouping::Direct).unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "collector").with_parallelism(3))
+        .unwrap();
+    t.connect_names("src", "sink", "default", Grouping::Direct)
+        .unwrap();
     t
 }
 
@@ -170,7 +215,9 @@ fn direct_goes_where_the_emitter_says() {
     let (got, tasks, _e) = run(&direct_topology(), options);
     assert_eq!(got.len(), N as usize);
     for (task, v) in got {
-        let Some(Val::Int(k)) = v.get(0) else { panic!() };
+        let Some(Val::Int(k)) = v.get(0) else {
+            panic!()
+        };
         assert_eq!(task, tasks[(*k as usize) % 3]);
     }
 }
@@ -197,15 +244,23 @@ fn plain_emit_on_a_direct_stream_is_an_error() {
     .unwrap();
     let mut decl = StreamDecl::default_stream(&["n"]);
     decl.direct = true;
-    t.add_node(Node::new("mid", Role::Bolt, "stand_in").with_config("class", "Wrong").with_output(decl))
+    t.add_node(
+        Node::new("mid", Role::Bolt, "stand_in")
+            .with_config("class", "Wrong")
+            .with_output(decl),
+    )
+    .unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "collector"))
         .unwrap();
-    t.add_node(Node::new("sink", Role::Bolt, "collector")).unwrap();
-    t.connect_names("src", "mid", "default", Grouping::Shuffle).unwrap();
-    t.connect_names("mid", "sink", "default", Grouping::Direct).unwrap();
+    t.connect_names("src", "mid", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("mid", "sink", "default", Grouping::Direct)
+        .unwrap();
     let mut options = RunOptions::default();
-    options
-        .overrides
-        .insert("mid".into(), Arc::new(|_: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Wrong)))));
+    options.overrides.insert(
+        "mid".into(),
+        Arc::new(|_: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Wrong)))),
+    );
     let engine = Engine::start(&t, options).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while engine.snapshot().nodes["mid"].failed < 10 && std::time::Instant::now() < deadline {
@@ -215,7 +270,11 @@ fn plain_emit_on_a_direct_stream_is_an_error() {
     let snap = engine.stop(StopMode::Immediate);
     assert!(snap.nodes["mid"].failed >= 10);
     assert_eq!(snap.nodes["sink"].executed, 0);
-    assert!(log.iter().any(|l| l.text.contains("plain emit on a direct stream")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.text.contains("plain emit on a direct stream")),
+        "{log:?}"
+    );
 }
 
 #[test]

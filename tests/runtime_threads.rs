@@ -27,8 +27,13 @@ fn endless() -> Topology {
     )
     .unwrap();
     t.add_node(Node::new("sink", Role::Bolt, "null")).unwrap();
-    t.connect_names("words", "count", "default", Grouping::Fields(vec!["word".into()]))
-        .unwrap();
+    t.connect_names(
+        "words",
+        "count",
+        "default",
+        Grouping::Fields(vec!["word".into()]),
+    )
+    .unwrap();
     t.connect_names("count", "sink", "default", Grouping::Shuffle)
         .unwrap();
     t

@@ -73,12 +73,23 @@ fn word_count(split: u32, count: u32, acked: bool) -> Topology {
         let _ = t.add_node(n);
     }
     let _ = t.connect_names("sentences", "split", "default", Grouping::Shuffle);
-    let _ = t.connect_names("split", "count", "default", Grouping::Fields(vec!["word".into()]));
+    let _ = t.connect_names(
+        "split",
+        "count",
+        "default",
+        Grouping::Fields(vec!["word".into()]),
+    );
     t
 }
 
 /// Words counted per second by the framework, measured after a warm-up.
-fn framework(split: u32, count: u32, acked: bool, warmup: Duration, measure: Duration) -> anyhow::Result<f64> {
+fn framework(
+    split: u32,
+    count: u32,
+    acked: bool,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<f64> {
     let engine = Engine::start(&word_count(split, count, acked), RunOptions::default())?;
     std::thread::sleep(warmup);
     let words = |e: &Engine| e.snapshot().nodes.get("count").map_or(0, |n| n.executed);
@@ -108,12 +119,23 @@ fn latency_at(words_per_s: f64, warmup: Duration, measure: Duration) -> anyhow::
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let measure = Duration::from_secs_f64(args.secs.max(0.2));
     let warmup = measure / 3;
-    let pool = Arc::new(sentence_pool(SEED as u64, VOCABULARY as usize, WORDS as usize, SENTENCE_POOL));
+    let pool = Arc::new(sentence_pool(
+        SEED as u64,
+        VOCABULARY as usize,
+        WORDS as usize,
+        SENTENCE_POOL,
+    ));
     let mut configs = Vec::new();
     for (split, count) in [(1u32, 1u32), (2, 2)] {
         let unacked = framework(split, count, false, warmup, measure)?;
         let acked = framework(split, count, true, warmup, measure)?;
-        let raw = super::bench_raw::words_per_sec(pool.clone(), split as usize, count as usize, warmup, measure);
+        let raw = super::bench_raw::words_per_sec(
+            pool.clone(),
+            split as usize,
+            count as usize,
+            warmup,
+            measure,
+        );
         let c = Config {
             parallelism: format!("1/{split}/{count}"),
             raw_words_per_s: raw,
@@ -125,7 +147,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if !args.json {
             println!(
                 "{:<6} raw {:>12.0} words/s | unacked {:>12.0} ({:.2}×) | acked {:>12.0} ({:.2}×)",
-                c.parallelism, c.raw_words_per_s, c.unacked_words_per_s, c.ratio_unacked, c.acked_words_per_s, c.ratio_acked
+                c.parallelism,
+                c.raw_words_per_s,
+                c.unacked_words_per_s,
+                c.ratio_unacked,
+                c.acked_words_per_s,
+                c.ratio_acked
             );
         }
         configs.push(c);
@@ -133,7 +160,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let half = configs[0].acked_words_per_s / 2.0;
     let (p50, p99) = latency_at(half, warmup, measure)?;
     if !args.json {
-        println!("complete latency at {half:.0} words/s (half the acked peak): p50 {p50:.3} ms, p99 {p99:.3} ms");
+        println!(
+            "complete latency at {half:.0} words/s (half the acked peak): p50 {p50:.3} ms, p99 {p99:.3} ms"
+        );
     }
     let first = &configs[0];
     let report = Report {

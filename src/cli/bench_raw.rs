@@ -2,7 +2,7 @@
 //! generator → split → count, `Vec` batches of 256, fields-style partitioning by word.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -49,13 +49,13 @@ pub fn words_per_sec(
         let to_count = to_count.clone();
         threads.push(std::thread::spawn(move || {
             let hasher = FxBuild::default();
-            let mut out: Vec<Vec<String>> = (0..to_count.len()).map(|_| Vec::with_capacity(BATCH)).collect();
+            let mut out: Vec<Vec<String>> = (0..to_count.len())
+                .map(|_| Vec::with_capacity(BATCH))
+                .collect();
             while let Ok(batch) = rx.recv() {
                 for sentence in batch {
                     for word in sentence.split(' ') {
-                        let mut h = hasher.build_hasher();
-                        word.hash(&mut h);
-                        let i = (h.finish() % to_count.len() as u64) as usize;
+                        let i = (hasher.hash_one(word) % to_count.len() as u64) as usize;
                         out[i].push(word.to_string());
                         if out[i].len() == BATCH {
                             let full = std::mem::replace(&mut out[i], Vec::with_capacity(BATCH));

@@ -50,7 +50,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("unknown unit '{unit}' in {text} (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in {text} (use ms, s, m or h)"
+            ));
+        }
     };
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{text}: {e}"))
 }
@@ -148,8 +152,18 @@ fn print_log(engine: &Engine, quiet: bool) {
 
 fn progress(s: &MetricsSnapshot) -> String {
     let executed: f64 = s.nodes.values().map(|n| n.execute_rate).sum();
-    let acked: u64 = s.nodes.values().filter(|n| n.role == "spout").map(|n| n.acked).sum();
-    let failed: u64 = s.nodes.values().filter(|n| n.role == "spout").map(|n| n.failed).sum();
+    let acked: u64 = s
+        .nodes
+        .values()
+        .filter(|n| n.role == "spout")
+        .map(|n| n.acked)
+        .sum();
+    let failed: u64 = s
+        .nodes
+        .values()
+        .filter(|n| n.role == "spout")
+        .map(|n| n.failed)
+        .sum();
     format!(
         "{:>7.1}s  {:>12.0} tuples/s  acked {acked}  failed {failed}",
         s.elapsed.as_secs_f64(),
@@ -160,7 +174,17 @@ fn progress(s: &MetricsSnapshot) -> String {
 fn print_table(s: &MetricsSnapshot) {
     println!(
         "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8} {:>10} {:>10} {:>6}",
-        "node", "emitted", "executed", "acked", "failed", "replay", "restarts", "cap", "exec p99", "compl p99", ""
+        "node",
+        "emitted",
+        "executed",
+        "acked",
+        "failed",
+        "replay",
+        "restarts",
+        "cap",
+        "exec p99",
+        "compl p99",
+        ""
     );
     for (name, n) in &s.nodes {
         println!(

@@ -66,9 +66,18 @@ impl<V> RotatingMap<V> {
 /// One message on the acker streams (`__ack_init`, `__ack_ack`, `__ack_fail`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckMsg {
-    Init { root: u64, xor: u64, spout_task: u32 },
-    Ack { root: u64, xor: u64 },
-    Fail { root: u64 },
+    Init {
+        root: u64,
+        xor: u64,
+        spout_task: u32,
+    },
+    Ack {
+        root: u64,
+        xor: u64,
+    },
+    Fail {
+        root: u64,
+    },
 }
 
 /// What the acker tells a spout task.
@@ -149,7 +158,14 @@ mod tests {
     fn tree_completes_exactly_when_every_edge_is_acked() {
         let mut l = Ledger::default();
         let (root, e1, e2, c1) = (7, 0x11, 0x22, 0x44);
-        assert_eq!(l.apply(AckMsg::Init { root, xor: e1 ^ e2, spout_task: 3 }), None);
+        assert_eq!(
+            l.apply(AckMsg::Init {
+                root,
+                xor: e1 ^ e2,
+                spout_task: 3
+            }),
+            None
+        );
         // Bolt acks e1 and emits child c1 anchored to it.
         assert_eq!(l.apply(AckMsg::Ack { root, xor: e1 ^ c1 }), None);
         assert_eq!(l.apply(AckMsg::Ack { root, xor: c1 }), None);
@@ -163,16 +179,34 @@ mod tests {
     fn acks_before_init_wait_for_init() {
         let mut l = Ledger::default();
         assert_eq!(l.apply(AckMsg::Ack { root: 1, xor: 5 }), None);
-        let done = l.apply(AckMsg::Init { root: 1, xor: 5, spout_task: 1 }).unwrap();
+        let done = l
+            .apply(AckMsg::Init {
+                root: 1,
+                xor: 5,
+                spout_task: 1,
+            })
+            .unwrap();
         assert!(done.ok);
     }
 
     #[test]
     fn fail_reports_failure_and_zero_targets_complete_at_once() {
         let mut l = Ledger::default();
-        l.apply(AckMsg::Init { root: 2, xor: 9, spout_task: 1 });
+        l.apply(AckMsg::Init {
+            root: 2,
+            xor: 9,
+            spout_task: 1,
+        });
         assert!(!l.apply(AckMsg::Fail { root: 2 }).unwrap().ok);
-        assert!(l.apply(AckMsg::Init { root: 3, xor: 0, spout_task: 1 }).unwrap().ok);
+        assert!(
+            l.apply(AckMsg::Init {
+                root: 3,
+                xor: 0,
+                spout_task: 1
+            })
+            .unwrap()
+            .ok
+        );
     }
 
     #[test]

@@ -16,9 +16,15 @@ pub enum Control {
     Resume,
     /// Emit at most `per_sec` tuples per second *per task* of this spout (the unit of the
     /// `rate_per_sec` setting); `None` returns to the node's configured rate.
-    SetRate { node: String, per_sec: Option<f64> },
+    SetRate {
+        node: String,
+        per_sec: Option<f64>,
+    },
     /// Replaces the injected faults of a node.
-    SetFaults { node: String, faults: FaultSpec },
+    SetFaults {
+        node: String,
+        faults: FaultSpec,
+    },
 }
 
 /// How an engine should stop.
@@ -83,10 +89,14 @@ impl NodeSwitches {
     }
 
     pub fn set_faults(&self, f: &FaultSpec) {
-        self.fail_bits
-            .store(f.fail_probability.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
-        self.crash_bits
-            .store(f.crash_probability.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+        self.fail_bits.store(
+            f.fail_probability.clamp(0.0, 1.0).to_bits(),
+            Ordering::Relaxed,
+        );
+        self.crash_bits.store(
+            f.crash_probability.clamp(0.0, 1.0).to_bits(),
+            Ordering::Relaxed,
+        );
         self.latency_ns.store(
             u64::try_from(f.added_latency.as_nanos()).unwrap_or(u64::MAX),
             Ordering::Relaxed,

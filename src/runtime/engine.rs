@@ -124,10 +124,18 @@ impl Engine {
         let executors = plan.executors.len();
         let wiring = Arc::new(Wiring {
             counters: Arc::new(Counters::new(plan.task_executor.len(), plan.edges.len())),
-            exec_sent: (0..executors).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
-            exec_held: (0..executors).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            exec_sent: (0..executors)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            exec_held: (0..executors)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             switches: Arc::new(EngineSwitches::default()),
-            node_switches: plan.nodes.iter().map(|_| Arc::new(NodeSwitches::new())).collect(),
+            node_switches: plan
+                .nodes
+                .iter()
+                .map(|_| Arc::new(NodeSwitches::new()))
+                .collect(),
             env,
             factories,
             schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
@@ -200,12 +208,9 @@ impl Engine {
             Control::SetFaults { node, faults } => {
                 if let Some(i) = w.plan.node_index(&node) {
                     w.node_switches[i].set_faults(&faults);
-                    w.env.log.push(
-                        &node,
-                        0,
-                        LogKind::Event,
-                        format!("faults set: {faults:?}"),
-                    );
+                    w.env
+                        .log
+                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
                 }
             }
         }
@@ -218,7 +223,11 @@ impl Engine {
 
     /// What collector sinks of `node` received so far.
     pub fn collected(&self, node: &str) -> Vec<Values> {
-        self.collected.get(node).into_iter().map(|(_, v)| v).collect()
+        self.collected
+            .get(node)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
     }
 
     /// Like [`Engine::collected`], with the task id that received each tuple.
@@ -286,7 +295,11 @@ impl Engine {
                 false
             }
             Some(activity) => match check.last {
-                Some((at, a)) if a == activity && now.duration_since(at) >= Duration::from_millis(3) => true,
+                Some((at, a))
+                    if a == activity && now.duration_since(at) >= Duration::from_millis(3) =>
+                {
+                    true
+                }
                 Some((_, a)) if a == activity => false,
                 _ => {
                     check.last = Some((now, activity));
@@ -314,7 +327,8 @@ impl Engine {
         if mode == StopMode::Drain {
             let w = &self.wiring;
             w.switches.deactivated.store(true, Ordering::Relaxed);
-            let limit = Duration::from_secs(2 * u64::from(w.plan.message_timeout_secs)) + Duration::from_secs(1);
+            let limit = Duration::from_secs(2 * u64::from(w.plan.message_timeout_secs))
+                + Duration::from_secs(1);
             let end = Instant::now() + limit;
             let mut stable = 0;
             while Instant::now() < end && stable < 2 {
@@ -344,10 +358,12 @@ impl Engine {
         for handle in self.threads.drain(..) {
             if let Err(payload) = handle.join() {
                 let why = super::supervisor::describe(payload.as_ref());
-                self.wiring
-                    .env
-                    .log
-                    .push("engine", 0, LogKind::Error, format!("an executor died: {why}"));
+                self.wiring.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Error,
+                    format!("an executor died: {why}"),
+                );
             }
         }
     }

@@ -79,7 +79,11 @@ pub fn quantile(counts: &[u64], q: f64) -> Duration {
         if seen >= rank {
             // Middle of the bucket: halfway to the next floor.
             let lo = bucket_floor(i);
-            let hi = if i + 1 < BUCKETS { bucket_floor(i + 1) } else { lo };
+            let hi = if i + 1 < BUCKETS {
+                bucket_floor(i + 1)
+            } else {
+                lo
+            };
             return Duration::from_nanos(lo + hi.saturating_sub(lo) / 2);
         }
     }
@@ -133,8 +137,12 @@ pub struct Counters {
 impl Counters {
     pub fn new(task_slots: usize, edges: usize) -> Self {
         Self {
-            tasks: (0..task_slots).map(|_| CachePadded::new(TaskCounters::default())).collect(),
-            edges: (0..edges).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            tasks: (0..task_slots)
+                .map(|_| CachePadded::new(TaskCounters::default()))
+                .collect(),
+            edges: (0..edges)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
         }
     }
 }

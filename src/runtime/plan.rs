@@ -184,7 +184,10 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         else {
             continue;
         };
-        if matches!(named.grouping, Grouping::Mapped(_) | Grouping::MappedOptional(_)) {
+        if matches!(
+            named.grouping,
+            Grouping::Mapped(_) | Grouping::MappedOptional(_)
+        ) {
             return Err(RunError::Unsupported {
                 node: named.to.clone(),
                 what: format!(
@@ -201,7 +204,10 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         else {
             return Err(RunError::Config {
                 node: named.from.clone(),
-                message: format!("no declared stream '{}' for the edge to '{}'", named.stream, named.to),
+                message: format!(
+                    "no declared stream '{}' for the edge to '{}'",
+                    named.stream, named.to
+                ),
             });
         };
         let schema = &plan.streams[stream].fields;
@@ -210,7 +216,10 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
             let Some(p) = schema.iter().position(|s| s == f) else {
                 return Err(RunError::Config {
                     node: named.to.clone(),
-                    message: format!("grouping field '{f}' is not in stream '{}' of '{}'", named.stream, named.from),
+                    message: format!(
+                        "grouping field '{f}' is not in stream '{}' of '{}'",
+                        named.stream, named.from
+                    ),
                 });
             };
             field_positions.push(p);

@@ -64,7 +64,7 @@ impl Rng {
     /// Uniform in `0..n` (n > 0), by multiply-shift (no modulo bias worth caring about).
     #[inline]
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// Uniform in `[0, 1)`.

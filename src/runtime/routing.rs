@@ -23,13 +23,28 @@ pub enum RouteError {
 #[derive(Debug, Clone)]
 pub enum Grouper {
     /// Round-robin over a once-shuffled copy of the targets (Storm's plain shuffle).
-    Shuffle { order: Vec<u32>, next: usize },
-    Fields { fields: Vec<usize>, targets: Vec<u32> },
-    All { targets: Vec<u32> },
-    Global { target: u32 },
+    Shuffle {
+        order: Vec<u32>,
+        next: usize,
+    },
+    Fields {
+        fields: Vec<usize>,
+        targets: Vec<u32>,
+    },
+    All {
+        targets: Vec<u32>,
+    },
+    Global {
+        target: u32,
+    },
     /// A random target per tuple.
-    Random { targets: Vec<u32>, rng: Rng },
-    Direct { targets: Vec<u32> },
+    Random {
+        targets: Vec<u32>,
+        rng: Rng,
+    },
+    Direct {
+        targets: Vec<u32>,
+    },
     PartialKey {
         fields: Vec<usize>,
         targets: Vec<u32>,
@@ -155,9 +170,9 @@ fn partial_key_choice(values: &Values, fields: &[usize], sent: &[u64]) -> usize 
             bytes.extend_from_slice(&v.java_hash().to_be_bytes());
         }
     }
-    let seed = bytes
-        .iter()
-        .fold(1i32, |h, &b| h.wrapping_mul(31).wrapping_add(b as i8 as i32));
+    let seed = bytes.iter().fold(1i32, |h, &b| {
+        h.wrapping_mul(31).wrapping_add(b as i8 as i32)
+    });
     let mut random = JavaRandom::new(seed as i64);
     let first = random.next_int(n) as usize;
     let mut second = random.next_int(n) as usize;
@@ -196,7 +211,12 @@ mod tests {
     #[test]
     fn fields_uses_java_deep_hash() {
         let mut rng = Rng::new(1);
-        let mut g = Grouper::new(&Grouping::Fields(vec!["w".into()]), vec![0], vec![5, 6, 7], &mut rng);
+        let mut g = Grouper::new(
+            &Grouping::Fields(vec!["w".into()]),
+            vec![0],
+            vec![5, 6, 7],
+            &mut rng,
+        );
         let mut out = Vec::new();
         g.choose(&word("hello"), None, &mut out).unwrap();
         // deepHashCode(["hello"]) = 31 + 99162322 = 99162353; mod 3 = 2.
@@ -208,8 +228,14 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut g = Grouper::new(&Grouping::Direct, vec![], vec![3, 4], &mut rng);
         let mut out = Vec::new();
-        assert_eq!(g.choose(&word("a"), None, &mut out), Err(RouteError::NeedsDirect));
-        assert_eq!(g.choose(&word("a"), Some(9), &mut out), Err(RouteError::NotATarget(9)));
+        assert_eq!(
+            g.choose(&word("a"), None, &mut out),
+            Err(RouteError::NeedsDirect)
+        );
+        assert_eq!(
+            g.choose(&word("a"), Some(9), &mut out),
+            Err(RouteError::NotATarget(9))
+        );
         g.choose(&word("a"), Some(4), &mut out).unwrap();
         assert_eq!(out, [4]);
     }

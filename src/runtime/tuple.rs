@@ -153,7 +153,9 @@ impl Values {
     }
 
     pub fn to_vec(&self) -> Vec<Val> {
-        (0..self.len()).filter_map(|i| self.get(i).cloned()).collect()
+        (0..self.len())
+            .filter_map(|i| self.get(i).cloned())
+            .collect()
     }
 
     /// Replaces the value at `i` (no-op when out of range).

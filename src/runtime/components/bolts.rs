@@ -270,6 +270,9 @@ mod tests {
     fn map_ops() {
         assert_eq!(map_value("uppercase", "", &Val::str("ab")), Val::str("AB"));
         assert_eq!(map_value("length", "", &Val::str("abc")), Val::Int(3));
-        assert_eq!(map_value("replace", "a=>o", &Val::str("cat")), Val::str("cot"));
+        assert_eq!(
+            map_value("replace", "a=>o", &Val::str("cat")),
+            Val::str("cot")
+        );
     }
 }

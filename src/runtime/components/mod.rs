@@ -168,7 +168,9 @@ impl Collected {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
-        map.entry(node.to_string()).or_default().push((task, values));
+        map.entry(node.to_string())
+            .or_default()
+            .push((task, values));
     }
 
     /// Everything a node's collectors received, with the receiving task id.

@@ -55,7 +55,10 @@ pub fn resolve_path(raw: &str, env: &Env, node: &str) -> Result<PathBuf, RunErro
     let allowed: Vec<PathBuf> = if env.allowed_dirs.is_empty() {
         vec![real(&env.base_dir)]
     } else {
-        env.allowed_dirs.iter().map(|d| real(&env.base_dir.join(d))).collect()
+        env.allowed_dirs
+            .iter()
+            .map(|d| real(&env.base_dir.join(d)))
+            .collect()
     };
     if allowed.iter().any(|dir| resolved.starts_with(dir)) {
         Ok(resolved)
@@ -180,7 +183,5 @@ impl Bolt for Collector {
 }
 
 pub fn collector_factory() -> Factory {
-    Arc::new(|info: &TaskInfo| {
-        Ok(Behaviour::Bolt(Box::new(Collector { info: info.clone() })))
-    })
+    Arc::new(|info: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Collector { info: info.clone() }))))
 }

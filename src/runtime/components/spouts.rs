@@ -114,7 +114,7 @@ fn limit(cfg: &Config) -> Option<u64> {
 /// Picks pool entry for message `k` of a task: a pure function of (seed, k).
 fn pick(task_seed: u64, k: u64, len: usize) -> usize {
     let mut s = task_seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((splitmix64(&mut s) >> 32) * len as u64 >> 32) as usize
+    (((splitmix64(&mut s) >> 32) * len as u64) >> 32) as usize
 }
 
 pub fn sentence_factory(cfg: &Config) -> Factory {
@@ -159,7 +159,9 @@ pub fn sequence_factory(cfg: &Config) -> Factory {
         let (index, count) = (i64::from(info.index), i64::from(info.count));
         Ok(Replaying::boxed(info, limit, move |k| {
             Values::One(Val::Int(
-                start.wrapping_add((k as i64).wrapping_mul(count)).wrapping_add(index),
+                start
+                    .wrapping_add((k as i64).wrapping_mul(count))
+                    .wrapping_add(index),
             ))
         }))
     })
@@ -188,7 +190,9 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
             Some(mine.len() as u64)
         };
         Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Str(mine[(k % mine.len().max(1) as u64) as usize].clone()))
+            Values::One(Val::Str(
+                mine[(k % mine.len().max(1) as u64) as usize].clone(),
+            ))
         }))
     }))
 }

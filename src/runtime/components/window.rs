@@ -54,9 +54,13 @@ impl WindowAggregate {
     fn emit_window(&self, end_ms: u64, out: &mut Emitter) {
         let mut groups: BTreeMap<String, (Val, u64, f64, f64, f64)> = BTreeMap::new();
         for e in &self.buffer {
-            let g = groups
-                .entry(e.key.to_string())
-                .or_insert((e.key.clone(), 0, 0.0, f64::INFINITY, f64::NEG_INFINITY));
+            let g = groups.entry(e.key.to_string()).or_insert((
+                e.key.clone(),
+                0,
+                0.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+            ));
             g.1 += 1;
             g.2 += e.value;
             g.3 = g.3.min(e.value);
@@ -112,11 +116,7 @@ impl Bolt for WindowAggregate {
         let now_ms = self.now_ms(now);
         while now_ms >= self.next_emit_ms {
             let end = self.next_emit_ms;
-            while self
-                .buffer
-                .front()
-                .is_some_and(|e| e.at_ms + length < end)
-            {
+            while self.buffer.front().is_some_and(|e| e.at_ms + length < end) {
                 self.buffer.pop_front();
             }
             let in_window: VecDeque<Entry> = Default::default();

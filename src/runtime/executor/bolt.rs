@@ -70,9 +70,12 @@ impl BoltTask {
                 if !self.reported_route_error {
                     self.reported_route_error = true;
                     let name = &w.plan.nodes[self.node].node.name;
-                    w.env
-                        .log
-                        .push(name, self.task, LogKind::Error, format!("emit refused: {e}"));
+                    w.env.log.push(
+                        name,
+                        self.task,
+                        LogKind::Error,
+                        format!("emit refused: {e}"),
+                    );
                 }
                 result = Err(super::super::components::Failed(e.to_string()));
             }
@@ -94,8 +97,8 @@ impl BoltTask {
         add(&c.acked, std::mem::take(&mut self.acked));
         add(&c.failed, std::mem::take(&mut self.failed));
         add(&c.busy_ns, busy_ns);
-        if batch > 0 {
-            c.execute_latency.record_n(busy_ns / batch, batch);
+        if let Some(per_tuple) = busy_ns.checked_div(batch) {
+            c.execute_latency.record_n(per_tuple, batch);
         }
     }
 

@@ -30,10 +30,16 @@ pub use outbox::Outbox;
 /// What travels on a channel: always a batch.
 #[derive(Debug)]
 pub enum Msg {
-    Tuples { task: u32, tuples: Vec<Tuple> },
+    Tuples {
+        task: u32,
+        tuples: Vec<Tuple>,
+    },
     Acks(Vec<AckMsg>),
     /// Acker → spout: `(root, ok)` outcomes for one spout task.
-    Outcomes { task: u32, outcomes: Vec<(u64, bool)> },
+    Outcomes {
+        task: u32,
+        outcomes: Vec<(u64, bool)>,
+    },
 }
 
 impl Msg {

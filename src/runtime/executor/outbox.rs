@@ -90,13 +90,17 @@ impl Outbox {
     #[inline]
     pub fn push_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
         let slot = &mut self.acks[acker];
-        if let (AckMsg::Ack { root, xor }, Some(AckMsg::Ack { root: last, xor: acc })) =
-            (msg, slot.last_mut())
+        if let (
+            AckMsg::Ack { root, xor },
+            Some(AckMsg::Ack {
+                root: last,
+                xor: acc,
+            }),
+        ) = (msg, slot.last_mut())
+            && root == *last
         {
-            if root == *last {
-                *acc ^= xor;
-                return;
-            }
+            *acc ^= xor;
+            return;
         }
         slot.push(msg);
         if slot.len() >= self.batch {

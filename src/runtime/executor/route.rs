@@ -35,7 +35,10 @@ pub enum Anchor<'a> {
     /// A spout's tracked emit: returns the root and the XOR of the edges it created.
     Root { root: u64, xor: &'a mut u64 },
     /// A bolt's emit anchored to an input (BasicBolt): XORs new edge ids into `ack_val`.
-    Input { ids: &'a AckIds, ack_val: &'a mut u64 },
+    Input {
+        ids: &'a AckIds,
+        ack_val: &'a mut u64,
+    },
 }
 
 impl TaskOut {
@@ -165,7 +168,8 @@ impl TaskOut {
         for (_, routes) in &mut self.streams {
             for r in routes {
                 if r.sent > 0 {
-                    w.counters.edges[r.edge].fetch_add(std::mem::take(&mut r.sent), Ordering::Relaxed);
+                    w.counters.edges[r.edge]
+                        .fetch_add(std::mem::take(&mut r.sent), Ordering::Relaxed);
                 }
             }
         }

@@ -176,14 +176,17 @@ impl SpoutTask {
 
     /// Logs the first refused emit (a direct-stream misuse) of this task.
     fn report(&mut self, w: &Wiring, routed: Result<usize, RouteError>) {
-        if let Err(e) = routed {
-            if !self.reported_route_error {
-                self.reported_route_error = true;
-                let name = &w.plan.nodes[self.node].node.name;
-                w.env
-                    .log
-                    .push(name, self.task, LogKind::Error, format!("emit refused: {e}"));
-            }
+        if let Err(e) = routed
+            && !self.reported_route_error
+        {
+            self.reported_route_error = true;
+            let name = &w.plan.nodes[self.node].node.name;
+            w.env.log.push(
+                name,
+                self.task,
+                LogKind::Error,
+                format!("emit refused: {e}"),
+            );
         }
     }
 
@@ -195,7 +198,8 @@ impl SpoutTask {
         add(&c.replayed, std::mem::take(&mut self.replayed));
         add(&c.timed_out, std::mem::take(&mut self.timed_out));
         add(&c.busy_ns, std::mem::take(&mut self.busy_ns));
-        c.pending.store(self.pending.len() as u64, Ordering::Relaxed);
+        c.pending
+            .store(self.pending.len() as u64, Ordering::Relaxed);
         let done = self.spout.is_done() && self.pending.is_empty();
         c.done.store(u64::from(done), Ordering::Relaxed);
     }
@@ -224,8 +228,8 @@ impl SpoutTask {
 pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
     let plan = &w.plan;
     let tasks = plan.executors[me].tasks.clone();
-    let configured_rate = super::super::components::Config::new(&plan.nodes[node])
-        .float("rate_per_sec", 0.0);
+    let configured_rate =
+        super::super::components::Config::new(&plan.nodes[node]).float("rate_per_sec", 0.0);
     let now = Instant::now();
     let mut spouts: Vec<SpoutTask> = tasks
         .clone()
@@ -249,7 +253,6 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
             })
         })
         .collect();
-    let first = tasks.start;
     let mut outbox = Outbox::new(w, me);
     let mut emitter = Emitter::default();
     let max_pending = match (w.acking(), plan.max_spout_pending) {
@@ -265,7 +268,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         // Outcomes first, always: this is what keeps the ack cycle moving.
         loop {
             match inbox.try_recv() {
-                Ok(msg) => handle(&mut spouts, first, w, msg, now),
+                Ok(msg) => handle(&mut spouts, w, msg, now),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
             }
@@ -314,7 +317,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         outbox.publish_held(w);
         if calls == 0 {
             match inbox.recv_timeout(Duration::from_millis(1)) {
-                Ok(msg) => handle(&mut spouts, first, w, msg, Instant::now()),
+                Ok(msg) => handle(&mut spouts, w, msg, Instant::now()),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -322,18 +325,17 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
     }
 }
 
-fn handle(spouts: &mut [SpoutTask], first: u32, w: &Wiring, msg: Msg, now: Instant) {
-    if let Msg::Outcomes { task, outcomes } = msg {
-        if let Some(s) = spouts.iter_mut().find(|s| s.task == task) {
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                for (root, ok) in outcomes {
-                    s.handle_outcome(w, root, ok, now);
-                }
-            }));
-            if let Err(payload) = result {
-                s.restart(w, supervisor::describe(payload.as_ref()));
+fn handle(spouts: &mut [SpoutTask], w: &Wiring, msg: Msg, now: Instant) {
+    if let Msg::Outcomes { task, outcomes } = msg
+        && let Some(s) = spouts.iter_mut().find(|s| s.task == task)
+    {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            for (root, ok) in outcomes {
+                s.handle_outcome(w, root, ok, now);
             }
+        }));
+        if let Err(payload) = result {
+            s.restart(w, supervisor::describe(payload.as_ref()));
         }
     }
-    let _ = first;
 }
