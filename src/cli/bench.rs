@@ -5,12 +5,14 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::components::{SENTENCE_POOL, sentence_pool};
 use tributary::runtime::{Control, Engine, RunOptions, StopMode};
+
+use super::bench_raw::{Measured, measure};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,6 +32,9 @@ struct Config {
     acked_words_per_s: f64,
     ratio_unacked: f64,
     ratio_acked: f64,
+    raw_cpu_ns_per_word: f64,
+    unacked_cpu_ns_per_word: f64,
+    acked_cpu_ns_per_word: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,16 +93,19 @@ fn framework(
     count: u32,
     acked: bool,
     warmup: Duration,
-    measure: Duration,
-) -> anyhow::Result<f64> {
+    window: Duration,
+) -> anyhow::Result<Measured> {
     let engine = Engine::start(&word_count(split, count, acked), RunOptions::default())?;
-    std::thread::sleep(warmup);
-    let words = |e: &Engine| e.snapshot().nodes.get("count").map_or(0, |n| n.executed);
-    let (t0, c0) = (Instant::now(), words(&engine));
-    std::thread::sleep(measure);
-    let (t1, c1) = (Instant::now(), words(&engine));
+    let words = || {
+        engine
+            .snapshot()
+            .nodes
+            .get("count")
+            .map_or(0, |n| n.executed)
+    };
+    let m = measure(words, warmup, window);
     engine.stop(StopMode::Immediate);
-    Ok(c1.saturating_sub(c0) as f64 / (t1 - t0).as_secs_f64())
+    Ok(m)
 }
 
 /// Complete latency with the spout limited to `words_per_s` (acking on, 1/1/1).
@@ -138,21 +146,27 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
         let c = Config {
             parallelism: format!("1/{split}/{count}"),
-            raw_words_per_s: raw,
-            unacked_words_per_s: unacked,
-            acked_words_per_s: acked,
-            ratio_unacked: unacked / raw.max(1.0),
-            ratio_acked: acked / raw.max(1.0),
+            raw_words_per_s: raw.words_per_s,
+            unacked_words_per_s: unacked.words_per_s,
+            acked_words_per_s: acked.words_per_s,
+            ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
+            ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
+            raw_cpu_ns_per_word: raw.cpu_ns_per_word,
+            unacked_cpu_ns_per_word: unacked.cpu_ns_per_word,
+            acked_cpu_ns_per_word: acked.cpu_ns_per_word,
         };
         if !args.json {
             println!(
-                "{:<6} raw {:>12.0} words/s | unacked {:>12.0} ({:.2}×) | acked {:>12.0} ({:.2}×)",
+                "{:<6} raw {:>11.0} words/s ({:>4.0} cpu-ns/word) | unacked {:>11.0} ({:.2}x, {:>4.0} ns) | acked {:>11.0} ({:.2}x, {:>4.0} ns)",
                 c.parallelism,
                 c.raw_words_per_s,
+                c.raw_cpu_ns_per_word,
                 c.unacked_words_per_s,
                 c.ratio_unacked,
+                c.unacked_cpu_ns_per_word,
                 c.acked_words_per_s,
-                c.ratio_acked
+                c.ratio_acked,
+                c.acked_cpu_ns_per_word
             );
         }
         configs.push(c);

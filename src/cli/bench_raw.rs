@@ -13,14 +13,54 @@ use tributary::runtime::rng::Rng;
 
 const BATCH: usize = 256;
 
+/// CPU time this process has used so far (user + system), from `/proc/self/stat`;
+/// zero where that file does not exist. On a shared machine, CPU per word is a steadier
+/// measure of efficiency than wall-clock throughput.
+pub fn process_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the full line: 11 and 12 here.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// Words per second and CPU nanoseconds per word over a measurement window.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    pub words_per_s: f64,
+    pub cpu_ns_per_word: f64,
+}
+
+/// Samples `counted` after a warm-up and over `measure`.
+pub fn measure(counted: impl Fn() -> u64, warmup: Duration, measure: Duration) -> Measured {
+    std::thread::sleep(warmup);
+    let (t0, c0, cpu0) = (Instant::now(), counted(), process_cpu());
+    std::thread::sleep(measure);
+    let (t1, c1, cpu1) = (Instant::now(), counted(), process_cpu());
+    let words = c1.saturating_sub(c0).max(1) as f64;
+    Measured {
+        words_per_s: words / (t1 - t0).as_secs_f64(),
+        cpu_ns_per_word: (cpu1 - cpu0).as_nanos() as f64 / words,
+    }
+}
+
 /// Runs for `warmup + measure` and returns words counted per second while measuring.
 pub fn words_per_sec(
     pool: Arc<Vec<Arc<str>>>,
     splitters: usize,
     counters: usize,
     warmup: Duration,
-    measure: Duration,
-) -> f64 {
+    window: Duration,
+) -> Measured {
     let stop = Arc::new(AtomicBool::new(false));
     let counted = Arc::new(AtomicU64::new(0));
     let (to_split, split_rx): (Vec<_>, Vec<_>) =
@@ -82,13 +122,10 @@ pub fn words_per_sec(
             }
         }));
     }
-    std::thread::sleep(warmup);
-    let (t0, c0) = (Instant::now(), counted.load(Ordering::Relaxed));
-    std::thread::sleep(measure);
-    let (t1, c1) = (Instant::now(), counted.load(Ordering::Relaxed));
+    let result = measure(|| counted.load(Ordering::Relaxed), warmup, window);
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         let _ = t.join();
     }
-    (c1 - c0) as f64 / (t1 - t0).as_secs_f64()
+    result
 }

@@ -143,6 +143,7 @@ impl Engine {
             flush_interval: options.flush_interval,
             seed: options.seed,
             senders,
+            spare_batches: (0..executors).map(|_| bounded(queue_batches * 2)).collect(),
             plan,
         });
         let sampler = Sampler::new(

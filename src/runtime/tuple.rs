@@ -39,9 +39,11 @@ impl Val {
                 };
                 (bits ^ (bits >> 32)) as i32
             }
+            // ASCII bytes are their own UTF-16 units; only other text needs re-encoding.
+            Val::Str(s) if s.is_ascii() => ascii_hash(s.as_bytes()),
             Val::Str(s) => s
                 .encode_utf16()
-                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32)),
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
         }
     }
 
@@ -60,6 +62,29 @@ impl Val {
             Val::Bool(_) | Val::Null => None,
         }
     }
+}
+
+/// Java's `String.hashCode` for ASCII bytes, four at a time: the same sum
+/// `Σ b[i]·31^(n-1-i)` with a shorter multiply chain.
+#[inline]
+fn ascii_hash(bytes: &[u8]) -> i32 {
+    const P2: i32 = 31 * 31;
+    const P3: i32 = 31 * 31 * 31;
+    const P4: i32 = 31 * 31 * 31 * 31;
+    let mut h = 0i32;
+    let mut chunks = bytes.chunks_exact(4);
+    for c in &mut chunks {
+        let part = i32::from(c[0])
+            .wrapping_mul(P3)
+            .wrapping_add(i32::from(c[1]).wrapping_mul(P2))
+            .wrapping_add(i32::from(c[2]).wrapping_mul(31))
+            .wrapping_add(i32::from(c[3]));
+        h = h.wrapping_mul(P4).wrapping_add(part);
+    }
+    chunks
+        .remainder()
+        .iter()
+        .fold(h, |h, &c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
 impl PartialEq for Val {
@@ -204,7 +229,7 @@ pub enum AckIds {
     #[default]
     None,
     One(u64, u64),
-    Many(Vec<(u64, u64)>),
+    Many(Box<[(u64, u64)]>),
 }
 
 impl AckIds {
@@ -249,6 +274,13 @@ mod tests {
     #[test]
     fn java_hashes_match_java() {
         assert_eq!(Val::str("hello").java_hash(), 99162322);
+        assert_eq!(Val::str("hello world!").java_hash(), -217287203);
+        for s in ["a", "ab", "abc", "abcd", "abcde", "kalomine", "Ünï"] {
+            let slow = s
+                .encode_utf16()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+            assert_eq!(Val::str(s).java_hash(), slow, "{s}");
+        }
         assert_eq!(Val::str("").java_hash(), 0);
         assert_eq!(Val::Int(1).java_hash(), 1);
         assert_eq!(Val::Int(-1).java_hash(), 0);

@@ -66,16 +66,18 @@ impl Bolt for Split {
             Val::Str(s) => s.clone(),
             other => Arc::from(other.to_string()),
         };
-        let sep = if self.separator.is_empty() {
-            " "
-        } else {
-            &self.separator
-        };
-        for word in text.split(sep) {
+        let mut emit = |word: &str| {
             let word = word.trim();
             if !word.is_empty() {
                 out.emit(Values::One(Val::str(word)));
             }
+        };
+        let mut chars = self.separator.chars();
+        match (chars.next(), chars.next()) {
+            // One character (the usual space): the fast, memchr-based split.
+            (Some(c), None) => text.split(c).for_each(&mut emit),
+            (None, _) => text.split(' ').for_each(&mut emit),
+            _ => text.split(self.separator.as_str()).for_each(&mut emit),
         }
         Ok(())
     }
@@ -217,7 +219,11 @@ impl Bolt for CountByKey {
                 1
             }
         };
-        out.emit(Values::Two(key.clone(), Val::Int(count)));
+        if out.is_live(0) {
+            out.emit(Values::Two(key.clone(), Val::Int(count)));
+        } else {
+            out.discard();
+        }
         Ok(())
     }
 }

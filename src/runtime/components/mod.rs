@@ -40,15 +40,36 @@ pub struct Emitted {
 #[derive(Debug, Default)]
 pub struct Emitter {
     pub(crate) items: Vec<Emitted>,
+    /// Per local stream: does anyone subscribe? Emits on a stream nobody reads are
+    /// counted but not queued.
+    pub(crate) live: Vec<bool>,
+    pub(crate) discarded: u64,
 }
 
 impl Emitter {
+    /// True when some node consumes local stream `stream`; components may skip
+    /// building values nobody will read (the emit still counts).
+    #[inline]
+    pub fn is_live(&self, stream: usize) -> bool {
+        self.live.get(stream).copied().unwrap_or(true)
+    }
+
+    /// Counts an emit on a stream nobody consumes, without building its values.
+    #[inline]
+    pub fn discard(&mut self) {
+        self.discarded += 1;
+    }
+
     /// Emits on the first declared stream (untracked from a spout; anchored from a bolt).
     pub fn emit(&mut self, values: Values) {
         self.emit_on(0, values);
     }
 
     pub fn emit_on(&mut self, stream: usize, values: Values) {
+        if !self.is_live(stream) {
+            self.discarded += 1;
+            return;
+        }
         self.items.push(Emitted {
             stream,
             values,

@@ -61,6 +61,7 @@ impl BoltTask {
             self.bolt.execute(t, emitter)
         };
         let mut ack_val = 0u64;
+        self.out.emitted += std::mem::take(&mut emitter.discarded);
         for em in emitter.items.drain(..) {
             let anchor = Anchor::Input {
                 ids: &t.ids,
@@ -140,6 +141,11 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         .collect();
     let mut outbox = Outbox::new(w, me);
     let mut emitter = Emitter::default();
+    emitter.live = w.plan.nodes[node]
+        .outputs
+        .iter()
+        .map(|&s| !w.plan.streams[s].edges.is_empty())
+        .collect();
     let tick_every = Duration::from_millis(5);
     let mut next_tick = Instant::now() + tick_every;
 
@@ -147,7 +153,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         if !outbox.overflow_is_empty() && !outbox.retry_overflow(w) {
             // Downstream is full: stop reading input until it drains (backpressure).
             outbox.publish_held(w);
-            std::thread::sleep(Duration::from_micros(50));
+            outbox.wait_overflow(w, Duration::from_millis(1));
             continue;
         }
         let msg = match inbox.try_recv() {
@@ -193,7 +199,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                 add(&w.counters.tasks[b.task as usize].dropped, lost);
                 b.restart(w, supervisor::describe(payload.as_ref()));
             }
-            drop(tuples);
+            w.recycle_batch(me, tuples);
             outbox.flush_if_due(w, Instant::now());
         }
         let now = Instant::now();

@@ -55,6 +55,9 @@ impl Msg {
 pub struct Wiring {
     pub plan: Arc<Plan>,
     pub senders: Vec<Sender<Msg>>,
+    /// Per executor: emptied batch buffers, handed back for producers to refill. Reusing
+    /// them keeps batch memory warm in cache instead of faulting in fresh pages.
+    pub spare_batches: Vec<(Sender<Vec<Tuple>>, crossbeam_channel::Receiver<Vec<Tuple>>)>,
     pub counters: Arc<Counters>,
     /// Per executor: tuples handed to channels (or overflow) and tuples still held in
     /// the outbox at the end of the last step. Used to decide when a run has drained.
@@ -71,6 +74,23 @@ pub struct Wiring {
 }
 
 impl Wiring {
+    /// An empty batch buffer for executor `exec`: a recycled one if available.
+    #[inline]
+    pub fn take_batch(&self, exec: usize) -> Vec<Tuple> {
+        self.spare_batches[exec]
+            .1
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(self.batch_size))
+    }
+
+    /// Returns an emptied batch buffer of executor `exec` for reuse (dropped if the
+    /// spare list is full).
+    #[inline]
+    pub fn recycle_batch(&self, exec: usize, mut batch: Vec<Tuple>) {
+        batch.clear();
+        let _ = self.spare_batches[exec].0.try_send(batch);
+    }
+
     pub fn acking(&self) -> bool {
         self.plan.ackers() > 0
     }

@@ -60,7 +60,7 @@ impl Outbox {
         let slot = &mut self.tuples[task as usize];
         if slot.is_empty() {
             if slot.capacity() == 0 {
-                slot.reserve_exact(self.batch);
+                *slot = w.take_batch(w.plan.task_executor[task as usize]);
             }
             self.dirty.push(task);
         }
@@ -78,7 +78,7 @@ impl Outbox {
         if slot.is_empty() {
             return;
         }
-        let tuples = std::mem::replace(slot, Vec::with_capacity(self.batch));
+        let tuples = std::mem::take(slot);
         self.held -= tuples.len() as u64;
         let exec = w.plan.task_executor[task as usize];
         self.send(w, exec, Msg::Tuples { task, tuples });
@@ -188,6 +188,23 @@ impl Outbox {
             }
         }
         true
+    }
+
+    /// Waits up to `limit` for room for the oldest parked batch (bolts only: a bolt may
+    /// wait on a downstream queue because downstream never waits on it).
+    pub fn wait_overflow(&mut self, w: &Wiring, limit: std::time::Duration) {
+        if let Some((exec, msg)) = self.overflow.pop_front() {
+            let n = msg.tuple_count();
+            match w.senders[exec].send_timeout(msg, limit) {
+                Ok(()) => self.overflow_tuples -= n,
+                Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => {
+                    self.overflow_tuples -= n
+                }
+                Err(crossbeam_channel::SendTimeoutError::Timeout(msg)) => {
+                    self.overflow.push_front((exec, msg))
+                }
+            }
+        }
     }
 
     pub fn overflow_is_empty(&self) -> bool {

@@ -8,7 +8,7 @@ use super::super::components::{Emitted, TaskInfo};
 use super::super::metrics::add;
 use super::super::rng::{Rng, derive_seed};
 use super::super::routing::{Grouper, RouteError, acker_for};
-use super::super::tuple::{AckIds, Tuple, Values};
+use super::super::tuple::{AckIds, Tuple};
 use super::{Outbox, Wiring};
 
 struct Route {
@@ -118,39 +118,29 @@ impl TaskOut {
         }
         let n = self.targets.len();
         self.transferred += n as u64;
-        let mut values = Some(em.values);
         let mut acc = 0u64;
-        for i in 0..n {
-            let target = self.targets[i];
-            let v: Values = if i + 1 == n {
-                values.take().unwrap_or(Values::Many(Vec::new()))
-            } else {
-                values.clone().unwrap_or(Values::Many(Vec::new()))
-            };
-            let ids = match &anchor {
-                Anchor::None => AckIds::None,
-                Anchor::Root { root, .. } => {
-                    let e = self.rng.next_id();
-                    acc ^= e;
-                    AckIds::One(*root, e)
-                }
-                Anchor::Input { ids, .. } if ids.is_empty() => AckIds::None,
-                Anchor::Input { ids, .. } => {
-                    let e = self.rng.next_id();
-                    acc ^= e;
-                    ids.with_edge(e)
-                }
-            };
-            outbox.push_tuple(
-                w,
-                target,
-                Tuple {
-                    values: v,
-                    stream: *gsid,
+        let stream = *gsid;
+        // Every target but the last gets a clone; the last takes the values themselves
+        // (with one target, the common case, nothing is cloned).
+        if let Some((&last, rest)) = self.targets.split_last() {
+            for &target in rest {
+                let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
+                let tuple = Tuple {
+                    values: em.values.clone(),
+                    stream,
                     source_task: self.task,
                     ids,
-                },
-            );
+                };
+                outbox.push_tuple(w, target, tuple);
+            }
+            let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
+            let tuple = Tuple {
+                values: em.values,
+                stream,
+                source_task: self.task,
+                ids,
+            };
+            outbox.push_tuple(w, last, tuple);
         }
         match anchor {
             Anchor::Root { xor, .. } => *xor ^= acc,
@@ -172,6 +162,25 @@ impl TaskOut {
                         .fetch_add(std::mem::take(&mut r.sent), Ordering::Relaxed);
                 }
             }
+        }
+    }
+}
+
+/// The acking ids of one delivery: a fresh edge id per delivery, XOR-ed into `acc`.
+#[inline]
+fn edge_ids(anchor: &Anchor<'_>, rng: &mut Rng, acc: &mut u64) -> AckIds {
+    match anchor {
+        Anchor::None => AckIds::None,
+        Anchor::Root { root, .. } => {
+            let e = rng.next_id();
+            *acc ^= e;
+            AckIds::One(*root, e)
+        }
+        Anchor::Input { ids, .. } if ids.is_empty() => AckIds::None,
+        Anchor::Input { ids, .. } => {
+            let e = rng.next_id();
+            *acc ^= e;
+            ids.with_edge(e)
         }
     }
 }
