@@ -57,6 +57,35 @@ impl<V> RotatingMap<V> {
         expired.into_iter().collect()
     }
 
+    /// Updates the entry for `key` (created with `V::default()` if absent, and moved to
+    /// the newest bucket like a `put` would); removes and returns it when `f` says the
+    /// entry is finished. One hash lookup in the common case.
+    pub fn update(&mut self, key: u64, f: impl FnOnce(&mut V) -> bool) -> Option<V>
+    where
+        V: Default,
+    {
+        use std::collections::hash_map::Entry;
+        if let Some(mut v) = self.buckets[1].remove(&key) {
+            if f(&mut v) {
+                return Some(v);
+            }
+            self.buckets[0].insert(key, v);
+            return None;
+        }
+        match self.buckets[0].entry(key) {
+            Entry::Occupied(mut e) => f(e.get_mut()).then(|| e.remove()),
+            Entry::Vacant(e) => {
+                let mut v = V::default();
+                if f(&mut v) {
+                    Some(v)
+                } else {
+                    e.insert(v);
+                    None
+                }
+            }
+        }
+    }
+
     pub fn clear(&mut self) {
         self.buckets[0].clear();
         self.buckets[1].clear();
@@ -109,31 +138,24 @@ impl Ledger {
         let root = match msg {
             AckMsg::Init { root, .. } | AckMsg::Ack { root, .. } | AckMsg::Fail { root } => root,
         };
-        if !self.pending.contains(root) {
-            self.pending.insert(root, Entry::default());
-        }
-        let entry = self.pending.get_mut(root)?;
-        match msg {
-            AckMsg::Init {
-                xor, spout_task, ..
-            } => {
-                entry.val ^= xor;
-                entry.spout_task = Some(spout_task);
+        let done = self.pending.update(root, |entry| {
+            match msg {
+                AckMsg::Init {
+                    xor, spout_task, ..
+                } => {
+                    entry.val ^= xor;
+                    entry.spout_task = Some(spout_task);
+                }
+                AckMsg::Ack { xor, .. } => entry.val ^= xor,
+                AckMsg::Fail { .. } => entry.failed = true,
             }
-            AckMsg::Ack { xor, .. } => entry.val ^= xor,
-            AckMsg::Fail { .. } => entry.failed = true,
-        }
-        let spout_task = entry.spout_task?;
-        if entry.failed || entry.val == 0 {
-            let ok = !entry.failed;
-            self.pending.remove(root);
-            return Some(Outcome {
-                spout_task,
-                root,
-                ok,
-            });
-        }
-        None
+            entry.spout_task.is_some() && (entry.failed || entry.val == 0)
+        })?;
+        Some(Outcome {
+            spout_task: done.spout_task?,
+            root,
+            ok: !done.failed,
+        })
     }
 
     /// Expires the oldest bucket silently (the spout times those roots out itself).

@@ -147,28 +147,32 @@ impl From<f64> for Val {
     }
 }
 
-/// The ordered values of a tuple; one or two values need no heap allocation.
+/// The ordered values of a tuple. A single value (the common case: a word, a line, a
+/// number) is stored inline; more live in one boxed slice. Keeping this small keeps a
+/// whole tuple within one cache line, which matters more than the rare extra box.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
     One(Val),
-    Two(Val, Val),
-    Many(Vec<Val>),
+    Many(Box<[Val]>),
 }
 
 impl Values {
+    /// Two values (a key and a count, say).
+    pub fn two(a: Val, b: Val) -> Self {
+        Values::Many(Box::new([a, b]))
+    }
+
     pub fn get(&self, i: usize) -> Option<&Val> {
         match (self, i) {
-            (Values::One(a), 0) | (Values::Two(a, _), 0) => Some(a),
-            (Values::Two(_, b), 1) => Some(b),
+            (Values::One(a), 0) => Some(a),
+            (Values::One(_), _) => None,
             (Values::Many(v), i) => v.get(i),
-            _ => None,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Values::One(_) => 1,
-            Values::Two(..) => 2,
             Values::Many(v) => v.len(),
         }
     }
@@ -178,16 +182,16 @@ impl Values {
     }
 
     pub fn to_vec(&self) -> Vec<Val> {
-        (0..self.len())
-            .filter_map(|i| self.get(i).cloned())
-            .collect()
+        match self {
+            Values::One(a) => vec![a.clone()],
+            Values::Many(v) => v.to_vec(),
+        }
     }
 
     /// Replaces the value at `i` (no-op when out of range).
     pub fn set(&mut self, i: usize, value: Val) {
         match (self, i) {
-            (Values::One(a), 0) | (Values::Two(a, _), 0) => *a = value,
-            (Values::Two(_, b), 1) => *b = value,
+            (Values::One(a), 0) => *a = value,
             (Values::Many(v), i) if i < v.len() => v[i] = value,
             _ => {}
         }
@@ -210,14 +214,13 @@ impl Values {
 
 impl From<Vec<Val>> for Values {
     fn from(mut v: Vec<Val>) -> Self {
-        match v.len() {
-            1 => Values::One(v.remove(0)),
-            2 => {
-                let b = v.remove(1);
-                let a = v.remove(0);
-                Values::Two(a, b)
+        match (v.len(), v.pop()) {
+            (1, Some(only)) => Values::One(only),
+            (_, Some(last)) => {
+                v.push(last);
+                Values::Many(v.into_boxed_slice())
             }
-            _ => Values::Many(v),
+            (_, None) => Values::Many(Box::new([])),
         }
     }
 }
@@ -293,5 +296,11 @@ mod tests {
         assert_eq!(v.len(), 3);
         let two: Values = vec![Val::Int(1), Val::Int(2)].into();
         assert_eq!(two.get(1), Some(&Val::Int(2)));
+        assert_eq!(Values::from(vec![Val::Int(7)]), Values::One(Val::Int(7)));
+        assert!(
+            std::mem::size_of::<Tuple>() <= 64,
+            "{}",
+            std::mem::size_of::<Tuple>()
+        );
     }
 }

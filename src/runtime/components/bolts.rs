@@ -67,20 +67,34 @@ impl Bolt for Split {
             other => Arc::from(other.to_string()),
         };
         let mut emit = |word: &str| {
-            let word = word.trim();
+            let word = word.trim_ascii();
+            let word = if word.is_ascii() { word } else { word.trim() };
             if !word.is_empty() {
                 out.emit(Values::One(Val::str(word)));
             }
         };
-        let mut chars = self.separator.chars();
-        match (chars.next(), chars.next()) {
-            // One character (the usual space): the fast, memchr-based split.
-            (Some(c), None) => text.split(c).for_each(&mut emit),
-            (None, _) => text.split(' ').for_each(&mut emit),
+        match self.separator.as_bytes() {
+            // One ASCII byte (the usual space): a plain byte scan, which beats the
+            // general pattern search for short words.
+            [b] if b.is_ascii() => split_on_byte(&text, *b, &mut emit),
+            [] => split_on_byte(&text, b' ', &mut emit),
             _ => text.split(self.separator.as_str()).for_each(&mut emit),
         }
         Ok(())
     }
+}
+
+/// Calls `f` on each piece of `text` between occurrences of the ASCII byte `sep`.
+/// Cutting at an ASCII byte always lands on a character boundary.
+fn split_on_byte(text: &str, sep: u8, mut f: impl FnMut(&str)) {
+    let mut start = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == sep {
+            f(text.get(start..i).unwrap_or(""));
+            start = i + 1;
+        }
+    }
+    f(text.get(start..).unwrap_or(""));
 }
 
 pub fn split_factory(cfg: &Config) -> Factory {
@@ -220,7 +234,7 @@ impl Bolt for CountByKey {
             }
         };
         if out.is_live(0) {
-            out.emit(Values::Two(key.clone(), Val::Int(count)));
+            out.emit(Values::two(key.clone(), Val::Int(count)));
         } else {
             out.discard();
         }

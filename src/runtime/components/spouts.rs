@@ -1,10 +1,9 @@
 //! Built-in spouts. Each one can regenerate message `k` from `k` alone, so keeping a
 //! message for replay costs one set entry, not a copy of its values.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::super::fxhash::FxBuild;
 use super::super::rng::{Rng, derive_seed, splitmix64};
 use super::super::tuple::{Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
@@ -43,13 +42,64 @@ pub fn sentence_pool(seed: u64, vocabulary: usize, words: usize, size: usize) ->
         .collect()
 }
 
+/// Message ids awaiting ack. Ids are handed out in order, so a sliding window of flags
+/// from the oldest unacked id replaces a hash set (no hashing per message).
+#[derive(Debug, Default)]
+struct PendingIds {
+    base: u64,
+    flags: VecDeque<bool>,
+    count: usize,
+}
+
+impl PendingIds {
+    /// Marks `k` pending; `k` must not be below the window (ids only grow).
+    fn insert(&mut self, k: u64) {
+        let Some(offset) = k.checked_sub(self.base) else {
+            return;
+        };
+        let i = offset as usize;
+        if i >= self.flags.len() {
+            self.flags.resize(i + 1, false);
+        }
+        if !self.flags[i] {
+            self.flags[i] = true;
+            self.count += 1;
+        }
+    }
+
+    fn contains(&self, k: u64) -> bool {
+        k.checked_sub(self.base)
+            .and_then(|i| self.flags.get(i as usize))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn remove(&mut self, k: u64) {
+        if let Some(i) = k.checked_sub(self.base)
+            && let Some(flag) = self.flags.get_mut(i as usize)
+            && *flag
+        {
+            *flag = false;
+            self.count -= 1;
+            while self.flags.front() == Some(&false) {
+                self.flags.pop_front();
+                self.base += 1;
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 /// A finite or endless spout over messages `0, 1, 2, …` that replays failed ones.
 struct Replaying<F> {
     make: F,
     next: u64,
     limit: Option<u64>,
     tracking: bool,
-    pending: HashSet<u64, FxBuild>,
+    pending: PendingIds,
     replays: VecDeque<u64>,
 }
 
@@ -63,7 +113,7 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
             next: 0,
             limit,
             tracking: info.tracking,
-            pending: HashSet::default(),
+            pending: PendingIds::default(),
             replays: VecDeque::new(),
         }))
     }
@@ -88,11 +138,11 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     }
 
     fn ack(&mut self, msg_id: u64) {
-        self.pending.remove(&msg_id);
+        self.pending.remove(msg_id);
     }
 
     fn fail(&mut self, msg_id: u64) {
-        if self.pending.contains(&msg_id) {
+        if self.pending.contains(msg_id) {
             self.replays.push_back(msg_id);
         }
     }
@@ -219,8 +269,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pending_ids_slide() {
+        let mut p = PendingIds::default();
+        for k in 0..5 {
+            p.insert(k);
+        }
+        p.remove(1);
+        p.remove(0);
+        assert_eq!(p.base, 2);
+        assert!(p.contains(3) && !p.contains(1));
+        for k in 2..5 {
+            p.remove(k);
+        }
+        assert!(p.is_empty());
+    }
+
+    #[test]
     fn vocabulary_words_are_distinct() {
-        let words: HashSet<String> = (0..5000).map(vocabulary_word).collect();
+        let words: std::collections::HashSet<String> = (0..5000).map(vocabulary_word).collect();
         assert_eq!(words.len(), 5000);
     }
 

@@ -74,7 +74,11 @@ impl WindowAggregate {
                 Agg::Min => Val::Float(min),
                 Agg::Max => Val::Float(max),
             };
-            out.emit(Values::Many(vec![key, value, Val::Int(end_ms as i64)]));
+            out.emit(Values::Many(Box::new([
+                key,
+                value,
+                Val::Int(end_ms as i64),
+            ])));
         }
     }
 }
