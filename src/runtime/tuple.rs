@@ -109,7 +109,9 @@ impl Hash for Val {
             Val::Bool(b) => b.hash(state),
             Val::Int(i) => i.hash(state),
             Val::Float(f) => f.to_bits().hash(state),
-            Val::Str(s) => s.hash(state),
+            // Bytes only (no terminator): keys of different types that collide are
+            // told apart by `eq`, and short words hash in one step.
+            Val::Str(s) => state.write(s.as_bytes()),
         }
     }
 }

@@ -62,9 +62,11 @@ struct Split {
 
 impl Bolt for Split {
     fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
-        let text = match self.field.get(input)? {
-            Val::Str(s) => s.clone(),
-            other => Arc::from(other.to_string()),
+        // Borrow the text: cloning the shared string would bounce its reference count
+        // between the spout's core and this one for every sentence.
+        let text: std::borrow::Cow<'_, str> = match self.field.get(input)? {
+            Val::Str(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.to_string()),
         };
         let mut emit = |word: &str| {
             let word = word.trim_ascii();
