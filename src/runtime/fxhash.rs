@@ -86,6 +86,7 @@ impl Hasher for FxHasher {
 }
 
 pub type FxBuild = BuildHasherDefault<FxHasher>;
+pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
 
 #[cfg(test)]
 mod tests {
@@ -113,4 +114,3 @@ mod tests {
         assert_eq!(hashes.len(), words.len());
     }
 }
-pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuild>;

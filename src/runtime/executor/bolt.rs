@@ -140,12 +140,14 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         })
         .collect();
     let mut outbox = Outbox::new(w, me);
-    let mut emitter = Emitter::default();
-    emitter.live = w.plan.nodes[node]
-        .outputs
-        .iter()
-        .map(|&s| !w.plan.streams[s].edges.is_empty())
-        .collect();
+    let mut emitter = Emitter {
+        live: w.plan.nodes[node]
+            .outputs
+            .iter()
+            .map(|&s| !w.plan.streams[s].edges.is_empty())
+            .collect(),
+        ..Emitter::default()
+    };
     let tick_every = Duration::from_millis(5);
     let mut next_tick = Instant::now() + tick_every;
 

@@ -51,13 +51,16 @@ impl Msg {
     }
 }
 
+/// The free list of one executor's batch buffers: (give back, take).
+pub type SpareBatches = (Sender<Vec<Tuple>>, Receiver<Vec<Tuple>>);
+
 /// Everything executors share, read-only.
 pub struct Wiring {
     pub plan: Arc<Plan>,
     pub senders: Vec<Sender<Msg>>,
     /// Per executor: emptied batch buffers, handed back for producers to refill. Reusing
     /// them keeps batch memory warm in cache instead of faulting in fresh pages.
-    pub spare_batches: Vec<(Sender<Vec<Tuple>>, crossbeam_channel::Receiver<Vec<Tuple>>)>,
+    pub spare_batches: Vec<SpareBatches>,
     pub counters: Arc<Counters>,
     /// Per executor: tuples handed to channels (or overflow) and tuples still held in
     /// the outbox at the end of the last step. Used to decide when a run has drained.
