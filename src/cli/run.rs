@@ -67,8 +67,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let mut allowed_dirs = vec![base_dir.clone()];
-    allowed_dirs.extend(args.allow.iter().cloned());
+    // `--allow` folders are given relative to where the command runs.
+    let cwd = std::env::current_dir().context("reading the current folder")?;
+    let mut allowed_dirs = vec![cwd.join(&base_dir)];
+    allowed_dirs.extend(args.allow.iter().map(|d| cwd.join(d)));
     let options = RunOptions {
         seed: args.seed,
         base_dir,

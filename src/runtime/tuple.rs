@@ -87,6 +87,27 @@ fn ascii_hash(bytes: &[u8]) -> i32 {
         .fold(h, |h, &c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
+/// Byte equality that compares short keys (words) with two overlapping loads instead
+/// of a call into `memcmp`.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    match n {
+        0 => true,
+        1..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 impl PartialEq for Val {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -94,7 +115,7 @@ impl PartialEq for Val {
             (Val::Bool(a), Val::Bool(b)) => a == b,
             (Val::Int(a), Val::Int(b)) => a == b,
             (Val::Float(a), Val::Float(b)) => a.to_bits() == b.to_bits(),
-            (Val::Str(a), Val::Str(b)) => a == b,
+            (Val::Str(a), Val::Str(b)) => short_eq(a.as_bytes(), b.as_bytes()),
             _ => false,
         }
     }
@@ -290,6 +311,20 @@ mod tests {
         assert_eq!(Val::Int(1).java_hash(), 1);
         assert_eq!(Val::Int(-1).java_hash(), 0);
         assert_eq!(Val::Bool(true).java_hash(), 1231);
+    }
+
+    #[test]
+    fn short_strings_compare_by_content() {
+        for (a, b, eq) in [
+            ("", "", true),
+            ("abc", "abc", true),
+            ("abc", "abd", false),
+            ("kalominesa", "kalominesa", true),
+            ("kalominesa", "kalominesb", false),
+            ("abcdefghij", "abcdefghi", false),
+        ] {
+            assert_eq!(Val::str(a) == Val::str(b), eq, "{a} {b}");
+        }
     }
 
     #[test]

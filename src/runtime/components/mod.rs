@@ -36,17 +36,25 @@ pub struct Emitted {
     pub replay: bool,
 }
 
-/// Collects what a component emits during one call.
-#[derive(Debug, Default)]
-pub struct Emitter {
-    pub(crate) items: Vec<Emitted>,
-    /// Per local stream: does anyone subscribe? Emits on a stream nobody reads are
-    /// counted but not queued.
-    pub(crate) live: Vec<bool>,
-    pub(crate) discarded: u64,
+/// Where a bolt's emits go straight away (the executor's router), so they are not
+/// buffered and copied once more.
+pub(crate) trait EmitSink {
+    fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>);
 }
 
-impl Emitter {
+/// Receives what a component emits during one call: buffered for spouts (which need
+/// message ids handled after the call), routed at once for bolts.
+#[derive(Default)]
+pub struct Emitter<'a> {
+    pub(crate) items: Vec<Emitted>,
+    /// Per local stream: does anyone subscribe? Emits on a stream nobody reads are
+    /// counted but not queued. Empty = assume yes.
+    pub(crate) live: &'a [bool],
+    pub(crate) discarded: u64,
+    pub(crate) sink: Option<&'a mut dyn EmitSink>,
+}
+
+impl Emitter<'_> {
     /// True when some node consumes local stream `stream`; components may skip
     /// building values nobody will read (the emit still counts).
     #[inline]
@@ -70,6 +78,10 @@ impl Emitter {
             self.discarded += 1;
             return;
         }
+        if let Some(sink) = &mut self.sink {
+            sink.emit(stream, values, None);
+            return;
+        }
         self.items.push(Emitted {
             stream,
             values,
@@ -81,6 +93,10 @@ impl Emitter {
 
     /// Sends to one chosen consumer task; only valid on a stream declared direct.
     pub fn emit_direct(&mut self, task: u32, stream: usize, values: Values) {
+        if let Some(sink) = &mut self.sink {
+            sink.emit(stream, values, Some(task));
+            return;
+        }
         self.items.push(Emitted {
             stream,
             values,
@@ -112,6 +128,7 @@ impl Emitter {
         });
     }
 
+    /// Emits buffered so far (bolts' emits are routed at once and not counted here).
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::components::{Behaviour, Bolt, Emitter};
+use super::super::components::{Behaviour, Bolt, EmitSink, Emitter, Failed};
 use super::super::log::LogKind;
 use super::super::metrics::add;
+use super::super::routing::RouteError;
 use super::super::supervisor::{self, Backoff};
-use super::super::tuple::Tuple;
+use super::super::tuple::{AckIds, Tuple, Values};
 use super::route::{Anchor, TaskOut, complete_input, task_info};
 use super::{Msg, Outbox, Wiring};
 
@@ -40,9 +41,35 @@ fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Bolt>> {
     }
 }
 
+/// Routes a bolt's emits as they happen, anchored to the input being executed.
+struct BoltSink<'x> {
+    w: &'x Wiring,
+    out: &'x mut TaskOut,
+    outbox: &'x mut Outbox,
+    ids: &'x AckIds,
+    ack_val: u64,
+    error: Option<RouteError>,
+}
+
+impl EmitSink for BoltSink<'_> {
+    #[inline]
+    fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>) {
+        let anchor = Anchor::Input {
+            ids: self.ids,
+            ack_val: &mut self.ack_val,
+        };
+        let routed = self
+            .out
+            .dispatch_values(self.w, self.outbox, stream, values, direct, anchor);
+        if let Err(e) = routed {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
 impl BoltTask {
     #[inline]
-    fn execute_one(&mut self, w: &Wiring, outbox: &mut Outbox, emitter: &mut Emitter, t: &Tuple) {
+    fn execute_one(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], t: &Tuple) {
         let switches = &w.node_switches[self.node];
         let mut forced_fail = false;
         if switches.faults_active() {
@@ -55,31 +82,40 @@ impl BoltTask {
             }
             forced_fail = f.fail_probability > 0.0 && self.out.rng.unit() < f.fail_probability;
         }
-        let mut result = if forced_fail {
-            Err(super::super::components::Failed("injected failure".into()))
-        } else {
-            self.bolt.execute(t, emitter)
+        let mut sink = BoltSink {
+            w,
+            out: &mut self.out,
+            outbox,
+            ids: &t.ids,
+            ack_val: 0,
+            error: None,
         };
-        let mut ack_val = 0u64;
-        self.out.emitted += std::mem::take(&mut emitter.discarded);
-        for em in emitter.items.drain(..) {
-            let anchor = Anchor::Input {
-                ids: &t.ids,
-                ack_val: &mut ack_val,
-            };
-            if let Err(e) = self.out.dispatch(w, outbox, em, anchor) {
-                if !self.reported_route_error {
-                    self.reported_route_error = true;
-                    let name = &w.plan.nodes[self.node].node.name;
-                    w.env.log.push(
-                        name,
-                        self.task,
-                        LogKind::Error,
-                        format!("emit refused: {e}"),
-                    );
-                }
-                result = Err(super::super::components::Failed(e.to_string()));
+        let mut emitter = Emitter {
+            live,
+            sink: Some(&mut sink),
+            ..Emitter::default()
+        };
+        let mut result = if forced_fail {
+            Err(Failed("injected failure".into()))
+        } else {
+            self.bolt.execute(t, &mut emitter)
+        };
+        let discarded = emitter.discarded;
+        drop(emitter);
+        let (ack_val, error) = (sink.ack_val, sink.error);
+        self.out.emitted += discarded;
+        if let Some(e) = error {
+            if !self.reported_route_error {
+                self.reported_route_error = true;
+                let name = &w.plan.nodes[self.node].node.name;
+                w.env.log.push(
+                    name,
+                    self.task,
+                    LogKind::Error,
+                    format!("emit refused: {e}"),
+                );
             }
+            result = Err(Failed(e.to_string()));
         }
         self.executed += 1;
         let ok = result.is_ok();
@@ -89,6 +125,29 @@ impl BoltTask {
             self.failed += 1;
         }
         complete_input(w, outbox, &t.ids, ack_val, ok);
+    }
+
+    /// Lets a time-driven bolt emit (unanchored).
+    fn tick(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], now: Instant) {
+        let none = AckIds::None;
+        let mut sink = BoltSink {
+            w,
+            out: &mut self.out,
+            outbox,
+            ids: &none,
+            ack_val: 0,
+            error: None,
+        };
+        let mut emitter = Emitter {
+            live,
+            sink: Some(&mut sink),
+            ..Emitter::default()
+        };
+        self.bolt.tick(now, &mut emitter);
+        let discarded = emitter.discarded;
+        drop(emitter);
+        self.out.emitted += discarded;
+        self.out.publish(w);
     }
 
     fn publish(&mut self, w: &Wiring, busy_ns: u64, batch: u64) {
@@ -140,14 +199,11 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         })
         .collect();
     let mut outbox = Outbox::new(w, me);
-    let mut emitter = Emitter {
-        live: w.plan.nodes[node]
-            .outputs
-            .iter()
-            .map(|&s| !w.plan.streams[s].edges.is_empty())
-            .collect(),
-        ..Emitter::default()
-    };
+    let live: Vec<bool> = w.plan.nodes[node]
+        .outputs
+        .iter()
+        .map(|&s| !w.plan.streams[s].edges.is_empty())
+        .collect();
     let tick_every = Duration::from_millis(5);
     let mut next_tick = Instant::now() + tick_every;
 
@@ -187,14 +243,13 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                     if faults && w.switches.shutdown.load(Ordering::Relaxed) {
                         break;
                     }
-                    b.execute_one(w, &mut outbox, &mut emitter, t);
+                    b.execute_one(w, &mut outbox, &live, t);
                     done += 1;
                 }
             }));
             let busy = started.elapsed().as_nanos() as u64;
             b.publish(w, busy, done);
             if let Err(payload) = result {
-                emitter.items.clear();
                 // The crashing tuple and the rest of the batch are lost; their trees
                 // time out and are replayed.
                 let lost = total - done;
@@ -208,15 +263,8 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         if now >= next_tick {
             next_tick = now + tick_every;
             for b in bolts.iter_mut().flatten() {
-                let r = catch_unwind(AssertUnwindSafe(|| b.bolt.tick(now, &mut emitter)));
-                if r.is_err() {
-                    emitter.items.clear();
-                    continue;
-                }
-                for em in emitter.items.drain(..) {
-                    let _ = b.out.dispatch(w, &mut outbox, em, Anchor::None);
-                }
-                b.out.publish(w);
+                // A panic in a tick loses only that tick's output.
+                let _ = catch_unwind(AssertUnwindSafe(|| b.tick(w, &mut outbox, &live, now)));
             }
             outbox.publish_held(w);
         }

@@ -8,7 +8,7 @@ use super::super::components::{Emitted, TaskInfo};
 use super::super::metrics::add;
 use super::super::rng::{Rng, derive_seed};
 use super::super::routing::{Grouper, RouteError, acker_for};
-use super::super::tuple::{AckIds, Tuple};
+use super::super::tuple::{AckIds, Tuple, Values};
 use super::{Outbox, Wiring};
 
 struct Route {
@@ -97,7 +97,7 @@ impl TaskOut {
             .collect()
     }
 
-    /// Routes one emit. Returns the number of deliveries.
+    /// Routes one buffered emit. Returns the number of deliveries.
     #[inline]
     pub fn dispatch(
         &mut self,
@@ -106,28 +106,42 @@ impl TaskOut {
         em: Emitted,
         anchor: Anchor<'_>,
     ) -> Result<usize, RouteError> {
+        self.dispatch_values(w, outbox, em.stream, em.values, em.direct, anchor)
+    }
+
+    /// Routes values emitted on local stream `stream`. Returns the number of deliveries.
+    #[inline]
+    pub fn dispatch_values(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        anchor: Anchor<'_>,
+    ) -> Result<usize, RouteError> {
         self.emitted += 1;
-        let Some((gsid, routes)) = self.streams.get_mut(em.stream) else {
+        let Some((gsid, routes)) = self.streams.get_mut(stream) else {
             return Ok(0);
         };
         self.targets.clear();
         for r in routes.iter_mut() {
             let before = self.targets.len();
-            r.grouper.choose(&em.values, em.direct, &mut self.targets)?;
+            r.grouper.choose(&values, direct, &mut self.targets)?;
             r.sent += (self.targets.len() - before) as u64;
         }
         let n = self.targets.len();
         self.transferred += n as u64;
         let mut acc = 0u64;
-        let stream = *gsid;
+        let gsid = *gsid;
         // Every target but the last gets a clone; the last takes the values themselves
         // (with one target, the common case, nothing is cloned).
         if let Some((&last, rest)) = self.targets.split_last() {
             for &target in rest {
                 let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
                 let tuple = Tuple {
-                    values: em.values.clone(),
-                    stream,
+                    values: values.clone(),
+                    stream: gsid,
                     source_task: self.task,
                     ids,
                 };
@@ -135,8 +149,8 @@ impl TaskOut {
             }
             let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
             let tuple = Tuple {
-                values: em.values,
-                stream,
+                values,
+                stream: gsid,
                 source_task: self.task,
                 ids,
             };
