@@ -122,7 +122,10 @@ fn at_least_once_under_failures_and_crashes() {
             );
             assert_eq!(src.replayed, src.failed, "every failure was replayed");
             if faults.crash_probability > 0.0 {
-                assert!(snap.nodes["mid"].restarts > 0);
+                let restarts = snap.nodes["mid"].restarts;
+                assert!(restarts > 0);
+                let logged = log.iter().filter(|l| l.text.contains("crashed")).count() as u64;
+                assert_eq!(logged, restarts, "every restart is logged");
             }
         }
     }

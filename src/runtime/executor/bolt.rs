@@ -232,6 +232,12 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         };
         if let Some(Msg::Tuples { task, tuples }) = msg {
             let Some(Some(b)) = bolts.get_mut((task - first) as usize) else {
+                // The task could not be built (its error is in the log): its input is
+                // lost, and counted so the run can still drain.
+                add(
+                    &w.counters.tasks[task as usize].dropped,
+                    tuples.len() as u64,
+                );
                 continue;
             };
             let total = tuples.len() as u64;

@@ -253,6 +253,14 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
             })
         })
         .collect();
+    // A task that could not be built (its error is in the log) has nothing to emit.
+    for task in tasks.clone() {
+        if !spouts.iter().any(|s| s.task == task) {
+            w.counters.tasks[task as usize]
+                .done
+                .store(1, Ordering::Relaxed);
+        }
+    }
     let mut outbox = Outbox::new(w, me);
     let mut emitter = Emitter::default();
     let max_pending = match (w.acking(), plan.max_spout_pending) {
