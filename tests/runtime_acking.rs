@@ -110,6 +110,7 @@ fn at_least_once_under_failures_and_crashes() {
                 3000,
                 "faults {i} seed {seed}: every message reached the sink"
             );
+            let log = engine.drain_log();
             let snap = engine.stop(StopMode::Immediate);
             let src = &snap.nodes["src"];
             // Each emit (first or replay) ends in exactly one ack or fail; the finite
