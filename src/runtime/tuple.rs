@@ -248,36 +248,45 @@ impl From<Vec<Val>> for Values {
     }
 }
 
-/// Which tuple trees a tuple belongs to: `(root id, edge id)` pairs (Storm's
-/// `Map<root, edgeXor>`). Most tuples belong to exactly one tree.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum AckIds {
-    #[default]
-    None,
-    One(u64, u64),
-    Many(Box<[(u64, u64)]>),
+/// Which tuple tree a tuple belongs to: Storm's `Map<root, edgeXor>`, reduced to the one
+/// root a tuple can have here. Bolts emit with BasicBolt semantics (anchored to one
+/// input, inheriting its root), so no tuple ever joins two trees; keeping the pair inline
+/// keeps every tuple within one cache line. Ids are never zero, so a zero root means
+/// "untracked".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AckIds {
+    root: u64,
+    edge: u64,
 }
 
 impl AckIds {
-    pub fn is_empty(&self) -> bool {
-        matches!(self, AckIds::None)
+    /// Not part of any tree (unanchored, or acking off).
+    pub const NONE: AckIds = AckIds { root: 0, edge: 0 };
+
+    /// Part of the tree `root`, delivered along edge `edge`.
+    pub fn one(root: u64, edge: u64) -> Self {
+        debug_assert!(root != 0, "root ids are never zero");
+        Self { root, edge }
     }
 
-    /// Calls `f(root, edge)` for every pair.
+    pub fn is_empty(&self) -> bool {
+        self.root == 0
+    }
+
+    /// Calls `f(root, edge)` for the tree this tuple belongs to, if any.
+    #[inline]
     pub fn for_each(&self, mut f: impl FnMut(u64, u64)) {
-        match self {
-            AckIds::None => {}
-            AckIds::One(r, e) => f(*r, *e),
-            AckIds::Many(v) => v.iter().for_each(|(r, e)| f(*r, *e)),
+        if self.root != 0 {
+            f(self.root, self.edge);
         }
     }
 
-    /// The same roots, each with edge id `edge` (an anchored child delivery).
+    /// The same root with edge id `edge` (an anchored child delivery).
+    #[inline]
     pub fn with_edge(&self, edge: u64) -> AckIds {
-        match self {
-            AckIds::None => AckIds::None,
-            AckIds::One(r, _) => AckIds::One(*r, edge),
-            AckIds::Many(v) => AckIds::Many(v.iter().map(|(r, _)| (*r, edge)).collect()),
+        Self {
+            root: self.root,
+            edge,
         }
     }
 }

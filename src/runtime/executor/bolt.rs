@@ -129,7 +129,7 @@ impl BoltTask {
 
     /// Lets a time-driven bolt emit (unanchored).
     fn tick(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], now: Instant) {
-        let none = AckIds::None;
+        let none = AckIds::NONE;
         let mut sink = BoltSink {
             w,
             out: &mut self.out,

@@ -184,13 +184,13 @@ impl TaskOut {
 #[inline]
 fn edge_ids(anchor: &Anchor<'_>, rng: &mut Rng, acc: &mut u64) -> AckIds {
     match anchor {
-        Anchor::None => AckIds::None,
+        Anchor::None => AckIds::NONE,
         Anchor::Root { root, .. } => {
             let e = rng.next_id();
             *acc ^= e;
-            AckIds::One(*root, e)
+            AckIds::one(*root, e)
         }
-        Anchor::Input { ids, .. } if ids.is_empty() => AckIds::None,
+        Anchor::Input { ids, .. } if ids.is_empty() => AckIds::NONE,
         Anchor::Input { ids, .. } => {
             let e = rng.next_id();
             *acc ^= e;
