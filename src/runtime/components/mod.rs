@@ -69,10 +69,12 @@ impl Emitter<'_> {
     }
 
     /// Emits on the first declared stream (untracked from a spout; anchored from a bolt).
+    #[inline]
     pub fn emit(&mut self, values: Values) {
         self.emit_on(0, values);
     }
 
+    #[inline]
     pub fn emit_on(&mut self, stream: usize, values: Values) {
         if !self.is_live(stream) {
             self.discarded += 1;
@@ -92,6 +94,7 @@ impl Emitter<'_> {
     }
 
     /// Sends to one chosen consumer task; only valid on a stream declared direct.
+    #[inline]
     pub fn emit_direct(&mut self, task: u32, stream: usize, values: Values) {
         if let Some(sink) = &mut self.sink {
             sink.emit(stream, values, Some(task));
