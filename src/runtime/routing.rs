@@ -59,11 +59,21 @@ pub fn deep_hash<'a>(values: impl IntoIterator<Item = &'a Val>) -> i32 {
         .fold(1i32, |h, v| h.wrapping_mul(31).wrapping_add(v.java_hash()))
 }
 
+/// Java's `Math.floorMod(h, n)` for a task count `n > 0`, in 32-bit arithmetic (a
+/// 32-bit division is much cheaper than a 64-bit one on the hot path).
+#[inline]
+pub fn floor_mod(h: i32, n: usize) -> usize {
+    match i32::try_from(n) {
+        Ok(n) if n > 0 => h.rem_euclid(n) as usize,
+        _ => (i64::from(h).rem_euclid(n.max(1) as i64)) as usize,
+    }
+}
+
 /// Which of `n` ackers tracks a root: fields grouping on the root id, as Storm does.
 #[inline]
 pub fn acker_for(root: u64, n: usize) -> usize {
     let h = deep_hash([&Val::Int(root as i64)]);
-    (h as i64).rem_euclid(n as i64) as usize
+    floor_mod(h, n)
 }
 
 impl Grouper {
@@ -129,7 +139,7 @@ impl Grouper {
             Grouper::Fields { fields, targets } => {
                 if !targets.is_empty() {
                     let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
-                    out.push(targets[(h as i64).rem_euclid(targets.len() as i64) as usize]);
+                    out.push(targets[floor_mod(h, targets.len())]);
                 }
             }
             Grouper::All { targets } => out.extend_from_slice(targets),

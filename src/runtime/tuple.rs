@@ -40,10 +40,12 @@ impl Val {
                 (bits ^ (bits >> 32)) as i32
             }
             // ASCII bytes are their own UTF-16 units; only other text needs re-encoding.
-            Val::Str(s) if s.is_ascii() => ascii_hash(s.as_bytes()),
-            Val::Str(s) => s
-                .encode_utf16()
-                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+            Val::Str(s) => match ascii_hash(s.as_bytes()) {
+                Some(h) => h,
+                None => s
+                    .encode_utf16()
+                    .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+            },
         }
     }
 
@@ -65,15 +67,18 @@ impl Val {
 }
 
 /// Java's `String.hashCode` for ASCII bytes, four at a time: the same sum
-/// `Σ b[i]·31^(n-1-i)` with a shorter multiply chain.
+/// `Σ b[i]·31^(n-1-i)` with a shorter multiply chain. `None` for non-ASCII text, whose
+/// UTF-16 units differ from its bytes.
 #[inline]
-fn ascii_hash(bytes: &[u8]) -> i32 {
+fn ascii_hash(bytes: &[u8]) -> Option<i32> {
+    let mut high = 0u8;
     const P2: i32 = 31 * 31;
     const P3: i32 = 31 * 31 * 31;
     const P4: i32 = 31 * 31 * 31 * 31;
     let mut h = 0i32;
     let mut chunks = bytes.chunks_exact(4);
     for c in &mut chunks {
+        high |= c[0] | c[1] | c[2] | c[3];
         let part = i32::from(c[0])
             .wrapping_mul(P3)
             .wrapping_add(i32::from(c[1]).wrapping_mul(P2))
@@ -81,10 +86,11 @@ fn ascii_hash(bytes: &[u8]) -> i32 {
             .wrapping_add(i32::from(c[3]));
         h = h.wrapping_mul(P4).wrapping_add(part);
     }
-    chunks
-        .remainder()
-        .iter()
-        .fold(h, |h, &c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    for &c in chunks.remainder() {
+        high |= c;
+        h = h.wrapping_mul(31).wrapping_add(i32::from(c));
+    }
+    (high < 0x80).then_some(h)
 }
 
 /// Byte equality that compares short keys (words) with two overlapping loads instead
