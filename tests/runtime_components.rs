@@ -137,12 +137,18 @@ fn sum_window_over_time_emits() {
         .unwrap();
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
     assert!(engine.wait_finished(Duration::from_secs(60)));
-    std::thread::sleep(Duration::from_millis(100));
-    let total: f64 = engine
-        .collected("out")
-        .iter()
-        .filter_map(|v| v.get(1).and_then(Val::as_f64))
-        .sum();
+    // The last window closes on a timer after the input ends: wait for it, generously.
+    let sum = |e: &Engine| -> f64 {
+        e.collected("out")
+            .iter()
+            .filter_map(|v| v.get(1).and_then(Val::as_f64))
+            .sum()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sum(&engine) < (0..50).sum::<i64>() as f64 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let total = sum(&engine);
     assert_eq!(
         total,
         (0..50).sum::<i64>() as f64,
@@ -278,8 +284,18 @@ fn pause_rate_and_resume() {
         .unwrap();
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
     engine.control(Control::Pause);
-    std::thread::sleep(Duration::from_millis(50));
-    let a = engine.snapshot().nodes["s"].emitted;
+    // Wait until the spout has seen the pause (its count stops moving).
+    let emitted = |e: &Engine| e.snapshot().nodes["s"].emitted;
+    let mut a = emitted(&engine);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let b = emitted(&engine);
+        if b == a || Instant::now() > deadline {
+            break;
+        }
+        a = b;
+    }
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
         engine.snapshot().nodes["s"].emitted,
@@ -296,7 +312,14 @@ fn pause_rate_and_resume() {
     let emitted = engine.snapshot().nodes["s"].emitted - a;
     let limit = 100.0 * start.elapsed().as_secs_f64() + 10.0;
     assert!((emitted as f64) <= limit, "{emitted} > {limit}");
-    assert!(emitted > 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while engine.snapshot().nodes["s"].emitted == a && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        engine.snapshot().nodes["s"].emitted > a,
+        "resumed spouts emit"
+    );
     assert!(!engine.is_finished(), "endless spouts never finish");
     engine.stop(StopMode::Immediate);
 }
