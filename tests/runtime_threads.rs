@@ -54,7 +54,11 @@ fn no_thread_is_left_behind() {
                 ..Default::default()
             },
         });
-        std::thread::sleep(Duration::from_millis(300));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while engine.snapshot().nodes["count"].executed == 0 && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert!(engine.snapshot().nodes["count"].executed > 0);
         match mode {
             Some(mode) => {
