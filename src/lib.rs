@@ -9,6 +9,12 @@ pub mod flume;
 pub mod format;
 pub mod microbatch;
 pub mod model;
+pub mod runtime;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod validate;
+
+pub use runtime::{
+    Control, Engine, FaultSpec, LogLine, MetricsSnapshot, NodeMetrics, RunError, RunOptions,
+    StopMode, TaskMetrics,
+};
