@@ -83,12 +83,12 @@ impl PendingRoots {
         self.epoch += 1;
         let mut expired = Vec::new();
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.is_some_and(|p| p.epoch + 2 <= self.epoch) {
-                if let Some(p) = slot.take() {
-                    expired.push(p);
-                    self.free.push(i as u32);
-                    self.len -= 1;
-                }
+            if slot.is_some_and(|p| p.epoch + 2 <= self.epoch)
+                && let Some(p) = slot.take()
+            {
+                expired.push(p);
+                self.free.push(i as u32);
+                self.len -= 1;
             }
         }
         expired
