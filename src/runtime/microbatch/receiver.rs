@@ -213,13 +213,13 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
         }
         let n = emitter.items.len();
         if n > 0 {
-            me.emitted.fetch_add(n as u64, Ordering::Relaxed);
             let items = emitter.items.drain(..).filter_map(|e| {
                 outputs
                     .get(e.stream)
                     .map(|&global| (global as u32, e.values))
             });
             me.push(items, || shared.timer.now_us());
+            me.emitted.fetch_add(n as u64, Ordering::Relaxed);
         } else {
             if s.is_done() {
                 me.done.store(true, Ordering::SeqCst);
