@@ -32,9 +32,8 @@ impl Spout for Fed {
 
 fn fed() -> (Sender<String>, Factory) {
     let (tx, rx) = unbounded();
-    let factory: Factory = Arc::new(move |_info: &TaskInfo| {
-        Ok(Behaviour::Spout(Box::new(Fed(rx.clone()))))
-    });
+    let factory: Factory =
+        Arc::new(move |_info: &TaskInfo| Ok(Behaviour::Spout(Box::new(Fed(rx.clone())))));
     (tx, factory)
 }
 
@@ -47,10 +46,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn batches(engine: &Engine) -> u64 {
-    engine
-        .snapshot()
-        .batch
-        .map_or(0, |b| b.batches_completed)
+    engine.snapshot().batch.map_or(0, |b| b.batches_completed)
 }
 
 /// Sends lines, waits until the receiver has buffered them all.
@@ -108,7 +104,8 @@ fn word_count(mode: ExecutionMode) -> Topology {
             .with_output(StreamDecl::default_stream(&["word", "count"])),
     )
     .unwrap();
-    t.add_node(Node::new("out", Role::Bolt, "collector")).unwrap();
+    t.add_node(Node::new("out", Role::Bolt, "collector"))
+        .unwrap();
     t.connect_names("lines", "split", "default", Grouping::Shuffle)
         .unwrap();
     t.connect_names(
@@ -206,7 +203,9 @@ fn word_count_over_batches_equals_record_at_a_time() {
     let clock = Arc::new(ManualClock::new());
     let engine = Engine::start_with_clock(&t, RunOptions::default(), clock.clone()).unwrap();
     clock.set_ms(10);
-    wait_for("the spout to finish", || engine.snapshot().nodes["lines"].done);
+    wait_for("the spout to finish", || {
+        engine.snapshot().nodes["lines"].done
+    });
     to(&engine, &clock, 1000, 1);
     assert!(engine.wait_finished(Duration::from_secs(30)));
     let got = final_counts(&engine.collected("out"));
@@ -228,13 +227,18 @@ fn windowed(inverse: bool, aggregate: &str, length_s: u64, slide_s: u64) -> Topo
         .with_config("field", "word")
         .with_config("aggregate", aggregate)
         .with_config("inverse", inverse)
-        .with_output(StreamDecl::default_stream(&["key", "value", "window_end_ms"]));
+        .with_output(StreamDecl::default_stream(&[
+            "key",
+            "value",
+            "window_end_ms",
+        ]));
     w.window = Some(WindowSpec {
         length: WindowSize::Millis(length_s * 1000),
         slide: WindowSize::Millis(slide_s * 1000),
     });
     t.add_node(w).unwrap();
-    t.add_node(Node::new("out", Role::Bolt, "collector")).unwrap();
+    t.add_node(Node::new("out", Role::Bolt, "collector"))
+        .unwrap();
     t.connect_names("words", "window", "default", Grouping::Shuffle)
         .unwrap();
     t.connect_names("window", "out", "default", Grouping::Shuffle)
@@ -270,7 +274,10 @@ fn drive(t: &Topology, schedule: &[&str]) -> (Vec<(i64, String, i64)>, MetricsSn
 
 #[test]
 fn windows_fire_every_slide_with_partial_early_windows() {
-    let (out, snap) = drive(&windowed(true, "count", 3, 2), &["a", "a b", "c", "c c", "d"]);
+    let (out, snap) = drive(
+        &windowed(true, "count", 3, 2),
+        &["a", "a b", "c", "c c", "d"],
+    );
     assert_eq!(
         out,
         [
@@ -323,9 +330,8 @@ fn slow_jobs_fall_behind_with_growing_scheduling_delay() {
     let t = word_count(SECOND);
     let clock = Arc::new(ManualClock::new());
     let slow_clock = clock.clone();
-    let slow: Factory = Arc::new(move |_info: &TaskInfo| {
-        Ok(Behaviour::Bolt(Box::new(Slow(slow_clock.clone()))))
-    });
+    let slow: Factory =
+        Arc::new(move |_info: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Slow(slow_clock.clone())))));
     let options = RunOptions {
         overrides: BTreeMap::from([("out".to_string(), slow)]),
         ..RunOptions::default()
@@ -336,9 +342,17 @@ fn slow_jobs_fall_behind_with_growing_scheduling_delay() {
     // Batch k starts (k − 1) × 500 ms late: every job overruns the interval by 500 ms.
     for i in &b.recent {
         let k = i.time_ms / 1000;
-        assert_eq!(i.scheduling_delay.as_millis() as u64, (k - 1) * 500, "batch {k}");
+        assert_eq!(
+            i.scheduling_delay.as_millis() as u64,
+            (k - 1) * 500,
+            "batch {k}"
+        );
     }
-    assert!(b.recent.iter().all(|i| i.processing_time == Duration::from_millis(1500)));
+    assert!(
+        b.recent
+            .iter()
+            .all(|i| i.processing_time == Duration::from_millis(1500))
+    );
     assert!(b.falling_behind);
     assert!(b.waiting_batches > 0);
 }
@@ -355,5 +369,8 @@ fn record_at_a_time_reports_end_to_end_latency_too() {
     let s = engine.stop(StopMode::Drain);
     assert!(s.batch.is_none());
     assert!(s.end_to_end_latency_p50 > Duration::ZERO);
-    assert_eq!(s.end_to_end_latency_p99, s.nodes["lines"].complete_latency_p99);
+    assert_eq!(
+        s.end_to_end_latency_p99,
+        s.nodes["lines"].complete_latency_p99
+    );
 }
