@@ -327,7 +327,11 @@ impl Bolt for Slow {
 
 #[test]
 fn slow_jobs_fall_behind_with_growing_scheduling_delay() {
-    let t = word_count(SECOND);
+    let mut t = word_count(SECOND);
+    t.node_by_name_mut("lines")
+        .unwrap()
+        .config
+        .insert("limit".into(), 5.into());
     let clock = Arc::new(ManualClock::new());
     let slow_clock = clock.clone();
     let slow: Factory =
