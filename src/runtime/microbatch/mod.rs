@@ -51,7 +51,7 @@ pub use window_op::WindowResult;
 /// Records one receiver may hold before it stops pulling from its spout (Spark's
 /// receiver rate limit, `spark.streaming.receiver.maxRate`, plays this role): bounds
 /// memory when a spout is unthrottled or the jobs fall behind.
-pub const MAX_BUFFERED_PER_RECEIVER: usize = 500_000;
+pub const MAX_BUFFERED_PER_RECEIVER: usize = 200_000;
 
 /// State shared by the receivers, the scheduler and the engine handle.
 pub(crate) struct Shared {
