@@ -378,3 +378,27 @@ fn record_at_a_time_reports_end_to_end_latency_too() {
         s.nodes["lines"].complete_latency_p99
     );
 }
+
+#[test]
+fn compare_runs_both_modes_at_once() {
+    let mut t = word_count(ExecutionMode::RecordAtATime);
+    t.settings.ackers = 0; // the record-at-a-time side gets an acker anyway
+    t.node_by_name_mut("lines")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), 200.0.into());
+    let c = tributary::runtime::compare(
+        &t,
+        RunOptions::default(),
+        100,
+        None,
+        Duration::from_millis(600),
+    )
+    .unwrap();
+    assert_eq!(c.record_at_a_time.mode, "record-at-a-time");
+    assert_eq!(c.micro_batch.interval_ms, Some(100));
+    assert!(c.record_at_a_time.records > 0 && c.micro_batch.records > 0);
+    assert!(c.record_at_a_time.end_to_end_latency_p50 > Duration::ZERO);
+    assert!(c.micro_batch.batches.unwrap_or(0) >= 3);
+    assert!(c.latency_ratio_p50.is_some());
+}

@@ -228,3 +228,25 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::tuple::Val;
+
+    #[test]
+    fn a_cut_takes_records_up_to_and_including_the_boundary() {
+        let r = ReceiverState::new(0, 1);
+        for at in [1u64, 999_999, 1_000_000, 1_000_001] {
+            r.push(
+                std::iter::once((0, Values::One(Val::Int(at as i64)))),
+                || at,
+            );
+        }
+        let first: Vec<u64> = r.cut(1_000_000).iter().map(|x| x.at_us).collect();
+        assert_eq!(first, [1, 999_999, 1_000_000]);
+        assert_eq!(r.buffered(), 1);
+        assert!(r.cut(1_000_000).is_empty());
+        assert_eq!(r.cut(2_000_000).len(), 1);
+    }
+}
