@@ -402,3 +402,29 @@ fn compare_runs_both_modes_at_once() {
     assert!(c.micro_batch.batches.unwrap_or(0) >= 3);
     assert!(c.latency_ratio_p50.is_some());
 }
+
+#[test]
+fn injected_latency_makes_a_real_run_fall_behind() {
+    let mut t = word_count(ExecutionMode::MicroBatch { interval_ms: 50 });
+    t.node_by_name_mut("lines")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), 100.0.into());
+    let engine = Engine::start(&t, RunOptions::default()).unwrap();
+    // Every record now costs 3 intervals in `split`: whatever the machine's speed, each
+    // non-empty batch overruns, and the jobs drift behind the clock.
+    engine.control(tributary::runtime::Control::SetFaults {
+        node: "split".into(),
+        faults: tributary::runtime::FaultSpec {
+            added_latency: Duration::from_millis(150),
+            ..Default::default()
+        },
+    });
+    wait_for("falling behind", || {
+        engine.snapshot().batch.is_some_and(|b| {
+            b.falling_behind && b.max_scheduling_delay > Duration::from_millis(100)
+        })
+    });
+    let b = engine.stop(StopMode::Immediate).batch.unwrap();
+    assert!(b.processing_time_p99 >= Duration::from_millis(150));
+}

@@ -7,7 +7,7 @@
 //! holds exactly the records stamped in `(t − B, t]`, whenever it is cut.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::super::control::{FaultSpec, NodeSwitches};
@@ -23,6 +23,9 @@ struct FaultHook<'a> {
     faults: Option<FaultSpec>,
     rng: &'a mut Rng,
     timer: &'a dyn Timer,
+    /// An immediate stop skips the injected latency of the records still to go, so a
+    /// slow batch cannot hold the stop up.
+    shutdown: &'a AtomicBool,
 }
 
 impl RecordHook for FaultHook<'_> {
@@ -30,6 +33,9 @@ impl RecordHook for FaultHook<'_> {
         let Some(f) = &self.faults else {
             return Verdict::Run;
         };
+        if self.shutdown.load(Ordering::Relaxed) {
+            return Verdict::Fail;
+        }
         if !f.added_latency.is_zero() {
             self.timer.spend(f.added_latency);
         }
@@ -132,6 +138,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
             faults: faults_of(&shared.node_switches[n]),
             rng: &mut *rng,
             timer,
+            shutdown: &shared.switches.shutdown,
         };
         let counts = match &mut ops[n] {
             Operator::Receiver => {
