@@ -145,7 +145,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
                 add(&c.emitted, outputs[n].len() as u64);
                 OpCounts::default()
             }
-            Operator::PerRecord(op) => op.run(t_ms, &input, &mut hook, &mut out),
+            Operator::PerRecord(op) => op.run(&input, &mut hook, &mut out),
             Operator::CountByKey(op) => op.run(&input, &mut hook, &mut out),
             Operator::Window(op) => {
                 let counts = op.run(t_ms, &input, &mut hook, &mut out);

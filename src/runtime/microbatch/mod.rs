@@ -2,15 +2,17 @@
 //! buffer stamped records; a scheduler cuts the buffers every batch interval into a
 //! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
 //!
-//! One module per job: [`timer`] (real or manual time), `receiver` (threads and
-//! buffers), `operator` and `window_op` (what each node does to a batch), `job` (the
-//! scheduler), [`stats`] and `sample` (the numbers), this file (start, control, stop).
+//! One module per job: [`timer`] (real or manual time), `build` (operators from nodes),
+//! `receiver` (threads and buffers), `operator` and [`window_op`] (what each node does to
+//! a batch), `job` (the scheduler), [`stats`] and `sample` (the numbers), this file
+//! (start, control, stop).
 //!
 //! Groupings do not route in this mode: each batch is one partition that every operator
 //! sees whole (Spark would split it into partitions by block; keyed operators then
 //! shuffle by key, which one partition makes trivial). Parallelism of a spout is its
 //! number of receivers; parallelism of a bolt changes nothing.
 
+mod build;
 mod job;
 mod key;
 mod operator;
@@ -25,25 +27,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::microbatch::StateByKey;
 use crate::model::{ExecutionMode, Topology};
 use crate::validate;
 
-use super::components::{Behaviour, Collected, Env, Factory, FieldLookup, TaskInfo, factory_for};
+use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::engine::RunOptions;
 use super::error::RunError;
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::Counters;
-use super::plan::{Plan, PlanNode, compile};
+use super::plan::{Plan, compile};
 use super::snapshot::MetricsSnapshot;
 use super::tuple::Values;
 
-use operator::{CountByKey, Operator, PerRecord};
+use build::{operator_for, task_info, topological_order};
 use receiver::ReceiverState;
 use stats::BatchStats;
 use timer::{ManualClock, RealTimer, Timer};
-use window_op::WindowOp;
 
 pub use stats::{BatchInfo, BatchMetrics};
 pub use window_op::WindowResult;
@@ -94,106 +94,6 @@ pub struct BatchEngine {
     sampler: Mutex<sample::Sampler>,
     collected: Arc<Collected>,
     rate_window: Duration,
-}
-
-fn task_info(plan: &Plan, n: usize, env: &Arc<Env>, index: u32, count: u32) -> TaskInfo {
-    let pn = &plan.nodes[n];
-    TaskInfo {
-        node: pn.name().to_string(),
-        task: pn.tasks.start + index,
-        index,
-        count,
-        tracking: false,
-        env: env.clone(),
-        schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
-        consumers: pn
-            .outputs
-            .iter()
-            .map(|&s| {
-                plan.streams[s]
-                    .edges
-                    .iter()
-                    .flat_map(|&e| plan.edges[e].targets.clone())
-                    .collect()
-            })
-            .collect(),
-    }
-}
-
-/// Nodes in an order where every producer comes before its consumers.
-fn topological_order(plan: &Plan) -> Result<Vec<usize>, RunError> {
-    let mut indegree: Vec<usize> = plan.nodes.iter().map(|n| n.inputs.len()).collect();
-    let mut ready: Vec<usize> = (0..plan.nodes.len())
-        .filter(|&n| indegree[n] == 0)
-        .collect();
-    ready.reverse();
-    let mut order = Vec::with_capacity(plan.nodes.len());
-    while let Some(n) = ready.pop() {
-        order.push(n);
-        for e in plan.edges.iter().filter(|e| e.from == n) {
-            indegree[e.to] -= 1;
-            if indegree[e.to] == 0 {
-                ready.push(e.to);
-            }
-        }
-    }
-    match (0..plan.nodes.len()).find(|&n| indegree[n] > 0) {
-        Some(n) => Err(RunError::Unsupported {
-            node: plan.nodes[n].name().to_string(),
-            what: "a cycle in micro-batch mode: a batch must flow through the DAG once".into(),
-        }),
-        None => Ok(order),
-    }
-}
-
-/// The node's single stream output, if anyone reads it.
-fn first_output(pn: &PlanNode) -> Option<u32> {
-    pn.outputs.first().map(|&s| s as u32)
-}
-
-fn operator_for(
-    plan: &Plan,
-    n: usize,
-    env: &Arc<Env>,
-    factory: &Factory,
-    overridden: bool,
-    interval_ms: u64,
-) -> Result<Operator, RunError> {
-    let pn = &plan.nodes[n];
-    if pn.is_spout() {
-        return Ok(Operator::Receiver);
-    }
-    let info = task_info(plan, n, env, 0, 1);
-    let cfg = super::components::Config::new(pn);
-    match (pn.node.component.as_str(), overridden) {
-        ("count_by_key", false) => Ok(Operator::CountByKey(CountByKey {
-            key: FieldLookup::new(&cfg.text("key", "word"), &info),
-            state: StateByKey::new(),
-            output: first_output(pn),
-        })),
-        ("window_aggregate", false) => Ok(Operator::Window(Box::new(WindowOp::build(
-            pn,
-            &info,
-            interval_ms,
-            first_output(pn),
-        )?))),
-        _ => match factory(&info) {
-            Ok(Behaviour::Bolt(bolt)) => Ok(Operator::PerRecord(PerRecord {
-                bolt: Some(bolt),
-                outputs: pn.outputs.iter().map(|&s| s as u32).collect(),
-                info,
-                rebuild: factory.clone(),
-            })),
-            Ok(Behaviour::Spout(_)) => Err(RunError::Config {
-                node: pn.name().to_string(),
-                message: "a spout component on a bolt".into(),
-            }),
-            Err(message) => Err(RunError::Config {
-                node: pn.name().to_string(),
-                message,
-            }),
-        },
-    }
 }
 
 impl BatchEngine {

@@ -73,12 +73,10 @@ impl PerRecord {
 
     pub fn run(
         &mut self,
-        time_ms: u64,
         input: &[&Item],
         hook: &mut dyn RecordHook,
         out: &mut Vec<Item>,
     ) -> OpCounts {
-        let _ = time_ms;
         let mut counts = OpCounts::default();
         let mut emitter = Emitter::default();
         for item in input {
