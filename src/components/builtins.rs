@@ -367,6 +367,11 @@ fn spark() -> Vec<ComponentDescriptor> {
                 field("key", "", "Group by this field; empty = one group."),
                 field("field", "", "Field to aggregate; unused by count."),
                 choice("aggregate", AGGREGATES, "count", "Aggregation."),
+                flag(
+                    "inverse",
+                    true,
+                    "Micro-batch mode: keep count and sum windows up to date with an inverse function (Spark's reduceByKeyAndWindow with finv) instead of re-adding every batch in the window.",
+                ),
             ],
             OutputShape::Fields(&["key", "value", "window_end_ms"]),
         )

@@ -80,8 +80,10 @@ struct FinishCheck {
     last: Option<(Instant, u64)>,
 }
 
-/// A running topology. Dropping it stops and joins every thread.
-pub struct Engine {
+/// A topology running record-at-a-time (Storm's model). Dropping it stops and joins
+/// every thread. Callers use [`super::Engine`], which picks this or the micro-batch
+/// engine from the topology's execution mode.
+pub struct StormEngine {
     wiring: Arc<Wiring>,
     threads: Vec<JoinHandle<()>>,
     inboxes: Vec<Receiver<Msg>>,
@@ -92,9 +94,9 @@ pub struct Engine {
     collected: Arc<Collected>,
 }
 
-impl Engine {
+impl StormEngine {
     /// Validates (refusing on errors, with the diagnostics), compiles and starts threads.
-    pub fn start(topology: &Topology, options: RunOptions) -> Result<Engine, RunError> {
+    pub fn start(topology: &Topology, options: RunOptions) -> Result<StormEngine, RunError> {
         let diagnostics = validate::validate(topology);
         if !validate::is_runnable(&diagnostics) {
             return Err(RunError::Invalid(diagnostics));
@@ -153,7 +155,7 @@ impl Engine {
             wiring.plan.task_executor.len(),
             wiring.plan.edges.len(),
         );
-        let mut engine = Engine {
+        let mut engine = StormEngine {
             wiring: wiring.clone(),
             threads: Vec::new(),
             inboxes: inboxes.clone(),
@@ -231,7 +233,7 @@ impl Engine {
             .collect()
     }
 
-    /// Like [`Engine::collected`], with the task id that received each tuple.
+    /// Like [`StormEngine::collected`], with the task id that received each tuple.
     pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
         self.collected.get(node)
     }
@@ -281,7 +283,7 @@ impl Engine {
     /// True when every spout is finite and done, nothing is pending and every queue is
     /// empty — seen twice in a row, a few milliseconds apart, with no activity between.
     pub fn is_finished(&self) -> bool {
-        let quiet = |e: &Engine| {
+        let quiet = |e: &StormEngine| {
             let (open, activity) = e.balance();
             (open == 0 && e.spouts_done()).then_some(activity)
         };
@@ -370,7 +372,7 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
+impl Drop for StormEngine {
     fn drop(&mut self) {
         self.shutdown();
     }

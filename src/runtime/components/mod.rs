@@ -20,6 +20,7 @@ use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
 use super::tuple::{Tuple, Values};
 
+pub use bolts::FieldLookup;
 pub use config::Config;
 pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
 
