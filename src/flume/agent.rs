@@ -195,6 +195,9 @@ pub struct FlumeRun {
     errors: Vec<String>,
     /// Fault switches of every sink, by node name.
     faults: BTreeMap<String, Arc<FaultSwitch>>,
+    /// Counters of the sources that read outside input (not avro hops), which decide
+    /// whether the run can still receive anything.
+    primary_sources: Vec<Arc<SourceCounters>>,
 }
 
 fn agent_of(node: &crate::model::Node) -> String {
@@ -227,6 +230,7 @@ impl FlumeRun {
             recovery: BTreeMap::new(),
             errors: Vec::new(),
             faults: BTreeMap::new(),
+            primary_sources: Vec::new(),
         };
         let clock = Arc::clone(&options.clock);
 
@@ -336,6 +340,7 @@ impl FlumeRun {
                 }
             };
             if let Some(source) = source {
+                run.primary_sources.push(Arc::clone(&counters));
                 agent.sources.push(PendingSource { source, ctx });
             }
             run.nodes.insert(
@@ -701,6 +706,14 @@ impl FlumeRun {
     /// sink's `process` fail, so back-off and fail-over can be shown on purpose.
     pub fn fault_switch(&self, sink: &str) -> Option<Arc<FaultSwitch>> {
         self.faults.get(sink).cloned()
+    }
+
+    /// A probe that says whether every source reading outside input (all but avro hop
+    /// sources, which only relay) has ended on its own: after that, only what is already
+    /// in the channels can still flow. Callable from any thread.
+    pub fn inputs_finished(&self) -> Arc<dyn Fn() -> bool + Send + Sync> {
+        let sources = self.primary_sources.clone();
+        Arc::new(move || sources.iter().all(|c| c.finished.load(Ordering::Relaxed)))
     }
 
     /// Logger sink lines written since the last call, oldest first.

@@ -13,6 +13,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 mod executor;
+pub mod flume_side;
 pub mod fxhash;
 pub mod log;
 pub mod metrics;
@@ -27,6 +28,7 @@ pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo}
 pub use control::{Control, FaultSpec, StopMode};
 pub use engine::{Engine, RunOptions};
 pub use error::RunError;
+pub use flume_side::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use log::{LogKind, LogLine};
 pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
 pub use tuple::{AckIds, Tuple, Val, Values};
