@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::flume::{AgentOptions, BuildError, FlumeRun};
+use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot};
 use crate::model::{Role, Topology};
 
 use super::components::Factory;
@@ -41,6 +41,8 @@ impl From<BuildError> for RunError {
 /// The running Flume agents of one engine.
 pub struct FlumeSide {
     run: Option<FlumeRun>,
+    /// The numbers at stop, so the engine's final snapshot still shows the Flume part.
+    last: Option<FlumeSnapshot>,
     info: BTreeMap<String, NodeInfo>,
     links: Vec<LinkInfo>,
     rates: Mutex<Rates>,
@@ -131,6 +133,7 @@ impl FlumeSide {
         }
         Ok(Some(FlumeSide {
             run: Some(run),
+            last: None,
             info,
             links,
             rates: Mutex::new(Rates::new(rate_window, start)),
@@ -140,10 +143,11 @@ impl FlumeSide {
 
     /// Adds Flume nodes and links to a snapshot the Storm sampler made.
     pub fn fold_into(&self, snap: &mut MetricsSnapshot) {
-        let Some(run) = &self.run else {
-            return;
+        let flume = match (&self.run, &self.last) {
+            (Some(run), _) => run.snapshot(),
+            (None, Some(last)) => last.clone(),
+            (None, None) => return,
         };
-        let flume = run.snapshot();
         let mut rates = self.rates.lock().unwrap_or_else(|p| p.into_inner());
         metrics::fold(snap, &flume, &self.info, &self.links, &mut rates);
     }
@@ -204,6 +208,14 @@ impl FlumeSide {
 
     /// Stops every agent and joins its threads; returns problems met while stopping.
     pub fn stop(&mut self) -> Vec<String> {
-        self.run.take().map(FlumeRun::stop).unwrap_or_default()
+        let Some(mut run) = self.run.take() else {
+            return Vec::new();
+        };
+        let agents: Vec<String> = run.snapshot().agents.into_keys().collect();
+        for agent in &agents {
+            run.stop_agent(agent);
+        }
+        self.last = Some(run.snapshot());
+        run.stop()
     }
 }
