@@ -157,13 +157,13 @@ fn progress(s: &MetricsSnapshot) -> String {
     let acked: u64 = s
         .nodes
         .values()
-        .filter(|n| n.role == "spout")
+        .filter(|n| matches!(n.role.as_str(), "spout" | "source"))
         .map(|n| n.acked)
         .sum();
     let failed: u64 = s
         .nodes
         .values()
-        .filter(|n| n.role == "spout")
+        .filter(|n| matches!(n.role.as_str(), "spout" | "source"))
         .map(|n| n.failed)
         .sum();
     format!(
