@@ -1,0 +1,77 @@
+//! What the engine's Flume agents would refuse at start, reported at design time so the
+//! designer can outline it before the user presses Run.
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::{Diagnostic, Location};
+use crate::model::{Role, SinkProcessor, Topology, Value};
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    check_avro_ports(t, out);
+    check_default_groups(t, out);
+    check_storm_into_channel(t, out);
+}
+
+/// Two avro sources on one port: a hop could not tell them apart.
+fn check_avro_ports(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let mut by_port: BTreeMap<i64, &str> = BTreeMap::new();
+    for node in t.nodes() {
+        if node.role != Role::Source || !matches!(node.component.as_str(), "avro_source" | "avro") {
+            continue;
+        }
+        let port = match node.config.get("port") {
+            Some(Value::Int(p)) => *p,
+            _ => 4141,
+        };
+        if let Some(other) = by_port.insert(port, &node.name) {
+            out.push(Diagnostic::error(
+                Location::Node(node.name.clone()),
+                format!("avro source port {port} is also used by '{other}'"),
+                "give every avro source its own port; avro sinks pick their target by port",
+            ));
+        }
+    }
+}
+
+/// The default sink processor runs exactly one sink.
+fn check_default_groups(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for group in &t.sink_groups {
+        if group.processor == SinkProcessor::Default && group.sinks.len() > 1 {
+            out.push(Diagnostic::error(
+                Location::SinkGroup(group.name.clone()),
+                format!(
+                    "the default processor runs one sink, but the group lists {}",
+                    group.sinks.len()
+                ),
+                "use failover or load_balance to share a channel between sinks",
+            ));
+        }
+    }
+}
+
+/// Spouts and bolts cannot write into a Flume channel in this runtime (yet): the engine
+/// drains channels into bolts, not the other way round.
+fn check_storm_into_channel(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for e in t.edge_indices() {
+        let Some((a, b)) = t.edge_endpoints(e) else {
+            continue;
+        };
+        let (Some(from), Some(to), Some(edge)) = (t.node(a), t.node(b), t.edge(e)) else {
+            continue;
+        };
+        if matches!(from.role, Role::Spout | Role::Bolt) && to.role == Role::Channel {
+            out.push(Diagnostic::error(
+                Location::Edge {
+                    from: from.name.clone(),
+                    to: to.name.clone(),
+                    stream: edge.stream.clone(),
+                },
+                format!(
+                    "the runtime cannot run a {} writing into a Flume channel yet",
+                    from.role
+                ),
+                "end the Storm part with a sink bolt (file_sink, logger), or feed the channel from a Flume source",
+            ));
+        }
+    }
+}
