@@ -384,7 +384,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Listens on a TCP port (loopback by default); one event per line.",
             vec![
                 text("bind", "127.0.0.1", "Address to listen on."),
-                int("port", 44444, 1, 65535, "TCP port."),
+                int(
+                    "port",
+                    44444,
+                    0,
+                    65535,
+                    "TCP port; 0 picks a free one (the run log says which).",
+                ),
                 int(
                     "max-line-length",
                     512,
