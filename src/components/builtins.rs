@@ -425,7 +425,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Receives events from avro sinks of other agents (an in-process hop here).",
             vec![
                 text("bind", "0.0.0.0", "Address (kept for export)."),
-                int("port", 4141, 1, 65535, "Port (kept for export)."),
+                int(
+                    "port",
+                    4141,
+                    1,
+                    65535,
+                    "Avro sinks with this port deliver here (an in-process hop).",
+                ),
             ],
             OutputShape::Fields(&["body"]),
         ),

@@ -47,6 +47,58 @@ pub struct FlumeSide {
     links: Vec<LinkInfo>,
     rates: Mutex<Rates>,
     paused: Arc<AtomicBool>,
+    /// Agents upstream first, so no agent stops while another still forwards to it.
+    stop_order: Vec<String>,
+}
+
+/// Agent names ordered so that every agent comes before the agents its avro sinks
+/// forward to (a cycle, which validation reports, keeps the remaining names sorted).
+fn upstream_first(topology: &Topology) -> Vec<String> {
+    let agent = |n: &crate::model::Node| {
+        n.agent
+            .clone()
+            .unwrap_or_else(|| crate::flume::agent::DEFAULT_AGENT.to_string())
+    };
+    let port = |n: &crate::model::Node| match n.config.get("port") {
+        Some(crate::model::Value::Int(p)) => *p,
+        _ => 4141,
+    };
+    let is_avro = |n: &crate::model::Node, role: Role, id: &str| {
+        n.role == role && (n.component == id || n.component == "avro")
+    };
+    let flume: Vec<&crate::model::Node> = topology
+        .nodes()
+        .filter(|n| matches!(n.role, Role::Source | Role::Channel | Role::Sink))
+        .collect();
+    let mut left: std::collections::BTreeSet<String> = flume.iter().map(|n| agent(n)).collect();
+    // (from agent, to agent) for every hop.
+    let mut hops = Vec::new();
+    for sink in flume.iter().filter(|n| is_avro(n, Role::Sink, "avro_sink")) {
+        for source in flume
+            .iter()
+            .filter(|n| is_avro(n, Role::Source, "avro_source"))
+        {
+            if port(sink) == port(source) && agent(sink) != agent(source) {
+                hops.push((agent(sink), agent(source)));
+            }
+        }
+    }
+    let mut order = Vec::new();
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .find(|a| {
+                !hops
+                    .iter()
+                    .any(|(from, to)| to == *a && left.contains(from))
+            })
+            .or_else(|| left.iter().next())
+            .cloned();
+        let Some(next) = ready else { break };
+        left.remove(&next);
+        order.push(next);
+    }
+    order
 }
 
 impl FlumeSide {
@@ -138,6 +190,7 @@ impl FlumeSide {
             links,
             rates: Mutex::new(Rates::new(rate_window, start)),
             paused,
+            stop_order: upstream_first(topology),
         }))
     }
 
@@ -211,8 +264,7 @@ impl FlumeSide {
         let Some(mut run) = self.run.take() else {
             return Vec::new();
         };
-        let agents: Vec<String> = run.snapshot().agents.into_keys().collect();
-        for agent in &agents {
+        for agent in &self.stop_order {
             run.stop_agent(agent);
         }
         self.last = Some(run.snapshot());
