@@ -164,3 +164,52 @@ fn mixed_pipeline_counts_a_spooled_file_into_the_file_sink() {
     interrupt_and_wait(child);
     assert!(!spool.join("app.log").exists());
 }
+
+/// Runs a shipped example headless for a moment and returns its final metrics (JSON).
+fn run_briefly(name: &str, dir: &Path) -> serde_json::Value {
+    let file = copy_topology(name, dir, |_| {});
+    let json = dir.join("metrics.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .args(["run", file.to_str().unwrap(), "--for", "2s", "-q", "--json"])
+        .arg(&json)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{name}: {status}");
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
+#[test]
+fn the_fanout_failover_example_runs_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = run_briefly("flume_fanout_failover.ron", dir.path());
+    let n = &m["nodes"];
+    assert_eq!(n["hot"]["role"], "channel");
+    assert!(n["clicks-archive"]["executed"].as_u64().unwrap() > 0, "{n}");
+    // Errors reach the ops agent over the hop (or the fallback, if the hop failed).
+    let alerts =
+        n["pager"]["executed"].as_u64().unwrap() + n["fallback"]["executed"].as_u64().unwrap();
+    assert!(alerts > 0, "{n}");
+    assert!(n["pager"]["flume"]["sink"]["active"].is_boolean());
+    // Multiplexing: no error reached the clicks channel.
+    let clicks = read_all(&dir.path().join("fanout-data/clicks"));
+    assert!(
+        !clicks.is_empty()
+            && clicks
+                .lines()
+                .all(|l| l.parse::<u64>().unwrap() < 1_000_000)
+    );
+}
+
+#[test]
+fn the_two_tier_example_runs_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = run_briefly("flume_two_tier.ron", dir.path());
+    let n = &m["nodes"];
+    let stored = n["store"]["executed"].as_u64().unwrap();
+    assert!(stored > 0, "{n}");
+    assert_eq!(n["durable"]["flume"]["agent"], "collector");
+    let rolled = read_all(&dir.path().join("two-tier-data/rolled"));
+    assert_eq!(rolled.lines().count() as u64, stored);
+}
