@@ -79,10 +79,10 @@ impl ChannelSpout {
         if tx.outstanding > 0 {
             return;
         }
-        if let Some(mut tx) = self.open.remove(&key) {
-            if tx.failed || self.channel.tx_commit(&mut tx.lists).is_err() {
-                self.channel.tx_rollback(&mut tx.lists);
-            }
+        if let Some(mut tx) = self.open.remove(&key)
+            && (tx.failed || self.channel.tx_commit(&mut tx.lists).is_err())
+        {
+            self.channel.tx_rollback(&mut tx.lists);
         }
     }
 }

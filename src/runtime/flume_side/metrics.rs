@@ -83,13 +83,15 @@ pub struct LinkInfo {
     pub grouping: String,
 }
 
+/// One reading of the counters: when, per node [emitted, executed, acked, failed,
+/// commits, rollbacks], and per link the events that crossed it.
+type Sample = (Instant, BTreeMap<String, [u64; 6]>, Vec<u64>);
+
 /// Counter history for Flume rates, so they use the same window as Storm's.
 #[derive(Debug)]
 pub struct Rates {
     window: Duration,
-    /// Per sample: per node [emitted, executed, acked, failed, commits, rollbacks];
-    /// per link: events.
-    history: VecDeque<(Instant, BTreeMap<String, [u64; 6]>, Vec<u64>)>,
+    history: VecDeque<Sample>,
 }
 
 impl Rates {
