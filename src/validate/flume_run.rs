@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::diagnostic::{Diagnostic, Location};
-use crate::model::{Role, SinkProcessor, Topology, Value};
+use crate::model::{Grouping, Role, SinkProcessor, Topology, Value};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_avro_ports(t, out);
@@ -49,8 +49,9 @@ fn check_default_groups(t: &Topology, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Spouts and bolts cannot write into a Flume channel in this runtime (yet): the engine
-/// drains channels into bolts, not the other way round.
+/// Spouts and bolts may write into a channel with `Required`/`Optional` links (the
+/// engine runs the channel as a put bolt), but tuples carry no headers for a multiplexing
+/// selector, and a channel cannot be both written and drained by Storm nodes.
 fn check_storm_into_channel(t: &Topology, out: &mut Vec<Diagnostic>) {
     for e in t.edge_indices() {
         let Some((a, b)) = t.edge_endpoints(e) else {
@@ -59,18 +60,33 @@ fn check_storm_into_channel(t: &Topology, out: &mut Vec<Diagnostic>) {
         let (Some(from), Some(to), Some(edge)) = (t.node(a), t.node(b), t.edge(e)) else {
             continue;
         };
-        if matches!(from.role, Role::Spout | Role::Bolt) && to.role == Role::Channel {
+        if !matches!(from.role, Role::Spout | Role::Bolt) || to.role != Role::Channel {
+            continue;
+        }
+        let loc = || Location::Edge {
+            from: from.name.clone(),
+            to: to.name.clone(),
+            stream: edge.stream.clone(),
+        };
+        if !matches!(edge.grouping, Grouping::Required | Grouping::Optional) {
             out.push(Diagnostic::error(
-                Location::Edge {
-                    from: from.name.clone(),
-                    to: to.name.clone(),
-                    stream: edge.stream.clone(),
-                },
+                loc(),
                 format!(
-                    "the runtime cannot run a {} writing into a Flume channel yet",
+                    "a {} link from a {}: tuples carry no headers for a multiplexing selector",
+                    edge.grouping.label(),
                     from.role
                 ),
-                "end the Storm part with a sink bolt (file_sink, logger), or feed the channel from a Flume source",
+                "use Required (or Optional) links from spouts and bolts into channels",
+            ));
+        }
+        let drained_by_bolt = t
+            .outputs(b)
+            .any(|(_, to, _)| t.node(to).is_some_and(|n| n.role == Role::Bolt));
+        if drained_by_bolt {
+            out.push(Diagnostic::error(
+                loc(),
+                "this channel is both written and drained by Storm nodes, which the runtime cannot run",
+                "connect the bolts directly, or let a Flume sink drain the channel",
             ));
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod drain;
 pub mod metrics;
+pub mod put;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -102,8 +103,9 @@ fn upstream_first(topology: &Topology) -> Vec<String> {
 }
 
 impl FlumeSide {
-    /// Starts the Flume agents of `topology` (none → `None`) and adds a drain spout
-    /// factory to `overrides` for every channel that bolts read.
+    /// Starts the Flume agents of `topology` (none → `None`) and adds to `overrides` a
+    /// drain spout for every channel that bolts read and a put bolt for every channel
+    /// that spouts or bolts write into.
     pub fn start(
         topology: &Topology,
         split: &Split,
@@ -127,6 +129,11 @@ impl FlumeSide {
                 name.clone(),
                 drain::factory(channel, fields.clone(), Arc::clone(&finished)),
             );
+        }
+        for (name, optional) in &split.written {
+            if let Some(channel) = run.channel(name) {
+                overrides.insert(name.clone(), put::factory(channel, *optional));
+            }
         }
         let mut info = BTreeMap::new();
         for node in topology.nodes() {

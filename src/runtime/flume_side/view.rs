@@ -3,7 +3,7 @@
 //! two meet at channels that bolts drain: such a channel stays in the Storm plan as a
 //! spout-like node that takes events from the Flume channel in transactions.
 
-use crate::model::{Role, StreamDecl, Topology};
+use crate::model::{Grouping, Role, StreamDecl, Topology};
 
 use super::super::error::RunError;
 
@@ -17,6 +17,9 @@ pub struct Split {
     pub storm: Topology,
     /// Channels drained by bolts, with the fields their tuples carry.
     pub drained: Vec<(String, Vec<String>)>,
+    /// Channels that spouts or bolts write into (they run as put bolts), and whether
+    /// every such link is `Optional` (failed puts ignored).
+    pub written: Vec<(String, bool)>,
     /// Whether any Flume node exists (then a Flume run starts next to the executors).
     pub has_flume: bool,
 }
@@ -25,11 +28,13 @@ fn is_flume(role: Role) -> bool {
     matches!(role, Role::Source | Role::Channel | Role::Sink)
 }
 
-/// Splits `topology`. Refuses what neither engine can run yet: a spout or bolt writing
-/// into a Flume channel.
+/// Splits `topology`. Refuses what neither engine can run yet: a channel that Storm
+/// nodes both write into and drain, and multiplexing links from Storm nodes (tuples
+/// carry no headers to route on).
 pub fn split(topology: &Topology) -> Result<Split, RunError> {
     let mut storm = topology.clone();
     let mut drained = Vec::new();
+    let mut written = Vec::new();
     let mut has_flume = false;
     let indices: Vec<_> = topology.node_indices().collect();
     for index in indices {
@@ -41,23 +46,48 @@ pub fn split(topology: &Topology) -> Result<Split, RunError> {
         }
         has_flume = true;
         if node.role == Role::Channel {
-            if let Some((_, from, _)) = topology
+            let writers: Vec<(String, Grouping)> = topology
                 .inputs(index)
-                .find(|(_, from, _)| topology.node(*from).is_some_and(|n| !is_flume(n.role)))
-            {
-                let writer = topology.node(from).map_or("?", |n| n.name.as_str());
-                return Err(RunError::Unsupported {
-                    node: node.name.clone(),
-                    what: format!(
-                        "'{writer}' writing into a Flume channel (Storm → Flume); drain channels into bolts instead, or end the Storm part with a sink bolt"
-                    ),
-                });
-            }
+                .filter_map(|(_, from, e)| {
+                    let n = topology.node(from)?;
+                    (!is_flume(n.role)).then(|| (n.name.clone(), e.grouping.clone()))
+                })
+                .collect();
             let storm_readers = topology.outputs(index).any(|(_, to, _)| {
                 topology
                     .node(to)
                     .is_some_and(|n| matches!(n.role, Role::Bolt))
             });
+            if let Some((writer, grouping)) = writers
+                .iter()
+                .find(|(_, g)| !matches!(g, Grouping::Required | Grouping::Optional))
+            {
+                return Err(RunError::Unsupported {
+                    node: node.name.clone(),
+                    what: format!(
+                        "the {} link from '{writer}': tuples carry no headers for a multiplexing selector; use Required or Optional",
+                        grouping.label()
+                    ),
+                });
+            }
+            if !writers.is_empty() && storm_readers {
+                return Err(RunError::Unsupported {
+                    node: node.name.clone(),
+                    what:
+                        "a channel that bolts both write into and drain; connect the bolts directly"
+                            .into(),
+                });
+            }
+            if !writers.is_empty() {
+                let Some(view) = storm.node_mut(index) else {
+                    continue;
+                };
+                view.role = Role::Bolt;
+                view.outputs.clear();
+                let optional = writers.iter().all(|(_, g)| *g == Grouping::Optional);
+                written.push((node.name.clone(), optional));
+                continue;
+            }
             if storm_readers {
                 let Some(view) = storm.node_mut(index) else {
                     continue;
@@ -81,6 +111,7 @@ pub fn split(topology: &Topology) -> Result<Split, RunError> {
     Ok(Split {
         storm,
         drained,
+        written,
         has_flume,
     })
 }
@@ -88,7 +119,7 @@ pub fn split(topology: &Topology) -> Result<Split, RunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Grouping, Node};
+    use crate::model::Node;
 
     #[test]
     fn drained_channels_become_spouts_and_pure_flume_leaves() {
