@@ -91,3 +91,69 @@ fn check_storm_into_channel(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, Node, SinkGroup, StreamDecl};
+
+    fn errors(t: &Topology) -> Vec<String> {
+        let mut out = Vec::new();
+        check(t, &mut out);
+        out.iter().map(|d| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn shared_avro_ports_and_multi_sink_default_groups_are_errors() {
+        let mut t = Topology::new("t");
+        for name in ["a", "b"] {
+            t.add_node(Node::new(name, Role::Source, "avro_source").with_config("port", 5000))
+                .unwrap();
+        }
+        t.sink_groups.push(SinkGroup {
+            name: "g".into(),
+            sinks: vec!["x".into(), "y".into()],
+            processor: SinkProcessor::Default,
+        });
+        let found = errors(&t);
+        assert!(found.iter().any(|m| m.contains("port 5000")), "{found:?}");
+        assert!(
+            found.iter().any(|m| m.contains("default processor")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn bolts_may_write_into_channels_but_not_multiplex_or_also_drain() {
+        let mut t = Topology::new("t");
+        t.add_node(
+            Node::new("b", Role::Bolt, "null").with_output(StreamDecl::default_stream(&["x"])),
+        )
+        .unwrap();
+        t.add_node(Node::new("c", Role::Channel, "memory")).unwrap();
+        t.add_node(Node::new("k", Role::Sink, "null")).unwrap();
+        t.connect_names("b", "c", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("c", "k", "default", Grouping::Drain)
+            .unwrap();
+        assert!(errors(&t).is_empty(), "{:?}", errors(&t));
+        t.add_node(Node::new("reader", Role::Bolt, "null")).unwrap();
+        t.connect_names("c", "reader", "default", Grouping::Drain)
+            .unwrap();
+        assert!(
+            errors(&t)
+                .iter()
+                .any(|m| m.contains("both written and drained"))
+        );
+        let mut t2 = Topology::new("t2");
+        t2.add_node(
+            Node::new("b", Role::Bolt, "null").with_output(StreamDecl::default_stream(&["x"])),
+        )
+        .unwrap();
+        t2.add_node(Node::new("c", Role::Channel, "memory"))
+            .unwrap();
+        t2.connect_names("b", "c", "default", Grouping::Mapped(vec!["v".into()]))
+            .unwrap();
+        assert!(errors(&t2).iter().any(|m| m.contains("multiplexing")));
+    }
+}
