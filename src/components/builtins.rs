@@ -389,7 +389,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Listens on a TCP port (loopback by default); one event per line.",
             vec![
                 text("bind", "127.0.0.1", "Address to listen on."),
-                int("port", 44444, 1, 65535, "TCP port."),
+                int(
+                    "port",
+                    44444,
+                    0,
+                    65535,
+                    "TCP port; 0 picks a free one (the run log says which).",
+                ),
                 int(
                     "max-line-length",
                     512,
@@ -424,7 +430,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Receives events from avro sinks of other agents (an in-process hop here).",
             vec![
                 text("bind", "0.0.0.0", "Address (kept for export)."),
-                int("port", 4141, 1, 65535, "Port (kept for export)."),
+                int(
+                    "port",
+                    4141,
+                    1,
+                    65535,
+                    "Avro sinks with this port deliver here (an in-process hop).",
+                ),
             ],
             OutputShape::Fields(&["body"]),
         ),

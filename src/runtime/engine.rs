@@ -18,6 +18,7 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
 use super::executor::{self, Msg, Wiring};
+use super::flume_side::{FlumeSide, view};
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{Counters, get};
 use super::plan::{ExecutorKind, compile};
@@ -92,6 +93,8 @@ pub struct StormEngine {
     sampler: Mutex<Sampler>,
     finish: Mutex<FinishCheck>,
     collected: Arc<Collected>,
+    /// The Flume agents of the topology, when it has Flume nodes.
+    flume: Option<FlumeSide>,
 }
 
 impl StormEngine {
@@ -101,9 +104,26 @@ impl StormEngine {
         if !validate::is_runnable(&diagnostics) {
             return Err(RunError::Invalid(diagnostics));
         }
-        let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
         let log = Arc::new(RunLog::new(start));
+        // Flume nodes run as Flume agents; the Storm plan keeps spouts, bolts and the
+        // channels bolts drain (as spouts taking from the Flume channel).
+        let split = view::split(topology)?;
+        let mut overrides = options.overrides.clone();
+        let flume = FlumeSide::start(
+            topology,
+            &split,
+            crate::flume::AgentOptions {
+                base_dir: options.base_dir.clone(),
+                seed: options.seed,
+                ..Default::default()
+            },
+            &mut overrides,
+            &log,
+            options.rate_window,
+            start,
+        )?;
+        let plan = Arc::new(compile(&split.storm)?);
         let collected = Arc::new(Collected::default());
         let env = Arc::new(Env {
             log,
@@ -115,7 +135,7 @@ impl StormEngine {
         let factories = plan
             .nodes
             .iter()
-            .map(|n| factory_for(&plan, n, &env, &options.overrides))
+            .map(|n| factory_for(&plan, n, &env, &overrides))
             .collect::<Result<Vec<_>, _>>()?;
         let queue_batches = options.queue_batches.max(1);
         let (senders, inboxes): (Vec<_>, Vec<_>) = plan
@@ -164,6 +184,7 @@ impl StormEngine {
             sampler: Mutex::new(sampler),
             finish: Mutex::new(FinishCheck::default()),
             collected,
+            flume,
         };
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let name = match wiring.plan.executors[index].kind {
@@ -193,7 +214,11 @@ impl StormEngine {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start)
+        let mut snap = sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start);
+        if let Some(flume) = &self.flume {
+            flume.fold_into(&mut snap);
+        }
+        snap
     }
 
     /// Applies a control command; unknown node names are ignored (the UI only offers
@@ -201,15 +226,28 @@ impl StormEngine {
     pub fn control(&self, command: Control) {
         let w = &self.wiring;
         match command {
-            Control::Pause => w.switches.paused.store(true, Ordering::Relaxed),
-            Control::Resume => w.switches.paused.store(false, Ordering::Relaxed),
+            Control::Pause | Control::Resume => {
+                let paused = matches!(command, Control::Pause);
+                w.switches.paused.store(paused, Ordering::Relaxed);
+                if let Some(flume) = &self.flume {
+                    flume.set_paused(paused);
+                }
+            }
             Control::SetRate { node, per_sec } => {
                 if let Some(i) = w.plan.node_index(&node) {
                     w.node_switches[i].set_rate(per_sec);
                 }
             }
             Control::SetFaults { node, faults } => {
-                if let Some(i) = w.plan.node_index(&node) {
+                if self
+                    .flume
+                    .as_ref()
+                    .is_some_and(|f| f.set_faults(&node, &faults))
+                {
+                    w.env
+                        .log
+                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
+                } else if let Some(i) = w.plan.node_index(&node) {
                     w.node_switches[i].set_faults(&faults);
                     w.env
                         .log
@@ -221,6 +259,9 @@ impl StormEngine {
 
     /// Lines from logger components and supervisor events since the last call.
     pub fn drain_log(&self) -> Vec<LogLine> {
+        if let Some(flume) = &self.flume {
+            flume.forward_log(&self.wiring.env.log);
+        }
         self.wiring.env.log.drain()
     }
 
@@ -285,7 +326,11 @@ impl StormEngine {
     pub fn is_finished(&self) -> bool {
         let quiet = |e: &StormEngine| {
             let (open, activity) = e.balance();
-            (open == 0 && e.spouts_done()).then_some(activity)
+            let flume = match &e.flume {
+                Some(f) => f.quiet()?,
+                None => 0,
+            };
+            (open == 0 && e.spouts_done()).then_some(activity.wrapping_add(flume))
         };
         let mut check = match self.finish.lock() {
             Ok(c) => c,
@@ -367,6 +412,15 @@ impl StormEngine {
                     LogKind::Error,
                     format!("an executor died: {why}"),
                 );
+            }
+        }
+        // After the executors: drain spouts have rolled back their open takes by now.
+        if let Some(flume) = &mut self.flume {
+            for problem in flume.stop() {
+                self.wiring
+                    .env
+                    .log
+                    .push("flume", 0, LogKind::Error, problem);
             }
         }
     }

@@ -16,8 +16,10 @@ use super::microbatch::timer::ManualClock;
 use super::snapshot::MetricsSnapshot;
 use super::tuple::Values;
 
+/// The record-at-a-time engine is boxed: it is several times larger than the batch
+/// engine, and the handle is moved around by callers.
 enum Inner {
-    Storm(StormEngine),
+    Storm(Box<StormEngine>),
     Batch(BatchEngine),
 }
 
@@ -31,7 +33,9 @@ impl Engine {
     /// executors for `RecordAtATime`, receivers and a batch scheduler for `MicroBatch`.
     pub fn start(topology: &Topology, options: RunOptions) -> Result<Engine, RunError> {
         let inner = match topology.settings.mode {
-            ExecutionMode::RecordAtATime => Inner::Storm(StormEngine::start(topology, options)?),
+            ExecutionMode::RecordAtATime => {
+                Inner::Storm(Box::new(StormEngine::start(topology, options)?))
+            }
             ExecutionMode::MicroBatch { .. } => {
                 Inner::Batch(BatchEngine::start(topology, options, None)?)
             }
@@ -134,7 +138,7 @@ impl Engine {
     /// Stops every thread and returns the final metrics (see [`StopMode`]).
     pub fn stop(self, mode: StopMode) -> MetricsSnapshot {
         match self.inner {
-            Inner::Storm(e) => e.stop(mode),
+            Inner::Storm(e) => (*e).stop(mode),
             Inner::Batch(e) => e.stop(mode),
         }
     }

@@ -16,6 +16,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 mod executor;
+pub mod flume_side;
 pub mod fxhash;
 mod handle;
 pub mod log;
@@ -33,6 +34,7 @@ pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo}
 pub use control::{Control, FaultSpec, StopMode};
 pub use engine::{RunOptions, StormEngine};
 pub use error::RunError;
+pub use flume_side::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use handle::Engine;
 pub use log::{LogKind, LogLine};
 pub use microbatch::timer::ManualClock;

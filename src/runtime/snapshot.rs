@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Serialize, Serializer};
 
 use super::executor::Wiring;
+use super::flume_side::FlumeNodeMetrics;
 use super::metrics::{Histogram, get, quantile};
 use super::plan::ExecutorKind;
 
@@ -93,6 +94,10 @@ pub struct NodeMetrics {
     /// True for spouts that have emitted everything and have nothing pending.
     pub done: bool,
     pub tasks: Vec<TaskMetrics>,
+    /// Flume sources, channels and sinks: transactions, back-pressure, back-off and
+    /// fail-over (`None` for spouts and bolts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flume: Option<FlumeNodeMetrics>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

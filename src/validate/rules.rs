@@ -33,6 +33,7 @@ pub(super) fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_selectors(t, out);
     check_sink_groups(t, out);
     check_reachability(t, out);
+    super::flume_run::check(t, out);
 }
 
 fn node_loc(node: &Node) -> Location {
@@ -639,7 +640,8 @@ fn check_selectors(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
         if multiplexing && !node.config.contains_key("selector.header") && node.role == Role::Source
         {
-            out.push(Diagnostic::warning(
+            // The Flume agent refuses to start without it: an error, not a warning.
+            out.push(Diagnostic::error(
                 node_loc(node),
                 "multiplexing links, but no 'selector.header' setting says which header to route on",
                 "set selector.header in the node's config",
