@@ -6,7 +6,9 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::diagnostic::{Diagnostic, Location, grouping_text};
 use crate::components::{self, OutputShape};
-use crate::model::{ExecutionMode, Grouping, Node, Role, SinkProcessor, Topology, WindowSize};
+use crate::model::{
+    ExecutionMode, Grouping, Node, Role, SinkProcessor, System, Topology, WindowSize,
+};
 
 /// Most executors a node may ask for. One machine runs every thread, so a few hundred is
 /// already far beyond useful; larger numbers are almost always a typo.
@@ -181,6 +183,15 @@ fn cycle_order(t: &Topology, component: &[NodeIndex]) -> Vec<NodeIndex> {
 
 fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
     let loc = || node_loc(node);
+    if matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
+        && node.role.system() == System::Flume
+    {
+        out.push(Diagnostic::error(
+            loc(),
+            format!("a Flume {} cannot run in micro-batch mode", node.role),
+            "micro-batch mode runs spouts and bolts; switch the topology to RecordAtATime, or use a spout instead",
+        ));
+    }
     if node.parallelism == 0 {
         out.push(Diagnostic::error(
             loc(),
