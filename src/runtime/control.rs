@@ -128,3 +128,41 @@ pub struct EngineSwitches {
     /// Every worker leaves its loop.
     pub shutdown: AtomicBool,
 }
+
+/// Applies a command to executor switches. Both execution modes keep the same switches
+/// (engine-wide pause, one [`NodeSwitches`] per plan node), so they share this; unknown
+/// node names are ignored because a stale command after a rename is harmless.
+pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
+    command: Control,
+    switches: &EngineSwitches,
+    plan: &super::plan::Plan,
+    node_switches: &[S],
+    log: &super::log::RunLog,
+) {
+    match command {
+        Control::Pause => switches.paused.store(true, Ordering::Relaxed),
+        Control::Resume => switches.paused.store(false, Ordering::Relaxed),
+        Control::SetRate { node, per_sec } => {
+            if let Some(s) = plan.node_index(&node).and_then(|i| node_switches.get(i)) {
+                s.borrow().set_rate(per_sec);
+            }
+        }
+        Control::SetFaults { node, faults } => {
+            if let Some(s) = plan.node_index(&node).and_then(|i| node_switches.get(i)) {
+                s.borrow().set_faults(&faults);
+                log_faults(log, &node, &faults);
+            }
+        }
+    }
+}
+
+/// Records a fault-injection change in the run log, so a lesson's log shows when the
+/// failures it is about to see were switched on.
+pub(crate) fn log_faults(log: &super::log::RunLog, node: &str, faults: &FaultSpec) {
+    log.push(
+        node,
+        0,
+        super::log::LogKind::Event,
+        format!("faults set: {faults:?}"),
+    );
+}

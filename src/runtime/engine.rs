@@ -225,36 +225,24 @@ impl StormEngine {
     /// existing nodes, and a stale command after a rename is harmless).
     pub fn control(&self, command: Control) {
         let w = &self.wiring;
-        match command {
-            Control::Pause | Control::Resume => {
-                let paused = matches!(command, Control::Pause);
-                w.switches.paused.store(paused, Ordering::Relaxed);
-                if let Some(flume) = &self.flume {
-                    flume.set_paused(paused);
+        if let Some(flume) = &self.flume {
+            match &command {
+                Control::Pause => flume.set_paused(true),
+                Control::Resume => flume.set_paused(false),
+                Control::SetFaults { node, faults } if flume.set_faults(node, faults) => {
+                    super::control::log_faults(&w.env.log, node, faults);
+                    return;
                 }
-            }
-            Control::SetRate { node, per_sec } => {
-                if let Some(i) = w.plan.node_index(&node) {
-                    w.node_switches[i].set_rate(per_sec);
-                }
-            }
-            Control::SetFaults { node, faults } => {
-                if self
-                    .flume
-                    .as_ref()
-                    .is_some_and(|f| f.set_faults(&node, &faults))
-                {
-                    w.env
-                        .log
-                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
-                } else if let Some(i) = w.plan.node_index(&node) {
-                    w.node_switches[i].set_faults(&faults);
-                    w.env
-                        .log
-                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
-                }
+                _ => {}
             }
         }
+        super::control::apply_to_switches(
+            command,
+            &w.switches,
+            &w.plan,
+            &w.node_switches,
+            &w.env.log,
+        );
     }
 
     /// Lines from logger components and supervisor events since the last call.

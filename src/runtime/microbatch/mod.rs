@@ -227,23 +227,13 @@ impl BatchEngine {
     /// record-at-a-time mode (faults per record, on operators and receivers).
     pub fn control(&self, command: Control) {
         let s = &self.shared;
-        match command {
-            Control::Pause => s.switches.paused.store(true, Ordering::Relaxed),
-            Control::Resume => s.switches.paused.store(false, Ordering::Relaxed),
-            Control::SetRate { node, per_sec } => {
-                if let Some(i) = s.plan.node_index(&node) {
-                    s.node_switches[i].set_rate(per_sec);
-                }
-            }
-            Control::SetFaults { node, faults } => {
-                if let Some(i) = s.plan.node_index(&node) {
-                    s.node_switches[i].set_faults(&faults);
-                    s.env
-                        .log
-                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
-                }
-            }
-        }
+        super::control::apply_to_switches(
+            command,
+            &s.switches,
+            &s.plan,
+            &s.node_switches,
+            &s.env.log,
+        );
     }
 
     pub fn drain_log(&self) -> Vec<LogLine> {
