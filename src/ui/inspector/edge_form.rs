@@ -60,19 +60,25 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            ui.label("Stream")
-                .on_hover_text("Which of the upstream's declared streams this edge subscribes to.");
+            let l = ui
+                .label("Stream")
+                .on_hover_text("Which of the upstream's declared streams this edge subscribes to.")
+                .id;
             ComboBox::from_id_salt("edge-stream")
                 .selected_text(stream.as_str())
                 .show_ui(ui, |ui| {
                     for decl in &from.outputs {
                         ui.selectable_value(&mut stream, decl.stream.clone(), &decl.stream);
                     }
-                });
+                })
+                .response
+                .labelled_by(l);
             ui.end_row();
 
-            ui.label("Grouping")
-                .on_hover_text("How tuples on this edge are spread over the consumer's tasks.");
+            let l = ui
+                .label("Grouping")
+                .on_hover_text("How tuples on this edge are spread over the consumer's tasks.")
+                .id;
             ComboBox::from_id_salt("edge-grouping")
                 .selected_text(kind_name(&grouping))
                 .show_ui(ui, |ui| {
@@ -91,7 +97,9 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
                             };
                         }
                     }
-                });
+                })
+                .response
+                .labelled_by(l);
             ui.end_row();
 
             if let Grouping::Fields(chosen) | Grouping::PartialKey(chosen) = &mut grouping {
@@ -115,11 +123,14 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
                 ui.end_row();
             }
             if let Grouping::Mapped(values) | Grouping::MappedOptional(values) = &mut grouping {
-                ui.label("Header values").on_hover_text(
-                    "Events whose selector header has one of these values (comma separated).",
-                );
+                let l = ui
+                    .label("Header values")
+                    .on_hover_text(
+                        "Events whose selector header has one of these values (comma separated).",
+                    )
+                    .id;
                 let mut text = values.join(", ");
-                if ui.text_edit_singleline(&mut text).changed() {
+                if ui.text_edit_singleline(&mut text).labelled_by(l).changed() {
                     *values = text
                         .split(',')
                         .map(|s| s.trim().to_string())

@@ -32,14 +32,14 @@ pub fn node_form_ui(
         .weak(),
     );
     Grid::new("node-form").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-        ui.label("Name").on_hover_text("Unique in the topology; files and diagnostics use it.");
+        let l = ui.label("Name").on_hover_text("Unique in the topology; files and diagnostics use it.").id;
         // Renames commit on Enter or when leaving the field: a half-typed name may
         // collide with another node, and the selection follows the name.
         let buffer = state.name_buffer.get_or_insert_with(|| (node.name.clone(), node.name.clone()));
         if buffer.0 != node.name {
             *buffer = (node.name.clone(), node.name.clone());
         }
-        let response = ui.add(TextEdit::singleline(&mut buffer.1).desired_width(150.0));
+        let response = ui.add(TextEdit::singleline(&mut buffer.1).desired_width(150.0)).labelled_by(l);
         if (response.lost_focus() || ui.input(|i| i.key_pressed(egui::Key::Enter))) && buffer.1 != node.name {
             let new_name = buffer.1.trim().to_string();
             if new_name.is_empty() {
@@ -54,7 +54,7 @@ pub fn node_form_ui(
         }
         ui.end_row();
 
-        ui.label("Component").on_hover_text("What the node does; the form below follows it.");
+        let l = ui.label("Component").on_hover_text("What the node does; the form below follows it.").id;
         let mut component = edited.component.clone();
         ComboBox::from_id_salt("component")
             .selected_text(component.as_str())
@@ -62,26 +62,28 @@ pub fn node_form_ui(
                 for d in components::registry().iter().filter(|d| d.roles.contains(&node.role)) {
                     ui.selectable_value(&mut component, d.id.to_string(), d.title).on_hover_text(d.doc);
                 }
-            });
+            })
+            .response
+            .labelled_by(l);
         if component != edited.component {
             change_component(&mut edited, &component);
         }
         ui.end_row();
 
-        ui.label("Parallelism").on_hover_text("Executors (threads) for this node: Storm's parallelism hint.");
-        if ui.add(DragValue::new(&mut edited.parallelism).range(1..=MAX_PARALLELISM)).changed() {
+        let l = ui.label("Parallelism").on_hover_text("Executors (threads) for this node: Storm's parallelism hint.").id;
+        if ui.add(DragValue::new(&mut edited.parallelism).range(1..=MAX_PARALLELISM)).labelled_by(l).changed() {
             merge_key = Some(key("parallelism"));
         }
         ui.end_row();
 
-        ui.label("Tasks").on_hover_text("Component instances, ≥ parallelism; fixed for a run so fields-grouping placement is stable.");
+        let l = ui.label("Tasks").on_hover_text("Component instances, ≥ parallelism; fixed for a run so fields-grouping placement is stable.").id;
         ui.horizontal(|ui| {
             let mut own = edited.tasks.is_some();
-            if ui.checkbox(&mut own, "").on_hover_text("Set a task count different from parallelism").changed() {
+            if ui.checkbox(&mut own, "").labelled_by(l).on_hover_text("Set a task count different from parallelism").changed() {
                 edited.tasks = own.then_some(edited.parallelism);
             }
             if let Some(tasks) = &mut edited.tasks {
-                if ui.add(DragValue::new(tasks).range(1..=MAX_TASKS)).changed() {
+                if ui.add(DragValue::new(tasks).range(1..=MAX_TASKS)).labelled_by(l).changed() {
                     merge_key = Some(key("tasks"));
                 }
             } else {
@@ -102,8 +104,8 @@ pub fn node_form_ui(
                 .spacing([8.0, 6.0])
                 .show(ui, |ui| {
                     for spec in &desc.params {
-                        ui.label(spec.key).on_hover_text(spec.doc);
-                        if param_ui(ui, spec, &mut edited, &input_fields) {
+                        let l = ui.label(spec.key).on_hover_text(spec.doc).id;
+                        if param_ui(ui, spec, l, &mut edited, &input_fields) {
                             merge_key = Some(key(spec.key));
                         }
                         ui.end_row();
@@ -119,13 +121,13 @@ pub fn node_form_ui(
                 "Length and slide: equal for a tumbling window, slide < length for a sliding one.",
             );
         Grid::new("node-window").num_columns(2).show(ui, |ui| {
-            ui.label("Length");
-            if window_size_ui(ui, "length", &mut window.length) {
+            let l = ui.label("Length").id;
+            if window_size_ui(ui, "length", l, &mut window.length) {
                 merge_key = Some(key("window"));
             }
             ui.end_row();
-            ui.label("Slide");
-            if window_size_ui(ui, "slide", &mut window.slide) {
+            let l = ui.label("Slide").id;
+            if window_size_ui(ui, "slide", l, &mut window.slide) {
                 merge_key = Some(key("window"));
             }
             ui.end_row();
@@ -185,7 +187,13 @@ fn input_fields(t: &Topology, node: &Node) -> Vec<String> {
 }
 
 /// One config parameter with the widget its kind calls for; true if changed.
-fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[String]) -> bool {
+fn param_ui(
+    ui: &mut Ui,
+    spec: &ParamSpec,
+    label: egui::Id,
+    node: &mut Node,
+    input_fields: &[String],
+) -> bool {
     let current = node
         .config
         .get(spec.key)
@@ -195,7 +203,11 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
     match &spec.kind {
         ParamKind::Int { min, max } => {
             let mut v = current.as_ref().and_then(Value::as_i64).unwrap_or(*min);
-            if ui.add(DragValue::new(&mut v).range(*min..=*max)).changed() {
+            if ui
+                .add(DragValue::new(&mut v).range(*min..=*max))
+                .labelled_by(label)
+                .changed()
+            {
                 changed = Some(Value::Int(v));
             }
         }
@@ -203,6 +215,7 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
             let mut v = current.as_ref().and_then(Value::as_f64).unwrap_or(*min);
             if ui
                 .add(DragValue::new(&mut v).range(*min..=*max).speed(0.1))
+                .labelled_by(label)
                 .changed()
             {
                 changed = Some(Value::Float(v));
@@ -210,7 +223,7 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
         }
         ParamKind::Bool => {
             let mut v = current.as_ref().and_then(Value::as_bool).unwrap_or(false);
-            if ui.checkbox(&mut v, "").changed() {
+            if ui.checkbox(&mut v, "").labelled_by(label).changed() {
                 changed = Some(Value::Bool(v));
             }
         }
@@ -222,6 +235,7 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
                 .to_string();
             if ui
                 .add(TextEdit::singleline(&mut v).desired_width(150.0))
+                .labelled_by(label)
                 .changed()
             {
                 changed = Some(Value::Str(v));
@@ -239,7 +253,9 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
                     for option in *options {
                         ui.selectable_value(&mut v, option.to_string(), *option);
                     }
-                });
+                })
+                .response
+                .labelled_by(label);
             if Some(v.as_str()) != current.as_ref().and_then(Value::as_str) {
                 changed = Some(Value::Str(v));
             }
@@ -251,7 +267,9 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
                 .unwrap_or_default()
                 .to_string();
             ui.horizontal(|ui| {
-                let r = ui.add(TextEdit::singleline(&mut v).desired_width(110.0));
+                let r = ui
+                    .add(TextEdit::singleline(&mut v).desired_width(110.0))
+                    .labelled_by(label);
                 r.on_hover_text("A field of the incoming stream");
                 if !input_fields.is_empty() {
                     ComboBox::from_id_salt(spec.key)
@@ -261,7 +279,10 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
                             for f in input_fields {
                                 ui.selectable_value(&mut v, f.clone(), f);
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(label)
+                        .on_hover_text("Pick a field of the incoming stream");
                 }
             });
             if Some(v.as_str()) != current.as_ref().and_then(Value::as_str) {
@@ -281,6 +302,7 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
             let mut text = items.join(", ");
             if ui
                 .add(TextEdit::singleline(&mut text).desired_width(150.0))
+                .labelled_by(label)
                 .changed()
             {
                 changed = Some(Value::List(
@@ -299,13 +321,14 @@ fn param_ui(ui: &mut Ui, spec: &ParamSpec, node: &mut Node, input_fields: &[Stri
     }
 }
 
-fn window_size_ui(ui: &mut Ui, id: &str, size: &mut WindowSize) -> bool {
+fn window_size_ui(ui: &mut Ui, id: &str, label: egui::Id, size: &mut WindowSize) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
         let mut amount = size.amount();
         let by_time = matches!(size, WindowSize::Millis(_));
         changed |= ui
             .add(DragValue::new(&mut amount).range(1..=u64::MAX))
+            .labelled_by(label)
             .changed();
         let mut kind = by_time;
         ComboBox::from_id_salt(id)
@@ -313,7 +336,9 @@ fn window_size_ui(ui: &mut Ui, id: &str, size: &mut WindowSize) -> bool {
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut kind, false, "tuples");
                 ui.selectable_value(&mut kind, true, "ms");
-            });
+            })
+            .response
+            .labelled_by(label);
         changed |= kind != by_time;
         *size = if kind {
             WindowSize::Millis(amount)
@@ -337,7 +362,11 @@ fn outputs_ui(
         ui.horizontal(|ui| {
             let mut stream = decl.stream.clone();
             if ui
-                .add(TextEdit::singleline(&mut stream).desired_width(60.0))
+                .add(
+                    TextEdit::singleline(&mut stream)
+                        .desired_width(60.0)
+                        .hint_text("stream"),
+                )
                 .on_hover_text("Stream id")
                 .changed()
             {
@@ -346,7 +375,11 @@ fn outputs_ui(
             }
             let mut fields = decl.fields.join(", ");
             if ui
-                .add(TextEdit::singleline(&mut fields).desired_width(130.0))
+                .add(
+                    TextEdit::singleline(&mut fields)
+                        .desired_width(130.0)
+                        .hint_text("fields"),
+                )
                 .on_hover_text("Fields, comma separated")
                 .changed()
             {
