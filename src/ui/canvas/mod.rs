@@ -282,23 +282,23 @@ impl Canvas {
         }
 
         // ---- connection line while dragging ----
-        if let (Some(Gesture::Connect { from }), Some(p)) = (&self.gesture, pointer) {
-            if let Some(r) = node_rects.get(from) {
-                let color = match &connect_target {
-                    Some((_, Some(_))) => style::problem_color(&visuals),
-                    _ => visuals.selection.stroke.color,
-                };
-                let curve = EdgeCurve::between(r.right_center(), p, zoom);
-                edge_shape::paint_curve(&painter, &curve, Stroke::new(2.0, color));
-                if let Some((_, Some(reason))) = &connect_target {
-                    paint_hint(
-                        &painter,
-                        &visuals,
-                        p + Vec2::new(14.0, 14.0),
-                        reason,
-                        style::problem_color(&visuals),
-                    );
-                }
+        if let (Some(Gesture::Connect { from }), Some(p)) = (&self.gesture, pointer)
+            && let Some(r) = node_rects.get(from)
+        {
+            let color = match &connect_target {
+                Some((_, Some(_))) => style::problem_color(&visuals),
+                _ => visuals.selection.stroke.color,
+            };
+            let curve = EdgeCurve::between(r.right_center(), p, zoom);
+            edge_shape::paint_curve(&painter, &curve, Stroke::new(2.0, color));
+            if let Some((_, Some(reason))) = &connect_target {
+                paint_hint(
+                    &painter,
+                    &visuals,
+                    p + Vec2::new(14.0, 14.0),
+                    reason,
+                    style::problem_color(&visuals),
+                );
             }
         }
 

@@ -93,25 +93,25 @@ pub fn node_form_ui(
         ui.end_row();
     });
 
-    if let Some(desc) = components::descriptor(&node.component) {
-        if !desc.params.is_empty() {
-            ui.separator();
-            ui.label(egui::RichText::new("Configuration").strong())
-                .on_hover_text(desc.doc);
-            let input_fields = input_fields(t, node);
-            Grid::new("node-config")
-                .num_columns(2)
-                .spacing([8.0, 6.0])
-                .show(ui, |ui| {
-                    for spec in &desc.params {
-                        let l = ui.label(spec.key).on_hover_text(spec.doc).id;
-                        if param_ui(ui, spec, l, &mut edited, &input_fields) {
-                            merge_key = Some(key(spec.key));
-                        }
-                        ui.end_row();
+    if let Some(desc) = components::descriptor(&node.component)
+        && !desc.params.is_empty()
+    {
+        ui.separator();
+        ui.label(egui::RichText::new("Configuration").strong())
+            .on_hover_text(desc.doc);
+        let input_fields = input_fields(t, node);
+        Grid::new("node-config")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                for spec in &desc.params {
+                    let l = ui.label(spec.key).on_hover_text(spec.doc).id;
+                    if param_ui(ui, spec, l, &mut edited, &input_fields) {
+                        merge_key = Some(key(spec.key));
                     }
-                });
-        }
+                    ui.end_row();
+                }
+            });
     }
 
     if let Some(window) = &mut edited.window {

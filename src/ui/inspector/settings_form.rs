@@ -60,7 +60,8 @@ pub fn settings_form_ui(ui: &mut Ui, t: &Topology) -> Vec<Action> {
     ui.label("Description");
     if ui
         .add(
-            TextEdit::multiline(&mut description).hint_text("What this topology does")
+            TextEdit::multiline(&mut description)
+                .hint_text("What this topology does")
                 .desired_rows(4)
                 .desired_width(f32::INFINITY),
         )
