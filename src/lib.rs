@@ -6,6 +6,7 @@
 
 pub mod components;
 pub mod format;
+pub mod microbatch;
 pub mod model;
 #[cfg(feature = "gui")]
 pub mod ui;

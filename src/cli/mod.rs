@@ -1,7 +1,9 @@
 //! Command-line interface: argument definitions and dispatch, one file per command.
 
 mod diagnostics;
+mod export;
 mod fmt;
+mod import;
 mod open;
 mod validate;
 
@@ -29,12 +31,18 @@ pub enum Command {
     Validate(validate::Args),
     /// Rewrite topology files in canonical form (stable order, standard layout).
     Fmt(fmt::Args),
+    /// Import a Storm Flux YAML or Flume properties file as a topology.
+    Import(import::Args),
+    /// Export a topology as Storm Flux YAML, Flume properties or Graphviz DOT.
+    Export(export::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Fmt(args)) => fmt::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         None => open::run(cli.file),
     }
 }

@@ -3,9 +3,18 @@
 //! reports malformed input with file, line and column.
 
 mod atomic;
+pub mod dot;
 mod error;
+pub mod flume;
+pub mod flux;
+pub mod interop;
+pub mod layout;
+pub mod properties;
 pub mod ron_file;
 
 pub use atomic::write_atomically;
 pub use error::{FormatError, TextPos};
+pub use interop::{
+    ExportError, ExportTarget, IMPORT_EXTENSIONS, ImportError, ImportOptions, export, import_file,
+};
 pub use ron_file::{CURRENT_VERSION, from_ron_str, load_ron, save_ron, to_ron_string};

@@ -107,14 +107,14 @@ pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
         });
     }
     let options = ron_options();
-    if let Ok(probe) = options.from_str::<VersionProbe>(text) {
-        if probe.version > CURRENT_VERSION {
-            return Err(FormatError::NewerVersion {
-                path: path.to_path_buf(),
-                found: probe.version,
-                supported: CURRENT_VERSION,
-            });
-        }
+    if let Ok(probe) = options.from_str::<VersionProbe>(text)
+        && probe.version > CURRENT_VERSION
+    {
+        return Err(FormatError::NewerVersion {
+            path: path.to_path_buf(),
+            found: probe.version,
+            supported: CURRENT_VERSION,
+        });
     }
     let record: FileRecord = options.from_str(text).map_err(|e| FormatError::Syntax {
         path: path.to_path_buf(),

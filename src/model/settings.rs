@@ -28,6 +28,11 @@ pub struct Settings {
     /// Simulated worker processes that executors are spread over (failure domains).
     pub workers: u32,
     pub mode: ExecutionMode,
+    /// Engine settings Tributary does not interpret (other Storm config keys, Flux
+    /// sections, Flume properties of no known component), kept so that importing a
+    /// user's file and exporting it again loses nothing.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, super::Value>,
 }
 
 impl Default for Settings {
@@ -38,6 +43,7 @@ impl Default for Settings {
             ackers: 1,
             workers: 1,
             mode: ExecutionMode::RecordAtATime,
+            extra: BTreeMap::new(),
         }
     }
 }

@@ -70,14 +70,14 @@ fn check_settings(t: &Topology, out: &mut Vec<Diagnostic>) {
             "set workers to 1 or more",
         ));
     }
-    if let ExecutionMode::MicroBatch { interval_ms } = s.mode {
-        if interval_ms == 0 {
-            out.push(Diagnostic::error(
-                here(),
-                "micro-batch interval is 0 ms",
-                "Spark Streaming batch intervals are usually 500 ms to a few seconds",
-            ));
-        }
+    if let ExecutionMode::MicroBatch { interval_ms } = s.mode
+        && interval_ms == 0
+    {
+        out.push(Diagnostic::error(
+            here(),
+            "micro-batch interval is 0 ms",
+            "Spark Streaming batch intervals are usually 500 ms to a few seconds",
+        ));
     }
 }
 
@@ -253,6 +253,9 @@ fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
                 }
             }
             None if desc.open_config => {}
+            // A Flume source's channel selector and interceptors are configured on the
+            // source itself (`selector.header`, `interceptors.ts.type`), whatever its type.
+            None if node.role == Role::Source && is_source_routing_key(key) => {}
             None => {
                 let known: Vec<&str> = desc.params.iter().map(|p| p.key).collect();
                 out.push(Diagnostic::error(
@@ -277,26 +280,25 @@ fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
         }
     }
     check_window(t, node, desc.requires_window(), out);
-    if let OutputShape::Fields(_) = desc.outputs {
-        if let (Some(expected), Some(declared)) = (
+    if let OutputShape::Fields(_) = desc.outputs
+        && let (Some(expected), Some(declared)) = (
             desc.output_fields(&node.config, &[]),
             node.output(crate::model::DEFAULT_STREAM),
-        ) {
-            if expected.len() != declared.fields.len() {
-                out.push(Diagnostic::error(
-                    loc(),
-                    format!(
-                        "'{}' emits {} field(s) ({}) but the node declares {} ({})",
-                        desc.id,
-                        expected.len(),
-                        expected.join(", "),
-                        declared.fields.len(),
-                        declared.fields.join(", ")
-                    ),
-                    "declare one output field per value the component emits",
-                ));
-            }
-        }
+        )
+        && expected.len() != declared.fields.len()
+    {
+        out.push(Diagnostic::error(
+            loc(),
+            format!(
+                "'{}' emits {} field(s) ({}) but the node declares {} ({})",
+                desc.id,
+                expected.len(),
+                expected.join(", "),
+                declared.fields.len(),
+                declared.fields.join(", ")
+            ),
+            "declare one output field per value the component emits",
+        ));
     }
     if desc.id == components::STAND_IN
         && node
@@ -311,6 +313,10 @@ fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
             "set 'class' to the engine class this node stands for, so export can name it",
         ));
     }
+}
+
+fn is_source_routing_key(key: &str) -> bool {
+    key.starts_with("selector.") || key == "interceptors" || key.starts_with("interceptors.")
 }
 
 fn check_outputs(node: &Node, out: &mut Vec<Diagnostic>) {
@@ -387,9 +393,10 @@ fn check_window(t: &Topology, node: &Node, required: bool, out: &mut Vec<Diagnos
         WindowSize::Millis(len),
         WindowSize::Millis(slide),
     ) = (t.settings.mode, window.length, window.slide)
+        && interval_ms > 0
+        && (len % interval_ms != 0 || slide % interval_ms != 0)
     {
-        if interval_ms > 0 && (len % interval_ms != 0 || slide % interval_ms != 0) {
-            out.push(Diagnostic::error(
+        out.push(Diagnostic::error(
                 loc(),
                 format!(
                     "window {} / slide {} is not a multiple of the {interval_ms} ms batch interval",
@@ -397,7 +404,6 @@ fn check_window(t: &Topology, node: &Node, required: bool, out: &mut Vec<Diagnos
                 ),
                 "in micro-batch mode, window length and slide must be multiples of the batch interval (Spark rule)",
             ));
-        }
     }
 }
 
@@ -631,7 +637,7 @@ fn check_selectors(t: &Topology, out: &mut Vec<Diagnostic>) {
                 "a Flume source has one channel selector: use one style for all its channels",
             ));
         }
-        if multiplexing && node.config.get("selector.header").is_none() && node.role == Role::Source
+        if multiplexing && !node.config.contains_key("selector.header") && node.role == Role::Source
         {
             out.push(Diagnostic::warning(
                 node_loc(node),

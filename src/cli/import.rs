@@ -1,0 +1,75 @@
+//! `tributary import FILE [-o OUT.ron] [--agent NAME] [--filter PROPS] [--env-filter]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tributary::format::{self, ImportOptions};
+use tributary::validate;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Storm Flux YAML (.yaml, .yml) or Flume agent properties (.properties, .conf).
+    pub file: PathBuf,
+    /// Where to write the topology (.ron); without it, the RON goes to standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Flume: import only this agent (as `flume-ng agent --name`).
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Flux: properties file whose entries replace `${key}` (as Flux's `--filter`).
+    #[arg(long)]
+    pub filter: Option<PathBuf>,
+    /// Replace `${ENV-NAME}` (Flux, as its `--env-filter`) or `${NAME}` (Flume values)
+    /// with environment variables that are set.
+    #[arg(long)]
+    pub env_filter: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let options = ImportOptions {
+        agent: args.agent.clone(),
+        filter: args.filter.clone(),
+        env: args.env_filter,
+    };
+    let topology = format::import_file(&args.file, &options)?;
+    match &args.output {
+        Some(path) => {
+            format::save_ron(&topology, path)?;
+            eprintln!(
+                "{}: imported {} node(s), {} edge(s) into {}",
+                args.file.display(),
+                topology.node_count(),
+                topology.edge_count(),
+                path.display()
+            );
+        }
+        None => print!("{}", format::to_ron_string(&topology)),
+    }
+    let diagnostics = validate::validate(&topology);
+    for d in &diagnostics {
+        eprintln!("{}: {d}", args.file.display());
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        eprintln!(
+            "{}: imported, but the topology has {errors} error(s) to fix before it runs",
+            args.file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a topology for export: RON natively, engine formats through import.
+pub fn load_any(path: &std::path::Path) -> anyhow::Result<tributary::model::Topology> {
+    let is_ron = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+    if is_ron {
+        Ok(format::load_ron(path)?)
+    } else {
+        format::import_file(path, &ImportOptions::default())
+            .with_context(|| format!("reading {}", path.display()))
+    }
+}

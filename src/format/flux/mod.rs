@@ -1,0 +1,46 @@
+//! Storm Flux YAML: import (with includes and substitution) and export.
+//!
+//! Well-known classes become built-ins; every other class becomes a stand-in node that
+//! keeps its class name and every key of its definition, so it exports back unchanged.
+
+mod checks;
+mod classes;
+mod emit;
+mod encode;
+mod load;
+mod nodes;
+mod outputs;
+mod read;
+mod streams;
+mod write;
+
+use std::path::Path;
+
+use super::interop::{ImportError, ImportOptions};
+use crate::model::Topology;
+
+pub use classes::{BUILT_INS, BuiltIn};
+
+/// Reads a Flux file as `storm jar … Flux [--filter F] [--env-filter] FILE` would.
+pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, ImportError> {
+    let filter = load::Filter::from_options(options)?;
+    let doc = load::load(path, &filter)?;
+    read::from_doc(path, &doc)
+}
+
+/// Reads Flux YAML text (no includes are followed); `path` names it in errors.
+pub fn import_str(text: &str, path: &Path) -> Result<Topology, ImportError> {
+    let doc = load::parse(path, text)?;
+    if doc.contains_key("includes") {
+        return Err(ImportError::invalid(
+            path,
+            vec!["includes need a file on disk to resolve against; import the file instead".into()],
+        ));
+    }
+    read::from_doc(path, &doc)
+}
+
+/// Writes Flux YAML, or the list of what Flux cannot express.
+pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
+    write::export(topology)
+}
