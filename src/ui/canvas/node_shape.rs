@@ -189,42 +189,76 @@ fn paint_labels(
     let right_limit = match node.role {
         Role::Spout | Role::Source => r.right() - 18.0 * zoom,
         Role::Sink => r.right() - 10.0 * zoom,
+        Role::Channel => r.right() - r.height() * 0.35,
         _ => r.right() - 8.0 * zoom,
     };
-    let left = if node.role == Role::Sink {
-        left + 8.0 * zoom
-    } else {
-        left
+    let left = match node.role {
+        Role::Sink => left + 8.0 * zoom,
+        Role::Channel => r.left() + r.height() * 0.4,
+        _ => left,
     };
-    // Parallelism, top right: Storm's executor count, e.g. ×4.
+    let detail_color = if visuals.dark_mode {
+        style::mix(accent, visuals.text_color(), 0.35)
+    } else {
+        style::mix(accent, Color32::BLACK, 0.45)
+    };
+    let small = FontId::proportional(11.0 * zoom);
+    let top = r.top() + 5.0 * zoom;
+    // Line 1: the role in the engine's own word, and parallelism (Storm's executor
+    // count, e.g. ×4) on the right.
     let par_text = if node.task_count() != node.parallelism {
-        format!("×{} ({} tasks)", node.parallelism, node.task_count())
+        format!("×{} · {} tasks", node.parallelism, node.task_count())
     } else {
         format!("×{}", node.parallelism)
     };
-    let small = FontId::proportional(11.0 * zoom);
-    let par = painter.layout_no_wrap(par_text, small.clone(), visuals.weak_text_color());
-    let top = r.top() + if node.role == Role::Channel { 8.0 } else { 9.0 } * zoom;
-    let par_pos = Pos2::new(right_limit - par.size().x, top + 2.0 * zoom);
-    let name_width = (par_pos.x - left - 4.0 * zoom).max(10.0);
+    let par = painter.layout_no_wrap(par_text, small.clone(), visuals.text_color());
+    let par_pos = Pos2::new(right_limit - par.size().x, top);
+    let role = role_word(node);
+    let role = one_line(
+        painter,
+        &role,
+        FontId::proportional(10.0 * zoom),
+        detail_color,
+        (par_pos.x - left - 4.0 * zoom).max(10.0),
+    );
+    painter.galley(Pos2::new(left, top + 1.0 * zoom), role, detail_color);
+    painter.galley(par_pos, par, visuals.text_color());
+    // Line 2: the name, the node's identity.
     let name = one_line(
         painter,
         &node.name,
         FontId::proportional(15.0 * zoom),
         visuals.strong_text_color(),
-        name_width,
+        right_limit - left,
     );
-    painter.galley(Pos2::new(left, top), name, visuals.strong_text_color());
-    painter.galley(par_pos, par, visuals.weak_text_color());
-    // Role and component, second line.
-    let detail = format!("{} · {}", node.role.label(), node.component);
-    let detail_color = if visuals.dark_mode {
-        style::mix(accent, visuals.text_color(), 0.45)
+    painter.galley(
+        Pos2::new(left, top + 15.0 * zoom),
+        name,
+        visuals.strong_text_color(),
+    );
+    // Line 3: the component it runs.
+    let component = one_line(
+        painter,
+        &node.component,
+        small,
+        visuals.text_color(),
+        right_limit - left,
+    );
+    painter.galley(
+        Pos2::new(left, top + 35.0 * zoom),
+        component,
+        visuals.text_color(),
+    );
+}
+
+/// The role as a small caps label, with "window" for Spark-style windowed bolts.
+fn role_word(node: &Node) -> String {
+    let word = if node.window.is_some() && node.role == Role::Bolt {
+        "window bolt"
     } else {
-        style::mix(accent, Color32::BLACK, 0.45)
+        node.role.label()
     };
-    let detail = one_line(painter, &detail, small, detail_color, right_limit - left);
-    painter.galley(Pos2::new(left, top + 21.0 * zoom), detail, detail_color);
+    word.to_uppercase()
 }
 
 /// Lays text out on one line, cut with `…` at `max_width`, so long names never spill out
