@@ -25,6 +25,10 @@ pub enum Action {
     Open(Option<PathBuf>),
     /// Open an example as an untitled copy, so saving never overwrites it.
     OpenExample(PathBuf),
+    /// Import a Storm Flux or Flume file as an untitled design (dialog when `None`).
+    Import(Option<PathBuf>),
+    /// Export to another engine's format (dialog when the path is `None`).
+    Export(crate::format::ExportTarget, Option<PathBuf>),
     Save,
     /// Save to this file, or ask with a dialog when `None`.
     SaveAs(Option<PathBuf>),

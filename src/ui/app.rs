@@ -28,6 +28,7 @@ pub enum Pending {
     New,
     Open(Option<PathBuf>),
     OpenExample(PathBuf),
+    Import(Option<PathBuf>),
     Quit,
 }
 

@@ -24,6 +24,9 @@ pub struct Document {
     pub path: Option<PathBuf>,
     /// Shown in the title when there is no path ("word_count.ron (example)").
     pub display_name: String,
+    /// Folder relative paths in settings resolve against when there is no path yet
+    /// (an opened example keeps its own folder).
+    pub origin_dir: Option<PathBuf>,
     undo: Vec<HistoryEntry>,
     redo: Vec<Command>,
     /// Bumped on every change; compared against `saved_generation` for the dirty marker.
@@ -37,6 +40,7 @@ impl Document {
             topology,
             path,
             display_name,
+            origin_dir: None,
             undo: Vec::new(),
             redo: Vec::new(),
             generation: 0,
@@ -125,6 +129,18 @@ impl Document {
             }
             Err(e) => Err(format!("cannot redo: {e}")),
         }
+    }
+
+    /// The folder a run resolves relative paths against: the file's folder, else the
+    /// folder the design came from, else the working directory.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .or_else(|| self.origin_dir.clone())
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
     }
 
     /// Changes since the last save (or open).

@@ -159,3 +159,29 @@ pub fn pick_save_path(suggested_name: &str, start_dir: Option<&Path>) -> Option<
         }
     })
 }
+
+/// Native dialog for Storm Flux / Flume files to import.
+pub fn pick_import_path(start_dir: Option<&Path>) -> Option<PathBuf> {
+    let mut dialog = rfd::FileDialog::new()
+        .add_filter("Flux YAML or Flume properties", format::IMPORT_EXTENSIONS);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.pick_file()
+}
+
+/// Native "Export" dialog for one target format.
+pub fn pick_export_path(
+    suggested: &str,
+    label: &str,
+    extension: &str,
+    start_dir: Option<&Path>,
+) -> Option<PathBuf> {
+    let mut dialog = rfd::FileDialog::new()
+        .add_filter(label, &[extension])
+        .set_file_name(suggested);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.save_file()
+}

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod palette;
 mod perform;
 pub mod problems_panel;
+pub mod reach;
 pub mod run;
 pub mod selection;
 pub mod toolbar;

@@ -60,6 +60,8 @@ impl DesignerApp {
             Action::New => self.ask_then(Pending::New),
             Action::Open(path) => self.ask_then(Pending::Open(path)),
             Action::OpenExample(path) => self.ask_then(Pending::OpenExample(path)),
+            Action::Import(path) => self.ask_then(Pending::Import(path)),
+            Action::Export(target, path) => self.export(target, path),
             Action::Save => {
                 let _ = self.save();
             }
@@ -133,10 +135,28 @@ impl DesignerApp {
                 Ok(t) => {
                     self.stop_run();
                     let name = format!("{} (example)", file_label(&path));
-                    self.replace_document(Document::new(t, None, name));
+                    let mut doc = Document::new(t, None, name);
+                    doc.origin_dir = path.parent().map(Path::to_path_buf);
+                    self.replace_document(doc);
                 }
                 Err(e) => self.open_error = Some(e.to_string()),
             },
+            Pending::Import(path) => {
+                let start = self.doc.base_dir();
+                if let Some(path) = path.or_else(|| files::pick_import_path(Some(&start))) {
+                    match format::import_file(&path, &format::ImportOptions::default()) {
+                        Ok(t) => {
+                            self.stop_run();
+                            let name = format!("{} (imported)", file_label(&path));
+                            let mut doc = Document::new(t, None, name);
+                            doc.origin_dir = path.parent().map(Path::to_path_buf);
+                            doc.force_dirty();
+                            self.replace_document(doc);
+                        }
+                        Err(e) => self.open_error = Some(e.to_string()),
+                    }
+                }
+            }
             Pending::Quit => {
                 self.allow_close = true;
                 self.quit_requested = true;
@@ -210,6 +230,27 @@ impl DesignerApp {
                 self.notify_error(format!("Not saved: {e}"));
                 false
             }
+        }
+    }
+
+    fn export(&mut self, target: format::ExportTarget, path: Option<PathBuf>) {
+        let text = match format::export(&self.doc.topology, target) {
+            Ok(text) => text,
+            Err(e) => {
+                self.notify_error(e.to_string());
+                return;
+            }
+        };
+        let start = self.doc.base_dir();
+        let name = format!("{}.{}", self.doc.topology.name, target.extension());
+        let Some(path) = path.or_else(|| {
+            files::pick_export_path(&name, target.label(), target.extension(), Some(&start))
+        }) else {
+            return;
+        };
+        match format::write_atomically(&path, text.as_bytes()) {
+            Ok(()) => self.notify(format!("Exported {} to {}", target.label(), path.display())),
+            Err(e) => self.notify_error(format!("Not exported: {}: {e}", path.display())),
         }
     }
 

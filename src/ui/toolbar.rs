@@ -54,6 +54,17 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 actions.push(Action::SaveAs(None));
             }
             ui.separator();
+            if ui.button("Import Flux / Flume…").clicked() {
+                actions.push(Action::Import(None));
+            }
+            ui.menu_button("Export", |ui| {
+                for target in crate::format::ExportTarget::ALL {
+                    if ui.button(format!("{}…", target.label())).clicked() {
+                        actions.push(Action::Export(target, None));
+                    }
+                }
+            });
+            ui.separator();
             if ui.button("Quit").clicked() {
                 actions.push(Action::Quit);
             }
