@@ -5,9 +5,16 @@
 //! topology must satisfy). Nothing here depends on the UI.
 
 pub mod components;
+pub mod flume;
 pub mod format;
 pub mod microbatch;
 pub mod model;
+pub mod runtime;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod validate;
+
+pub use runtime::{
+    Control, Engine, FaultSpec, LogLine, MetricsSnapshot, NodeMetrics, RunError, RunOptions,
+    StopMode, TaskMetrics,
+};

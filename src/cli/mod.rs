@@ -1,10 +1,13 @@
 //! Command-line interface: argument definitions and dispatch, one file per command.
 
+mod bench;
+mod bench_raw;
 mod diagnostics;
 mod export;
 mod fmt;
 mod import;
 mod open;
+mod run;
 mod validate;
 
 use std::path::PathBuf;
@@ -35,6 +38,10 @@ pub enum Command {
     Import(import::Args),
     /// Export a topology as Storm Flux YAML, Flume properties or Graphviz DOT.
     Export(export::Args),
+    /// Run a topology headless: live progress, then a per-node table (and JSON).
+    Run(run::Args),
+    /// Measure the runtime against a hand-written pipeline on the word-count workload.
+    Bench(bench::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -43,6 +50,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Fmt(args)) => fmt::run(&args),
         Some(Command::Import(args)) => import::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open::run(cli.file),
     }
 }

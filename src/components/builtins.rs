@@ -390,7 +390,7 @@ fn flume() -> Vec<ComponentDescriptor> {
                     512,
                     1,
                     1_048_576,
-                    "Longer lines are truncated.",
+                    "Longer lines are refused with FAILED and dropped, as Flume does.",
                 ),
             ],
             OutputShape::Fields(&["body"]),

@@ -1,0 +1,197 @@
+//! `tributary bench [--json]`: the word-count workload three ways in one process —
+//! the framework without acking, with acking (max spout pending 8192), and a raw
+//! hand-written pipeline — at parallelism 1/1/1 and 1/2/2, reported as words/s and
+//! framework/raw ratios. Also complete latency at about half of the acked peak.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::runtime::components::{SENTENCE_POOL, sentence_pool};
+use tributary::runtime::{Control, Engine, RunOptions, StopMode};
+
+use super::bench_raw::{Measured, measure};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds measured per run (after a warm-up of a third of that).
+    #[arg(long, default_value_t = 3.0)]
+    pub secs: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Config {
+    parallelism: String,
+    raw_words_per_s: f64,
+    unacked_words_per_s: f64,
+    acked_words_per_s: f64,
+    ratio_unacked: f64,
+    ratio_acked: f64,
+    raw_cpu_ns_per_word: f64,
+    unacked_cpu_ns_per_word: f64,
+    acked_cpu_ns_per_word: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    raw_words_per_s: f64,
+    unacked_words_per_s: f64,
+    acked_words_per_s: f64,
+    ratio_unacked: f64,
+    ratio_acked: f64,
+    configs: Vec<Config>,
+    half_load_words_per_s: f64,
+    complete_latency_p50_ms: f64,
+    complete_latency_p99_ms: f64,
+}
+
+const VOCABULARY: i64 = 1000;
+const WORDS: i64 = 10;
+const SEED: i64 = 42;
+
+fn word_count(split: u32, count: u32, acked: bool) -> Topology {
+    let mut t = Topology::new("bench");
+    t.settings.ackers = u32::from(acked);
+    t.settings.max_spout_pending = acked.then_some(8192);
+    t.settings.message_timeout_secs = 30;
+    let nodes = [
+        Node::new("sentences", Role::Spout, "sentence_generator")
+            .with_config("seed", SEED)
+            .with_config("vocabulary", VOCABULARY)
+            .with_config("words_per_sentence", WORDS)
+            .with_output(StreamDecl::default_stream(&["sentence"])),
+        Node::new("split", Role::Bolt, "split")
+            .with_output(StreamDecl::default_stream(&["word"]))
+            .with_parallelism(split),
+        Node::new("count", Role::Bolt, "count_by_key")
+            .with_config("key", "word")
+            .with_output(StreamDecl::default_stream(&["word", "count"]))
+            .with_parallelism(count),
+    ];
+    for n in nodes {
+        // Names are fixed and distinct, so adding cannot fail.
+        let _ = t.add_node(n);
+    }
+    let _ = t.connect_names("sentences", "split", "default", Grouping::Shuffle);
+    let _ = t.connect_names(
+        "split",
+        "count",
+        "default",
+        Grouping::Fields(vec!["word".into()]),
+    );
+    t
+}
+
+/// Words counted per second by the framework, measured after a warm-up.
+fn framework(
+    split: u32,
+    count: u32,
+    acked: bool,
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<Measured> {
+    let engine = Engine::start(&word_count(split, count, acked), RunOptions::default())?;
+    let words = || {
+        engine
+            .snapshot()
+            .nodes
+            .get("count")
+            .map_or(0, |n| n.executed)
+    };
+    let m = measure(words, warmup, window);
+    engine.stop(StopMode::Immediate);
+    Ok(m)
+}
+
+/// Complete latency with the spout limited to `words_per_s` (acking on, 1/1/1).
+fn latency_at(words_per_s: f64, warmup: Duration, measure: Duration) -> anyhow::Result<(f64, f64)> {
+    let engine = Engine::start(&word_count(1, 1, true), RunOptions::default())?;
+    engine.control(Control::SetRate {
+        node: "sentences".into(),
+        per_sec: Some(words_per_s / WORDS as f64),
+    });
+    std::thread::sleep(warmup + measure);
+    let snap = engine.stop(StopMode::Immediate);
+    let s = &snap.nodes["sentences"];
+    Ok((
+        s.complete_latency_p50.as_secs_f64() * 1e3,
+        s.complete_latency_p99.as_secs_f64() * 1e3,
+    ))
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let measure = Duration::from_secs_f64(args.secs.max(0.2));
+    let warmup = measure / 3;
+    let pool = Arc::new(sentence_pool(
+        SEED as u64,
+        VOCABULARY as usize,
+        WORDS as usize,
+        SENTENCE_POOL,
+    ));
+    let mut configs = Vec::new();
+    for (split, count) in [(1u32, 1u32), (2, 2)] {
+        let unacked = framework(split, count, false, warmup, measure)?;
+        let acked = framework(split, count, true, warmup, measure)?;
+        let raw = super::bench_raw::words_per_sec(
+            pool.clone(),
+            split as usize,
+            count as usize,
+            warmup,
+            measure,
+        );
+        let c = Config {
+            parallelism: format!("1/{split}/{count}"),
+            raw_words_per_s: raw.words_per_s,
+            unacked_words_per_s: unacked.words_per_s,
+            acked_words_per_s: acked.words_per_s,
+            ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
+            ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
+            raw_cpu_ns_per_word: raw.cpu_ns_per_word,
+            unacked_cpu_ns_per_word: unacked.cpu_ns_per_word,
+            acked_cpu_ns_per_word: acked.cpu_ns_per_word,
+        };
+        if !args.json {
+            println!(
+                "{:<6} raw {:>11.0} words/s ({:>4.0} cpu-ns/word) | unacked {:>11.0} ({:.2}x, {:>4.0} ns) | acked {:>11.0} ({:.2}x, {:>4.0} ns)",
+                c.parallelism,
+                c.raw_words_per_s,
+                c.raw_cpu_ns_per_word,
+                c.unacked_words_per_s,
+                c.ratio_unacked,
+                c.unacked_cpu_ns_per_word,
+                c.acked_words_per_s,
+                c.ratio_acked,
+                c.acked_cpu_ns_per_word
+            );
+        }
+        configs.push(c);
+    }
+    let half = configs[0].acked_words_per_s / 2.0;
+    let (p50, p99) = latency_at(half, warmup, measure)?;
+    if !args.json {
+        println!(
+            "complete latency at {half:.0} words/s (half the acked peak): p50 {p50:.3} ms, p99 {p99:.3} ms"
+        );
+    }
+    let first = &configs[0];
+    let report = Report {
+        raw_words_per_s: first.raw_words_per_s,
+        unacked_words_per_s: first.unacked_words_per_s,
+        acked_words_per_s: first.acked_words_per_s,
+        ratio_unacked: first.ratio_unacked,
+        ratio_acked: first.ratio_acked,
+        half_load_words_per_s: half,
+        complete_latency_p50_ms: p50,
+        complete_latency_p99_ms: p99,
+        configs,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,152 @@
+//! Small shared pieces: clocks (so time-based rules are testable without sleeping), a stop
+//! signal that interrupts sleeps, and readers for node config values.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::model::Value;
+
+/// Wall-clock milliseconds. Rules that depend on time (failover cool-down, load-balance
+/// blacklists, file rolling, timestamps) read time through this so tests can drive it.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> u64;
+}
+
+/// The real clock: milliseconds since the Unix epoch.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that moves only when told to, for deterministic tests.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    pub fn new(start_ms: u64) -> Self {
+        Self(AtomicU64::new(start_ms))
+    }
+
+    pub fn advance(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    pub fn set(&self, ms: u64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A latch that runner threads check and sleep on, so a stop request wakes them at once
+/// instead of waiting out a back-off.
+#[derive(Debug, Default)]
+pub struct StopSignal {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl StopSignal {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn stop(&self) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        *stopped = true;
+        self.wake.notify_all();
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sleeps up to `duration`; returns `true` when stopped (before or during the sleep).
+    pub fn sleep(&self, duration: Duration) -> bool {
+        let guard = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        if *guard || duration.is_zero() {
+            return *guard;
+        }
+        let (guard, _) = self
+            .wake
+            .wait_timeout_while(guard, duration, |stopped| !*stopped)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard
+    }
+}
+
+/// Typed reads of a node's config with Flume's defaults; wrong types fall back to the
+/// default because `validate` has already reported them to the user.
+pub(crate) struct Conf<'a>(pub &'a BTreeMap<String, Value>);
+
+impl Conf<'_> {
+    pub fn int(&self, key: &str, default: i64) -> i64 {
+        match self.0.get(key) {
+            Some(Value::Int(i)) => *i,
+            Some(Value::Float(f)) => *f as i64,
+            Some(Value::Str(s)) => s.trim().parse().unwrap_or(default),
+            _ => default,
+        }
+    }
+
+    pub fn uint(&self, key: &str, default: u64) -> u64 {
+        u64::try_from(self.int(key, default as i64)).unwrap_or(default)
+    }
+
+    pub fn float(&self, key: &str, default: f64) -> f64 {
+        match self.0.get(key) {
+            Some(v) => v
+                .as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .unwrap_or(default),
+            None => default,
+        }
+    }
+
+    pub fn bool(&self, key: &str, default: bool) -> bool {
+        match self.0.get(key) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Str(s)) => match s.trim() {
+                "true" => true,
+                "false" => false,
+                _ => default,
+            },
+            _ => default,
+        }
+    }
+
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.0.get(key) {
+            Some(Value::Str(s)) => Some(s.clone()),
+            Some(Value::Int(i)) => Some(i.to_string()),
+            Some(Value::Float(f)) => Some(f.to_string()),
+            Some(Value::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A Flume name list: a space-separated string or a RON list of strings.
+    pub fn names(&self, key: &str) -> Vec<String> {
+        match self.0.get(key) {
+            Some(Value::Str(s)) => s.split_whitespace().map(str::to_string).collect(),
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Built-in processing bolts: split, map, filter, count by key, pass-through.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::super::fxhash::FxBuild;
+use super::super::tuple::{Tuple, Val, Values};
+use super::{Behaviour, Bolt, Config, Emitter, Factory, Failed, TaskInfo};
+
+/// Finds a named field in whatever stream a tuple arrives on, caching per stream.
+pub struct FieldLookup {
+    name: String,
+    schemas: Arc<Vec<Vec<String>>>,
+    cache: Vec<Option<Option<usize>>>,
+}
+
+impl FieldLookup {
+    pub fn new(name: &str, info: &TaskInfo) -> Self {
+        Self {
+            name: name.to_string(),
+            schemas: info.schemas.clone(),
+            cache: vec![None; info.schemas.len()],
+        }
+    }
+
+    /// Position of the field in `stream`'s schema, if it has one.
+    #[inline]
+    pub fn position(&mut self, stream: u32) -> Option<usize> {
+        let s = stream as usize;
+        match self.cache.get(s) {
+            Some(Some(p)) => *p,
+            _ => {
+                let p = self
+                    .schemas
+                    .get(s)
+                    .and_then(|f| f.iter().position(|x| *x == self.name));
+                if let Some(slot) = self.cache.get_mut(s) {
+                    *slot = Some(p);
+                }
+                p
+            }
+        }
+    }
+
+    /// The field's value in `t`, or a failure naming the field.
+    #[inline]
+    pub fn get<'t>(&mut self, t: &'t Tuple) -> Result<&'t Val, Failed> {
+        self.position(t.stream)
+            .and_then(|p| t.values.get(p))
+            .ok_or_else(|| Failed(format!("no field '{}' in the input", self.name)))
+    }
+
+    pub fn is_empty_name(&self) -> bool {
+        self.name.is_empty()
+    }
+}
+
+struct Split {
+    field: FieldLookup,
+    separator: String,
+}
+
+impl Bolt for Split {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        // Borrow the text: cloning the shared string would bounce its reference count
+        // between the spout's core and this one for every sentence.
+        let text: std::borrow::Cow<'_, str> = match self.field.get(input)? {
+            Val::Str(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        };
+        let mut emit = |word: &str| {
+            let word = word.trim_ascii();
+            let word = if word.is_ascii() { word } else { word.trim() };
+            if !word.is_empty() {
+                out.emit(Values::One(Val::str(word)));
+            }
+        };
+        match self.separator.as_bytes() {
+            // One ASCII byte (the usual space): a plain byte scan, which beats the
+            // general pattern search for short words.
+            [b] if b.is_ascii() => split_on_byte(&text, *b, &mut emit),
+            [] => split_on_byte(&text, b' ', &mut emit),
+            _ => text.split(self.separator.as_str()).for_each(&mut emit),
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` on each piece of `text` between occurrences of the ASCII byte `sep`.
+/// Cutting at an ASCII byte always lands on a character boundary.
+fn split_on_byte(text: &str, sep: u8, mut f: impl FnMut(&str)) {
+    let mut start = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == sep {
+            f(text.get(start..i).unwrap_or(""));
+            start = i + 1;
+        }
+    }
+    f(text.get(start..).unwrap_or(""));
+}
+
+pub fn split_factory(cfg: &Config) -> Factory {
+    let (field, separator) = (cfg.text("field", "sentence"), cfg.text("separator", " "));
+    Arc::new(move |info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(Split {
+            field: FieldLookup::new(&field, info),
+            separator: separator.clone(),
+        })))
+    })
+}
+
+struct Map {
+    field: FieldLookup,
+    op: String,
+    arg: String,
+}
+
+fn map_value(op: &str, arg: &str, v: &Val) -> Val {
+    let s = v.to_string();
+    match op {
+        "uppercase" => Val::from(s.to_uppercase()),
+        "lowercase" => Val::from(s.to_lowercase()),
+        "trim" => Val::str(s.trim()),
+        "length" => Val::Int(s.chars().count() as i64),
+        "reverse" => Val::from(s.chars().rev().collect::<String>()),
+        "prefix" => Val::from(format!("{arg}{s}")),
+        "suffix" => Val::from(format!("{s}{arg}")),
+        "replace" => match arg.split_once("=>") {
+            Some((from, to)) if !from.is_empty() => Val::from(s.replace(from, to)),
+            _ => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+impl Bolt for Map {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        let pos = self
+            .field
+            .position(input.stream)
+            .ok_or_else(|| Failed("the mapped field is not in the input".into()))?;
+        let mut values = input.values.clone();
+        if let Some(v) = input.values.get(pos) {
+            values.set(pos, map_value(&self.op, &self.arg, v));
+        }
+        out.emit(values);
+        Ok(())
+    }
+}
+
+pub fn map_factory(cfg: &Config) -> Factory {
+    let (field, op, arg) = (
+        cfg.text("field", "word"),
+        cfg.text("op", "uppercase"),
+        cfg.text("arg", ""),
+    );
+    Arc::new(move |info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(Map {
+            field: FieldLookup::new(&field, info),
+            op: op.clone(),
+            arg: arg.clone(),
+        })))
+    })
+}
+
+struct Filter {
+    field: FieldLookup,
+    op: String,
+    value: String,
+}
+
+/// Does `v` pass `op value`? Numbers compare numerically when both sides parse.
+pub fn passes(op: &str, v: &Val, value: &str) -> bool {
+    let s = v.to_string();
+    let numeric = v.as_f64().zip(value.trim().parse::<f64>().ok());
+    let cmp = match numeric {
+        Some((a, b)) => a.partial_cmp(&b),
+        None => Some(s.as_str().cmp(value)),
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        "eq" => cmp == Some(Equal),
+        "ne" => cmp != Some(Equal),
+        "contains" => s.contains(value),
+        "starts_with" => s.starts_with(value),
+        "ends_with" => s.ends_with(value),
+        "gt" => cmp == Some(Greater),
+        "ge" => matches!(cmp, Some(Greater | Equal)),
+        "lt" => cmp == Some(Less),
+        "le" => matches!(cmp, Some(Less | Equal)),
+        _ => !s.is_empty() && !matches!(v, Val::Null),
+    }
+}
+
+impl Bolt for Filter {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        if passes(&self.op, self.field.get(input)?, &self.value) {
+            out.emit(input.values.clone());
+        }
+        Ok(())
+    }
+}
+
+pub fn filter_factory(cfg: &Config) -> Factory {
+    let (field, op, value) = (
+        cfg.text("field", "word"),
+        cfg.text("op", "not_empty"),
+        cfg.text("value", ""),
+    );
+    Arc::new(move |info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(Filter {
+            field: FieldLookup::new(&field, info),
+            op: op.clone(),
+            value: value.clone(),
+        })))
+    })
+}
+
+struct CountByKey {
+    key: FieldLookup,
+    counts: HashMap<Val, i64, FxBuild>,
+}
+
+impl Bolt for CountByKey {
+    #[inline]
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        let key = self.key.get(input)?;
+        let count = match self.counts.get_mut(key) {
+            Some(c) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                self.counts.insert(key.clone(), 1);
+                1
+            }
+        };
+        if out.is_live(0) {
+            out.emit(Values::two(key.clone(), Val::Int(count)));
+        } else {
+            out.discard();
+        }
+        Ok(())
+    }
+}
+
+pub fn count_factory(cfg: &Config) -> Factory {
+    let key = cfg.text("key", "word");
+    Arc::new(move |info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(CountByKey {
+            key: FieldLookup::new(&key, info),
+            counts: HashMap::default(),
+        })))
+    })
+}
+
+/// Emits its input unchanged (stand-ins, Flume channels).
+struct PassThrough {
+    has_output: bool,
+}
+
+impl Bolt for PassThrough {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        if self.has_output {
+            out.emit(input.values.clone());
+        }
+        Ok(())
+    }
+}
+
+pub fn pass_through_factory() -> Factory {
+    Arc::new(|info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(PassThrough {
+            has_output: !info.consumers.is_empty(),
+        })))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_compares_numbers_numerically() {
+        assert!(passes("gt", &Val::Int(10), "9"));
+        assert!(!passes("gt", &Val::str("10"), "9x"));
+        assert!(passes("contains", &Val::str("hello"), "ell"));
+        assert!(!passes("not_empty", &Val::str(""), ""));
+    }
+
+    #[test]
+    fn map_ops() {
+        assert_eq!(map_value("uppercase", "", &Val::str("ab")), Val::str("AB"));
+        assert_eq!(map_value("length", "", &Val::str("abc")), Val::Int(3));
+        assert_eq!(
+            map_value("replace", "a=>o", &Val::str("cat")),
+            Val::str("cot")
+        );
+    }
+}

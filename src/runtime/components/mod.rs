@@ -1,0 +1,287 @@
+//! Behaviour of the built-in components: what a spout emits and what a bolt does with a
+//! tuple. The registry in `crate::components` says what each one is called and how it is
+//! configured; this module makes it run.
+
+mod bolts;
+mod config;
+mod sinks;
+mod spouts;
+mod window;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::model::Role;
+
+use super::error::RunError;
+use super::log::RunLog;
+use super::plan::{Plan, PlanNode};
+use super::tuple::{Tuple, Values};
+
+pub use config::Config;
+pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
+
+/// One emit requested by a component; the executor routes it after the call returns,
+/// so components never touch channels.
+#[derive(Debug)]
+pub struct Emitted {
+    /// Local output stream index (0 = the first declared stream, usually `default`).
+    pub stream: usize,
+    pub values: Values,
+    pub direct: Option<u32>,
+    /// Spouts: the message id that makes this a tracked tuple.
+    pub msg_id: Option<u64>,
+    pub replay: bool,
+}
+
+/// Where a bolt's emits go straight away (the executor's router), so they are not
+/// buffered and copied once more.
+pub(crate) trait EmitSink {
+    fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>);
+}
+
+/// Receives what a component emits during one call: buffered for spouts (which need
+/// message ids handled after the call), routed at once for bolts.
+#[derive(Default)]
+pub struct Emitter<'a> {
+    pub(crate) items: Vec<Emitted>,
+    /// Per local stream: does anyone subscribe? Emits on a stream nobody reads are
+    /// counted but not queued. Empty = assume yes.
+    pub(crate) live: &'a [bool],
+    pub(crate) discarded: u64,
+    pub(crate) sink: Option<&'a mut dyn EmitSink>,
+}
+
+impl Emitter<'_> {
+    /// True when some node consumes local stream `stream`; components may skip
+    /// building values nobody will read (the emit still counts).
+    #[inline]
+    pub fn is_live(&self, stream: usize) -> bool {
+        self.live.get(stream).copied().unwrap_or(true)
+    }
+
+    /// Counts an emit on a stream nobody consumes, without building its values.
+    #[inline]
+    pub fn discard(&mut self) {
+        self.discarded += 1;
+    }
+
+    /// Emits on the first declared stream (untracked from a spout; anchored from a bolt).
+    #[inline]
+    pub fn emit(&mut self, values: Values) {
+        self.emit_on(0, values);
+    }
+
+    #[inline]
+    pub fn emit_on(&mut self, stream: usize, values: Values) {
+        if !self.is_live(stream) {
+            self.discarded += 1;
+            return;
+        }
+        if let Some(sink) = &mut self.sink {
+            sink.emit(stream, values, None);
+            return;
+        }
+        self.items.push(Emitted {
+            stream,
+            values,
+            direct: None,
+            msg_id: None,
+            replay: false,
+        });
+    }
+
+    /// Sends to one chosen consumer task; only valid on a stream declared direct.
+    #[inline]
+    pub fn emit_direct(&mut self, task: u32, stream: usize, values: Values) {
+        if let Some(sink) = &mut self.sink {
+            sink.emit(stream, values, Some(task));
+            return;
+        }
+        self.items.push(Emitted {
+            stream,
+            values,
+            direct: Some(task),
+            msg_id: None,
+            replay: false,
+        });
+    }
+
+    /// Spouts: a tracked emit; `ack`/`fail` will be called with `msg_id`.
+    pub fn emit_tracked(&mut self, msg_id: u64, values: Values) {
+        self.items.push(Emitted {
+            stream: 0,
+            values,
+            direct: None,
+            msg_id: Some(msg_id),
+            replay: false,
+        });
+    }
+
+    /// Spouts: re-emits a failed message (counted as a replay).
+    pub fn replay(&mut self, msg_id: u64, values: Values) {
+        self.items.push(Emitted {
+            stream: 0,
+            values,
+            direct: None,
+            msg_id: Some(msg_id),
+            replay: true,
+        });
+    }
+
+    /// Emits buffered so far (bolts' emits are routed at once and not counted here).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A bolt refused or could not process its input: the input is failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed(pub String);
+
+/// A spout: called on one thread, never blocks (Storm's contract).
+pub trait Spout: Send {
+    /// Emits what is ready now; returns `false` when nothing was emitted.
+    fn next_tuple(&mut self, out: &mut Emitter) -> bool;
+    /// The tuple tree of `msg_id` completed.
+    fn ack(&mut self, _msg_id: u64) {}
+    /// The tuple tree of `msg_id` failed or timed out; the spout decides on replay.
+    fn fail(&mut self, _msg_id: u64) {}
+    /// True when the spout will emit nothing more (finite input, all acked).
+    fn is_done(&self) -> bool {
+        false
+    }
+}
+
+/// A bolt with Storm's BasicBolt contract: emits are anchored to the input, and the
+/// input is acked when `execute` returns `Ok` and failed on `Err`.
+pub trait Bolt: Send {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed>;
+    /// Called every few milliseconds (time windows); emits here are unanchored.
+    fn tick(&mut self, _now: Instant, _out: &mut Emitter) {}
+    /// Push buffered output to its destination (files); called when idle and at stop.
+    fn flush(&mut self) {}
+}
+
+/// A running component instance.
+pub enum Behaviour {
+    Spout(Box<dyn Spout>),
+    Bolt(Box<dyn Bolt>),
+}
+
+/// Everything a component instance may know about where it runs.
+#[derive(Clone)]
+pub struct TaskInfo {
+    pub node: String,
+    /// Storm task id.
+    pub task: u32,
+    /// Index of this task within its node (0-based) and the node's task count.
+    pub index: u32,
+    pub count: u32,
+    /// Whether tracked emits are acked by ackers (false: acked at once).
+    pub tracking: bool,
+    pub env: Arc<Env>,
+    /// Field names of every stream in the plan, by global stream id.
+    pub schemas: Arc<Vec<Vec<String>>>,
+    /// Task ids of consumers per local output stream (for direct emits).
+    pub consumers: Vec<Vec<u32>>,
+}
+
+/// Builds an instance of a node's component for one task; called at start and again by
+/// the supervisor after a crash.
+pub type Factory = Arc<dyn Fn(&TaskInfo) -> Result<Behaviour, String> + Send + Sync>;
+
+/// What collector sinks gathered, by node name: for tests and lessons.
+#[derive(Debug, Default)]
+pub struct Collected {
+    by_node: Mutex<BTreeMap<String, Vec<(u32, Values)>>>,
+}
+
+impl Collected {
+    pub fn push(&self, node: &str, task: u32, values: Values) {
+        let mut map = match self.by_node.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.entry(node.to_string())
+            .or_default()
+            .push((task, values));
+    }
+
+    /// Everything a node's collectors received, with the receiving task id.
+    pub fn get(&self, node: &str) -> Vec<(u32, Values)> {
+        let map = match self.by_node.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.get(node).cloned().unwrap_or_default()
+    }
+}
+
+/// Shared services for components.
+pub struct Env {
+    pub log: Arc<RunLog>,
+    pub collected: Arc<Collected>,
+    pub start: Instant,
+    pub base_dir: PathBuf,
+    pub allowed_dirs: Vec<PathBuf>,
+}
+
+/// Resolves a node's component to a factory, checking its config once so that errors
+/// name the node before any thread starts.
+pub fn factory_for(
+    plan: &Plan,
+    node: &PlanNode,
+    env: &Env,
+    overrides: &BTreeMap<String, Factory>,
+) -> Result<Factory, RunError> {
+    if let Some(f) = overrides.get(node.name()) {
+        return Ok(f.clone());
+    }
+    let cfg = Config::new(node);
+    let name = node.name().to_string();
+    let role = node.node.role;
+    let direct_out = node.outputs.iter().any(|&s| plan.streams[s].direct);
+    if direct_out && !matches!(node.node.component.as_str(), "stand_in") {
+        return Err(RunError::Unsupported {
+            node: name,
+            what: format!(
+                "a direct stream from '{}': built-ins do not pick tasks; use another grouping",
+                node.node.component
+            ),
+        });
+    }
+    let spout_like = matches!(role, Role::Spout | Role::Source);
+    let factory: Factory = match (node.node.component.as_str(), spout_like) {
+        ("sentence_generator", true) => spouts::sentence_factory(&cfg),
+        ("word_generator", true) => spouts::word_factory(&cfg),
+        ("sequence", true) => spouts::sequence_factory(&cfg),
+        ("file_lines", true) => spouts::file_lines_factory(&cfg, env, &name)?,
+        ("stand_in", true) => spouts::silent_factory(),
+        ("split", false) => bolts::split_factory(&cfg),
+        ("map", false) => bolts::map_factory(&cfg),
+        ("filter", false) => bolts::filter_factory(&cfg),
+        ("count_by_key", false) => bolts::count_factory(&cfg),
+        ("window_aggregate", false) => window::factory(&cfg, node)?,
+        ("logger", false) => sinks::logger_factory(&cfg),
+        ("file_sink", false) => sinks::file_sink_factory(&cfg, env, &name)?,
+        ("null", false) => sinks::null_factory(),
+        ("collector", false) => sinks::collector_factory(),
+        // Flume channels run as bounded pass-through queues (the executor's input queue
+        // is the buffer); transactions and durability come with the Flume issue.
+        ("stand_in" | "memory" | "file", false) => bolts::pass_through_factory(),
+        (other, _) => {
+            return Err(RunError::Unsupported {
+                node: name,
+                what: format!("component '{other}' as a {role} yet"),
+            });
+        }
+    };
+    Ok(factory)
+}

@@ -1,0 +1,130 @@
+//! Commands the UI sends to a running engine, and the shared switches workers read.
+//!
+//! Workers only ever *load* these atomics (relaxed), so a control change costs them
+//! nothing until it matters; the UI thread only stores.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A command for a running engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Control {
+    /// Spouts stop calling `next_tuple`; bolts keep draining what is in flight.
+    Pause,
+    Resume,
+    /// Emit at most `per_sec` tuples per second *per task* of this spout (the unit of the
+    /// `rate_per_sec` setting); `None` returns to the node's configured rate.
+    SetRate {
+        node: String,
+        per_sec: Option<f64>,
+    },
+    /// Replaces the injected faults of a node.
+    SetFaults {
+        node: String,
+        faults: FaultSpec,
+    },
+}
+
+/// How an engine should stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// Stop spouts, wait (up to twice the message timeout) until every tracked tuple is
+    /// acked or failed and the queues are empty, then stop.
+    Drain,
+    /// Stop now; tuples in flight are dropped.
+    Immediate,
+}
+
+/// Faults injected into every task of one node, to watch the runtime cope.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct FaultSpec {
+    /// Bolts: chance that an input is failed instead of acked.
+    pub fail_probability: f64,
+    /// Extra time spent per tuple (bolts) or per `next_tuple` call (spouts).
+    pub added_latency: Duration,
+    /// Chance per tuple that the task panics; the supervisor then restarts it.
+    pub crash_probability: f64,
+}
+
+impl FaultSpec {
+    pub fn is_active(&self) -> bool {
+        self.fail_probability > 0.0 || self.crash_probability > 0.0 || !self.added_latency.is_zero()
+    }
+}
+
+/// Per-node switches shared between the engine and its workers.
+#[derive(Debug, Default)]
+pub struct NodeSwitches {
+    /// f64 bits of the rate override; `u64::MAX` = none.
+    rate_bits: AtomicU64,
+    faults_active: AtomicBool,
+    fail_bits: AtomicU64,
+    crash_bits: AtomicU64,
+    latency_ns: AtomicU64,
+    /// Bumped on every change, so workers can cache derived values.
+    pub version: AtomicU64,
+}
+
+impl NodeSwitches {
+    pub fn new() -> Self {
+        let s = Self::default();
+        s.rate_bits.store(u64::MAX, Ordering::Relaxed);
+        s
+    }
+
+    pub fn set_rate(&self, per_sec: Option<f64>) {
+        let bits = per_sec.map_or(u64::MAX, |r| r.max(0.0).to_bits());
+        self.rate_bits.store(bits, Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The rate override, if one is set.
+    pub fn rate(&self) -> Option<f64> {
+        match self.rate_bits.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            bits => Some(f64::from_bits(bits)),
+        }
+    }
+
+    pub fn set_faults(&self, f: &FaultSpec) {
+        self.fail_bits.store(
+            f.fail_probability.clamp(0.0, 1.0).to_bits(),
+            Ordering::Relaxed,
+        );
+        self.crash_bits.store(
+            f.crash_probability.clamp(0.0, 1.0).to_bits(),
+            Ordering::Relaxed,
+        );
+        self.latency_ns.store(
+            u64::try_from(f.added_latency.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.faults_active.store(f.is_active(), Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    #[inline]
+    pub fn faults_active(&self) -> bool {
+        self.faults_active.load(Ordering::Relaxed)
+    }
+
+    pub fn faults(&self) -> FaultSpec {
+        FaultSpec {
+            fail_probability: f64::from_bits(self.fail_bits.load(Ordering::Relaxed)),
+            crash_probability: f64::from_bits(self.crash_bits.load(Ordering::Relaxed)),
+            added_latency: Duration::from_nanos(self.latency_ns.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// Engine-wide switches.
+#[derive(Debug, Default)]
+pub struct EngineSwitches {
+    pub paused: AtomicBool,
+    /// Spouts stop for good (drain before stop).
+    pub deactivated: AtomicBool,
+    /// Every worker leaves its loop.
+    pub shutdown: AtomicBool,
+}

@@ -1,0 +1,377 @@
+//! The engine: validates and compiles a topology, starts one thread per executor, and
+//! offers the handful of calls the designer and the CLI need.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, bounded};
+use crossbeam_utils::CachePadded;
+
+use crate::model::Topology;
+use crate::validate;
+
+use super::components::{Collected, Env, Factory, factory_for};
+use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
+use super::error::RunError;
+use super::executor::{self, Msg, Wiring};
+use super::log::{LogKind, LogLine, RunLog};
+use super::metrics::{Counters, get};
+use super::plan::{ExecutorKind, compile};
+use super::snapshot::{MetricsSnapshot, Sampler};
+use super::tuple::Values;
+
+/// How to run a topology.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Seeds every random choice of the runtime (ids, shuffles, faults).
+    pub seed: u64,
+    /// Folder that relative paths in component settings resolve against (the topology
+    /// file's folder).
+    pub base_dir: PathBuf,
+    /// Folders components may read and write in; empty = only `base_dir`.
+    pub allowed_dirs: Vec<PathBuf>,
+    /// Tuples per batch between two tasks.
+    pub batch_size: usize,
+    /// Batches an executor's queue holds before producers overflow.
+    pub queue_batches: usize,
+    /// Longest a partly filled batch waits before it is sent.
+    pub flush_interval: Duration,
+    /// Window for rates in snapshots.
+    pub rate_window: Duration,
+    /// Custom behaviour for named nodes (tests, embedding programs): replaces the
+    /// built-in component of that node.
+    pub overrides: BTreeMap<String, Factory>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            base_dir: PathBuf::from("."),
+            allowed_dirs: Vec::new(),
+            batch_size: 256,
+            queue_batches: 64,
+            flush_interval: Duration::from_millis(1),
+            rate_window: Duration::from_secs(1),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("seed", &self.seed)
+            .field("base_dir", &self.base_dir)
+            .field("allowed_dirs", &self.allowed_dirs)
+            .field("batch_size", &self.batch_size)
+            .field("overrides", &self.overrides.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Quiescence seen by the previous `is_finished` call.
+#[derive(Debug, Default)]
+struct FinishCheck {
+    last: Option<(Instant, u64)>,
+}
+
+/// A running topology. Dropping it stops and joins every thread.
+pub struct Engine {
+    wiring: Arc<Wiring>,
+    threads: Vec<JoinHandle<()>>,
+    inboxes: Vec<Receiver<Msg>>,
+    start: Instant,
+    queue_batches: usize,
+    sampler: Mutex<Sampler>,
+    finish: Mutex<FinishCheck>,
+    collected: Arc<Collected>,
+}
+
+impl Engine {
+    /// Validates (refusing on errors, with the diagnostics), compiles and starts threads.
+    pub fn start(topology: &Topology, options: RunOptions) -> Result<Engine, RunError> {
+        let diagnostics = validate::validate(topology);
+        if !validate::is_runnable(&diagnostics) {
+            return Err(RunError::Invalid(diagnostics));
+        }
+        let plan = Arc::new(compile(topology)?);
+        let start = Instant::now();
+        let log = Arc::new(RunLog::new(start));
+        let collected = Arc::new(Collected::default());
+        let env = Arc::new(Env {
+            log,
+            collected: collected.clone(),
+            start,
+            base_dir: options.base_dir.clone(),
+            allowed_dirs: options.allowed_dirs.clone(),
+        });
+        let factories = plan
+            .nodes
+            .iter()
+            .map(|n| factory_for(&plan, n, &env, &options.overrides))
+            .collect::<Result<Vec<_>, _>>()?;
+        let queue_batches = options.queue_batches.max(1);
+        let (senders, inboxes): (Vec<_>, Vec<_>) = plan
+            .executors
+            .iter()
+            .map(|_| bounded::<Msg>(queue_batches))
+            .unzip();
+        let executors = plan.executors.len();
+        let wiring = Arc::new(Wiring {
+            counters: Arc::new(Counters::new(plan.task_executor.len(), plan.edges.len())),
+            exec_sent: (0..executors)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            exec_held: (0..executors)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+            switches: Arc::new(EngineSwitches::default()),
+            node_switches: plan
+                .nodes
+                .iter()
+                .map(|_| Arc::new(NodeSwitches::new()))
+                .collect(),
+            env,
+            factories,
+            schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
+            batch_size: options.batch_size.max(1),
+            flush_interval: options.flush_interval,
+            seed: options.seed,
+            senders,
+            spare_batches: (0..executors).map(|_| bounded(queue_batches * 2)).collect(),
+            plan,
+        });
+        let sampler = Sampler::new(
+            options.rate_window,
+            start,
+            wiring.plan.nodes.len(),
+            wiring.plan.task_executor.len(),
+            wiring.plan.edges.len(),
+        );
+        let mut engine = Engine {
+            wiring: wiring.clone(),
+            threads: Vec::new(),
+            inboxes: inboxes.clone(),
+            start,
+            queue_batches,
+            sampler: Mutex::new(sampler),
+            finish: Mutex::new(FinishCheck::default()),
+            collected,
+        };
+        for (index, inbox) in inboxes.into_iter().enumerate() {
+            let name = match wiring.plan.executors[index].kind {
+                ExecutorKind::Node(n) => format!("trib-{}-{index}", wiring.plan.nodes[n].node.name),
+                ExecutorKind::Acker(a) => format!("trib-acker-{a}"),
+            };
+            let w = wiring.clone();
+            let spawned = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || executor::run(w, index, inbox));
+            match spawned {
+                Ok(handle) => engine.threads.push(handle),
+                Err(e) => {
+                    engine.shutdown();
+                    return Err(RunError::Spawn(e));
+                }
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Cheap: reads counters once. Callable at 10 Hz from the UI thread; never blocks
+    /// workers (they only write atomics).
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let queued = |exec: usize| self.inboxes.get(exec).map_or(0, Receiver::len);
+        let mut sampler = match self.sampler.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start)
+    }
+
+    /// Applies a control command; unknown node names are ignored (the UI only offers
+    /// existing nodes, and a stale command after a rename is harmless).
+    pub fn control(&self, command: Control) {
+        let w = &self.wiring;
+        match command {
+            Control::Pause => w.switches.paused.store(true, Ordering::Relaxed),
+            Control::Resume => w.switches.paused.store(false, Ordering::Relaxed),
+            Control::SetRate { node, per_sec } => {
+                if let Some(i) = w.plan.node_index(&node) {
+                    w.node_switches[i].set_rate(per_sec);
+                }
+            }
+            Control::SetFaults { node, faults } => {
+                if let Some(i) = w.plan.node_index(&node) {
+                    w.node_switches[i].set_faults(&faults);
+                    w.env
+                        .log
+                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
+                }
+            }
+        }
+    }
+
+    /// Lines from logger components and supervisor events since the last call.
+    pub fn drain_log(&self) -> Vec<LogLine> {
+        self.wiring.env.log.drain()
+    }
+
+    /// What collector sinks of `node` received so far.
+    pub fn collected(&self, node: &str) -> Vec<Values> {
+        self.collected
+            .get(node)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// Like [`Engine::collected`], with the task id that received each tuple.
+    pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
+        self.collected.get(node)
+    }
+
+    /// Task ids of a node (Storm numbering), for tests and the inspector.
+    pub fn tasks_of(&self, node: &str) -> Vec<u32> {
+        self.wiring
+            .plan
+            .node_index(node)
+            .map(|i| self.wiring.plan.nodes[i].tasks.clone().collect())
+            .unwrap_or_default()
+    }
+
+    /// Tuples sent but not yet executed, and a measure of activity; both from counters.
+    fn balance(&self) -> (i128, u64) {
+        let w = &self.wiring;
+        let mut sent: i128 = 0;
+        for (i, s) in w.exec_sent.iter().enumerate() {
+            sent += i128::from(s.load(Ordering::Relaxed));
+            sent += i128::from(w.exec_held[i].load(Ordering::Relaxed));
+        }
+        let mut done: i128 = 0;
+        let mut activity = 0u64;
+        for (task, node) in w.plan.task_node.iter().enumerate() {
+            let c = &w.counters.tasks[task];
+            if node.is_some() {
+                done += i128::from(get(&c.executed) + get(&c.dropped));
+            }
+            activity = activity
+                .wrapping_add(get(&c.executed))
+                .wrapping_add(get(&c.acked))
+                .wrapping_add(get(&c.failed))
+                .wrapping_add(get(&c.emitted));
+        }
+        (sent - done, activity.wrapping_add(sent as u64))
+    }
+
+    fn spouts_done(&self) -> bool {
+        let w = &self.wiring;
+        w.plan.nodes.iter().filter(|n| n.is_spout()).all(|n| {
+            n.tasks
+                .clone()
+                .all(|t| get(&w.counters.tasks[t as usize].done) == 1)
+        })
+    }
+
+    /// True when every spout is finite and done, nothing is pending and every queue is
+    /// empty — seen twice in a row, a few milliseconds apart, with no activity between.
+    pub fn is_finished(&self) -> bool {
+        let quiet = |e: &Engine| {
+            let (open, activity) = e.balance();
+            (open == 0 && e.spouts_done()).then_some(activity)
+        };
+        let mut check = match self.finish.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        let now = Instant::now();
+        match quiet(self) {
+            None => {
+                check.last = None;
+                false
+            }
+            Some(activity) => match check.last {
+                Some((at, a))
+                    if a == activity && now.duration_since(at) >= Duration::from_millis(3) =>
+                {
+                    true
+                }
+                Some((_, a)) if a == activity => false,
+                _ => {
+                    check.last = Some((now, activity));
+                    false
+                }
+            },
+        }
+    }
+
+    /// Waits until finished or `timeout` passes; true when finished.
+    pub fn wait_finished(&self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.is_finished() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    /// Stops every thread and returns the final metrics. `Drain` first stops the spouts
+    /// and waits (up to twice the message timeout) for in-flight tuples to finish.
+    pub fn stop(mut self, mode: StopMode) -> MetricsSnapshot {
+        if mode == StopMode::Drain {
+            let w = &self.wiring;
+            w.switches.deactivated.store(true, Ordering::Relaxed);
+            let limit = Duration::from_secs(2 * u64::from(w.plan.message_timeout_secs))
+                + Duration::from_secs(1);
+            let end = Instant::now() + limit;
+            let mut stable = 0;
+            while Instant::now() < end && stable < 2 {
+                let (open, _) = self.balance();
+                let pending: u64 = w
+                    .plan
+                    .nodes
+                    .iter()
+                    .filter(|n| n.is_spout())
+                    .flat_map(|n| n.tasks.clone())
+                    .map(|t| get(&w.counters.tasks[t as usize].pending))
+                    .sum();
+                if open == 0 && pending == 0 {
+                    stable += 1;
+                } else {
+                    stable = 0;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        self.shutdown();
+        self.snapshot()
+    }
+
+    fn shutdown(&mut self) {
+        self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
+        for handle in self.threads.drain(..) {
+            if let Err(payload) = handle.join() {
+                let why = super::supervisor::describe(payload.as_ref());
+                self.wiring.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Error,
+                    format!("an executor died: {why}"),
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

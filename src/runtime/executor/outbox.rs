@@ -1,0 +1,218 @@
+//! Per-executor output buffers: one pending batch per destination task (and per acker,
+//! and per spout task for acker outcomes), flushed when full or when the flush deadline
+//! passes, plus the overflow queue that keeps sends non-blocking.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crossbeam_channel::TrySendError;
+
+use super::super::acker::AckMsg;
+use super::super::tuple::Tuple;
+use super::{Msg, Wiring};
+
+pub struct Outbox {
+    me: usize,
+    batch: usize,
+    /// Indexed by task id.
+    tuples: Vec<Vec<Tuple>>,
+    dirty: Vec<u32>,
+    /// Indexed by acker number.
+    acks: Vec<Vec<AckMsg>>,
+    /// Indexed by task id (spout tasks), for ackers.
+    outcomes: Vec<Vec<(u64, bool)>>,
+    outcome_dirty: Vec<u32>,
+    overflow: VecDeque<(usize, Msg)>,
+    overflow_tuples: u64,
+    held: u64,
+    /// When the oldest unflushed item was added.
+    since: Option<Instant>,
+}
+
+impl Outbox {
+    pub fn new(wiring: &Wiring, me: usize) -> Self {
+        let slots = wiring.plan.task_executor.len();
+        Self {
+            me,
+            batch: wiring.batch_size.max(1),
+            tuples: (0..slots).map(|_| Vec::new()).collect(),
+            dirty: Vec::new(),
+            acks: (0..wiring.plan.ackers()).map(|_| Vec::new()).collect(),
+            outcomes: (0..slots).map(|_| Vec::new()).collect(),
+            outcome_dirty: Vec::new(),
+            overflow: VecDeque::new(),
+            overflow_tuples: 0,
+            held: 0,
+            since: None,
+        }
+    }
+
+    #[inline]
+    fn touch(&mut self) {
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+        }
+    }
+
+    #[inline]
+    pub fn push_tuple(&mut self, w: &Wiring, task: u32, tuple: Tuple) {
+        let slot = &mut self.tuples[task as usize];
+        if slot.is_empty() {
+            if slot.capacity() == 0 {
+                *slot = w.take_batch(w.plan.task_executor[task as usize]);
+            }
+            self.dirty.push(task);
+        }
+        slot.push(tuple);
+        self.held += 1;
+        if slot.len() >= self.batch {
+            self.flush_task(w, task);
+        } else if self.since.is_none() {
+            self.touch();
+        }
+    }
+
+    fn flush_task(&mut self, w: &Wiring, task: u32) {
+        let slot = &mut self.tuples[task as usize];
+        if slot.is_empty() {
+            return;
+        }
+        let tuples = std::mem::take(slot);
+        self.held -= tuples.len() as u64;
+        let exec = w.plan.task_executor[task as usize];
+        self.send(w, exec, Msg::Tuples { task, tuples });
+    }
+
+    /// Queues an ack message. Consecutive acks of the same root are XOR-combined into
+    /// one message: XOR is associative, so the acker reaches zero at the same point, and
+    /// a bolt acking ten words of one sentence sends one message instead of ten.
+    #[inline]
+    pub fn push_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
+        let slot = &mut self.acks[acker];
+        if let (
+            AckMsg::Ack { root, xor },
+            Some(AckMsg::Ack {
+                root: last,
+                xor: acc,
+            }),
+        ) = (msg, slot.last_mut())
+            && root == *last
+        {
+            *acc ^= xor;
+            return;
+        }
+        slot.push(msg);
+        if slot.len() >= self.batch {
+            let acks = std::mem::take(slot);
+            self.send(w, w.plan.acker_executors[acker], Msg::Acks(acks));
+        } else {
+            self.touch();
+        }
+    }
+
+    pub fn push_outcome(&mut self, _w: &Wiring, task: u32, root: u64, ok: bool) {
+        let slot = &mut self.outcomes[task as usize];
+        if slot.is_empty() {
+            self.outcome_dirty.push(task);
+        }
+        slot.push((root, ok));
+        self.touch();
+    }
+
+    /// Sends everything pending now.
+    pub fn flush_all(&mut self, w: &Wiring) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for &task in &dirty {
+            self.flush_task(w, task);
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+        for acker in 0..self.acks.len() {
+            if !self.acks[acker].is_empty() {
+                let acks = std::mem::take(&mut self.acks[acker]);
+                self.send(w, w.plan.acker_executors[acker], Msg::Acks(acks));
+            }
+        }
+        let dirty = std::mem::take(&mut self.outcome_dirty);
+        for task in dirty {
+            let outcomes = std::mem::take(&mut self.outcomes[task as usize]);
+            if !outcomes.is_empty() {
+                let exec = w.plan.task_executor[task as usize];
+                self.send(w, exec, Msg::Outcomes { task, outcomes });
+            }
+        }
+        self.since = None;
+    }
+
+    /// Flushes if the oldest pending item has waited longer than the flush interval.
+    #[inline]
+    pub fn flush_if_due(&mut self, w: &Wiring, now: Instant) {
+        if self
+            .since
+            .is_some_and(|t| now.duration_since(t) >= w.flush_interval)
+        {
+            self.flush_all(w);
+        }
+    }
+
+    fn send(&mut self, w: &Wiring, exec: usize, msg: Msg) {
+        let n = msg.tuple_count();
+        w.exec_sent[self.me].fetch_add(n, Ordering::Relaxed);
+        if !self.overflow.is_empty() {
+            self.overflow_tuples += n;
+            self.overflow.push_back((exec, msg));
+            return;
+        }
+        match w.senders[exec].try_send(msg) {
+            Ok(()) => {}
+            Err(TrySendError::Full(msg)) => {
+                self.overflow_tuples += n;
+                self.overflow.push_back((exec, msg));
+            }
+            // The receiver is gone: the engine is shutting down; drop it.
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Retries parked batches in order; true when the overflow is empty.
+    pub fn retry_overflow(&mut self, w: &Wiring) -> bool {
+        while let Some((exec, msg)) = self.overflow.pop_front() {
+            let n = msg.tuple_count();
+            match w.senders[exec].try_send(msg) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => self.overflow_tuples -= n,
+                Err(TrySendError::Full(msg)) => {
+                    self.overflow.push_front((exec, msg));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Waits up to `limit` for room for the oldest parked batch (bolts only: a bolt may
+    /// wait on a downstream queue because downstream never waits on it).
+    pub fn wait_overflow(&mut self, w: &Wiring, limit: std::time::Duration) {
+        if let Some((exec, msg)) = self.overflow.pop_front() {
+            let n = msg.tuple_count();
+            match w.senders[exec].send_timeout(msg, limit) {
+                Ok(()) => self.overflow_tuples -= n,
+                Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => {
+                    self.overflow_tuples -= n
+                }
+                Err(crossbeam_channel::SendTimeoutError::Timeout(msg)) => {
+                    self.overflow.push_front((exec, msg))
+                }
+            }
+        }
+    }
+
+    pub fn overflow_is_empty(&self) -> bool {
+        self.overflow.is_empty()
+    }
+
+    /// Publishes how many tuples this executor still holds (unflushed).
+    pub fn publish_held(&self, w: &Wiring) {
+        w.exec_held[self.me].store(self.held, Ordering::Relaxed);
+    }
+}

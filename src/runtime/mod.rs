@@ -1,0 +1,32 @@
+//! The embedded runtime: runs a validated topology on this machine's threads with
+//! Storm's semantics (task numbering, groupings, XOR acking, timeouts, max spout
+//! pending, replay), live metrics, control and fault injection.
+//!
+//! Layout, one job per module: [`plan`] compiles, [`routing`] picks target tasks,
+//! [`tuple`] is the data, [`acker`] the XOR ledger, `executor` the threads,
+//! `components` the built-ins' behaviour, [`metrics`] and [`snapshot`] the numbers,
+//! [`control`] and `supervisor` the knobs and restarts, [`engine`] the public face.
+
+pub mod acker;
+pub mod components;
+pub mod control;
+pub mod engine;
+pub mod error;
+mod executor;
+pub mod fxhash;
+pub mod log;
+pub mod metrics;
+pub mod plan;
+pub mod rng;
+pub mod routing;
+pub mod snapshot;
+pub mod supervisor;
+pub mod tuple;
+
+pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo};
+pub use control::{Control, FaultSpec, StopMode};
+pub use engine::{Engine, RunOptions};
+pub use error::RunError;
+pub use log::{LogKind, LogLine};
+pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
+pub use tuple::{AckIds, Tuple, Val, Values};

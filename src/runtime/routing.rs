@@ -1,0 +1,252 @@
+//! Stream groupings: which consumer task(s) get each tuple, exactly as Storm routes.
+//!
+//! One `Grouper` exists per (producer task, subscription), because shuffle order and
+//! partial-key load counts are per sender in Storm too.
+
+use crate::model::Grouping;
+
+use super::rng::{JavaRandom, Rng};
+use super::tuple::{Val, Values};
+
+/// Why a tuple could not be routed; the emitting component used a stream wrongly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("direct emit to task {0}, which does not consume this stream")]
+    NotATarget(u32),
+    #[error("plain emit on a direct stream; use a direct emit")]
+    NeedsDirect,
+    #[error("direct emit on a stream that is not direct")]
+    NotDirect,
+}
+
+/// The routing state for one producer task on one subscription.
+#[derive(Debug, Clone)]
+pub enum Grouper {
+    /// Round-robin over a once-shuffled copy of the targets (Storm's plain shuffle).
+    Shuffle {
+        order: Vec<u32>,
+        next: usize,
+    },
+    Fields {
+        fields: Vec<usize>,
+        targets: Vec<u32>,
+    },
+    All {
+        targets: Vec<u32>,
+    },
+    Global {
+        target: u32,
+    },
+    /// A random target per tuple.
+    Random {
+        targets: Vec<u32>,
+        rng: Rng,
+    },
+    Direct {
+        targets: Vec<u32>,
+    },
+    PartialKey {
+        fields: Vec<usize>,
+        targets: Vec<u32>,
+        sent: Vec<u64>,
+    },
+}
+
+/// Storm's `Arrays.deepHashCode` over values (i32, wrapping).
+pub fn deep_hash<'a>(values: impl IntoIterator<Item = &'a Val>) -> i32 {
+    values
+        .into_iter()
+        .fold(1i32, |h, v| h.wrapping_mul(31).wrapping_add(v.java_hash()))
+}
+
+/// Java's `Math.floorMod(h, n)` for a task count `n > 0`, in 32-bit arithmetic (a
+/// 32-bit division is much cheaper than a 64-bit one on the hot path).
+#[inline]
+pub fn floor_mod(h: i32, n: usize) -> usize {
+    match i32::try_from(n) {
+        Ok(n) if n > 0 => h.rem_euclid(n) as usize,
+        _ => (i64::from(h).rem_euclid(n.max(1) as i64)) as usize,
+    }
+}
+
+/// Which of `n` ackers tracks a root: fields grouping on the root id, as Storm does.
+#[inline]
+pub fn acker_for(root: u64, n: usize) -> usize {
+    let h = deep_hash([&Val::Int(root as i64)]);
+    floor_mod(h, n)
+}
+
+impl Grouper {
+    /// `targets` must be sorted ascending; `fields` are positions in the producer's
+    /// stream schema. `rng` seeds shuffles and random choices.
+    pub fn new(grouping: &Grouping, fields: Vec<usize>, targets: Vec<u32>, rng: &mut Rng) -> Self {
+        debug_assert!(targets.windows(2).all(|w| w[0] < w[1]));
+        match grouping {
+            Grouping::Fields(_) => Grouper::Fields { fields, targets },
+            Grouping::All => Grouper::All { targets },
+            Grouping::Global => Grouper::Global {
+                target: targets.first().copied().unwrap_or(0),
+            },
+            Grouping::None => Grouper::Random {
+                targets,
+                rng: Rng::new(rng.next_u64()),
+            },
+            Grouping::Direct => Grouper::Direct { targets },
+            Grouping::PartialKey(_) => Grouper::PartialKey {
+                fields,
+                sent: vec![0; targets.len()],
+                targets,
+            },
+            // LocalOrShuffle: one process, so every target is local. Custom classes and
+            // Flume channel links have no finer rule here: they spread like shuffle.
+            _ => {
+                let mut order = targets;
+                rng.shuffle(&mut order);
+                Grouper::Shuffle { order, next: 0 }
+            }
+        }
+    }
+
+    /// Appends the chosen task ids to `out`.
+    #[inline]
+    pub fn choose(
+        &mut self,
+        values: &Values,
+        direct: Option<u32>,
+        out: &mut Vec<u32>,
+    ) -> Result<(), RouteError> {
+        if let Grouper::Direct { targets } = self {
+            let task = direct.ok_or(RouteError::NeedsDirect)?;
+            if targets.binary_search(&task).is_err() {
+                return Err(RouteError::NotATarget(task));
+            }
+            out.push(task);
+            return Ok(());
+        }
+        if direct.is_some() {
+            return Err(RouteError::NotDirect);
+        }
+        match self {
+            Grouper::Shuffle { order, next } => {
+                if !order.is_empty() {
+                    out.push(order[*next]);
+                    *next += 1;
+                    if *next == order.len() {
+                        *next = 0;
+                    }
+                }
+            }
+            Grouper::Fields { fields, targets } => {
+                if !targets.is_empty() {
+                    let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
+                    out.push(targets[floor_mod(h, targets.len())]);
+                }
+            }
+            Grouper::All { targets } => out.extend_from_slice(targets),
+            Grouper::Global { target } => out.push(*target),
+            Grouper::Random { targets, rng } => {
+                if !targets.is_empty() {
+                    out.push(targets[rng.below(targets.len())]);
+                }
+            }
+            Grouper::PartialKey {
+                fields,
+                targets,
+                sent,
+            } => {
+                if !targets.is_empty() {
+                    let i = partial_key_choice(values, fields, sent);
+                    sent[i] += 1;
+                    out.push(targets[i]);
+                }
+            }
+            Grouper::Direct { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// Storm's `PartialKeyGrouping`: two candidates from a `java.util.Random` seeded with the
+/// key bytes' hash; the one this sender used less wins, the first on a tie.
+fn partial_key_choice(values: &Values, fields: &[usize], sent: &[u64]) -> usize {
+    let n = sent.len() as i32;
+    let mut bytes: Vec<u8> = Vec::with_capacity(fields.len() * 4);
+    if fields.is_empty() {
+        if let Some(v) = values.get(0) {
+            bytes.extend_from_slice(v.to_string().as_bytes());
+        }
+    } else {
+        for v in fields.iter().filter_map(|&i| values.get(i)) {
+            bytes.extend_from_slice(&v.java_hash().to_be_bytes());
+        }
+    }
+    let seed = bytes.iter().fold(1i32, |h, &b| {
+        h.wrapping_mul(31).wrapping_add(b as i8 as i32)
+    });
+    let mut random = JavaRandom::new(seed as i64);
+    let first = random.next_int(n) as usize;
+    let mut second = random.next_int(n) as usize;
+    if first == second {
+        second = (second + 1) % n as usize;
+    }
+    if sent[second] < sent[first] {
+        second
+    } else {
+        first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(w: &str) -> Values {
+        Values::One(Val::str(w))
+    }
+
+    #[test]
+    fn shuffle_is_round_robin_over_a_permutation() {
+        let mut rng = Rng::new(1);
+        let mut g = Grouper::new(&Grouping::Shuffle, vec![], vec![1, 2, 3], &mut rng);
+        let mut out = Vec::new();
+        for _ in 0..6 {
+            g.choose(&word("x"), None, &mut out).unwrap();
+        }
+        assert_eq!(out[..3], out[3..]);
+        let mut first: Vec<u32> = out[..3].to_vec();
+        first.sort();
+        assert_eq!(first, [1, 2, 3]);
+    }
+
+    #[test]
+    fn fields_uses_java_deep_hash() {
+        let mut rng = Rng::new(1);
+        let mut g = Grouper::new(
+            &Grouping::Fields(vec!["w".into()]),
+            vec![0],
+            vec![5, 6, 7],
+            &mut rng,
+        );
+        let mut out = Vec::new();
+        g.choose(&word("hello"), None, &mut out).unwrap();
+        // deepHashCode(["hello"]) = 31 + 99162322 = 99162353; mod 3 = 2.
+        assert_eq!(out, [7]);
+    }
+
+    #[test]
+    fn direct_checks_targets() {
+        let mut rng = Rng::new(1);
+        let mut g = Grouper::new(&Grouping::Direct, vec![], vec![3, 4], &mut rng);
+        let mut out = Vec::new();
+        assert_eq!(
+            g.choose(&word("a"), None, &mut out),
+            Err(RouteError::NeedsDirect)
+        );
+        assert_eq!(
+            g.choose(&word("a"), Some(9), &mut out),
+            Err(RouteError::NotATarget(9))
+        );
+        g.choose(&word("a"), Some(4), &mut out).unwrap();
+        assert_eq!(out, [4]);
+    }
+}

@@ -1,0 +1,358 @@
+//! Tuples as they travel between tasks: values, the stream they belong to, and the
+//! acking ids that tie them to spout tuple trees.
+//!
+//! The layout avoids allocations on the hot path: up to two values live inline, and
+//! the common case of one root per tuple needs no map.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// One value of a tuple. Text is shared (`Arc<str>`) so fan-out and replays copy a
+/// pointer, not the bytes.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+}
+
+impl Val {
+    pub fn str(s: &str) -> Self {
+        Val::Str(Arc::from(s))
+    }
+
+    /// Java's `hashCode` of the boxed value, as Storm's fields grouping sees it
+    /// (`Long` for integers, `Double` for floats, `String` for text).
+    pub fn java_hash(&self) -> i32 {
+        match self {
+            Val::Null => 0,
+            Val::Bool(true) => 1231,
+            Val::Bool(false) => 1237,
+            Val::Int(v) => (*v ^ ((*v as u64) >> 32) as i64) as i32,
+            Val::Float(f) => {
+                let bits = if f.is_nan() {
+                    0x7ff8_0000_0000_0000u64
+                } else {
+                    f.to_bits()
+                };
+                (bits ^ (bits >> 32)) as i32
+            }
+            // ASCII bytes are their own UTF-16 units; only other text needs re-encoding.
+            Val::Str(s) => match ascii_hash(s.as_bytes()) {
+                Some(h) => h,
+                None => s
+                    .encode_utf16()
+                    .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c))),
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Val::Int(i) => Some(*i as f64),
+            Val::Float(f) => Some(*f),
+            Val::Str(s) => s.trim().parse().ok(),
+            Val::Bool(_) | Val::Null => None,
+        }
+    }
+}
+
+/// Java's `String.hashCode` for ASCII bytes, four at a time: the same sum
+/// `Σ b[i]·31^(n-1-i)` with a shorter multiply chain. `None` for non-ASCII text, whose
+/// UTF-16 units differ from its bytes.
+#[inline]
+fn ascii_hash(bytes: &[u8]) -> Option<i32> {
+    let mut high = 0u8;
+    const P2: i32 = 31 * 31;
+    const P3: i32 = 31 * 31 * 31;
+    const P4: i32 = 31 * 31 * 31 * 31;
+    let mut h = 0i32;
+    let mut chunks = bytes.chunks_exact(4);
+    for c in &mut chunks {
+        high |= c[0] | c[1] | c[2] | c[3];
+        let part = i32::from(c[0])
+            .wrapping_mul(P3)
+            .wrapping_add(i32::from(c[1]).wrapping_mul(P2))
+            .wrapping_add(i32::from(c[2]).wrapping_mul(31))
+            .wrapping_add(i32::from(c[3]));
+        h = h.wrapping_mul(P4).wrapping_add(part);
+    }
+    for &c in chunks.remainder() {
+        high |= c;
+        h = h.wrapping_mul(31).wrapping_add(i32::from(c));
+    }
+    (high < 0x80).then_some(h)
+}
+
+/// Byte equality that compares short keys (words) with two overlapping loads instead
+/// of a call into `memcmp`.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    match n {
+        0 => true,
+        1..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+impl PartialEq for Val {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Val::Null, Val::Null) => true,
+            (Val::Bool(a), Val::Bool(b)) => a == b,
+            (Val::Int(a), Val::Int(b)) => a == b,
+            (Val::Float(a), Val::Float(b)) => a.to_bits() == b.to_bits(),
+            (Val::Str(a), Val::Str(b)) => short_eq(a.as_bytes(), b.as_bytes()),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Val {}
+
+impl Hash for Val {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Val::Null => 0u8.hash(state),
+            Val::Bool(b) => b.hash(state),
+            Val::Int(i) => i.hash(state),
+            Val::Float(f) => f.to_bits().hash(state),
+            // Bytes only (no terminator): keys of different types that collide are
+            // told apart by `eq`, and short words hash in one step.
+            Val::Str(s) => state.write(s.as_bytes()),
+        }
+    }
+}
+
+impl std::fmt::Display for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Null => f.write_str("null"),
+            Val::Bool(b) => write!(f, "{b}"),
+            Val::Int(i) => write!(f, "{i}"),
+            Val::Float(x) => write!(f, "{x}"),
+            Val::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::str(s)
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Str(Arc::from(s))
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Self {
+        Val::Float(v)
+    }
+}
+
+/// The ordered values of a tuple. A single value (the common case: a word, a line, a
+/// number) is stored inline; more live in one boxed slice. Keeping this small keeps a
+/// whole tuple within one cache line, which matters more than the rare extra box.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    One(Val),
+    Many(Box<[Val]>),
+}
+
+impl Values {
+    /// Two values (a key and a count, say).
+    pub fn two(a: Val, b: Val) -> Self {
+        Values::Many(Box::new([a, b]))
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Val> {
+        match (self, i) {
+            (Values::One(a), 0) => Some(a),
+            (Values::One(_), _) => None,
+            (Values::Many(v), i) => v.get(i),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::One(_) => 1,
+            Values::Many(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn to_vec(&self) -> Vec<Val> {
+        match self {
+            Values::One(a) => vec![a.clone()],
+            Values::Many(v) => v.to_vec(),
+        }
+    }
+
+    /// Replaces the value at `i` (no-op when out of range).
+    pub fn set(&mut self, i: usize, value: Val) {
+        match (self, i) {
+            (Values::One(a), 0) => *a = value,
+            (Values::Many(v), i) if i < v.len() => v[i] = value,
+            _ => {}
+        }
+    }
+
+    /// Values joined with a separator, for logs and files.
+    pub fn join(&self, sep: &str) -> String {
+        let mut out = String::new();
+        for i in 0..self.len() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            if let Some(v) = self.get(i) {
+                out.push_str(&v.to_string());
+            }
+        }
+        out
+    }
+}
+
+impl From<Vec<Val>> for Values {
+    fn from(mut v: Vec<Val>) -> Self {
+        match (v.len(), v.pop()) {
+            (1, Some(only)) => Values::One(only),
+            (_, Some(last)) => {
+                v.push(last);
+                Values::Many(v.into_boxed_slice())
+            }
+            (_, None) => Values::Many(Box::new([])),
+        }
+    }
+}
+
+/// Which tuple tree a tuple belongs to: Storm's `Map<root, edgeXor>`, reduced to the one
+/// root a tuple can have here. Bolts emit with BasicBolt semantics (anchored to one
+/// input, inheriting its root), so no tuple ever joins two trees; keeping the pair inline
+/// keeps every tuple within one cache line. Ids are never zero, so a zero root means
+/// "untracked".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AckIds {
+    root: u64,
+    edge: u64,
+}
+
+impl AckIds {
+    /// Not part of any tree (unanchored, or acking off).
+    pub const NONE: AckIds = AckIds { root: 0, edge: 0 };
+
+    /// Part of the tree `root`, delivered along edge `edge`.
+    pub fn one(root: u64, edge: u64) -> Self {
+        debug_assert!(root != 0, "root ids are never zero");
+        Self { root, edge }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.root == 0
+    }
+
+    /// Calls `f(root, edge)` for the tree this tuple belongs to, if any.
+    #[inline]
+    pub fn for_each(&self, mut f: impl FnMut(u64, u64)) {
+        if self.root != 0 {
+            f(self.root, self.edge);
+        }
+    }
+
+    /// The same root with edge id `edge` (an anchored child delivery).
+    #[inline]
+    pub fn with_edge(&self, edge: u64) -> AckIds {
+        Self {
+            root: self.root,
+            edge,
+        }
+    }
+}
+
+/// A tuple in flight.
+#[derive(Debug, Clone)]
+pub struct Tuple {
+    pub values: Values,
+    /// Global stream index in the plan (a `(node, stream)` pair); fixes the schema.
+    pub stream: u32,
+    /// Storm task id of the emitter.
+    pub source_task: u32,
+    pub ids: AckIds,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hashes_match_java() {
+        assert_eq!(Val::str("hello").java_hash(), 99162322);
+        assert_eq!(Val::str("hello world!").java_hash(), -217287203);
+        for s in ["a", "ab", "abc", "abcd", "abcde", "kalomine", "Ünï"] {
+            let slow = s
+                .encode_utf16()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+            assert_eq!(Val::str(s).java_hash(), slow, "{s}");
+        }
+        assert_eq!(Val::str("").java_hash(), 0);
+        assert_eq!(Val::Int(1).java_hash(), 1);
+        assert_eq!(Val::Int(-1).java_hash(), 0);
+        assert_eq!(Val::Bool(true).java_hash(), 1231);
+    }
+
+    #[test]
+    fn short_strings_compare_by_content() {
+        for (a, b, eq) in [
+            ("", "", true),
+            ("abc", "abc", true),
+            ("abc", "abd", false),
+            ("kalominesa", "kalominesa", true),
+            ("kalominesa", "kalominesb", false),
+            ("abcdefghij", "abcdefghi", false),
+        ] {
+            assert_eq!(Val::str(a) == Val::str(b), eq, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn values_roundtrip() {
+        let v: Values = vec![Val::Int(1), Val::Int(2), Val::Int(3)].into();
+        assert_eq!(v.len(), 3);
+        let two: Values = vec![Val::Int(1), Val::Int(2)].into();
+        assert_eq!(two.get(1), Some(&Val::Int(2)));
+        assert_eq!(Values::from(vec![Val::Int(7)]), Values::One(Val::Int(7)));
+        assert!(
+            std::mem::size_of::<Tuple>() <= 64,
+            "{}",
+            std::mem::size_of::<Tuple>()
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! `tributary run` end to end on real files.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+use tributary::format::save_ron;
+use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+
+fn finite(sink_path: Option<&str>) -> Topology {
+    let mut t = Topology::new("cli");
+    t.add_node(
+        Node::new("numbers", Role::Spout, "sequence")
+            .with_config("limit", 100)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    let sink = match sink_path {
+        Some(p) => Node::new("sink", Role::Bolt, "file_sink").with_config("path", p),
+        None => Node::new("sink", Role::Bolt, "logger"),
+    };
+    t.add_node(sink).unwrap();
+    t.connect_names("numbers", "sink", "default", Grouping::Shuffle)
+        .unwrap();
+    t
+}
+
+fn bin() -> Command {
+    Command::cargo_bin("tributary").unwrap()
+}
+
+#[test]
+fn run_prints_a_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.ron");
+    save_ron(&finite(Some("out.txt")), &file).unwrap();
+    let json = dir.path().join("m.json");
+    bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--seed",
+            "3",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("numbers"));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(metrics["nodes"]["numbers"]["acked"], 100);
+    assert_eq!(metrics["nodes"]["sink"]["executed"], 100);
+    assert!(metrics["nodes"]["numbers"]["complete_latency_p99"].is_number());
+    let out = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+    assert_eq!(out.lines().count(), 100);
+}
+
+#[test]
+fn run_for_a_duration_stops_endless_topologies() {
+    bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--for",
+            "700ms",
+            "-q",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("\"emit_rate\""));
+}
+
+#[test]
+fn run_refuses_invalid_topologies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.ron");
+    let mut t = finite(None);
+    t.node_by_name_mut("numbers").unwrap().parallelism = 0;
+    save_ron(&t, &file).unwrap();
+    bin()
+        .args(["run", file.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(contains("parallelism"));
+}
+
+#[test]
+fn run_refuses_paths_outside_the_allowed_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner");
+    std::fs::create_dir_all(&inner).unwrap();
+    let file = inner.join("t.ron");
+    save_ron(&finite(Some("../escape.txt")), &file).unwrap();
+    bin()
+        .args(["run", file.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(contains("outside the allowed folders"));
+    bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--allow",
+            dir.path().to_str().unwrap(),
+            "-q",
+        ])
+        .assert()
+        .success();
+    assert!(dir.path().join("escape.txt").exists());
+}
