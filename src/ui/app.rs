@@ -54,6 +54,8 @@ pub struct DesignerApp {
     /// A recovery file found at start-up, offered to the user.
     pub recovery_offer: Option<PathBuf>,
     pub run: Option<RunSession>,
+    /// A run waiting for the user to allow paths or sockets outside its folder.
+    pub run_permission: Option<super::run::RunPermission>,
     pub log: Vec<String>,
     pub(super) bottom_tab: BottomTab,
     pub(super) inspector: InspectorState,
@@ -87,6 +89,7 @@ impl DesignerApp {
             pending: None,
             recovery_offer,
             run: None,
+            run_permission: None,
             log: Vec::new(),
             bottom_tab: BottomTab::default(),
             inspector: InspectorState::default(),
@@ -214,12 +217,16 @@ impl DesignerApp {
                 ui.add_space(4.0);
                 ui.heading("Inspector");
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    actions.extend(inspector::inspector_ui(
-                        ui,
-                        &self.doc.topology,
-                        &self.selection,
-                        &mut self.inspector,
-                    ));
+                    // Forms stay readable but locked while a run uses the topology.
+                    let form = ui.add_enabled_ui(self.run.is_none(), |ui| {
+                        inspector::inspector_ui(
+                            ui,
+                            &self.doc.topology,
+                            &self.selection,
+                            &mut self.inspector,
+                        )
+                    });
+                    actions.extend(form.inner);
                     if let Some(run) = &mut self.run {
                         ui.separator();
                         actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));

@@ -56,6 +56,41 @@ impl DesignerApp {
             }
         }
 
+        if let Some(permission) = self.run_permission.clone() {
+            let mut answer = None;
+            Modal::new(Id::unique("run-permission")).show(&ctx, |ui| {
+                ui.set_max_width(520.0);
+                ui.heading("Allow this run to reach outside its folder?");
+                ui.label(format!(
+                    "The topology works in {}. These settings reach further:",
+                    self.doc.base_dir().display()
+                ));
+                for r in &permission.reach {
+                    ui.monospace(r.describe());
+                }
+                ui.label(RichText::new("Allowed for this run only.").weak());
+                ui.horizontal(|ui| {
+                    if ui.button("Allow once and run").clicked() {
+                        answer = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        answer = Some(false);
+                    }
+                });
+            });
+            match answer {
+                Some(true) => {
+                    self.run_permission = None;
+                    self.launch(super::reach::folders_to_allow(&permission.reach));
+                }
+                Some(false) => {
+                    self.run_permission = None;
+                    self.notify("Run cancelled");
+                }
+                None => {}
+            }
+        }
+
         if let Some(error) = self.open_error.clone() {
             let mut close = false;
             Modal::new(Id::unique("open-error")).show(&ctx, |ui| {

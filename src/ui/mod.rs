@@ -18,6 +18,7 @@ mod perform;
 pub mod problems_panel;
 pub mod reach;
 pub mod run;
+mod run_panel;
 pub mod selection;
 pub mod toolbar;
 pub mod wiring;
