@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use egui::{Pos2, RawInput, Rect, Vec2};
 use tributary::components;
-use tributary::model::{DEFAULT_STREAM, Grouping, Pos, Role, Topology};
+use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
 use tributary::ui::{DesignerApp, FilePlaces};

@@ -145,8 +145,8 @@ fn paint_body(
             painter.rect(r, radius, fill, outline, StrokeKind::Inside);
             let cells = 8;
             let floor = Rect::from_min_max(
-                Pos2::new(r.left() + r.height() * 0.45, r.bottom() - 12.0 * zoom),
-                Pos2::new(r.right() - r.height() * 0.45, r.bottom() - 5.0 * zoom),
+                Pos2::new(r.left() + r.height() * 0.45, r.bottom() - 9.0 * zoom),
+                Pos2::new(r.right() - r.height() * 0.45, r.bottom() - 4.0 * zoom),
             );
             let w = floor.width() / cells as f32;
             for i in 0..cells {
