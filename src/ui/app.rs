@@ -217,7 +217,12 @@ impl DesignerApp {
                 ui.add_space(4.0);
                 ui.heading("Inspector");
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    // Forms stay readable but locked while a run uses the topology.
+                    // While running, the live numbers come first; the form below stays
+                    // readable but locked, because the run uses the topology.
+                    if let Some(run) = &mut self.run {
+                        actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
+                        ui.separator();
+                    }
                     let form = ui.add_enabled_ui(self.run.is_none(), |ui| {
                         inspector::inspector_ui(
                             ui,
@@ -227,10 +232,6 @@ impl DesignerApp {
                         )
                     });
                     actions.extend(form.inner);
-                    if let Some(run) = &mut self.run {
-                        ui.separator();
-                        actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
-                    }
                 });
             });
         egui::CentralPanel::no_frame().show(ui, |ui| {

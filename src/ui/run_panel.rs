@@ -181,12 +181,14 @@ fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
             ui.label("exec p99");
             ui.label(ms(m.execute_latency_p99));
             ui.end_row();
-            ui.label("complete p50")
-                .on_hover_text("Spouts: emit to full ack of the tuple tree");
-            ui.label(ms(m.complete_latency_p50));
-            ui.label("complete p99");
-            ui.label(ms(m.complete_latency_p99));
-            ui.end_row();
+            if m.role == "spout" || m.role == "source" {
+                ui.label("complete p50")
+                    .on_hover_text("Emit to full ack of the tuple tree");
+                ui.label(ms(m.complete_latency_p50));
+                ui.label("complete p99");
+                ui.label(ms(m.complete_latency_p99));
+                ui.end_row();
+            }
             ui.label("capacity").on_hover_text(
                 "Share of time busy executing (Storm UI's capacity); near 1 = bottleneck",
             );
