@@ -185,7 +185,7 @@ impl DesignerApp {
         self.doc = doc;
         self.selection = Selection::default();
         self.inspector = Default::default();
-        self.canvas.request_fit();
+        self.canvas.request_readable_fit();
     }
 
     /// Saves to the document's file, asking for one if it has none. Returns whether the

@@ -90,7 +90,9 @@ pub fn paint_curve(painter: &Painter, curve: &EdgeCurve, stroke: Stroke) {
 }
 
 /// Paints the label centred a little above the curve's middle; returns its rectangle
-/// (the clickable handle of the edge).
+/// (the clickable handle of the edge). When the label would cover one of the nodes it
+/// joins (zoomed far out, nodes close together), a small handle stands in for it and
+/// the text moves to the hover tooltip.
 pub fn paint_label(
     painter: &Painter,
     visuals: &Visuals,
@@ -98,6 +100,7 @@ pub fn paint_label(
     text: &str,
     zoom: f32,
     highlight: Option<Color32>,
+    avoid: [Rect; 2],
 ) -> Rect {
     let font = FontId::proportional((12.0 * zoom).max(7.0));
     let galley = painter.layout_no_wrap(text.to_string(), font, visuals.text_color());
@@ -109,6 +112,11 @@ pub fn paint_label(
         Some(color) => Stroke::new(2.0, color),
         None => Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
     };
+    if avoid.iter().any(|r| r.intersects(rect)) {
+        let handle = Rect::from_center_size(curve.midpoint(), Vec2::splat(10.0));
+        painter.circle(handle.center(), 4.0, visuals.extreme_bg_color, stroke);
+        return handle;
+    }
     painter.rect(
         rect,
         CornerRadius::same(4),

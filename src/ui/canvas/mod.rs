@@ -77,6 +77,8 @@ pub struct Canvas {
     /// Where the canvas was drawn last frame (for "add at centre" and fit).
     pub last_rect: Option<Rect>,
     fit_requested: bool,
+    /// The pending fit is the automatic one after opening a file: keep text readable.
+    fit_readable: bool,
 }
 
 /// Hit distance for edges, in screen points.
@@ -86,6 +88,14 @@ impl Canvas {
     /// Fit the whole topology into view on the next frame.
     pub fn request_fit(&mut self) {
         self.fit_requested = true;
+        self.fit_readable = false;
+    }
+
+    /// Show a newly opened design: all of it if it fits at a readable size, else its
+    /// upstream end.
+    pub fn request_readable_fit(&mut self) {
+        self.fit_requested = true;
+        self.fit_readable = true;
     }
 
     /// The canvas position at the middle of the view (where clicked palette entries go).
@@ -118,7 +128,11 @@ impl Canvas {
 
         if self.fit_requested {
             self.fit_requested = false;
-            self.view.fit(rect, content_bounds(t));
+            if self.fit_readable {
+                self.view.fit_readable(rect, content_bounds(t), 0.8);
+            } else {
+                self.view.fit(rect, content_bounds(t));
+            }
         }
         self.zoom_and_scroll(ui, rect);
 
@@ -214,14 +228,24 @@ impl Canvas {
             };
             let text = edge_shape::label_text(&edge);
             let highlight = (selected || targeted).then_some(visuals.selection.stroke.color);
-            let label_rect =
-                edge_shape::paint_label(&painter, &visuals, &curve, &text, zoom, highlight);
+            let label_rect = edge_shape::paint_label(
+                &painter,
+                &visuals,
+                &curve,
+                &text,
+                zoom,
+                highlight,
+                [*a, *b],
+            );
             let id = ui
                 .scope_id()
                 .with(("edge", &named.from, &named.to, &named.stream));
             let response = ui.interact(label_rect, id, Sense::click());
             let accessible = format!("edge {} → {}: {}", named.from, named.to, text);
             response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &accessible));
+            let response = response.on_hover_text(format!(
+                "{text}\nClick to select; drop a grouping here to change it"
+            ));
             if response.clicked() {
                 actions.push(CanvasAction::Select(Selection::edge(named.clone())));
             }

@@ -65,6 +65,23 @@ impl CanvasView {
     }
 }
 
+impl CanvasView {
+    /// Like [`Self::fit`], but never below `min_zoom`: when the whole design would be too
+    /// small to read, show its upstream (left) end at a readable size instead.
+    pub fn fit_readable(&mut self, widget_rect: Rect, content_in_canvas: Rect, min_zoom: f32) {
+        self.fit(widget_rect, content_in_canvas);
+        if self.zoom >= min_zoom || !content_in_canvas.is_finite() {
+            return;
+        }
+        self.zoom = min_zoom;
+        let margin = 40.0;
+        self.offset = Vec2::new(
+            margin - content_in_canvas.left() * self.zoom,
+            widget_rect.height() / 2.0 - content_in_canvas.center().y * self.zoom,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
