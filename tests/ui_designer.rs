@@ -360,3 +360,59 @@ fn import_and_export_go_through_the_file_menu_actions() {
     assert!(h.state().doc.topology.node_count() >= 2);
     assert!(h.state().doc.title().contains("(imported)"));
 }
+
+#[test]
+fn copy_paste_duplicates_nodes_and_their_edges_under_fresh_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = three_nodes();
+    t.connect_names("s", "a", DEFAULT_STREAM, Grouping::Shuffle)
+        .unwrap();
+    let mut h = harness(app_with(&dir, t));
+    // Box-select s and a with Shift+drag on empty canvas.
+    let (s, a) = (h.get_by_label("s").rect(), h.get_by_label("a").rect());
+    let start = s.left_top() - Vec2::new(20.0, 20.0);
+    let end = a.right_bottom() + Vec2::new(20.0, 20.0);
+    h.event_modifiers(egui::Event::PointerMoved(start), Modifiers::SHIFT);
+    h.run();
+    h.event(egui::Event::PointerButton {
+        pos: start,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.run();
+    for i in 1..=10 {
+        h.event_modifiers(
+            egui::Event::PointerMoved(start.lerp(end, i as f32 / 10.0)),
+            Modifiers::SHIFT,
+        );
+        h.run();
+    }
+    h.event(egui::Event::PointerButton {
+        pos: end,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::SHIFT,
+    });
+    h.run();
+    let selected: Vec<String> = h.state().selection.nodes.iter().cloned().collect();
+    assert_eq!(selected, ["a", "s"]);
+
+    h.event(egui::Event::Copy);
+    h.run();
+    let text = h
+        .state()
+        .clipboard_text()
+        .expect("copied as RON")
+        .to_string();
+    h.event(egui::Event::Paste(text));
+    h.run();
+    let t = &h.state().doc.topology;
+    assert_eq!(t.node_count(), 5);
+    assert!(t.node_by_name("s-2").is_some() && t.node_by_name("a-2").is_some());
+    assert!(edges(t).contains(&("s-2".into(), "a-2".into(), Grouping::Shuffle)));
+    // One undo step removes the whole paste.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    h.run();
+    assert_eq!(h.state().doc.topology.node_count(), 3);
+}

@@ -107,6 +107,11 @@ impl DesignerApp {
         }
     }
 
+    /// What Copy put on the internal clipboard (RON text), if anything.
+    pub fn clipboard_text(&self) -> Option<&str> {
+        self.clipboard.as_deref()
+    }
+
     /// Current validation results (recomputed when the design changes).
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
