@@ -8,6 +8,9 @@ use egui::{
 
 use crate::model::{DEFAULT_STREAM, Edge};
 
+/// Straight pieces an edge is drawn with.
+const CURVE_SEGMENTS: usize = 16;
+
 /// The curve of an edge on screen, kept for hit testing and label placement.
 #[derive(Debug, Clone, Copy)]
 pub struct EdgeCurve {
@@ -70,12 +73,13 @@ pub fn label_text(edge: &Edge) -> String {
 
 /// Paints the curve and arrowhead.
 pub fn paint_curve(painter: &Painter, curve: &EdgeCurve, stroke: Stroke) {
-    painter.add(Shape::CubicBezier(CubicBezierShape::from_points_stroke(
-        curve.points,
-        false,
-        Color32::TRANSPARENT,
-        stroke,
-    )));
+    // A fixed number of segments: smooth at any zoom on screen, and a known, small
+    // tessellation cost when hundreds of edges are drawn every frame.
+    let shape = curve.shape();
+    let points: Vec<Pos2> = (0..=CURVE_SEGMENTS)
+        .map(|i| shape.sample(i as f32 / CURVE_SEGMENTS as f32))
+        .collect();
+    painter.add(Shape::line(points, stroke));
     let tip = curve.points[3];
     let back = (curve.points[3] - curve.points[2]).normalized();
     let back = if back.is_finite() { back } else { Vec2::X };
