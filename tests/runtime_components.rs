@@ -241,7 +241,7 @@ fn unsupported_flume_components_are_named() {
     let mut t = Topology::new("flume");
     add(
         &mut t,
-        Node::new("net", Role::Source, "netcat").with_output(StreamDecl::default_stream(&["body"])),
+        Node::new("net", Role::Source, "exec").with_output(StreamDecl::default_stream(&["body"])),
     );
     add(
         &mut t,
@@ -252,9 +252,10 @@ fn unsupported_flume_components_are_named() {
         .unwrap();
     t.connect_names("ch", "log", "default", Grouping::Drain)
         .unwrap();
+    // Flume's exec source runs shell commands: refused, by name, before anything starts.
     match Engine::start(&t, RunOptions::default()) {
-        Err(e @ RunError::Unsupported { .. }) => {
-            assert!(e.to_string().contains("node 'net'"), "{e}")
+        Err(e @ (RunError::Config { .. } | RunError::Invalid(_))) => {
+            assert!(e.to_string().contains("'net'"), "{e}")
         }
         other => panic!("{:?}", other.err()),
     }
@@ -322,4 +323,72 @@ fn pause_rate_and_resume() {
     );
     assert!(!engine.is_finished(), "endless spouts never finish");
     engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn file_lines_feed_filter_and_map_with_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+    std::fs::write(dir.path().join("in.txt"), lines.join("\n")).unwrap();
+    let mut t = Topology::new("lines");
+    t.settings.message_timeout_secs = 1;
+    add(
+        &mut t,
+        Node::new("read", Role::Spout, "file_lines")
+            .with_config("path", "in.txt")
+            .with_output(StreamDecl::default_stream(&["line"]))
+            .with_parallelism(2),
+    );
+    add(
+        &mut t,
+        Node::new("odd", Role::Bolt, "filter")
+            .with_config("field", "line")
+            .with_config("op", "ends_with")
+            .with_config("value", "1")
+            .with_output(StreamDecl::default_stream(&["line"])),
+    );
+    add(
+        &mut t,
+        Node::new("shout", Role::Bolt, "map")
+            .with_config("field", "line")
+            .with_config("op", "uppercase")
+            .with_output(StreamDecl::default_stream(&["line"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    t.connect_names("read", "odd", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("odd", "shout", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("shout", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let options = RunOptions {
+        base_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let engine = Engine::start(&t, options).unwrap();
+    engine.control(Control::SetFaults {
+        node: "shout".into(),
+        faults: tributary::runtime::FaultSpec {
+            fail_probability: 0.2,
+            ..Default::default()
+        },
+    });
+    assert!(engine.wait_finished(Duration::from_secs(120)));
+    let got: std::collections::BTreeSet<String> = engine
+        .collected("out")
+        .iter()
+        .map(|v| v.get(0).unwrap().to_string())
+        .collect();
+    let expected: std::collections::BTreeSet<String> = lines
+        .iter()
+        .filter(|l| l.ends_with('1'))
+        .map(|l| l.to_uppercase())
+        .collect();
+    assert_eq!(
+        got, expected,
+        "every matching line arrives (replayed after failures)"
+    );
+    let snap = engine.stop(StopMode::Drain);
+    assert_eq!(snap.nodes["read"].acked, 100);
+    assert!(snap.nodes["read"].replayed > 0);
 }

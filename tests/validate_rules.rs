@@ -345,3 +345,25 @@ fn every_problem_is_reported_at_once() {
     let errors = ds.iter().filter(|d| d.is_error()).count();
     assert!(errors >= 5, "{ds:#?}");
 }
+
+#[test]
+fn flume_nodes_cannot_run_in_micro_batch_mode() {
+    let ds = problems(
+        r#"settings: (mode: MicroBatch(interval_ms: 500)),
+           nodes: [(name: "src", role: Source, component: "sequence", outputs: [(fields: ["n"])]),
+                   (name: "ch", role: Channel, component: "memory"),
+                   (name: "k", role: Sink, component: "logger")],
+           edges: [(from: "src", to: "ch", grouping: Required), (from: "ch", to: "k", grouping: Drain)]"#,
+    );
+    for name in ["src", "ch", "k"] {
+        assert!(
+            has(
+                &ds,
+                Severity::Error,
+                &node(name),
+                "cannot run in micro-batch mode"
+            ),
+            "{ds:#?}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_raw;
+mod compare;
 mod diagnostics;
 mod export;
 mod fmt;

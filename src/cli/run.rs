@@ -1,5 +1,7 @@
-//! `tributary run FILE [--for DURATION] [--seed N] [--json PATH|-]`: runs a topology
-//! headless with a live progress line, then prints a per-node table.
+//! `tributary run FILE [--for DURATION] [--seed N] [--json PATH|-] [--batch-ms N]
+//! [--rate N] [--compare]`: runs a topology headless with a live progress line, then
+//! prints a per-node table (and, in micro-batch mode, the batch figures). `--compare`
+//! runs the design in both modes at once instead (see `compare.rs`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -9,7 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tributary::runtime::{Engine, LogKind, MetricsSnapshot, RunError, RunOptions, StopMode};
+use tributary::model::ExecutionMode;
+use tributary::runtime::{
+    BatchMetrics, Control, Engine, LogKind, MetricsSnapshot, RunError, RunOptions, StopMode,
+};
 use tributary::{format, validate};
 
 /// A task restarted this often counts as "kept crashing": the run exits non-zero.
@@ -36,6 +41,17 @@ pub struct Args {
     /// Don't print logger output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run in micro-batch mode with this batch interval (ms), whatever the file says;
+    /// with `--compare`, the interval of the micro-batch side.
+    #[arg(long = "batch-ms", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_ms: Option<u64>,
+    /// Cap every spout task at this many records per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Run the design record-at-a-time and micro-batch at once (same seed and rate) and
+    /// print throughput and end-to-end latency of each (default `--for 10s`).
+    #[arg(long)]
+    pub compare: bool,
 }
 
 /// Parses `250ms`, `10s`, `2m`, `1h` or a bare number of seconds.
@@ -60,7 +76,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let topology = format::load_ron(&args.file)?;
+    let mut topology = format::load_ron(&args.file)?;
     let text = std::fs::read_to_string(&args.file).unwrap_or_default();
     let base_dir = args
         .file
@@ -77,6 +93,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         allowed_dirs,
         ..RunOptions::default()
     };
+    if args.compare {
+        return super::compare::run(args, &topology, &text, options);
+    }
+    if let Some(interval_ms) = args.batch_ms {
+        topology.settings.mode = ExecutionMode::MicroBatch { interval_ms };
+    }
     let engine = match Engine::start(&topology, options) {
         Ok(e) => e,
         Err(RunError::Invalid(diagnostics)) => {
@@ -90,6 +112,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     for d in validate::validate(&topology) {
         eprintln!("{}", super::diagnostics::render(&args.file, &text, &d));
+    }
+    if let Some(rate) = args.rate {
+        for node in topology.nodes().filter(|n| !n.role.accepts_input()) {
+            engine.control(Control::SetRate {
+                node: node.name.clone(),
+                per_sec: Some(rate),
+            });
+        }
     }
 
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -157,17 +187,25 @@ fn progress(s: &MetricsSnapshot) -> String {
     let acked: u64 = s
         .nodes
         .values()
-        .filter(|n| n.role == "spout")
+        .filter(|n| matches!(n.role.as_str(), "spout" | "source"))
         .map(|n| n.acked)
         .sum();
     let failed: u64 = s
         .nodes
         .values()
-        .filter(|n| n.role == "spout")
+        .filter(|n| matches!(n.role.as_str(), "spout" | "source"))
         .map(|n| n.failed)
         .sum();
+    let batches = s.batch.as_ref().map_or_else(String::new, |b| {
+        format!(
+            "  batch {} delay {:.0?}{}",
+            b.batches_completed,
+            b.last_scheduling_delay,
+            if b.falling_behind { " BEHIND" } else { "" }
+        )
+    });
     format!(
-        "{:>7.1}s  {:>12.0} tuples/s  acked {acked}  failed {failed}",
+        "{:>7.1}s  {:>12.0} tuples/s  acked {acked}  failed {failed}{batches}",
         s.elapsed.as_secs_f64(),
         executed
     )
@@ -203,5 +241,48 @@ fn print_table(s: &MetricsSnapshot) {
             format!("{:.1?}", n.complete_latency_p99),
         );
     }
-    println!("elapsed {:.2?}", s.elapsed);
+    println!(
+        "elapsed {:.2?}   end-to-end latency p50 {:.1?}  p99 {:.1?}",
+        s.elapsed, s.end_to_end_latency_p50, s.end_to_end_latency_p99
+    );
+    if let Some(b) = &s.batch {
+        print_batches(b);
+    }
+}
+
+/// Words shown per window result.
+const TOP_SHOWN: usize = 10;
+
+fn print_batches(b: &BatchMetrics) {
+    println!(
+        "batches {} every {:?}: processing p50 {:.1?} p99 {:.1?}, last {:.1?}; scheduling delay last {:.1?} max {:.1?}; {:.1} records/batch{}",
+        b.batches_completed,
+        b.interval,
+        b.processing_time_p50,
+        b.processing_time_p99,
+        b.last_processing_time,
+        b.last_scheduling_delay,
+        b.max_scheduling_delay,
+        b.mean_records_per_batch,
+        if b.falling_behind {
+            "  FALLING BEHIND (processing exceeds the interval)"
+        } else {
+            ""
+        }
+    );
+    for (node, w) in &b.windows {
+        let top: Vec<String> = w
+            .top
+            .iter()
+            .take(TOP_SHOWN)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!(
+            "window {node} ending {} ms ({} batches, {} keys): {}",
+            w.window_end_ms,
+            w.batches,
+            w.keys,
+            top.join(" ")
+        );
+    }
 }

@@ -367,6 +367,11 @@ fn spark() -> Vec<ComponentDescriptor> {
                 field("key", "", "Group by this field; empty = one group."),
                 field("field", "", "Field to aggregate; unused by count."),
                 choice("aggregate", AGGREGATES, "count", "Aggregation."),
+                flag(
+                    "inverse",
+                    true,
+                    "Micro-batch mode: keep count and sum windows up to date with an inverse function (Spark's reduceByKeyAndWindow with finv) instead of re-adding every batch in the window.",
+                ),
             ],
             OutputShape::Fields(&["key", "value", "window_end_ms"]),
         )
@@ -384,7 +389,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Listens on a TCP port (loopback by default); one event per line.",
             vec![
                 text("bind", "127.0.0.1", "Address to listen on."),
-                int("port", 44444, 1, 65535, "TCP port."),
+                int(
+                    "port",
+                    44444,
+                    0,
+                    65535,
+                    "TCP port; 0 picks a free one (the run log says which).",
+                ),
                 int(
                     "max-line-length",
                     512,
@@ -419,7 +430,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Receives events from avro sinks of other agents (an in-process hop here).",
             vec![
                 text("bind", "0.0.0.0", "Address (kept for export)."),
-                int("port", 4141, 1, 65535, "Port (kept for export)."),
+                int(
+                    "port",
+                    4141,
+                    1,
+                    65535,
+                    "Avro sinks with this port deliver here (an in-process hop).",
+                ),
             ],
             OutputShape::Fields(&["body"]),
         ),

@@ -31,6 +31,7 @@ use super::sink_processor::{
     FailoverProcessor, LoadBalanceProcessor, Selection as LbSelection, Sink, SinkProcessor,
     SinkSlot, Status,
 };
+use super::sinks::faulty::{FaultSwitch, FaultySink};
 use super::sinks::{AvroSink, FileRollSink, LogOutput, LoggerSink, NullSink, SinkCounters};
 use super::sources::{
     HopEndpoint, HopRegistry, NetcatSource, SeqSource, Source, SourceContext, SourceCounters,
@@ -75,6 +76,9 @@ pub struct AgentOptions {
     pub log_to_stderr: bool,
     /// Seed for load-balancing random selection.
     pub seed: u64,
+    /// Shared pause switch: while set, sources hold their next batch (the engine's
+    /// Pause/Resume reaches Flume sources through it).
+    pub paused: Arc<AtomicBool>,
 }
 
 impl Default for AgentOptions {
@@ -87,6 +91,7 @@ impl Default for AgentOptions {
             clock: Arc::new(SystemClock),
             log_to_stderr: false,
             seed: 42,
+            paused: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -137,6 +142,8 @@ pub struct NodeStats {
     pub last_error: Option<String>,
     /// Netcat sources: the address actually bound (useful with port 0).
     pub listening: Option<SocketAddr>,
+    /// Sources: the source ended on its own (a `seq` source reached its limit).
+    pub finished: bool,
 }
 
 /// Metrics of a whole run.
@@ -186,6 +193,11 @@ pub struct FlumeRun {
     log: Arc<LogOutput>,
     recovery: BTreeMap<String, RecoveryReport>,
     errors: Vec<String>,
+    /// Fault switches of every sink, by node name.
+    faults: BTreeMap<String, Arc<FaultSwitch>>,
+    /// Counters of the sources that read outside input (not avro hops), which decide
+    /// whether the run can still receive anything.
+    primary_sources: Vec<Arc<SourceCounters>>,
 }
 
 fn agent_of(node: &crate::model::Node) -> String {
@@ -217,6 +229,8 @@ impl FlumeRun {
             log: Arc::new(LogOutput::new(options.log_to_stderr)),
             recovery: BTreeMap::new(),
             errors: Vec::new(),
+            faults: BTreeMap::new(),
+            primary_sources: Vec::new(),
         };
         let clock = Arc::clone(&options.clock);
 
@@ -281,6 +295,7 @@ impl FlumeRun {
                 stop: Arc::clone(&agent.stop),
                 counters: Arc::clone(&counters),
                 retry_pause: options.source_retry_pause,
+                paused: Arc::clone(&options.paused),
             };
             let mut listening = None;
             let source: Option<Box<dyn Source>> = match node.component.as_str() {
@@ -325,6 +340,7 @@ impl FlumeRun {
                 }
             };
             if let Some(source) = source {
+                run.primary_sources.push(Arc::clone(&counters));
                 agent.sources.push(PendingSource { source, ctx });
             }
             run.nodes.insert(
@@ -403,6 +419,15 @@ impl FlumeRun {
                     ));
                 }
             };
+            let switch = Arc::new(FaultSwitch::default());
+            run.faults.insert(node.name.clone(), Arc::clone(&switch));
+            let fault_seed = options.seed ^ (run.faults.len() as u64).wrapping_mul(0x2545_f491);
+            let sink: Box<dyn Sink> = Box::new(FaultySink::new(
+                sink,
+                switch,
+                Arc::clone(&counters),
+                fault_seed,
+            ));
             let agent = agent_of(node);
             run.nodes.insert(
                 node.name.clone(),
@@ -607,9 +632,13 @@ impl FlumeRun {
         };
         for PendingSource { source, ctx } in agent.sources.drain(..) {
             let thread = format!("flume-src-{}", source.name());
+            let counters = Arc::clone(&ctx.counters);
             let handle = std::thread::Builder::new()
                 .name(thread)
-                .spawn(move || source.run(ctx))
+                .spawn(move || {
+                    source.run(ctx);
+                    counters.finished.store(true, Ordering::Relaxed);
+                })
                 .map_err(|e| node_err(name, format!("cannot start a thread: {e}")))?;
             agent.threads.push(handle);
         }
@@ -673,6 +702,25 @@ impl FlumeRun {
         self.channels.get(name).cloned()
     }
 
+    /// The fault switch of a sink, by node name: raising its failure chance makes the
+    /// sink's `process` fail, so back-off and fail-over can be shown on purpose.
+    pub fn fault_switch(&self, sink: &str) -> Option<Arc<FaultSwitch>> {
+        self.faults.get(sink).cloned()
+    }
+
+    /// A probe that says whether every source reading outside input (all but avro hop
+    /// sources, which only relay) has ended on its own: after that, only what is already
+    /// in the channels can still flow. Callable from any thread.
+    pub fn inputs_finished(&self) -> Arc<dyn Fn() -> bool + Send + Sync> {
+        let sources = self.primary_sources.clone();
+        Arc::new(move || sources.iter().all(|c| c.finished.load(Ordering::Relaxed)))
+    }
+
+    /// Logger sink lines written since the last call, oldest first.
+    pub fn drain_log(&self) -> Vec<String> {
+        self.log.drain()
+    }
+
     /// Recent logger sink output, oldest first.
     pub fn log_tail(&self) -> Vec<String> {
         self.log.tail()
@@ -694,6 +742,7 @@ impl FlumeRun {
                     stats.blocked = c.blocked.load(Ordering::Relaxed);
                     stats.last_error = c.last_error();
                     stats.listening = *listening;
+                    stats.finished = c.finished.load(Ordering::Relaxed);
                 }
                 Probe::Channel(ch) => {
                     let c = ch.counters().snapshot();

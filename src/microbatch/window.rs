@@ -101,11 +101,15 @@ impl<T: Clone> UnionWindow<T> {
 /// A binary combining function on window values (`f`, or its inverse `finv`).
 type Combine<V> = Box<dyn Fn(&V, &V) -> V + Send>;
 
+/// A predicate on window values ("nothing of this key is left").
+type Emptiness<V> = Box<dyn Fn(&V) -> bool + Send>;
+
 pub struct KeyedWindow<K, V> {
     shape: WindowShape,
     reduce: Combine<V>,
     inverse: Option<Combine<V>>,
-    zero: Option<V>,
+    /// Spark's filter function: keys whose value this calls empty leave the window.
+    is_empty: Option<Emptiness<V>>,
     per_batch: VecDeque<BTreeMap<K, V>>,
     running: BTreeMap<K, V>,
     seen: u64,
@@ -117,7 +121,7 @@ impl<K: Ord + Clone, V: Clone + PartialEq> KeyedWindow<K, V> {
             shape,
             reduce: Box::new(reduce),
             inverse: None,
-            zero: None,
+            is_empty: None,
             per_batch: VecDeque::new(),
             running: BTreeMap::new(),
             seen: 0,
@@ -126,9 +130,23 @@ impl<K: Ord + Clone, V: Clone + PartialEq> KeyedWindow<K, V> {
 
     /// Switches to incremental maintenance with an inverse function; keys equal to
     /// `zero` afterwards are removed.
-    pub fn with_inverse(mut self, inverse: impl Fn(&V, &V) -> V + Send + 'static, zero: V) -> Self {
+    pub fn with_inverse(self, inverse: impl Fn(&V, &V) -> V + Send + 'static, zero: V) -> Self
+    where
+        V: Send + 'static,
+    {
+        self.with_inverse_where(inverse, move |v| *v == zero)
+    }
+
+    /// Like [`KeyedWindow::with_inverse`], with a predicate for "nothing left of this
+    /// key": needed when the value carries a count beside a float sum, whose inverse
+    /// rarely lands on exactly zero.
+    pub fn with_inverse_where(
+        mut self,
+        inverse: impl Fn(&V, &V) -> V + Send + 'static,
+        is_empty: impl Fn(&V) -> bool + Send + 'static,
+    ) -> Self {
         self.inverse = Some(Box::new(inverse));
-        self.zero = Some(zero);
+        self.is_empty = Some(Box::new(is_empty));
         self
     }
 
@@ -161,7 +179,7 @@ impl<K: Ord + Clone, V: Clone + PartialEq> KeyedWindow<K, V> {
                 for (k, v) in leaving {
                     if let Some(acc) = self.running.get_mut(&k) {
                         *acc = inverse(acc, &v);
-                        if self.zero.as_ref() == Some(acc) {
+                        if self.is_empty.as_ref().is_some_and(|empty| empty(acc)) {
                             self.running.remove(&k);
                         }
                     }

@@ -18,6 +18,7 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
 use super::executor::{self, Msg, Wiring};
+use super::flume_side::{FlumeSide, view};
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{Counters, get};
 use super::plan::{ExecutorKind, compile};
@@ -80,8 +81,10 @@ struct FinishCheck {
     last: Option<(Instant, u64)>,
 }
 
-/// A running topology. Dropping it stops and joins every thread.
-pub struct Engine {
+/// A topology running record-at-a-time (Storm's model). Dropping it stops and joins
+/// every thread. Callers use [`super::Engine`], which picks this or the micro-batch
+/// engine from the topology's execution mode.
+pub struct StormEngine {
     wiring: Arc<Wiring>,
     threads: Vec<JoinHandle<()>>,
     inboxes: Vec<Receiver<Msg>>,
@@ -90,18 +93,37 @@ pub struct Engine {
     sampler: Mutex<Sampler>,
     finish: Mutex<FinishCheck>,
     collected: Arc<Collected>,
+    /// The Flume agents of the topology, when it has Flume nodes.
+    flume: Option<FlumeSide>,
 }
 
-impl Engine {
+impl StormEngine {
     /// Validates (refusing on errors, with the diagnostics), compiles and starts threads.
-    pub fn start(topology: &Topology, options: RunOptions) -> Result<Engine, RunError> {
+    pub fn start(topology: &Topology, options: RunOptions) -> Result<StormEngine, RunError> {
         let diagnostics = validate::validate(topology);
         if !validate::is_runnable(&diagnostics) {
             return Err(RunError::Invalid(diagnostics));
         }
-        let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
         let log = Arc::new(RunLog::new(start));
+        // Flume nodes run as Flume agents; the Storm plan keeps spouts, bolts and the
+        // channels bolts drain (as spouts taking from the Flume channel).
+        let split = view::split(topology)?;
+        let mut overrides = options.overrides.clone();
+        let flume = FlumeSide::start(
+            topology,
+            &split,
+            crate::flume::AgentOptions {
+                base_dir: options.base_dir.clone(),
+                seed: options.seed,
+                ..Default::default()
+            },
+            &mut overrides,
+            &log,
+            options.rate_window,
+            start,
+        )?;
+        let plan = Arc::new(compile(&split.storm)?);
         let collected = Arc::new(Collected::default());
         let env = Arc::new(Env {
             log,
@@ -113,7 +135,7 @@ impl Engine {
         let factories = plan
             .nodes
             .iter()
-            .map(|n| factory_for(&plan, n, &env, &options.overrides))
+            .map(|n| factory_for(&plan, n, &env, &overrides))
             .collect::<Result<Vec<_>, _>>()?;
         let queue_batches = options.queue_batches.max(1);
         let (senders, inboxes): (Vec<_>, Vec<_>) = plan
@@ -153,7 +175,7 @@ impl Engine {
             wiring.plan.task_executor.len(),
             wiring.plan.edges.len(),
         );
-        let mut engine = Engine {
+        let mut engine = StormEngine {
             wiring: wiring.clone(),
             threads: Vec::new(),
             inboxes: inboxes.clone(),
@@ -162,6 +184,7 @@ impl Engine {
             sampler: Mutex::new(sampler),
             finish: Mutex::new(FinishCheck::default()),
             collected,
+            flume,
         };
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let name = match wiring.plan.executors[index].kind {
@@ -191,7 +214,11 @@ impl Engine {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start)
+        let mut snap = sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start);
+        if let Some(flume) = &self.flume {
+            flume.fold_into(&mut snap);
+        }
+        snap
     }
 
     /// Applies a control command; unknown node names are ignored (the UI only offers
@@ -199,15 +226,28 @@ impl Engine {
     pub fn control(&self, command: Control) {
         let w = &self.wiring;
         match command {
-            Control::Pause => w.switches.paused.store(true, Ordering::Relaxed),
-            Control::Resume => w.switches.paused.store(false, Ordering::Relaxed),
+            Control::Pause | Control::Resume => {
+                let paused = matches!(command, Control::Pause);
+                w.switches.paused.store(paused, Ordering::Relaxed);
+                if let Some(flume) = &self.flume {
+                    flume.set_paused(paused);
+                }
+            }
             Control::SetRate { node, per_sec } => {
                 if let Some(i) = w.plan.node_index(&node) {
                     w.node_switches[i].set_rate(per_sec);
                 }
             }
             Control::SetFaults { node, faults } => {
-                if let Some(i) = w.plan.node_index(&node) {
+                if self
+                    .flume
+                    .as_ref()
+                    .is_some_and(|f| f.set_faults(&node, &faults))
+                {
+                    w.env
+                        .log
+                        .push(&node, 0, LogKind::Event, format!("faults set: {faults:?}"));
+                } else if let Some(i) = w.plan.node_index(&node) {
                     w.node_switches[i].set_faults(&faults);
                     w.env
                         .log
@@ -219,6 +259,9 @@ impl Engine {
 
     /// Lines from logger components and supervisor events since the last call.
     pub fn drain_log(&self) -> Vec<LogLine> {
+        if let Some(flume) = &self.flume {
+            flume.forward_log(&self.wiring.env.log);
+        }
         self.wiring.env.log.drain()
     }
 
@@ -231,7 +274,7 @@ impl Engine {
             .collect()
     }
 
-    /// Like [`Engine::collected`], with the task id that received each tuple.
+    /// Like [`StormEngine::collected`], with the task id that received each tuple.
     pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
         self.collected.get(node)
     }
@@ -281,9 +324,13 @@ impl Engine {
     /// True when every spout is finite and done, nothing is pending and every queue is
     /// empty — seen twice in a row, a few milliseconds apart, with no activity between.
     pub fn is_finished(&self) -> bool {
-        let quiet = |e: &Engine| {
+        let quiet = |e: &StormEngine| {
             let (open, activity) = e.balance();
-            (open == 0 && e.spouts_done()).then_some(activity)
+            let flume = match &e.flume {
+                Some(f) => f.quiet()?,
+                None => 0,
+            };
+            (open == 0 && e.spouts_done()).then_some(activity.wrapping_add(flume))
         };
         let mut check = match self.finish.lock() {
             Ok(c) => c,
@@ -367,10 +414,19 @@ impl Engine {
                 );
             }
         }
+        // After the executors: drain spouts have rolled back their open takes by now.
+        if let Some(flume) = &mut self.flume {
+            for problem in flume.stop() {
+                self.wiring
+                    .env
+                    .log
+                    .push("flume", 0, LogKind::Error, problem);
+            }
+        }
     }
 }
 
-impl Drop for Engine {
+impl Drop for StormEngine {
     fn drop(&mut self) {
         self.shutdown();
     }

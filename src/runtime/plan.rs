@@ -184,19 +184,6 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         else {
             continue;
         };
-        if matches!(
-            named.grouping,
-            Grouping::Mapped(_) | Grouping::MappedOptional(_)
-        ) {
-            return Err(RunError::Unsupported {
-                node: named.to.clone(),
-                what: format!(
-                    "the multiplexing selector link from '{}' ({}): events carry no headers in this runtime yet",
-                    named.from,
-                    named.grouping.label()
-                ),
-            });
-        }
         let Some(&stream) = plan.nodes[from]
             .outputs
             .iter()

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Serialize, Serializer};
 
 use super::executor::Wiring;
+use super::flume_side::FlumeNodeMetrics;
 use super::metrics::{Histogram, get, quantile};
 use super::plan::ExecutorKind;
 
@@ -27,6 +28,16 @@ pub struct MetricsSnapshot {
     /// Tuple trees the ackers are tracking right now.
     pub acker_pending: u64,
     pub paused: bool,
+    /// From a record entering the system to its processing being complete, over every
+    /// spout, percentiles over the run: the spouts' complete latency (emit to ack) in
+    /// record-at-a-time mode, arrival to batch completion in micro-batch mode. One name
+    /// for both so the two modes can be compared.
+    #[serde(serialize_with = "as_millis")]
+    pub end_to_end_latency_p50: Duration,
+    #[serde(serialize_with = "as_millis")]
+    pub end_to_end_latency_p99: Duration,
+    /// Micro-batch runs only: the batch clock, batch times and window results.
+    pub batch: Option<super::microbatch::BatchMetrics>,
 }
 
 impl MetricsSnapshot {
@@ -83,6 +94,10 @@ pub struct NodeMetrics {
     /// True for spouts that have emitted everything and have nothing pending.
     pub done: bool,
     pub tasks: Vec<TaskMetrics>,
+    /// Flume sources, channels and sinks: transactions, back-pressure, back-off and
+    /// fail-over (`None` for spouts and bolts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flume: Option<FlumeNodeMetrics>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -176,6 +191,7 @@ impl Sampler {
             .max(1e-6);
         let rate = |cur: u64, old: u64| cur.saturating_sub(old) as f64 / dt;
 
+        let mut end_to_end = Histogram::empty_counts();
         let mut incoming = vec![0u64; plan.nodes.len()];
         for (e, edge) in plan.edges.iter().enumerate() {
             incoming[edge.to] += current.edges[e];
@@ -241,6 +257,11 @@ impl Sampler {
             m.capacity = capacity.min(1.0);
             m.execute_latency_p50 = quantile(&exec_h, 0.5);
             m.execute_latency_p99 = quantile(&exec_h, 0.99);
+            if pn.is_spout() {
+                for (total, n) in end_to_end.iter_mut().zip(&comp_h) {
+                    *total += n;
+                }
+            }
             m.complete_latency_p50 = quantile(&comp_h, 0.5);
             m.complete_latency_p99 = quantile(&comp_h, 0.99);
             if !pn.is_spout() {
@@ -268,6 +289,8 @@ impl Sampler {
                 snap.acker_pending += get(&c.tasks[ex.tasks.start as usize].pending);
             }
         }
+        snap.end_to_end_latency_p50 = quantile(&end_to_end, 0.5);
+        snap.end_to_end_latency_p99 = quantile(&end_to_end, 0.99);
         self.history.push_back(current);
         snap
     }

@@ -4,6 +4,7 @@
 //! the whole list, each item naming the node or edge and saying how to fix it.
 
 mod diagnostic;
+mod flume_run;
 mod rules;
 
 pub use diagnostic::{Diagnostic, Location, Severity};

@@ -6,7 +6,9 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::diagnostic::{Diagnostic, Location, grouping_text};
 use crate::components::{self, OutputShape};
-use crate::model::{ExecutionMode, Grouping, Node, Role, SinkProcessor, Topology, WindowSize};
+use crate::model::{
+    ExecutionMode, Grouping, Node, Role, SinkProcessor, System, Topology, WindowSize,
+};
 
 /// Most executors a node may ask for. One machine runs every thread, so a few hundred is
 /// already far beyond useful; larger numbers are almost always a typo.
@@ -33,6 +35,7 @@ pub(super) fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_selectors(t, out);
     check_sink_groups(t, out);
     check_reachability(t, out);
+    super::flume_run::check(t, out);
 }
 
 fn node_loc(node: &Node) -> Location {
@@ -180,6 +183,15 @@ fn cycle_order(t: &Topology, component: &[NodeIndex]) -> Vec<NodeIndex> {
 
 fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
     let loc = || node_loc(node);
+    if matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
+        && node.role.system() == System::Flume
+    {
+        out.push(Diagnostic::error(
+            loc(),
+            format!("a Flume {} cannot run in micro-batch mode", node.role),
+            "micro-batch mode runs spouts and bolts; switch the topology to RecordAtATime, or use a spout instead",
+        ));
+    }
     if node.parallelism == 0 {
         out.push(Diagnostic::error(
             loc(),
@@ -639,7 +651,8 @@ fn check_selectors(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
         if multiplexing && !node.config.contains_key("selector.header") && node.role == Role::Source
         {
-            out.push(Diagnostic::warning(
+            // The Flume agent refuses to start without it: an error, not a warning.
+            out.push(Diagnostic::error(
                 node_loc(node),
                 "multiplexing links, but no 'selector.header' setting says which header to route on",
                 "set selector.header in the node's config",

@@ -1,6 +1,7 @@
 //! Sinks: drain one channel each, in take transactions that commit only after the batch
 //! has been delivered (so a failed delivery rolls the events back into the channel).
 
+pub mod faulty;
 pub mod file_roll;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -101,6 +102,9 @@ pub fn drain_batch(
 #[derive(Debug, Default)]
 pub struct LogOutput {
     lines: Mutex<VecDeque<String>>,
+    /// Lines not yet handed to [`LogOutput::drain`] (bounded like the tail), so an
+    /// embedding engine can forward each line once to its own log.
+    fresh: Mutex<VecDeque<String>>,
     pub to_stderr: bool,
 }
 
@@ -111,6 +115,7 @@ impl LogOutput {
     pub fn new(to_stderr: bool) -> Self {
         Self {
             lines: Mutex::new(VecDeque::new()),
+            fresh: Mutex::new(VecDeque::new()),
             to_stderr,
         }
     }
@@ -123,7 +128,22 @@ impl LogOutput {
         if lines.len() == LOG_TAIL {
             lines.pop_front();
         }
-        lines.push_back(line);
+        lines.push_back(line.clone());
+        drop(lines);
+        let mut fresh = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        if fresh.len() == LOG_TAIL {
+            fresh.pop_front();
+        }
+        fresh.push_back(line);
+    }
+
+    /// Lines written since the last call, oldest first (at most the newest 1000).
+    pub fn drain(&self) -> Vec<String> {
+        self.fresh
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect()
     }
 
     /// The most recent lines, oldest first.

@@ -37,6 +37,9 @@ pub struct SourceCounters {
     pub failed_batches: AtomicU64,
     /// The last put failed and the source is waiting to retry: back-pressure.
     pub blocked: AtomicBool,
+    /// The source ended on its own (a `seq` source reached its limit): a run that only
+    /// has finite sources can tell when it is done.
+    pub finished: AtomicBool,
     pub last_error: Mutex<Option<String>>,
 }
 
@@ -53,6 +56,9 @@ impl SourceCounters {
     }
 }
 
+/// How often a paused source looks whether it may go on.
+const PAUSE_POLL: Duration = Duration::from_millis(20);
+
 /// What a running source needs.
 #[derive(Clone)]
 pub struct SourceContext {
@@ -61,11 +67,19 @@ pub struct SourceContext {
     pub counters: Arc<SourceCounters>,
     /// Pause before retrying a refused batch.
     pub retry_pause: Duration,
+    /// While set, `deliver` holds the batch (the run is paused from the designer), so
+    /// every source pauses without knowing about it.
+    pub paused: Arc<AtomicBool>,
 }
 
 impl SourceContext {
     /// Puts a batch, retrying until it commits; `false` if the source was stopped first.
     pub fn deliver(&self, batch: Vec<Event>) -> bool {
+        while self.paused.load(Ordering::Relaxed) {
+            if self.stop.sleep(PAUSE_POLL) {
+                return false;
+            }
+        }
         self.counters
             .received
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -259,6 +273,7 @@ pub(crate) mod tests {
                 stop: Arc::new(StopSignal::new()),
                 counters: Arc::new(SourceCounters::default()),
                 retry_pause: Duration::from_millis(1),
+                paused: Arc::new(AtomicBool::new(false)),
             },
             ch,
         )

@@ -20,6 +20,7 @@ use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
 use super::tuple::{Tuple, Values};
 
+pub use bolts::FieldLookup;
 pub use config::Config;
 pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
 
@@ -273,9 +274,9 @@ pub fn factory_for(
         ("file_sink", false) => sinks::file_sink_factory(&cfg, env, &name)?,
         ("null", false) => sinks::null_factory(),
         ("collector", false) => sinks::collector_factory(),
-        // Flume channels run as bounded pass-through queues (the executor's input queue
-        // is the buffer); transactions and durability come with the Flume issue.
-        ("stand_in" | "memory" | "file", false) => bolts::pass_through_factory(),
+        // Flume channels never get here: they run in the Flume agents, and channels that
+        // bolts drain get a drain spout (see `runtime::flume_side`).
+        ("stand_in", false) => bolts::pass_through_factory(),
         (other, _) => {
             return Err(RunError::Unsupported {
                 node: name,

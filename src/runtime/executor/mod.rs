@@ -10,6 +10,7 @@
 mod acker_loop;
 mod bolt;
 mod outbox;
+mod pending;
 mod route;
 mod spout;
 

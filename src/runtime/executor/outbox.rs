@@ -9,6 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::TrySendError;
 
 use super::super::acker::AckMsg;
+use super::super::routing::acker_for;
 use super::super::tuple::Tuple;
 use super::{Msg, Wiring};
 
@@ -28,6 +29,9 @@ pub struct Outbox {
     held: u64,
     /// When the oldest unflushed item was added.
     since: Option<Instant>,
+    /// The last root routed to an acker, and that acker: a bolt acks many tuples of
+    /// one tree in a row (ten words of a sentence), so this skips the hash each time.
+    last_root: (u64, usize),
 }
 
 impl Outbox {
@@ -45,6 +49,7 @@ impl Outbox {
             overflow_tuples: 0,
             held: 0,
             since: None,
+            last_root: (0, 0),
         }
     }
 
@@ -82,6 +87,15 @@ impl Outbox {
         self.held -= tuples.len() as u64;
         let exec = w.plan.task_executor[task as usize];
         self.send(w, exec, Msg::Tuples { task, tuples });
+    }
+
+    /// The acker task (by number) that tracks `root`, among `n`.
+    #[inline]
+    pub fn acker_of(&mut self, root: u64, n: usize) -> usize {
+        if self.last_root.0 != root {
+            self.last_root = (root, acker_for(root, n));
+        }
+        self.last_root.1
     }
 
     /// Queues an ack message. Consecutive acks of the same root are XOR-combined into

@@ -7,7 +7,7 @@ use super::super::acker::AckMsg;
 use super::super::components::{Emitted, TaskInfo};
 use super::super::metrics::add;
 use super::super::rng::{Rng, derive_seed};
-use super::super::routing::{Grouper, RouteError, acker_for};
+use super::super::routing::{Grouper, RouteError};
 use super::super::tuple::{AckIds, Tuple, Values};
 use super::{Outbox, Wiring};
 
@@ -215,7 +215,8 @@ pub fn complete_input(w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u6
         } else {
             AckMsg::Fail { root }
         };
-        outbox.push_ack(w, acker_for(root, n), msg);
+        let acker = outbox.acker_of(root, n);
+        outbox.push_ack(w, acker, msg);
     });
 }
 

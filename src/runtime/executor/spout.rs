@@ -8,26 +8,22 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::acker::{AckMsg, RotatingMap};
+use super::super::acker::AckMsg;
 use super::super::components::{Behaviour, Emitter, Spout};
 use super::super::log::LogKind;
 use super::super::metrics::add;
 use super::super::routing::{RouteError, acker_for};
 use super::super::supervisor::{self, Backoff};
+use super::pending::PendingRoots;
 use super::route::{Anchor, TaskOut, task_info};
 use super::{Msg, Outbox, Wiring};
-
-struct Pending {
-    msg_id: u64,
-    emitted_at: Instant,
-}
 
 struct SpoutTask {
     node: usize,
     task: u32,
     spout: Box<dyn Spout>,
     out: TaskOut,
-    pending: RotatingMap<Pending>,
+    pending: PendingRoots,
     configured_rate: f64,
     tokens: f64,
     last_refill: Instant,
@@ -90,7 +86,7 @@ impl SpoutTask {
     }
 
     fn rotate(&mut self) {
-        for (_, p) in self.pending.rotate() {
+        for p in self.pending.rotate() {
             self.failed += 1;
             self.timed_out += 1;
             self.spout.fail(p.msg_id);
@@ -128,7 +124,7 @@ impl SpoutTask {
                 let replay = em.replay;
                 match em.msg_id {
                     Some(msg_id) if acking => {
-                        let root = self.out.rng.next_id();
+                        let root = self.pending.reserve(&mut self.out.rng);
                         let mut xor = 0;
                         let anchor = Anchor::Root {
                             root,
@@ -138,13 +134,7 @@ impl SpoutTask {
                         let ok = routed.is_ok();
                         self.report(w, routed);
                         if ok {
-                            self.pending.insert(
-                                root,
-                                Pending {
-                                    msg_id,
-                                    emitted_at: now,
-                                },
-                            );
+                            self.pending.fill(root, msg_id, now);
                             let acker = acker_for(root, w.plan.ackers());
                             let init = AckMsg::Init {
                                 root,
@@ -152,6 +142,8 @@ impl SpoutTask {
                                 spout_task: self.task,
                             };
                             outbox.push_ack(w, acker, init);
+                        } else {
+                            self.pending.release(root);
                         }
                     }
                     Some(msg_id) => {
@@ -239,7 +231,7 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                 task,
                 spout: build(w, node, task)?,
                 out: TaskOut::new(w, node, task),
-                pending: RotatingMap::default(),
+                pending: PendingRoots::default(),
                 configured_rate,
                 tokens: 1.0,
                 last_refill: now,

@@ -1,0 +1,108 @@
+//! `tributary run FILE --compare [--batch-ms N] [--rate N] [--for D] [--json PATH|-]`:
+//! the same design record-at-a-time and micro-batch at once, as a two-row table.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Serialize;
+use tributary::model::{ExecutionMode, Topology};
+use tributary::runtime::{Comparison, ModeFigures, RunError, RunOptions, SideBySide};
+
+use super::run::Args;
+
+/// Interval of the micro-batch side when neither the file nor `--batch-ms` gives one.
+const DEFAULT_BATCH_MS: u64 = 1000;
+const DEFAULT_RUN: Duration = Duration::from_secs(10);
+
+#[derive(Serialize)]
+struct Report<'a> {
+    comparison: &'a Comparison,
+    record_at_a_time: &'a tributary::runtime::MetricsSnapshot,
+    micro_batch: &'a tributary::runtime::MetricsSnapshot,
+}
+
+pub fn run(
+    args: &Args,
+    topology: &Topology,
+    text: &str,
+    options: RunOptions,
+) -> anyhow::Result<ExitCode> {
+    let interval_ms = args.batch_ms.unwrap_or(match topology.settings.mode {
+        ExecutionMode::MicroBatch { interval_ms } => interval_ms,
+        ExecutionMode::RecordAtATime => DEFAULT_BATCH_MS,
+    });
+    let run_for = args.run_for.unwrap_or(DEFAULT_RUN);
+    let pair = match SideBySide::start(topology, options, interval_ms, args.rate) {
+        Ok(p) => p,
+        Err(RunError::Invalid(diagnostics)) => {
+            for d in &diagnostics {
+                eprintln!("{}", super::diagnostics::render(&args.file, text, d));
+            }
+            eprintln!(
+                "{}: invalid in one of the modes, not started",
+                args.file.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    eprintln!(
+        "running {} record-at-a-time and in {interval_ms} ms micro-batches for {run_for:?}…",
+        args.file.display()
+    );
+    std::thread::sleep(run_for);
+    // Logger output would interleave two runs; it is dropped here.
+    let _ = (pair.record.drain_log(), pair.batch.drain_log());
+    let (comparison, record, batch) = pair.stop();
+    print_comparison(&comparison);
+    if let Some(target) = &args.json {
+        let json = serde_json::to_string_pretty(&Report {
+            comparison: &comparison,
+            record_at_a_time: &record,
+            micro_batch: &batch,
+        })?;
+        if target == "-" {
+            println!("{json}");
+        } else {
+            std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn row(f: &ModeFigures) -> String {
+    let mode = match f.interval_ms {
+        Some(ms) => format!("{} ({ms} ms)", f.mode),
+        None => f.mode.clone(),
+    };
+    format!(
+        "{:<24} {:>12} {:>14.0} {:>12} {:>12}{}",
+        mode,
+        f.records,
+        f.throughput_per_sec,
+        format!("{:.1?}", f.end_to_end_latency_p50),
+        format!("{:.1?}", f.end_to_end_latency_p99),
+        if f.falling_behind == Some(true) {
+            "  falling behind"
+        } else {
+            ""
+        }
+    )
+}
+
+fn print_comparison(c: &Comparison) {
+    println!(
+        "{:<24} {:>12} {:>14} {:>12} {:>12}",
+        "mode", "records", "records/s", "e2e p50", "e2e p99"
+    );
+    println!("{}", row(&c.record_at_a_time));
+    println!("{}", row(&c.micro_batch));
+    let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.1}×"));
+    println!(
+        "micro-batch ÷ record-at-a-time: latency p50 {}, p99 {}; throughput {}",
+        show(c.latency_ratio_p50),
+        show(c.latency_ratio_p99),
+        show(c.throughput_ratio)
+    );
+}

@@ -1,0 +1,280 @@
+//! The Flume half of a run. The engine starts one [`FlumeSide`] next to its Storm
+//! executors when a topology has Flume nodes: the agents run as real Flume agents
+//! (`crate::flume::FlumeRun`: transactional channels, selectors, sink processors, hops),
+//! and channels drained by bolts are fed to the Storm plan through [`drain`] spouts.
+//! One lifecycle covers both halves: pause, faults, log, metrics, finish and stop.
+
+pub mod drain;
+pub mod metrics;
+pub mod put;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot};
+use crate::model::{Role, Topology};
+
+use super::components::Factory;
+use super::control::FaultSpec;
+use super::error::RunError;
+use super::log::{LogKind, RunLog};
+use super::snapshot::MetricsSnapshot;
+use metrics::{LinkInfo, NodeInfo, Rates};
+use view::Split;
+
+pub use metrics::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
+
+impl From<BuildError> for RunError {
+    fn from(e: BuildError) -> Self {
+        match e {
+            BuildError::Node { node, message } => RunError::Config { node, message },
+            BuildError::FileChannel(e) => RunError::Config {
+                node: "file channel".into(),
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+/// The running Flume agents of one engine.
+pub struct FlumeSide {
+    run: Option<FlumeRun>,
+    /// The numbers at stop, so the engine's final snapshot still shows the Flume part.
+    last: Option<FlumeSnapshot>,
+    info: BTreeMap<String, NodeInfo>,
+    links: Vec<LinkInfo>,
+    rates: Mutex<Rates>,
+    paused: Arc<AtomicBool>,
+    /// Agents upstream first, so no agent stops while another still forwards to it.
+    stop_order: Vec<String>,
+}
+
+/// Agent names ordered so that every agent comes before the agents its avro sinks
+/// forward to (a cycle, which validation reports, keeps the remaining names sorted).
+fn upstream_first(topology: &Topology) -> Vec<String> {
+    let agent = |n: &crate::model::Node| {
+        n.agent
+            .clone()
+            .unwrap_or_else(|| crate::flume::agent::DEFAULT_AGENT.to_string())
+    };
+    let port = |n: &crate::model::Node| match n.config.get("port") {
+        Some(crate::model::Value::Int(p)) => *p,
+        _ => 4141,
+    };
+    let is_avro = |n: &crate::model::Node, role: Role, id: &str| {
+        n.role == role && (n.component == id || n.component == "avro")
+    };
+    let flume: Vec<&crate::model::Node> = topology
+        .nodes()
+        .filter(|n| matches!(n.role, Role::Source | Role::Channel | Role::Sink))
+        .collect();
+    let mut left: std::collections::BTreeSet<String> = flume.iter().map(|n| agent(n)).collect();
+    // (from agent, to agent) for every hop.
+    let mut hops = Vec::new();
+    for sink in flume.iter().filter(|n| is_avro(n, Role::Sink, "avro_sink")) {
+        for source in flume
+            .iter()
+            .filter(|n| is_avro(n, Role::Source, "avro_source"))
+        {
+            if port(sink) == port(source) && agent(sink) != agent(source) {
+                hops.push((agent(sink), agent(source)));
+            }
+        }
+    }
+    let mut order = Vec::new();
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .find(|a| {
+                !hops
+                    .iter()
+                    .any(|(from, to)| to == *a && left.contains(from))
+            })
+            .or_else(|| left.iter().next())
+            .cloned();
+        let Some(next) = ready else { break };
+        left.remove(&next);
+        order.push(next);
+    }
+    order
+}
+
+impl FlumeSide {
+    /// Starts the Flume agents of `topology` (none → `None`) and adds to `overrides` a
+    /// drain spout for every channel that bolts read and a put bolt for every channel
+    /// that spouts or bolts write into.
+    pub fn start(
+        topology: &Topology,
+        split: &Split,
+        options: AgentOptions,
+        overrides: &mut BTreeMap<String, Factory>,
+        log: &RunLog,
+        rate_window: std::time::Duration,
+        start: Instant,
+    ) -> Result<Option<FlumeSide>, RunError> {
+        if !split.has_flume {
+            return Ok(None);
+        }
+        let paused = Arc::clone(&options.paused);
+        let run = FlumeRun::start(topology, options)?;
+        let finished = run.inputs_finished();
+        for (name, fields) in &split.drained {
+            let Some(channel) = run.channel(name) else {
+                continue;
+            };
+            overrides.insert(
+                name.clone(),
+                drain::factory(channel, fields.clone(), Arc::clone(&finished)),
+            );
+        }
+        for (name, optional) in &split.written {
+            if let Some(channel) = run.channel(name) {
+                overrides.insert(name.clone(), put::factory(channel, *optional));
+            }
+        }
+        let mut info = BTreeMap::new();
+        for node in topology.nodes() {
+            if matches!(node.role, Role::Source | Role::Channel | Role::Sink) {
+                info.insert(
+                    node.name.clone(),
+                    NodeInfo {
+                        role: node.role,
+                        component: node.component.clone(),
+                    },
+                );
+            }
+        }
+        let links = topology
+            .edge_list()
+            .into_iter()
+            .filter(|e| {
+                let role = |n: &str| info.get(n).map(|i| i.role);
+                matches!(
+                    (role(&e.from), role(&e.to)),
+                    (Some(Role::Source), Some(Role::Channel))
+                        | (Some(Role::Channel), Some(Role::Sink))
+                )
+            })
+            .map(|e| LinkInfo {
+                grouping: e.grouping.label(),
+                from: e.from,
+                to: e.to,
+                stream: e.stream,
+            })
+            .collect();
+        let snapshot = run.snapshot();
+        for (name, stats) in &snapshot.nodes {
+            if let Some(addr) = stats.listening {
+                log.push(name, 0, LogKind::Event, format!("listening on {addr}"));
+            }
+        }
+        for (channel, report) in &snapshot.recovery {
+            if report.events_recovered > 0 || report.uncommitted_dropped > 0 {
+                log.push(
+                    channel,
+                    0,
+                    LogKind::Event,
+                    format!(
+                        "recovered {} events ({} from the checkpoint, {} commits replayed, {} uncommitted transactions dropped)",
+                        report.events_recovered,
+                        report.from_checkpoint,
+                        report.commits_replayed,
+                        report.uncommitted_dropped
+                    ),
+                );
+            }
+            for warning in &report.warnings {
+                log.push(channel, 0, LogKind::Error, warning.clone());
+            }
+        }
+        Ok(Some(FlumeSide {
+            run: Some(run),
+            last: None,
+            info,
+            links,
+            rates: Mutex::new(Rates::new(rate_window, start)),
+            paused,
+            stop_order: upstream_first(topology),
+        }))
+    }
+
+    /// Adds Flume nodes and links to a snapshot the Storm sampler made.
+    pub fn fold_into(&self, snap: &mut MetricsSnapshot) {
+        let flume = match (&self.run, &self.last) {
+            (Some(run), _) => run.snapshot(),
+            (None, Some(last)) => last.clone(),
+            (None, None) => return,
+        };
+        let mut rates = self.rates.lock().unwrap_or_else(|p| p.into_inner());
+        metrics::fold(snap, &flume, &self.info, &self.links, &mut rates);
+    }
+
+    /// Holds or releases every source's next batch.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
+    }
+
+    /// Faults on a Flume sink: `fail_probability` is the chance a `process` call fails.
+    /// Returns false when `node` is not a Flume sink.
+    pub fn set_faults(&self, node: &str, faults: &FaultSpec) -> bool {
+        match self.run.as_ref().and_then(|r| r.fault_switch(node)) {
+            Some(switch) => {
+                switch.set_fail_probability(faults.fail_probability);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves new logger sink lines into the run log (as lines of the sink that wrote
+    /// them: they start with `[sink]`).
+    pub fn forward_log(&self, log: &RunLog) {
+        let Some(run) = &self.run else {
+            return;
+        };
+        for line in run.drain_log() {
+            let node = line
+                .strip_prefix('[')
+                .and_then(|rest| rest.split_once("] "))
+                .map_or("flume", |(name, _)| name);
+            log.push(node, 0, LogKind::Tuple, line.clone());
+        }
+    }
+
+    /// `Some(activity)` when nothing more can flow: every outside source finished and
+    /// every channel empty with no open take; `activity` changes whenever events move,
+    /// so the caller can require two equal readings.
+    pub fn quiet(&self) -> Option<u64> {
+        let run = self.run.as_ref()?;
+        if !(run.inputs_finished())() {
+            return None;
+        }
+        let snap = run.snapshot();
+        let mut activity = 0u64;
+        for stats in snap.nodes.values() {
+            if let Some(c) = stats.channel {
+                if c.size > 0 || c.in_flight > 0 {
+                    return None;
+                }
+                activity = activity.wrapping_add(c.commits).wrapping_add(c.rollbacks);
+            }
+            activity = activity.wrapping_add(stats.events_in);
+        }
+        Some(activity)
+    }
+
+    /// Stops every agent and joins its threads; returns problems met while stopping.
+    pub fn stop(&mut self) -> Vec<String> {
+        let Some(mut run) = self.run.take() else {
+            return Vec::new();
+        };
+        for agent in &self.stop_order {
+            run.stop_agent(agent);
+        }
+        self.last = Some(run.snapshot());
+        run.stop()
+    }
+}

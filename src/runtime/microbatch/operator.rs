@@ -1,0 +1,198 @@
+//! What each node does to a batch. Per-record components (split = flatMap, map, filter,
+//! sinks, pass-through) are the very bolts of record-at-a-time mode, called once per
+//! record of the batch; keyed and windowed components become DStream operators from
+//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`).
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::microbatch::StateByKey;
+
+use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
+use super::super::fxhash::FxBuild;
+use super::super::tuple::{AckIds, Tuple, Val, Values};
+use super::key::Key;
+use super::window_op::WindowOp;
+
+/// One record between two operators: its global stream id and its values.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub stream: u32,
+    pub values: Values,
+}
+
+/// How one batch went through one operator.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct OpCounts {
+    pub executed: u64,
+    pub failed: u64,
+    pub restarts: u64,
+}
+
+/// What injected faults decide for one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Run,
+    Fail,
+    Crash,
+}
+
+/// Called before each input record by the job runner, so operators know nothing of
+/// timing or fault dice (it may also spend injected latency).
+pub(crate) trait RecordHook {
+    fn before(&mut self) -> Verdict;
+}
+
+/// A node's operator in micro-batch mode.
+pub(crate) enum Operator {
+    /// A spout: its output is the batch cut from its receivers.
+    Receiver,
+    /// A record-at-a-time bolt applied to every record of the batch.
+    PerRecord(PerRecord),
+    /// `updateStateByKey` keeping running counts; emits the keys the batch changed.
+    CountByKey(CountByKey),
+    /// `reduceByKeyAndWindow` and friends.
+    Window(Box<WindowOp>),
+}
+
+pub(crate) struct PerRecord {
+    pub bolt: Option<Box<dyn Bolt>>,
+    pub info: TaskInfo,
+    /// Global stream ids of the node's outputs, by local index.
+    pub outputs: Vec<u32>,
+    pub rebuild: super::super::components::Factory,
+}
+
+impl PerRecord {
+    fn rebuild(&mut self) {
+        self.bolt = match (self.rebuild)(&self.info) {
+            Ok(Behaviour::Bolt(b)) => Some(b),
+            _ => None,
+        };
+    }
+
+    pub fn run(
+        &mut self,
+        input: &[&Item],
+        hook: &mut dyn RecordHook,
+        out: &mut Vec<Item>,
+    ) -> OpCounts {
+        let mut counts = OpCounts::default();
+        let mut emitter = Emitter::default();
+        for item in input {
+            match hook.before() {
+                Verdict::Run => {}
+                Verdict::Fail => {
+                    counts.failed += 1;
+                    continue;
+                }
+                Verdict::Crash => {
+                    counts.failed += 1;
+                    counts.restarts += 1;
+                    self.rebuild();
+                    continue;
+                }
+            }
+            let Some(bolt) = self.bolt.as_mut() else {
+                counts.failed += 1;
+                continue;
+            };
+            let tuple = Tuple {
+                values: item.values.clone(),
+                stream: item.stream,
+                source_task: 0,
+                ids: AckIds::NONE,
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| bolt.execute(&tuple, &mut emitter)));
+            match result {
+                Ok(Ok(())) => counts.executed += 1,
+                Ok(Err(Failed(_))) => {
+                    counts.executed += 1;
+                    counts.failed += 1;
+                }
+                Err(_) => {
+                    emitter.items.clear();
+                    counts.failed += 1;
+                    counts.restarts += 1;
+                    self.rebuild();
+                    continue;
+                }
+            }
+            for e in emitter.items.drain(..) {
+                if let Some(&stream) = self.outputs.get(e.stream) {
+                    out.push(Item {
+                        stream,
+                        values: e.values,
+                    });
+                }
+            }
+        }
+        if let Some(bolt) = self.bolt.as_mut() {
+            bolt.flush();
+        }
+        counts
+    }
+}
+
+/// Word count over batches: per-batch counts (`reduceByKey`) folded into running totals
+/// (`updateStateByKey`). Only keys seen in this batch are emitted, with their new
+/// totals, in key order — so a sink sees each changed count once per batch.
+pub(crate) struct CountByKey {
+    pub key: super::super::components::FieldLookup,
+    pub state: StateByKey<Key, i64>,
+    pub output: Option<u32>,
+}
+
+impl CountByKey {
+    pub fn run(
+        &mut self,
+        input: &[&Item],
+        hook: &mut dyn RecordHook,
+        out: &mut Vec<Item>,
+    ) -> OpCounts {
+        let mut counts = OpCounts::default();
+        let mut batch: HashMap<Val, i64, FxBuild> = HashMap::default();
+        for item in input {
+            match hook.before() {
+                Verdict::Run => {}
+                Verdict::Fail | Verdict::Crash => {
+                    counts.failed += 1;
+                    continue;
+                }
+            }
+            let tuple = Tuple {
+                values: item.values.clone(),
+                stream: item.stream,
+                source_task: 0,
+                ids: AckIds::NONE,
+            };
+            match self.key.get(&tuple) {
+                Ok(k) => {
+                    counts.executed += 1;
+                    *batch.entry(k.clone()).or_default() += 1;
+                }
+                Err(_) => {
+                    counts.executed += 1;
+                    counts.failed += 1;
+                }
+            }
+        }
+        let mut changed: Vec<Key> = batch.keys().cloned().map(Key).collect();
+        changed.sort();
+        let state = self
+            .state
+            .update(batch.into_iter().map(|(k, n)| (Key(k), n)), |new, old| {
+                Some(old.unwrap_or(0) + new.iter().sum::<i64>())
+            });
+        if let Some(stream) = self.output {
+            for key in changed {
+                let total = state.get(&key).copied().unwrap_or(0);
+                out.push(Item {
+                    stream,
+                    values: Values::two(key.0, Val::Int(total)),
+                });
+            }
+        }
+        counts
+    }
+}

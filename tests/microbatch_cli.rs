@@ -1,0 +1,107 @@
+//! Micro-batch mode from the command line: the shipped Spark example runs headless and
+//! reports batches and window results; `--compare` runs both modes and reports each.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn bin() -> Command {
+    Command::cargo_bin("tributary").unwrap()
+}
+
+fn json(stdout: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(stdout);
+    let start = text.find('{').unwrap();
+    serde_json::from_str(&text[start..]).unwrap()
+}
+
+#[test]
+fn the_spark_example_runs_for_a_bounded_time() {
+    let out = bin()
+        .args([
+            "run",
+            "topologies/spark_windowed_top_words.ron",
+            "--for",
+            "1500ms",
+            "-q",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("batches "))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    let batch = &m["batch"];
+    assert!(batch["batches_completed"].as_u64().unwrap() >= 2);
+    assert_eq!(batch["interval"], 500.0);
+    let window = &batch["windows"]["top_words"];
+    // Windows close every second (every second 500 ms batch).
+    let end = window["window_end_ms"].as_u64().unwrap();
+    assert!(end >= 1000 && end.is_multiple_of(1000), "{end}");
+    assert!(!window["top"].as_array().unwrap().is_empty());
+    assert!(m["end_to_end_latency_p99"].as_f64().unwrap() > 0.0);
+    assert!(m["nodes"]["sentences"]["acked"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn batch_ms_switches_a_record_at_a_time_design() {
+    bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--batch-ms",
+            "100",
+            "--rate",
+            "500",
+            "--for",
+            "600ms",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("batches ").and(contains("every 100ms")));
+}
+
+#[test]
+fn compare_reports_both_modes() {
+    let out = bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--compare",
+            "--batch-ms",
+            "200",
+            "--rate",
+            "500",
+            "--for",
+            "1s",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("record-at-a-time").and(contains("micro-batch (200 ms)")))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    let c = &m["comparison"];
+    for side in ["record_at_a_time", "micro_batch"] {
+        assert!(c[side]["records"].as_u64().unwrap() > 0, "{side}");
+        assert!(
+            c[side]["end_to_end_latency_p50"].as_f64().unwrap() > 0.0,
+            "{side}"
+        );
+    }
+    assert_eq!(c["micro_batch"]["interval_ms"], 200);
+    assert!(
+        m["micro_batch"]["batch"]["batches_completed"]
+            .as_u64()
+            .unwrap()
+            >= 3
+    );
+    assert!(m["record_at_a_time"]["batch"].is_null());
+}

@@ -1,0 +1,337 @@
+//! Flume nodes inside the main engine: real agents next to the Storm executors, bolts
+//! draining channels in take transactions, and the Flume state in the engine's metrics.
+//! Every wait is for a condition; deadlines only turn a hang into a failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tributary::model::{Grouping, Node, Role, SinkGroup, SinkProcessor, StreamDecl, Topology};
+use tributary::runtime::{
+    Behaviour, Bolt, Control, Emitter, Engine, Failed, FaultSpec, MetricsSnapshot, RunOptions,
+    StopMode, Tuple,
+};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn wait_for(
+    engine: &Engine,
+    what: &str,
+    done: impl Fn(&MetricsSnapshot) -> bool,
+) -> MetricsSnapshot {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let snap = engine.snapshot();
+        if done(&snap) {
+            return snap;
+        }
+        assert!(
+            Instant::now() < end,
+            "timed out waiting for {what}: {snap:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn source(name: &str, limit: i64, rate: i64) -> Node {
+    Node::new(name, Role::Source, "sequence")
+        .with_config("limit", limit)
+        .with_config("rate_per_sec", rate)
+        .with_output(StreamDecl::default_stream(&["n"]))
+}
+
+fn memory(name: &str, capacity: i64) -> Node {
+    Node::new(name, Role::Channel, "memory")
+        .with_config("capacity", capacity)
+        .with_config("keep-alive", 0)
+}
+
+fn options(base: &std::path::Path) -> RunOptions {
+    RunOptions {
+        base_dir: base.to_path_buf(),
+        ..RunOptions::default()
+    }
+}
+
+/// A bolt that fails the first delivery of every value and records the second.
+fn fail_once_then_record(seen: Arc<Mutex<Vec<String>>>) -> tributary::runtime::Factory {
+    struct FailOnce {
+        tried: BTreeSet<String>,
+        seen: Arc<Mutex<Vec<String>>>,
+    }
+    impl Bolt for FailOnce {
+        fn execute(&mut self, input: &Tuple, _out: &mut Emitter) -> Result<(), Failed> {
+            let v = input
+                .values
+                .get(0)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if self.tried.insert(v.clone()) {
+                return Err(Failed("first try".into()));
+            }
+            self.seen.lock().unwrap().push(v);
+            Ok(())
+        }
+    }
+    Arc::new(move |_| {
+        Ok(Behaviour::Bolt(Box::new(FailOnce {
+            tried: BTreeSet::new(),
+            seen: Arc::clone(&seen),
+        })))
+    })
+}
+
+#[test]
+fn bolts_drain_a_channel_at_least_once_and_the_run_finishes() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("mixed");
+    t.add_node(source("gen", 200, 0).with_config("start", 0))
+        .unwrap();
+    t.add_node(memory("buf", 1000)).unwrap();
+    t.add_node(Node::new("take", Role::Bolt, "null")).unwrap();
+    t.connect_names("gen", "buf", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("buf", "take", "default", Grouping::Drain)
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut opts = options(base.path());
+    opts.overrides = BTreeMap::from([("take".to_string(), fail_once_then_record(seen.clone()))]);
+    let engine = Engine::start(&t, opts).unwrap();
+    assert!(engine.wait_finished(DEADLINE), "{:#?}", engine.snapshot());
+    let snap = engine.stop(StopMode::Drain);
+    let got: BTreeSet<u64> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(got, (0..200).collect::<BTreeSet<u64>>());
+    let buf = &snap.nodes["buf"];
+    assert_eq!(buf.role, "channel");
+    assert_eq!(buf.executed, 200, "puts committed");
+    assert_eq!(buf.queue_depth, 0);
+    let ch = buf.flume.as_ref().unwrap().channel.clone().unwrap();
+    assert!(ch.rollbacks >= 1, "every first delivery failed: {ch:?}");
+    assert_eq!((ch.size, ch.in_flight), (0, 0));
+    assert!(buf.failed >= 1 && buf.acked >= 200, "{buf:?}");
+    let generator = &snap.nodes["gen"];
+    assert_eq!(
+        (generator.role.as_str(), generator.emitted, generator.done),
+        ("source", 200, true)
+    );
+    assert!(generator.flume.as_ref().unwrap().finished);
+}
+
+#[test]
+fn a_full_channel_blocks_its_source_in_the_metrics() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("full");
+    t.add_node(source("gen", 0, 0)).unwrap();
+    t.add_node(memory("small", 5)).unwrap();
+    t.add_node(Node::new("out", Role::Sink, "null")).unwrap();
+    t.connect_names("gen", "small", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("small", "out", "default", Grouping::Drain)
+        .unwrap();
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    // The sink fails every delivery: nothing leaves the channel any more.
+    engine.control(Control::SetFaults {
+        node: "out".into(),
+        faults: FaultSpec {
+            fail_probability: 1.0,
+            ..FaultSpec::default()
+        },
+    });
+    let snap = wait_for(&engine, "a full channel and a blocked source", |s| {
+        let ch = &s.nodes["small"];
+        let generator = s.nodes["gen"].flume.as_ref().is_some_and(|f| f.blocked);
+        ch.queue_depth == 5 && ch.queue_capacity == 5 && generator
+    });
+    let small = snap.nodes["small"].flume.clone().unwrap();
+    assert!(small.channel.unwrap().full_failures >= 1);
+    // The sink's next poll fails and shows as a failure.
+    wait_for(&engine, "a failed sink poll", |s| {
+        s.nodes["out"].failed >= 1
+            && s.nodes["out"]
+                .flume
+                .as_ref()
+                .and_then(|f| f.sink.as_ref())
+                .is_some_and(|k| k.failures >= 1)
+    });
+    // Faults off: the sink delivers again, so the source's batches get in again.
+    let before = engine.snapshot().nodes["gen"].emitted;
+    engine.control(Control::SetFaults {
+        node: "out".into(),
+        faults: FaultSpec::default(),
+    });
+    wait_for(&engine, "deliveries again", |s| {
+        s.nodes["out"].executed > 0 && s.nodes["gen"].emitted > before
+    });
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn a_failover_shows_in_the_metrics() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("failover");
+    t.add_node(source("gen", 0, 2000)).unwrap();
+    t.add_node(memory("ch", 1000)).unwrap();
+    for name in ["primary", "backup"] {
+        t.add_node(Node::new(name, Role::Sink, "null")).unwrap();
+        t.connect_names("ch", name, "default", Grouping::Drain)
+            .unwrap();
+    }
+    t.connect_names("gen", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.sink_groups.push(SinkGroup {
+        name: "out".into(),
+        sinks: vec!["primary".into(), "backup".into()],
+        processor: SinkProcessor::Failover {
+            priorities: BTreeMap::from([("primary".to_string(), 10), ("backup".to_string(), 5)]),
+            max_penalty_ms: 30_000,
+        },
+    });
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    let snap = wait_for(&engine, "the primary delivering", |s| {
+        s.nodes["primary"].executed > 0
+    });
+    assert!(
+        snap.nodes["primary"]
+            .flume
+            .as_ref()
+            .unwrap()
+            .sink
+            .as_ref()
+            .unwrap()
+            .active
+    );
+    assert_eq!(snap.nodes["backup"].executed, 0);
+    engine.control(Control::SetFaults {
+        node: "primary".into(),
+        faults: FaultSpec {
+            fail_probability: 1.0,
+            ..FaultSpec::default()
+        },
+    });
+    let snap = wait_for(&engine, "the backup taking over", |s| {
+        let sink = |n: &str| {
+            s.nodes[n]
+                .flume
+                .clone()
+                .and_then(|f| f.sink)
+                .unwrap_or_default()
+        };
+        s.nodes["backup"].executed > 0
+            && sink("backup").active
+            && !sink("primary").active
+            && sink("primary").penalized
+    });
+    assert!(snap.nodes["primary"].failed >= 1);
+    assert!(
+        snap.edges
+            .iter()
+            .any(|e| e.from == "ch" && e.to == "backup" && e.tuples > 0)
+    );
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn pause_holds_flume_sources_and_resume_releases_them() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("pause");
+    t.add_node(source("gen", 0, 1000)).unwrap();
+    t.add_node(memory("ch", 100_000)).unwrap();
+    t.add_node(Node::new("out", Role::Sink, "null")).unwrap();
+    t.connect_names("gen", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("ch", "out", "default", Grouping::Drain)
+        .unwrap();
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    wait_for(&engine, "events flowing", |s| s.nodes["gen"].emitted > 0);
+    engine.control(Control::Pause);
+    // A batch already in the channel processor may still commit; after that, nothing.
+    let mut last = engine.snapshot().nodes["gen"].executed;
+    let end = Instant::now() + DEADLINE;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = engine.snapshot().nodes["gen"].executed;
+        if now == last {
+            break;
+        }
+        assert!(Instant::now() < end, "the source kept going while paused");
+        last = now;
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(engine.snapshot().nodes["gen"].executed, last);
+    engine.control(Control::Resume);
+    wait_for(&engine, "events flowing again", |s| {
+        s.nodes["gen"].executed > last
+    });
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn a_pure_flume_run_with_finite_sources_finishes() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("finite");
+    t.add_node(source("gen", 30, 0)).unwrap();
+    t.add_node(memory("ch", 100)).unwrap();
+    t.add_node(Node::new("log", Role::Sink, "logger")).unwrap();
+    t.connect_names("gen", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("ch", "log", "default", Grouping::Drain)
+        .unwrap();
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    assert!(engine.wait_finished(DEADLINE));
+    let logged: Vec<_> = engine
+        .drain_log()
+        .into_iter()
+        .filter(|l| l.node == "log")
+        .collect();
+    assert_eq!(logged.len(), 30);
+    let snap = engine.stop(StopMode::Drain);
+    assert_eq!(snap.nodes["log"].executed, 30);
+    assert_eq!(snap.nodes["ch"].flume.as_ref().unwrap().agent, "agent");
+}
+
+#[test]
+fn a_bolt_writes_into_a_channel_that_a_flume_sink_drains() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("storm-to-flume");
+    t.add_node(
+        Node::new("numbers", Role::Spout, "sequence")
+            .with_config("limit", 40)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.add_node(
+        Node::new("pass", Role::Bolt, "filter")
+            .with_config("field", "n")
+            .with_config("op", "not_empty")
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.add_node(memory("ch", 10)).unwrap();
+    t.add_node(Node::new("log", Role::Sink, "logger")).unwrap();
+    t.connect_names("numbers", "pass", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("pass", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("ch", "log", "default", Grouping::Drain)
+        .unwrap();
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    assert!(engine.wait_finished(DEADLINE), "{:#?}", engine.snapshot());
+    let logged = engine
+        .drain_log()
+        .into_iter()
+        .filter(|l| l.node == "log")
+        .count();
+    // At least once: a put refused by the small channel fails the tuple, which the
+    // spout replays; nothing is lost.
+    assert!(logged >= 40, "{logged}");
+    let snap = engine.stop(StopMode::Drain);
+    assert_eq!(snap.nodes["numbers"].acked, 40);
+    assert_eq!(snap.nodes["ch"].role, "channel");
+    assert!(snap.nodes["ch"].executed >= 40);
+}
