@@ -1,49 +1,52 @@
 //! The designer (eframe app). Only this layer knows egui.
+//!
+//! Data flows one way: panels and the canvas read the [`document::Document`] and return
+//! [`actions::Action`]s; `perform` turns them into [`commands::Command`]s (each with an
+//! inverse, so undo/redo is exact) or file operations.
+
+pub mod actions;
+pub mod app;
+pub mod canvas;
+pub mod commands;
+mod dialogs;
+pub mod document;
+pub mod files;
+pub mod inspector;
+pub mod layout;
+pub mod palette;
+mod perform;
+pub mod problems_panel;
+pub mod reach;
+pub mod run;
+mod run_panel;
+pub mod selection;
+pub mod toolbar;
+pub mod wiring;
 
 use std::path::PathBuf;
 
-use crate::format;
-use crate::model::Topology;
+pub use app::DesignerApp;
+pub use files::FilePlaces;
 
-/// A read-only view of the opened topology until the canvas lands.
-struct Viewer {
-    title: String,
-    topology: Option<Topology>,
-    error: Option<String>,
-}
-
-impl eframe::App for Viewer {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        ui.heading(&self.title);
-        if let Some(error) = &self.error {
-            ui.colored_label(egui::Color32::RED, error);
-        }
-        if let Some(t) = &self.topology {
-            for node in t.nodes() {
-                ui.label(format!("{} ({}, {})", node.name, node.role, node.component));
-            }
-        }
-    }
-}
-
-/// Opens the designer window; returns when the user closes it.
+/// Opens the designer window (on `file` if given); returns when the user closes it.
 pub fn run_app(file: Option<PathBuf>) -> anyhow::Result<()> {
-    let (topology, error) = match &file {
-        Some(path) => match format::load_ron(path) {
-            Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e.to_string())),
-        },
-        None => (None, None),
-    };
-    let viewer = Viewer {
-        title: "Tributary".into(),
-        topology,
-        error,
+    let mut app = DesignerApp::new(FilePlaces::for_user());
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1400.0, 860.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_title("Tributary"),
+        ..Default::default()
     };
     eframe::run_native(
         "Tributary",
-        eframe::NativeOptions::default(),
-        Box::new(|_cc| Ok(Box::new(viewer))),
+        options,
+        Box::new(move |cc| {
+            if let Some(path) = &file {
+                app.perform(&cc.egui_ctx, actions::Action::Open(Some(path.clone())));
+            }
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the designer window: {e}"))
 }

@@ -1,0 +1,64 @@
+//! Everything the panels can ask the app to do. Widgets return these instead of
+//! changing state themselves, so each change has one place where it happens.
+
+use std::path::PathBuf;
+
+use super::commands::Command;
+use super::selection::Selection;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// An edit; edits with the same merge key in quick succession undo together.
+    Apply {
+        command: Command,
+        merge: Option<String>,
+    },
+    Select(Selection),
+    /// Something to tell the user.
+    Notice(String),
+    /// An edit that was not made, and why (shown in the problem colour).
+    Refused(String),
+    Undo,
+    Redo,
+    New,
+    /// Open this file, or ask with a dialog when `None`.
+    Open(Option<PathBuf>),
+    /// Open an example as an untitled copy, so saving never overwrites it.
+    OpenExample(PathBuf),
+    /// Import a Storm Flux or Flume file as an untitled design (dialog when `None`).
+    Import(Option<PathBuf>),
+    /// Export to another engine's format (dialog when the path is `None`).
+    Export(crate::format::ExportTarget, Option<PathBuf>),
+    Save,
+    /// Save to this file, or ask with a dialog when `None`.
+    SaveAs(Option<PathBuf>),
+    Fit,
+    AutoLayout,
+    Zoom(f32),
+    Copy,
+    /// Paste RON text (from the system clipboard), or the internal clipboard if `None`.
+    Paste(Option<String>),
+    Delete,
+    SelectAll,
+    Run,
+    Pause,
+    Resume,
+    Stop,
+    Quit,
+}
+
+impl Action {
+    pub fn apply(command: Command) -> Self {
+        Action::Apply {
+            command,
+            merge: None,
+        }
+    }
+
+    pub fn merged(command: Command, key: impl Into<String>) -> Self {
+        Action::Apply {
+            command,
+            merge: Some(key.into()),
+        }
+    }
+}

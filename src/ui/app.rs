@@ -1,0 +1,406 @@
+//! The designer window: panels around the canvas, and the loop that turns what the
+//! user did into commands on the document.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+
+use super::actions::Action;
+use super::canvas::{Canvas, CanvasAction, CanvasInput};
+use super::document::Document;
+use super::files::FilePlaces;
+use super::inspector::{self, InspectorState};
+use super::palette::{self, PaletteAction};
+use super::problems_panel::{self, BottomTab};
+use super::run::RunSession;
+use super::selection::Selection;
+use super::toolbar::{self, ToolbarState};
+use crate::validate::{self, Diagnostic};
+
+/// How often unsaved work is copied to the recovery file.
+pub const RECOVERY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What to do once the user has answered "save changes?".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    New,
+    Open(Option<PathBuf>),
+    OpenExample(PathBuf),
+    Import(Option<PathBuf>),
+    Quit,
+}
+
+/// A message in the status bar; errors stay until dismissed or replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+    pub at: Instant,
+}
+
+/// The whole designer. `ui` draws one frame; tests drive it through egui_kittest.
+pub struct DesignerApp {
+    pub doc: Document,
+    pub selection: Selection,
+    pub canvas: Canvas,
+    pub places: FilePlaces,
+    pub notice: Option<Notice>,
+    /// A file that could not be opened: shown in a window until dismissed.
+    pub open_error: Option<String>,
+    /// An action waiting for the answer to "save changes?".
+    pub pending: Option<Pending>,
+    /// A recovery file found at start-up, offered to the user.
+    pub recovery_offer: Option<PathBuf>,
+    pub run: Option<RunSession>,
+    /// A run waiting for the user to allow paths or sockets outside its folder.
+    pub run_permission: Option<super::run::RunPermission>,
+    pub log: Vec<String>,
+    pub(super) bottom_tab: BottomTab,
+    pub(super) inspector: InspectorState,
+    pub(super) clipboard: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+    problems_by_node: BTreeMap<String, String>,
+    checked_generation: Option<u64>,
+    recovery_generation: u64,
+    last_recovery: Instant,
+    shown_title: String,
+    pub(super) allow_close: bool,
+    pub(super) quit_requested: bool,
+    recent: Vec<PathBuf>,
+    examples: Vec<PathBuf>,
+}
+
+impl DesignerApp {
+    /// A designer with an empty document. `places` says where recent files and the
+    /// recovery file live (tests pass a temp folder).
+    pub fn new(places: FilePlaces) -> Self {
+        let recent = places.recent();
+        let examples = places.examples();
+        let recovery_offer = places.pending_recovery();
+        Self {
+            doc: Document::untitled(),
+            selection: Selection::default(),
+            canvas: Canvas::default(),
+            places,
+            notice: None,
+            open_error: None,
+            pending: None,
+            recovery_offer,
+            run: None,
+            run_permission: None,
+            log: Vec::new(),
+            bottom_tab: BottomTab::default(),
+            inspector: InspectorState::default(),
+            clipboard: None,
+            diagnostics: Vec::new(),
+            problems_by_node: BTreeMap::new(),
+            checked_generation: None,
+            recovery_generation: 0,
+            last_recovery: Instant::now(),
+            shown_title: String::new(),
+            allow_close: false,
+            quit_requested: false,
+            recent,
+            examples,
+        }
+    }
+
+    /// What Copy put on the internal clipboard (RON text), if anything.
+    pub fn clipboard_text(&self) -> Option<&str> {
+        self.clipboard.as_deref()
+    }
+
+    /// Current validation results (recomputed when the design changes).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    pub(super) fn refresh_places(&mut self) {
+        self.recent = self.places.recent();
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            is_error: false,
+            at: Instant::now(),
+        });
+    }
+
+    pub fn notify_error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            is_error: true,
+            at: Instant::now(),
+        });
+    }
+
+    fn revalidate(&mut self) {
+        if self.checked_generation == Some(self.doc.generation()) {
+            return;
+        }
+        self.checked_generation = Some(self.doc.generation());
+        self.diagnostics = validate::validate(&self.doc.topology);
+        self.problems_by_node.clear();
+        for d in self.diagnostics.iter().filter(|d| d.is_error()) {
+            for name in d.location.nodes() {
+                self.problems_by_node
+                    .entry(name.to_string())
+                    .or_insert_with(|| {
+                        let hint = if d.hint.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\nhint: {}", d.hint)
+                        };
+                        format!("{}{hint}", d.message)
+                    });
+            }
+        }
+        self.selection.prune(&self.doc.topology);
+    }
+
+    /// Draws one frame of the designer into `ui` (the whole window).
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.revalidate();
+        let mut actions = self.shortcuts(ui);
+        if let Some(run) = &mut self.run {
+            run.poll(&mut self.log);
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(2.0);
+            let state = ToolbarState {
+                can_undo: self.doc.can_undo() && self.run.is_none(),
+                can_redo: self.doc.can_redo() && self.run.is_none(),
+                recent: &self.recent,
+                examples: &self.examples,
+                run: self.run.as_ref().map(RunSession::is_paused),
+                zoom: self.canvas.view.zoom,
+            };
+            actions.extend(toolbar::toolbar_ui(ui, &state));
+        });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
+        egui::Panel::bottom("problems")
+            .resizable(true)
+            .default_size(130.0)
+            .min_size(60.0)
+            .show(ui, |ui| {
+                actions.extend(problems_panel::bottom_panel_ui(
+                    ui,
+                    &mut self.bottom_tab,
+                    &self.doc.topology,
+                    &self.diagnostics,
+                    &self.log,
+                ));
+            });
+        egui::Panel::left("palette")
+            .resizable(true)
+            .default_size(190.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                ui.heading("Palette");
+                ui.label(egui::RichText::new("Drag onto the canvas").small().weak());
+                if let Some(PaletteAction::AddAtCenter { id, role }) = palette::palette_ui(ui) {
+                    let center = super::canvas::grid::snap(
+                        self.canvas.center_in_canvas() - super::canvas::style::NODE_SIZE / 2.0,
+                    );
+                    let pos = crate::model::Pos(center.x, center.y);
+                    actions.extend(
+                        super::canvas::new_node_action(&self.doc.topology, id, role, pos)
+                            .into_iter()
+                            .map(canvas_to_app),
+                    );
+                }
+            });
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(290.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                ui.heading("Inspector");
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    // While running, the live numbers come first; the form below stays
+                    // readable but locked, because the run uses the topology.
+                    if let Some(run) = &mut self.run {
+                        actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
+                        ui.separator();
+                    }
+                    let form = ui.add_enabled_ui(self.run.is_none(), |ui| {
+                        inspector::inspector_ui(
+                            ui,
+                            &self.doc.topology,
+                            &self.selection,
+                            &mut self.inspector,
+                        )
+                    });
+                    actions.extend(form.inner);
+                });
+            });
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            let overlay = self.run.as_ref().map(RunSession::overlay);
+            let input = CanvasInput {
+                topology: &self.doc.topology,
+                selection: &self.selection,
+                problems: &self.problems_by_node,
+                overlay: overlay.as_ref(),
+            };
+            actions.extend(
+                self.canvas
+                    .canvas_ui(ui, &input)
+                    .into_iter()
+                    .map(canvas_to_app),
+            );
+        });
+
+        actions.extend(self.dialogs_ui(ui));
+        for action in actions {
+            self.perform(ui.ctx(), action);
+        }
+        self.revalidate();
+        self.keep_recovery_file();
+        self.update_title(ui.ctx());
+        self.handle_close_request(ui.ctx());
+        if std::mem::take(&mut self.quit_requested) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            let t = &self.doc.topology;
+            ui.label(format!("{} nodes, {} edges", t.node_count(), t.edge_count()));
+            ui.separator();
+            if let Some(n) = &self.notice {
+                let color = if n.is_error { super::canvas::style::problem_color(ui.visuals()) } else { ui.visuals().text_color() };
+                ui.label(egui::RichText::new(&n.text).color(color));
+                if n.is_error && ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                    self.notice = None;
+                }
+            } else {
+                ui.label(egui::RichText::new("Drag from the palette · drag output → input to connect · Shift+drag to box-select · F to fit").weak());
+            }
+        });
+    }
+
+    /// Keyboard shortcuts, unless a text field has the keyboard.
+    fn shortcuts(&mut self, ui: &Ui) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let ctx = ui.ctx();
+        let typing = ctx.egui_wants_keyboard_input();
+        ctx.input_mut(|i| {
+            let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+            let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
+            if i.consume_shortcut(&cmd_shift(Key::S)) {
+                actions.push(Action::SaveAs(None));
+            }
+            if i.consume_shortcut(&cmd(Key::S)) {
+                actions.push(Action::Save);
+            }
+            if i.consume_shortcut(&cmd(Key::O)) {
+                actions.push(Action::Open(None));
+            }
+            if i.consume_shortcut(&cmd(Key::N)) {
+                actions.push(Action::New);
+            }
+            if typing {
+                return;
+            }
+            if i.consume_shortcut(&cmd_shift(Key::Z)) || i.consume_shortcut(&cmd(Key::Y)) {
+                actions.push(Action::Redo);
+            }
+            if i.consume_shortcut(&cmd(Key::Z)) {
+                actions.push(Action::Undo);
+            }
+            if i.consume_shortcut(&cmd(Key::A)) {
+                actions.push(Action::SelectAll);
+            }
+            if i.consume_key(Modifiers::NONE, Key::Delete)
+                || i.consume_key(Modifiers::NONE, Key::Backspace)
+            {
+                actions.push(Action::Delete);
+            }
+            if i.consume_key(Modifiers::NONE, Key::F) {
+                actions.push(Action::Fit);
+            }
+            if i.consume_key(Modifiers::NONE, Key::L) {
+                actions.push(Action::AutoLayout);
+            }
+            if i.consume_key(Modifiers::SHIFT, Key::F5) {
+                actions.push(Action::Stop);
+            } else if i.consume_key(Modifiers::NONE, Key::F5) {
+                actions.push(Action::Run);
+            }
+            for event in &i.events {
+                match event {
+                    egui::Event::Copy => actions.push(Action::Copy),
+                    egui::Event::Cut => {
+                        actions.push(Action::Copy);
+                        actions.push(Action::Delete);
+                    }
+                    egui::Event::Paste(text) => actions.push(Action::Paste(Some(text.clone()))),
+                    _ => {}
+                }
+            }
+        });
+        actions
+    }
+
+    fn keep_recovery_file(&mut self) {
+        if self.last_recovery.elapsed() < RECOVERY_INTERVAL {
+            return;
+        }
+        self.last_recovery = Instant::now();
+        if !self.doc.is_dirty() || self.recovery_generation == self.doc.generation() {
+            return;
+        }
+        self.recovery_generation = self.doc.generation();
+        if let Err(e) = self
+            .places
+            .write_recovery(&self.doc.topology, self.doc.path.as_deref())
+        {
+            self.notify_error(format!("could not write the recovery file: {e}"));
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = self.doc.title();
+        if title != self.shown_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = title;
+        }
+    }
+
+    fn handle_close_request(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.doc.is_dirty() && !self.allow_close
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(Pending::Quit);
+        }
+    }
+}
+
+fn canvas_to_app(action: CanvasAction) -> Action {
+    match action {
+        CanvasAction::Apply(command) => Action::apply(command),
+        CanvasAction::Select(selection) => Action::Select(selection),
+        CanvasAction::Refused(reason) => Action::Refused(reason),
+    }
+}
+
+impl eframe::App for DesignerApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        DesignerApp::ui(self, ui);
+    }
+
+    fn on_exit(&mut self) {
+        if let Some(run) = self.run.take() {
+            run.stop();
+        }
+        if !self.doc.is_dirty() {
+            self.places.clear_recovery();
+        }
+    }
+}

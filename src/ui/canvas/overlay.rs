@@ -1,0 +1,174 @@
+//! Live-run overlays: what a running node is doing, drawn on top of it.
+//!
+//! These types are the canvas's own, filled from the runtime's metrics snapshot by
+//! the run controller, so the canvas never depends on how the engine measures.
+
+use std::collections::BTreeMap;
+
+use egui::{
+    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Stroke, StrokeKind, Vec2, Visuals,
+};
+
+use super::style;
+use crate::model::NamedEdge;
+
+/// One node's numbers for the overlay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeStats {
+    /// Tuples per second through the node (emitted for spouts, executed otherwise).
+    pub rate: f64,
+    pub acked: u64,
+    pub failed: u64,
+    /// Queue fill, 0..=1, when the node has an input queue.
+    pub queue_fill: Option<f32>,
+    pub restarts: u64,
+}
+
+/// Everything the canvas shows during a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOverlay {
+    pub nodes: BTreeMap<String, NodeStats>,
+    /// (from, to, stream) → tuples per second.
+    pub edges: BTreeMap<(String, String, String), f64>,
+    /// "running", "paused", "finished", …
+    pub state: String,
+}
+
+impl RunOverlay {
+    pub fn edge_rate(&self, edge: &NamedEdge) -> Option<f64> {
+        self.edges
+            .get(&(edge.from.clone(), edge.to.clone(), edge.stream.clone()))
+            .copied()
+    }
+}
+
+/// Edge thickness for a rate: logarithmic, so 10/s and 1M/s are both visible.
+pub fn edge_width(rate: f64) -> f32 {
+    (1.5 + 1.1 * (1.0 + rate.max(0.0)).log10() as f32).min(9.0)
+}
+
+/// `12.3k/s`-style rate text.
+pub fn rate_text(per_sec: f64) -> String {
+    format!("{}/s", compact(per_sec))
+}
+
+/// Short number: 950, 12.3k, 4.5M.
+pub fn compact(x: f64) -> String {
+    let x = x.max(0.0);
+    if x >= 1e9 {
+        format!("{:.1}G", x / 1e9)
+    } else if x >= 1e6 {
+        format!("{:.1}M", x / 1e6)
+    } else if x >= 1e4 {
+        format!("{:.1}k", x / 1e3)
+    } else if x >= 10.0 || x == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// Draws the rate badge above the node, the ack/fail line and queue bar below it, and a
+/// restart marker at its corner.
+pub fn paint_node_overlay(
+    painter: &Painter,
+    visuals: &Visuals,
+    node_on_screen: Rect,
+    zoom: f32,
+    stats: &NodeStats,
+) {
+    let z = zoom.max(0.5);
+    let failing = stats.failed > 0;
+    let badge_fill = if failing {
+        style::problem_color(visuals)
+    } else {
+        visuals.selection.bg_fill
+    };
+    let badge_text_color = Color32::WHITE;
+    let font = FontId::proportional(12.0 * z);
+    let galley = painter.layout_no_wrap(rate_text(stats.rate), font.clone(), badge_text_color);
+    let badge = Align2::CENTER_BOTTOM
+        .anchor_size(
+            node_on_screen.center_top() - Vec2::new(0.0, 3.0 * z),
+            galley.size(),
+        )
+        .expand2(Vec2::new(6.0, 2.0) * z);
+    painter.rect_filled(badge, CornerRadius::same(8), badge_fill);
+    painter.galley(
+        badge.center() - galley.size() / 2.0,
+        galley,
+        badge_text_color,
+    );
+
+    let below = node_on_screen.center_bottom() + Vec2::new(0.0, 4.0 * z);
+    let counts = format!(
+        "✔ {}   ✖ {}",
+        compact(stats.acked as f64),
+        compact(stats.failed as f64)
+    );
+    let counts_color = if failing {
+        style::problem_color(visuals)
+    } else {
+        visuals.text_color()
+    };
+    painter.text(
+        below,
+        Align2::CENTER_TOP,
+        counts,
+        FontId::proportional(11.0 * z),
+        counts_color,
+    );
+
+    if let Some(fill) = stats.queue_fill {
+        let bar = Rect::from_min_size(
+            Pos2::new(
+                node_on_screen.left() + 12.0 * z,
+                node_on_screen.bottom() - 6.0 * z,
+            ),
+            Vec2::new(node_on_screen.width() - 24.0 * z, 3.0 * z),
+        );
+        painter.rect_filled(bar, CornerRadius::same(1), visuals.widgets.inactive.bg_fill);
+        let fill = fill.clamp(0.0, 1.0);
+        let color = if fill > 0.8 {
+            style::problem_color(visuals)
+        } else {
+            Color32::from_rgb(0x40, 0xb0, 0x60)
+        };
+        let mut filled = bar;
+        filled.set_width(bar.width() * fill);
+        painter.rect_filled(filled, CornerRadius::same(1), color);
+    }
+
+    if stats.restarts > 0 {
+        let at = node_on_screen.right_top() + Vec2::new(-2.0, 2.0) * z;
+        let text = format!("⟳{}", stats.restarts);
+        let g = painter.layout_no_wrap(text, FontId::proportional(11.0 * z), Color32::BLACK);
+        let r = Align2::RIGHT_TOP.anchor_size(at, g.size()).expand(2.0 * z);
+        let r = r.translate(Vec2::new(0.0, -r.height() - 4.0 * z));
+        painter.rect(
+            r,
+            CornerRadius::same(3),
+            Color32::from_rgb(0xff, 0xc8, 0x40),
+            Stroke::NONE,
+            StrokeKind::Inside,
+        );
+        painter.galley(r.center() - g.size() / 2.0, g, Color32::BLACK);
+    }
+}
+
+/// A small banner in the canvas corner saying the run's state.
+pub fn paint_run_banner(painter: &Painter, visuals: &Visuals, canvas: Rect, overlay: &RunOverlay) {
+    let text = format!("● {}", overlay.state);
+    let color = if overlay.state == "running" {
+        Color32::from_rgb(0x40, 0xb0, 0x60)
+    } else {
+        visuals.warn_fg_color
+    };
+    painter.text(
+        canvas.left_top() + Vec2::new(10.0, 8.0),
+        Align2::LEFT_TOP,
+        text,
+        FontId::proportional(13.0),
+        color,
+    );
+}

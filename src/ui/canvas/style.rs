@@ -1,0 +1,65 @@
+//! Colours and sizes of canvas items, per role and theme.
+
+use egui::{Color32, Vec2, Visuals};
+
+use crate::components;
+use crate::model::{Node, Role, System};
+
+/// Size of every node in canvas units: wide enough for a name and a component id,
+/// small enough that an example topology fits a laptop screen at 1:1.
+pub const NODE_SIZE: Vec2 = Vec2::new(150.0, 64.0);
+/// Radius of a port circle, in canvas units.
+pub const PORT_RADIUS: f32 = 6.0;
+
+/// The hue that identifies a node's kind. Spark-style windows are bolts in the model,
+/// but get their own colour because users think of them as a separate family.
+pub fn accent(node: &Node) -> Color32 {
+    let spark = components::descriptor(&node.component).is_some_and(|d| d.system == System::Spark);
+    if spark && node.role == Role::Bolt {
+        return Color32::from_rgb(0xa0, 0x6c, 0xe8);
+    }
+    role_accent(node.role)
+}
+
+pub fn role_accent(role: Role) -> Color32 {
+    match role {
+        Role::Spout => Color32::from_rgb(0x1f, 0xa8, 0x98),
+        Role::Bolt => Color32::from_rgb(0x4a, 0x8c, 0xf0),
+        Role::Source => Color32::from_rgb(0x4c, 0xb0, 0x5a),
+        Role::Channel => Color32::from_rgb(0xe0, 0xa8, 0x30),
+        Role::Sink => Color32::from_rgb(0xe0, 0x6c, 0x50),
+    }
+}
+
+/// A node's body colour: the accent washed toward the background, so text on it keeps
+/// the theme's contrast in both dark and light mode.
+pub fn body_fill(accent: Color32, visuals: &Visuals) -> Color32 {
+    let (base, amount) = if visuals.dark_mode {
+        (Color32::from_rgb(0x24, 0x26, 0x2b), 0.22)
+    } else {
+        (Color32::from_rgb(0xfb, 0xfb, 0xfc), 0.16)
+    };
+    mix(base, accent, amount)
+}
+
+pub fn mix(a: Color32, b: Color32, t: f32) -> Color32 {
+    let lerp = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+    Color32::from_rgb(lerp(a.r(), b.r()), lerp(a.g(), b.g()), lerp(a.b(), b.b()))
+}
+
+/// Red used for problems and failures; readable on both themes.
+pub fn problem_color(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0xff, 0x5a, 0x5a)
+    } else {
+        Color32::from_rgb(0xd0, 0x20, 0x20)
+    }
+}
+
+pub fn edge_color(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_gray(0x9a)
+    } else {
+        Color32::from_gray(0x70)
+    }
+}

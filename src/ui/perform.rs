@@ -1,0 +1,347 @@
+//! Carrying out actions: the one place where the document, selection and files change.
+
+use std::path::{Path, PathBuf};
+
+use super::actions::Action;
+use super::app::{DesignerApp, Pending};
+use super::commands::Command;
+use super::document::{Document, file_label};
+use super::files;
+use super::layout;
+use super::selection::Selection;
+use crate::format;
+use crate::model::{Pos, Topology};
+
+impl DesignerApp {
+    /// Performs one action. Public so tests (and the CLI's `tributary FILE`) can do what
+    /// a menu click would, with file paths given instead of picked in a dialog.
+    pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
+        let editing_locked = self.run.is_some();
+        match action {
+            Action::Apply { .. }
+            | Action::Undo
+            | Action::Redo
+            | Action::Delete
+            | Action::Paste(_)
+            | Action::AutoLayout
+                if editing_locked =>
+            {
+                self.notify_error("Stop the run to edit the topology");
+            }
+            Action::Apply { command, merge } => {
+                let renamed = match &command {
+                    Command::ReplaceNode { name, node } if *name != node.name => {
+                        Some(node.name.clone())
+                    }
+                    _ => None,
+                };
+                match self.doc.apply_merging(command, merge) {
+                    Ok(()) => {
+                        if let Some(new_name) = renamed {
+                            self.selection = Selection::node(&new_name);
+                        }
+                    }
+                    Err(e) => self.notify_error(e),
+                }
+            }
+            Action::Select(selection) => self.selection = selection,
+            Action::Notice(text) => self.notify(text),
+            Action::Refused(text) => self.notify_error(text),
+            Action::Undo => {
+                if let Err(e) = self.doc.undo() {
+                    self.notify_error(e);
+                }
+            }
+            Action::Redo => {
+                if let Err(e) = self.doc.redo() {
+                    self.notify_error(e);
+                }
+            }
+            Action::New => self.ask_then(Pending::New),
+            Action::Open(path) => self.ask_then(Pending::Open(path)),
+            Action::OpenExample(path) => self.ask_then(Pending::OpenExample(path)),
+            Action::Import(path) => self.ask_then(Pending::Import(path)),
+            Action::Export(target, path) => self.export(target, path),
+            Action::Save => {
+                let _ = self.save();
+            }
+            Action::SaveAs(path) => {
+                let _ = self.save_as(path);
+            }
+            Action::Fit => self.canvas.request_fit(),
+            Action::Zoom(factor) => self.canvas.zoom_by(factor),
+            Action::AutoLayout => {
+                let moves = layout::layered_positions(&self.doc.topology);
+                if let Err(e) = self.doc.apply(Command::Move { moves }) {
+                    self.notify_error(e);
+                }
+                self.canvas.request_fit();
+            }
+            Action::Copy => self.copy(ctx),
+            Action::Paste(text) => self.paste(text),
+            Action::Delete => self.delete_selection(),
+            Action::SelectAll => {
+                self.selection = Selection {
+                    nodes: self.doc.topology.nodes().map(|n| n.name.clone()).collect(),
+                    edge: None,
+                };
+            }
+            Action::Run => self.start_run(ctx),
+            Action::Pause => {
+                if let Some(run) = &mut self.run {
+                    run.pause();
+                }
+            }
+            Action::Resume => {
+                if let Some(run) = &mut self.run {
+                    run.resume();
+                }
+            }
+            Action::Stop => self.stop_run(),
+            Action::Quit => self.ask_then(Pending::Quit),
+        }
+        self.selection.prune(&self.doc.topology);
+    }
+
+    /// Runs `next` now, or after asking about unsaved changes.
+    fn ask_then(&mut self, next: Pending) {
+        if self.doc.is_dirty() {
+            self.pending = Some(next);
+        } else {
+            self.proceed(next);
+        }
+    }
+
+    /// Does what was pending, changes (if any) having been saved or discarded.
+    pub(super) fn proceed(&mut self, next: Pending) {
+        match next {
+            Pending::New => {
+                self.stop_run();
+                self.replace_document(Document::untitled());
+                self.places.clear_recovery();
+            }
+            Pending::Open(path) => {
+                let start = self
+                    .doc
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf);
+                if let Some(path) = path.or_else(|| files::pick_open_path(start.as_deref())) {
+                    self.open_file(&path);
+                }
+            }
+            Pending::OpenExample(path) => match format::load_ron(&path) {
+                Ok(t) => {
+                    self.stop_run();
+                    let name = format!("{} (example)", file_label(&path));
+                    let mut doc = Document::new(t, None, name);
+                    doc.origin_dir = path.parent().map(Path::to_path_buf);
+                    self.replace_document(doc);
+                }
+                Err(e) => self.open_error = Some(e.to_string()),
+            },
+            Pending::Import(path) => {
+                let start = self.doc.base_dir();
+                if let Some(path) = path.or_else(|| files::pick_import_path(Some(&start))) {
+                    match format::import_file(&path, &format::ImportOptions::default()) {
+                        Ok(t) => {
+                            self.stop_run();
+                            let name = format!("{} (imported)", file_label(&path));
+                            let mut doc = Document::new(t, None, name);
+                            doc.origin_dir = path.parent().map(Path::to_path_buf);
+                            doc.force_dirty();
+                            self.replace_document(doc);
+                        }
+                        Err(e) => self.open_error = Some(e.to_string()),
+                    }
+                }
+            }
+            Pending::Quit => {
+                self.allow_close = true;
+                self.quit_requested = true;
+            }
+        }
+    }
+
+    /// Opens a file; on failure the current work stays and the error (with line and
+    /// column) is shown.
+    pub fn open_file(&mut self, path: &Path) {
+        match format::load_ron(path) {
+            Ok(t) => {
+                self.stop_run();
+                self.replace_document(Document::new(t, Some(path.to_path_buf()), file_label(path)));
+                if let Err(e) = self.places.remember(path) {
+                    self.notify_error(format!("could not update the recent files list: {e}"));
+                }
+                self.refresh_places();
+                self.notify(format!("Opened {}", path.display()));
+            }
+            Err(e) => self.open_error = Some(e.to_string()),
+        }
+    }
+
+    fn replace_document(&mut self, doc: Document) {
+        self.doc = doc;
+        self.selection = Selection::default();
+        self.inspector = Default::default();
+        self.canvas.request_readable_fit();
+    }
+
+    /// Saves to the document's file, asking for one if it has none. Returns whether the
+    /// work is now safely on disk.
+    pub fn save(&mut self) -> bool {
+        match self.doc.path.clone() {
+            Some(path) => self.save_to(&path),
+            None => self.save_as(None),
+        }
+    }
+
+    pub fn save_as(&mut self, path: Option<PathBuf>) -> bool {
+        let start = self
+            .doc
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf);
+        let suggested = self.doc.topology.name.clone();
+        match path.or_else(|| files::pick_save_path(&suggested, start.as_deref())) {
+            Some(path) => self.save_to(&path),
+            None => false,
+        }
+    }
+
+    fn save_to(&mut self, path: &Path) -> bool {
+        match format::save_ron(&self.doc.topology, path) {
+            Ok(()) => {
+                self.doc.mark_saved(path.to_path_buf());
+                self.places.clear_recovery();
+                if let Err(e) = self.places.remember(path) {
+                    self.notify_error(format!(
+                        "saved, but could not update the recent files list: {e}"
+                    ));
+                } else {
+                    self.notify(format!("Saved {}", path.display()));
+                }
+                self.refresh_places();
+                true
+            }
+            Err(e) => {
+                self.notify_error(format!("Not saved: {e}"));
+                false
+            }
+        }
+    }
+
+    fn export(&mut self, target: format::ExportTarget, path: Option<PathBuf>) {
+        let text = match format::export(&self.doc.topology, target) {
+            Ok(text) => text,
+            Err(e) => {
+                self.notify_error(e.to_string());
+                return;
+            }
+        };
+        let start = self.doc.base_dir();
+        let name = format!("{}.{}", self.doc.topology.name, target.extension());
+        let Some(path) = path.or_else(|| {
+            files::pick_export_path(&name, target.label(), target.extension(), Some(&start))
+        }) else {
+            return;
+        };
+        match format::write_atomically(&path, text.as_bytes()) {
+            Ok(()) => self.notify(format!("Exported {} to {}", target.label(), path.display())),
+            Err(e) => self.notify_error(format!("Not exported: {}: {e}", path.display())),
+        }
+    }
+
+    fn delete_selection(&mut self) {
+        if self.selection.is_empty() {
+            return;
+        }
+        let command = Command::Remove {
+            nodes: self.selection.nodes.iter().cloned().collect(),
+            edges: self.selection.edge.iter().cloned().collect(),
+        };
+        match self.doc.apply(command) {
+            Ok(()) => self.selection = Selection::default(),
+            Err(e) => self.notify_error(e),
+        }
+    }
+
+    /// Copies the selected nodes and the edges between them, as RON text, to the system
+    /// clipboard (so they can be pasted into another window) and an internal one.
+    fn copy(&mut self, ctx: &egui::Context) {
+        if self.selection.nodes.is_empty() {
+            return;
+        }
+        let t = &self.doc.topology;
+        let mut part = Topology::new("clipboard");
+        for name in &self.selection.nodes {
+            if let Some(node) = t.node_by_name(name) {
+                part.add_node_unchecked(node.clone());
+            }
+        }
+        for e in t.edge_list() {
+            if self.selection.nodes.contains(&e.from) && self.selection.nodes.contains(&e.to) {
+                let _ = part.connect_names(&e.from, &e.to, e.stream.clone(), e.grouping.clone());
+            }
+        }
+        let text = format::to_ron_string(&part);
+        ctx.copy_text(text.clone());
+        self.clipboard = Some(text);
+        self.notify(format!("Copied {} nodes", part.node_count()));
+    }
+
+    /// Pastes nodes (renamed where names are taken, shifted so they don't cover the
+    /// originals) and the edges between them.
+    fn paste(&mut self, text: Option<String>) {
+        let parsed = text
+            .as_deref()
+            .and_then(|s| format::from_ron_str(s, Path::new("clipboard")).ok())
+            .or_else(|| {
+                self.clipboard
+                    .as_deref()
+                    .and_then(|s| format::from_ron_str(s, Path::new("clipboard")).ok())
+            });
+        let Some(part) = parsed else {
+            return;
+        };
+        let t = &self.doc.topology;
+        let mut taken: Vec<String> = t.nodes().map(|n| n.name.clone()).collect();
+        let mut renames = std::collections::BTreeMap::new();
+        let mut nodes = Vec::new();
+        for node in part.nodes() {
+            let mut fresh = node.clone();
+            let mut name = node.name.clone();
+            let mut k = 2;
+            while taken.contains(&name) {
+                name = format!("{}-{k}", node.name);
+                k += 1;
+            }
+            taken.push(name.clone());
+            renames.insert(node.name.clone(), name.clone());
+            fresh.name = name;
+            fresh.pos = Pos(node.pos.0 + 40.0, node.pos.1 + 40.0);
+            nodes.push(fresh);
+        }
+        let edges = part
+            .edge_list()
+            .into_iter()
+            .filter_map(|mut e| {
+                e.from = renames.get(&e.from)?.clone();
+                e.to = renames.get(&e.to)?.clone();
+                Some(e)
+            })
+            .collect();
+        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+        match self.doc.apply(Command::Add { nodes, edges }) {
+            Ok(()) => {
+                self.selection = Selection {
+                    nodes: names.into_iter().collect(),
+                    edge: None,
+                };
+            }
+            Err(e) => self.notify_error(format!("Cannot paste: {e}")),
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The live run: starts the runtime on the current design, keeps the latest metrics
+//! snapshot (and a short history for sparklines), and turns it into canvas overlays.
+//!
+//! The UI never touches running tasks: it sends `Control` messages and reads snapshots,
+//! which are cheap, so the window stays responsive while the engine saturates the CPU.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::app::DesignerApp;
+use super::canvas::overlay::{NodeStats, RunOverlay};
+use super::problems_panel::BottomTab;
+use super::reach::{self, Reach};
+use crate::model::Topology;
+use crate::runtime::{Control, Engine, FaultSpec, LogKind, MetricsSnapshot, RunOptions, StopMode};
+use crate::validate;
+
+/// How often the UI samples the engine.
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+/// Seconds of rate history kept per node for the sparkline.
+const HISTORY_SECS: f64 = 60.0;
+/// Run log lines kept in the bottom panel.
+const LOG_LINES: usize = 2000;
+
+/// A run in progress (or finished but not yet stopped, so its numbers stay visible).
+pub struct RunSession {
+    engine: Option<Engine>,
+    paused: bool,
+    pub(super) last: MetricsSnapshot,
+    last_sample: Option<Instant>,
+    /// Node → (seconds since start, tuples/s).
+    pub(super) history: BTreeMap<String, VecDeque<[f64; 2]>>,
+    /// Fault and rate settings as the user set them in the inspector.
+    pub(super) faults: BTreeMap<String, FaultSpec>,
+    pub(super) rates: BTreeMap<String, Option<f64>>,
+    finished: bool,
+}
+
+/// A run waiting for the user to allow what it reaches outside its folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPermission {
+    pub reach: Vec<Reach>,
+}
+
+impl RunSession {
+    fn new(engine: Engine) -> Self {
+        let last = engine.snapshot();
+        Self {
+            engine: Some(engine),
+            paused: false,
+            last,
+            last_sample: None,
+            history: BTreeMap::new(),
+            faults: BTreeMap::new(),
+            rates: BTreeMap::new(),
+            finished: false,
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The latest numbers, as the canvas draws them.
+    pub fn overlay(&self) -> RunOverlay {
+        let nodes = self
+            .last
+            .nodes
+            .iter()
+            .map(|(name, m)| {
+                let emits = m.role == "spout" || m.role == "source";
+                let stats = NodeStats {
+                    rate: if emits { m.emit_rate } else { m.execute_rate },
+                    acked: m.acked,
+                    failed: m.failed,
+                    queue_fill: (m.queue_capacity > 0)
+                        .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
+                    restarts: m.restarts,
+                };
+                (name.clone(), stats)
+            })
+            .collect();
+        let edges = self
+            .last
+            .edges
+            .iter()
+            .map(|e| ((e.from.clone(), e.to.clone(), e.stream.clone()), e.rate))
+            .collect();
+        let state = if self.finished {
+            "finished"
+        } else if self.paused {
+            "paused"
+        } else {
+            "running"
+        };
+        RunOverlay {
+            nodes,
+            edges,
+            state: state.to_string(),
+        }
+    }
+
+    /// Samples the engine (at most every 100 ms) and moves its log into `log`.
+    pub fn poll(&mut self, log: &mut Vec<String>) {
+        let Some(engine) = &self.engine else {
+            return;
+        };
+        if self.last_sample.is_some_and(|t| t.elapsed() < SAMPLE_EVERY) {
+            return;
+        }
+        self.last_sample = Some(Instant::now());
+        self.last = engine.snapshot();
+        let t = self.last.elapsed.as_secs_f64();
+        for (name, m) in &self.last.nodes {
+            let emits = m.role == "spout" || m.role == "source";
+            let rate = if emits { m.emit_rate } else { m.execute_rate };
+            let h = self.history.entry(name.clone()).or_default();
+            h.push_back([t, rate]);
+            while h.front().is_some_and(|p| t - p[0] > HISTORY_SECS) {
+                h.pop_front();
+            }
+        }
+        for line in engine.drain_log() {
+            let kind = match line.kind {
+                LogKind::Tuple => "",
+                LogKind::Event => "event: ",
+                LogKind::Error => "error: ",
+            };
+            log.push(format!(
+                "{:>8.3}s {}[{}] {kind}{}",
+                line.at.as_secs_f64(),
+                line.node,
+                line.task,
+                line.text
+            ));
+        }
+        if log.len() > LOG_LINES {
+            let excess = log.len() - LOG_LINES;
+            log.drain(..excess);
+        }
+        if !self.finished && engine.is_finished() {
+            self.finished = true;
+            log.push("run finished: every spout is done and every tuple is acked or failed".into());
+        }
+    }
+
+    pub fn control(&self, command: Control) {
+        if let Some(engine) = &self.engine {
+            engine.control(command);
+        }
+    }
+
+    pub fn pause(&mut self) {
+        self.control(Control::Pause);
+        self.paused = true;
+    }
+
+    pub fn resume(&mut self) {
+        self.control(Control::Resume);
+        self.paused = false;
+    }
+
+    /// Stops every thread now (tuples in flight are dropped) and returns the final
+    /// numbers. Immediate, so the window never waits for a drain.
+    pub fn stop(mut self) -> Option<MetricsSnapshot> {
+        self.engine.take().map(|e| e.stop(StopMode::Immediate))
+    }
+}
+
+impl DesignerApp {
+    /// Run: refused with the problems listed if invalid; asks first if the topology
+    /// reaches outside its folder or loopback.
+    pub(super) fn start_run(&mut self, _ctx: &egui::Context) {
+        if self.run.is_some() {
+            return;
+        }
+        let diagnostics = validate::validate(&self.doc.topology);
+        if !validate::is_runnable(&diagnostics) {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            self.bottom_tab = BottomTab::Problems;
+            self.notify_error(format!(
+                "Cannot run: {errors} problem(s) to fix first (see Problems)"
+            ));
+            return;
+        }
+        let reach = reach::outside_reach(&self.doc.topology, &self.doc.base_dir());
+        if reach.is_empty() {
+            self.launch(Vec::new());
+        } else {
+            self.run_permission = Some(RunPermission { reach });
+        }
+    }
+
+    /// Starts the engine, with extra folders the user allowed.
+    pub(super) fn launch(&mut self, allowed_dirs: Vec<PathBuf>) {
+        let options = RunOptions {
+            seed: 42,
+            base_dir: self.doc.base_dir(),
+            allowed_dirs,
+            ..RunOptions::default()
+        };
+        match Engine::start(&self.doc.topology, options) {
+            Ok(engine) => {
+                self.log.clear();
+                self.log
+                    .push(format!("run started: {}", self.doc.topology.name));
+                self.run = Some(RunSession::new(engine));
+                self.bottom_tab = BottomTab::Log;
+                self.notify("Running. Editing is locked until you stop.");
+            }
+            Err(e) => self.notify_error(format!("Cannot run: {e}")),
+        }
+    }
+
+    pub(super) fn stop_run(&mut self) {
+        if let Some(run) = self.run.take()
+            && let Some(last) = run.stop()
+        {
+            let tuples: u64 = last.nodes.values().map(|m| m.executed).sum();
+            self.log.push(format!(
+                "run stopped after {:.1}s; {tuples} tuples executed",
+                last.elapsed.as_secs_f64()
+            ));
+            self.notify("Run stopped");
+        }
+    }
+}
+
+/// Nodes whose rate can be limited (spouts and sources).
+pub fn is_emitter(t: &Topology, name: &str) -> bool {
+    t.node_by_name(name)
+        .is_some_and(|n| !n.role.accepts_input())
+}

@@ -1,0 +1,222 @@
+//! The inspector's live section while a run is on: the selected node's numbers, a
+//! sparkline of its rate, latency percentiles, per-task counts, and the knobs that act
+//! on the running engine (injected faults, spout rate).
+
+use std::time::Duration;
+
+use egui::{Grid, RichText, Slider, Ui};
+use egui_plot::{Line, Plot, PlotPoints};
+
+use super::actions::Action;
+use super::canvas::overlay::{compact, rate_text};
+use super::run::{RunSession, is_emitter};
+use super::selection::Selection;
+use crate::model::Topology;
+use crate::runtime::{Control, NodeMetrics};
+
+impl RunSession {
+    pub fn inspector_ui(
+        &mut self,
+        ui: &mut Ui,
+        t: &Topology,
+        selection: &Selection,
+    ) -> Vec<Action> {
+        ui.label(RichText::new("Live").strong());
+        let Some(name) = selection.single_node().map(str::to_string) else {
+            let total: f64 = self.last.edges.iter().map(|e| e.rate).sum();
+            ui.label(format!(
+                "{:.1}s elapsed · {} across all edges",
+                self.last.elapsed.as_secs_f64(),
+                rate_text(total)
+            ));
+            ui.label(
+                RichText::new(
+                    "Select a node to see its rate, latencies and tasks, and to inject faults.",
+                )
+                .weak(),
+            );
+            return Vec::new();
+        };
+        let Some(m) = self.last.nodes.get(&name).cloned() else {
+            ui.label(RichText::new("no metrics for this node yet").weak());
+            return Vec::new();
+        };
+        self.sparkline_ui(ui, &name);
+        numbers_ui(ui, &m);
+        tasks_ui(ui, &m);
+        ui.separator();
+        self.faults_ui(ui, &name);
+        if is_emitter(t, &name) {
+            self.rate_ui(ui, &name);
+        }
+        Vec::new()
+    }
+
+    fn sparkline_ui(&self, ui: &mut Ui, name: &str) {
+        let points: Vec<[f64; 2]> = self
+            .history
+            .get(name)
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default();
+        Plot::new(("rate", name))
+            .height(90.0)
+            .show_axes([false, true])
+            .allow_drag(false)
+            .allow_zoom(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .include_y(0.0)
+            .show(ui, |plot| {
+                plot.line(Line::new("tuples/s", PlotPoints::from(points)));
+            });
+    }
+
+    fn faults_ui(&mut self, ui: &mut Ui, name: &str) {
+        ui.label(RichText::new("Inject faults").strong())
+            .on_hover_text("Act on the running engine at once; watch acks, replays and restarts.");
+        let mut f = self.faults.get(name).copied().unwrap_or_default();
+        let before = f;
+        let mut fail = f.fail_probability * 100.0;
+        let mut crash = f.crash_probability * 100.0;
+        let mut latency_ms = f.added_latency.as_secs_f64() * 1000.0;
+        Grid::new("faults").num_columns(2).show(ui, |ui| {
+            let l = ui
+                .label("Fail %")
+                .on_hover_text(
+                    "Bolts: chance an input is failed instead of acked (the spout replays it).",
+                )
+                .id;
+            ui.add(Slider::new(&mut fail, 0.0..=100.0).suffix("%"))
+                .labelled_by(l);
+            ui.end_row();
+            let l = ui
+                .label("Added latency")
+                .on_hover_text("Extra time per tuple (bolts) or per emit (spouts).")
+                .id;
+            ui.add(Slider::new(&mut latency_ms, 0.0..=100.0).suffix(" ms"))
+                .labelled_by(l);
+            ui.end_row();
+            let l = ui
+                .label("Crash %")
+                .on_hover_text("Chance per tuple that the task panics; the supervisor restarts it.")
+                .id;
+            ui.add(Slider::new(&mut crash, 0.0..=10.0).suffix("%"))
+                .labelled_by(l);
+            ui.end_row();
+        });
+        f.fail_probability = fail / 100.0;
+        f.crash_probability = crash / 100.0;
+        f.added_latency = Duration::from_secs_f64(latency_ms / 1000.0);
+        if f != before {
+            self.faults.insert(name.to_string(), f);
+            self.control(Control::SetFaults {
+                node: name.to_string(),
+                faults: f,
+            });
+        }
+    }
+
+    fn rate_ui(&mut self, ui: &mut Ui, name: &str) {
+        ui.label(RichText::new("Rate").strong())
+            .on_hover_text("Tuples per second per task; off = as configured.");
+        let current = self.rates.get(name).copied().flatten();
+        let mut limited = current.is_some();
+        let mut rate = current.unwrap_or(1000.0);
+        ui.horizontal(|ui| {
+            let l = ui.label("Limit").id;
+            ui.checkbox(&mut limited, "").labelled_by(l);
+            ui.add_enabled(
+                limited,
+                Slider::new(&mut rate, 1.0..=1_000_000.0)
+                    .logarithmic(true)
+                    .suffix("/s"),
+            )
+            .labelled_by(l);
+        });
+        let next = limited.then_some(rate);
+        if next != current {
+            self.rates.insert(name.to_string(), next);
+            self.control(Control::SetRate {
+                node: name.to_string(),
+                per_sec: next,
+            });
+        }
+    }
+}
+
+fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    Grid::new("live-numbers")
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("emit");
+            ui.label(rate_text(m.emit_rate));
+            ui.label("execute");
+            ui.label(rate_text(m.execute_rate));
+            ui.end_row();
+            ui.label("emitted");
+            ui.label(compact(m.emitted as f64));
+            ui.label("executed");
+            ui.label(compact(m.executed as f64));
+            ui.end_row();
+            ui.label("acked");
+            ui.label(compact(m.acked as f64));
+            ui.label("failed");
+            ui.label(compact(m.failed as f64));
+            ui.end_row();
+            ui.label("replayed");
+            ui.label(compact(m.replayed as f64));
+            ui.label("timed out");
+            ui.label(compact(m.timed_out as f64));
+            ui.end_row();
+            ui.label("queue");
+            ui.label(format!("{}/{}", m.queue_depth, m.queue_capacity));
+            ui.label("restarts");
+            ui.label(m.restarts.to_string());
+            ui.end_row();
+            ui.label("exec p50")
+                .on_hover_text("Time to process one tuple, median");
+            ui.label(ms(m.execute_latency_p50));
+            ui.label("exec p99");
+            ui.label(ms(m.execute_latency_p99));
+            ui.end_row();
+            if m.role == "spout" || m.role == "source" {
+                ui.label("complete p50")
+                    .on_hover_text("Emit to full ack of the tuple tree");
+                ui.label(ms(m.complete_latency_p50));
+                ui.label("complete p99");
+                ui.label(ms(m.complete_latency_p99));
+                ui.end_row();
+            }
+            ui.label("capacity").on_hover_text(
+                "Share of time busy executing (Storm UI's capacity); near 1 = bottleneck",
+            );
+            ui.label(format!("{:.2}", m.capacity));
+            ui.end_row();
+        });
+}
+
+fn tasks_ui(ui: &mut Ui, m: &NodeMetrics) {
+    egui::CollapsingHeader::new(format!("Tasks ({})", m.tasks.len()))
+        .default_open(m.tasks.len() <= 8)
+        .show(ui, |ui| {
+            Grid::new("live-tasks")
+                .num_columns(5)
+                .striped(true)
+                .show(ui, |ui| {
+                    for h in ["task", "executed", "acked", "failed", "restarts"] {
+                        ui.label(RichText::new(h).weak());
+                    }
+                    ui.end_row();
+                    for task in &m.tasks {
+                        ui.label(task.task.to_string());
+                        ui.label(compact(task.executed.max(task.emitted) as f64));
+                        ui.label(compact(task.acked as f64));
+                        ui.label(compact(task.failed as f64));
+                        ui.label(task.restarts.to_string());
+                        ui.end_row();
+                    }
+                });
+        });
+}

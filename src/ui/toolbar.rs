@@ -1,0 +1,170 @@
+//! The toolbar: file menu, examples, undo/redo, view, and run controls.
+
+use std::path::PathBuf;
+
+use egui::Ui;
+
+use super::actions::Action;
+use super::document::file_label;
+
+/// What the toolbar needs to know to enable its buttons.
+pub struct ToolbarState<'a> {
+    pub can_undo: bool,
+    pub can_redo: bool,
+    pub recent: &'a [PathBuf],
+    pub examples: &'a [PathBuf],
+    /// `None` = not running; `Some(paused)`.
+    pub run: Option<bool>,
+    pub zoom: f32,
+}
+
+pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.horizontal_wrapped(|ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("New").on_hover_text("Ctrl+N").clicked() {
+                actions.push(Action::New);
+            }
+            if ui.button("Open…").on_hover_text("Ctrl+O").clicked() {
+                actions.push(Action::Open(None));
+            }
+            ui.menu_button("Open recent", |ui| {
+                if s.recent.is_empty() {
+                    ui.label(egui::RichText::new("nothing yet").weak());
+                }
+                for path in s.recent {
+                    if ui
+                        .button(file_label(path))
+                        .on_hover_text(path.display().to_string())
+                        .clicked()
+                    {
+                        actions.push(Action::Open(Some(path.clone())));
+                    }
+                }
+            });
+            ui.separator();
+            if ui.button("Save").on_hover_text("Ctrl+S").clicked() {
+                actions.push(Action::Save);
+            }
+            if ui
+                .button("Save as…")
+                .on_hover_text("Ctrl+Shift+S")
+                .clicked()
+            {
+                actions.push(Action::SaveAs(None));
+            }
+            ui.separator();
+            if ui.button("Import Flux / Flume…").clicked() {
+                actions.push(Action::Import(None));
+            }
+            ui.menu_button("Export", |ui| {
+                for target in crate::format::ExportTarget::ALL {
+                    if ui.button(format!("{}…", target.label())).clicked() {
+                        actions.push(Action::Export(target, None));
+                    }
+                }
+            });
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                actions.push(Action::Quit);
+            }
+        });
+        ui.menu_button("Examples", |ui| {
+            if s.examples.is_empty() {
+                ui.label(egui::RichText::new("no topologies/ folder found").weak());
+            }
+            for path in s.examples {
+                if ui.button(file_label(path)).clicked() {
+                    actions.push(Action::OpenExample(path.clone()));
+                }
+            }
+        });
+        ui.separator();
+        if ui.button("New").clicked() {
+            actions.push(Action::New);
+        }
+        if ui.button("Open").clicked() {
+            actions.push(Action::Open(None));
+        }
+        if ui.button("Save").clicked() {
+            actions.push(Action::Save);
+        }
+        ui.separator();
+        if ui
+            .add_enabled(s.can_undo, egui::Button::new("⟲ Undo"))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            actions.push(Action::Undo);
+        }
+        if ui
+            .add_enabled(s.can_redo, egui::Button::new("⟳ Redo"))
+            .on_hover_text("Ctrl+Y")
+            .clicked()
+        {
+            actions.push(Action::Redo);
+        }
+        ui.separator();
+        if ui
+            .button("−")
+            .on_hover_text("Zoom out (Ctrl+scroll)")
+            .clicked()
+        {
+            actions.push(Action::Zoom(1.0 / 1.25));
+        }
+        ui.label(format!("{:.0}%", s.zoom * 100.0));
+        if ui
+            .button("+")
+            .on_hover_text("Zoom in (Ctrl+scroll)")
+            .clicked()
+        {
+            actions.push(Action::Zoom(1.25));
+        }
+        if ui
+            .button("Fit")
+            .on_hover_text("Fit the topology in view (F)")
+            .clicked()
+        {
+            actions.push(Action::Fit);
+        }
+        if ui
+            .button("Auto-layout")
+            .on_hover_text("Arrange in layers, left to right (L)")
+            .clicked()
+        {
+            actions.push(Action::AutoLayout);
+        }
+        ui.separator();
+        match s.run {
+            None => {
+                if ui
+                    .button("▶ Run")
+                    .on_hover_text("Validate and run this topology (F5)")
+                    .clicked()
+                {
+                    actions.push(Action::Run);
+                }
+            }
+            Some(paused) => {
+                if paused {
+                    if ui.button("▶ Resume").clicked() {
+                        actions.push(Action::Resume);
+                    }
+                } else if ui.button("⏸ Pause").clicked() {
+                    actions.push(Action::Pause);
+                }
+                if ui
+                    .button("⏹ Stop")
+                    .on_hover_text("Stop the run (Shift+F5)")
+                    .clicked()
+                {
+                    actions.push(Action::Stop);
+                }
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            egui::widgets::global_theme_preference_buttons(ui);
+        });
+    });
+    actions
+}

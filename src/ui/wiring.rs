@@ -1,0 +1,137 @@
+//! What the canvas allows when the user drags a connection, and what a new edge gets.
+//!
+//! `validate` reports every problem of a finished design; these checks run *while* the
+//! user drags, so that a connection that can never be right (a cycle, data flowing into
+//! a spout) is refused on the spot with the reason, instead of becoming a red edge.
+
+use crate::model::{DEFAULT_STREAM, Grouping, NamedEdge, Role, Topology};
+
+/// Why `from → to` cannot be connected, or `None` if it may be.
+pub fn refusal(t: &Topology, from: &str, to: &str) -> Option<String> {
+    let (Some(a), Some(b)) = (t.index_of(from), t.index_of(to)) else {
+        return Some("one of the nodes no longer exists".into());
+    };
+    let (Some(src), Some(dst)) = (t.node(a), t.node(b)) else {
+        return Some("one of the nodes no longer exists".into());
+    };
+    if a == b {
+        return Some(format!(
+            "'{from}' cannot feed itself: that would be a cycle"
+        ));
+    }
+    if let Some(reason) = role_refusal(src.role, dst.role) {
+        return Some(reason);
+    }
+    if t.outputs(a).any(|(_, target, _)| target == b) {
+        return Some(format!("'{from}' is already connected to '{to}'"));
+    }
+    if t.would_create_cycle(a, b) {
+        return Some(format!(
+            "'{to}' already feeds '{from}', so this edge would make a cycle; topologies are acyclic"
+        ));
+    }
+    None
+}
+
+/// The role rules of Storm and Flume, in the words the product teaches.
+pub fn role_refusal(from: Role, to: Role) -> Option<String> {
+    match (from, to) {
+        (_, Role::Spout | Role::Source) => Some(format!(
+            "nothing can flow into a {}: it only emits",
+            to.label()
+        )),
+        (Role::Sink, _) => Some("nothing flows out of a sink".into()),
+        (Role::Source, r) if r != Role::Channel => Some(format!(
+            "a Flume source writes only into channels, not into a {}",
+            r.label()
+        )),
+        (Role::Spout, Role::Channel) => {
+            Some("a spout cannot write into a Flume channel; put a bolt in between".into())
+        }
+        (Role::Channel, Role::Channel) => {
+            Some("a channel cannot feed another channel; use a sink and a source".into())
+        }
+        (Role::Spout | Role::Bolt, Role::Sink) => {
+            Some("a Flume sink drains a channel, not a Storm stream".into())
+        }
+        _ => None,
+    }
+}
+
+/// The grouping a fresh edge gets: Storm's shuffle, a replicating selector into a
+/// channel, a drain out of one.
+pub fn default_grouping(from: Role, to: Role) -> Grouping {
+    if to == Role::Channel {
+        Grouping::Required
+    } else if from == Role::Channel {
+        Grouping::Drain
+    } else {
+        Grouping::Shuffle
+    }
+}
+
+/// Whether a grouping can be dropped on an edge between these roles; the reason if not.
+pub fn grouping_refusal(from: Role, to: Role, grouping: &Grouping) -> Option<String> {
+    let fits = if to == Role::Channel {
+        grouping.is_channel_selector()
+    } else if from == Role::Channel {
+        *grouping == Grouping::Drain
+    } else {
+        grouping.is_storm()
+    };
+    (!fits).then(|| {
+        format!(
+            "'{}' does not apply to a {} → {} edge",
+            grouping.label(),
+            from.label(),
+            to.label()
+        )
+    })
+}
+
+/// The edge a successful drag creates: the upstream's first declared stream.
+pub fn new_edge(t: &Topology, from: &str, to: &str) -> Option<NamedEdge> {
+    let src = t.node_by_name(from)?;
+    let dst = t.node_by_name(to)?;
+    let stream = src
+        .outputs
+        .first()
+        .map(|o| o.stream.clone())
+        .unwrap_or_else(|| DEFAULT_STREAM.to_string());
+    Some(NamedEdge {
+        from: from.into(),
+        to: to.into(),
+        stream,
+        grouping: default_grouping(src.role, dst.role),
+    })
+}
+
+/// Fields an edge can group on: those the upstream declares on the edge's stream (or,
+/// for a channel, those arriving at it).
+pub fn upstream_fields(t: &Topology, from: &str, stream: &str) -> Vec<String> {
+    let Some(index) = t.index_of(from) else {
+        return Vec::new();
+    };
+    let Some(node) = t.node(index) else {
+        return Vec::new();
+    };
+    if let Some(decl) = node.output(stream) {
+        return decl.fields.clone();
+    }
+    if node.role == Role::Channel {
+        let mut fields = Vec::new();
+        for (_, up, edge) in t.inputs(index) {
+            for f in upstream_fields(
+                t,
+                &t.node(up).map(|n| n.name.clone()).unwrap_or_default(),
+                &edge.stream,
+            ) {
+                if !fields.contains(&f) {
+                    fields.push(f);
+                }
+            }
+        }
+        return fields;
+    }
+    Vec::new()
+}

@@ -1,0 +1,137 @@
+//! Frame cost of the designer with a big topology running: a benchmark, not a timed
+//! test (ignored by default). Run it with
+//!
+//! ```text
+//! cargo test --release --test ui_perf -- --ignored --nocapture
+//! ```
+//!
+//! It measures the UI thread's own CPU time (from `/proc/thread-self/schedstat`, so time
+//! spent waiting for a core the runtime holds does not count) for layout plus
+//! tessellation of one frame of a 200-node, 300-edge topology with live overlays.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use egui::{Pos2, RawInput, Rect, Vec2};
+use tributary::components;
+use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
+use tributary::ui::actions::Action;
+use tributary::ui::document::Document;
+use tributary::ui::{DesignerApp, FilePlaces};
+
+/// 20 spouts and 180 map bolts in 10 layers; every bolt reads one node of the layer
+/// before it, and 120 read a second one: 300 edges.
+fn generated() -> Topology {
+    let mut t = Topology::new("generated");
+    let spout = components::descriptor("sentence_generator").expect("built-in");
+    let map = components::descriptor("map").expect("built-in");
+    let mut layers: Vec<Vec<String>> = Vec::new();
+    let mut first = Vec::new();
+    for i in 0..20 {
+        let name = format!("spout-{i}");
+        let node = components::new_node_as(spout, name.clone(), Role::Spout)
+            .with_config("rate_per_sec", 2000.0)
+            .at(80.0, 80.0 + i as f32 * 100.0);
+        t.add_node(node).expect("unique");
+        first.push(name);
+    }
+    layers.push(first);
+    let mut second_inputs = 0;
+    for layer in 1..10 {
+        let mut names = Vec::new();
+        for i in 0..20 {
+            let name = format!("map-{layer}-{i}");
+            let mut node = components::new_node_as(map, name.clone(), Role::Bolt)
+                .with_config("field", "sentence")
+                .at(80.0 + layer as f32 * 240.0, 80.0 + i as f32 * 100.0);
+            node.outputs = vec![tributary::model::StreamDecl::default_stream(&["sentence"])];
+            t.add_node(node).expect("unique");
+            let prev = &layers[layer - 1];
+            t.connect_names(&prev[i], &name, DEFAULT_STREAM, Grouping::Shuffle)
+                .expect("nodes exist");
+            if second_inputs < 120 && i % 3 != 2 {
+                t.connect_names(
+                    &prev[(i + 1) % 20],
+                    &name,
+                    DEFAULT_STREAM,
+                    Grouping::Shuffle,
+                )
+                .expect("nodes exist");
+                second_inputs += 1;
+            }
+            names.push(name);
+        }
+        layers.push(names);
+    }
+    t
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let ns = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
+}
+
+#[test]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+fn frame_cost_with_200_nodes_running() {
+    let t = generated();
+    assert_eq!((t.node_count(), t.edge_count()), (200, 300));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let places = FilePlaces {
+        config_dir: Some(dir.path().to_path_buf()),
+        examples_dir: None::<PathBuf>,
+    };
+    let mut app = DesignerApp::new(places);
+    app.doc = Document::new(
+        t,
+        Some(dir.path().join("generated.ron")),
+        "generated".into(),
+    );
+    let ctx = egui::Context::default();
+    let input = || RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1400.0, 900.0))),
+        ..Default::default()
+    };
+    // Warm up (fonts, layout caches), fit the whole graph in view, then run.
+    for _ in 0..5 {
+        let mut output = ctx.run_ui(input(), |ui| app.ui(ui));
+        output.textures_delta.clear();
+    }
+    app.perform(&ctx, Action::Fit);
+    app.perform(&ctx, Action::Run);
+    assert!(app.run.is_some(), "{:?}", app.notice);
+    std::thread::sleep(Duration::from_secs(2));
+
+    let mut samples = Vec::new();
+    let mut layout_total = Duration::ZERO;
+    for _ in 0..200 {
+        let before = thread_cpu();
+        let mut output = ctx.run_ui(input(), |ui| app.ui(ui));
+        output.textures_delta.clear();
+        let laid_out = thread_cpu();
+        layout_total += laid_out - before;
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        samples.push(thread_cpu() - before);
+        assert!(!primitives.is_empty());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    app.perform(&ctx, Action::Stop);
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    let p95 = samples[samples.len() * 95 / 100];
+    println!(
+        "UI frame (layout + tessellation), 200 nodes / 300 edges running: mean {:.2} ms (layout {:.2} ms), median {:.2} ms, p95 {:.2} ms",
+        mean.as_secs_f64() * 1e3,
+        (layout_total / samples.len() as u32).as_secs_f64() * 1e3,
+        samples[samples.len() / 2].as_secs_f64() * 1e3,
+        p95.as_secs_f64() * 1e3
+    );
+}
