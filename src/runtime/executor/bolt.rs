@@ -217,34 +217,15 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
         let msg = match inbox.try_recv() {
             Ok(msg) => Some(msg),
             Err(TryRecvError::Empty) => {
-                // Input ran dry, but what we hold may still fill up: wait for more input
-                // until the oldest held item falls due rather than flushing at once.
-                // Flushing on every dry spell sends many small batches downstream (more
-                // messages, more wake-ups), while latency stays bounded by the deadline.
-                let early = match outbox.flush_deadline(w) {
-                    Some(due) if due > Instant::now() => {
-                        match inbox.recv_deadline(due.min(next_tick)) {
-                            Ok(msg) => Some(msg),
-                            Err(RecvTimeoutError::Timeout) => None,
-                            Err(RecvTimeoutError::Disconnected) => break,
-                        }
-                    }
-                    _ => None,
-                };
-                match early {
-                    Some(msg) => Some(msg),
-                    None => {
-                        outbox.flush_all(w);
-                        for b in bolts.iter_mut().flatten() {
-                            b.bolt.flush();
-                        }
-                        outbox.publish_held(w);
-                        match inbox.recv_timeout(tick_every) {
-                            Ok(msg) => Some(msg),
-                            Err(RecvTimeoutError::Timeout) => None,
-                            Err(RecvTimeoutError::Disconnected) => break,
-                        }
-                    }
+                outbox.flush_all(w);
+                for b in bolts.iter_mut().flatten() {
+                    b.bolt.flush();
+                }
+                outbox.publish_held(w);
+                match inbox.recv_timeout(tick_every) {
+                    Ok(msg) => Some(msg),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
             Err(TryRecvError::Disconnected) => break,

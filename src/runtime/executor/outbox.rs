@@ -159,12 +159,6 @@ impl Outbox {
         self.since = None;
     }
 
-    /// When the oldest unflushed item falls due (`None` when nothing is held).
-    #[inline]
-    pub fn flush_deadline(&self, w: &Wiring) -> Option<Instant> {
-        self.since.map(|t| t + w.flush_interval)
-    }
-
     /// Flushes if the oldest pending item has waited longer than the flush interval.
     #[inline]
     pub fn flush_if_due(&mut self, w: &Wiring, now: Instant) {
