@@ -63,6 +63,11 @@ pub fn deep_hash<'a>(values: impl IntoIterator<Item = &'a Val>) -> i32 {
 /// 32-bit division is much cheaper than a 64-bit one on the hot path).
 #[inline]
 pub fn floor_mod(h: i32, n: usize) -> usize {
+    // For a power of two, floorMod is the low bits of the two's-complement value (also
+    // for negative h), and a mask avoids a division on every tuple.
+    if n.is_power_of_two() && n <= 1 << 31 {
+        return (h as u32 & (n - 1) as u32) as usize;
+    }
     match i32::try_from(n) {
         Ok(n) if n > 0 => h.rem_euclid(n) as usize,
         _ => (i64::from(h).rem_euclid(n.max(1) as i64)) as usize,
@@ -137,9 +142,14 @@ impl Grouper {
                 }
             }
             Grouper::Fields { fields, targets } => {
-                if !targets.is_empty() {
-                    let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
-                    out.push(targets[floor_mod(h, targets.len())]);
+                match targets.len() {
+                    0 => {}
+                    // One target: every hash maps to it, so skip hashing the values.
+                    1 => out.push(targets[0]),
+                    n => {
+                        let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
+                        out.push(targets[floor_mod(h, n)]);
+                    }
                 }
             }
             Grouper::All { targets } => out.extend_from_slice(targets),
@@ -199,6 +209,28 @@ fn partial_key_choice(values: &Values, fields: &[usize], sent: &[u64]) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floor_mod_matches_java_for_every_task_count() {
+        for n in 1..=17usize {
+            for h in [
+                i32::MIN,
+                i32::MIN + 1,
+                -1000,
+                -7,
+                -1,
+                0,
+                1,
+                6,
+                999,
+                i32::MAX,
+            ] {
+                let java = i64::from(h).rem_euclid(n as i64) as usize;
+                assert_eq!(floor_mod(h, n), java, "h={h} n={n}");
+            }
+        }
+        assert_eq!(floor_mod(-1, 1 << 31), (1 << 31) - 1);
+    }
 
     fn word(w: &str) -> Values {
         Values::One(Val::str(w))

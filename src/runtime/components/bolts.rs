@@ -231,7 +231,15 @@ impl Bolt for CountByKey {
                 *c
             }
             None => {
-                self.counts.insert(key.clone(), 1);
+                // Copy text keys into memory this thread allocates. The input's string
+                // was allocated by the upstream thread, in pages it keeps allocating new
+                // words from; a key kept there shares cache lines with those writes, and
+                // every later lookup would miss on it.
+                let owned = match key {
+                    Val::Str(s) => Val::str(s),
+                    other => other.clone(),
+                };
+                self.counts.insert(owned, 1);
                 1
             }
         };
