@@ -53,7 +53,9 @@ pub fn export(topology: &Topology) -> String {
         };
         let x1 = from.pos.0 + ox + NODE_W;
         let y1 = from.pos.1 + oy + NODE_H / 2.0;
-        let x2 = to.pos.0 + ox;
+        // A sink's notch is its way in, so the arrow reaches into it.
+        let notch = if to.role == Role::Sink { 14.0 } else { 0.0 };
+        let x2 = to.pos.0 + ox + notch;
         let y2 = to.pos.1 + oy + NODE_H / 2.0;
         let bend = ((x2 - x1).abs() / 2.0).max(40.0);
         let mut label = e.grouping.label();
@@ -231,7 +233,7 @@ fn draw_node(out: &mut String, node: &Node, x: f32, y: f32) {
         "  <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#606060\">{}</text>",
         x + 18.0,
         y + 46.0,
-        escape(&node.component)
+        escape(&super::dot::component_label(node))
     );
 }
 
