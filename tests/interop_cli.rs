@@ -32,6 +32,7 @@ fn import_writes_ron_and_export_writes_each_format() {
     for (to, expect) in [
         ("flux", "org.apache.storm.testing.TestWordSpout"),
         ("dot", "digraph"),
+        ("svg", "<svg xmlns="),
     ] {
         Command::cargo_bin("tributary")
             .unwrap()

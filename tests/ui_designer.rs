@@ -352,6 +352,27 @@ fn import_and_export_go_through_the_file_menu_actions() {
     h.run();
     assert!(std::fs::read_to_string(&dot).unwrap().contains("digraph"));
 
+    let svg = dir.path().join("wc.svg");
+    h.state_mut().perform(
+        &ctx,
+        Action::Export(tributary::format::ExportTarget::Svg, Some(svg.clone())),
+    );
+    h.run();
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    // PNG: the screenshot arrives a frame or two later; the harness renders it.
+    let png = dir.path().join("wc.png");
+    h.state_mut()
+        .perform(&ctx, Action::ExportPng(Some(png.clone())));
+    for _ in 0..4 {
+        h.run();
+    }
+    assert!(h.state().image_export.is_none(), "export finished");
+    let notice = h.state().notice.clone().expect("told the result");
+    assert!(!notice.is_error, "{notice:?}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
     let yaml = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/conformance/flux/examples__simple_wordcount.yaml");
     h.state_mut().perform(&ctx, Action::Import(Some(yaml)));

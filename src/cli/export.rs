@@ -1,4 +1,4 @@
-//! `tributary export --to flux|flume|dot FILE [-o OUT]`
+//! `tributary export --to flux|flume|dot|svg FILE [-o OUT]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +13,8 @@ pub enum Target {
     Flume,
     /// Graphviz DOT.
     Dot,
+    /// SVG picture of the canvas layout.
+    Svg,
 }
 
 impl From<Target> for ExportTarget {
@@ -21,6 +23,7 @@ impl From<Target> for ExportTarget {
             Target::Flux => ExportTarget::Flux,
             Target::Flume => ExportTarget::Flume,
             Target::Dot => ExportTarget::Dot,
+            Target::Svg => ExportTarget::Svg,
         }
     }
 }

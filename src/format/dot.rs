@@ -60,7 +60,8 @@ pub fn export(topology: &Topology) -> String {
     out
 }
 
-fn component_label(node: &Node) -> String {
+/// The component as users know it: a stand-in shows the Storm/Flume class it replaces.
+pub(crate) fn component_label(node: &Node) -> String {
     match node.config.get("class").and_then(|v| v.as_str()) {
         Some(class) if node.component == crate::components::STAND_IN && !class.is_empty() => {
             class.rsplit('.').next().unwrap_or(class).to_string()

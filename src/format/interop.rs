@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::{dot, flume, flux};
+use super::{dot, flume, flux, svg};
 use crate::model::Topology;
 
 /// Choices a user makes when importing, mirroring the engines' own command lines.
@@ -30,6 +30,8 @@ pub enum ExportTarget {
     Flume,
     /// Graphviz DOT, for pictures of the DAG.
     Dot,
+    /// SVG of the canvas layout, for slides and docs without Graphviz.
+    Svg,
 }
 
 /// File extensions `import_file` understands, for file dialogs and help texts.
@@ -37,7 +39,12 @@ pub const IMPORT_EXTENSIONS: &[&str] = &["yaml", "yml", "properties", "conf"];
 
 impl ExportTarget {
     /// Every target, in menu order.
-    pub const ALL: [ExportTarget; 3] = [ExportTarget::Flux, ExportTarget::Flume, ExportTarget::Dot];
+    pub const ALL: [ExportTarget; 4] = [
+        ExportTarget::Flux,
+        ExportTarget::Flume,
+        ExportTarget::Dot,
+        ExportTarget::Svg,
+    ];
 
     /// The format's name for messages and menus.
     pub fn label(self) -> &'static str {
@@ -45,6 +52,7 @@ impl ExportTarget {
             ExportTarget::Flux => "Flux YAML",
             ExportTarget::Flume => "Flume properties",
             ExportTarget::Dot => "Graphviz DOT",
+            ExportTarget::Svg => "SVG image",
         }
     }
 
@@ -54,6 +62,7 @@ impl ExportTarget {
             ExportTarget::Flux => "yaml",
             ExportTarget::Flume => "properties",
             ExportTarget::Dot => "dot",
+            ExportTarget::Svg => "svg",
         }
     }
 }
@@ -153,6 +162,7 @@ pub fn export(topology: &Topology, target: ExportTarget) -> Result<String, Expor
         ExportTarget::Flux => flux::export(topology),
         ExportTarget::Flume => flume::export(topology),
         ExportTarget::Dot => Ok(dot::export(topology)),
+        ExportTarget::Svg => Ok(svg::export(topology)),
     }
     .map_err(|problems| ExportError { target, problems })
 }

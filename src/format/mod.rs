@@ -11,6 +11,7 @@ pub mod interop;
 pub mod layout;
 pub mod properties;
 pub mod ron_file;
+pub mod svg;
 
 pub use atomic::write_atomically;
 pub use error::{FormatError, TextPos};

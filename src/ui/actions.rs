@@ -29,6 +29,8 @@ pub enum Action {
     Import(Option<PathBuf>),
     /// Export to another engine's format (dialog when the path is `None`).
     Export(crate::format::ExportTarget, Option<PathBuf>),
+    /// Write a PNG of the canvas as shown (dialog when `None`).
+    ExportPng(Option<PathBuf>),
     Save,
     /// Save to this file, or ask with a dialog when `None`.
     SaveAs(Option<PathBuf>),

@@ -57,6 +57,8 @@ pub struct DesignerApp {
     /// A run waiting for the user to allow paths or sockets outside its folder.
     pub run_permission: Option<super::run::RunPermission>,
     pub log: Vec<String>,
+    /// A PNG export waiting for its screenshot.
+    pub image_export: Option<super::image_export::PendingImage>,
     pub(super) bottom_tab: BottomTab,
     pub(super) inspector: InspectorState,
     pub(super) clipboard: Option<String>,
@@ -91,6 +93,7 @@ impl DesignerApp {
             run: None,
             run_permission: None,
             log: Vec::new(),
+            image_export: None,
             bottom_tab: BottomTab::default(),
             inspector: InspectorState::default(),
             clipboard: None,
@@ -255,6 +258,7 @@ impl DesignerApp {
             );
         });
 
+        self.poll_image_export(ui.ctx());
         actions.extend(self.dialogs_ui(ui));
         for action in actions {
             self.perform(ui.ctx(), action);
@@ -265,6 +269,23 @@ impl DesignerApp {
         self.handle_close_request(ui.ctx());
         if std::mem::take(&mut self.quit_requested) {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn poll_image_export(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &mut self.image_export else {
+            return;
+        };
+        match pending.poll(ctx, self.canvas.last_rect) {
+            None => {}
+            Some(Ok(path)) => {
+                self.image_export = None;
+                self.notify(format!("Exported PNG image to {}", path.display()));
+            }
+            Some(Err(e)) => {
+                self.image_export = None;
+                self.notify_error(format!("Image not exported: {e}"));
+            }
         }
     }
 

@@ -62,6 +62,7 @@ impl DesignerApp {
             Action::OpenExample(path) => self.ask_then(Pending::OpenExample(path)),
             Action::Import(path) => self.ask_then(Pending::Import(path)),
             Action::Export(target, path) => self.export(target, path),
+            Action::ExportPng(path) => self.export_png(path),
             Action::Save => {
                 let _ = self.save();
             }
@@ -252,6 +253,18 @@ impl DesignerApp {
             Ok(()) => self.notify(format!("Exported {} to {}", target.label(), path.display())),
             Err(e) => self.notify_error(format!("Not exported: {}: {e}", path.display())),
         }
+    }
+
+    /// Starts a PNG export; the screenshot arrives on a later frame (see `image_export`).
+    fn export_png(&mut self, path: Option<PathBuf>) {
+        let start = self.doc.base_dir();
+        let name = format!("{}.png", self.doc.topology.name);
+        let Some(path) =
+            path.or_else(|| files::pick_export_path(&name, "PNG image", "png", Some(&start)))
+        else {
+            return;
+        };
+        self.image_export = Some(super::image_export::PendingImage::new(path));
     }
 
     fn delete_selection(&mut self) {

@@ -64,6 +64,22 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                     }
                 }
             });
+            ui.menu_button("Export image", |ui| {
+                if ui
+                    .button("PNG…")
+                    .on_hover_text("The canvas as shown, for slides")
+                    .clicked()
+                {
+                    actions.push(Action::ExportPng(None));
+                }
+                if ui
+                    .button("SVG…")
+                    .on_hover_text("The layout as a vector drawing, for docs")
+                    .clicked()
+                {
+                    actions.push(Action::Export(crate::format::ExportTarget::Svg, None));
+                }
+            });
             ui.separator();
             if ui.button("Quit").clicked() {
                 actions.push(Action::Quit);
