@@ -123,17 +123,17 @@ mod tests {
     #[test]
     fn paths_inside_the_folder_need_no_permission() {
         let t = with("file_sink", "path", "out/words.txt");
-        assert!(outside_reach(&t, Path::new("/work/topos")).is_empty());
+        assert!(outside_reach(&t, Path::new("/srv/designs")).is_empty());
     }
 
     #[test]
     fn escaping_paths_and_public_sockets_are_listed() {
         let t = with("file_sink", "path", "../../etc/passwd");
-        let reach = outside_reach(&t, Path::new("/work/topos"));
+        let reach = outside_reach(&t, Path::new("/srv/designs"));
         assert_eq!(reach.len(), 1);
         assert!(reach[0].describe().contains("/etc/passwd"), "{reach:?}");
         let t = with("netcat", "bind", "0.0.0.0");
-        let reach = outside_reach(&t, Path::new("/work/topos"));
+        let reach = outside_reach(&t, Path::new("/srv/designs"));
         assert!(matches!(&reach[..], [Reach::Endpoint { .. }]), "{reach:?}");
     }
 }
