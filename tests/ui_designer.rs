@@ -1,5 +1,6 @@
 //! The designer driven through its real UI with egui_kittest: palette drags, wiring,
 //! grouping drops, refusals, undo/redo and files.
+#![cfg(feature = "gui")]
 
 use std::path::PathBuf;
 

@@ -8,6 +8,7 @@
 //! It measures the UI thread's own CPU time (from `/proc/thread-self/schedstat`, so time
 //! spent waiting for a core the runtime holds does not count) for layout plus
 //! tessellation of one frame of a 200-node, 300-edge topology with live overlays.
+#![cfg(feature = "gui")]
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! A live run driven through the designer's toolbar: every node shows throughput, and
 //! Stop leaves no runtime threads behind. In its own test binary so thread counting
 //! sees no other test's engine.
+#![cfg(feature = "gui")]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

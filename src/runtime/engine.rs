@@ -391,17 +391,7 @@ impl StormEngine {
 
     fn shutdown(&mut self) {
         self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
-        for handle in self.threads.drain(..) {
-            if let Err(payload) = handle.join() {
-                let why = super::supervisor::describe(payload.as_ref());
-                self.wiring.env.log.push(
-                    "engine",
-                    0,
-                    LogKind::Error,
-                    format!("an executor died: {why}"),
-                );
-            }
-        }
+        super::supervisor::join_all(&mut self.threads, &self.wiring.env.log, "an executor");
         // After the executors: drain spouts have rolled back their open takes by now.
         if let Some(flume) = &mut self.flume {
             for problem in flume.stop() {

@@ -63,6 +63,26 @@ pub fn sleep_unless(delay: Duration, stop: impl Fn() -> bool) {
     }
 }
 
+/// Joins every thread of a run. A thread that died outside the supervisor's restart loop
+/// is reported in the run log rather than lost, whichever execution mode owned it.
+pub(crate) fn join_all(
+    threads: &mut Vec<std::thread::JoinHandle<()>>,
+    log: &super::log::RunLog,
+    what: &str,
+) {
+    for handle in threads.drain(..) {
+        if let Err(payload) = handle.join() {
+            let why = describe(payload.as_ref());
+            log.push(
+                "engine",
+                0,
+                super::log::LogKind::Error,
+                format!("{what} died: {why}"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

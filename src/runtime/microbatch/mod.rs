@@ -34,7 +34,7 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::engine::RunOptions;
 use super::error::RunError;
-use super::log::{LogKind, LogLine, RunLog};
+use super::log::{LogLine, RunLog};
 use super::metrics::Counters;
 use super::plan::{Plan, compile};
 use super::snapshot::MetricsSnapshot;
@@ -285,17 +285,11 @@ impl BatchEngine {
 
     fn shutdown(&mut self) {
         self.shared.switches.shutdown.store(true, Ordering::SeqCst);
-        for handle in self.threads.drain(..) {
-            if let Err(payload) = handle.join() {
-                let why = super::supervisor::describe(payload.as_ref());
-                self.shared.env.log.push(
-                    "engine",
-                    0,
-                    LogKind::Error,
-                    format!("a micro-batch thread died: {why}"),
-                );
-            }
-        }
+        super::supervisor::join_all(
+            &mut self.threads,
+            &self.shared.env.log,
+            "a micro-batch thread",
+        );
     }
 }
 
