@@ -237,8 +237,8 @@ fn print_table(s: &MetricsSnapshot) {
             n.replayed,
             n.restarts,
             n.capacity,
-            format!("{:.1?}", n.execute_latency_p99),
-            format!("{:.1?}", n.complete_latency_p99),
+            latency_cell(n.execute_latency_p99),
+            latency_cell(n.complete_latency_p99),
         );
     }
     println!(
@@ -247,6 +247,17 @@ fn print_table(s: &MetricsSnapshot) {
     );
     if let Some(b) = &s.batch {
         print_batches(b);
+    }
+}
+
+/// A latency for the table; `-` where the node has none (a spout executes nothing,
+/// a bolt completes no tuple trees), so a reader never mistakes "not measured" for
+/// "instant".
+fn latency_cell(latency: std::time::Duration) -> String {
+    if latency.is_zero() {
+        "-".to_string()
+    } else {
+        format!("{latency:.1?}")
     }
 }
 
