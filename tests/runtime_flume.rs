@@ -335,3 +335,39 @@ fn a_bolt_writes_into_a_channel_that_a_flume_sink_drains() {
     assert_eq!(snap.nodes["ch"].role, "channel");
     assert!(snap.nodes["ch"].executed >= 40);
 }
+
+#[test]
+fn a_draining_stop_lets_the_sinks_empty_the_channels() {
+    let base = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("drain");
+    t.add_node(source("gen", 0, 0)).unwrap();
+    t.add_node(memory("ch", 500)).unwrap();
+    t.add_node(Node::new("out", Role::Sink, "null")).unwrap();
+    t.connect_names("gen", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("ch", "out", "default", Grouping::Drain)
+        .unwrap();
+    let engine = Engine::start(&t, options(base.path())).unwrap();
+    // The sink refuses everything until the channel is full, so a stop has work left.
+    engine.control(Control::SetFaults {
+        node: "out".into(),
+        faults: FaultSpec {
+            fail_probability: 1.0,
+            ..FaultSpec::default()
+        },
+    });
+    wait_for(&engine, "a full channel", |s| {
+        s.nodes["ch"].queue_depth == 500
+    });
+    engine.control(Control::SetFaults {
+        node: "out".into(),
+        faults: FaultSpec::default(),
+    });
+    let snap = engine.stop(StopMode::Drain);
+    let committed = snap.nodes["gen"].flume.as_ref().unwrap().events_out;
+    let channel = snap.nodes["ch"].flume.clone().unwrap().channel.unwrap();
+    assert!(committed >= 500, "{snap:#?}");
+    assert_eq!(channel.size, 0, "{snap:#?}");
+    assert_eq!(channel.in_flight, 0, "{snap:#?}");
+    assert_eq!(snap.nodes["out"].executed, committed, "{snap:#?}");
+}

@@ -176,6 +176,9 @@ struct PendingSource {
 #[derive(Default)]
 struct Agent {
     stop: Arc<StopSignal>,
+    /// Stops only the sources that read outside input, so a draining stop can let the
+    /// sinks empty the channels first.
+    input_stop: Arc<StopSignal>,
     channels: Vec<Arc<dyn Channel>>,
     sources: Vec<PendingSource>,
     runners: Vec<(String, SinkProcessor, Arc<RunnerCounters>)>,
@@ -292,7 +295,7 @@ impl FlumeRun {
             let agent = run.agents.entry(agent_name.clone()).or_default();
             let ctx = SourceContext {
                 processor: Arc::clone(&processor),
-                stop: Arc::clone(&agent.stop),
+                stop: Arc::clone(&agent.input_stop),
                 counters: Arc::clone(&counters),
                 retry_pause: options.source_retry_pause,
                 paused: Arc::clone(&options.paused),
@@ -666,6 +669,7 @@ impl FlumeRun {
         for port in agent.avro_ports.drain(..) {
             self.hops.unregister(port);
         }
+        agent.input_stop.stop();
         agent.stop.stop();
         for channel in &agent.channels {
             channel.shutdown();
@@ -682,6 +686,16 @@ impl FlumeRun {
             }
         }
         agent.running = false;
+    }
+
+    /// Stops the sources that read outside input (netcat, spooldir, sequence) in every
+    /// agent and leaves sinks and hops running, so what the channels hold still flows
+    /// out: the first half of a draining stop. Their threads end on their own, which
+    /// [`FlumeRun::inputs_finished`] then reports.
+    pub fn stop_inputs(&self) {
+        for agent in self.agents.values() {
+            agent.input_stop.stop();
+        }
     }
 
     /// Stops every agent and joins all threads; returns problems met while stopping.

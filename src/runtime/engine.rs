@@ -357,15 +357,20 @@ impl StormEngine {
         false
     }
 
-    /// Stops every thread and returns the final metrics. `Drain` first stops the spouts
-    /// and waits (up to twice the message timeout) for in-flight tuples to finish.
+    /// Stops every thread and returns the final metrics. `Drain` first stops Flume's
+    /// outside-input sources and lets the sinks empty the channels, then stops the
+    /// spouts and waits for in-flight tuples to finish (all within twice the message
+    /// timeout).
     pub fn stop(mut self, mode: StopMode) -> MetricsSnapshot {
         if mode == StopMode::Drain {
             let w = &self.wiring;
-            w.switches.deactivated.store(true, Ordering::Relaxed);
             let limit = Duration::from_secs(2 * u64::from(w.plan.message_timeout_secs))
                 + Duration::from_secs(1);
             let end = Instant::now() + limit;
+            if let Some(flume) = &self.flume {
+                flume.drain(end);
+            }
+            w.switches.deactivated.store(true, Ordering::Relaxed);
             let mut stable = 0;
             while Instant::now() < end && stable < 2 {
                 let (open, _) = self.balance();

@@ -12,7 +12,7 @@ pub mod view;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot};
 use crate::model::{Role, Topology};
@@ -264,6 +264,24 @@ impl FlumeSide {
             activity = activity.wrapping_add(stats.events_in);
         }
         Some(activity)
+    }
+
+    /// The Flume half of a draining stop: stops the outside-input sources, then waits
+    /// until every channel is empty with no open take (two equal quiet readings in a
+    /// row) or `deadline` passes. Sinks, hops and drain spouts keep running meanwhile.
+    pub fn drain(&self, deadline: Instant) {
+        let Some(run) = self.run.as_ref() else {
+            return;
+        };
+        run.stop_inputs();
+        let mut last = None;
+        while Instant::now() < deadline {
+            match self.quiet() {
+                Some(activity) if last == Some(activity) => return,
+                reading => last = reading,
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Stops every agent and joins its threads; returns problems met while stopping.
