@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egui::Vec2;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::model::{ExecutionMode, Topology, WindowSize, WindowSpec};
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
@@ -76,7 +76,12 @@ fn step_until(
 /// Number after "Batch #" in the strip, if the strip is shown.
 fn batch_number(h: &Harness<'static, DesignerApp>) -> Option<u64> {
     let node = h.query_by_label_contains("Batch #")?;
-    node.label()?.trim_start_matches("Batch #").parse().ok()
+    // A label's text is its accessibility value.
+    node.accesskit_node()
+        .value()?
+        .trim_start_matches("Batch #")
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -111,7 +116,10 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
             && windows.get("top_words").is_some_and(|w| !w.top.is_empty())
     });
     assert!(h.query_by_label("interval 100 ms").is_some());
-    assert!(h.query_by_label_contains("300ms window, slide 200ms").is_some());
+    assert!(
+        h.query_by_label_contains("300ms window, slide 200ms")
+            .is_some()
+    );
     assert!(h.query_by_label_contains("window ended at").is_some());
     // The window's top key is a row of the table (the strip and the canvas caption
     // are drawn from the same snapshot).
@@ -123,16 +131,21 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
     );
     // Keeping up or falling behind is always said.
     assert!(
-        h.query_by_label("● keeping up").is_some() || h.query_by_label("▲ falling behind").is_some()
+        h.query_by_label("● keeping up").is_some()
+            || h.query_by_label("▲ falling behind").is_some()
     );
 
     // Selected, the window node shows its results in the inspector too.
     h.get_by_label("top_words").click();
     h.step();
     h.step();
-    assert!(h.query_by_label("Window: 300ms window, slide 200ms").is_some());
+    assert!(
+        h.query_by_label("Window: 300ms window, slide 200ms")
+            .is_some()
+    );
 
     h.get_by_label("⏹ Stop").click();
+    h.step();
     h.step();
     assert!(h.state().run.is_none());
     assert!(batch_number(&h).is_none(), "the strip goes with the run");
@@ -151,7 +164,7 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
     assert_eq!(runtime_threads(), 0);
 
     h.get_by_label("⇄ Compare modes").click();
-    h.step();
+    h.run();
     assert!(h.state().compare_setup.is_some(), "the set-up dialog opens");
     h.get_by_label("Start comparison").click();
     h.step();
@@ -163,16 +176,22 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
         let Some(c) = &h.state().compare else {
             return false;
         };
-        [&c.record, &c.batch]
-            .iter()
-            .all(|side| side.now.sink_rate > 0.0 && side.now.p50_ms > 0.0)
+        [&c.record, &c.batch].iter().all(|side| {
+            side.now.records_rate > 0.0 && side.now.sink_rate > 0.0 && side.now.p50_ms > 0.0
+        })
     });
     let c = h.state().compare.as_ref().unwrap();
     let rows = [c.record.row(), c.batch.row()];
     assert!(rows[0].mode.starts_with("record-at-a-time"));
     assert_eq!(rows[1].mode, "micro-batch (500 ms)");
     for row in &rows {
-        for text in [&row.mode, &row.throughput, &row.p50, &row.p99] {
+        for text in [
+            &row.mode,
+            &row.records_rate,
+            &row.sink_rate,
+            &row.p50,
+            &row.p99,
+        ] {
             assert!(
                 h.query_all_by_label(text).count() >= 1,
                 "the panel shows {text}"

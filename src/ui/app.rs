@@ -227,7 +227,7 @@ impl DesignerApp {
         if let Some(batch) = self.run.as_ref().and_then(|r| r.last.batch.as_ref()) {
             egui::Panel::top("batch-strip")
                 .resizable(true)
-                .default_size(190.0)
+                .default_size(205.0)
                 .min_size(120.0)
                 .show(ui, |ui| {
                     ui.add_space(4.0);

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use egui::{Color32, Grid, ProgressBar, RichText, Ui};
-use egui_plot::{Bar, BarChart, HLine, Plot};
+use egui_plot::{Bar, BarChart, Corner, HLine, Legend, Plot};
 
 use super::actions::Action;
 use super::canvas::overlay::compact;
@@ -66,7 +66,9 @@ pub fn window_badges(b: &BatchMetrics, t: &Topology) -> Vec<(String, WindowBadge
                         r.top
                             .iter()
                             .take(BADGE_ROWS)
-                            .map(|(k, v)| format!("{k:<w$}  {}", value_text(*v), w = width.unwrap_or(0)))
+                            .map(|(k, v)| {
+                                format!("{k:<w$}  {}", value_text(*v), w = width.unwrap_or(0))
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -120,7 +122,10 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
             .desired_width(220.0),
     )
     .on_hover_text("Where the clock is inside the current interval; a batch is cut when it fills");
-    ui.label(format!("next batch ends at {}", clock_text(b.next_batch_ms)));
+    ui.label(format!(
+        "next batch ends at {}",
+        clock_text(b.next_batch_ms)
+    ));
     let last = match b.last_batch_ms {
         Some(ms) => format!(
             "last batch (ended {}): {} records in {}",
@@ -201,12 +206,16 @@ fn processing_chart_ui(ui: &mut Ui, b: &BatchMetrics) {
         .include_y(interval * 1.15)
         .x_axis_label("batch end (s)")
         .y_axis_label("ms")
+        .legend(Legend::default().position(Corner::LeftTop))
         .show(ui, |plot| {
-            plot.bar_chart(BarChart::new("processing time", bars));
+            plot.bar_chart(BarChart::new("processing time", bars).color(ON_TIME));
             plot.hline(
-                HLine::new("interval", interval)
-                    .color(line_color)
-                    .width(1.5),
+                HLine::new(
+                    format!("interval ({} ms)", b.interval.as_millis()),
+                    interval,
+                )
+                .color(line_color)
+                .width(1.5),
             );
         });
 }
@@ -229,7 +238,10 @@ fn window_results_ui(ui: &mut Ui, b: &BatchMetrics, t: &Topology) -> Vec<Action>
             .and_then(window_span_text)
             .unwrap_or_default();
         let header = ui
-            .add(egui::Label::new(RichText::new(format!("{name} · {span}")).strong()).sense(egui::Sense::click()))
+            .add(
+                egui::Label::new(RichText::new(format!("{name} · {span}")).strong())
+                    .sense(egui::Sense::click()),
+            )
             .on_hover_text("Click to select the node");
         if header.clicked() {
             actions.push(Action::Select(Selection::node(name)));

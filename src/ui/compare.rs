@@ -24,6 +24,11 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// Seconds of history kept for the panel's charts.
 const HISTORY_SECS: f64 = 120.0;
 
+/// Rates over several batches, so micro-batch bursts read as a steady rate.
+fn rate_window(interval_ms: u64) -> Duration {
+    (Duration::from_millis(interval_ms) * 4).max(Duration::from_secs(1))
+}
+
 /// What the user chose before starting a comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompareSetup {
@@ -52,6 +57,9 @@ impl CompareSetup {
 pub struct LivePoint {
     /// Seconds since the start.
     pub t: f64,
+    /// Input records whose processing completed, per second over the last few batch
+    /// intervals: the throughput both modes can be compared on.
+    pub records_rate: f64,
     /// Tuples per second executed by the design's last nodes (those with no outgoing
     /// edge): what comes out of the pipeline.
     pub sink_rate: f64,
@@ -65,14 +73,30 @@ pub struct ModeSide {
     pub figures: ModeFigures,
     pub now: LivePoint,
     pub history: VecDeque<LivePoint>,
+    /// (seconds, records done) over the last rate window.
+    records: VecDeque<(f64, u64)>,
 }
 
 impl ModeSide {
-    fn push(&mut self, snapshot: &MetricsSnapshot, sinks: &[String]) {
+    fn push(&mut self, snapshot: &MetricsSnapshot, sinks: &[String], window: Duration) {
         self.figures = ModeFigures::from_snapshot(snapshot);
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let t = snapshot.elapsed.as_secs_f64();
+        self.records.push_back((t, self.figures.records));
+        while self
+            .records
+            .get(1)
+            .is_some_and(|(old, _)| t - old >= window.as_secs_f64())
+        {
+            self.records.pop_front();
+        }
+        let records_rate = match self.records.front() {
+            Some(&(t0, r0)) if t > t0 => self.figures.records.saturating_sub(r0) as f64 / (t - t0),
+            _ => 0.0,
+        };
         let point = LivePoint {
-            t: snapshot.elapsed.as_secs_f64(),
+            t,
+            records_rate,
             sink_rate: sinks
                 .iter()
                 .filter_map(|s| snapshot.nodes.get(s))
@@ -105,7 +129,8 @@ impl ModeSide {
         };
         ModeRow {
             mode,
-            throughput: rate_text(self.now.sink_rate),
+            records_rate: rate_text(self.now.records_rate),
+            sink_rate: rate_text(self.now.sink_rate),
             p50: latency_text(self.now.p50_ms),
             p99: latency_text(self.now.p99_ms),
             records: super::canvas::overlay::compact(self.figures.records as f64),
@@ -129,7 +154,10 @@ pub fn latency_text(ms: f64) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeRow {
     pub mode: String,
-    pub throughput: String,
+    /// Input records completed per second.
+    pub records_rate: String,
+    /// Tuples per second executed by the last nodes.
+    pub sink_rate: String,
     pub p50: String,
     pub p99: String,
     pub records: String,
@@ -144,6 +172,7 @@ pub struct CompareSession {
     pub batch: ModeSide,
     pub comparison: Comparison,
     sinks: Vec<String>,
+    rate_window: Duration,
     last_sample: Option<Instant>,
 }
 
@@ -162,6 +191,7 @@ impl CompareSession {
             batch: ModeSide::default(),
             comparison: Comparison::default(),
             sinks,
+            rate_window: rate_window(setup.interval_ms),
             last_sample: None,
         };
         session.poll();
@@ -180,8 +210,8 @@ impl CompareSession {
         self.last_sample = Some(Instant::now());
         let (record, batch) = (pair.record.snapshot(), pair.batch.snapshot());
         let _ = (pair.record.drain_log(), pair.batch.drain_log());
-        self.record.push(&record, &self.sinks);
-        self.batch.push(&batch, &self.sinks);
+        self.record.push(&record, &self.sinks, self.rate_window);
+        self.batch.push(&batch, &self.sinks, self.rate_window);
         self.comparison = Comparison::new(&record, &batch);
     }
 
@@ -216,13 +246,11 @@ impl DesignerApp {
     }
 
     pub(super) fn launch_compare(&mut self, setup: CompareSetup, allowed_dirs: Vec<PathBuf>) {
-        let interval = Duration::from_millis(setup.interval_ms);
         let options = RunOptions {
             seed: 42,
             base_dir: self.doc.base_dir(),
             allowed_dirs,
-            // Rates over several batches, so micro-batch bursts read as a steady rate.
-            rate_window: (interval * 4).max(Duration::from_secs(1)),
+            rate_window: rate_window(setup.interval_ms),
             ..RunOptions::default()
         };
         let t = &self.doc.topology;

@@ -43,15 +43,15 @@ pub fn compare_panel_ui(ui: &mut Ui, s: &CompareSession) -> Vec<Action> {
     ui.separator();
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
-            ui.set_width(470.0);
+            ui.set_width(540.0);
             table_ui(ui, s);
         });
         ui.separator();
         let half = ((ui.available_width() - 12.0) / 2.0).max(160.0);
         ui.vertical(|ui| {
             ui.set_width(half);
-            ui.label(RichText::new("Throughput at the last nodes (tuples/s)").small());
-            series_plot_ui(ui, "compare-throughput", s, |p| p.sink_rate, None);
+            ui.label(RichText::new("Throughput: input records completed per second").small());
+            series_plot_ui(ui, "compare-throughput", s, |p| p.records_rate, None);
         });
         ui.vertical(|ui| {
             ui.set_width(half);
@@ -70,18 +70,43 @@ pub fn compare_panel_ui(ui: &mut Ui, s: &CompareSession) -> Vec<Action> {
 
 fn table_ui(ui: &mut Ui, s: &CompareSession) {
     Grid::new("compare-table")
-        .num_columns(6)
+        .num_columns(7)
         .striped(true)
         .spacing([14.0, 6.0])
         .show(ui, |ui| {
-            for h in ["mode", "throughput", "e2e p50", "e2e p99", "records", "batches"] {
-                ui.label(RichText::new(h).weak());
+            let heads = [
+                ("mode", ""),
+                (
+                    "records/s",
+                    "Input records whose processing completed, per second",
+                ),
+                (
+                    "last nodes",
+                    "Tuples per second executed by the nodes with no outgoing edge",
+                ),
+                (
+                    "e2e p50",
+                    "Record entering to its processing completing, median over the run",
+                ),
+                (
+                    "e2e p99",
+                    "Record entering to its processing completing, 99th percentile",
+                ),
+                ("records", "Input records completed so far"),
+                ("batches", "Batches completed (micro-batch)"),
+            ];
+            for (h, tip) in heads {
+                let l = ui.label(RichText::new(h).weak());
+                if !tip.is_empty() {
+                    l.on_hover_text(tip);
+                }
             }
             ui.end_row();
             for (side, color) in [(&s.record, RECORD_COLOR), (&s.batch, BATCH_COLOR)] {
                 let row = side.row();
                 ui.label(RichText::new(row.mode).color(color).strong());
-                ui.label(row.throughput);
+                ui.label(row.records_rate);
+                ui.label(row.sink_rate);
                 ui.label(row.p50);
                 ui.label(row.p99);
                 ui.label(row.records);
@@ -99,8 +124,8 @@ fn table_ui(ui: &mut Ui, s: &CompareSession) {
         show(c.throughput_ratio)
     ))
     .on_hover_text(
-        "Throughput is what the last nodes execute per second now; latency is from a \
-         record entering to its processing completing, percentiles over the run",
+        "Records done is the ratio of input records completed over the run; latency is from \
+         a record entering to its processing completing, percentiles over the run",
     );
 }
 
@@ -141,7 +166,10 @@ fn series_plot_ui(
 }
 
 /// The set-up dialog; returns `Some(Some(setup))` to start, `Some(None)` to cancel.
-pub fn compare_setup_ui(ctx: &egui::Context, setup: &mut CompareSetup) -> Option<Option<CompareSetup>> {
+pub fn compare_setup_ui(
+    ctx: &egui::Context,
+    setup: &mut CompareSetup,
+) -> Option<Option<CompareSetup>> {
     let mut answer = None;
     Modal::new(Id::unique("compare-setup")).show(ctx, |ui| {
         ui.set_max_width(460.0);

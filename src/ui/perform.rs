@@ -100,8 +100,9 @@ impl DesignerApp {
             }
             Action::CompareModes => {
                 if self.run.is_none() && self.compare.is_none() {
-                    self.compare_setup =
-                        Some(super::compare::CompareSetup::for_topology(&self.doc.topology));
+                    self.compare_setup = Some(super::compare::CompareSetup::for_topology(
+                        &self.doc.topology,
+                    ));
                 }
             }
             Action::StartCompare(setup) => self.start_compare(setup),

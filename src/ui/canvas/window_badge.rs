@@ -1,4 +1,4 @@
-//! The window caption under a window operator's node during a micro-batch run: its span
+//! The window caption over a window operator's node during a micro-batch run: its span
 //! and the top keys of the latest window, so results are readable without selecting it.
 
 use egui::{Align2, Color32, CornerRadius, FontId, Painter, Rect, Vec2, Visuals};
@@ -14,7 +14,8 @@ pub struct WindowBadge {
     pub top: Vec<String>,
 }
 
-/// Draws the caption below the node's ack/fail line (which takes about 16 px).
+/// Draws the caption above the node's rate badge (about 22 px tall), where layered
+/// layouts leave room; below the node, edges to the next layer would cross it.
 pub fn paint_window_badge(
     painter: &Painter,
     visuals: &Visuals,
@@ -30,9 +31,9 @@ pub fn paint_window_badge(
     lines.extend(badge.top.iter().cloned());
     let text = lines.join("\n");
     let galley = painter.layout_no_wrap(text, FontId::monospace(10.0 * z), visuals.text_color());
-    let top_center = node_on_screen.center_bottom() + Vec2::new(0.0, 20.0 * z);
-    let rect = Align2::CENTER_TOP
-        .anchor_size(top_center, galley.size())
+    let bottom_center = node_on_screen.center_top() - Vec2::new(0.0, 26.0 * z);
+    let rect = Align2::CENTER_BOTTOM
+        .anchor_size(bottom_center, galley.size())
         .expand2(Vec2::new(5.0, 3.0) * z);
     let fill = if visuals.dark_mode {
         Color32::from_black_alpha(170)
@@ -40,5 +41,9 @@ pub fn paint_window_badge(
         Color32::from_white_alpha(220)
     };
     painter.rect_filled(rect, CornerRadius::same(4), fill);
-    painter.galley(rect.min + Vec2::new(5.0, 3.0) * z, galley, visuals.text_color());
+    painter.galley(
+        rect.min + Vec2::new(5.0, 3.0) * z,
+        galley,
+        visuals.text_color(),
+    );
 }
