@@ -214,3 +214,46 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
             .any(|l| l.starts_with("comparison stopped"))
     );
 }
+
+#[test]
+fn compare_modes_asks_before_reaching_outside_the_folder() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    // Word count writing its counts next to (not inside) the design's folder.
+    let mut t = example("word_count.ron");
+    let log = t.node_by_name_mut("log").unwrap();
+    log.component = "file_sink".into();
+    log.config.clear();
+    log.config.insert(
+        "path".into(),
+        tributary::model::Value::Str("../counts.txt".into()),
+    );
+    let design = dir.path().join("design").join("word_count.ron");
+    h.state_mut().doc = Document::new(t, Some(design), "word_count".into());
+    h.step();
+
+    h.get_by_label("⇄ Compare modes").click();
+    h.run();
+    h.get_by_label("Start comparison").click();
+    h.run();
+    let asked = h.state().run_permission.clone();
+    assert!(
+        asked.is_some_and(|p| p.compare.is_some() && !p.reach.is_empty()),
+        "asked first"
+    );
+    assert!(
+        h.state().compare.is_none(),
+        "nothing started before the answer"
+    );
+    assert_eq!(runtime_threads(), 0);
+
+    h.get_by_label("Allow once and run").click();
+    h.step();
+    h.step();
+    assert!(h.state().compare.is_some(), "{:?}", h.state().notice);
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert!(h.state().compare.is_none());
+    assert_eq!(runtime_threads(), 0);
+}
