@@ -155,8 +155,9 @@ fn series_plot_ui(
             ] {
                 plot.line(Line::new(name, points(side, solid)).color(color).width(2.0));
                 if let Some(f) = dashed {
+                    // Same name: one legend entry per mode, hiding both of its lines.
                     plot.line(
-                        Line::new(format!("{name} p99"), points(side, f))
+                        Line::new(name, points(side, f))
                             .color(color)
                             .style(LineStyle::dashed_dense()),
                     );
