@@ -43,8 +43,13 @@ pub enum Action {
     Delete,
     SelectAll,
     Run,
+    /// Ask how to compare record-at-a-time with micro-batch on this design.
+    CompareModes,
+    /// Run the design in both modes at once and show them side by side.
+    StartCompare(super::compare::CompareSetup),
     Pause,
     Resume,
+    /// Stops the run or the comparison, whichever is on.
     Stop,
     Quit,
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use egui::{Key, KeyboardShortcut, Modifiers, Ui};
 
 use super::actions::Action;
+use super::batch_panel;
 use super::canvas::{Canvas, CanvasAction, CanvasInput};
+use super::compare_panel;
 use super::document::Document;
 use super::files::FilePlaces;
 use super::inspector::{self, InspectorState};
@@ -54,6 +56,10 @@ pub struct DesignerApp {
     /// A recovery file found at start-up, offered to the user.
     pub recovery_offer: Option<PathBuf>,
     pub run: Option<RunSession>,
+    /// Compare mode: the design running in both execution modes at once.
+    pub compare: Option<super::compare::CompareSession>,
+    /// The compare set-up dialog, while open.
+    pub compare_setup: Option<super::compare::CompareSetup>,
     /// A run waiting for the user to allow paths or sockets outside its folder.
     pub run_permission: Option<super::run::RunPermission>,
     pub log: Vec<String>,
@@ -91,6 +97,8 @@ impl DesignerApp {
             pending: None,
             recovery_offer,
             run: None,
+            compare: None,
+            compare_setup: None,
             run_permission: None,
             log: Vec::new(),
             image_export: None,
@@ -172,15 +180,23 @@ impl DesignerApp {
             run.poll(&mut self.log);
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
+        if let Some(compare) = &mut self.compare {
+            compare.poll();
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+        let busy = self.run.is_some() || self.compare.is_some();
 
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
             let state = ToolbarState {
-                can_undo: self.doc.can_undo() && self.run.is_none(),
-                can_redo: self.doc.can_redo() && self.run.is_none(),
+                can_undo: self.doc.can_undo() && !busy,
+                can_redo: self.doc.can_redo() && !busy,
                 recent: &self.recent,
                 examples: &self.examples,
                 run: self.run.as_ref().map(RunSession::is_paused),
+                comparing: self.compare.is_some(),
+                can_compare: self.doc.topology.node_count() > 0
+                    && validate::is_runnable(&self.diagnostics),
                 zoom: self.canvas.view.zoom,
             };
             actions.extend(toolbar::toolbar_ui(ui, &state));
@@ -199,6 +215,25 @@ impl DesignerApp {
                     &self.log,
                 ));
             });
+        if let Some(compare) = &self.compare {
+            egui::Panel::bottom("compare")
+                .resizable(true)
+                .default_size(300.0)
+                .min_size(160.0)
+                .show(ui, |ui| {
+                    actions.extend(compare_panel::compare_panel_ui(ui, compare));
+                });
+        }
+        if let Some(batch) = self.run.as_ref().and_then(|r| r.last.batch.as_ref()) {
+            egui::Panel::top("batch-strip")
+                .resizable(true)
+                .default_size(205.0)
+                .min_size(120.0)
+                .show(ui, |ui| {
+                    ui.add_space(4.0);
+                    actions.extend(batch_panel::batch_strip_ui(ui, batch, &self.doc.topology));
+                });
+        }
         egui::Panel::left("palette")
             .resizable(true)
             .default_size(190.0)
@@ -231,7 +266,7 @@ impl DesignerApp {
                         actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
                         ui.separator();
                     }
-                    let form = ui.add_enabled_ui(self.run.is_none(), |ui| {
+                    let form = ui.add_enabled_ui(!busy, |ui| {
                         inspector::inspector_ui(
                             ui,
                             &self.doc.topology,
@@ -243,7 +278,7 @@ impl DesignerApp {
                 });
             });
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            let overlay = self.run.as_ref().map(RunSession::overlay);
+            let overlay = self.run.as_ref().map(|r| r.overlay_on(&self.doc.topology));
             let input = CanvasInput {
                 topology: &self.doc.topology,
                 selection: &self.selection,
@@ -260,6 +295,12 @@ impl DesignerApp {
 
         self.poll_image_export(ui.ctx());
         actions.extend(self.dialogs_ui(ui));
+        if let Some(setup) = &mut self.compare_setup
+            && let Some(answer) = compare_panel::compare_setup_ui(ui.ctx(), setup)
+        {
+            self.compare_setup = None;
+            actions.extend(answer.map(Action::StartCompare));
+        }
         for action in actions {
             self.perform(ui.ctx(), action);
         }
@@ -419,6 +460,9 @@ impl eframe::App for DesignerApp {
     fn on_exit(&mut self) {
         if let Some(run) = self.run.take() {
             run.stop();
+        }
+        if let Some(compare) = self.compare.take() {
+            compare.stop();
         }
         if !self.doc.is_dirty() {
             self.places.clear_recovery();

@@ -81,7 +81,11 @@ impl DesignerApp {
             match answer {
                 Some(true) => {
                     self.run_permission = None;
-                    self.launch(super::reach::folders_to_allow(&permission.reach));
+                    let dirs = super::reach::folders_to_allow(&permission.reach);
+                    match permission.compare {
+                        Some(setup) => self.launch_compare(setup, dirs),
+                        None => self.launch(dirs),
+                    }
                 }
                 Some(false) => {
                     self.run_permission = None;

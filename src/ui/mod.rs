@@ -6,8 +6,11 @@
 
 pub mod actions;
 pub mod app;
+mod batch_panel;
 pub mod canvas;
 pub mod commands;
+pub mod compare;
+mod compare_panel;
 mod dialogs;
 pub mod document;
 pub mod files;

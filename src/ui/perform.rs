@@ -16,7 +16,7 @@ impl DesignerApp {
     /// Performs one action. Public so tests (and the CLI's `tributary FILE`) can do what
     /// a menu click would, with file paths given instead of picked in a dialog.
     pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
-        let editing_locked = self.run.is_some();
+        let editing_locked = self.run.is_some() || self.compare.is_some();
         match action {
             Action::Apply { .. }
             | Action::Undo
@@ -98,6 +98,14 @@ impl DesignerApp {
                     run.resume();
                 }
             }
+            Action::CompareModes => {
+                if self.run.is_none() && self.compare.is_none() {
+                    self.compare_setup = Some(super::compare::CompareSetup::for_topology(
+                        &self.doc.topology,
+                    ));
+                }
+            }
+            Action::StartCompare(setup) => self.start_compare(setup),
             Action::Stop => self.stop_run(),
             Action::Quit => self.ask_then(Pending::Quit),
         }

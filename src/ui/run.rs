@@ -41,6 +41,8 @@ pub struct RunSession {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPermission {
     pub reach: Vec<Reach>,
+    /// Set when the permission is for Compare modes rather than Run.
+    pub compare: Option<super::compare::CompareSetup>,
 }
 
 impl RunSession {
@@ -81,6 +83,7 @@ impl RunSession {
                     queue_fill: (m.queue_capacity > 0)
                         .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
                     restarts: m.restarts,
+                    window: None,
                 };
                 (name.clone(), stats)
             })
@@ -103,6 +106,25 @@ impl RunSession {
             edges,
             state: state.to_string(),
         }
+    }
+
+    /// The overlay with, in a micro-batch run, each window operator's span and latest
+    /// results under its node.
+    pub fn overlay_on(&self, t: &Topology) -> RunOverlay {
+        let mut overlay = self.overlay();
+        if let Some(b) = &self.last.batch {
+            for (name, badge) in super::batch_panel::window_badges(b, t) {
+                if let Some(stats) = overlay.nodes.get_mut(&name) {
+                    stats.window = Some(badge);
+                }
+            }
+        }
+        overlay
+    }
+
+    /// The latest snapshot (for tests and embedding programs).
+    pub fn snapshot(&self) -> &MetricsSnapshot {
+        &self.last
     }
 
     /// Samples the engine (at most every 100 ms) and moves its log into `log`.
@@ -176,7 +198,7 @@ impl DesignerApp {
     /// Run: refused with the problems listed if invalid; asks first if the topology
     /// reaches outside its folder or loopback.
     pub(super) fn start_run(&mut self, _ctx: &egui::Context) {
-        if self.run.is_some() {
+        if self.run.is_some() || self.compare.is_some() {
             return;
         }
         let diagnostics = validate::validate(&self.doc.topology);
@@ -192,7 +214,10 @@ impl DesignerApp {
         if reach.is_empty() {
             self.launch(Vec::new());
         } else {
-            self.run_permission = Some(RunPermission { reach });
+            self.run_permission = Some(RunPermission {
+                reach,
+                compare: None,
+            });
         }
     }
 
@@ -217,7 +242,9 @@ impl DesignerApp {
         }
     }
 
+    /// Stops the run, or the comparison, whichever is on.
     pub(super) fn stop_run(&mut self) {
+        self.stop_compare();
         if let Some(run) = self.run.take()
             && let Some(last) = run.stop()
         {

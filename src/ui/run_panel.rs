@@ -42,6 +42,9 @@ impl RunSession {
             return Vec::new();
         };
         self.sparkline_ui(ui, &name);
+        if let Some(node) = t.node_by_name(&name) {
+            super::batch_panel::window_inspector_ui(ui, node, self.last.batch.as_ref());
+        }
         numbers_ui(ui, &m);
         tasks_ui(ui, &m);
         ui.separator();

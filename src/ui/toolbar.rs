@@ -15,6 +15,10 @@ pub struct ToolbarState<'a> {
     pub examples: &'a [PathBuf],
     /// `None` = not running; `Some(paused)`.
     pub run: Option<bool>,
+    /// A comparison of the two execution modes is running.
+    pub comparing: bool,
+    /// The design is valid, so it can be compared.
+    pub can_compare: bool,
     pub zoom: f32,
 }
 
@@ -152,6 +156,15 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
         }
         ui.separator();
         match s.run {
+            None if s.comparing => {
+                if ui
+                    .button("⏹ Stop")
+                    .on_hover_text("Stop both runs of the comparison (Shift+F5)")
+                    .clicked()
+                {
+                    actions.push(Action::Stop);
+                }
+            }
             None => {
                 if ui
                     .button("▶ Run")
@@ -159,6 +172,17 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                     .clicked()
                 {
                     actions.push(Action::Run);
+                }
+                if ui
+                    .add_enabled(s.can_compare, egui::Button::new("⇄ Compare modes"))
+                    .on_hover_text(
+                        "Run this design record-at-a-time and in micro-batches at once, \
+                         and compare their throughput and latency",
+                    )
+                    .on_disabled_hover_text("Fix the problems first")
+                    .clicked()
+                {
+                    actions.push(Action::CompareModes);
                 }
             }
             Some(paused) => {

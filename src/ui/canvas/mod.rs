@@ -11,6 +11,7 @@ pub mod node_shape;
 pub mod overlay;
 pub mod style;
 pub mod view;
+pub mod window_badge;
 
 use std::collections::BTreeMap;
 

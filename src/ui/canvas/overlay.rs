@@ -22,6 +22,8 @@ pub struct NodeStats {
     /// Queue fill, 0..=1, when the node has an input queue.
     pub queue_fill: Option<f32>,
     pub restarts: u64,
+    /// Window operators in a micro-batch run: span and latest results.
+    pub window: Option<super::window_badge::WindowBadge>,
 }
 
 /// Everything the canvas shows during a run.
@@ -153,6 +155,10 @@ pub fn paint_node_overlay(
             StrokeKind::Inside,
         );
         painter.galley(r.center() - g.size() / 2.0, g, Color32::BLACK);
+    }
+
+    if let Some(window) = &stats.window {
+        super::window_badge::paint_window_badge(painter, visuals, node_on_screen, zoom, window);
     }
 }
 

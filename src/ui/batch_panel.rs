@@ -1,0 +1,304 @@
+//! The batch strip shown while a micro-batch run is on: the batch clock, how long each
+//! recent batch took against the interval (so falling behind is visible at a glance),
+//! and the latest result of every window operator.
+//!
+//! Everything here is read from the run's latest [`BatchMetrics`]; clicking a window
+//! result selects its node, the only thing the strip asks of the app.
+
+use std::time::Duration;
+
+use egui::{Color32, Grid, ProgressBar, RichText, Ui};
+use egui_plot::{Bar, BarChart, Corner, HLine, Legend, Plot};
+
+use super::actions::Action;
+use super::canvas::overlay::compact;
+use super::canvas::style;
+use super::canvas::window_badge::WindowBadge;
+use super::selection::Selection;
+use crate::model::{Node, Topology};
+use crate::runtime::{BatchMetrics, WindowResult};
+
+/// Rows of a window's result shown in the strip and in the inspector.
+pub const WINDOW_ROWS: usize = 5;
+
+/// Bars within the interval.
+const ON_TIME: Color32 = Color32::from_rgb(0x40, 0xb0, 0x60);
+
+/// `12.3 s` for a time on the batch clock.
+pub fn clock_text(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+fn ms_text(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 100.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// "3s window, slide 1s" (or "tumbling 3s") for a windowed node.
+pub fn window_span_text(node: &Node) -> Option<String> {
+    let w = node.window?;
+    Some(if w.is_tumbling() {
+        format!("tumbling {} window", w.length)
+    } else {
+        format!("{} window, slide {}", w.length, w.slide)
+    })
+}
+
+/// Rows of a window's result drawn under its node on the canvas.
+const BADGE_ROWS: usize = 3;
+
+/// The canvas caption of every window node: its span, and its latest window's top keys.
+pub fn window_badges(b: &BatchMetrics, t: &Topology) -> Vec<(String, WindowBadge)> {
+    t.nodes()
+        .filter_map(|node| {
+            let span = window_span_text(node)?;
+            let result = b.windows.get(&node.name);
+            let badge = WindowBadge {
+                span,
+                ended: result.map(|r| format!("ended {}", clock_text(r.window_end_ms))),
+                top: result
+                    .map(|r| {
+                        let width = r.top.iter().take(BADGE_ROWS).map(|(k, _)| k.len()).max();
+                        r.top
+                            .iter()
+                            .take(BADGE_ROWS)
+                            .map(|(k, v)| {
+                                format!("{k:<w$}  {}", value_text(*v), w = width.unwrap_or(0))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            Some((node.name.clone(), badge))
+        })
+        .collect()
+}
+
+/// The strip: clock | chart | window results, side by side.
+pub fn batch_strip_ui(ui: &mut Ui, b: &BatchMetrics, t: &Topology) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(250.0);
+            clock_ui(ui, b);
+        });
+        ui.separator();
+        let chart_width = (ui.available_width() * 0.55).max(220.0);
+        ui.vertical(|ui| {
+            ui.set_width(chart_width);
+            processing_chart_ui(ui, b);
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("window-results")
+                .auto_shrink([false, true])
+                .show(ui, |ui| actions.extend(window_results_ui(ui, b, t)));
+        });
+    });
+    actions
+}
+
+/// Batch number and time, the interval with a bar ticking through it, and whether the
+/// jobs keep up with the clock.
+fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
+    let interval_ms = b.interval.as_millis() as u64;
+    ui.label(RichText::new(format!("Batch #{}", b.batches_completed)).heading())
+        .on_hover_text("Batches completed so far");
+    ui.label(format!("clock {}", clock_text(b.clock_ms)));
+    ui.label(format!("interval {interval_ms} ms"));
+    let phase = if interval_ms > 0 {
+        (b.clock_ms % interval_ms) as f32 / interval_ms as f32
+    } else {
+        0.0
+    };
+    ui.add(
+        ProgressBar::new(phase)
+            .desired_height(6.0)
+            .desired_width(220.0),
+    )
+    .on_hover_text("Where the clock is inside the current interval; a batch is cut when it fills");
+    ui.label(format!(
+        "next batch ends at {}",
+        clock_text(b.next_batch_ms)
+    ));
+    let last = match b.last_batch_ms {
+        Some(ms) => format!(
+            "last batch (ended {}): {} records in {}",
+            clock_text(ms),
+            compact(b.last_batch_records as f64),
+            ms_text(b.last_processing_time)
+        ),
+        None => "no batch yet".to_string(),
+    };
+    ui.label(RichText::new(last).small());
+    ui.label(
+        RichText::new(format!(
+            "scheduling delay {} (max {}) · queued {}",
+            ms_text(b.last_scheduling_delay),
+            ms_text(b.max_scheduling_delay),
+            b.waiting_batches
+        ))
+        .small(),
+    )
+    .on_hover_text(
+        "How late the last job started after its interval closed, and batches whose interval \
+         has closed but whose job has not started",
+    );
+    if b.falling_behind {
+        ui.label(
+            RichText::new("▲ falling behind")
+                .strong()
+                .color(style::problem_color(ui.visuals())),
+        )
+        .on_hover_text(
+            "Batches take longer than the interval (or start more than an interval late): \
+             the delay keeps growing. Lower the input rate, or lengthen the interval.",
+        );
+    } else {
+        ui.label(RichText::new("● keeping up").strong().color(ON_TIME))
+            .on_hover_text("Every batch finishes within its interval");
+    }
+}
+
+/// Recent batches' processing time as bars, the interval as a line: a bar above the line
+/// is a batch that took longer than the time it covers.
+fn processing_chart_ui(ui: &mut Ui, b: &BatchMetrics) {
+    let interval = b.interval.as_secs_f64() * 1000.0;
+    let late = style::problem_color(ui.visuals());
+    let bars: Vec<Bar> = b
+        .recent
+        .iter()
+        .map(|batch| {
+            let ms = batch.processing_time.as_secs_f64() * 1000.0;
+            let fill = if ms > interval { late } else { ON_TIME };
+            Bar::new(batch.time_ms as f64 / 1000.0, ms)
+                .width(interval / 1000.0 * 0.8)
+                .fill(fill)
+                .name(format!(
+                    "batch ending {}: {} records",
+                    clock_text(batch.time_ms),
+                    batch.records
+                ))
+        })
+        .collect();
+    ui.label(
+        RichText::new(format!(
+            "Processing time per batch (p50 {}, p99 {}) against the {} ms interval",
+            ms_text(b.processing_time_p50),
+            ms_text(b.processing_time_p99),
+            b.interval.as_millis()
+        ))
+        .small(),
+    );
+    let line_color = ui.visuals().warn_fg_color;
+    Plot::new("batch-processing")
+        .height(ui.available_height().clamp(90.0, 150.0))
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .include_y(0.0)
+        .include_y(interval * 1.15)
+        .x_axis_label("batch end (s)")
+        .y_axis_label("ms")
+        .legend(Legend::default().position(Corner::LeftTop))
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new("processing time", bars).color(ON_TIME));
+            plot.hline(
+                HLine::new(
+                    format!("interval ({} ms)", b.interval.as_millis()),
+                    interval,
+                )
+                .color(line_color)
+                .width(1.5),
+            );
+        });
+}
+
+/// Per window node: its span, when the latest window closed, and its top keys.
+fn window_results_ui(ui: &mut Ui, b: &BatchMetrics, t: &Topology) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.label(RichText::new("Latest windows").strong());
+    if b.windows.is_empty() {
+        let text = if t.nodes().any(|n| n.window.is_some()) {
+            "No window has closed yet."
+        } else {
+            "This topology has no window operators."
+        };
+        ui.label(RichText::new(text).weak());
+    }
+    for (name, result) in &b.windows {
+        let span = t
+            .node_by_name(name)
+            .and_then(window_span_text)
+            .unwrap_or_default();
+        let header = ui
+            .add(
+                egui::Label::new(RichText::new(format!("{name} · {span}")).strong())
+                    .sense(egui::Sense::click()),
+            )
+            .on_hover_text("Click to select the node");
+        if header.clicked() {
+            actions.push(Action::Select(Selection::node(name)));
+        }
+        window_table_ui(ui, name, result);
+        ui.add_space(4.0);
+    }
+    actions
+}
+
+/// The inspector's window section for a selected window node in a micro-batch run.
+pub fn window_inspector_ui(ui: &mut Ui, node: &Node, batch: Option<&BatchMetrics>) {
+    let (Some(span), Some(b)) = (window_span_text(node), batch) else {
+        return;
+    };
+    ui.label(RichText::new(format!("Window: {span}")).strong());
+    match b.windows.get(&node.name) {
+        Some(result) => window_table_ui(ui, &format!("inspector-{}", node.name), result),
+        None => {
+            ui.label(RichText::new("No window has closed yet.").weak());
+        }
+    }
+    ui.separator();
+}
+
+/// One window's result: when it closed and its top keys (also used by the inspector).
+pub fn window_table_ui(ui: &mut Ui, name: &str, r: &WindowResult) {
+    ui.label(
+        RichText::new(format!(
+            "window ended at {} · {} batches · {} keys{}",
+            clock_text(r.window_end_ms),
+            r.batches,
+            r.keys,
+            if r.incremental { " · incremental" } else { "" }
+        ))
+        .small(),
+    );
+    Grid::new(("window-table", name))
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label(RichText::new("key").weak());
+            ui.label(RichText::new("value").weak());
+            ui.end_row();
+            for (key, value) in r.top.iter().take(WINDOW_ROWS) {
+                ui.label(RichText::new(key).monospace());
+                ui.label(value_text(*value));
+                ui.end_row();
+            }
+        });
+}
+
+/// Window values are counts, sums or averages: whole numbers without decimals.
+pub fn value_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}

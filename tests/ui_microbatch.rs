@@ -1,0 +1,259 @@
+//! Micro-batch runs in the designer: the batch strip shows the batch clock, the interval
+//! and the latest window's results; Compare modes runs a design both ways at once and
+//! shows each run's throughput and latency, and Stop leaves no runtime thread behind.
+//! In its own test binary so thread counting sees no other test binary's engines; the
+//! tests here take turns.
+#![cfg(feature = "gui")]
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use egui::Vec2;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::model::{ExecutionMode, Topology, WindowSize, WindowSpec};
+use tributary::ui::actions::Action;
+use tributary::ui::document::Document;
+use tributary::ui::{DesignerApp, FilePlaces};
+
+/// One engine at a time, so a test's thread count is its own.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runtime threads are named `trib-…`.
+fn runtime_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.starts_with("trib-"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn example(name: &str) -> Topology {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("topologies")
+        .join(name);
+    tributary::format::load_ron(&path).unwrap()
+}
+
+fn designer(dir: &tempfile::TempDir) -> Harness<'static, DesignerApp> {
+    let places = FilePlaces {
+        config_dir: Some(dir.path().join("config")),
+        examples_dir: None,
+    };
+    Harness::builder()
+        .with_size(Vec2::new(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut DesignerApp| app.ui(ui),
+            DesignerApp::new(places),
+        )
+}
+
+/// Steps frames (sleeping between them so the engine moves) until `done` holds.
+fn step_until(
+    h: &mut Harness<'static, DesignerApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, DesignerApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never saw: {what}");
+    }
+}
+
+/// Number after "Batch #" in the strip, if the strip is shown.
+fn batch_number(h: &Harness<'static, DesignerApp>) -> Option<u64> {
+    let node = h.query_by_label_contains("Batch #")?;
+    // A label's text is its accessibility value.
+    node.accesskit_node()
+        .value()?
+        .trim_start_matches("Batch #")
+        .parse()
+        .ok()
+}
+
+#[test]
+fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    // The example, faster: 100 ms batches, a 300 ms window sliding every 200 ms.
+    let mut t = example("spark_windowed_top_words.ron");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.node_by_name_mut("top_words").unwrap().window = Some(WindowSpec {
+        length: WindowSize::Millis(300),
+        slide: WindowSize::Millis(200),
+    });
+    h.state_mut().doc = Document::new(t, None, "fast windows".into());
+    h.step();
+    assert!(batch_number(&h).is_none(), "no strip before a run");
+
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+
+    step_until(&mut h, "a completed batch and a closed window", |h| {
+        let windows = h
+            .state()
+            .run
+            .as_ref()
+            .and_then(|r| r.snapshot().batch.as_ref())
+            .map(|b| b.windows.clone())
+            .unwrap_or_default();
+        batch_number(h).is_some_and(|n| n > 0)
+            && windows.get("top_words").is_some_and(|w| !w.top.is_empty())
+    });
+    assert!(h.query_by_label("interval 100 ms").is_some());
+    assert!(
+        h.query_by_label_contains("300ms window, slide 200ms")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("window ended at").is_some());
+    // The window's top key is a row of the table (the strip and the canvas caption
+    // are drawn from the same snapshot).
+    let snapshot = h.state().run.as_ref().unwrap().snapshot().clone();
+    let (key, _) = snapshot.batch.as_ref().unwrap().windows["top_words"].top[0].clone();
+    assert!(
+        h.query_all_by_label(&key).count() >= 1,
+        "row for {key} in the window table"
+    );
+    // Keeping up or falling behind is always said.
+    assert!(
+        h.query_by_label("● keeping up").is_some()
+            || h.query_by_label("▲ falling behind").is_some()
+    );
+
+    // Selected, the window node shows its results in the inspector too.
+    h.get_by_label("top_words").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("Window: 300ms window, slide 200ms")
+            .is_some()
+    );
+
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert!(h.state().run.is_none());
+    assert!(batch_number(&h).is_none(), "the strip goes with the run");
+    assert_eq!(runtime_threads(), 0, "Stop joins every runtime thread");
+}
+
+#[test]
+fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let ctx = h.ctx.clone();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    assert_eq!(runtime_threads(), 0);
+
+    h.get_by_label("⇄ Compare modes").click();
+    h.run();
+    assert!(h.state().compare_setup.is_some(), "the set-up dialog opens");
+    h.get_by_label("Start comparison").click();
+    h.step();
+    assert!(h.state().compare.is_some(), "{:?}", h.state().notice);
+    assert!(h.state().run.is_none());
+    assert!(runtime_threads() > 0, "both engines have threads");
+
+    step_until(&mut h, "throughput and latency for both modes", |h| {
+        let Some(c) = &h.state().compare else {
+            return false;
+        };
+        [&c.record, &c.batch].iter().all(|side| {
+            side.now.records_rate > 0.0 && side.now.sink_rate > 0.0 && side.now.p50_ms > 0.0
+        })
+    });
+    let c = h.state().compare.as_ref().unwrap();
+    let rows = [c.record.row(), c.batch.row()];
+    assert!(rows[0].mode.starts_with("record-at-a-time"));
+    assert_eq!(rows[1].mode, "micro-batch (500 ms)");
+    for row in &rows {
+        for text in [
+            &row.mode,
+            &row.records_rate,
+            &row.sink_rate,
+            &row.p50,
+            &row.p99,
+        ] {
+            assert!(
+                h.query_all_by_label(text).count() >= 1,
+                "the panel shows {text}"
+            );
+        }
+    }
+    // Editing is locked while the comparison runs.
+    h.state_mut().perform(&ctx, Action::SelectAll);
+    h.state_mut().perform(&ctx, Action::Delete);
+    assert!(h.state().doc.topology.node_count() > 0);
+
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert!(h.state().compare.is_none());
+    assert_eq!(runtime_threads(), 0, "Stop joins both engines' threads");
+    assert!(
+        h.state()
+            .log
+            .iter()
+            .any(|l| l.starts_with("comparison stopped"))
+    );
+}
+
+#[test]
+fn compare_modes_asks_before_reaching_outside_the_folder() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    // Word count writing its counts next to (not inside) the design's folder.
+    let mut t = example("word_count.ron");
+    let log = t.node_by_name_mut("log").unwrap();
+    log.component = "file_sink".into();
+    log.config.clear();
+    log.config.insert(
+        "path".into(),
+        tributary::model::Value::Str("../counts.txt".into()),
+    );
+    let design = dir.path().join("design").join("word_count.ron");
+    h.state_mut().doc = Document::new(t, Some(design), "word_count".into());
+    h.step();
+
+    h.get_by_label("⇄ Compare modes").click();
+    h.run();
+    h.get_by_label("Start comparison").click();
+    h.run();
+    let asked = h.state().run_permission.clone();
+    assert!(
+        asked.is_some_and(|p| p.compare.is_some() && !p.reach.is_empty()),
+        "asked first"
+    );
+    assert!(
+        h.state().compare.is_none(),
+        "nothing started before the answer"
+    );
+    assert_eq!(runtime_threads(), 0);
+
+    h.get_by_label("Allow once and run").click();
+    h.step();
+    h.step();
+    assert!(h.state().compare.is_some(), "{:?}", h.state().notice);
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert!(h.state().compare.is_none());
+    assert_eq!(runtime_threads(), 0);
+}
