@@ -11,6 +11,7 @@ pub mod commands;
 mod dialogs;
 pub mod document;
 pub mod files;
+mod flume_panel;
 pub mod image_export;
 pub mod inspector;
 pub mod layout;
