@@ -127,6 +127,19 @@ pub fn agent_rect(
     Some(groups.fold(nodes, Rect::union))
 }
 
+/// The canvas-space box around every agent frame (for fit-to-view).
+pub fn frames_bounds_in_canvas(t: &Topology) -> Rect {
+    let node_rects: BTreeMap<String, Rect> = t
+        .nodes()
+        .filter(|n| n.agent.is_some())
+        .map(|n| (n.name.clone(), super::node_shape::rect_in_canvas(n)))
+        .collect();
+    agent_members(t)
+        .values()
+        .filter_map(|members| agent_rect(members, &t.sink_groups, &node_rects, 1.0))
+        .fold(Rect::NOTHING, Rect::union)
+}
+
 /// The word Flume uses for a sink group's processor.
 pub fn processor_word(processor: &SinkProcessor) -> &'static str {
     match processor {

@@ -373,7 +373,7 @@ pub fn flume_overlay_ui(
     let id = ui.scope_id().with(("flume status", &node.name));
     let response = ui.interact(covered.expand(2.0 * z), id, Sense::hover());
     let accessible = accessible_text(node, stats, group);
-    response.widget_info(|| WidgetInfo::labeled(egui::Role::Label, true, &accessible));
+    response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, &accessible));
     response.on_hover_text(tooltip_text(node, stats, group));
 }
 

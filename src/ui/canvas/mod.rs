@@ -735,7 +735,7 @@ fn same_edge(a: &NamedEdge, b: &NamedEdge) -> bool {
 
 /// The canvas-space box around every node (and its overlay), for fit-to-view.
 pub fn content_bounds(t: &Topology) -> Rect {
-    let mut bounds = Rect::NOTHING;
+    let mut bounds = agent_frame::frames_bounds_in_canvas(t);
     for node in t.nodes() {
         bounds = bounds.union(node_shape::rect_in_canvas(node).expand2(Vec2::new(10.0, 30.0)));
     }
