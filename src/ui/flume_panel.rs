@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use egui::{Grid, RichText, Ui};
 
-use super::canvas::flume_overlay::{ChannelStats, FlumeStats, SinkStats};
-use super::canvas::overlay::{compact, rate_text};
+use super::canvas::flume_overlay::{ChannelStats, FlumeStats, SinkStats, count_text};
+use super::canvas::overlay::rate_text;
 use crate::runtime::FlumeNodeMetrics;
 
 /// Milliseconds since the Unix epoch: the clock sink penalties are stamped with.
@@ -56,9 +56,9 @@ pub fn flume_numbers_ui(ui: &mut Ui, f: &FlumeNodeMetrics) {
         .striped(true)
         .show(ui, |ui| {
             ui.label("events in");
-            ui.label(compact(f.events_in as f64));
+            ui.label(count_text(f.events_in));
             ui.label("events out");
-            ui.label(compact(f.events_out as f64));
+            ui.label(count_text(f.events_out));
             ui.end_row();
             if let Some(c) = &f.channel {
                 ui.label("fill")
@@ -68,18 +68,18 @@ pub fn flume_numbers_ui(ui: &mut Ui, f: &FlumeNodeMetrics) {
                 ui.label(c.in_flight.to_string());
                 ui.end_row();
                 ui.label("commits");
-                ui.label(compact(c.commits as f64));
+                ui.label(count_text(c.commits));
                 ui.label("commit rate");
                 ui.label(rate_text(c.commit_rate));
                 ui.end_row();
                 ui.label("rollbacks");
-                ui.label(compact(c.rollbacks as f64));
+                ui.label(count_text(c.rollbacks));
                 ui.label("rollback rate");
                 ui.label(rate_text(c.rollback_rate));
                 ui.end_row();
                 ui.label("refused puts")
                     .on_hover_text("Put transactions that gave up waiting for room");
-                ui.label(compact(c.full_failures as f64));
+                ui.label(count_text(c.full_failures));
                 ui.end_row();
             }
             if let Some(s) = &f.sink {
@@ -92,21 +92,23 @@ pub fn flume_numbers_ui(ui: &mut Ui, f: &FlumeNodeMetrics) {
                 ui.end_row();
                 ui.label("penalized")
                     .on_hover_text("Failed over (failover) or blacklisted (load balance)");
+                ui.label(yes_no(s.penalized));
+                ui.label("penalty left");
                 let left = s
                     .penalty_until_ms
                     .map(|until| until.saturating_sub(now_ms()))
-                    .map(|ms| format!(" · {:.1}s left", ms as f64 / 1000.0))
-                    .unwrap_or_default();
-                ui.label(format!("{}{left}", yes_no(s.penalized)));
+                    .map_or("–".to_string(), |ms| {
+                        format!("{:.1} s", ms as f64 / 1000.0)
+                    });
+                ui.label(left);
+                ui.end_row();
                 ui.label("failures");
-                ui.label(format!(
-                    "{} ({} in a row)",
-                    compact(s.failures as f64),
-                    s.sequential_failures
-                ));
+                ui.label(count_text(s.failures));
+                ui.label("in a row");
+                ui.label(s.sequential_failures.to_string());
                 ui.end_row();
                 ui.label("back-offs");
-                ui.label(compact(s.backoffs as f64));
+                ui.label(count_text(s.backoffs));
                 ui.end_row();
             }
         });

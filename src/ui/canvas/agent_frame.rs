@@ -277,11 +277,11 @@ pub fn agent_frames_ui(
 fn paint_agent_label(painter: &Painter, frame: Rect, agent: &str, zoom: f32, tint: &Tint) -> Rect {
     let z = zoom.max(0.4);
     let at = frame.left_top() + Vec2::new(12.0, 8.0) * z;
-    let word = painter.layout_no_wrap("AGENT".into(), FontId::proportional(10.0 * z), tint.text);
+    let word = painter.layout_no_wrap("AGENT".into(), FontId::proportional(11.0 * z), tint.text);
     let name = super::node_shape::one_line(
         painter,
         agent,
-        FontId::proportional(14.0 * z),
+        FontId::proportional(16.0 * z),
         tint.text,
         (frame.width() - 24.0 * z - word.size().x).max(20.0),
     );

@@ -124,6 +124,15 @@ pub fn time_left(d: Duration) -> String {
     }
 }
 
+/// A count as text: exact below 100 000, then short (`123.4k`).
+pub fn count_text(n: u64) -> String {
+    if n < 100_000 {
+        n.to_string()
+    } else {
+        compact(n as f64)
+    }
+}
+
 /// The status of a node; `group` is the processor of the sink group a sink is in.
 pub fn node_status(
     role: Role,
@@ -173,23 +182,19 @@ pub fn node_status(
 pub fn numbers_text(role: Role, stats: &FlumeStats) -> String {
     match (role, &stats.channel) {
         (Role::Channel, Some(c)) if c.in_flight > 0 => {
-            format!(
-                "{} · {} in flight",
-                c.fill_text(),
-                compact(c.in_flight as f64)
-            )
+            format!("{} · {} in flight", c.fill_text(), count_text(c.in_flight))
         }
         (Role::Channel, Some(c)) => c.fill_text(),
         (Role::Sink, _) => {
             let failures = stats.sink.as_ref().map_or(0, |s| s.failures);
-            let delivered = format!("{} delivered", compact(stats.events_out as f64));
+            let delivered = format!("{} delivered", count_text(stats.events_out));
             if failures > 0 {
-                format!("{delivered} · {} failed", compact(failures as f64))
+                format!("{delivered} · {} failed", count_text(failures))
             } else {
                 delivered
             }
         }
-        _ => format!("{} events", compact(stats.events_out as f64)),
+        _ => format!("{} events", count_text(stats.events_out)),
     }
 }
 
@@ -197,7 +202,7 @@ pub fn numbers_text(role: Role, stats: &FlumeStats) -> String {
 pub fn activity_text(c: &ChannelStats) -> String {
     let commits = format!("{} tx", rate_text(c.commit_rate));
     if c.rollbacks > 0 {
-        format!("{commits} · {} rollbacks", compact(c.rollbacks as f64))
+        format!("{commits} · {} rollbacks", count_text(c.rollbacks))
     } else {
         commits
     }
@@ -327,7 +332,8 @@ pub fn flume_overlay_ui(
         _ => {}
     }
 
-    // Under the node: the numbers line, then the status pill or channel activity.
+    // Under the node: the numbers, with the status pill beside them; for channels a
+    // second line with the transaction activity.
     let line_a = r.center_bottom() + Vec2::new(0.0, 4.0 * z);
     let full = stats.channel.as_ref().is_some_and(ChannelStats::is_full);
     let numbers_color = if full {
@@ -335,15 +341,29 @@ pub fn flume_overlay_ui(
     } else {
         visuals.text_color()
     };
-    let a = painter.text(
-        line_a,
-        Align2::CENTER_TOP,
+    let numbers = painter.layout_no_wrap(
         numbers_text(node.role, stats),
         FontId::proportional(11.0 * z),
         numbers_color,
     );
-    let line_b = Pos2::new(line_a.x, a.bottom() + 2.0 * z);
-    let mut covered = a;
+    let beside = current.as_ref().filter(|_| node.role != Role::Channel);
+    let pill_width = beside.map_or(0.0, |s| pill_size(painter, &s.text, z).x + 6.0 * z);
+    let left = line_a.x - (numbers.size().x + pill_width) / 2.0;
+    let mut covered = Rect::from_min_size(Pos2::new(left, line_a.y), numbers.size());
+    let numbers_mid_y = covered.center().y;
+    painter.galley(covered.min, numbers, numbers_color);
+    if let Some(s) = beside {
+        let at = Pos2::new(covered.right() + 6.0 * z, numbers_mid_y);
+        covered = covered.union(paint_pill(
+            painter,
+            visuals,
+            Align2::LEFT_CENTER,
+            at,
+            &s.text,
+            s.tone,
+            z,
+        ));
+    }
     if let (Role::Channel, Some(c)) = (node.role, &stats.channel) {
         let color = if c.rollback_rate > 0.0 {
             style::problem_color(visuals)
@@ -351,7 +371,7 @@ pub fn flume_overlay_ui(
             visuals.weak_text_color()
         };
         let b = painter.text(
-            line_b,
+            Pos2::new(line_a.x, covered.bottom() + 1.0 * z),
             Align2::CENTER_TOP,
             activity_text(c),
             FontId::proportional(10.5 * z),
@@ -359,15 +379,18 @@ pub fn flume_overlay_ui(
         );
         covered = covered.union(b);
     }
-    if let Some(s) = &current
-        && node.role != Role::Channel
-    {
-        covered = covered.union(paint_pill(painter, visuals, line_b, &s.text, s.tone, z));
-    }
     if let Some(s) = current.as_ref().filter(|_| node.role == Role::Channel) {
         // A full channel says so on its top edge, where the eye lands first.
-        let at = Pos2::new(r.right() - r.height() * 0.5, r.top() - 2.0 * z);
-        paint_pill(painter, visuals, at, &s.text, s.tone, z);
+        let at = Pos2::new(r.right() - r.height() * 0.5, r.top());
+        paint_pill(
+            painter,
+            visuals,
+            Align2::CENTER_CENTER,
+            at,
+            &s.text,
+            s.tone,
+            z,
+        );
     }
 
     let id = ui.scope_id().with(("flume status", &node.name));
@@ -377,21 +400,30 @@ pub fn flume_overlay_ui(
     response.on_hover_text(tooltip_text(node, stats, group));
 }
 
-/// A rounded tag centred under `top_center`; returns its box.
+/// The font of status pills.
+fn pill_font(z: f32) -> FontId {
+    FontId::proportional(10.5 * z)
+}
+
+/// The size a status pill with `text` takes.
+fn pill_size(painter: &Painter, text: &str, z: f32) -> Vec2 {
+    let galley = painter.layout_no_wrap(text.to_string(), pill_font(z), Color32::WHITE);
+    galley.size() + Vec2::new(12.0, 2.0) * z
+}
+
+/// A rounded tag placed by `anchor` at `at`; returns its box.
 fn paint_pill(
     painter: &Painter,
     visuals: &Visuals,
-    top_center: Pos2,
+    anchor: Align2,
+    at: Pos2,
     text: &str,
     tone: Tone,
     z: f32,
 ) -> Rect {
     let (fill, text_color) = tone_colors(tone, visuals);
-    let galley =
-        painter.layout_no_wrap(text.to_string(), FontId::proportional(10.5 * z), text_color);
-    let pill = Align2::CENTER_TOP
-        .anchor_size(top_center + Vec2::new(0.0, 1.0 * z), galley.size())
-        .expand2(Vec2::new(6.0, 1.0) * z);
+    let galley = painter.layout_no_wrap(text.to_string(), pill_font(z), text_color);
+    let pill = anchor.anchor_size(at, galley.size() + Vec2::new(12.0, 2.0) * z);
     painter.rect_filled(pill, CornerRadius::same((pill.height() / 2.0) as u8), fill);
     painter.galley(pill.center() - galley.size() / 2.0, galley, text_color);
     pill
