@@ -114,7 +114,7 @@ pub fn flume_numbers_ui(ui: &mut Ui, f: &FlumeNodeMetrics) {
         });
     if f.blocked {
         ui.label(
-            RichText::new("Blocked: a channel is full, so puts wait (back-pressure).")
+            RichText::new("Blocked: puts wait for room in a full channel (back-pressure).")
                 .color(ui.visuals().warn_fg_color),
         );
     }

@@ -185,11 +185,13 @@ pub fn numbers_text(role: Role, stats: &FlumeStats) -> String {
             format!("{} · {} in flight", c.fill_text(), count_text(c.in_flight))
         }
         (Role::Channel, Some(c)) => c.fill_text(),
+        // Delivered and failed deliveries, marked as the Storm overlay marks acks and
+        // fails, so the line stays short beside a status.
         (Role::Sink, _) => {
             let failures = stats.sink.as_ref().map_or(0, |s| s.failures);
-            let delivered = format!("{} delivered", count_text(stats.events_out));
+            let delivered = format!("✔ {}", count_text(stats.events_out));
             if failures > 0 {
-                format!("{delivered} · {} failed", count_text(failures))
+                format!("{delivered}  ✖ {}", count_text(failures))
             } else {
                 delivered
             }
@@ -224,6 +226,13 @@ pub fn accessible_text(node: &Node, stats: &FlumeStats, group: Option<&SinkProce
         parts.push(format!("{} in flight", c.in_flight));
         parts.push(format!("{} tx", rate_text(c.commit_rate)));
         parts.push(format!("{} rollbacks", c.rollbacks));
+    } else if node.role == Role::Sink {
+        let failures = stats.sink.as_ref().map_or(0, |s| s.failures);
+        parts.push(format!("{} delivered", stats.events_out));
+        parts.push(format!("{failures} failed"));
+        if let Some(s) = node_status(node.role, stats, group) {
+            parts.push(s.text);
+        }
     } else {
         parts.push(numbers_text(node.role, stats));
         if let Some(s) = node_status(node.role, stats, group) {
@@ -380,12 +389,13 @@ pub fn flume_overlay_ui(
         covered = covered.union(b);
     }
     if let Some(s) = current.as_ref().filter(|_| node.role == Role::Channel) {
-        // A full channel says so on its top edge, where the eye lands first.
-        let at = Pos2::new(r.right() - r.height() * 0.5, r.top());
+        // A full channel says so above its right end, beside the rate badge, where
+        // the eye lands first.
+        let at = Pos2::new(r.right() - r.height() * 0.3, r.top() - 3.0 * z);
         paint_pill(
             painter,
             visuals,
-            Align2::CENTER_CENTER,
+            Align2::RIGHT_BOTTOM,
             at,
             &s.text,
             s.tone,
