@@ -342,7 +342,7 @@ impl DesignerApp {
                     self.notice = None;
                 }
             } else {
-                ui.label(egui::RichText::new("Drag from the palette · drag output → input to connect · Shift+drag to box-select · F to fit").weak());
+                ui.label(egui::RichText::new("Drag from the palette · drag an output port onto an input port to connect · Shift+drag to box-select · F to fit").weak());
             }
         });
     }

@@ -170,7 +170,7 @@ pub fn find_edge(
     t.outputs(from)
         .find(|(_, to, e)| e.stream == key.stream && t.node(*to).is_some_and(|n| n.name == key.to))
         .map(|(index, _, _)| index)
-        .ok_or_else(|| format!("there is no edge '{}' → '{}'", key.from, key.to))
+        .ok_or_else(|| format!("there is no edge from '{}' to '{}'", key.from, key.to))
 }
 
 fn connect_named(t: &mut Topology, e: &NamedEdge) -> Result<(), String> {

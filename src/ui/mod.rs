@@ -14,6 +14,7 @@ mod compare_panel;
 mod dialogs;
 pub mod document;
 pub mod files;
+mod flume_panel;
 pub mod image_export;
 pub mod inspector;
 pub mod layout;

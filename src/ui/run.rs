@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::app::DesignerApp;
 use super::canvas::overlay::{NodeStats, RunOverlay};
+use super::flume_panel;
 use super::problems_panel::BottomTab;
 use super::reach::{self, Reach};
 use crate::model::Topology;
@@ -70,6 +71,7 @@ impl RunSession {
 
     /// The latest numbers, as the canvas draws them.
     pub fn overlay(&self) -> RunOverlay {
+        let now_ms = flume_panel::now_ms();
         let nodes = self
             .last
             .nodes
@@ -84,6 +86,10 @@ impl RunSession {
                         .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
                     restarts: m.restarts,
                     window: None,
+                    flume: m
+                        .flume
+                        .as_ref()
+                        .map(|f| flume_panel::flume_stats(f, now_ms)),
                 };
                 (name.clone(), stats)
             })

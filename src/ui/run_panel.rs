@@ -9,6 +9,7 @@ use egui_plot::{Line, Plot, PlotPoints};
 
 use super::actions::Action;
 use super::canvas::overlay::{compact, rate_text};
+use super::flume_panel;
 use super::run::{RunSession, is_emitter};
 use super::selection::Selection;
 use crate::model::Topology;
@@ -44,6 +45,9 @@ impl RunSession {
         self.sparkline_ui(ui, &name);
         if let Some(node) = t.node_by_name(&name) {
             super::batch_panel::window_inspector_ui(ui, node, self.last.batch.as_ref());
+        }
+        if let Some(f) = &m.flume {
+            flume_panel::flume_numbers_ui(ui, f);
         }
         numbers_ui(ui, &m);
         tasks_ui(ui, &m);

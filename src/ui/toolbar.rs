@@ -174,7 +174,7 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                     actions.push(Action::Run);
                 }
                 if ui
-                    .add_enabled(s.can_compare, egui::Button::new("⇄ Compare modes"))
+                    .add_enabled(s.can_compare, egui::Button::new("Compare modes"))
                     .on_hover_text(
                         "Run this design record-at-a-time and in micro-batches at once, \
                          and compare their throughput and latency",

@@ -81,7 +81,7 @@ pub fn grouping_refusal(from: Role, to: Role, grouping: &Grouping) -> Option<Str
     };
     (!fits).then(|| {
         format!(
-            "'{}' does not apply to a {} → {} edge",
+            "'{}' does not apply to an edge from a {} to a {}",
             grouping.label(),
             from.label(),
             to.label()

@@ -5,7 +5,9 @@
 //! nodes, dragging a connection, box selecting) live in [`Canvas`] and touch the
 //! topology only when they end, so one gesture is one undo step.
 
+mod agent_frame;
 mod edge_shape;
+pub mod flume_overlay;
 pub mod grid;
 pub mod node_shape;
 pub mod overlay;
@@ -190,6 +192,15 @@ impl Canvas {
         let pointer_in_rect = pointer.filter(|p| rect.contains(*p));
         let released = ui.input(|i| i.pointer.any_released());
 
+        // ---- Flume agents, sink groups and avro hops, under everything else ----
+        actions.extend(agent_frame::agent_frames_ui(
+            ui,
+            &painter,
+            t,
+            &node_rects,
+            zoom,
+        ));
+
         // ---- edges ----
         let mut edge_hits: Vec<(NamedEdge, EdgeCurve, Rect)> = Vec::new();
         let grouping_target = match (payload.as_deref(), pointer_in_rect) {
@@ -286,6 +297,11 @@ impl Canvas {
             node_shape::paint_node(&painter, &visuals, node, r, zoom, &look);
             if let Some(stats) = input.overlay.and_then(|o| o.nodes.get(&node.name)) {
                 overlay::paint_node_overlay(&painter, &visuals, r, zoom, stats);
+                if let Some(flume) = &stats.flume {
+                    let group = t.sink_groups.iter().find(|g| g.sinks.contains(&node.name));
+                    let processor = group.map(|g| &g.processor);
+                    flume_overlay::flume_overlay_ui(ui, &painter, node, r, zoom, flume, processor);
+                }
             }
             self.node_interaction(ui, &response, &node.name, t, input.selection, &mut actions);
             self.port_interactions(
@@ -720,7 +736,7 @@ fn same_edge(a: &NamedEdge, b: &NamedEdge) -> bool {
 
 /// The canvas-space box around every node (and its overlay), for fit-to-view.
 pub fn content_bounds(t: &Topology) -> Rect {
-    let mut bounds = Rect::NOTHING;
+    let mut bounds = agent_frame::frames_bounds_in_canvas(t);
     for node in t.nodes() {
         bounds = bounds.union(node_shape::rect_in_canvas(node).expand2(Vec2::new(10.0, 30.0)));
     }

@@ -9,6 +9,7 @@ use egui::{
     Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Stroke, StrokeKind, Vec2, Visuals,
 };
 
+use super::flume_overlay::FlumeStats;
 use super::style;
 use crate::model::NamedEdge;
 
@@ -24,6 +25,9 @@ pub struct NodeStats {
     pub restarts: u64,
     /// Window operators in a micro-batch run: span and latest results.
     pub window: Option<super::window_badge::WindowBadge>,
+    /// Flume nodes: channel fill, back-pressure, back-off, fail-over (drawn by
+    /// `flume_overlay` in place of the ack counts and queue bar).
+    pub flume: Option<FlumeStats>,
 }
 
 /// Everything the canvas shows during a run.
@@ -102,6 +106,25 @@ pub fn paint_node_overlay(
         badge_text_color,
     );
 
+    if stats.flume.is_none() {
+        paint_counts_and_queue(painter, visuals, node_on_screen, z, stats);
+    }
+    if stats.restarts > 0 {
+        paint_restarts(painter, node_on_screen, z, stats.restarts);
+    }
+    if let Some(window) = &stats.window {
+        super::window_badge::paint_window_badge(painter, visuals, node_on_screen, zoom, window);
+    }
+}
+
+fn paint_counts_and_queue(
+    painter: &Painter,
+    visuals: &Visuals,
+    node_on_screen: Rect,
+    z: f32,
+    stats: &NodeStats,
+) {
+    let failing = stats.failed > 0;
     let below = node_on_screen.center_bottom() + Vec2::new(0.0, 4.0 * z);
     let counts = format!(
         "✔ {}   ✖ {}",
@@ -140,26 +163,22 @@ pub fn paint_node_overlay(
         filled.set_width(bar.width() * fill);
         painter.rect_filled(filled, CornerRadius::same(1), color);
     }
+}
 
-    if stats.restarts > 0 {
-        let at = node_on_screen.right_top() + Vec2::new(-2.0, 2.0) * z;
-        let text = format!("⟳{}", stats.restarts);
-        let g = painter.layout_no_wrap(text, FontId::proportional(11.0 * z), Color32::BLACK);
-        let r = Align2::RIGHT_TOP.anchor_size(at, g.size()).expand(2.0 * z);
-        let r = r.translate(Vec2::new(0.0, -r.height() - 4.0 * z));
-        painter.rect(
-            r,
-            CornerRadius::same(3),
-            Color32::from_rgb(0xff, 0xc8, 0x40),
-            Stroke::NONE,
-            StrokeKind::Inside,
-        );
-        painter.galley(r.center() - g.size() / 2.0, g, Color32::BLACK);
-    }
-
-    if let Some(window) = &stats.window {
-        super::window_badge::paint_window_badge(painter, visuals, node_on_screen, zoom, window);
-    }
+fn paint_restarts(painter: &Painter, node_on_screen: Rect, z: f32, restarts: u64) {
+    let at = node_on_screen.right_top() + Vec2::new(-2.0, 2.0) * z;
+    let text = format!("⟳{restarts}");
+    let g = painter.layout_no_wrap(text, FontId::proportional(11.0 * z), Color32::BLACK);
+    let r = Align2::RIGHT_TOP.anchor_size(at, g.size()).expand(2.0 * z);
+    let r = r.translate(Vec2::new(0.0, -r.height() - 4.0 * z));
+    painter.rect(
+        r,
+        CornerRadius::same(3),
+        Color32::from_rgb(0xff, 0xc8, 0x40),
+        Stroke::NONE,
+        StrokeKind::Inside,
+    );
+    painter.galley(r.center() - g.size() / 2.0, g, Color32::BLACK);
 }
 
 /// A small banner in the canvas corner saying the run's state.

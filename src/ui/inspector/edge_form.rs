@@ -52,7 +52,7 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
     let (Some(from), Some(to)) = (t.node_by_name(&edge.from), t.node_by_name(&edge.to)) else {
         return actions;
     };
-    ui.label(egui::RichText::new(format!("{} → {}", edge.from, edge.to)).strong());
+    ui.label(egui::RichText::new(format!("{} to {}", edge.from, edge.to)).strong());
     let mut stream = edge.stream.clone();
     let mut grouping = edge.grouping.clone();
     let fields = wiring::upstream_fields(t, &edge.from, &edge.stream);
