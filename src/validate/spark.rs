@@ -57,6 +57,7 @@ fn check_join(t: &Topology, index: NodeIndex, node: &Node, out: &mut Vec<Diagnos
             .unwrap_or_default();
         upstream.push((n.name.as_str(), fields));
     }
+    upstream.sort_by(|a, b| a.0.cmp(b.0));
     let names: Vec<String> = upstream.iter().map(|(n, _)| format!("'{n}'")).collect();
     let choose = if names.is_empty() {
         "connect the two nodes to join into it, then name them in 'left' and 'right'".to_string()
