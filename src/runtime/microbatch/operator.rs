@@ -1,7 +1,8 @@
 //! What each node does to a batch. Per-record components (split = flatMap, map, filter,
 //! sinks, pass-through) are the very bolts of record-at-a-time mode, called once per
 //! record of the batch; keyed and windowed components become DStream operators from
-//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`).
+//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`, and the
+//! [`BatchOp`]s of `keyed_ops` and `stream_window`).
 
 use std::collections::HashMap;
 use std::ops::Range;
