@@ -83,7 +83,9 @@ fn the_join_example_runs_and_refuses_a_comparison() {
         ])
         .assert()
         .failure()
-        .stderr(contains("node 'per_page': 'join' is a Spark Streaming operator"));
+        .stderr(contains(
+            "node 'per_page': 'join' is a Spark Streaming operator",
+        ));
 }
 
 #[test]

@@ -462,6 +462,11 @@ fn join_must_name_two_real_upstreams_sharing_the_key() {
         ),
         "{e:?}"
     );
+    // An unset key is the default, `key`, which neither side has.
+    let e = edit(&|t| {
+        t.node_by_name_mut("joined").unwrap().config.remove("key");
+    });
+    assert!(has(&e, "join key 'key' is not a field of 'views'"), "{e:?}");
     let e = edit(&|t| set(t, "key", "page"));
     assert!(
         has(

@@ -24,7 +24,13 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             ));
         }
         if desc.id == "join" {
-            check_join(t, index, node, out);
+            let setting = |key: &str| desc.config_text(&node.config, key);
+            let named = Named {
+                left: setting("left"),
+                right: setting("right"),
+                key: setting("key"),
+            };
+            check_join(t, index, node, named, out);
         }
     }
 }
@@ -35,16 +41,22 @@ struct Side<'a> {
     fields: Vec<String>,
 }
 
-fn check_join(t: &Topology, index: NodeIndex, node: &Node, out: &mut Vec<Diagnostic>) {
+/// A join's settings, defaults filled in.
+struct Named {
+    left: String,
+    right: String,
+    key: String,
+}
+
+fn check_join(
+    t: &Topology,
+    index: NodeIndex,
+    node: &Node,
+    named: Named,
+    out: &mut Vec<Diagnostic>,
+) {
     let loc = || Location::Node(node.name.clone());
-    let text = |key: &str| {
-        node.config
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (left, right, key) = (text("left"), text("right"), text("key"));
+    let Named { left, right, key } = named;
     let mut upstream: Vec<(&str, Vec<String>)> = Vec::new();
     for (_, from, edge) in t.inputs(index) {
         let Some(n) = t.node(from) else { continue };
