@@ -1,5 +1,6 @@
 //! Micro-batch mode from the command line: the shipped Spark example runs headless and
-//! reports batches and window results; `--compare` runs both modes and reports each.
+//! reports batches and window results; `--compare` runs both modes and reports each, and
+//! refuses designs with operators that exist only in micro-batch mode.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -44,6 +45,47 @@ fn the_spark_example_runs_for_a_bounded_time() {
     assert!(!window["top"].as_array().unwrap().is_empty());
     assert!(m["end_to_end_latency_p99"].as_f64().unwrap() > 0.0);
     assert!(m["nodes"]["sentences"]["acked"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn the_join_example_runs_and_refuses_a_comparison() {
+    let out = bin()
+        .args([
+            "run",
+            "topologies/spark_join_clicks.ron",
+            "--for",
+            "1200ms",
+            "-q",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    // Views and clicks draw pages from the same 12, so same-time batches share pages.
+    assert!(m["nodes"]["per_page"]["emitted"].as_u64().unwrap() > 0);
+    let window = &m["batch"]["windows"]["clicks_last_2s"];
+    // Windows close every second (every second 500 ms batch).
+    let end = window["window_end_ms"].as_u64().unwrap();
+    assert!(end >= 1000 && end.is_multiple_of(1000), "{end}");
+    assert_eq!(window["top"][0][0], "count");
+    // The join has no record-at-a-time meaning, so the comparison is refused up front.
+    bin()
+        .args([
+            "run",
+            "topologies/spark_join_clicks.ron",
+            "--compare",
+            "--for",
+            "1s",
+        ])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "node 'per_page': 'join' is a Spark Streaming operator",
+        ));
 }
 
 #[test]

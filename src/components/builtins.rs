@@ -1,13 +1,13 @@
 //! The built-in components. Behaviour lives in the runtime; this file says what each
 //! one is called, which roles it plays, what it can be configured with and what it emits.
 
-use crate::model::{Role, System, Value, WindowSize, WindowSpec};
+use crate::model::{Role, System, Value};
 
 use super::STAND_IN;
 use super::descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
 
 const STORM_SPOUT: &[Role] = &[Role::Spout];
-const STORM_BOLT: &[Role] = &[Role::Bolt];
+pub(super) const STORM_BOLT: &[Role] = &[Role::Bolt];
 const TERMINAL: &[Role] = &[Role::Bolt, Role::Sink];
 const FLUME_SOURCE: &[Role] = &[Role::Source];
 const FLUME_CHANNEL: &[Role] = &[Role::Channel];
@@ -40,7 +40,13 @@ pub const FILTER_OPS: &[&str] = &[
 /// Aggregations of the window bolt.
 pub const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max"];
 
-fn int(key: &'static str, default: i64, min: i64, max: i64, doc: &'static str) -> ParamSpec {
+pub(super) fn int(
+    key: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+    doc: &'static str,
+) -> ParamSpec {
     ParamSpec {
         key,
         kind: ParamKind::Int { min, max },
@@ -49,7 +55,13 @@ fn int(key: &'static str, default: i64, min: i64, max: i64, doc: &'static str) -
     }
 }
 
-fn float(key: &'static str, default: f64, min: f64, max: f64, doc: &'static str) -> ParamSpec {
+pub(super) fn float(
+    key: &'static str,
+    default: f64,
+    min: f64,
+    max: f64,
+    doc: &'static str,
+) -> ParamSpec {
     ParamSpec {
         key,
         kind: ParamKind::Float { min, max },
@@ -58,7 +70,7 @@ fn float(key: &'static str, default: f64, min: f64, max: f64, doc: &'static str)
     }
 }
 
-fn text(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+pub(super) fn text(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
     ParamSpec {
         key,
         kind: ParamKind::Text,
@@ -67,21 +79,21 @@ fn text(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
     }
 }
 
-fn field(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+pub(super) fn field(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
     ParamSpec {
         kind: ParamKind::Field,
         ..text(key, default, doc)
     }
 }
 
-fn path(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+pub(super) fn path(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
     ParamSpec {
         kind: ParamKind::Path,
         ..text(key, default, doc)
     }
 }
 
-fn choice(
+pub(super) fn choice(
     key: &'static str,
     options: &'static [&'static str],
     default: &str,
@@ -93,7 +105,7 @@ fn choice(
     }
 }
 
-fn flag(key: &'static str, default: bool, doc: &'static str) -> ParamSpec {
+pub(super) fn flag(key: &'static str, default: bool, doc: &'static str) -> ParamSpec {
     ParamSpec {
         key,
         kind: ParamKind::Bool,
@@ -132,7 +144,7 @@ fn limit() -> ParamSpec {
     )
 }
 
-fn component(
+pub(super) fn component(
     id: &'static str,
     title: &'static str,
     system: System,
@@ -151,13 +163,14 @@ fn component(
         outputs,
         default_window: None,
         open_config: false,
+        micro_batch_only: false,
     }
 }
 
 /// Every built-in, in palette order.
 pub fn all() -> Vec<ComponentDescriptor> {
     let mut list = storm();
-    list.extend(spark());
+    list.extend(super::spark::all());
     list.extend(flume());
     list.push(stand_in());
     list
@@ -259,7 +272,7 @@ fn storm() -> Vec<ComponentDescriptor> {
             "Count by key",
             Storm,
             STORM_BOLT,
-            "Keeps a running count per key and emits (key, count) on every tuple. Use a fields grouping on the key so each key has one counter.",
+            "Keeps a running count per key and emits (key, count) on every tuple. Use a fields grouping on the key so each key has one counter. In micro-batch mode it is Spark's updateStateByKey: each batch's counts are added to the running totals, and every key the batch changed is emitted once with its new total.",
             vec![field("key", "word", "Field whose values are counted.")],
             OutputShape::Fields(&["$key", "count"]),
         ),
@@ -349,33 +362,6 @@ fn storm() -> Vec<ComponentDescriptor> {
             OutputShape::None,
         ),
     ]
-}
-
-fn spark() -> Vec<ComponentDescriptor> {
-    vec![ComponentDescriptor {
-        default_window: Some(WindowSpec {
-            length: WindowSize::Millis(10_000),
-            slide: WindowSize::Millis(5_000),
-        }),
-        ..component(
-            "window_aggregate",
-            "Window aggregate",
-            System::Spark,
-            STORM_BOLT,
-            "Aggregates a field over a tumbling or sliding window (by count or time), per key if one is given.",
-            vec![
-                field("key", "", "Group by this field; empty = one group."),
-                field("field", "", "Field to aggregate; unused by count."),
-                choice("aggregate", AGGREGATES, "count", "Aggregation."),
-                flag(
-                    "inverse",
-                    true,
-                    "Micro-batch mode: keep count and sum windows up to date with an inverse function (Spark's reduceByKeyAndWindow with finv) instead of re-adding every batch in the window.",
-                ),
-            ],
-            OutputShape::Fields(&["key", "value", "window_end_ms"]),
-        )
-    }]
 }
 
 fn flume() -> Vec<ComponentDescriptor> {

@@ -99,6 +99,9 @@ pub enum OutputShape {
     Fields(&'static [&'static str]),
     /// Whatever arrives leaves with the same fields (filters, channels, stand-ins).
     SameAsInput,
+    /// A join: the `key` field, then the left input's other fields, then the right
+    /// input's. Only the key is known without the wiring; validation names the rest.
+    Joined,
 }
 
 /// A component as the registry knows it.
@@ -117,6 +120,10 @@ pub struct ComponentDescriptor {
     pub default_window: Option<WindowSpec>,
     /// Stand-ins keep arbitrary properties, so unknown keys are not errors.
     pub open_config: bool,
+    /// Spark Streaming operators whose meaning is per batch (`join` of same-time batches,
+    /// `window` re-emitting batches): validation refuses them in record-at-a-time mode
+    /// rather than run them with a different meaning.
+    pub micro_batch_only: bool,
 }
 
 impl ComponentDescriptor {
@@ -138,24 +145,30 @@ impl ComponentDescriptor {
         match &self.outputs {
             OutputShape::None => None,
             OutputShape::SameAsInput => Some(input_fields.to_vec()),
+            OutputShape::Joined => Some(vec![self.config_text(config, "key")]),
             OutputShape::Fields(fields) => Some(
                 fields
                     .iter()
                     .map(|f| match f.strip_prefix('$') {
-                        Some(key) => config
-                            .get(key)
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .or_else(|| {
-                                self.param(key)
-                                    .and_then(|p| p.default.as_ref())
-                                    .and_then(|v| v.as_str().map(str::to_string))
-                            })
-                            .unwrap_or_else(|| key.to_string()),
+                        Some(key) => self.config_text(config, key),
                         None => f.to_string(),
                     })
                     .collect(),
             ),
         }
+    }
+
+    /// A text setting as configured, else its default, else the key's own name.
+    pub fn config_text(&self, config: &BTreeMap<String, Value>, key: &str) -> String {
+        config
+            .get(key)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .or_else(|| {
+                self.param(key)
+                    .and_then(|p| p.default.as_ref())
+                    .and_then(|v| v.as_str().map(str::to_string))
+            })
+            .unwrap_or_else(|| key.to_string())
     }
 
     /// Declared output streams for a new node of this component.

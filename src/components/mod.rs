@@ -4,6 +4,7 @@
 
 mod builtins;
 mod descriptor;
+mod spark;
 
 pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
 

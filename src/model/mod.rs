@@ -181,7 +181,8 @@ impl Topology {
     }
 
     /// Renames a node; edges follow because they are stored by index, and sink groups
-    /// that mention the old name are updated too.
+    /// and joins (`left`/`right`, which name upstream nodes) that mention the old name are
+    /// updated too.
     pub fn rename_node(&mut self, index: NodeIndex, new_name: &str) -> Result<(), EditError> {
         if new_name.trim().is_empty() {
             return Err(EditError::EmptyName);
@@ -200,6 +201,18 @@ impl Topology {
             for sink in &mut group.sinks {
                 if *sink == old {
                     *sink = new_name.to_string();
+                }
+            }
+        }
+        for node in self.graph.node_weights_mut() {
+            if node.component != "join" {
+                continue;
+            }
+            for side in ["left", "right"] {
+                if let Some(v) = node.config.get_mut(side)
+                    && v.as_str() == Some(old.as_str())
+                {
+                    *v = Value::Str(new_name.to_string());
                 }
             }
         }
@@ -375,6 +388,23 @@ mod tests {
             t.add_node(bolt("a")),
             Err(EditError::DuplicateName("a".into()))
         );
+    }
+
+    #[test]
+    fn renaming_an_input_of_a_join_updates_the_join() {
+        let mut t = Topology::new("t");
+        let a = t.add_node(bolt("a")).unwrap();
+        t.add_node(bolt("b")).unwrap();
+        t.add_node(
+            Node::new("j", Role::Bolt, "join")
+                .with_config("left", "a")
+                .with_config("right", "b"),
+        )
+        .unwrap();
+        t.rename_node(a, "views").unwrap();
+        let j = t.node_by_name("j").unwrap();
+        assert_eq!(j.config["left"].as_str(), Some("views"));
+        assert_eq!(j.config["right"].as_str(), Some("b"));
     }
 
     #[test]

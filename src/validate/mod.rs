@@ -6,6 +6,7 @@
 mod diagnostic;
 mod flume_run;
 mod rules;
+mod spark;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
 pub use rules::{MAX_PARALLELISM, MAX_TASKS};

@@ -35,6 +35,7 @@ pub(super) fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_selectors(t, out);
     check_sink_groups(t, out);
     check_reachability(t, out);
+    super::spark::check(t, out);
     super::flume_run::check(t, out);
 }
 
@@ -398,6 +399,15 @@ fn check_window(t: &Topology, node: &Node, required: bool, out: &mut Vec<Diagnos
                 window.slide, window.length
             ),
             "make the slide at most the length (equal = tumbling window)",
+        ));
+    }
+    if let ExecutionMode::MicroBatch { .. } = t.settings.mode
+        && matches!(window.length, WindowSize::Count(_))
+    {
+        out.push(Diagnostic::error(
+            loc(),
+            format!("count-based window ({}) in micro-batch mode", window.length),
+            "Spark windows are measured in time: use a length and slide in ms that are multiples of the batch interval",
         ));
     }
     if let (

@@ -274,6 +274,11 @@ pub fn factory_for(
         ("file_sink", false) => sinks::file_sink_factory(&cfg, env, &name)?,
         ("null", false) => sinks::null_factory(),
         ("collector", false) => sinks::collector_factory(),
+        // Spark Streaming operators run as batch operators (`runtime::microbatch`);
+        // validation keeps them out of record-at-a-time runs.
+        ("reduce_by_key" | "count_by_value" | "window" | "count_by_window" | "join", false) => {
+            micro_batch_only_factory(&node.node.component)
+        }
         // Flume channels never get here: they run in the Flume agents, and channels that
         // bolts drain get a drain spout (see `runtime::flume_side`).
         ("stand_in", false) => bolts::pass_through_factory(),
@@ -285,4 +290,11 @@ pub fn factory_for(
         }
     };
     Ok(factory)
+}
+
+/// A factory for an operator that has no record-at-a-time behaviour: building it fails
+/// with a message naming the mode it needs.
+fn micro_batch_only_factory(id: &str) -> Factory {
+    let message = format!("'{id}' runs only in micro-batch mode");
+    Arc::new(move |_info: &TaskInfo| Err(message.clone()))
 }

@@ -8,8 +8,10 @@ use crate::microbatch::StateByKey;
 use super::super::components::{Behaviour, Config, Env, Factory, FieldLookup, TaskInfo};
 use super::super::error::RunError;
 use super::super::plan::{Plan, PlanNode};
+use super::keyed_ops::{CountByValue, Join, ReduceByKey, Reduction};
 use super::operator::{CountByKey, Operator, PerRecord};
-use super::window_op::WindowOp;
+use super::stream_window::{CountByWindow, WindowAll};
+use super::window_op::{WindowOp, window_shape};
 
 pub(crate) fn task_info(plan: &Plan, n: usize, env: &Arc<Env>, index: u32, count: u32) -> TaskInfo {
     let pn = &plan.nodes[n];
@@ -92,6 +94,39 @@ pub(crate) fn operator_for(
             interval_ms,
             first_output(pn),
         )?))),
+        ("reduce_by_key", false) => Ok(Operator::Batch(Box::new(ReduceByKey {
+            key: FieldLookup::new(&cfg.text("key", "word"), &info),
+            field: FieldLookup::new(&cfg.text("field", ""), &info),
+            reduction: Reduction::parse(&cfg.text("reduce", "count")),
+            output: first_output(pn),
+        }))),
+        ("count_by_value", false) => Ok(Operator::Batch(Box::new(CountByValue {
+            field: FieldLookup::new(&cfg.text("field", "word"), &info),
+            output: first_output(pn),
+        }))),
+        ("window", false) => Ok(Operator::Batch(Box::new(WindowAll::new(
+            window_shape(pn, interval_ms)?,
+            first_output(pn),
+        )))),
+        ("count_by_window", false) => Ok(Operator::Batch(Box::new(CountByWindow::new(
+            window_shape(pn, interval_ms)?,
+            first_output(pn),
+        )))),
+        ("join", false) => {
+            let side = |setting: &str| {
+                let named = cfg.text(setting, "");
+                plan.node_index(&named).ok_or_else(|| RunError::Config {
+                    node: pn.name().to_string(),
+                    message: format!("'{setting}' names '{named}', which is not a node"),
+                })
+            };
+            Ok(Operator::Batch(Box::new(Join {
+                key: FieldLookup::new(&cfg.text("key", "key"), &info),
+                left: side("left")?,
+                right: side("right")?,
+                output: first_output(pn),
+            })))
+        }
         _ => match factory(&info) {
             Ok(Behaviour::Bolt(bolt)) => Ok(Operator::PerRecord(PerRecord {
                 bolt: Some(bolt),

@@ -122,6 +122,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
         let pn = &plan.nodes[n];
         let c = &shared.counters.tasks[n];
         let mut input: Vec<&Item> = Vec::new();
+        let mut sources = Vec::with_capacity(pn.inputs.len());
         for &e in &pn.inputs {
             let edge = &plan.edges[e];
             let before = input.len();
@@ -130,6 +131,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
                     .iter()
                     .filter(|it| it.stream as usize == edge.stream),
             );
+            sources.push((edge.from, before..input.len()));
             add(&shared.counters.edges[e], (input.len() - before) as u64);
         }
         let began = Instant::now();
@@ -150,6 +152,16 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
             Operator::Window(op) => {
                 let counts = op.run(t_ms, &input, &mut hook, &mut out);
                 if let Some(latest) = op.latest.as_ref().filter(|w| w.window_end_ms == t_ms) {
+                    shared
+                        .stats_mut()
+                        .windows
+                        .insert(pn.name().to_string(), latest.clone());
+                }
+                counts
+            }
+            Operator::Batch(op) => {
+                let counts = op.run(t_ms, &input, &sources, &mut hook, &mut out);
+                if let Some(latest) = op.latest_window().filter(|w| w.window_end_ms == t_ms) {
                     shared
                         .stats_mut()
                         .windows

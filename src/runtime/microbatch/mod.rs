@@ -3,8 +3,8 @@
 //! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
 //!
 //! One module per job: [`timer`] (real or manual time), `build` (operators from nodes),
-//! `receiver` (threads and buffers), `operator` and [`window_op`] (what each node does to
-//! a batch), `job` (the scheduler), [`stats`] and `sample` (the numbers), this file
+//! `receiver` (threads and buffers), `operator`, `keyed_ops`, `stream_window` and
+//! [`window_op`] (what each node does to a batch), `job` (the scheduler), [`stats`] and `sample` (the numbers), this file
 //! (start, control, stop).
 //!
 //! Groupings do not route in this mode: each batch is one partition that every operator
@@ -15,10 +15,12 @@
 mod build;
 mod job;
 mod key;
+mod keyed_ops;
 mod operator;
 mod receiver;
 mod sample;
 pub mod stats;
+mod stream_window;
 pub mod timer;
 pub mod window_op;
 

@@ -1,9 +1,11 @@
 //! What each node does to a batch. Per-record components (split = flatMap, map, filter,
 //! sinks, pass-through) are the very bolts of record-at-a-time mode, called once per
 //! record of the batch; keyed and windowed components become DStream operators from
-//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`).
+//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`, and the
+//! [`BatchOp`]s of `keyed_ops` and `stream_window`).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::microbatch::StateByKey;
@@ -12,7 +14,7 @@ use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
 use super::super::fxhash::FxBuild;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
-use super::window_op::WindowOp;
+use super::window_op::{WindowOp, WindowResult};
 
 /// One record between two operators: its global stream id and its values.
 #[derive(Debug, Clone)]
@@ -53,6 +55,43 @@ pub(crate) enum Operator {
     CountByKey(CountByKey),
     /// `reduceByKeyAndWindow` and friends.
     Window(Box<WindowOp>),
+    /// The other DStream operators (`reduceByKey`, `countByValue`, `join`, `window`,
+    /// `countByWindow`): whole-batch functions from `crate::microbatch`.
+    Batch(Box<dyn BatchOp>),
+}
+
+/// Where the input of one node came from: the upstream plan node of each run of records,
+/// in input order. Only a join needs to tell its inputs apart.
+pub(crate) type Sources = [(usize, Range<usize>)];
+
+/// A whole-batch operator: sees the batch at once and emits its result.
+pub(crate) trait BatchOp: Send {
+    fn run(
+        &mut self,
+        time_ms: u64,
+        input: &[&Item],
+        sources: &Sources,
+        hook: &mut dyn RecordHook,
+        out: &mut Vec<Item>,
+    ) -> OpCounts;
+
+    /// The latest closed window, for window operators that report one.
+    fn latest_window(&self) -> Option<&WindowResult> {
+        None
+    }
+}
+
+/// Rolls the fault dice for one record; false (and counted as failed) when it must be
+/// skipped. Whole-batch operators keep no per-record state a crash could lose, so a
+/// crash fails the record as a failure does.
+pub(crate) fn admit(hook: &mut dyn RecordHook, counts: &mut OpCounts) -> bool {
+    if hook.before() == Verdict::Run {
+        counts.executed += 1;
+        true
+    } else {
+        counts.failed += 1;
+        false
+    }
 }
 
 pub(crate) struct PerRecord {

@@ -34,6 +34,31 @@ pub struct WindowResult {
     pub incremental: bool,
 }
 
+/// A node's window in batches. Validation already refuses what fails here; the errors
+/// name the node for runs that skipped it.
+pub(crate) fn window_shape(node: &PlanNode, interval_ms: u64) -> Result<WindowShape, RunError> {
+    let name = node.name().to_string();
+    let config_error = |message: String| RunError::Config {
+        node: name.clone(),
+        message,
+    };
+    let Some(spec) = node.node.window else {
+        return Err(config_error(format!(
+            "'{}' needs a window",
+            node.node.component
+        )));
+    };
+    let (WindowSize::Millis(length), WindowSize::Millis(slide)) = (spec.length, spec.slide) else {
+        return Err(RunError::Unsupported {
+            node: name,
+            what: "count-based windows in micro-batch mode: Spark windows are measured in time (multiples of the batch interval)".into(),
+        });
+    };
+    let clock = BatchClock::new(interval_ms)
+        .ok_or_else(|| config_error("the batch interval is 0 ms".into()))?;
+    WindowShape::new(clock, length, slide).map_err(|e| config_error(e.to_string()))
+}
+
 /// `(sum, count)`: enough for sum and avg, and a count that says when a key is empty.
 type SumCount = (f64, i64);
 
@@ -71,25 +96,7 @@ impl WindowOp {
         interval_ms: u64,
         output: Option<u32>,
     ) -> Result<Self, RunError> {
-        let name = node.name().to_string();
-        let config_error = |message: String| RunError::Config {
-            node: name.clone(),
-            message,
-        };
-        let Some(spec) = node.node.window else {
-            return Err(config_error("window_aggregate needs a window".into()));
-        };
-        let (WindowSize::Millis(length), WindowSize::Millis(slide)) = (spec.length, spec.slide)
-        else {
-            return Err(RunError::Unsupported {
-                node: name,
-                what: "count-based windows in micro-batch mode: Spark windows are measured in time (multiples of the batch interval)".into(),
-            });
-        };
-        let clock = BatchClock::new(interval_ms)
-            .ok_or_else(|| config_error("the batch interval is 0 ms".into()))?;
-        let shape =
-            WindowShape::new(clock, length, slide).map_err(|e| config_error(e.to_string()))?;
+        let shape = window_shape(node, interval_ms)?;
         let cfg = Config::new(node);
         let inverse = cfg.flag("inverse", true);
         let windows = match cfg.text("aggregate", "count").as_str() {
