@@ -86,6 +86,13 @@ pub(super) fn field(key: &'static str, default: &str, doc: &'static str) -> Para
     }
 }
 
+pub(super) fn upstream(key: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        kind: ParamKind::Upstream,
+        ..text(key, "", doc)
+    }
+}
+
 pub(super) fn path(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
     ParamSpec {
         kind: ParamKind::Path,

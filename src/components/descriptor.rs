@@ -23,6 +23,9 @@ pub enum ParamKind {
     Field,
     /// A file or folder path, resolved relative to the topology file.
     Path,
+    /// The name of a node wired into this one (a join's left or right input), so the
+    /// inspector can offer the actual upstreams instead of a free text box.
+    Upstream,
     /// A list of texts (e.g. constructor arguments kept by a stand-in).
     List,
 }
@@ -47,7 +50,10 @@ impl ParamKind {
                 }
             }
             (ParamKind::Bool, Value::Bool(_)) => Ok(()),
-            (ParamKind::Text | ParamKind::Field | ParamKind::Path, Value::Str(_)) => Ok(()),
+            (
+                ParamKind::Text | ParamKind::Field | ParamKind::Path | ParamKind::Upstream,
+                Value::Str(_),
+            ) => Ok(()),
             (ParamKind::Choice(options), Value::Str(s)) => {
                 if options.contains(&s.as_str()) {
                     Ok(())
@@ -73,6 +79,7 @@ impl ParamKind {
             ParamKind::Choice(_) => "one of the listed choices",
             ParamKind::Field => "a field name",
             ParamKind::Path => "a path",
+            ParamKind::Upstream => "the name of an upstream node",
             ParamKind::List => "a list",
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::model::{System, WindowSize, WindowSpec};
 
-use super::builtins::{AGGREGATES, STORM_BOLT, choice, component, field, flag, text};
+use super::builtins::{AGGREGATES, STORM_BOLT, choice, component, field, flag, upstream};
 use super::descriptor::{ComponentDescriptor, OutputShape};
 
 /// Reductions of `reduce_by_key`, per key within one batch.
@@ -99,14 +99,9 @@ pub fn all() -> Vec<ComponentDescriptor> {
             STORM_BOLT,
             "Spark's join: inner join of the same-time batches of two inputs on a key field. Emits the key, then the left record's other fields, then the right record's, for every matching pair. Micro-batch mode only.",
             vec![
-                text(
-                    "left",
-                    "",
-                    "Name of the upstream node that is the left input.",
-                ),
-                text(
+                upstream("left", "Name of the upstream node that is the left input."),
+                upstream(
                     "right",
-                    "",
                     "Name of the upstream node that is the right input.",
                 ),
                 field(

@@ -1,5 +1,5 @@
 //! The palette: every registered component, grouped the way users know them (Flume
-//! sources, channels and sinks; Storm spouts and bolts; Spark-style windows) plus the
+//! sources, channels and sinks; Storm spouts and bolts; Spark-style windows and per-batch operators) plus the
 //! groupings. Entries are generated from the registry, so new components appear here
 //! without UI changes. Drag an entry onto the canvas (or a grouping onto an edge).
 
@@ -39,6 +39,15 @@ fn groups() -> Vec<(&'static str, Vec<Group>)> {
             .map(|d| (d, role))
             .collect(),
     };
+    // Spark's operators split the way its guide does: over a window, or per batch.
+    let windowed = |window: bool, heading: &'static str| Group {
+        heading,
+        entries: components::registry()
+            .iter()
+            .filter(|d| d.system == System::Spark && d.default_window.is_some() == window)
+            .map(|d| (d, Role::Bolt))
+            .collect(),
+    };
     vec![
         (
             "Flume",
@@ -57,7 +66,10 @@ fn groups() -> Vec<(&'static str, Vec<Group>)> {
         ),
         (
             "Spark-style",
-            vec![by(Some(System::Spark), Role::Bolt, "Windows")],
+            vec![
+                windowed(true, "Windows"),
+                windowed(false, "Per-batch operators"),
+            ],
         ),
     ]
 }

@@ -99,14 +99,17 @@ pub fn node_form_ui(
         ui.separator();
         ui.label(egui::RichText::new("Configuration").strong())
             .on_hover_text(desc.doc);
-        let input_fields = input_fields(t, node);
+        let inputs = Inputs {
+            fields: input_fields(t, node),
+            nodes: upstream_names(t, node),
+        };
         Grid::new("node-config")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
                 for spec in &desc.params {
                     let l = ui.label(spec.key).on_hover_text(spec.doc).id;
-                    if param_ui(ui, spec, l, &mut edited, &input_fields) {
+                    if param_ui(ui, spec, l, &mut edited, &inputs) {
                         merge_key = Some(key(spec.key));
                     }
                     ui.end_row();
@@ -186,14 +189,37 @@ fn input_fields(t: &Topology, node: &Node) -> Vec<String> {
     fields
 }
 
+/// Names of the nodes wired into `node`, each once, in wiring order.
+fn upstream_names(t: &Topology, node: &Node) -> Vec<String> {
+    let Some(index) = t.index_of(&node.name) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (_, up, _) in t.inputs(index) {
+        if let Some(up) = t.node(up)
+            && !names.contains(&up.name)
+        {
+            names.push(up.name.clone());
+        }
+    }
+    names
+}
+
+/// What arrives at the node being edited: the widgets offer these as choices.
+struct Inputs {
+    fields: Vec<String>,
+    nodes: Vec<String>,
+}
+
 /// One config parameter with the widget its kind calls for; true if changed.
 fn param_ui(
     ui: &mut Ui,
     spec: &ParamSpec,
     label: egui::Id,
     node: &mut Node,
-    input_fields: &[String],
+    inputs: &Inputs,
 ) -> bool {
+    let input_fields = &inputs.fields;
     let current = node
         .config
         .get(spec.key)
@@ -285,6 +311,27 @@ fn param_ui(
                         .on_hover_text("Pick a field of the incoming stream");
                 }
             });
+            if Some(v.as_str()) != current.as_ref().and_then(Value::as_str) {
+                changed = Some(Value::Str(v));
+            }
+        }
+        ParamKind::Upstream => {
+            let mut v = current
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let shown = if v.is_empty() { "(choose)" } else { v.as_str() }.to_string();
+            ComboBox::from_id_salt(spec.key)
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for name in &inputs.nodes {
+                        ui.selectable_value(&mut v, name.clone(), name);
+                    }
+                })
+                .response
+                .labelled_by(label)
+                .on_hover_text("A node wired into this one");
             if Some(v.as_str()) != current.as_ref().and_then(Value::as_str) {
                 changed = Some(Value::Str(v));
             }
