@@ -65,7 +65,7 @@ impl Bolt for Split {
         // Borrow the text: cloning the shared string would bounce its reference count
         // between the spout's core and this one for every sentence.
         let text: std::borrow::Cow<'_, str> = match self.field.get(input)? {
-            Val::Str(s) => std::borrow::Cow::Borrowed(s),
+            Val::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
             other => std::borrow::Cow::Owned(other.to_string()),
         };
         let mut emit = |word: &str| {
