@@ -105,7 +105,7 @@ impl Outbox {
     /// Queues an ack message. Consecutive acks of the same root are XOR-combined into
     /// one message: XOR is associative, so the acker reaches zero at the same point, and
     /// a bolt acking ten words of one sentence sends one message instead of ten.
-    #[inline]
+    #[inline(always)]
     pub fn push_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
         let slot = &mut self.acks[acker];
         if let (
@@ -120,6 +120,12 @@ impl Outbox {
             *acc ^= xor;
             return;
         }
+        self.push_new_ack(w, acker, msg);
+    }
+
+    #[inline(never)]
+    fn push_new_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
+        let slot = &mut self.acks[acker];
         if slot.capacity() == 0 {
             // A whole batch at once, not grown by doubling through seven reallocations.
             slot.reserve_exact(self.batch);
