@@ -110,3 +110,22 @@ fn run_refuses_paths_outside_the_allowed_folders() {
         .success();
     assert!(dir.path().join("escape.txt").exists());
 }
+
+#[test]
+fn bench_soak_reports_a_memory_series() {
+    let out = bin()
+        .args(["bench", "--soak", "1s", "--sample-every", "300ms", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let samples = report["samples"].as_array().unwrap();
+    assert!(samples.len() >= 3, "{report}");
+    let last = samples.last().unwrap();
+    assert!(last["words"].as_u64().unwrap() > 0, "the workload ran");
+    assert_eq!(last["trees_failed"].as_u64(), Some(0));
+    if std::path::Path::new("/proc/self/status").exists() {
+        assert!(last["rss_kb"].as_u64().unwrap() > 0);
+        assert!(report["hwm_at_end_kb"].as_u64() >= last["rss_kb"].as_u64());
+    }
+}

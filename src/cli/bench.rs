@@ -1,7 +1,8 @@
 //! `tributary bench [--json]`: the word-count workload three ways in one process —
 //! the framework without acking, with acking (max spout pending 8192), and a raw
 //! hand-written pipeline — at parallelism 1/1/1 and 1/2/2, reported as words/s and
-//! framework/raw ratios. Also complete latency at about half of the acked peak.
+//! framework/raw ratios. Also complete latency at about half of the acked peak, and
+//! (`--soak`) the resident memory of a long acked run.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,9 +23,20 @@ pub struct Args {
     /// Seconds measured per run (after a warm-up of a third of that).
     #[arg(long, default_value_t = 3.0)]
     pub secs: f64,
+    /// Measure the three ways this many times, interleaved, and report the median of
+    /// each figure: on a shared machine one round can land on a busy moment.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Instead of the comparison, run the acked word count (1/1/1) at full speed for
+    /// this long (e.g. `10m`) and print resident memory every `--sample-every`.
+    #[arg(long, value_parser = super::run::parse_duration)]
+    pub soak: Option<Duration>,
+    /// Interval between soak samples.
+    #[arg(long, default_value = "10s", value_parser = super::run::parse_duration)]
+    pub sample_every: Duration,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Config {
     parallelism: String,
     raw_words_per_s: f64,
@@ -124,7 +136,78 @@ fn latency_at(words_per_s: f64, warmup: Duration, measure: Duration) -> anyhow::
     ))
 }
 
+/// One round of the three ways at one parallelism.
+fn measure_config(
+    pool: &Arc<Vec<Arc<str>>>,
+    split: u32,
+    count: u32,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<Config> {
+    let unacked = framework(split, count, false, warmup, measure)?;
+    let acked = framework(split, count, true, warmup, measure)?;
+    let raw = super::bench_raw::words_per_sec(
+        pool.clone(),
+        split as usize,
+        count as usize,
+        warmup,
+        measure,
+    );
+    Ok(Config {
+        parallelism: format!("1/{split}/{count}"),
+        raw_words_per_s: raw.words_per_s,
+        unacked_words_per_s: unacked.words_per_s,
+        acked_words_per_s: acked.words_per_s,
+        ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
+        ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
+        raw_cpu_ns_per_word: raw.cpu_ns_per_word,
+        unacked_cpu_ns_per_word: unacked.cpu_ns_per_word,
+        acked_cpu_ns_per_word: acked.cpu_ns_per_word,
+    })
+}
+
+/// The median of each figure over rounds (ratios are medians of the per-round ratios,
+/// each taken from figures measured seconds apart).
+fn median_config(rounds: &[Config]) -> Option<Config> {
+    let first = rounds.first()?;
+    let median = |f: fn(&Config) -> f64| {
+        let mut v: Vec<f64> = rounds.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Some(Config {
+        parallelism: first.parallelism.clone(),
+        raw_words_per_s: median(|c| c.raw_words_per_s),
+        unacked_words_per_s: median(|c| c.unacked_words_per_s),
+        acked_words_per_s: median(|c| c.acked_words_per_s),
+        ratio_unacked: median(|c| c.ratio_unacked),
+        ratio_acked: median(|c| c.ratio_acked),
+        raw_cpu_ns_per_word: median(|c| c.raw_cpu_ns_per_word),
+        unacked_cpu_ns_per_word: median(|c| c.unacked_cpu_ns_per_word),
+        acked_cpu_ns_per_word: median(|c| c.acked_cpu_ns_per_word),
+    })
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(duration) = args.soak {
+        let report = super::bench_soak::soak(
+            &word_count(1, 1, true),
+            duration,
+            args.sample_every,
+            args.json,
+        )?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!(
+                "peak RSS {:.1} MB after {:.0} s, {:.1} MB at the end",
+                report.hwm_after_warmup_kb as f64 / 1024.0,
+                report.warmup_s,
+                report.hwm_at_end_kb as f64 / 1024.0
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let measure = Duration::from_secs_f64(args.secs.max(0.2));
     let warmup = measure / 3;
     let pool = Arc::new(sentence_pool(
@@ -133,27 +216,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         WORDS as usize,
         SENTENCE_POOL,
     ));
+    let shapes = [(1u32, 1u32), (2, 2)];
+    let mut per_shape: Vec<Vec<Config>> = vec![Vec::new(); shapes.len()];
+    for _ in 0..args.rounds {
+        for (i, &(split, count)) in shapes.iter().enumerate() {
+            per_shape[i].push(measure_config(&pool, split, count, warmup, measure)?);
+        }
+    }
     let mut configs = Vec::new();
-    for (split, count) in [(1u32, 1u32), (2, 2)] {
-        let unacked = framework(split, count, false, warmup, measure)?;
-        let acked = framework(split, count, true, warmup, measure)?;
-        let raw = super::bench_raw::words_per_sec(
-            pool.clone(),
-            split as usize,
-            count as usize,
-            warmup,
-            measure,
-        );
-        let c = Config {
-            parallelism: format!("1/{split}/{count}"),
-            raw_words_per_s: raw.words_per_s,
-            unacked_words_per_s: unacked.words_per_s,
-            acked_words_per_s: acked.words_per_s,
-            ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
-            ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
-            raw_cpu_ns_per_word: raw.cpu_ns_per_word,
-            unacked_cpu_ns_per_word: unacked.cpu_ns_per_word,
-            acked_cpu_ns_per_word: acked.cpu_ns_per_word,
+    for rounds in &per_shape {
+        let Some(c) = median_config(rounds) else {
+            continue;
         };
         if !args.json {
             println!(
@@ -171,7 +244,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         configs.push(c);
     }
-    let half = configs[0].acked_words_per_s / 2.0;
+    let Some(first) = configs.first() else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let half = first.acked_words_per_s / 2.0;
     let (p50, p99) = latency_at(half, warmup, measure)?;
     if !args.json {
         println!(

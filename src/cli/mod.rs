@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_raw;
+mod bench_soak;
 mod compare;
 mod diagnostics;
 mod export;

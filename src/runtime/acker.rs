@@ -2,18 +2,48 @@
 //! complete, and the rotating map both ackers and spouts use for timeouts.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use super::fxhash::FxBuild;
+
+/// Hashes a root id to itself. A root is a spout's pending-slot index in its low 32 bits
+/// under random high bits (see the spout's pending roots), so the table position comes
+/// from the slot, and the trees in flight, whose slots are reused most-recent-first, sit
+/// in a compact, cache-warm stretch of the table instead of at random places in it; the
+/// random high bits still tell entries apart. Any other keys stay correct, only slower.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RootHasher(u64);
+
+impl Hasher for RootHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type RootBuild = BuildHasherDefault<RootHasher>;
 
 /// A map whose entries expire after one to two rotations (Storm's `RotatingMap`).
 /// Rotating once per message timeout makes an entry expire between T and 2T.
 #[derive(Debug)]
-pub struct RotatingMap<V> {
+pub struct RotatingMap<V, S = FxBuild> {
     /// `buckets[0]` is the newest.
-    buckets: [HashMap<u64, V, FxBuild>; 2],
+    buckets: [HashMap<u64, V, S>; 2],
 }
 
-impl<V> Default for RotatingMap<V> {
+impl<V, S: Default> Default for RotatingMap<V, S> {
     fn default() -> Self {
         Self {
             buckets: [HashMap::default(), HashMap::default()],
@@ -21,7 +51,7 @@ impl<V> Default for RotatingMap<V> {
     }
 }
 
-impl<V> RotatingMap<V> {
+impl<V, S: BuildHasher> RotatingMap<V, S> {
     pub fn insert(&mut self, key: u64, value: V) {
         self.buckets[1].remove(&key);
         self.buckets[0].insert(key, value);
@@ -52,9 +82,9 @@ impl<V> RotatingMap<V> {
 
     /// Starts a new bucket and returns the entries of the oldest one (now expired).
     pub fn rotate(&mut self) -> Vec<(u64, V)> {
-        let expired = std::mem::take(&mut self.buckets[1]);
+        let expired: Vec<(u64, V)> = self.buckets[1].drain().collect();
         self.buckets.swap(0, 1);
-        expired.into_iter().collect()
+        expired
     }
 
     /// Updates the entry for `key` (created with `V::default()` if absent, and moved to
@@ -127,7 +157,7 @@ struct Entry {
 /// The ledger of one acker task.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    pending: RotatingMap<Entry>,
+    pending: RotatingMap<Entry, RootBuild>,
 }
 
 impl Ledger {
@@ -232,8 +262,29 @@ mod tests {
     }
 
     #[test]
+    fn ledger_keeps_roots_of_one_slot_apart() {
+        // Same slot (low bits), different random halves: distinct trees.
+        let (a, b) = ((1u64 << 63) | (5 << 32) | 3, (1u64 << 63) | (9 << 32) | 3);
+        let mut l = Ledger::default();
+        l.apply(AckMsg::Init {
+            root: a,
+            xor: 1,
+            spout_task: 1,
+        });
+        l.apply(AckMsg::Init {
+            root: b,
+            xor: 2,
+            spout_task: 1,
+        });
+        assert_eq!(l.apply(AckMsg::Ack { root: a, xor: 2 }), None);
+        let done = l.apply(AckMsg::Ack { root: b, xor: 2 }).unwrap();
+        assert_eq!((done.root, done.ok), (b, true));
+        assert_eq!(l.len(), 1);
+    }
+
+    #[test]
     fn rotation_expires_after_two_rotations() {
-        let mut m = RotatingMap::default();
+        let mut m: RotatingMap<()> = RotatingMap::default();
         m.insert(1, ());
         assert!(m.rotate().is_empty());
         assert_eq!(m.rotate().len(), 1);

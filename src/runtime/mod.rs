@@ -40,4 +40,4 @@ pub use log::{LogKind, LogLine};
 pub use microbatch::timer::ManualClock;
 pub use microbatch::{BatchInfo, BatchMetrics, WindowResult};
 pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
-pub use tuple::{AckIds, Tuple, Val, Values};
+pub use tuple::{AckIds, Text, Tuple, Val, Values};

@@ -120,59 +120,75 @@ impl Grouper {
         direct: Option<u32>,
         out: &mut Vec<u32>,
     ) -> Result<(), RouteError> {
-        if let Grouper::Direct { targets } = self {
-            let task = direct.ok_or(RouteError::NeedsDirect)?;
-            if targets.binary_search(&task).is_err() {
-                return Err(RouteError::NotATarget(task));
+        if let Grouper::All { targets } = self {
+            if direct.is_some() {
+                return Err(RouteError::NotDirect);
             }
-            out.push(task);
+            out.extend_from_slice(targets);
             return Ok(());
         }
-        if direct.is_some() {
-            return Err(RouteError::NotDirect);
+        if let Some(Some(task)) = self.choose_one(values, direct) {
+            out.push(task?);
         }
-        match self {
+        Ok(())
+    }
+
+    /// The single target of every grouping but `All` (`Some(None)` when there is no
+    /// target at all); `None` for `All`, which may pick several. The common one-route
+    /// emit uses this and skips collecting targets in a list.
+    #[inline]
+    pub fn choose_one(
+        &mut self,
+        values: &Values,
+        direct: Option<u32>,
+    ) -> Option<Option<Result<u32, RouteError>>> {
+        if let Grouper::Direct { targets } = self {
+            let Some(task) = direct else {
+                return Some(Some(Err(RouteError::NeedsDirect)));
+            };
+            if targets.binary_search(&task).is_err() {
+                return Some(Some(Err(RouteError::NotATarget(task))));
+            }
+            return Some(Some(Ok(task)));
+        }
+        if direct.is_some() {
+            return Some(Some(Err(RouteError::NotDirect)));
+        }
+        let task = match self {
             Grouper::Shuffle { order, next } => {
-                if !order.is_empty() {
-                    out.push(order[*next]);
-                    *next += 1;
-                    if *next == order.len() {
-                        *next = 0;
-                    }
+                let task = order.get(*next).copied();
+                *next += 1;
+                if *next >= order.len() {
+                    *next = 0;
                 }
+                task
             }
-            Grouper::Fields { fields, targets } => {
-                match targets.len() {
-                    0 => {}
-                    // One target: every hash maps to it, so skip hashing the values.
-                    1 => out.push(targets[0]),
-                    n => {
-                        let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
-                        out.push(targets[floor_mod(h, n)]);
-                    }
+            Grouper::Fields { fields, targets } => match targets.len() {
+                0 => None,
+                // One target: every hash maps to it, so skip hashing the values.
+                1 => Some(targets[0]),
+                n => {
+                    let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
+                    Some(targets[floor_mod(h, n)])
                 }
-            }
-            Grouper::All { targets } => out.extend_from_slice(targets),
-            Grouper::Global { target } => out.push(*target),
+            },
+            Grouper::All { .. } => return None,
+            Grouper::Global { target } => Some(*target),
             Grouper::Random { targets, rng } => {
-                if !targets.is_empty() {
-                    out.push(targets[rng.below(targets.len())]);
-                }
+                (!targets.is_empty()).then(|| targets[rng.below(targets.len())])
             }
             Grouper::PartialKey {
                 fields,
                 targets,
                 sent,
-            } => {
-                if !targets.is_empty() {
-                    let i = partial_key_choice(values, fields, sent);
-                    sent[i] += 1;
-                    out.push(targets[i]);
-                }
-            }
-            Grouper::Direct { .. } => {}
-        }
-        Ok(())
+            } => (!targets.is_empty()).then(|| {
+                let i = partial_key_choice(values, fields, sent);
+                sent[i] += 1;
+                targets[i]
+            }),
+            Grouper::Direct { .. } => None,
+        };
+        Some(task.map(Ok))
     }
 }
 

@@ -7,20 +7,154 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// One value of a tuple. Text is shared (`Arc<str>`) so fan-out and replays copy a
-/// pointer, not the bytes.
+/// Longest text kept inline in a [`Text`] (the rest of its 24 bytes hold the length
+/// and the tag).
+pub const INLINE_TEXT: usize = 22;
+
+/// The text of a value. Short text (words, keys, ids) lives inline in the tuple: making
+/// one costs no allocation, dropping it no free on another thread, and reading it no
+/// cache miss on memory the producing core wrote. Longer text is shared (`Arc<str>`), so
+/// fan-out and replays copy a pointer, not the bytes.
+#[derive(Clone)]
+pub struct Text(TextRepr);
+
+#[derive(Clone)]
+enum TextRepr {
+    /// Invariant: `bytes[..len]` is valid UTF-8 (copied whole from a `&str`).
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_TEXT],
+    },
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// Inline when short, shared otherwise.
+    #[inline(always)]
+    pub fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        let n = b.len();
+        if n <= INLINE_TEXT {
+            // Gathered in registers with a few fixed-size loads rather than a `memcpy`
+            // of variable length: the value is moved on at once, and byte-wise stores
+            // followed by wide loads would stall on store forwarding.
+            let (c0, c1, c2) = match n {
+                0..=8 => (load_le(b), 0, 0),
+                9..=16 => (load_le(&b[..8]), load_le(&b[8..]), 0),
+                _ => (load_le(&b[..8]), load_le(&b[8..16]), load_le(&b[16..])),
+            };
+            let mut bytes = [0u8; INLINE_TEXT];
+            bytes[..8].copy_from_slice(&c0.to_le_bytes());
+            bytes[8..16].copy_from_slice(&c1.to_le_bytes());
+            bytes[16..].copy_from_slice(&c2.to_le_bytes()[..INLINE_TEXT - 16]);
+            Text(TextRepr::Inline {
+                len: n as u8,
+                bytes,
+            })
+        } else {
+            Text(TextRepr::Shared(Arc::from(s)))
+        }
+    }
+
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            TextRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            TextRepr::Shared(s) => s.as_bytes(),
+        }
+    }
+
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // SAFETY: an inline text's first `len` bytes were copied whole from a `&str`
+            // (see `Text::new`) and are never changed, so they are valid UTF-8.
+            TextRepr::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
+            },
+            TextRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        if s.len() <= INLINE_TEXT {
+            Text::new(&s)
+        } else {
+            Text(TextRepr::Shared(Arc::from(s)))
+        }
+    }
+}
+
+/// Shares the given text as it is (no copy), whatever its length.
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Self {
+        Text(TextRepr::Shared(s))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Text {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        short_eq(self.as_bytes(), other.as_bytes())
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// One value of a tuple.
 #[derive(Debug, Clone)]
 pub enum Val {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Arc<str>),
+    Str(Text),
 }
 
 impl Val {
+    #[inline(always)]
     pub fn str(s: &str) -> Self {
-        Val::Str(Arc::from(s))
+        Val::Str(Text::new(s))
     }
 
     /// Java's `hashCode` of the boxed value, as Storm's fields grouping sees it
@@ -51,7 +185,7 @@ impl Val {
 
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Val::Str(s) => Some(s),
+            Val::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -93,6 +227,29 @@ fn ascii_hash(bytes: &[u8]) -> Option<i32> {
     (high < 0x80).then_some(h)
 }
 
+/// Up to 8 bytes as a little-endian integer (zero above `b.len()`), by at most three
+/// loads that may overlap: overlapping bytes are equal, so OR-ing them is exact.
+#[inline(always)]
+fn load_le(b: &[u8]) -> u64 {
+    let n = b.len();
+    let byte = |i: usize| u64::from(b[i]) << (8 * i);
+    let half = |i: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&b[i..i + 4]);
+        u64::from(u32::from_le_bytes(w)) << (8 * i)
+    };
+    match n {
+        0 => 0,
+        1..=3 => byte(0) | byte(n / 2) | byte(n - 1),
+        4..=7 => half(0) | half(n - 4),
+        _ => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[..8]);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
 /// Byte equality that compares short keys (words) with two overlapping loads instead
 /// of a call into `memcmp`.
 #[inline]
@@ -122,13 +279,14 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl PartialEq for Val {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Val::Null, Val::Null) => true,
             (Val::Bool(a), Val::Bool(b)) => a == b,
             (Val::Int(a), Val::Int(b)) => a == b,
             (Val::Float(a), Val::Float(b)) => a.to_bits() == b.to_bits(),
-            (Val::Str(a), Val::Str(b)) => short_eq(a.as_bytes(), b.as_bytes()),
+            (Val::Str(a), Val::Str(b)) => a == b,
             _ => false,
         }
     }
@@ -137,6 +295,7 @@ impl PartialEq for Val {
 impl Eq for Val {}
 
 impl Hash for Val {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self {
             Val::Null => 0u8.hash(state),
@@ -157,7 +316,7 @@ impl std::fmt::Display for Val {
             Val::Bool(b) => write!(f, "{b}"),
             Val::Int(i) => write!(f, "{i}"),
             Val::Float(x) => write!(f, "{x}"),
-            Val::Str(s) => f.write_str(s),
+            Val::Str(s) => f.write_str(s.as_str()),
         }
     }
 }
@@ -169,7 +328,7 @@ impl From<&str> for Val {
 }
 impl From<String> for Val {
     fn from(s: String) -> Self {
-        Val::Str(Arc::from(s))
+        Val::Str(Text::from(s))
     }
 }
 impl From<i64> for Val {
@@ -354,6 +513,27 @@ mod tests {
         ] {
             assert_eq!(Val::str(a) == Val::str(b), eq, "{a} {b}");
         }
+    }
+
+    #[test]
+    fn text_is_inline_up_to_the_limit_and_shared_beyond() {
+        let short = "x".repeat(INLINE_TEXT);
+        let long = "y".repeat(INLINE_TEXT + 1);
+        let all: Vec<String> = (0..=INLINE_TEXT + 1)
+            .map(|n| (0..n).map(|i| char::from(b'a' + i as u8)).collect())
+            .collect();
+        let mut cases: Vec<&str> = vec!["kalo", "Ünïcode", short.as_str(), long.as_str()];
+        cases.extend(all.iter().map(String::as_str));
+        for s in cases {
+            let t = Text::new(s);
+            assert_eq!(t.as_str(), s);
+            assert_eq!(Text::from(s.to_string()), t);
+            assert_eq!(Text::from(Arc::<str>::from(s)), t, "shared equals inline");
+            assert_eq!(format!("{t:?}"), format!("{s:?}"));
+        }
+        assert!(matches!(Text::new(&short).0, TextRepr::Inline { .. }));
+        assert!(matches!(Text::new(&long).0, TextRepr::Shared(_)));
+        assert_eq!(std::mem::size_of::<Val>(), 24);
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Bolt for Split {
         // Borrow the text: cloning the shared string would bounce its reference count
         // between the spout's core and this one for every sentence.
         let text: std::borrow::Cow<'_, str> = match self.field.get(input)? {
-            Val::Str(s) => std::borrow::Cow::Borrowed(s),
+            Val::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
             other => std::borrow::Cow::Owned(other.to_string()),
         };
         let mut emit = |word: &str| {
@@ -231,10 +231,10 @@ impl Bolt for CountByKey {
                 *c
             }
             None => {
-                // Copy text keys into memory this thread allocates. The input's string
-                // was allocated by the upstream thread, in pages it keeps allocating new
-                // words from; a key kept there shares cache lines with those writes, and
-                // every later lookup would miss on it.
+                // Copy text keys into memory this thread owns. Short keys are inline
+                // anyway; a long input string was allocated by the upstream thread, in
+                // pages it keeps allocating from, and a key kept there would share cache
+                // lines with those writes, so every later lookup would miss on it.
                 let owned = match key {
                     Val::Str(s) => Val::str(s),
                     other => other.clone(),

@@ -16,6 +16,7 @@ use std::time::Instant;
 use crate::model::Role;
 
 use super::error::RunError;
+use super::executor::BoltSink;
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
 use super::tuple::{Tuple, Values};
@@ -37,25 +38,22 @@ pub struct Emitted {
     pub replay: bool,
 }
 
-/// Where a bolt's emits go straight away (the executor's router), so they are not
-/// buffered and copied once more.
-pub(crate) trait EmitSink {
-    fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>);
-}
-
 /// Receives what a component emits during one call: buffered for spouts (which need
 /// message ids handled after the call), routed at once for bolts.
 #[derive(Default)]
-pub struct Emitter<'a> {
+pub struct Emitter<'a, 'x> {
     pub(crate) items: Vec<Emitted>,
     /// Per local stream: does anyone subscribe? Emits on a stream nobody reads are
     /// counted but not queued. Empty = assume yes.
     pub(crate) live: &'a [bool],
     pub(crate) discarded: u64,
-    pub(crate) sink: Option<&'a mut dyn EmitSink>,
+    /// A bolt's router: emits go straight to it, not buffered and copied once more. It
+    /// is the executor's concrete type, not a trait object, so that routing inlines into
+    /// the component's emit and a tuple's values go from registers into its batch.
+    pub(crate) sink: Option<&'a mut BoltSink<'x>>,
 }
 
-impl Emitter<'_> {
+impl Emitter<'_, '_> {
     /// True when some node consumes local stream `stream`; components may skip
     /// building values nobody will read (the emit still counts).
     #[inline]
@@ -70,12 +68,12 @@ impl Emitter<'_> {
     }
 
     /// Emits on the first declared stream (untracked from a spout; anchored from a bolt).
-    #[inline]
+    #[inline(always)]
     pub fn emit(&mut self, values: Values) {
         self.emit_on(0, values);
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn emit_on(&mut self, stream: usize, values: Values) {
         if !self.is_live(stream) {
             self.discarded += 1;

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::super::rng::{Rng, derive_seed, splitmix64};
-use super::super::tuple::{Val, Values};
+use super::super::tuple::{Text, Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
 use crate::runtime::error::RunError;
 
@@ -180,16 +180,20 @@ pub fn sentence_factory(cfg: &Config) -> Factory {
         let pool = pool.clone();
         let task_seed = derive_seed(seed, u64::from(info.index));
         Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Str(pool[pick(task_seed, k, pool.len())].clone()))
+            Values::One(Val::Str(
+                pool[pick(task_seed, k, pool.len())].clone().into(),
+            ))
         }))
     })
 }
 
 pub fn word_factory(cfg: &Config) -> Factory {
     let seed = cfg.int("seed", 42) as u64;
-    let words: Arc<Vec<Arc<str>>> = Arc::new(
+    // Words are short, so they are kept inline: emitting one copies it, with no
+    // reference count shared between cores.
+    let words: Arc<Vec<Text>> = Arc::new(
         (0..cfg.int("vocabulary", 1000).max(1) as u64)
-            .map(|i| Arc::from(vocabulary_word(i)))
+            .map(|i| Text::from(vocabulary_word(i)))
             .collect(),
     );
     let limit = limit(cfg);
@@ -241,7 +245,7 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
         };
         Ok(Replaying::boxed(info, limit, move |k| {
             Values::One(Val::Str(
-                mine[(k % mine.len().max(1) as u64) as usize].clone(),
+                mine[(k % mine.len().max(1) as u64) as usize].clone().into(),
             ))
         }))
     }))

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::components::{Behaviour, Bolt, EmitSink, Emitter, Failed};
+use super::super::components::{Behaviour, Bolt, Emitter, Failed};
 use super::super::log::LogKind;
 use super::super::metrics::add;
 use super::super::routing::RouteError;
@@ -42,7 +42,7 @@ fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Bolt>> {
 }
 
 /// Routes a bolt's emits as they happen, anchored to the input being executed.
-struct BoltSink<'x> {
+pub(crate) struct BoltSink<'x> {
     w: &'x Wiring,
     out: &'x mut TaskOut,
     outbox: &'x mut Outbox,
@@ -51,9 +51,9 @@ struct BoltSink<'x> {
     error: Option<RouteError>,
 }
 
-impl EmitSink for BoltSink<'_> {
-    #[inline]
-    fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>) {
+impl BoltSink<'_> {
+    #[inline(always)]
+    pub(crate) fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>) {
         let anchor = Anchor::Input {
             ids: self.ids,
             ack_val: &mut self.ack_val,

@@ -26,6 +26,7 @@ use super::metrics::Counters;
 use super::plan::{ExecutorKind, Plan};
 use super::tuple::Tuple;
 
+pub(crate) use bolt::BoltSink;
 pub use outbox::Outbox;
 
 /// What travels on a channel: always a batch.

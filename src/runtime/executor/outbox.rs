@@ -60,7 +60,10 @@ impl Outbox {
         }
     }
 
-    #[inline]
+    /// Always inlined: the tuple is then written straight into the batch from
+    /// registers, instead of through a stack copy that a wide load reads back before the
+    /// narrow stores that built it have landed (a store-forwarding stall per tuple).
+    #[inline(always)]
     pub fn push_tuple(&mut self, w: &Wiring, task: u32, tuple: Tuple) {
         let slot = &mut self.tuples[task as usize];
         if slot.is_empty() {
@@ -78,6 +81,7 @@ impl Outbox {
         }
     }
 
+    #[inline(never)]
     fn flush_task(&mut self, w: &Wiring, task: u32) {
         let slot = &mut self.tuples[task as usize];
         if slot.is_empty() {
@@ -101,7 +105,7 @@ impl Outbox {
     /// Queues an ack message. Consecutive acks of the same root are XOR-combined into
     /// one message: XOR is associative, so the acker reaches zero at the same point, and
     /// a bolt acking ten words of one sentence sends one message instead of ten.
-    #[inline]
+    #[inline(always)]
     pub fn push_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
         let slot = &mut self.acks[acker];
         if let (
@@ -116,6 +120,16 @@ impl Outbox {
             *acc ^= xor;
             return;
         }
+        self.push_new_ack(w, acker, msg);
+    }
+
+    #[inline(never)]
+    fn push_new_ack(&mut self, w: &Wiring, acker: usize, msg: AckMsg) {
+        let slot = &mut self.acks[acker];
+        if slot.capacity() == 0 {
+            // A whole batch at once, not grown by doubling through seven reallocations.
+            slot.reserve_exact(self.batch);
+        }
         slot.push(msg);
         if slot.len() >= self.batch {
             let acks = std::mem::take(slot);
@@ -129,6 +143,9 @@ impl Outbox {
         let slot = &mut self.outcomes[task as usize];
         if slot.is_empty() {
             self.outcome_dirty.push(task);
+            if slot.capacity() == 0 {
+                slot.reserve_exact(self.batch);
+            }
         }
         slot.push((root, ok));
         self.touch();
