@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::components::{SENTENCE_POOL, sentence_pool};
-use tributary::runtime::{Control, Engine, RunOptions, StopMode};
+use tributary::runtime::{Control, Engine, RunOptions, StopMode, Text};
 
 use super::bench_raw::{Measured, measure};
 
@@ -40,11 +40,17 @@ pub struct Args {
 struct Config {
     parallelism: String,
     raw_words_per_s: f64,
+    /// The raw pipeline with the framework's inline text instead of `String` words.
+    raw_inline_words_per_s: f64,
     unacked_words_per_s: f64,
     acked_words_per_s: f64,
     ratio_unacked: f64,
     ratio_acked: f64,
+    /// Framework against the inline-text raw pipeline: overhead with words held equal.
+    ratio_unacked_vs_inline: f64,
+    ratio_acked_vs_inline: f64,
     raw_cpu_ns_per_word: f64,
+    raw_inline_cpu_ns_per_word: f64,
     unacked_cpu_ns_per_word: f64,
     acked_cpu_ns_per_word: f64,
 }
@@ -56,6 +62,8 @@ struct Report {
     acked_words_per_s: f64,
     ratio_unacked: f64,
     ratio_acked: f64,
+    ratio_unacked_vs_inline: f64,
+    ratio_acked_vs_inline: f64,
     configs: Vec<Config>,
     half_load_words_per_s: f64,
     complete_latency_p50_ms: f64,
@@ -146,7 +154,14 @@ fn measure_config(
 ) -> anyhow::Result<Config> {
     let unacked = framework(split, count, false, warmup, measure)?;
     let acked = framework(split, count, true, warmup, measure)?;
-    let raw = super::bench_raw::words_per_sec(
+    let raw = super::bench_raw::words_per_sec::<String>(
+        pool.clone(),
+        split as usize,
+        count as usize,
+        warmup,
+        measure,
+    );
+    let inline = super::bench_raw::words_per_sec::<Text>(
         pool.clone(),
         split as usize,
         count as usize,
@@ -156,11 +171,15 @@ fn measure_config(
     Ok(Config {
         parallelism: format!("1/{split}/{count}"),
         raw_words_per_s: raw.words_per_s,
+        raw_inline_words_per_s: inline.words_per_s,
         unacked_words_per_s: unacked.words_per_s,
         acked_words_per_s: acked.words_per_s,
         ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
         ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
+        ratio_unacked_vs_inline: unacked.words_per_s / inline.words_per_s.max(1.0),
+        ratio_acked_vs_inline: acked.words_per_s / inline.words_per_s.max(1.0),
         raw_cpu_ns_per_word: raw.cpu_ns_per_word,
+        raw_inline_cpu_ns_per_word: inline.cpu_ns_per_word,
         unacked_cpu_ns_per_word: unacked.cpu_ns_per_word,
         acked_cpu_ns_per_word: acked.cpu_ns_per_word,
     })
@@ -178,11 +197,15 @@ fn median_config(rounds: &[Config]) -> Option<Config> {
     Some(Config {
         parallelism: first.parallelism.clone(),
         raw_words_per_s: median(|c| c.raw_words_per_s),
+        raw_inline_words_per_s: median(|c| c.raw_inline_words_per_s),
         unacked_words_per_s: median(|c| c.unacked_words_per_s),
         acked_words_per_s: median(|c| c.acked_words_per_s),
         ratio_unacked: median(|c| c.ratio_unacked),
         ratio_acked: median(|c| c.ratio_acked),
+        ratio_unacked_vs_inline: median(|c| c.ratio_unacked_vs_inline),
+        ratio_acked_vs_inline: median(|c| c.ratio_acked_vs_inline),
         raw_cpu_ns_per_word: median(|c| c.raw_cpu_ns_per_word),
+        raw_inline_cpu_ns_per_word: median(|c| c.raw_inline_cpu_ns_per_word),
         unacked_cpu_ns_per_word: median(|c| c.unacked_cpu_ns_per_word),
         acked_cpu_ns_per_word: median(|c| c.acked_cpu_ns_per_word),
     })
@@ -241,6 +264,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 c.ratio_acked,
                 c.acked_cpu_ns_per_word
             );
+            println!(
+                "{:<6} raw with inline words {:>11.0} words/s ({:>4.0} cpu-ns/word): unacked {:.2}x, acked {:.2}x of it",
+                "",
+                c.raw_inline_words_per_s,
+                c.raw_inline_cpu_ns_per_word,
+                c.ratio_unacked_vs_inline,
+                c.ratio_acked_vs_inline
+            );
         }
         configs.push(c);
     }
@@ -261,6 +292,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         acked_words_per_s: first.acked_words_per_s,
         ratio_unacked: first.ratio_unacked,
         ratio_acked: first.ratio_acked,
+        ratio_unacked_vs_inline: first.ratio_unacked_vs_inline,
+        ratio_acked_vs_inline: first.ratio_acked_vs_inline,
         half_load_words_per_s: half,
         complete_latency_p50_ms: p50,
         complete_latency_p99_ms: p99,

@@ -129,6 +129,13 @@ impl PartialEq for Text {
 
 impl Eq for Text {}
 
+impl Hash for Text {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(self.as_bytes());
+    }
+}
+
 impl PartialOrd for Text {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
