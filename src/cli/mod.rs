@@ -47,6 +47,18 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if matches!(
+        cli.command,
+        Some(
+            Command::Validate(_)
+                | Command::Fmt(_)
+                | Command::Import(_)
+                | Command::Export(_)
+                | Command::Bench(_)
+        )
+    ) {
+        quit_quietly_on_closed_pipe();
+    }
     match cli.command {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Fmt(args)) => fmt::run(&args),
@@ -55,5 +67,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         None => open::run(cli.file),
+    }
+}
+
+/// Restores the default action of `SIGPIPE` (end the process), so `tributary bench |
+/// head` stops like any Unix filter instead of panicking in `println!`. Only for
+/// commands that print and open no sockets: `run` and the designer keep Rust's default
+/// (ignored), because a netcat source writing its `OK` to a client that hung up must get
+/// an error, not end the whole run.
+fn quit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before any thread starts; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
