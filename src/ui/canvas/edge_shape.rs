@@ -99,11 +99,14 @@ pub fn paint_curve(painter: &Painter, curve: &EdgeCurve, stroke: Stroke) {
         return;
     }
     // As many pieces as the curve's size on screen needs, so hundreds of edges zoomed
-    // out stay cheap to tessellate and a long edge zoomed in stays smooth.
-    painter.add(Shape::line(
-        curve.shape().flatten(Some(CURVE_TOLERANCE)),
-        stroke,
-    ));
+    // out stay cheap to tessellate, a long edge zoomed in stays smooth, and an edge between
+    // nodes side by side is one straight piece.
+    let points = if curve.is_straight() {
+        vec![curve.points[0], curve.points[3]]
+    } else {
+        curve.shape().flatten(Some(CURVE_TOLERANCE))
+    };
+    painter.add(Shape::line(points, stroke));
     let tip = curve.points[3];
     let back = (curve.points[3] - curve.points[2]).normalized();
     let back = if back.is_finite() { back } else { Vec2::X };
