@@ -47,6 +47,11 @@ pub fn paint_node(
     zoom: f32,
     look: &NodeLook,
 ) {
+    // Off-screen nodes cost nothing (their text would be laid out for nothing).
+    let reach = rect_on_screen.expand((PORT_RADIUS + 6.0) * zoom.max(0.5) + 2.0);
+    if !painter.clip_rect().intersects(reach) {
+        return;
+    }
     let accent = style::accent(node);
     let fill = style::body_fill(accent, visuals);
     let mut outline = Stroke::new((1.5 * zoom).max(1.0), accent);
@@ -182,7 +187,7 @@ fn paint_labels(
     zoom: f32,
     accent: Color32,
 ) {
-    if zoom < 0.35 {
+    if zoom < style::DETAIL_ZOOM {
         return;
     }
     let left = r.left() + 14.0 * zoom;
@@ -291,9 +296,9 @@ fn paint_ports(
     let radius = (PORT_RADIUS * zoom).max(3.0);
     let ring = Stroke::new((1.5 * zoom).max(1.0), visuals.panel_fill);
     if node.role.accepts_input() {
-        painter.circle(r.left_center(), radius, accent, ring);
+        style::ringed_dot(painter, r.left_center(), radius, accent, ring);
     }
     if node.role.produces_output() {
-        painter.circle(r.right_center(), radius, accent, ring);
+        style::ringed_dot(painter, r.right_center(), radius, accent, ring);
     }
 }

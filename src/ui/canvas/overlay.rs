@@ -75,7 +75,9 @@ pub fn compact(x: f64) -> String {
 }
 
 /// Draws the rate badge above the node, the ack/fail line and queue bar below it, and a
-/// restart marker at its corner.
+/// restart marker at its corner. Zoomed far out (below [`style::DETAIL_ZOOM`]) the node
+/// carries no text of its own, so the rate badge moves inside it and the ack/fail line
+/// is left out: failures still show as a red badge.
 pub fn paint_node_overlay(
     painter: &Painter,
     visuals: &Visuals,
@@ -84,6 +86,14 @@ pub fn paint_node_overlay(
     stats: &NodeStats,
 ) {
     let z = zoom.max(0.5);
+    // Numbers change with every snapshot, so their text is laid out anew: only for nodes
+    // in view.
+    if !painter
+        .clip_rect()
+        .intersects(node_on_screen.expand2(Vec2::new(4.0, 40.0) * z))
+    {
+        return;
+    }
     let failing = stats.failed > 0;
     let badge_fill = if failing {
         style::problem_color(visuals)
@@ -91,14 +101,22 @@ pub fn paint_node_overlay(
         visuals.selection.bg_fill
     };
     let badge_text_color = Color32::WHITE;
-    let font = FontId::proportional(12.0 * z);
-    let galley = painter.layout_no_wrap(rate_text(stats.rate), font.clone(), badge_text_color);
-    let badge = Align2::CENTER_BOTTOM
-        .anchor_size(
+    let far = zoom < style::DETAIL_ZOOM;
+    let font = if far {
+        FontId::proportional((node_on_screen.height() * 0.45).clamp(5.0, 11.0))
+    } else {
+        FontId::proportional(12.0 * z)
+    };
+    let galley = painter.layout_no_wrap(rate_text(stats.rate), font, badge_text_color);
+    let badge = if far {
+        Align2::CENTER_CENTER.anchor_size(node_on_screen.center(), galley.size())
+    } else {
+        Align2::CENTER_BOTTOM.anchor_size(
             node_on_screen.center_top() - Vec2::new(0.0, 3.0 * z),
             galley.size(),
         )
-        .expand2(Vec2::new(6.0, 2.0) * z);
+    }
+    .expand2(Vec2::new(6.0, 2.0) * z);
     painter.rect_filled(badge, CornerRadius::same(8), badge_fill);
     painter.galley(
         badge.center() - galley.size() / 2.0,
@@ -107,42 +125,27 @@ pub fn paint_node_overlay(
     );
 
     if stats.flume.is_none() {
-        paint_counts_and_queue(painter, visuals, node_on_screen, z, stats);
+        if !far {
+            paint_counts(painter, visuals, node_on_screen, z, stats);
+        }
+        paint_queue(painter, visuals, node_on_screen, z, stats);
     }
     if stats.restarts > 0 {
         paint_restarts(painter, node_on_screen, z, stats.restarts);
     }
-    if let Some(window) = &stats.window {
+    if !far && let Some(window) = &stats.window {
         super::window_badge::paint_window_badge(painter, visuals, node_on_screen, zoom, window);
     }
 }
 
-fn paint_counts_and_queue(
+/// The queue fill bar along a node's floor.
+fn paint_queue(
     painter: &Painter,
     visuals: &Visuals,
     node_on_screen: Rect,
     z: f32,
     stats: &NodeStats,
 ) {
-    let failing = stats.failed > 0;
-    let below = node_on_screen.center_bottom() + Vec2::new(0.0, 4.0 * z);
-    let counts = format!(
-        "✔ {}   ✖ {}",
-        compact(stats.acked as f64),
-        compact(stats.failed as f64)
-    );
-    let counts_color = if failing {
-        style::problem_color(visuals)
-    } else {
-        visuals.text_color()
-    };
-    painter.text(
-        below,
-        Align2::CENTER_TOP,
-        counts,
-        FontId::proportional(11.0 * z),
-        counts_color,
-    );
 
     if let Some(fill) = stats.queue_fill {
         let bar = Rect::from_min_size(
@@ -179,6 +182,34 @@ fn paint_restarts(painter: &Painter, node_on_screen: Rect, z: f32, restarts: u64
         StrokeKind::Inside,
     );
     painter.galley(r.center() - g.size() / 2.0, g, Color32::BLACK);
+}
+
+/// The ack/fail line below a node.
+fn paint_counts(
+    painter: &Painter,
+    visuals: &Visuals,
+    node_on_screen: Rect,
+    z: f32,
+    stats: &NodeStats,
+) {
+    let below = node_on_screen.center_bottom() + Vec2::new(0.0, 4.0 * z);
+    let counts = format!(
+        "✔ {}   ✖ {}",
+        compact(stats.acked as f64),
+        compact(stats.failed as f64)
+    );
+    let counts_color = if stats.failed > 0 {
+        style::problem_color(visuals)
+    } else {
+        visuals.text_color()
+    };
+    painter.text(
+        below,
+        Align2::CENTER_TOP,
+        counts,
+        FontId::proportional(11.0 * z),
+        counts_color,
+    );
 }
 
 /// A small banner in the canvas corner saying the run's state.

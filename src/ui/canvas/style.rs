@@ -1,6 +1,6 @@
 //! Colours and sizes of canvas items, per role and theme.
 
-use egui::{Color32, Vec2, Visuals};
+use egui::{Color32, Painter, Pos2, Stroke, Vec2, Visuals};
 
 use crate::components;
 use crate::model::{Node, Role, System};
@@ -10,6 +10,11 @@ use crate::model::{Node, Role, System};
 pub const NODE_SIZE: Vec2 = Vec2::new(150.0, 64.0);
 /// Radius of a port circle, in canvas units.
 pub const PORT_RADIUS: f32 = 6.0;
+/// Below this zoom text on nodes is too small to read, so the canvas draws less, like a
+/// map zoomed out: nodes without their text, edge labels as handles, and a run's numbers
+/// as one rate inside each node. It also keeps a large design cheap to draw when all of
+/// it is in view.
+pub const DETAIL_ZOOM: f32 = 0.35;
 
 /// The hue that identifies a node's kind. Spark-style windows are bolts in the model,
 /// but get their own colour because users think of them as a separate family.
@@ -62,4 +67,14 @@ pub fn edge_color(visuals: &Visuals) -> Color32 {
     } else {
         Color32::from_gray(0x70)
     }
+}
+
+/// A filled circle with a ring around it (ports, edge handles), drawn as two filled discs:
+/// small discs are stamped from the font atlas as one quad each, where a stroked circle is
+/// tessellated into dozens of triangles, and a canvas has hundreds of them.
+pub fn ringed_dot(painter: &Painter, center: Pos2, radius: f32, fill: Color32, ring: Stroke) {
+    if ring.width > 0.0 {
+        painter.circle_filled(center, radius + ring.width, ring.color);
+    }
+    painter.circle_filled(center, radius, fill);
 }
