@@ -26,6 +26,7 @@ pub fn bottom_panel_ui(
     let mut actions = Vec::new();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
+    let tab_before = *tab;
     ui.horizontal(|ui| {
         let title = if diagnostics.is_empty() {
             "Problems (none)".to_string()
@@ -36,9 +37,12 @@ pub fn bottom_panel_ui(
         ui.selectable_value(tab, BottomTab::Log, format!("Run log ({})", log.len()));
     });
     ui.separator();
+    if *tab == BottomTab::Log {
+        log_ui(ui, log, tab_before != BottomTab::Log);
+        return actions;
+    }
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
-        .stick_to_bottom(*tab == BottomTab::Log)
         .show(ui, |ui| match tab {
             BottomTab::Problems => {
                 if diagnostics.is_empty() {
@@ -66,19 +70,39 @@ pub fn bottom_panel_ui(
                     }
                 }
             }
-            BottomTab::Log => {
-                if log.is_empty() {
-                    ui.label(
-                        RichText::new("Press ▶ Run to run the topology; its log appears here.")
-                            .weak(),
-                    );
-                }
-                for line in log {
-                    ui.monospace(line);
-                }
-            }
+            BottomTab::Log => {}
         });
     actions
+}
+
+/// The run log. It follows the newest line until the user scrolls up, and follows again
+/// once they scroll back to the end (or reopen the tab). Only the rows in view are laid
+/// out: a busy logger keeps thousands of lines, and laying them all out every frame
+/// would cost more than the whole canvas.
+fn log_ui(ui: &mut Ui, log: &[String], just_opened: bool) {
+    if log.is_empty() {
+        ui.label(RichText::new("Press ▶ Run to run the topology; its log appears here.").weak());
+        return;
+    }
+    let follow_id = ui.id().with("run log follows its end");
+    let follow = just_opened || ui.data(|d| d.get_temp(follow_id)).unwrap_or(true);
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    let row_pitch = row_height + ui.spacing().item_spacing.y;
+    let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+    if follow {
+        // Past the end is fine: the scroll area clamps it to the content's end.
+        area = area.vertical_scroll_offset(log.len() as f32 * row_pitch);
+    }
+    let output = area.show_rows(ui, row_height, log.len(), |ui, rows| {
+        for line in &log[rows] {
+            // One row per line (long lines are cut, full text on hover), so every row
+            // has the height `show_rows` counts on.
+            ui.add(egui::Label::new(RichText::new(line).monospace()).truncate());
+        }
+    });
+    let end = output.content_size.y - output.inner_rect.height();
+    let at_end = output.state.offset().y >= end - row_pitch;
+    ui.data_mut(|d| d.insert_temp(follow_id, at_end));
 }
 
 fn selection_for(t: &Topology, location: &Location) -> Option<Selection> {

@@ -146,7 +146,6 @@ fn paint_queue(
     z: f32,
     stats: &NodeStats,
 ) {
-
     if let Some(fill) = stats.queue_fill {
         let bar = Rect::from_min_size(
             Pos2::new(

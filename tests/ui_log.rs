@@ -1,0 +1,64 @@
+//! The run log in the bottom panel: it follows the newest line and lays out only the
+//! rows in view, however long the log grows.
+#![cfg(feature = "gui")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::Vec2;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tributary::ui::actions::Action;
+use tributary::ui::{DesignerApp, FilePlaces};
+
+#[test]
+fn the_run_log_shows_its_newest_lines_and_lays_out_only_what_is_in_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let places = FilePlaces {
+        config_dir: Some(dir.path().join("config")),
+        examples_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies")),
+    };
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut DesignerApp| app.ui(ui),
+            DesignerApp::new(places),
+        );
+    let ctx = h.ctx.clone();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+
+    // The logger sink writes a line per tuple: wait for far more than fit in view.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.state().log.len() < 500 {
+        assert!(Instant::now() < deadline, "the log stayed short");
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.get_by_label_contains("Run log (").click();
+    h.run_steps(3);
+    h.get_by_label("⏹ Stop").click();
+    h.run_steps(3);
+
+    let log = h.state().log.clone();
+    assert!(log.len() >= 500);
+    let newest = log.last().unwrap().clone();
+    let shown = log
+        .iter()
+        .filter(|line| h.query_by_label(line).is_some())
+        .count();
+    assert!(
+        h.query_by_label(&newest).is_some(),
+        "the newest line is not in view"
+    );
+    assert!(
+        shown > 0 && shown < 100,
+        "{shown} of {} lines laid out",
+        log.len()
+    );
+}
