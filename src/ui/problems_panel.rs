@@ -84,7 +84,7 @@ fn log_ui(ui: &mut Ui, log: &[String], just_opened: bool) {
         ui.label(RichText::new("Press ▶ Run to run the topology; its log appears here.").weak());
         return;
     }
-    let follow_id = ui.id().with("run log follows its end");
+    let follow_id = ui.scope_id().with("run log follows its end");
     let follow = just_opened || ui.data(|d| d.get_temp(follow_id)).unwrap_or(true);
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let row_pitch = row_height + ui.spacing().item_spacing.y;
@@ -101,7 +101,7 @@ fn log_ui(ui: &mut Ui, log: &[String], just_opened: bool) {
         }
     });
     let end = output.content_size.y - output.inner_rect.height();
-    let at_end = output.state.offset().y >= end - row_pitch;
+    let at_end = output.state.clamped_offset().y >= end - row_pitch;
     ui.data_mut(|d| d.insert_temp(follow_id, at_end));
 }
 
