@@ -93,7 +93,10 @@ fn executors_are_dealt_round_robin_in_plan_order() {
 fn killing_a_worker_restarts_exactly_its_executors_and_nothing_is_lost() {
     // Slow enough that the kill lands mid-run.
     let engine = Engine::start(&pipeline(2, 150.0), RunOptions::default()).unwrap();
-    assert!(eventually(|| seen(&engine).len() >= 20), "the run got going");
+    assert!(
+        eventually(|| seen(&engine).len() >= 20),
+        "the run got going"
+    );
     engine.control(Control::KillWorker { worker: 1 });
     assert!(
         engine.wait_finished(Duration::from_secs(120)),
@@ -137,7 +140,10 @@ fn a_worker_out_of_range_is_refused_in_the_log() {
 #[test]
 fn with_one_worker_a_kill_restarts_everything_and_everything_comes_back() {
     let engine = Engine::start(&pipeline(1, 150.0), RunOptions::default()).unwrap();
-    assert!(eventually(|| seen(&engine).len() >= 20), "the run got going");
+    assert!(
+        eventually(|| seen(&engine).len() >= 20),
+        "the run got going"
+    );
     engine.control(Control::KillWorker { worker: 0 });
     assert!(engine.wait_finished(Duration::from_secs(120)));
     let all: BTreeSet<i64> = (0..2 * LIMIT).collect();

@@ -182,13 +182,7 @@ impl BoltTask {
 
 /// Runs one life of a bolt executor: until shutdown, or until its worker is killed
 /// (then its tasks' state and buffers are lost, unflushed).
-pub(crate) fn run(
-    w: &Wiring,
-    me: usize,
-    node: usize,
-    inbox: &Receiver<Msg>,
-    life: &Life,
-) -> Exit {
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
     let tasks = w.plan.executors[me].tasks.clone();
     let first = tasks.start;
     let mut bolts: Vec<Option<BoltTask>> = tasks

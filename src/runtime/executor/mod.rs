@@ -29,8 +29,8 @@ use super::acker::AckMsg;
 use super::components::{Env, Factory};
 use super::control::{EngineSwitches, NodeSwitches};
 use super::metrics::{self, Counters};
-use super::supervisor;
 use super::plan::{ExecutorKind, Plan};
+use super::supervisor;
 use super::tuple::Tuple;
 
 pub(crate) use bolt::BoltSink;

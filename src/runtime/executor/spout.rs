@@ -219,13 +219,7 @@ impl SpoutTask {
 
 /// Runs one life of a spout executor: until shutdown, or until its worker is killed
 /// (then its pending roots are forgotten and a fresh instance replays its input).
-pub(crate) fn run(
-    w: &Wiring,
-    me: usize,
-    node: usize,
-    inbox: &Receiver<Msg>,
-    life: &Life,
-) -> Exit {
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
     let plan = &w.plan;
     let tasks = plan.executors[me].tasks.clone();
     let configured_rate =
