@@ -163,3 +163,20 @@ fn with_one_worker_a_kill_restarts_everything_and_everything_comes_back() {
         );
     }
 }
+
+#[test]
+fn micro_batch_runs_ignore_a_kill_and_say_so() {
+    let mut t = pipeline(2, 0.0);
+    t.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 100 };
+    let engine = Engine::start(&t, RunOptions::default()).unwrap();
+    engine.control(Control::KillWorker { worker: 0 });
+    let log = texts(&engine.drain_log());
+    assert!(
+        log.iter()
+            .any(|l| l.contains("ignored: micro-batch runs have no workers")),
+        "{log:?}"
+    );
+    let snap = engine.stop(StopMode::Immediate);
+    assert!(snap.workers.is_empty());
+    assert_eq!(snap.max_task_restarts(), 0);
+}
