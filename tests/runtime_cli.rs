@@ -129,3 +129,47 @@ fn bench_soak_reports_a_memory_series() {
         assert!(report["hwm_at_end_kb"].as_u64() >= last["rss_kb"].as_u64());
     }
 }
+
+#[test]
+fn run_kills_a_worker_on_schedule_and_the_run_still_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.ron");
+    let mut t = finite(None);
+    t.settings.workers = 2;
+    t.settings.message_timeout_secs = 1;
+    save_ron(&t, &file).unwrap();
+    let json = dir.path().join("m.json");
+    // Executors in plan order: numbers → worker 0, sink → worker 1, acker → worker 0.
+    bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-q",
+            "--kill-worker",
+            "100ms:1",
+            "--kill-worker",
+            "50ms:7",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .stderr(contains("worker 1 killed: 1 executors restarted"))
+        .stderr(contains("kill worker 7 refused"))
+        .stdout(contains("killed 1"));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(metrics["nodes"]["sink"]["restarts"], 1);
+    assert_eq!(metrics["nodes"]["numbers"]["restarts"], 0);
+    assert_eq!(metrics["nodes"]["numbers"]["acked"], 100);
+    assert_eq!(metrics["workers"][1]["kills"], 1);
+}
+
+#[test]
+fn run_refuses_a_malformed_kill_worker() {
+    bin()
+        .args(["run", "topologies/word_count.ron", "--kill-worker", "soon"])
+        .assert()
+        .failure()
+        .stderr(contains("AT:N"));
+}

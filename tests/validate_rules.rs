@@ -367,3 +367,36 @@ fn flume_nodes_cannot_run_in_micro_batch_mode() {
         );
     }
 }
+
+#[test]
+fn workers_have_limits_and_empty_workers_are_warned_about() {
+    let nodes = format!(
+        r#"nodes: [{SPOUT}, (name: "n", role: Bolt, component: "null")],
+        edges: [(from: "s", to: "n", grouping: Shuffle)]"#
+    );
+    let settings = |workers: u32| {
+        format!("settings: (ackers: 1, workers: {workers}, message_timeout_secs: 30), {nodes}")
+    };
+    let too_many = problems(&settings(65));
+    assert!(
+        has(
+            &too_many,
+            Severity::Error,
+            &Location::Topology,
+            "65 workers"
+        ),
+        "{too_many:#?}"
+    );
+    // Two nodes and one acker are three executors: a fourth worker stays empty.
+    let empty = problems(&settings(4));
+    assert!(
+        has(&empty, Severity::Warning, &Location::Topology, "stay empty"),
+        "{empty:#?}"
+    );
+    assert!(is_runnable(&empty));
+    let fits = problems(&settings(3));
+    assert!(
+        !fits.iter().any(|d| d.message.contains("workers")),
+        "{fits:#?}"
+    );
+}

@@ -1,7 +1,8 @@
 //! `tributary run FILE [--for DURATION] [--seed N] [--json PATH|-] [--batch-ms N]
-//! [--rate N] [--compare]`: runs a topology headless with a live progress line, then
-//! prints a per-node table (and, in micro-batch mode, the batch figures). `--compare`
-//! runs the design in both modes at once instead (see `compare.rs`).
+//! [--rate N] [--kill-worker AT:N]... [--compare]`: runs a topology headless with a
+//! live progress line, then prints a per-node table (and, in micro-batch mode, the
+//! batch figures). `--compare` runs the design in both modes at once instead (see
+//! `compare.rs`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,6 +53,22 @@ pub struct Args {
     /// print throughput and end-to-end latency of each (default `--for 10s`).
     #[arg(long)]
     pub compare: bool,
+    /// Kill simulated worker N at time AT (e.g. `2s:1`; repeatable), to script the
+    /// demonstration of a worker dying: its executors restart and lost trees replay.
+    #[arg(long = "kill-worker", value_parser = parse_kill)]
+    pub kill_worker: Vec<(Duration, u32)>,
+}
+
+/// Parses `AT:N` for `--kill-worker`: a duration and a worker index.
+pub fn parse_kill(text: &str) -> Result<(Duration, u32), String> {
+    let (at, worker) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected AT:N such as 2s:1, got {text}"))?;
+    let worker = worker
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a worker index: {worker}"))?;
+    Ok((parse_duration(at)?, worker))
 }
 
 /// Parses `250ms`, `10s`, `2m`, `1h` or a bare number of seconds.
@@ -131,13 +148,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now();
+    let mut kills = args.kill_worker.clone();
+    kills.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
     let natural_end = loop {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
+        while let Some(&(at, worker)) = kills.last()
+            && started.elapsed() >= at
+        {
+            kills.pop();
+            engine.control(Control::KillWorker { worker });
+        }
         print_log(&engine, args.quiet);
         if interrupted.load(Ordering::SeqCst) {
             break false;
         }
-        if args.run_for.is_some_and(|d| started.elapsed() >= d) || engine.is_finished() {
+        // A scripted kill still to come keeps a finished run going until it happened.
+        if args.run_for.is_some_and(|d| started.elapsed() >= d)
+            || (kills.is_empty() && engine.is_finished())
+        {
             break true;
         }
         if live && last_line.elapsed() >= Duration::from_millis(500) {
@@ -162,7 +190,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
         }
     }
-    if final_metrics.max_task_restarts() >= CRASH_LIMIT {
+    // Scripted kills restart tasks on purpose; only restarts beyond them count.
+    let crash_limit = CRASH_LIMIT + args.kill_worker.len() as u64;
+    if final_metrics.max_task_restarts() >= crash_limit {
         eprintln!(
             "a task kept crashing ({} restarts)",
             final_metrics.max_task_restarts()
@@ -245,6 +275,21 @@ fn print_table(s: &MetricsSnapshot) {
         "elapsed {:.2?}   end-to-end latency p50 {:.1?}  p99 {:.1?}",
         s.elapsed, s.end_to_end_latency_p50, s.end_to_end_latency_p99
     );
+    if s.workers.len() > 1 || s.workers.iter().any(|w| w.kills > 0) {
+        let workers: Vec<String> = s
+            .workers
+            .iter()
+            .map(|w| {
+                format!(
+                    "{}: {} executors, killed {}",
+                    w.worker,
+                    w.executors.len(),
+                    w.kills
+                )
+            })
+            .collect();
+        println!("workers  {}", workers.join("   "));
+    }
     if let Some(b) = &s.batch {
         print_batches(b);
     }

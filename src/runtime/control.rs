@@ -25,6 +25,12 @@ pub enum Control {
         node: String,
         faults: FaultSpec,
     },
+    /// Kills one simulated worker (record-at-a-time runs): all its executors die at
+    /// once, lose their in-memory state and are restarted by the supervisor. An index
+    /// out of range is refused with a line in the run log.
+    KillWorker {
+        worker: u32,
+    },
 }
 
 /// How an engine should stop.
@@ -153,6 +159,12 @@ pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
                 log_faults(log, &node, &faults);
             }
         }
+        Control::KillWorker { worker } => log.push(
+            "engine",
+            0,
+            super::log::LogKind::Error,
+            format!("kill worker {worker} ignored: micro-batch runs have no workers"),
+        ),
     }
 }
 

@@ -166,6 +166,9 @@ impl StormEngine {
             seed: options.seed,
             senders,
             spare_batches: (0..executors).map(|_| bounded(queue_batches * 2)).collect(),
+            worker_kills: (0..plan.workers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             plan,
         });
         let sampler = Sampler::new(
@@ -225,6 +228,10 @@ impl StormEngine {
     /// existing nodes, and a stale command after a rename is harmless).
     pub fn control(&self, command: Control) {
         let w = &self.wiring;
+        if let Control::KillWorker { worker } = command {
+            self.kill_worker(worker);
+            return;
+        }
         if let Some(flume) = &self.flume {
             match &command {
                 Control::Pause => flume.set_paused(true),
@@ -242,6 +249,39 @@ impl StormEngine {
             &w.plan,
             &w.node_switches,
             &w.env.log,
+        );
+    }
+
+    /// Kills simulated worker `worker`: each of its executors notices at its next loop
+    /// turn and is restarted afresh (see [`super::executor`]). Out of range is logged
+    /// and otherwise ignored.
+    fn kill_worker(&self, worker: u32) {
+        let w = &self.wiring;
+        let log = &w.env.log;
+        let Some(kills) = w.worker_kills.get(worker as usize) else {
+            log.push(
+                "engine",
+                0,
+                LogKind::Error,
+                format!(
+                    "kill worker {worker} refused: this run has workers 0 to {}",
+                    w.plan.workers - 1
+                ),
+            );
+            return;
+        };
+        kills.fetch_add(1, Ordering::Relaxed);
+        let k = w
+            .plan
+            .executors
+            .iter()
+            .filter(|e| e.worker == worker)
+            .count();
+        log.push(
+            "engine",
+            0,
+            LogKind::Event,
+            format!("worker {worker} killed: {k} executors restarted"),
         );
     }
 

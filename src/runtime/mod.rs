@@ -39,5 +39,5 @@ pub use handle::Engine;
 pub use log::{LogKind, LogLine};
 pub use microbatch::timer::ManualClock;
 pub use microbatch::{BatchInfo, BatchMetrics, WindowResult};
-pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
+pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics};
 pub use tuple::{AckIds, Text, Tuple, Val, Values};

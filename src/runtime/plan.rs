@@ -2,6 +2,11 @@
 //! components in sorted name order, each with a contiguous range of task ids from 1;
 //! each executor runs a contiguous slice of its component's tasks. Acker tasks come
 //! after every user task.
+//!
+//! Executors are spread over the topology's simulated workers round-robin in plan
+//! order (executor `i` runs in worker `i % workers`), the way Storm's even scheduler
+//! deals executors out over worker slots. A worker is a failure domain: killing it
+//! kills all its executors at once.
 
 use std::ops::Range;
 
@@ -67,6 +72,8 @@ pub enum ExecutorKind {
 pub struct PlanExecutor {
     pub kind: ExecutorKind,
     pub tasks: Range<u32>,
+    /// The simulated worker this executor runs in (`0..plan.workers`).
+    pub worker: u32,
 }
 
 /// The compiled topology.
@@ -83,6 +90,8 @@ pub struct Plan {
     pub acker_executors: Vec<usize>,
     pub message_timeout_secs: u32,
     pub max_spout_pending: Option<u32>,
+    /// Simulated worker processes (at least 1).
+    pub workers: u32,
 }
 
 impl Plan {
@@ -130,6 +139,7 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         acker_executors: Vec::new(),
         message_timeout_secs: topology.settings.message_timeout_secs.max(1),
         max_spout_pending: topology.settings.max_spout_pending,
+        workers: topology.settings.workers.max(1),
     };
     let mut next_task = 1u32;
     for (i, node) in nodes.iter().enumerate() {
@@ -146,6 +156,7 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
             plan.executors.push(PlanExecutor {
                 kind: ExecutorKind::Node(i),
                 tasks: range,
+                worker: 0,
             });
         }
         let mut outputs = Vec::new();
@@ -176,7 +187,12 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         plan.executors.push(PlanExecutor {
             kind: ExecutorKind::Acker(a as usize),
             tasks: task..task + 1,
+            worker: 0,
         });
+    }
+    let workers = plan.workers;
+    for (i, e) in plan.executors.iter_mut().enumerate() {
+        e.worker = (i as u32) % workers;
     }
 
     for named in topology.edge_list() {
@@ -246,5 +262,19 @@ mod tests {
         assert_eq!(plan.executors.len(), 1 + 2 + 1);
         assert_eq!(plan.task_executor[5], 2);
         assert_eq!(split_range(1..6, 2), vec![1..4, 4..6]);
+    }
+
+    #[test]
+    fn executors_are_dealt_round_robin_over_workers() {
+        let mut t = Topology::new("t");
+        t.settings.workers = 2;
+        t.settings.ackers = 1;
+        t.add_node(Node::new("b", Role::Bolt, "null").with_parallelism(2))
+            .unwrap();
+        t.add_node(Node::new("a", Role::Spout, "sequence")).unwrap();
+        let plan = compile(&t).unwrap();
+        let workers: Vec<u32> = plan.executors.iter().map(|e| e.worker).collect();
+        // a, b, b, acker
+        assert_eq!(workers, vec![0, 1, 0, 1]);
     }
 }

@@ -38,6 +38,18 @@ pub struct MetricsSnapshot {
     pub end_to_end_latency_p99: Duration,
     /// Micro-batch runs only: the batch clock, batch times and window results.
     pub batch: Option<super::microbatch::BatchMetrics>,
+    /// Record-at-a-time runs: the simulated workers, in index order.
+    pub workers: Vec<WorkerMetrics>,
+}
+
+/// One simulated worker: what runs in it and how often it was killed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WorkerMetrics {
+    pub worker: u32,
+    /// The node of each of its executors ("acker" for ackers), in plan order.
+    pub executors: Vec<String>,
+    /// Times this worker was killed (each kill restarts all its executors).
+    pub kills: u64,
 }
 
 impl MetricsSnapshot {
@@ -93,6 +105,9 @@ pub struct NodeMetrics {
     pub capacity: f64,
     /// True for spouts that have emitted everything and have nothing pending.
     pub done: bool,
+    /// The simulated worker of each of its executors, in executor order (empty in
+    /// micro-batch runs and for Flume nodes).
+    pub workers: Vec<u32>,
     pub tasks: Vec<TaskMetrics>,
     /// Flume sources, channels and sinks: transactions, back-pressure, back-off and
     /// fail-over (`None` for spouts and bolts).
@@ -201,6 +216,11 @@ impl Sampler {
                 role: pn.node.role.label().to_string(),
                 component: pn.node.component.clone(),
                 done: pn.is_spout(),
+                workers: pn
+                    .executors
+                    .iter()
+                    .map(|&e| plan.executors[e].worker)
+                    .collect(),
                 ..Default::default()
             };
             let mut exec_h = Histogram::empty_counts();
@@ -289,6 +309,24 @@ impl Sampler {
                 snap.acker_pending += get(&c.tasks[ex.tasks.start as usize].pending);
             }
         }
+        snap.workers = w
+            .worker_kills
+            .iter()
+            .enumerate()
+            .map(|(i, kills)| WorkerMetrics {
+                worker: i as u32,
+                executors: plan
+                    .executors
+                    .iter()
+                    .filter(|e| e.worker as usize == i)
+                    .map(|e| match e.kind {
+                        ExecutorKind::Node(n) => plan.nodes[n].node.name.clone(),
+                        ExecutorKind::Acker(_) => "acker".to_string(),
+                    })
+                    .collect(),
+                kills: kills.load(Ordering::Relaxed),
+            })
+            .collect();
         snap.end_to_end_latency_p50 = quantile(&end_to_end, 0.5);
         snap.end_to_end_latency_p99 = quantile(&end_to_end, 0.99);
         self.history.push_back(current);

@@ -35,6 +35,8 @@ pub struct RunSession {
     /// Fault and rate settings as the user set them in the inspector.
     pub(super) faults: BTreeMap<String, FaultSpec>,
     pub(super) rates: BTreeMap<String, Option<f64>>,
+    /// The worker the Kill worker control points at.
+    pub(super) kill_target: u32,
     finished: bool,
 }
 
@@ -57,6 +59,7 @@ impl RunSession {
             history: BTreeMap::new(),
             faults: BTreeMap::new(),
             rates: BTreeMap::new(),
+            kill_target: 0,
             finished: false,
         }
     }

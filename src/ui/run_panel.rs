@@ -1,10 +1,10 @@
 //! The inspector's live section while a run is on: the selected node's numbers, a
 //! sparkline of its rate, latency percentiles, per-task counts, and the knobs that act
-//! on the running engine (injected faults, spout rate).
+//! on the running engine (injected faults, spout rate, killing a simulated worker).
 
 use std::time::Duration;
 
-use egui::{Grid, RichText, Slider, Ui};
+use egui::{DragValue, Grid, RichText, Slider, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
 use super::actions::Action;
@@ -36,6 +36,7 @@ impl RunSession {
                 )
                 .weak(),
             );
+            self.kill_worker_ui(ui);
             return Vec::new();
         };
         let Some(m) = self.last.nodes.get(&name).cloned() else {
@@ -50,13 +51,53 @@ impl RunSession {
             flume_panel::flume_numbers_ui(ui, f);
         }
         numbers_ui(ui, &m);
+        workers_line_ui(ui, &m);
         tasks_ui(ui, &m);
         ui.separator();
         self.faults_ui(ui, &name);
         if is_emitter(t, &name) {
             self.rate_ui(ui, &name);
         }
+        self.kill_worker_ui(ui);
         Vec::new()
+    }
+
+    /// Picks a simulated worker and kills it: its executors restart with their state
+    /// lost, and lost tuple trees time out and replay. Record-at-a-time runs only.
+    fn kill_worker_ui(&mut self, ui: &mut Ui) {
+        let workers = self.last.workers.len() as u32;
+        if workers == 0 {
+            return;
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let l = ui
+                .label("Worker")
+                .on_hover_text("Simulated worker processes; executors are dealt round-robin.")
+                .id;
+            ui.add(DragValue::new(&mut self.kill_target).range(0..=workers - 1))
+                .labelled_by(l);
+            self.kill_target = self.kill_target.min(workers - 1);
+            let kill = ui.button("Kill worker").on_hover_text(
+                "All its executors die at once and are restarted; their state is lost.",
+            );
+            if kill.clicked() {
+                self.control(Control::KillWorker {
+                    worker: self.kill_target,
+                });
+            }
+        });
+        if let Some(w) = self.last.workers.get(self.kill_target as usize) {
+            ui.label(
+                RichText::new(format!(
+                    "{} executors: {} · killed {}",
+                    w.executors.len(),
+                    w.executors.join(", "),
+                    w.kills
+                ))
+                .weak(),
+            );
+        }
     }
 
     fn sparkline_ui(&self, ui: &mut Ui, name: &str) {
@@ -149,6 +190,21 @@ impl RunSession {
             });
         }
     }
+}
+
+/// Which simulated worker each executor of the node runs in.
+fn workers_line_ui(ui: &mut Ui, m: &NodeMetrics) {
+    if m.workers.is_empty() {
+        return;
+    }
+    let list: Vec<String> = m.workers.iter().map(u32::to_string).collect();
+    let label = if m.workers.len() == 1 {
+        "worker"
+    } else {
+        "workers"
+    };
+    ui.label(format!("{label} {}", list.join(", ")))
+        .on_hover_text("The simulated worker of each of this node's executors, in order.");
 }
 
 fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {

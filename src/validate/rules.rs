@@ -17,6 +17,9 @@ pub const MAX_PARALLELISM: u32 = 256;
 pub const MAX_TASKS: u32 = 4096;
 /// Most acker tasks.
 const MAX_ACKERS: u32 = 64;
+/// Most simulated workers: each is only a failure domain inside one process, so more
+/// than a classroom can tell apart is almost always a typo.
+pub const MAX_WORKERS: u32 = 64;
 
 pub(super) fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_settings(t, out);
@@ -73,6 +76,34 @@ fn check_settings(t: &Topology, out: &mut Vec<Diagnostic>) {
             "workers is 0",
             "set workers to 1 or more",
         ));
+    }
+    if s.workers > MAX_WORKERS {
+        out.push(Diagnostic::error(
+            here(),
+            format!(
+                "{} workers is more than the limit of {MAX_WORKERS}",
+                s.workers
+            ),
+            "workers are simulated failure domains; a handful is enough to show one dying",
+        ));
+    }
+    if matches!(s.mode, ExecutionMode::RecordAtATime) {
+        let executors: u32 = t
+            .nodes()
+            .filter(|n| matches!(n.role, Role::Spout | Role::Bolt))
+            .map(|n| n.parallelism.max(1))
+            .sum::<u32>()
+            + s.ackers;
+        if executors > 0 && s.workers > executors {
+            out.push(Diagnostic::warning(
+                here(),
+                format!(
+                    "{} workers but only {executors} executors: some workers stay empty",
+                    s.workers
+                ),
+                "executors are dealt round-robin over workers; lower workers or raise parallelism",
+            ));
+        }
     }
     if let ExecutionMode::MicroBatch { interval_ms } = s.mode
         && interval_ms == 0

@@ -9,15 +9,20 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::super::acker::Ledger;
 use super::super::metrics::add;
-use super::{Msg, Outbox, Wiring};
+use super::{Exit, Life, Msg, Outbox, Wiring};
 
-pub fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>) {
+/// Runs one life of the acker; its ledger dies with it when its worker is killed.
+pub(crate) fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
     let mut ledger = Ledger::default();
     let mut outbox = Outbox::new(w, me);
     let task = w.plan.executors[me].tasks.start;
     let timeout = w.timeout();
     let mut next_rotate = Instant::now() + timeout;
     while !w.switches.shutdown.load(Ordering::Relaxed) {
+        if life.killed() {
+            outbox.discard(w);
+            return Exit::Killed;
+        }
         outbox.retry_overflow(w);
         let msg = match inbox.try_recv() {
             Ok(m) => Some(m),
@@ -26,10 +31,10 @@ pub fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>) {
                 match inbox.recv_timeout(Duration::from_millis(5)) {
                     Ok(m) => Some(m),
                     Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
                 }
             }
-            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Disconnected) => return Exit::Shutdown,
         };
         if let Some(Msg::Acks(acks)) = msg {
             let started = Instant::now();
@@ -51,4 +56,5 @@ pub fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>) {
             ledger.rotate();
         }
     }
+    Exit::Shutdown
 }

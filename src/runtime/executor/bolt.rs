@@ -15,7 +15,7 @@ use super::super::routing::RouteError;
 use super::super::supervisor::{self, Backoff};
 use super::super::tuple::{AckIds, Tuple, Values};
 use super::route::{Anchor, TaskOut, complete_input, task_info};
-use super::{Msg, Outbox, Wiring};
+use super::{Exit, Life, Msg, Outbox, Wiring};
 
 struct BoltTask {
     node: usize,
@@ -180,7 +180,9 @@ impl BoltTask {
     }
 }
 
-pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
+/// Runs one life of a bolt executor: until shutdown, or until its worker is killed
+/// (then its tasks' state and buffers are lost, unflushed).
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
     let tasks = w.plan.executors[me].tasks.clone();
     let first = tasks.start;
     let mut bolts: Vec<Option<BoltTask>> = tasks
@@ -208,6 +210,10 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
     let mut next_tick = Instant::now() + tick_every;
 
     while !w.switches.shutdown.load(Ordering::Relaxed) {
+        if life.killed() {
+            outbox.discard(w);
+            return Exit::Killed;
+        }
         if !outbox.overflow_is_empty() && !outbox.retry_overflow(w) {
             // Downstream is full: stop reading input until it drains (backpressure).
             outbox.publish_held(w);
@@ -225,10 +231,10 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
                 match inbox.recv_timeout(tick_every) {
                     Ok(msg) => Some(msg),
                     Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
                 }
             }
-            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Disconnected) => return Exit::Shutdown,
         };
         if let Some(Msg::Tuples { task, tuples }) = msg {
             let Some(Some(b)) = bolts.get_mut((task - first) as usize) else {
@@ -278,4 +284,5 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
     for b in bolts.iter_mut().flatten() {
         b.bolt.flush();
     }
+    Exit::Shutdown
 }

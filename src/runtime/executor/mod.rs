@@ -6,6 +6,11 @@
 //! cycle and blocking sends on a cycle can deadlock. Spouts stop calling `next_tuple`
 //! and bolts stop reading input while their overflow is non-empty: that is the
 //! backpressure. Spouts and ackers always keep reading, so the cycle always drains.
+//!
+//! Each executor lives in one simulated worker. Killing the worker bumps its kill
+//! count; every executor of it sees that at its next loop turn (one relaxed load),
+//! loses its in-memory state (tasks, pending roots, ledger, outbox, queued input) and
+//! is started again after a backoff, as Storm's supervisor restarts a dead worker.
 
 mod acker_loop;
 mod bolt;
@@ -15,15 +20,17 @@ mod route;
 mod spout;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::acker::AckMsg;
 use super::components::{Env, Factory};
 use super::control::{EngineSwitches, NodeSwitches};
-use super::metrics::Counters;
+use super::metrics::{self, Counters};
 use super::plan::{ExecutorKind, Plan};
+use super::supervisor;
 use super::tuple::Tuple;
 
 pub(crate) use bolt::BoltSink;
@@ -76,6 +83,9 @@ pub struct Wiring {
     pub batch_size: usize,
     pub flush_interval: Duration,
     pub seed: u64,
+    /// Per simulated worker: how often it was killed. Executors compare it with the
+    /// value their current life started with.
+    pub worker_kills: Vec<crossbeam_utils::CachePadded<AtomicU64>>,
 }
 
 impl Wiring {
@@ -105,13 +115,72 @@ impl Wiring {
     }
 }
 
-/// Runs executor `index` until shutdown. This is the body of its thread.
+/// Why an executor's loop returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The engine is stopping (or its channels are gone).
+    Shutdown,
+    /// Its worker was killed: the executor is to be started afresh.
+    Killed,
+}
+
+/// One life of an executor: it ends when its worker's kill count moves on.
+pub(crate) struct Life<'a> {
+    kills: &'a AtomicU64,
+    epoch: u64,
+}
+
+impl Life<'_> {
+    /// One relaxed load: cheap enough for every loop turn.
+    #[inline]
+    pub(crate) fn killed(&self) -> bool {
+        self.kills.load(Ordering::Relaxed) != self.epoch
+    }
+}
+
+/// Runs executor `index` until shutdown, starting it again whenever its worker is
+/// killed. This is the body of its thread.
 pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
-    match wiring.plan.executors[index].kind {
-        ExecutorKind::Node(n) if wiring.plan.nodes[n].is_spout() => {
-            spout::run(&wiring, index, n, &inbox)
+    let w = &*wiring;
+    let ex = &w.plan.executors[index];
+    let kills = &*w.worker_kills[ex.worker as usize];
+    // The first life starts at 0, so a kill sent before the thread got going counts.
+    let mut epoch = 0;
+    let mut backoff = supervisor::Backoff::default();
+    loop {
+        let life = Life { kills, epoch };
+        let exit = match ex.kind {
+            ExecutorKind::Node(n) if w.plan.nodes[n].is_spout() => {
+                spout::run(w, index, n, &inbox, &life)
+            }
+            ExecutorKind::Node(n) => bolt::run(w, index, n, &inbox, &life),
+            ExecutorKind::Acker(_) => acker_loop::run(w, index, &inbox, &life),
+        };
+        if exit == Exit::Shutdown {
+            return;
         }
-        ExecutorKind::Node(n) => bolt::run(&wiring, index, n, &inbox),
-        ExecutorKind::Acker(_) => acker_loop::run(&wiring, index, &inbox),
+        epoch = kills.load(Ordering::Relaxed);
+        lose_queued_input(w, &inbox);
+        w.exec_held[index].store(0, Ordering::Relaxed);
+        for task in ex.tasks.clone() {
+            let c = &w.counters.tasks[task as usize];
+            c.restarts.fetch_add(1, Ordering::Relaxed);
+            c.pending.store(0, Ordering::Relaxed);
+        }
+        let delay = backoff.next_delay(Instant::now());
+        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+    }
+}
+
+/// A dead worker's receive queue dies with it: tuples waiting for this executor are
+/// counted as dropped (their trees time out and are replayed).
+fn lose_queued_input(w: &Wiring, inbox: &Receiver<Msg>) {
+    while let Ok(msg) = inbox.try_recv() {
+        if let Msg::Tuples { task, tuples } = msg {
+            metrics::add(
+                &w.counters.tasks[task as usize].dropped,
+                tuples.len() as u64,
+            );
+        }
     }
 }

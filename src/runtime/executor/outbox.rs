@@ -242,6 +242,21 @@ impl Outbox {
         self.overflow.is_empty()
     }
 
+    /// Throws everything away, as a killed worker loses its send buffers: parked batches
+    /// were already counted as sent, so they are counted as dropped at their targets.
+    pub fn discard(mut self, w: &Wiring) {
+        for (_, msg) in self.overflow.drain(..) {
+            if let Msg::Tuples { task, tuples } = msg {
+                super::super::metrics::add(
+                    &w.counters.tasks[task as usize].dropped,
+                    tuples.len() as u64,
+                );
+            }
+        }
+        self.held = 0;
+        self.publish_held(w);
+    }
+
     /// Publishes how many tuples this executor still holds (unflushed).
     pub fn publish_held(&self, w: &Wiring) {
         w.exec_held[self.me].store(self.held, Ordering::Relaxed);

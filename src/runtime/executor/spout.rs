@@ -16,7 +16,7 @@ use super::super::routing::{RouteError, acker_for};
 use super::super::supervisor::{self, Backoff};
 use super::pending::PendingRoots;
 use super::route::{Anchor, TaskOut, task_info};
-use super::{Msg, Outbox, Wiring};
+use super::{Exit, Life, Msg, Outbox, Wiring};
 
 struct SpoutTask {
     node: usize,
@@ -217,7 +217,9 @@ impl SpoutTask {
     }
 }
 
-pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
+/// Runs one life of a spout executor: until shutdown, or until its worker is killed
+/// (then its pending roots are forgotten and a fresh instance replays its input).
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
     let plan = &w.plan;
     let tasks = plan.executors[me].tasks.clone();
     let configured_rate =
@@ -264,13 +266,17 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
     let budget = w.batch_size.max(1);
 
     while !w.switches.shutdown.load(Ordering::Relaxed) {
+        if life.killed() {
+            outbox.discard(w);
+            return Exit::Killed;
+        }
         let now = Instant::now();
         // Outcomes first, always: this is what keeps the ack cycle moving.
         loop {
             match inbox.try_recv() {
                 Ok(msg) => handle(&mut spouts, w, msg, now),
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Disconnected) => return Exit::Shutdown,
             }
         }
         let clear = outbox.retry_overflow(w);
@@ -319,10 +325,11 @@ pub fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>) {
             match inbox.recv_timeout(Duration::from_millis(1)) {
                 Ok(msg) => handle(&mut spouts, w, msg, Instant::now()),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
             }
         }
     }
+    Exit::Shutdown
 }
 
 fn handle(spouts: &mut [SpoutTask], w: &Wiring, msg: Msg, now: Instant) {

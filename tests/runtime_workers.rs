@@ -1,0 +1,182 @@
+//! Simulated workers: executors are dealt round-robin over them, and killing one
+//! restarts exactly its executors with their state lost — while every generated
+//! message still reaches the sink at least once.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::runtime::{Control, Engine, LogLine, RunOptions, StopMode, Val};
+
+const LIMIT: i64 = 600;
+
+/// Nodes in plan order (sorted by name): mid (2 executors), sink (1), src (2), then
+/// one acker — six executors.
+fn pipeline(workers: u32, rate_per_sec: f64) -> Topology {
+    let mut t = Topology::new("t");
+    t.settings.workers = workers;
+    t.settings.ackers = 1;
+    t.settings.max_spout_pending = Some(50);
+    t.settings.message_timeout_secs = 1;
+    t.add_node(
+        Node::new("src", Role::Spout, "sequence")
+            .with_config("limit", LIMIT)
+            .with_config("rate_per_sec", rate_per_sec)
+            .with_output(StreamDecl::default_stream(&["n"]))
+            .with_parallelism(2),
+    )
+    .unwrap();
+    t.add_node(
+        Node::new("mid", Role::Bolt, "filter")
+            .with_config("field", "n")
+            .with_output(StreamDecl::default_stream(&["n"]))
+            .with_parallelism(2),
+    )
+    .unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "collector"))
+        .unwrap();
+    t.connect_names("src", "mid", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("mid", "sink", "default", Grouping::Fields(vec!["n".into()]))
+        .unwrap();
+    t
+}
+
+fn seen(engine: &Engine) -> BTreeSet<i64> {
+    engine
+        .collected("sink")
+        .iter()
+        .filter_map(|v| match v.get(0) {
+            Some(Val::Int(i)) => Some(*i),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Polls until `cond` holds; false after a generous deadline.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn texts(log: &[LogLine]) -> Vec<String> {
+    log.iter().map(|l| l.text.clone()).collect()
+}
+
+/// Restarts of every task, by node.
+fn restarts(snap: &tributary::runtime::MetricsSnapshot, node: &str) -> Vec<u64> {
+    snap.nodes[node].tasks.iter().map(|t| t.restarts).collect()
+}
+
+#[test]
+fn executors_are_dealt_round_robin_in_plan_order() {
+    let engine = Engine::start(&pipeline(2, 0.0), RunOptions::default()).unwrap();
+    let snap = engine.snapshot();
+    // mid0 mid1 sink src0 src1 acker → 0 1 0 1 0 1
+    assert_eq!(snap.nodes["mid"].workers, vec![0, 1]);
+    assert_eq!(snap.nodes["sink"].workers, vec![0]);
+    assert_eq!(snap.nodes["src"].workers, vec![1, 0]);
+    assert_eq!(snap.workers.len(), 2);
+    assert_eq!(snap.workers[0].executors, vec!["mid", "sink", "src"]);
+    assert_eq!(snap.workers[1].executors, vec!["mid", "src", "acker"]);
+    assert!(snap.workers.iter().all(|w| w.kills == 0));
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn killing_a_worker_restarts_exactly_its_executors_and_nothing_is_lost() {
+    // Slow enough that the kill lands mid-run.
+    let engine = Engine::start(&pipeline(2, 150.0), RunOptions::default()).unwrap();
+    assert!(
+        eventually(|| seen(&engine).len() >= 20),
+        "the run got going"
+    );
+    engine.control(Control::KillWorker { worker: 1 });
+    assert!(
+        engine.wait_finished(Duration::from_secs(120)),
+        "finished after the kill"
+    );
+    let all: BTreeSet<i64> = (0..2 * LIMIT).collect();
+    assert_eq!(seen(&engine), all, "every message arrived at least once");
+    let log = texts(&engine.drain_log());
+    assert!(
+        log.iter()
+            .any(|l| l == "worker 1 killed: 3 executors restarted"),
+        "{log:?}"
+    );
+    let snap = engine.stop(StopMode::Immediate);
+    // Worker 1 holds mid's second executor, src's first and the acker.
+    let mid_tasks = &snap.nodes["mid"].tasks;
+    assert_eq!(restarts(&snap, "mid"), vec![0, 1], "{mid_tasks:?}");
+    assert_eq!(restarts(&snap, "src"), vec![1, 0]);
+    assert_eq!(restarts(&snap, "sink"), vec![0]);
+    assert_eq!(snap.workers[1].kills, 1);
+    assert_eq!(snap.workers[0].kills, 0);
+}
+
+#[test]
+fn a_worker_out_of_range_is_refused_in_the_log() {
+    let engine = Engine::start(&pipeline(2, 0.0), RunOptions::default()).unwrap();
+    engine.control(Control::KillWorker { worker: 2 });
+    engine.control(Control::KillWorker { worker: u32::MAX });
+    assert!(engine.wait_finished(Duration::from_secs(60)));
+    let log = texts(&engine.drain_log());
+    assert_eq!(
+        log.iter().filter(|l| l.contains("refused")).count(),
+        2,
+        "{log:?}"
+    );
+    let snap = engine.stop(StopMode::Immediate);
+    assert_eq!(snap.max_task_restarts(), 0);
+    assert_eq!(snap.nodes["src"].acked, 2 * LIMIT as u64);
+}
+
+#[test]
+fn with_one_worker_a_kill_restarts_everything_and_everything_comes_back() {
+    let engine = Engine::start(&pipeline(1, 150.0), RunOptions::default()).unwrap();
+    assert!(
+        eventually(|| seen(&engine).len() >= 20),
+        "the run got going"
+    );
+    engine.control(Control::KillWorker { worker: 0 });
+    assert!(engine.wait_finished(Duration::from_secs(120)));
+    let all: BTreeSet<i64> = (0..2 * LIMIT).collect();
+    assert_eq!(seen(&engine), all);
+    let log = texts(&engine.drain_log());
+    assert!(
+        log.iter()
+            .any(|l| l == "worker 0 killed: 6 executors restarted"),
+        "{log:?}"
+    );
+    let snap = engine.stop(StopMode::Immediate);
+    for node in ["mid", "sink", "src"] {
+        assert!(
+            restarts(&snap, node).iter().all(|&r| r == 1),
+            "{node}: {:?}",
+            restarts(&snap, node)
+        );
+    }
+}
+
+#[test]
+fn micro_batch_runs_ignore_a_kill_and_say_so() {
+    let mut t = pipeline(2, 0.0);
+    t.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 100 };
+    let engine = Engine::start(&t, RunOptions::default()).unwrap();
+    engine.control(Control::KillWorker { worker: 0 });
+    let log = texts(&engine.drain_log());
+    assert!(
+        log.iter()
+            .any(|l| l.contains("ignored: micro-batch runs have no workers")),
+        "{log:?}"
+    );
+    let snap = engine.stop(StopMode::Immediate);
+    assert!(snap.workers.is_empty());
+    assert_eq!(snap.max_task_restarts(), 0);
+}
