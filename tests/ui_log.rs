@@ -9,6 +9,7 @@ use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tributary::ui::actions::Action;
+use tributary::ui::problems_panel::{BottomTab, bottom_panel_ui};
 use tributary::ui::{DesignerApp, FilePlaces};
 
 #[test]
@@ -61,4 +62,40 @@ fn the_run_log_shows_its_newest_lines_and_lays_out_only_what_is_in_view() {
         "{shown} of {} lines laid out",
         log.len()
     );
+}
+
+/// The panel alone, with a log of `lines` lines.
+fn log_panel(lines: usize) -> Harness<'static, Vec<String>> {
+    let log: Vec<String> = (0..lines).map(|i| format!("line number {i}")).collect();
+    let topology = tributary::model::Topology::new("t");
+    let mut tab = BottomTab::Log;
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(800.0, 130.0))
+        .build_ui_state(
+            move |ui, log: &mut Vec<String>| {
+                bottom_panel_ui(ui, &mut tab, &topology, &[], log);
+            },
+            log,
+        );
+    h.run_steps(10);
+    h
+}
+
+#[test]
+fn a_short_log_shows_every_line_and_a_long_one_its_end() {
+    let h = log_panel(1);
+    assert!(h.query_by_label("line number 0").is_some());
+
+    let h = log_panel(3);
+    for i in 0..3 {
+        assert!(h.query_by_label(&format!("line number {i}")).is_some());
+    }
+
+    let h = log_panel(5000);
+    assert!(h.query_by_label("line number 4999").is_some());
+    assert!(h.query_by_label("line number 0").is_none());
+    let shown = (0..5000)
+        .filter(|i| h.query_by_label(&format!("line number {i}")).is_some())
+        .count();
+    assert!(shown > 3 && shown < 100, "{shown} lines laid out");
 }

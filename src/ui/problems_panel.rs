@@ -90,8 +90,10 @@ fn log_ui(ui: &mut Ui, log: &[String], just_opened: bool) {
     let row_pitch = row_height + ui.spacing().item_spacing.y;
     let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
     if follow {
-        // Past the end is fine: the scroll area clamps it to the content's end.
-        area = area.vertical_scroll_offset(log.len() as f32 * row_pitch);
+        // Exactly the end: rows are picked from the offset before any clamping, so an
+        // offset past the end would show nothing.
+        let end = log.len() as f32 * row_pitch - ui.available_height();
+        area = area.vertical_scroll_offset(end.max(0.0));
     }
     let output = area.show_rows(ui, row_height, log.len(), |ui, rows| {
         for line in &log[rows] {
