@@ -29,6 +29,15 @@ fn kill_worker_restarts_that_workers_executors() {
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
     h.state_mut().perform(&ctx, Action::OpenExample(example));
     h.state_mut().doc.topology.settings.workers = 2;
+    // A slow spout keeps the logger's lines well under the 2000 the app keeps, so the
+    // kill's line cannot scroll away before it is looked for.
+    h.state_mut()
+        .doc
+        .topology
+        .node_by_name_mut("sentences")
+        .expect("the example has a spout")
+        .config
+        .insert("rate_per_sec".into(), tributary::model::Value::Float(50.0));
     h.step();
     h.get_by_label("▶ Run").click();
     h.step();
@@ -47,9 +56,13 @@ fn kill_worker_restarts_that_workers_executors() {
 
     h.get_by_label("Kill worker").click();
     let deadline = Instant::now() + Duration::from_secs(30);
+    // The logger bolt writes thousands of lines a second and the app keeps the newest
+    // 2000, so the kill's line is looked for on every frame, before it scrolls away.
+    let mut saw_kill_line = false;
     loop {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
         h.step();
+        saw_kill_line |= h.state().log.iter().any(|l| l.contains("worker 0 killed"));
         let snap = h.state().run.as_ref().map(|r| r.snapshot().clone());
         let Some(snap) = snap else {
             panic!("the run ended");
@@ -64,11 +77,7 @@ fn kill_worker_restarts_that_workers_executors() {
         }
         assert!(Instant::now() < deadline, "no restarts: {:?}", snap.workers);
     }
-    assert!(
-        h.state().log.iter().any(|l| l.contains("worker 0 killed")),
-        "{:?}",
-        h.state().log
-    );
+    assert!(saw_kill_line, "no 'worker 0 killed' line in the run log");
     h.get_by_label("⏹ Stop").click();
     h.step();
 }

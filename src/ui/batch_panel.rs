@@ -11,7 +11,7 @@ use egui::{Color32, Grid, ProgressBar, RichText, Ui};
 use egui_plot::{Bar, BarChart, Corner, HLine, Legend, Plot};
 
 use super::actions::Action;
-use super::canvas::overlay::compact;
+use super::canvas::overlay::count_text;
 use super::canvas::style;
 use super::canvas::window_badge::WindowBadge;
 use super::selection::Selection;
@@ -130,7 +130,7 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
         Some(ms) => format!(
             "last batch (ended {}): {} records in {}",
             clock_text(ms),
-            compact(b.last_batch_records as f64),
+            count_text(b.last_batch_records),
             ms_text(b.last_processing_time)
         ),
         None => "no batch yet".to_string(),

@@ -133,7 +133,7 @@ impl ModeSide {
             sink_rate: rate_text(self.now.sink_rate),
             p50: latency_text(self.now.p50_ms),
             p99: latency_text(self.now.p99_ms),
-            records: super::canvas::overlay::compact(self.figures.records as f64),
+            records: super::canvas::overlay::count_text(self.figures.records),
             batches,
         }
     }

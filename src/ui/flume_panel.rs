@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use egui::{Grid, RichText, Ui};
 
-use super::canvas::flume_overlay::{ChannelStats, FlumeStats, SinkStats, count_text};
+use super::canvas::flume_overlay::{ChannelStats, FlumeStats, SinkStats};
+use super::canvas::overlay::count_text;
 use super::canvas::overlay::rate_text;
 use crate::runtime::FlumeNodeMetrics;
 

@@ -8,7 +8,7 @@ use egui::{DragValue, Grid, RichText, Slider, Ui};
 use egui_plot::{Line, Plot, PlotPoints};
 
 use super::actions::Action;
-use super::canvas::overlay::{compact, rate_text};
+use super::canvas::overlay::{count_text, rate_text};
 use super::flume_panel;
 use super::run::{RunSession, is_emitter};
 use super::selection::Selection;
@@ -219,19 +219,19 @@ fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
             ui.label(rate_text(m.execute_rate));
             ui.end_row();
             ui.label("emitted");
-            ui.label(compact(m.emitted as f64));
+            ui.label(count_text(m.emitted));
             ui.label("executed");
-            ui.label(compact(m.executed as f64));
+            ui.label(count_text(m.executed));
             ui.end_row();
             ui.label("acked");
-            ui.label(compact(m.acked as f64));
+            ui.label(count_text(m.acked));
             ui.label("failed");
-            ui.label(compact(m.failed as f64));
+            ui.label(count_text(m.failed));
             ui.end_row();
             ui.label("replayed");
-            ui.label(compact(m.replayed as f64));
+            ui.label(count_text(m.replayed));
             ui.label("timed out");
-            ui.label(compact(m.timed_out as f64));
+            ui.label(count_text(m.timed_out));
             ui.end_row();
             ui.label("queue");
             ui.label(format!("{}/{}", m.queue_depth, m.queue_capacity));
@@ -274,9 +274,9 @@ fn tasks_ui(ui: &mut Ui, m: &NodeMetrics) {
                     ui.end_row();
                     for task in &m.tasks {
                         ui.label(task.task.to_string());
-                        ui.label(compact(task.executed.max(task.emitted) as f64));
-                        ui.label(compact(task.acked as f64));
-                        ui.label(compact(task.failed as f64));
+                        ui.label(count_text(task.executed.max(task.emitted)));
+                        ui.label(count_text(task.acked));
+                        ui.label(count_text(task.failed));
                         ui.label(task.restarts.to_string());
                         ui.end_row();
                     }

@@ -13,7 +13,7 @@ use egui::{
     Vec2, Visuals, WidgetInfo,
 };
 
-use super::overlay::{compact, rate_text};
+use super::overlay::{count_text, rate_text};
 use super::style;
 use crate::model::{Node, Role, SinkProcessor};
 
@@ -121,15 +121,6 @@ pub fn time_left(d: Duration) -> String {
         "<1s".into()
     } else {
         format!("{}s", d.as_secs_f64().ceil() as u64)
-    }
-}
-
-/// A count as text: exact below 100 000, then short (`123.4k`).
-pub fn count_text(n: u64) -> String {
-    if n < 100_000 {
-        n.to_string()
-    } else {
-        compact(n as f64)
     }
 }
 

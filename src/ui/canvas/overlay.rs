@@ -59,6 +59,16 @@ pub fn rate_text(per_sec: f64) -> String {
 }
 
 /// Short number: 950, 12.3k, 4.5M.
+/// A count for display: exact below 100 000 (a count of 2 is `2`, not `2.0`), then
+/// short (`123.4k`).
+pub fn count_text(n: u64) -> String {
+    if n < 100_000 {
+        n.to_string()
+    } else {
+        compact(n as f64)
+    }
+}
+
 pub fn compact(x: f64) -> String {
     let x = x.max(0.0);
     if x >= 1e9 {
@@ -194,8 +204,8 @@ fn paint_counts(
     let below = node_on_screen.center_bottom() + Vec2::new(0.0, 4.0 * z);
     let counts = format!(
         "✔ {}   ✖ {}",
-        compact(stats.acked as f64),
-        compact(stats.failed as f64)
+        count_text(stats.acked),
+        count_text(stats.failed)
     );
     let counts_color = if stats.failed > 0 {
         style::problem_color(visuals)
@@ -226,4 +236,18 @@ pub fn paint_run_banner(painter: &Painter, visuals: &Visuals, canvas: Rect, over
         FontId::proportional(13.0),
         color,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_exact_until_they_get_long() {
+        assert_eq!(count_text(0), "0");
+        assert_eq!(count_text(2), "2");
+        assert_eq!(count_text(99_999), "99999");
+        assert_eq!(count_text(123_456), "123.5k");
+        assert_eq!(rate_text(2.0), "2.0/s");
+    }
 }
