@@ -170,10 +170,7 @@ impl RunSession {
                 line.text
             ));
         }
-        if log.len() > LOG_LINES {
-            let excess = log.len() - LOG_LINES;
-            log.drain(..excess);
-        }
+        trim_log(log, LOG_LINES);
         if !self.finished && engine.is_finished() {
             self.finished = true;
             log.push("run finished: every spout is done and every tuple is acked or failed".into());
@@ -271,4 +268,59 @@ impl DesignerApp {
 pub fn is_emitter(t: &Topology, name: &str) -> bool {
     t.node_by_name(name)
         .is_some_and(|n| !n.role.accepts_input())
+}
+
+/// Marks the lines that tell what happened to the run (a crash, a restart, a killed
+/// worker, an error) as opposed to what a logger component printed.
+fn is_notice(line: &str) -> bool {
+    line.contains("] event: ") || line.contains("] error: ")
+}
+
+/// Cuts `log` to `keep` lines, dropping the oldest logger lines first: a logger printing
+/// thousands of lines a second must not push a restart or a killed worker out of the
+/// log before anyone could read it. Notices go too, oldest first, only if there are
+/// more of them than `keep`.
+fn trim_log(log: &mut Vec<String>, keep: usize) {
+    let Some(mut excess) = log.len().checked_sub(keep).filter(|&e| e > 0) else {
+        return;
+    };
+    log.retain(|line| {
+        if excess > 0 && !is_notice(line) {
+            excess -= 1;
+            false
+        } else {
+            true
+        }
+    });
+    if log.len() > keep {
+        let more = log.len() - keep;
+        log.drain(..more);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_drops_logger_lines_before_notices() {
+        let mut log: Vec<String> = vec!["   0.100s engine[0] event: worker 0 killed".into()];
+        log.extend((0..10).map(|i| format!("   0.200s log[3] line {i}")));
+        trim_log(&mut log, 4);
+        assert_eq!(log.len(), 4);
+        assert!(log[0].contains("worker 0 killed"));
+        assert_eq!(log[3], "   0.200s log[3] line 9");
+        assert!(log[1].ends_with("line 7"));
+
+        let mut notices: Vec<String> = (0..5)
+            .map(|i| format!("   0.100s engine[0] error: problem {i}"))
+            .collect();
+        trim_log(&mut notices, 3);
+        assert_eq!(notices.len(), 3);
+        assert!(notices[0].ends_with("problem 2"));
+
+        let mut short = vec!["a".to_string()];
+        trim_log(&mut short, 3);
+        assert_eq!(short, vec!["a".to_string()]);
+    }
 }
