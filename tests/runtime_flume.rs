@@ -46,6 +46,18 @@ fn memory(name: &str, capacity: i64) -> Node {
         .with_config("keep-alive", 0)
 }
 
+/// Makes `sink` fail every delivery (`on`) or deliver normally again.
+fn fail_every_delivery(engine: &Engine, sink: &str, on: bool) {
+    let fail_probability = if on { 1.0 } else { 0.0 };
+    engine.control(Control::SetFaults {
+        node: sink.into(),
+        faults: FaultSpec {
+            fail_probability,
+            ..FaultSpec::default()
+        },
+    });
+}
+
 fn options(base: &std::path::Path) -> RunOptions {
     RunOptions {
         base_dir: base.to_path_buf(),
@@ -136,13 +148,7 @@ fn a_full_channel_blocks_its_source_in_the_metrics() {
         .unwrap();
     let engine = Engine::start(&t, options(base.path())).unwrap();
     // The sink fails every delivery: nothing leaves the channel any more.
-    engine.control(Control::SetFaults {
-        node: "out".into(),
-        faults: FaultSpec {
-            fail_probability: 1.0,
-            ..FaultSpec::default()
-        },
-    });
+    fail_every_delivery(&engine, "out", true);
     let snap = wait_for(&engine, "a full channel and a blocked source", |s| {
         let ch = &s.nodes["small"];
         let generator = s.nodes["gen"].flume.as_ref().is_some_and(|f| f.blocked);
@@ -161,10 +167,7 @@ fn a_full_channel_blocks_its_source_in_the_metrics() {
     });
     // Faults off: the sink delivers again, so the source's batches get in again.
     let before = engine.snapshot().nodes["gen"].emitted;
-    engine.control(Control::SetFaults {
-        node: "out".into(),
-        faults: FaultSpec::default(),
-    });
+    fail_every_delivery(&engine, "out", false);
     wait_for(&engine, "deliveries again", |s| {
         s.nodes["out"].executed > 0 && s.nodes["gen"].emitted > before
     });
@@ -207,13 +210,7 @@ fn a_failover_shows_in_the_metrics() {
             .active
     );
     assert_eq!(snap.nodes["backup"].executed, 0);
-    engine.control(Control::SetFaults {
-        node: "primary".into(),
-        faults: FaultSpec {
-            fail_probability: 1.0,
-            ..FaultSpec::default()
-        },
-    });
+    fail_every_delivery(&engine, "primary", true);
     let snap = wait_for(&engine, "the backup taking over", |s| {
         let sink = |n: &str| {
             s.nodes[n]
@@ -349,20 +346,11 @@ fn a_draining_stop_lets_the_sinks_empty_the_channels() {
         .unwrap();
     let engine = Engine::start(&t, options(base.path())).unwrap();
     // The sink refuses everything until the channel is full, so a stop has work left.
-    engine.control(Control::SetFaults {
-        node: "out".into(),
-        faults: FaultSpec {
-            fail_probability: 1.0,
-            ..FaultSpec::default()
-        },
-    });
+    fail_every_delivery(&engine, "out", true);
     wait_for(&engine, "a full channel", |s| {
         s.nodes["ch"].queue_depth == 500
     });
-    engine.control(Control::SetFaults {
-        node: "out".into(),
-        faults: FaultSpec::default(),
-    });
+    fail_every_delivery(&engine, "out", false);
     let snap = engine.stop(StopMode::Drain);
     let committed = snap.nodes["gen"].flume.as_ref().unwrap().events_out;
     let channel = snap.nodes["ch"].flume.clone().unwrap().channel.unwrap();
