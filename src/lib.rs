@@ -9,6 +9,7 @@ pub mod flume;
 pub mod format;
 pub mod microbatch;
 pub mod model;
+pub mod policy;
 pub mod runtime;
 #[cfg(feature = "gui")]
 pub mod ui;

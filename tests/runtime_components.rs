@@ -210,7 +210,10 @@ fn file_sink_outside_allowed_folders_is_refused() {
     };
     for bad in ["../escape.txt", "/tmp/escape.txt"] {
         match Engine::start(&file_topology(bad), options.clone()) {
-            Err(RunError::PathNotAllowed { node, .. }) => assert_eq!(node, "file"),
+            Err(RunError::NotAllowed(refusals)) => {
+                assert_eq!(refusals.len(), 1, "{refusals:?}");
+                assert_eq!(refusals[0].node(), "file");
+            }
             Err(other) => panic!("{bad}: {other}"),
             Ok(_) => panic!("{bad} was allowed"),
         }

@@ -45,6 +45,10 @@ pub fn run(
             );
             return Ok(ExitCode::from(2));
         }
+        Err(RunError::NotAllowed(refusals)) => {
+            super::permissions::report(&args.file, text, &refusals);
+            return Ok(ExitCode::from(2));
+        }
         Err(e) => return Err(e.into()),
     };
     eprintln!(

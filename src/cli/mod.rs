@@ -9,6 +9,7 @@ mod export;
 mod fmt;
 mod import;
 mod open;
+mod permissions;
 mod run;
 mod validate;
 

@@ -35,10 +35,14 @@ pub struct Args {
     /// Write the final metrics as JSON to this file, or `-` for stdout.
     #[arg(long)]
     pub json: Option<String>,
-    /// Also allow file components to use this folder (repeatable). By default only
-    /// the topology's folder is allowed.
-    #[arg(long = "allow")]
+    /// Also allow file components to use this folder or file (repeatable). By default
+    /// only the topology's folder is allowed.
+    #[arg(long = "allow", value_name = "PATH")]
     pub allow: Vec<PathBuf>,
+    /// Let sources listen beyond loopback (e.g. a netcat source on 0.0.0.0) and resolve
+    /// host names. By default only loopback is allowed and no name is looked up.
+    #[arg(long = "allow-network")]
+    pub allow_network: bool,
     /// Don't print logger output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -57,6 +61,14 @@ pub struct Args {
     /// demonstration of a worker dying: its executors restart and lost trees replay.
     #[arg(long = "kill-worker", value_parser = parse_kill)]
     pub kill_worker: Vec<(Duration, u32)>,
+}
+
+/// The folder relative paths in `file` resolve against: its own folder, `.` for a bare
+/// file name (`tributary run my.ron` from inside the folder).
+pub fn topology_folder(file: &std::path::Path) -> PathBuf {
+    file.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
 /// Parses `AT:N` for `--kill-worker`: a duration and a worker index.
@@ -95,19 +107,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut topology = format::load_ron(&args.file)?;
     let text = std::fs::read_to_string(&args.file).unwrap_or_default();
-    let base_dir = args
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    // `--allow` folders are given relative to where the command runs.
-    let cwd = std::env::current_dir().context("reading the current folder")?;
-    let mut allowed_dirs = vec![cwd.join(&base_dir)];
-    allowed_dirs.extend(args.allow.iter().map(|d| cwd.join(d)));
     let options = RunOptions {
         seed: args.seed,
-        base_dir,
-        allowed_dirs,
+        base_dir: topology_folder(&args.file),
+        // `--allow` paths are given relative to where the command runs, which is how
+        // the policy reads relative allowed paths.
+        allowed_dirs: args.allow.clone(),
+        allow_network: args.allow_network,
         ..RunOptions::default()
     };
     if args.compare {
@@ -123,6 +129,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", super::diagnostics::render(&args.file, &text, d));
             }
             eprintln!("{}: invalid, not started", args.file.display());
+            return Ok(ExitCode::from(2));
+        }
+        Err(RunError::NotAllowed(refusals)) => {
+            super::permissions::report(&args.file, &text, &refusals);
             return Ok(ExitCode::from(2));
         }
         Err(e) => return Err(e.into()),

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tributary::{format, validate};
+use tributary::validate::Severity;
+use tributary::{format, policy, validate};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,7 +25,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         };
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        let diagnostics = validate::validate(&topology);
+        let mut diagnostics = validate::validate(&topology);
+        // A file from someone else is often validated before it is run: say what a run
+        // would need permission for, as warnings (the file itself is fine).
+        let grant = policy::Grant::new(&super::run::topology_folder(path));
+        diagnostics.extend(
+            policy::check(&topology, &grant)
+                .iter()
+                .map(|r| r.diagnostic(Severity::Warning)),
+        );
         for d in &diagnostics {
             eprintln!("{}", super::diagnostics::render(path, &text, d));
         }

@@ -4,7 +4,7 @@
 use crate::model::{Role, System, Value};
 
 use super::STAND_IN;
-use super::descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
+use super::descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec, PathUse};
 
 const STORM_SPOUT: &[Role] = &[Role::Spout];
 pub(super) const STORM_BOLT: &[Role] = &[Role::Bolt];
@@ -93,9 +93,14 @@ pub(super) fn upstream(key: &'static str, doc: &'static str) -> ParamSpec {
     }
 }
 
-pub(super) fn path(key: &'static str, default: &str, doc: &'static str) -> ParamSpec {
+pub(super) fn path(
+    key: &'static str,
+    usage: PathUse,
+    default: &str,
+    doc: &'static str,
+) -> ParamSpec {
     ParamSpec {
-        kind: ParamKind::Path,
+        kind: ParamKind::Path(usage),
         ..text(key, default, doc)
     }
 }
@@ -249,6 +254,7 @@ fn storm() -> Vec<ComponentDescriptor> {
             vec![
                 path(
                     "path",
+                    PathUse::ReadFile,
                     "input.txt",
                     "Text file, relative to the topology file.",
                 ),
@@ -345,6 +351,7 @@ fn storm() -> Vec<ComponentDescriptor> {
             "Appends one line per tuple to a file the user chose (inside the topology's folder unless allowed).",
             vec![path(
                 "path",
+                PathUse::WriteFile,
                 "out.txt",
                 "Output file, relative to the topology file.",
             )],
@@ -381,7 +388,14 @@ fn flume() -> Vec<ComponentDescriptor> {
             FLUME_SOURCE,
             "Listens on a TCP port (loopback by default); one event per line.",
             vec![
-                text("bind", "127.0.0.1", "Address to listen on."),
+                ParamSpec {
+                    kind: ParamKind::ListenHost,
+                    ..text(
+                        "bind",
+                        "127.0.0.1",
+                        "Address to listen on; anything but loopback needs your consent.",
+                    )
+                },
                 int(
                     "port",
                     44444,
@@ -408,6 +422,7 @@ fn flume() -> Vec<ComponentDescriptor> {
             vec![
                 path(
                     "spoolDir",
+                    PathUse::ConsumeFolder,
                     "spool",
                     "Folder to watch, relative to the topology file.",
                 ),
@@ -461,10 +476,16 @@ fn flume() -> Vec<ComponentDescriptor> {
             vec![
                 path(
                     "checkpointDir",
+                    PathUse::WriteFolder,
                     "file-channel/checkpoint",
                     "Checkpoint folder.",
                 ),
-                path("dataDirs", "file-channel/data", "Log folder."),
+                path(
+                    "dataDirs",
+                    PathUse::WriteFolder,
+                    "file-channel/data",
+                    "Log folder.",
+                ),
                 int("capacity", 1_000_000, 1, 100_000_000, "Most events held."),
                 int(
                     "transactionCapacity",
@@ -492,6 +513,7 @@ fn flume() -> Vec<ComponentDescriptor> {
             vec![
                 path(
                     "sink.directory",
+                    PathUse::WriteFolder,
                     "rolled",
                     "Output folder, relative to the topology file.",
                 ),

@@ -21,8 +21,13 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// The name of a field of the incoming stream.
     Field,
-    /// A file or folder path, resolved relative to the topology file.
-    Path,
+    /// A file or folder path, resolved relative to the topology file. What the
+    /// component does there is part of the declaration, so the safety policy
+    /// (`crate::policy`) can list it and the user can decide before a run starts.
+    Path(PathUse),
+    /// A host (name or address) the component listens on; the port is the `port`
+    /// parameter of the same component. Anything but loopback needs the user's consent.
+    ListenHost,
     /// The name of a node wired into this one (a join's left or right input), so the
     /// inspector can offer the actual upstreams instead of a free text box.
     Upstream,
@@ -51,7 +56,11 @@ impl ParamKind {
             }
             (ParamKind::Bool, Value::Bool(_)) => Ok(()),
             (
-                ParamKind::Text | ParamKind::Field | ParamKind::Path | ParamKind::Upstream,
+                ParamKind::Text
+                | ParamKind::Field
+                | ParamKind::Path(_)
+                | ParamKind::ListenHost
+                | ParamKind::Upstream,
                 Value::Str(_),
             ) => Ok(()),
             (ParamKind::Choice(options), Value::Str(s)) => {
@@ -78,9 +87,36 @@ impl ParamKind {
             ParamKind::Text => "text",
             ParamKind::Choice(_) => "one of the listed choices",
             ParamKind::Field => "a field name",
-            ParamKind::Path => "a path",
+            ParamKind::Path(_) => "a path",
+            ParamKind::ListenHost => "a host name or address",
             ParamKind::Upstream => "the name of an upstream node",
             ParamKind::List => "a list",
+        }
+    }
+}
+
+/// What a component does with a path parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathUse {
+    /// Reads one file.
+    ReadFile,
+    /// Appends to (and creates) one file.
+    WriteFile,
+    /// Reads every file in a folder and renames each when done (Flume's spooling
+    /// directory): the most destructive use, so it is named apart.
+    ConsumeFolder,
+    /// Creates the folder and writes, replaces and deletes files inside it.
+    WriteFolder,
+}
+
+impl PathUse {
+    /// How the permission prompt and refusals say it.
+    pub fn verb(self) -> &'static str {
+        match self {
+            PathUse::ReadFile => "reads",
+            PathUse::WriteFile => "writes",
+            PathUse::ConsumeFolder => "reads and renames every file in",
+            PathUse::WriteFolder => "creates and writes files in",
         }
     }
 }

@@ -6,7 +6,7 @@ mod builtins;
 mod descriptor;
 mod spark;
 
-pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
+pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec, PathUse};
 
 use std::sync::OnceLock;
 

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -39,6 +39,7 @@ use super::sources::{
 };
 use super::util::{Clock, Conf, StopSignal, SystemClock};
 use crate::model::{Grouping, Role, SinkProcessor as SinkProcessorSpec, Topology};
+use crate::policy::Grant;
 
 /// The agent name used for Flume nodes that name none.
 pub const DEFAULT_AGENT: &str = "agent";
@@ -62,9 +63,10 @@ fn node_err(node: &str, message: impl Into<String>) -> BuildError {
 /// How agents run. The defaults are Flume's; tests shorten the back-off.
 #[derive(Clone)]
 pub struct AgentOptions {
-    /// Relative paths in node configs (file channel folders, spool folder, file_roll
-    /// directory) resolve against this folder, normally the topology file's folder.
-    pub base_dir: PathBuf,
+    /// What the agents may touch: relative paths in node configs (file channel folders,
+    /// spool folder, file_roll directory) resolve against its folder, normally the
+    /// topology file's, and every path and listening address goes through it.
+    pub grant: Grant,
     /// Sink runner back-off grows by this after each empty `process` (Flume: 1 s)…
     pub backoff_step: Duration,
     /// …up to this (Flume: 5 s); a failed `process` sleeps this long at once.
@@ -84,7 +86,7 @@ pub struct AgentOptions {
 impl Default for AgentOptions {
     fn default() -> Self {
         Self {
-            base_dir: PathBuf::from("."),
+            grant: Grant::new(Path::new(".")),
             backoff_step: Duration::from_secs(1),
             max_backoff: Duration::from_secs(5),
             source_retry_pause: Duration::from_millis(500),
@@ -249,8 +251,12 @@ impl FlumeRun {
             let channel: Arc<dyn Channel> = match node.component.as_str() {
                 "memory" => Arc::new(MemoryChannel::new(&node.name, memory_config(&node.config))),
                 "file" => {
-                    let config =
-                        FileChannelConfig::from_node_config(&node.config, &options.base_dir);
+                    let config = FileChannelConfig::from_node_config(
+                        &node.name,
+                        &node.config,
+                        &options.grant,
+                    )
+                    .map_err(|m| node_err(&node.name, m))?;
                     let (channel, report) =
                         FileChannel::open_with_clock(&node.name, config, Arc::clone(&clock))?;
                     run.recovery.insert(node.name.clone(), report);
@@ -304,13 +310,13 @@ impl FlumeRun {
             let source: Option<Box<dyn Source>> = match node.component.as_str() {
                 "sequence" | "seq" => Some(Box::new(SeqSource::new(&node.name, &node.config))),
                 "netcat" => {
-                    let s = NetcatSource::bind(&node.name, &node.config)
+                    let s = NetcatSource::bind(&node.name, &node.config, &options.grant)
                         .map_err(|m| node_err(&node.name, m))?;
                     listening = s.local_addr();
                     Some(Box::new(s))
                 }
                 "spooldir" => Some(Box::new(
-                    SpoolDirSource::new(&node.name, &node.config, &options.base_dir)
+                    SpoolDirSource::new(&node.name, &node.config, &options.grant)
                         .map_err(|m| node_err(&node.name, m))?,
                 )),
                 "avro_source" | "avro" => {
@@ -401,7 +407,7 @@ impl FlumeRun {
                     FileRollSink::new(
                         &node.name,
                         &node.config,
-                        &options.base_dir,
+                        &options.grant,
                         channel,
                         Arc::clone(&clock),
                         Arc::clone(&counters),
@@ -875,7 +881,7 @@ mod tests {
 
     fn fast(base: &std::path::Path) -> AgentOptions {
         AgentOptions {
-            base_dir: base.to_path_buf(),
+            grant: Grant::new(base),
             backoff_step: Duration::from_millis(2),
             max_backoff: Duration::from_millis(10),
             source_retry_pause: Duration::from_millis(2),

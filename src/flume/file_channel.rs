@@ -32,6 +32,7 @@ use super::Event;
 use super::channel::{ChannelConfig, Journal, QueueChannel, QueueState};
 use super::util::{Clock, Conf, SystemClock};
 use crate::model::Value;
+use crate::policy::{Grant, PathUse, path_entries};
 
 const CHECKPOINT_MAGIC: &[u8; 8] = b"TRBCKPT1";
 const CHECKPOINT_FILE: &str = "checkpoint";
@@ -104,17 +105,26 @@ impl FileChannelConfig {
     }
 
     /// Reads Flume's properties from a node config; relative folders resolve against `base`.
-    pub fn from_node_config(config: &BTreeMap<String, Value>, base: &Path) -> Self {
+    pub fn from_node_config(
+        node: &str,
+        config: &BTreeMap<String, Value>,
+        grant: &Grant,
+    ) -> Result<Self, String> {
         let c = Conf(config);
         let dir = |key: &str, default: &str| {
             let raw = c.str(key).unwrap_or_else(|| default.to_string());
-            // Flume allows a comma-separated list of data dirs; one is used here.
-            let first = raw.split(',').next().unwrap_or(default).trim().to_string();
-            base.join(first)
+            // Flume allows a comma-separated list of data dirs; the first is used here
+            // (the policy checked them all).
+            let first = path_entries(PathUse::WriteFolder, &raw)
+                .first()
+                .map_or_else(|| default.to_string(), |e| e.to_string());
+            grant
+                .path(node, key, PathUse::WriteFolder, &first)
+                .map_err(|r| r.to_string())
         };
         let mut out = Self::new(
-            dir("checkpointDir", "file-channel/checkpoint"),
-            dir("dataDirs", "file-channel/data"),
+            dir("checkpointDir", "file-channel/checkpoint")?,
+            dir("dataDirs", "file-channel/data")?,
         );
         out.channel.capacity = c.uint("capacity", 1_000_000) as usize;
         out.channel.transaction_capacity = c.uint("transactionCapacity", 10_000) as usize;
@@ -122,7 +132,7 @@ impl FileChannelConfig {
         out.checkpoint_interval_ms = c.uint("checkpointInterval", 30_000);
         out.max_file_size = c.uint("maxFileSize", 2_146_435_071).max(1024);
         out.checkpoint_on_close = c.bool("checkpointOnClose", true);
-        out
+        Ok(out)
     }
 }
 

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, bounded};
 use crossbeam_utils::CachePadded;
 
 use crate::model::Topology;
+use crate::policy::Grant;
 use crate::validate;
 
 use super::components::{Collected, Env, Factory, factory_for};
@@ -33,8 +34,11 @@ pub struct RunOptions {
     /// Folder that relative paths in component settings resolve against (the topology
     /// file's folder).
     pub base_dir: PathBuf,
-    /// Folders components may read and write in; empty = only `base_dir`.
+    /// Folders (or files) components may use besides `base_dir`, which is always
+    /// allowed; relative ones resolve against the current folder.
     pub allowed_dirs: Vec<PathBuf>,
+    /// May sources listen beyond loopback (and resolve host names)?
+    pub allow_network: bool,
     /// Tuples per batch between two tasks.
     pub batch_size: usize,
     /// Batches an executor's queue holds before producers overflow.
@@ -54,6 +58,7 @@ impl Default for RunOptions {
             seed: 0,
             base_dir: PathBuf::from("."),
             allowed_dirs: Vec::new(),
+            allow_network: false,
             batch_size: 256,
             queue_batches: 64,
             flush_interval: Duration::from_millis(1),
@@ -69,10 +74,36 @@ impl std::fmt::Debug for RunOptions {
             .field("seed", &self.seed)
             .field("base_dir", &self.base_dir)
             .field("allowed_dirs", &self.allowed_dirs)
+            .field("allow_network", &self.allow_network)
             .field("batch_size", &self.batch_size)
             .field("overrides", &self.overrides.keys().collect::<Vec<_>>())
             .finish()
     }
+}
+
+impl RunOptions {
+    /// What these options allow the run to touch (see `crate::policy`).
+    pub fn grant(&self) -> Grant {
+        Grant::new(&self.base_dir)
+            .allowing(&self.allowed_dirs)
+            .with_network(self.allow_network)
+    }
+}
+
+/// The gate every engine passes before starting anything: the topology must be valid,
+/// and everything it declares (paths, listening addresses) must be allowed. All
+/// refusals are reported at once, so a user fixes or allows them in one go.
+pub fn admit(topology: &Topology, options: &RunOptions) -> Result<Grant, RunError> {
+    let diagnostics = validate::validate(topology);
+    if !validate::is_runnable(&diagnostics) {
+        return Err(RunError::Invalid(diagnostics));
+    }
+    let grant = options.grant();
+    let refusals = crate::policy::check(topology, &grant);
+    if !refusals.is_empty() {
+        return Err(RunError::NotAllowed(refusals));
+    }
+    Ok(grant)
 }
 
 /// Quiescence seen by the previous `is_finished` call.
@@ -100,10 +131,7 @@ pub struct StormEngine {
 impl StormEngine {
     /// Validates (refusing on errors, with the diagnostics), compiles and starts threads.
     pub fn start(topology: &Topology, options: RunOptions) -> Result<StormEngine, RunError> {
-        let diagnostics = validate::validate(topology);
-        if !validate::is_runnable(&diagnostics) {
-            return Err(RunError::Invalid(diagnostics));
-        }
+        let grant = admit(topology, &options)?;
         let start = Instant::now();
         let log = Arc::new(RunLog::new(start));
         // Flume nodes run as Flume agents; the Storm plan keeps spouts, bolts and the
@@ -114,7 +142,7 @@ impl StormEngine {
             topology,
             &split,
             crate::flume::AgentOptions {
-                base_dir: options.base_dir.clone(),
+                grant: grant.clone(),
                 seed: options.seed,
                 ..Default::default()
             },
@@ -129,8 +157,7 @@ impl StormEngine {
             log,
             collected: collected.clone(),
             start,
-            base_dir: options.base_dir.clone(),
-            allowed_dirs: options.allowed_dirs.clone(),
+            grant: grant.clone(),
         });
         let factories = plan
             .nodes

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::policy::Refusal;
 use crate::validate::Diagnostic;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,12 +15,10 @@ pub enum RunError {
     Config { node: String, message: String },
     #[error("node '{node}': the runtime does not run {what}")]
     Unsupported { node: String, what: String },
-    #[error("node '{node}': path {} is outside the allowed folders ({})", .path.display(), .allowed)]
-    PathNotAllowed {
-        node: String,
-        path: PathBuf,
-        allowed: String,
-    },
+    /// Something the topology would touch is not allowed (`crate::policy`); nothing
+    /// was started.
+    #[error("{}", not_allowed(.0))]
+    NotAllowed(Vec<Refusal>),
     #[error("node '{node}': {}: {source}", .path.display())]
     Io {
         node: String,
@@ -36,4 +35,9 @@ fn first(diagnostics: &[Diagnostic]) -> String {
         .find(|d| d.is_error())
         .map(|d| d.to_string())
         .unwrap_or_default()
+}
+
+fn not_allowed(refusals: &[Refusal]) -> String {
+    let lines: Vec<String> = refusals.iter().map(Refusal::to_string).collect();
+    lines.join("\n")
 }

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use super::app::DesignerApp;
 use super::canvas::overlay::rate_text;
 use super::problems_panel::BottomTab;
-use super::reach;
+use super::reach::{self, Gate};
 use super::run::RunPermission;
 use crate::model::{ExecutionMode, Topology};
+use crate::policy::Refusal;
 use crate::runtime::{Comparison, MetricsSnapshot, ModeFigures, RunOptions, SideBySide};
 use crate::validate;
 
@@ -234,25 +235,28 @@ impl DesignerApp {
             self.notify_error("Cannot compare: fix the problems first (see Problems)");
             return;
         }
-        let reach = reach::outside_reach(&self.doc.topology, &self.doc.base_dir());
-        if reach.is_empty() {
-            self.launch_compare(setup, Vec::new());
-        } else {
-            self.run_permission = Some(RunPermission {
-                reach,
-                compare: Some(setup),
-            });
+        match reach::gate(&self.doc.topology, &self.doc.base_dir()) {
+            Gate::Open => self.launch_compare(setup, &[]),
+            Gate::Ask(refusals) => {
+                self.run_permission = Some(RunPermission {
+                    refusals,
+                    compare: Some(setup),
+                });
+            }
+            Gate::Blocked(why) => self.notify_error(format!("Cannot compare: {why}")),
         }
     }
 
-    pub(super) fn launch_compare(&mut self, setup: CompareSetup, allowed_dirs: Vec<PathBuf>) {
-        let options = RunOptions {
-            seed: 42,
-            base_dir: self.doc.base_dir(),
-            allowed_dirs,
-            rate_window: rate_window(setup.interval_ms),
-            ..RunOptions::default()
-        };
+    pub(super) fn launch_compare(&mut self, setup: CompareSetup, consented: &[Refusal]) {
+        let options = reach::with_consent(
+            RunOptions {
+                seed: 42,
+                base_dir: self.doc.base_dir(),
+                rate_window: rate_window(setup.interval_ms),
+                ..RunOptions::default()
+            },
+            consented,
+        );
         let t = &self.doc.topology;
         match SideBySide::start(t, options, setup.interval_ms.max(1), setup.rate_per_sec) {
             Ok(pair) => {

@@ -65,7 +65,7 @@ impl DesignerApp {
                     "The topology works in {}. These settings reach further:",
                     self.doc.base_dir().display()
                 ));
-                for r in &permission.reach {
+                for r in &permission.refusals {
                     ui.monospace(r.describe());
                 }
                 ui.label(RichText::new("Allowed for this run only.").weak());
@@ -81,10 +81,9 @@ impl DesignerApp {
             match answer {
                 Some(true) => {
                     self.run_permission = None;
-                    let dirs = super::reach::folders_to_allow(&permission.reach);
                     match permission.compare {
-                        Some(setup) => self.launch_compare(setup, dirs),
-                        None => self.launch(dirs),
+                        Some(setup) => self.launch_compare(setup, &permission.refusals),
+                        None => self.launch(&permission.refusals),
                     }
                 }
                 Some(false) => {

@@ -1,116 +1,55 @@
-//! What a run would touch outside its own folder: files and folders named in component
-//! settings that resolve elsewhere, and sockets bound beyond loopback. The designer lists
-//! these and asks once before running, because a topology file from someone else should
-//! not be able to write to `~/.ssh` or open a port to the network just by pressing Run.
+//! The designer's side of the safety boundary: before Run (or Compare), ask
+//! `crate::policy` what the design would touch beyond its folder and loopback. Grantable
+//! refusals become the permission prompt; the answer allows exactly those paths (not
+//! their whole folders) and, if asked, the network — for that run only.
 
-use std::net::IpAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
-use crate::components::{self, ParamKind};
-use crate::model::{Topology, Value};
+use crate::model::Topology;
+use crate::policy::{self, Grant, Refusal};
+use crate::runtime::RunOptions;
 
-/// One thing outside the topology's folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    /// A file or folder setting (`node.key`) resolving outside the base folder.
-    Path {
-        node: String,
-        key: String,
-        path: PathBuf,
-    },
-    /// A socket bound to a non-loopback address.
-    Endpoint { node: String, address: String },
+/// What the designer must do before a run can start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    /// Nothing beyond the folder and loopback: run at once.
+    Open,
+    /// These need the user's consent.
+    Ask(Vec<Refusal>),
+    /// Something no consent can fix (an empty path, a link loop): say so, do not run.
+    Blocked(String),
 }
 
-impl Reach {
-    pub fn describe(&self) -> String {
-        match self {
-            Reach::Path { node, key, path } => format!("{node}.{key}: {}", path.display()),
-            Reach::Endpoint { node, address } => format!("{node}: listens on {address}"),
-        }
+/// Judges `t` as if run from `base_dir` with nothing granted beyond it.
+pub fn gate(t: &Topology, base_dir: &Path) -> Gate {
+    let refusals = policy::check(t, &Grant::new(base_dir));
+    if refusals.is_empty() {
+        return Gate::Open;
     }
-}
-
-/// Everything a run of `t` would reach outside `base_dir` and loopback.
-pub fn outside_reach(t: &Topology, base_dir: &Path) -> Vec<Reach> {
-    let base = normalize(base_dir);
-    let mut out = Vec::new();
-    for node in t.nodes() {
-        let Some(desc) = components::descriptor(&node.component) else {
-            continue;
-        };
-        for spec in &desc.params {
-            let value = node.config.get(spec.key).or(spec.default.as_ref());
-            match (&spec.kind, value) {
-                (ParamKind::Path, Some(Value::Str(p))) if !p.is_empty() => {
-                    let path = normalize(&base.join(p));
-                    if !path.starts_with(&base) {
-                        out.push(Reach::Path {
-                            node: node.name.clone(),
-                            key: spec.key.to_string(),
-                            path,
-                        });
-                    }
-                }
-                (ParamKind::Text, Some(Value::Str(addr)))
-                    if spec.key == "bind" && desc.id == "netcat" =>
-                {
-                    let loopback = addr == "localhost"
-                        || addr.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-                    if !loopback {
-                        let port = node.config.get("port").and_then(Value::as_i64).unwrap_or(0);
-                        out.push(Reach::Endpoint {
-                            node: node.name.clone(),
-                            address: format!("{addr}:{port}"),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
-/// Folders to allow for the paths in `reach` (each path's folder, or itself if it is
-/// one), for the runtime's `allowed_dirs`.
-pub fn folders_to_allow(reach: &[Reach]) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = reach
+    let blocked: Vec<String> = refusals
         .iter()
-        .filter_map(|r| match r {
-            Reach::Path { path, .. } if path.is_dir() => Some(path.clone()),
-            Reach::Path { path, .. } => path.parent().map(Path::to_path_buf),
-            Reach::Endpoint { .. } => None,
-        })
+        .filter(|r| !r.is_grantable())
+        .map(Refusal::to_string)
         .collect();
-    dirs.sort();
-    dirs.dedup();
-    dirs
+    if blocked.is_empty() {
+        Gate::Ask(refusals)
+    } else {
+        Gate::Blocked(blocked.join("; "))
+    }
 }
 
-/// Resolves `.` and `..` without touching the file system (the file may not exist yet).
-fn normalize(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut out = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+/// `options` extended by exactly what the user agreed to in the prompt.
+pub fn with_consent(mut options: RunOptions, consented: &[Refusal]) -> RunOptions {
+    let consent = policy::Consent::to(consented);
+    options.allowed_dirs.extend(consent.paths);
+    options.allow_network |= consent.network;
+    options
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components;
 
     fn with(component: &str, key: &str, value: &str) -> Topology {
         let mut t = Topology::new("t");
@@ -121,19 +60,38 @@ mod tests {
     }
 
     #[test]
-    fn paths_inside_the_folder_need_no_permission() {
+    fn inside_paths_run_at_once_and_escapes_ask() {
+        let dir = tempfile::tempdir().unwrap();
         let t = with("file_sink", "path", "out/words.txt");
-        assert!(outside_reach(&t, Path::new("/srv/designs")).is_empty());
+        assert_eq!(gate(&t, dir.path()), Gate::Open);
+        let t = with("spooldir", "spoolDir", "/etc");
+        assert!(matches!(gate(&t, dir.path()), Gate::Ask(r) if r.len() == 1));
+        let t = with("netcat", "bind", "0.0.0.0");
+        assert!(matches!(gate(&t, dir.path()), Gate::Ask(_)));
     }
 
     #[test]
-    fn escaping_paths_and_public_sockets_are_listed() {
-        let t = with("file_sink", "path", "../../etc/passwd");
-        let reach = outside_reach(&t, Path::new("/srv/designs"));
-        assert_eq!(reach.len(), 1);
-        assert!(reach[0].describe().contains("/etc/passwd"), "{reach:?}");
-        let t = with("netcat", "bind", "0.0.0.0");
-        let reach = outside_reach(&t, Path::new("/srv/designs"));
-        assert!(matches!(&reach[..], [Reach::Endpoint { .. }]), "{reach:?}");
+    fn consent_allows_what_was_asked_and_keeps_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let mut t = with(
+            "file_sink",
+            "path",
+            &outside.path().join("x.txt").display().to_string(),
+        );
+        let desc = components::descriptor("file_sink").unwrap();
+        t.add_node(components::new_node_as(desc, "inner", desc.roles[0]))
+            .unwrap();
+        let Gate::Ask(refusals) = gate(&t, dir.path()) else {
+            panic!("expected a prompt");
+        };
+        let options = with_consent(
+            RunOptions {
+                base_dir: dir.path().to_path_buf(),
+                ..RunOptions::default()
+            },
+            &refusals,
+        );
+        assert!(policy::check(&t, &options.grant()).is_empty());
     }
 }

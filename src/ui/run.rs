@@ -12,8 +12,9 @@ use super::app::DesignerApp;
 use super::canvas::overlay::{NodeStats, RunOverlay};
 use super::flume_panel;
 use super::problems_panel::BottomTab;
-use super::reach::{self, Reach};
+use super::reach::{self, Gate};
 use crate::model::Topology;
+use crate::policy::Refusal;
 use crate::runtime::{Control, Engine, FaultSpec, LogKind, MetricsSnapshot, RunOptions, StopMode};
 use crate::validate;
 
@@ -43,7 +44,8 @@ pub struct RunSession {
 /// A run waiting for the user to allow what it reaches outside its folder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPermission {
-    pub reach: Vec<Reach>,
+    /// What the run would touch beyond its folder and loopback.
+    pub refusals: Vec<Refusal>,
     /// Set when the permission is for Compare modes rather than Run.
     pub compare: Option<super::compare::CompareSetup>,
 }
@@ -216,25 +218,28 @@ impl DesignerApp {
             ));
             return;
         }
-        let reach = reach::outside_reach(&self.doc.topology, &self.doc.base_dir());
-        if reach.is_empty() {
-            self.launch(Vec::new());
-        } else {
-            self.run_permission = Some(RunPermission {
-                reach,
-                compare: None,
-            });
+        match reach::gate(&self.doc.topology, &self.doc.base_dir()) {
+            Gate::Open => self.launch(&[]),
+            Gate::Ask(refusals) => {
+                self.run_permission = Some(RunPermission {
+                    refusals,
+                    compare: None,
+                });
+            }
+            Gate::Blocked(why) => self.notify_error(format!("Cannot run: {why}")),
         }
     }
 
-    /// Starts the engine, with extra folders the user allowed.
-    pub(super) fn launch(&mut self, allowed_dirs: Vec<PathBuf>) {
-        let options = RunOptions {
-            seed: 42,
-            base_dir: self.doc.base_dir(),
-            allowed_dirs,
-            ..RunOptions::default()
-        };
+    /// Starts the engine, with what the user allowed in the permission prompt.
+    pub(super) fn launch(&mut self, consented: &[Refusal]) {
+        let options = reach::with_consent(
+            RunOptions {
+                seed: 42,
+                base_dir: self.doc.base_dir(),
+                ..RunOptions::default()
+            },
+            consented,
+        );
         match Engine::start(&self.doc.topology, options) {
             Ok(engine) => {
                 self.log.clear();

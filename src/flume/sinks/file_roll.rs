@@ -4,7 +4,7 @@
 //! fsynced before the take commits, so a committed take really is on disk.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use crate::flume::channel::Channel;
 use crate::flume::sink_processor::{Sink, SinkError, Status};
 use crate::flume::util::{Clock, Conf};
 use crate::model::Value;
+use crate::policy::{self, Grant, PathUse};
 
 /// A rolling file sink.
 pub struct FileRollSink {
@@ -30,17 +31,20 @@ pub struct FileRollSink {
 }
 
 impl FileRollSink {
-    /// `sink.directory` resolves against `base`.
+    /// `sink.directory` resolves through `grant` (against the topology's folder).
     pub fn new(
         name: &str,
         config: &BTreeMap<String, Value>,
-        base: &Path,
+        grant: &Grant,
         channel: Arc<dyn Channel>,
         clock: Arc<dyn Clock>,
         counters: Arc<SinkCounters>,
     ) -> Result<Self, String> {
         let c = Conf(config);
-        let dir = base.join(c.str("sink.directory").unwrap_or_else(|| "rolled".into()));
+        let raw = c.str("sink.directory").unwrap_or_else(|| "rolled".into());
+        let dir = grant
+            .path(name, "sink.directory", PathUse::WriteFolder, &raw)
+            .map_err(|r| r.to_string())?;
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(Self {
             name: name.to_string(),
@@ -74,10 +78,8 @@ impl FileRollSink {
         if current.is_none() {
             *index += 1;
             let path = dir.join(format!("{prefix}-{index}"));
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
+            // Never through a link planted in the folder after the run's check.
+            let file = policy::paths::open_for_append(&path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             *current = Some((file, now));
         }
@@ -168,7 +170,7 @@ mod tests {
         let sink = FileRollSink::new(
             "roll",
             &config,
-            base.path(),
+            &Grant::new(base.path()),
             Arc::clone(&ch),
             clock.clone(),
             Arc::new(SinkCounters::default()),

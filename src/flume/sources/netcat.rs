@@ -12,6 +12,7 @@ use super::{Source, SourceContext};
 use crate::flume::Event;
 use crate::flume::util::Conf;
 use crate::model::Value;
+use crate::policy::Grant;
 
 /// How often blocked accept/read calls look at the stop signal.
 const POLL: Duration = Duration::from_millis(50);
@@ -27,12 +28,19 @@ pub struct NetcatSource {
 impl NetcatSource {
     /// Binds `bind`:`port` now, so a taken port is reported when the agent starts and the
     /// actual port (for `port = 0`) is known before any client connects.
-    pub fn bind(name: &str, config: &BTreeMap<String, Value>) -> Result<Self, String> {
+    /// The address goes through `grant`: loopback always, anything else (and any host
+    /// name, which would need a lookup) only with the user's network consent.
+    pub fn bind(
+        name: &str,
+        config: &BTreeMap<String, Value>,
+        grant: &Grant,
+    ) -> Result<Self, String> {
         let c = Conf(config);
         let host = c.str("bind").unwrap_or_else(|| "127.0.0.1".into());
         let port = c.uint("port", 44444);
         let port = u16::try_from(port).map_err(|_| format!("port {port} is out of range"))?;
-        let listener = TcpListener::bind((host.as_str(), port))
+        let addresses = grant.listen(name, &host, port).map_err(|r| r.to_string())?;
+        let listener = TcpListener::bind(&addresses[..])
             .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
         listener
             .set_nonblocking(true)
@@ -158,6 +166,7 @@ fn serve(stream: TcpStream, ctx: &SourceContext, max_line_length: usize, ack: bo
 mod tests {
     use super::*;
     use crate::flume::sources::tests::{bodies, context};
+    use std::path::Path;
 
     #[test]
     fn lines_over_loopback_become_events_acked_ok() {
@@ -166,7 +175,7 @@ mod tests {
             ("port".to_string(), Value::Int(0)),
             ("max-line-length".to_string(), Value::Int(8)),
         ]);
-        let source = NetcatSource::bind("nc", &config).unwrap();
+        let source = NetcatSource::bind("nc", &config, &Grant::new(Path::new("."))).unwrap();
         let addr = source.local_addr().unwrap();
         let runner = {
             let ctx = ctx.clone();
@@ -197,12 +206,17 @@ mod tests {
 
     #[test]
     fn a_taken_port_is_reported_at_bind() {
-        let first = NetcatSource::bind("a", &BTreeMap::from([("port".to_string(), Value::Int(0))]))
-            .unwrap();
+        let first = NetcatSource::bind(
+            "a",
+            &BTreeMap::from([("port".to_string(), Value::Int(0))]),
+            &Grant::new(Path::new(".")),
+        )
+        .unwrap();
         let port = first.local_addr().unwrap().port();
         let err = NetcatSource::bind(
             "b",
             &BTreeMap::from([("port".to_string(), Value::Int(port.into()))]),
+            &Grant::new(Path::new(".")),
         )
         .err()
         .unwrap();

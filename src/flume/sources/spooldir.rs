@@ -19,6 +19,7 @@ use super::{Source, SourceContext};
 use crate::flume::Event;
 use crate::flume::util::Conf;
 use crate::model::Value;
+use crate::policy::{Grant, PathUse};
 
 /// A spooling-directory source.
 pub struct SpoolDirSource {
@@ -35,9 +36,16 @@ pub struct SpoolDirSource {
 impl SpoolDirSource {
     /// Reads `spoolDir` (relative to `base`), `batchSize` (100), `fileSuffix`
     /// (`.COMPLETED`), `ignorePattern` and `pollDelay` (ms, 500).
-    pub fn new(name: &str, config: &BTreeMap<String, Value>, base: &Path) -> Result<Self, String> {
+    pub fn new(
+        name: &str,
+        config: &BTreeMap<String, Value>,
+        grant: &Grant,
+    ) -> Result<Self, String> {
         let c = Conf(config);
-        let dir = base.join(c.str("spoolDir").unwrap_or_else(|| "spool".into()));
+        let raw = c.str("spoolDir").unwrap_or_else(|| "spool".into());
+        let dir = grant
+            .path(name, "spoolDir", PathUse::ConsumeFolder, &raw)
+            .map_err(|r| r.to_string())?;
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let ignore = match c.str("ignorePattern") {
             Some(p) if !p.is_empty() => {
@@ -173,7 +181,7 @@ mod tests {
             ("batchSize".to_string(), Value::Int(2)),
         ]);
         let (ctx, ch) = context(100);
-        let mut source = SpoolDirSource::new("sp", &config, base.path()).unwrap();
+        let mut source = SpoolDirSource::new("sp", &config, &Grant::new(base.path())).unwrap();
         let next = source.next_file().unwrap().unwrap();
         assert_eq!(next, spool.join("a.log"));
         assert!(source.consume(&next, &ctx).unwrap());
@@ -192,7 +200,7 @@ mod tests {
         let config = BTreeMap::from([("batchSize".to_string(), Value::Int(1))]);
         // Capacity 2: the third event blocks; stopping then leaves the file in place.
         let (ctx, ch) = context(2);
-        let mut source = SpoolDirSource::new("sp", &config, base.path()).unwrap();
+        let mut source = SpoolDirSource::new("sp", &config, &Grant::new(base.path())).unwrap();
         let path = source.next_file().unwrap().unwrap();
         let stopper = {
             let ctx = ctx.clone();
@@ -217,7 +225,8 @@ mod tests {
         fs::write(spool.join("c.txt"), "x\n").unwrap();
         fs::write(spool.join("c.txt.COMPLETED"), "old\n").unwrap();
         let (ctx, _) = context(10);
-        let mut source = SpoolDirSource::new("sp", &BTreeMap::new(), base.path()).unwrap();
+        let mut source =
+            SpoolDirSource::new("sp", &BTreeMap::new(), &Grant::new(base.path())).unwrap();
         let path = source.next_file().unwrap().unwrap();
         let err = source.consume(&path, &ctx).unwrap_err();
         assert!(err.contains("must be unique"), "{err}");

@@ -73,9 +73,11 @@ fn parse_param(kind: &ParamKind, raw: &str) -> Option<Value> {
             "false" => Some(Value::Bool(false)),
             _ => None,
         },
-        ParamKind::Text | ParamKind::Field | ParamKind::Path | ParamKind::Upstream => {
-            Some(Value::Str(raw.to_string()))
-        }
+        ParamKind::Text
+        | ParamKind::Field
+        | ParamKind::Path(_)
+        | ParamKind::ListenHost
+        | ParamKind::Upstream => Some(Value::Str(raw.to_string())),
         ParamKind::Choice(options) => options.contains(&raw).then(|| Value::Str(raw.to_string())),
         ParamKind::List => Some(Value::List(
             raw.split_whitespace()

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::model::Role;
+use crate::policy::{Grant, PathUse};
 
 use super::error::RunError;
 use super::executor::BoltSink;
@@ -228,8 +229,26 @@ pub struct Env {
     pub log: Arc<RunLog>,
     pub collected: Arc<Collected>,
     pub start: Instant,
-    pub base_dir: PathBuf,
-    pub allowed_dirs: Vec<PathBuf>,
+    /// What the user allowed this run to touch; every path goes through it.
+    pub grant: Grant,
+}
+
+impl Env {
+    /// Where a path setting of `node` really points, if the run's grant allows it. The
+    /// engine checked every declared path before starting; asking again here means a
+    /// component cannot reach further than that check, even by reading a setting the
+    /// registry does not declare.
+    pub fn path(
+        &self,
+        node: &str,
+        key: &str,
+        usage: PathUse,
+        raw: &str,
+    ) -> Result<PathBuf, RunError> {
+        self.grant
+            .path(node, key, usage, raw)
+            .map_err(|r| RunError::NotAllowed(vec![r]))
+    }
 }
 
 /// Resolves a node's component to a factory, checking its config once so that errors

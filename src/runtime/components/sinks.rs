@@ -1,79 +1,16 @@
-//! Built-in terminal components: logger, file sink, null, collector; and the path rule
-//! that keeps file access inside the folders the user allowed.
+//! Built-in terminal components: logger, file sink, null, collector. Where the file
+//! sink may write is decided by `crate::policy`, through [`Env::path`].
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+
+use crate::policy::{self, PathUse};
 
 use super::super::error::RunError;
 use super::super::log::LogKind;
 use super::super::tuple::Tuple;
 use super::{Behaviour, Bolt, Config, Emitter, Env, Factory, Failed, TaskInfo};
-
-/// Removes `.` and `..` without touching the disk (the file may not exist yet).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// The real location of `path`: symlinks resolved for the part that exists.
-fn real(path: &Path) -> PathBuf {
-    let path = normalize(path);
-    let mut existing = path.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match existing.file_name() {
-            Some(name) => rest.push(name.to_os_string()),
-            None => break,
-        }
-        if !existing.pop() {
-            break;
-        }
-    }
-    let mut out = existing.canonicalize().unwrap_or(existing);
-    for part in rest.iter().rev() {
-        out.push(part);
-    }
-    out
-}
-
-/// Resolves a user path against the topology's folder and refuses it unless it lies
-/// inside one of the allowed folders, so a shared topology file cannot write anywhere.
-pub fn resolve_path(raw: &str, env: &Env, node: &str) -> Result<PathBuf, RunError> {
-    let joined = env.base_dir.join(raw);
-    let resolved = real(&joined);
-    let allowed: Vec<PathBuf> = if env.allowed_dirs.is_empty() {
-        vec![real(&env.base_dir)]
-    } else {
-        env.allowed_dirs
-            .iter()
-            .map(|d| real(&env.base_dir.join(d)))
-            .collect()
-    };
-    if allowed.iter().any(|dir| resolved.starts_with(dir)) {
-        Ok(resolved)
-    } else {
-        Err(RunError::PathNotAllowed {
-            node: node.to_string(),
-            path: resolved,
-            allowed: allowed
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-    }
-}
 
 struct Logger {
     max_bytes: usize,
@@ -131,14 +68,19 @@ impl Drop for FileSink {
 }
 
 pub fn file_sink_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
-    let path = resolve_path(&cfg.text("path", "out.txt"), env, node)?;
+    let path = env.path(
+        node,
+        "path",
+        PathUse::WriteFile,
+        &cfg.text("path", "out.txt"),
+    )?;
     let open = {
         let path = path.clone();
         move || {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            OpenOptions::new().create(true).append(true).open(&path)
+            policy::paths::open_for_append(&path)
         }
     };
     // Open once now so a bad path is reported at start, naming the node.

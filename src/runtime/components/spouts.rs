@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::super::rng::{Rng, derive_seed, splitmix64};
 use super::super::tuple::{Text, Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
+use crate::policy::PathUse;
 use crate::runtime::error::RunError;
 
 /// Sentences in the pool a sentence generator draws from.
@@ -221,13 +222,32 @@ pub fn sequence_factory(cfg: &Config) -> Factory {
     })
 }
 
+/// Largest file `file_lines` reads. It keeps every line in memory so it can replay any
+/// of them, so the file's size is the memory it takes.
+pub const FILE_LINES_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
-    let path = super::sinks::resolve_path(&cfg.text("path", "input.txt"), env, node)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| RunError::Io {
+    let path = env.path(
+        node,
+        "path",
+        PathUse::ReadFile,
+        &cfg.text("path", "input.txt"),
+    )?;
+    let io_error = |source| RunError::Io {
         node: node.to_string(),
         path: path.clone(),
         source,
-    })?;
+    };
+    let text = read_bounded(&path, FILE_LINES_MAX_BYTES)
+        .map_err(io_error)?
+        .ok_or_else(|| RunError::Config {
+            node: node.to_string(),
+            message: format!(
+                "{} is larger than {} MiB, the most file_lines keeps in memory for replay",
+                path.display(),
+                FILE_LINES_MAX_BYTES / (1024 * 1024)
+            ),
+        })?;
     let lines: Arc<Vec<Arc<str>>> = Arc::new(text.lines().map(Arc::from).collect());
     let repeat = cfg.flag("repeat", false);
     Ok(Arc::new(move |info: &TaskInfo| {
@@ -249,6 +269,22 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
             ))
         }))
     }))
+}
+
+/// The text of the regular file at `path` if it holds at most `limit` bytes; `None` if
+/// it holds more. Reads no further than one byte past the limit, whatever the file is
+/// (a device or a pipe never ends), and refuses a link swapped in after the check.
+fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let file = crate::policy::paths::open_for_read(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// A spout that emits nothing (stand-ins for unknown spout classes).

@@ -30,7 +30,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::model::{ExecutionMode, Topology};
-use crate::validate;
 
 use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
@@ -112,10 +111,7 @@ impl BatchEngine {
                 message: "not a micro-batch topology".into(),
             });
         };
-        let diagnostics = validate::validate(topology);
-        if !validate::is_runnable(&diagnostics) {
-            return Err(RunError::Invalid(diagnostics));
-        }
+        let grant = super::engine::admit(topology, &options)?;
         let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
         let collected = Arc::new(Collected::default());
@@ -123,8 +119,7 @@ impl BatchEngine {
             log: Arc::new(RunLog::new(start)),
             collected: collected.clone(),
             start,
-            base_dir: options.base_dir.clone(),
-            allowed_dirs: options.allowed_dirs.clone(),
+            grant: grant.clone(),
         });
         let factories = plan
             .nodes

@@ -253,7 +253,7 @@ fn param_ui(
                 changed = Some(Value::Bool(v));
             }
         }
-        ParamKind::Text | ParamKind::Path => {
+        ParamKind::Text | ParamKind::Path(_) | ParamKind::ListenHost => {
             let mut v = current
                 .as_ref()
                 .and_then(Value::as_str)

@@ -1,0 +1,195 @@
+//! Where a path in a topology really points: made absolute against the topology's
+//! folder, `.` and `..` applied, and every symbolic link followed — dangling links
+//! included, because a link to a file that does not exist yet is exactly how a write
+//! escapes a folder (the open would create the link's target).
+//!
+//! Opening goes through [`open_for_write`] / [`open_for_read`], which refuse a symbolic
+//! link as the final component (`O_NOFOLLOW`), so a link swapped in after the check
+//! cannot redirect the open.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// Links followed while resolving one path before giving up (Linux's own limit is 40).
+pub const MAX_LINKS: usize = 40;
+
+/// The real location of `raw` (relative paths against `base`): every existing symbolic
+/// link along the way is followed, including a dangling one at the end. Components that
+/// do not exist yet are kept as written. Never fails on a missing file; fails on a link
+/// loop or an unreadable link.
+pub fn resolve(base: &Path, raw: &Path) -> io::Result<PathBuf> {
+    let start = absolute(&base.join(raw))?;
+    // Components still to walk, last one first, so a link's target can be pushed in
+    // front of what remains.
+    let mut pending: Vec<OsString> = Vec::new();
+    push_components(&mut pending, &start);
+    let mut out = PathBuf::from("/");
+    let mut links = 0usize;
+    // Once a component is missing, nothing below it can be a link.
+    let mut missing = false;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            out.pop();
+            continue;
+        }
+        if part == "." || part.is_empty() {
+            continue;
+        }
+        let candidate = out.join(&part);
+        if missing {
+            out = candidate;
+            continue;
+        }
+        match std::fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(io::Error::other(format!(
+                        "{}: more than {MAX_LINKS} symbolic links (a loop?)",
+                        start.display()
+                    )));
+                }
+                let target = std::fs::read_link(&candidate)?;
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                push_components(&mut pending, &target);
+            }
+            Ok(_) => out = candidate,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                missing = true;
+                out = candidate;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Pushes `path`'s components so that the first is popped first.
+fn push_components(pending: &mut Vec<OsString>, path: &Path) {
+    let parts: Vec<OsString> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::RootDir | Component::Prefix(_) => None,
+            Component::CurDir => Some(OsString::from(".")),
+            Component::ParentDir => Some(OsString::from("..")),
+            Component::Normal(n) => Some(n.to_os_string()),
+        })
+        .collect();
+    pending.extend(parts.into_iter().rev());
+}
+
+/// `path` made absolute against the current folder (no file system access beyond that).
+pub fn absolute(path: &Path) -> io::Result<PathBuf> {
+    if path.is_absolute() {
+        Ok(path.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(path))
+    }
+}
+
+/// True when `path` is `folder` or lies below it. Both must be resolved already.
+pub fn is_within(path: &Path, folder: &Path) -> bool {
+    path.starts_with(folder)
+}
+
+/// Opens `path` for appending, creating it (mode 0644 less the umask) if needed, and
+/// refusing a symbolic link as its last component.
+pub fn open_for_append(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    no_follow(&mut options);
+    options.open(path)
+}
+
+/// Opens `path` for writing from the start, creating or truncating it, refusing a
+/// symbolic link as its last component.
+pub fn open_for_write(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).write(true).truncate(true);
+    no_follow(&mut options);
+    options.open(path)
+}
+
+/// Opens `path` for reading, refusing a symbolic link as its last component.
+pub fn open_for_read(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    no_follow(&mut options);
+    options.open(path)
+}
+
+#[cfg(unix)]
+fn no_follow(options: &mut OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt;
+    options.custom_flags(libc::O_NOFOLLOW);
+}
+
+#[cfg(not(unix))]
+fn no_follow(_options: &mut OpenOptions) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_against_the_base_and_dots_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let got = resolve(&base, Path::new("a/./b/../c.txt")).unwrap();
+        assert_eq!(got, base.join("a/c.txt"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_links_are_followed_to_where_a_write_would_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().canonicalize().unwrap().join("not-yet.txt");
+        std::os::unix::fs::symlink(&target, base.join("link.txt")).unwrap();
+        assert_eq!(resolve(&base, Path::new("link.txt")).unwrap(), target);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_in_the_middle_and_relative_links_are_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(base.join("real")).unwrap();
+        std::os::unix::fs::symlink("real", base.join("alias")).unwrap();
+        std::os::unix::fs::symlink("../..", base.join("real/up")).unwrap();
+        assert_eq!(
+            resolve(&base, Path::new("alias/f")).unwrap(),
+            base.join("real/f")
+        );
+        let up = resolve(&base, Path::new("alias/up/x")).unwrap();
+        assert_eq!(up, base.parent().unwrap().join("x"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_loops_are_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink("b", base.join("a")).unwrap();
+        std::os::unix::fs::symlink("a", base.join("b")).unwrap();
+        assert!(resolve(&base, Path::new("a/x")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opening_refuses_a_link_as_the_last_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.txt");
+        std::fs::write(&real, "x").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(open_for_append(&link).is_err());
+        assert!(open_for_read(&link).is_err());
+        assert!(open_for_append(&real).is_ok());
+    }
+}
