@@ -10,7 +10,7 @@ use tributary::model::Value;
 
 fn options(base: &Path) -> AgentOptions {
     AgentOptions {
-        base_dir: base.to_path_buf(),
+        grant: tributary::policy::Grant::new(base),
         backoff_step: Duration::from_millis(2),
         max_backoff: Duration::from_millis(10),
         source_retry_pause: Duration::from_millis(2),
