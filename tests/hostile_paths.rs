@@ -178,7 +178,10 @@ impl World {
     /// are planted in the topology folder, as an archive or a git checkout could.
     fn escapes(&self, folder: bool, tag: &str) -> Vec<(String, String)> {
         let (existing, missing) = if folder {
-            (self.outside.join("folder"), self.outside.join(format!("new-{tag}")))
+            (
+                self.outside.join("folder"),
+                self.outside.join(format!("new-{tag}")),
+            )
         } else {
             (
                 self.outside.join("secret.txt"),
@@ -299,7 +302,8 @@ fn netcat(bind: &str) -> Topology {
             .with_output(StreamDecl::default_stream(&["body"])),
     )
     .unwrap();
-    t.add_node(Node::new("ch", Role::Channel, "memory")).unwrap();
+    t.add_node(Node::new("ch", Role::Channel, "memory"))
+        .unwrap();
     t.add_node(Node::new("log", Role::Sink, "logger")).unwrap();
     t.connect_names("net", "ch", "default", Grouping::Required)
         .unwrap();
@@ -326,8 +330,8 @@ fn listening_beyond_loopback_or_on_a_name_needs_consent() {
         if bind == "::1" && std::net::TcpListener::bind("[::1]:0").is_err() {
             continue; // no IPv6 loopback on this machine
         }
-        let engine = Engine::start(&netcat(bind), world.options())
-            .unwrap_or_else(|e| panic!("{bind}: {e}"));
+        let engine =
+            Engine::start(&netcat(bind), world.options()).unwrap_or_else(|e| panic!("{bind}: {e}"));
         engine.stop(StopMode::Immediate);
     }
 }
@@ -373,8 +377,14 @@ fn run_lists_every_refusal_with_its_place_and_how_to_allow_it() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("two.ron:"), "{stderr}");
-    assert!(stderr.contains("node 'target'") && stderr.contains("--allow "), "{stderr}");
-    assert!(stderr.contains("0.0.0.0:0") && stderr.contains("--allow-network"), "{stderr}");
+    assert!(
+        stderr.contains("node 'target'") && stderr.contains("--allow "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0.0.0.0:0") && stderr.contains("--allow-network"),
+        "{stderr}"
+    );
     assert!(!world.outside.join("stolen.txt").exists());
 
     // Allowing the folder leaves only the network refusal.

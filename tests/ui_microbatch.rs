@@ -239,7 +239,7 @@ fn compare_modes_asks_before_reaching_outside_the_folder() {
     h.run();
     let asked = h.state().run_permission.clone();
     assert!(
-        asked.is_some_and(|p| p.compare.is_some() && !p.reach.is_empty()),
+        asked.is_some_and(|p| p.compare.is_some() && !p.refusals.is_empty()),
         "asked first"
     );
     assert!(

@@ -99,11 +99,13 @@ impl Grant {
         usage: PathUse,
         raw: &str,
     ) -> Result<PathBuf, Refusal> {
-        let what = || PathSetting {
-            node: node.to_string(),
-            key: key.to_string(),
-            usage,
-            raw: raw.to_string(),
+        let what = || {
+            Box::new(PathSetting {
+                node: node.to_string(),
+                key: key.to_string(),
+                usage,
+                raw: raw.to_string(),
+            })
         };
         if raw.trim().is_empty() {
             return Err(Refusal::Unusable {
@@ -225,13 +227,13 @@ pub struct PathSetting {
 pub enum Refusal {
     /// The path resolves outside every allowed folder.
     Outside {
-        setting: PathSetting,
+        setting: Box<PathSetting>,
         resolved: PathBuf,
         allowed: Vec<PathBuf>,
     },
     /// The path cannot be judged (empty, a link loop, an unreadable link).
     Unusable {
-        setting: PathSetting,
+        setting: Box<PathSetting>,
         reason: String,
     },
     /// Listening beyond loopback (or on a name) without the network grant.

@@ -3,7 +3,6 @@
 //! throughput and end-to-end latency that the comparison panel draws.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::app::DesignerApp;

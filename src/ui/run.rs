@@ -5,7 +5,6 @@
 //! which are cheap, so the window stays responsive while the engine saturates the CPU.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::app::DesignerApp;

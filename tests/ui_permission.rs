@@ -1,0 +1,107 @@
+//! The designer's permission prompt, driven as a user would: a design that would read
+//! and rename files in a folder outside its own asks first, lists exactly what it would
+//! touch, starts nothing on Cancel, and runs with that folder (and only it) on Allow.
+#![cfg(feature = "gui")]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::Vec2;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::ui::document::Document;
+use tributary::ui::{DesignerApp, FilePlaces};
+
+fn spooling(from: &str) -> Topology {
+    let mut t = Topology::new("spool");
+    t.add_node(
+        Node::new("inbox", Role::Source, "spooldir")
+            .with_config("spoolDir", from)
+            .with_config("pollDelay", 20)
+            .with_output(StreamDecl::default_stream(&["body"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("ch", Role::Channel, "memory"))
+        .unwrap();
+    t.add_node(Node::new("log", Role::Sink, "logger")).unwrap();
+    t.connect_names("inbox", "ch", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("ch", "log", "default", Grouping::Drain)
+        .unwrap();
+    t
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let design_dir = root.path().join("design");
+    let outside = root.path().join("incoming");
+    std::fs::create_dir_all(&design_dir).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("today.log"), "one\ntwo\n").unwrap();
+
+    let places = FilePlaces {
+        config_dir: Some(root.path().join("config")),
+        examples_dir: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut DesignerApp| app.ui(ui),
+            DesignerApp::new(places),
+        );
+    h.state_mut().doc = Document::new(
+        spooling("../incoming"),
+        Some(design_dir.join("spool.ron")),
+        "spool".into(),
+    );
+    h.step();
+
+    h.get_by_label("▶ Run").click();
+    h.step();
+    h.step();
+    assert!(h.state().run.is_none(), "nothing starts before the answer");
+    let asked = h.state().run_permission.clone().expect("a prompt");
+    let lines: Vec<String> = asked.refusals.iter().map(|r| r.describe()).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("inbox.spoolDir reads and renames every file in")
+            && lines[0].contains("incoming"),
+        "{lines:?}"
+    );
+    // The prompt shows the same line the user decides on.
+    h.get_by_label(lines[0].as_str());
+
+    h.get_by_label("Cancel").click();
+    h.step();
+    assert!(h.state().run.is_none() && h.state().run_permission.is_none());
+    assert_eq!(names_in(&outside), ["today.log"]);
+
+    // Asked again, allowed once: the run may use that folder.
+    h.get_by_label("▶ Run").click();
+    h.step();
+    h.step();
+    h.get_by_label("Allow once and run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while names_in(&outside) != ["today.log.COMPLETED"] {
+        assert!(Instant::now() < deadline, "{:?}", names_in(&outside));
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert!(h.state().run.is_none());
+}
