@@ -18,7 +18,6 @@ fn spooling(from: &str) -> Topology {
     t.add_node(
         Node::new("inbox", Role::Source, "spooldir")
             .with_config("spoolDir", from)
-            .with_config("pollDelay", 20)
             .with_output(StreamDecl::default_stream(&["body"])),
     )
     .unwrap();
@@ -72,7 +71,11 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
     h.step();
     h.step();
     assert!(h.state().run.is_none(), "nothing starts before the answer");
-    let asked = h.state().run_permission.clone().expect("a prompt");
+    let asked = h
+        .state()
+        .run_permission
+        .clone()
+        .unwrap_or_else(|| panic!("no prompt: {:?}", h.state().notice));
     let lines: Vec<String> = asked.refusals.iter().map(|r| r.describe()).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
@@ -81,6 +84,7 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
         "{lines:?}"
     );
     // The prompt shows the same line the user decides on.
+    h.step();
     h.get_by_label(lines[0].as_str());
 
     h.get_by_label("Cancel").click();
