@@ -49,7 +49,10 @@ pub enum ReadProblem {
         "this is {0}, not a regular file; topologies and imports are read from regular files only"
     )]
     NotAFile(&'static str),
-    #[error("the file is larger than {limit} bytes, the most Tributary reads here")]
+    #[error(
+        "the file is larger than {}, the most Tributary reads for a topology or import file",
+        show_size(*limit)
+    )]
     TooBig { limit: u64 },
     #[error("the file is not UTF-8 text (is it a binary file?)")]
     NotUtf8 { line: usize, col: usize },
@@ -152,6 +155,16 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
         let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         ReadError::new(path, ReadProblem::NotUtf8 { line, col })
     })
+}
+
+/// A byte count for messages: `32 MiB (33554432 bytes)` for whole mebibytes, else bytes.
+pub fn show_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB ({bytes} bytes)", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn too_big(path: &Path, limit: u64) -> ReadError {

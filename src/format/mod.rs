@@ -21,5 +21,6 @@ pub use interop::{
 };
 pub use limited::{MAX_FILE_BYTES, ReadError, ReadProblem, read_limited, read_text};
 pub use ron_file::{
-    CURRENT_VERSION, from_ron_str, load_ron, load_ron_with_text, save_ron, to_ron_string,
+    CURRENT_VERSION, MAX_RON_NESTING, from_ron_str, load_ron, load_ron_with_text, save_ron,
+    to_ron_string,
 };

@@ -21,9 +21,10 @@ use crate::model::{
 /// The format version this build writes and the newest it reads.
 pub const CURRENT_VERSION: u32 = 1;
 
-/// Deepest nesting accepted; real files need fewer than ten levels. A bound keeps hostile
-/// input (thousands of nested brackets) from exhausting the stack.
-const RECURSION_LIMIT: usize = 64;
+/// Deepest nesting of brackets accepted in a RON topology; real files need fewer than ten
+/// levels. A bound keeps hostile input (thousands of nested brackets) from exhausting the
+/// stack, and the parser stops at the first bracket too deep, so the check costs nothing.
+pub const MAX_RON_NESTING: usize = 64;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +95,7 @@ struct VersionProbe {
 }
 
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_recursion_limit(RECURSION_LIMIT)
+    ron::Options::default().with_recursion_limit(MAX_RON_NESTING)
 }
 
 /// Parses a topology from RON text. `path` is only used in error messages.
@@ -123,7 +124,12 @@ pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
             line: e.span.start.line.max(1),
             col: e.span.start.col.max(1),
         },
-        message: e.code.to_string(),
+        message: match e.code {
+            ron::Error::ExceededRecursionLimit => format!(
+                "brackets nest deeper than {MAX_RON_NESTING} levels here; topology files need only a few"
+            ),
+            other => other.to_string(),
+        },
     })?;
     if record.version == 0 {
         return Err(FormatError::Other {
@@ -364,6 +370,12 @@ mod tests {
             "[".repeat(20_000),
             "]".repeat(20_000)
         );
-        assert!(parse(&deep).is_err());
+        let err = parse(&deep).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("deeper than {MAX_RON_NESTING}")),
+            "{err}"
+        );
+        assert_eq!(err.position().map(|at| at.line), Some(1));
     }
 }

@@ -81,7 +81,7 @@ pub(super) fn find(
         Some(found) => {
             let folder = folder_of(&found.canonical);
             format!(
-                "include '{file}' resolves to {}, outside the folders includes are read from ({}); it was not read. If you trust it, allow its folder: tributary import --allow {} …",
+                "include '{file}' resolves to {}, outside the folders includes are read from ({}), so it was not read; if you trust it, import with `--allow {}`",
                 found.canonical.display(),
                 scope.describe(),
                 folder.display()

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_norway::{Mapping, Value as Yaml};
 
 use super::super::interop::ImportError;
+use super::super::limited::show_size;
 use super::super::{MAX_FILE_BYTES, ReadProblem, read_text};
 use super::includes::{self, Scope};
 use super::merge::merge;
@@ -38,8 +39,8 @@ pub fn load(
     filter: &Filter,
     allowed_dirs: &[PathBuf],
 ) -> Result<Mapping, ImportError> {
-    let scope = Scope::new(path, allowed_dirs)?;
     let canonical = std::fs::canonicalize(path).map_err(|e| ImportError::io(path, e))?;
+    let scope = Scope::new(path, allowed_dirs)?;
     let mut loader = Loader {
         filter,
         scope,
@@ -158,7 +159,8 @@ impl Loader<'_> {
                 ReadProblem::TooBig { .. } if left < MAX_FILE_BYTES => ImportError::invalid(
                     shown,
                     vec![format!(
-                        "the import would read more than {MAX_INCLUDE_BYTES} bytes (the imported file and its includes together); Tributary stops there"
+                        "the import would read more than {} (the imported file and its includes together); Tributary stops there",
+                        show_size(MAX_INCLUDE_BYTES)
                     )],
                 ),
                 _ => e.into(),

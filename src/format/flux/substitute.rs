@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::super::interop::{ImportError, ImportOptions};
+use super::super::limited::show_size;
 use super::super::{MAX_FILE_BYTES, properties, read_text};
 
 /// Substitutions to apply to the text of every file read.
@@ -46,7 +47,8 @@ impl Filter {
             ImportError::invalid(
                 path,
                 vec![format!(
-                    "after `${{…}}` substitution the text is larger than {MAX_FILE_BYTES} bytes, the most Tributary reads for one file"
+                    "after `${{…}}` substitution the text is larger than {}, the most Tributary reads for one file",
+                    show_size(MAX_FILE_BYTES)
                 )],
             )
         };
