@@ -213,9 +213,9 @@ fn read_agent(
                 ));
                 continue;
             }
-            let node_name = node.name.clone();
+            let key = node.name.clone();
             let index = topology.add_node_unchecked(node);
-            nodes.0.insert(node_name, index);
+            nodes.0.insert(key, index);
         }
     }
     // A link to a component that could not be built was already reported.
