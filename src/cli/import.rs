@@ -49,6 +49,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 topology.edge_count(),
                 path.display()
             );
+            let written = std::fs::metadata(path).map_or(0, |m| m.len());
+            if written > format::MAX_FILE_BYTES {
+                eprintln!(
+                    "{}: warning: the topology is {written} bytes, more than the {} Tributary reads, so it cannot be opened again; import one agent at a time (--agent NAME)",
+                    path.display(),
+                    format::limited::show_size(format::MAX_FILE_BYTES)
+                );
+            }
         }
         None => print!("{}", format::to_ron_string(&topology)),
     }

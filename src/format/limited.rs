@@ -18,8 +18,8 @@ use super::{FormatError, ImportError, TextPos};
 /// Largest topology or import file read, in bytes (32 MiB). Hand-written topologies are a
 /// few kilobytes and generated ones rarely pass a megabyte; the bound leaves room for a
 /// 20 MB generated Flume file while keeping what a hostile file can make Tributary hold
-/// in memory small. A Flux import's includes share this budget (see
-/// `flux::MAX_INCLUDE_BYTES`).
+/// in memory small. Flux YAML, which takes far more memory once parsed, has a lower
+/// budget shared by a file and its includes (`flux::MAX_INCLUDE_BYTES`).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Why a file could not be read: the file, and what is wrong with it.

@@ -15,7 +15,7 @@ use serde_norway::{Mapping, Value as Yaml};
 
 use super::super::interop::ImportError;
 use super::super::limited::show_size;
-use super::super::{MAX_FILE_BYTES, ReadProblem, read_text};
+use super::super::{ReadProblem, read_text};
 use super::includes::{self, Scope};
 use super::merge::merge;
 use super::nesting;
@@ -28,9 +28,11 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 /// handful.
 pub const MAX_INCLUDE_FILES: usize = 64;
 
-/// Most bytes one Flux import reads, summed over the imported file and its includes: the
-/// same as the limit for a single file ([`MAX_FILE_BYTES`]), so includes cannot multiply it.
-pub const MAX_INCLUDE_BYTES: u64 = MAX_FILE_BYTES;
+/// Most bytes of YAML one Flux import parses (8 MiB), summed over the imported file and
+/// its includes after `${…}` substitution, so neither includes nor substitution can
+/// multiply it. Lower than [`crate::format::MAX_FILE_BYTES`] because parsed YAML takes up to about 80
+/// times its text in memory (a file of tiny mappings); real Flux files are kilobytes.
+pub const MAX_INCLUDE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Reads a Flux file with its includes merged in. Includes may come from the file's own
 /// folder and from `allowed_dirs`.
@@ -86,6 +88,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Mapping, ImportError> {
     }
 }
 
+fn over_budget(path: &Path) -> ImportError {
+    ImportError::invalid(
+        path,
+        vec![format!(
+            "the import would parse more than {} of YAML (the imported file and its includes together, after `${{…}}` substitution); Tributary stops there",
+            show_size(MAX_INCLUDE_BYTES)
+        )],
+    )
+}
+
 /// One import's state: what may be read, what has been, and how much.
 struct Loader<'a> {
     filter: &'a Filter,
@@ -94,7 +106,7 @@ struct Loader<'a> {
     stack: Vec<PathBuf>,
     /// Every file read so far in this import (canonical).
     visited: HashSet<PathBuf>,
-    /// Bytes read so far in this import.
+    /// Bytes of YAML parsed so far in this import (after substitution).
     bytes: u64,
 }
 
@@ -137,9 +149,22 @@ impl Loader<'_> {
                 )],
             ));
         }
-        let text = self.read(shown, &canonical)?;
+        let left = MAX_INCLUDE_BYTES.saturating_sub(self.bytes);
+        let raw = read_text(&canonical, left).map_err(|mut e| {
+            e.path = shown.to_path_buf();
+            match e.problem {
+                ReadProblem::TooBig { .. } => over_budget(shown),
+                _ => e.into(),
+            }
+        })?;
         self.visited.insert(canonical.clone());
-        let mut doc = parse(shown, &self.filter.apply(shown, &text)?)?;
+        let text = self
+            .filter
+            .apply(&raw, left)
+            .ok_or_else(|| over_budget(shown))?;
+        drop(raw);
+        self.bytes += text.len() as u64;
+        let mut doc = parse(shown, &text)?;
         drop(text);
         let Some(includes) = doc.remove("includes") else {
             return Ok(Some(doc));
@@ -148,26 +173,6 @@ impl Loader<'_> {
         let result = self.apply_includes(shown, &mut doc, &includes);
         self.stack.pop();
         result.map(|()| Some(doc))
-    }
-
-    /// Reads a file within what is left of the byte budget.
-    fn read(&mut self, shown: &Path, canonical: &Path) -> Result<String, ImportError> {
-        let left = MAX_INCLUDE_BYTES.saturating_sub(self.bytes);
-        let text = read_text(canonical, left).map_err(|mut e| {
-            e.path = shown.to_path_buf();
-            match e.problem {
-                ReadProblem::TooBig { .. } if left < MAX_FILE_BYTES => ImportError::invalid(
-                    shown,
-                    vec![format!(
-                        "the import would read more than {} (the imported file and its includes together); Tributary stops there",
-                        show_size(MAX_INCLUDE_BYTES)
-                    )],
-                ),
-                _ => e.into(),
-            }
-        })?;
-        self.bytes += text.len() as u64;
-        Ok(text)
     }
 
     fn apply_includes(

@@ -35,8 +35,18 @@ pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, Imp
     read::from_doc(path, &doc)
 }
 
-/// Reads Flux YAML text (no includes are followed); `path` names it in errors.
+/// Reads Flux YAML text (no includes are followed); `path` names it in errors. Text
+/// longer than [`MAX_INCLUDE_BYTES`] is refused, as a file would be.
 pub fn import_str(text: &str, path: &Path) -> Result<Topology, ImportError> {
+    if text.len() as u64 > MAX_INCLUDE_BYTES {
+        return Err(ImportError::invalid(
+            path,
+            vec![format!(
+                "the text is longer than {}, the most Tributary parses as Flux YAML",
+                super::limited::show_size(MAX_INCLUDE_BYTES)
+            )],
+        ));
+    }
     let doc = load::parse(path, text)?;
     if doc.contains_key("includes") {
         return Err(ImportError::invalid(

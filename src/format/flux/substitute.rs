@@ -4,13 +4,11 @@
 //! Each pass reads its input once and never rescans what it inserted, so the work is
 //! linear in the text plus what is inserted, and a value that mentions another key cannot
 //! make the text grow exponentially (Flux's own `String.replace` per key depends on the
-//! order of a hash map there). The result is capped at [`MAX_FILE_BYTES`], like any file.
+//! order of a hash map there). The result is capped by the caller's byte budget.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::super::interop::{ImportError, ImportOptions};
-use super::super::limited::show_size;
 use super::super::{MAX_FILE_BYTES, properties, read_text};
 
 /// Substitutions to apply to the text of every file read.
@@ -41,41 +39,37 @@ impl Filter {
         })
     }
 
-    /// Replaces placeholders in the raw text of `path`, as Flux does before parsing.
-    pub fn apply(&self, path: &Path, text: &str) -> Result<String, ImportError> {
-        let too_big = || {
-            ImportError::invalid(
-                path,
-                vec![format!(
-                    "after `${{…}}` substitution the text is larger than {}, the most Tributary reads for one file",
-                    show_size(MAX_FILE_BYTES)
-                )],
-            )
-        };
+    /// Replaces placeholders in raw text, as Flux does before parsing; `None` when the
+    /// result would be longer than `limit` bytes.
+    pub fn apply(&self, text: &str, limit: u64) -> Option<String> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let mut out = if self.properties.is_empty() {
-            text.to_string()
+            (text.len() <= limit).then(|| text.to_string())?
         } else {
-            substitute(text, "${", |key| self.properties.get(key).cloned()).ok_or_else(too_big)?
+            substitute(text, "${", limit, |key| self.properties.get(key).cloned())?
         };
         if self.env {
-            out = substitute(&out, "${ENV-", |name| {
+            out = substitute(&out, "${ENV-", limit, |name| {
                 let valid = !name.is_empty()
                     && name
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
                 valid.then(|| std::env::var(name).ok()).flatten()
-            })
-            .ok_or_else(too_big)?;
+            })?;
         }
-        Ok(out)
+        Some(out)
     }
 }
 
 /// Replaces `OPEN name }` where `lookup(name)` knows the name; everything else is copied
-/// as it is. `None` when the result would pass [`MAX_FILE_BYTES`].
-fn substitute(text: &str, open: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
-    let limit = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
-    let mut out = String::with_capacity(text.len());
+/// as it is. `None` as soon as the result passes `limit` bytes.
+fn substitute(
+    text: &str,
+    open: &str,
+    limit: usize,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let mut out = String::with_capacity(text.len().min(limit));
     let mut rest = text;
     while let Some(start) = rest.find(open) {
         out.push_str(&rest[..start]);
@@ -116,7 +110,7 @@ mod tests {
     }
 
     fn apply(f: &Filter, text: &str) -> String {
-        f.apply(Path::new("t.yaml"), text).unwrap()
+        f.apply(text, MAX_FILE_BYTES).unwrap()
     }
 
     #[test]
@@ -151,11 +145,11 @@ mod tests {
     }
 
     #[test]
-    fn growth_past_the_file_limit_is_refused() {
-        let big = "x".repeat(1 << 20);
-        let f = filter(&[("k", &big)], false);
-        let text = "${k}".repeat(40);
-        let err = f.apply(Path::new("t.yaml"), &text).unwrap_err();
-        assert!(err.to_string().contains("larger than"), "{err}");
+    fn growth_past_the_limit_stops_early() {
+        let f = filter(&[("k", &"x".repeat(1000))], false);
+        let text = "${k}".repeat(1000);
+        assert_eq!(f.apply(&text, 1_000_000).map(|t| t.len()), Some(1_000_000));
+        assert_eq!(f.apply(&text, 999_999), None);
+        assert_eq!(filter(&[], false).apply("abc", 2), None);
     }
 }
