@@ -101,13 +101,10 @@ fn depths(topology: &Topology) -> HashMap<NodeIndex, usize> {
         .filter(|i| waiting.get(i) == Some(&0))
         .collect();
     let mut next_unplaced = nodes.iter().copied();
-    loop {
-        let Some(i) = ready
-            .pop_front()
-            .or_else(|| next_unplaced.find(|i| !placed.contains(i)))
-        else {
-            break;
-        };
+    while let Some(i) = ready
+        .pop_front()
+        .or_else(|| next_unplaced.find(|i| !placed.contains(i)))
+    {
         if !placed.insert(i) {
             continue;
         }

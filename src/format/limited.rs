@@ -160,7 +160,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
 /// A byte count for messages: `32 MiB (33554432 bytes)` for whole mebibytes, else bytes.
 pub fn show_size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB ({bytes} bytes)", bytes / MIB)
     } else {
         format!("{bytes} bytes")

@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use unsafe_libyaml_norway as libyaml;
+use unsafe_libyaml_norway as unsafe_yaml;
 
 use super::super::TextPos;
 
@@ -32,7 +32,8 @@ pub fn check(text: &str) -> Result<(), (TextPos, String)> {
     let mut depth = 0usize;
     while let Some(token) = scanner.next() {
         match token.kind {
-            libyaml::YAML_FLOW_SEQUENCE_START_TOKEN | libyaml::YAML_FLOW_MAPPING_START_TOKEN => {
+            unsafe_yaml::YAML_FLOW_SEQUENCE_START_TOKEN
+            | unsafe_yaml::YAML_FLOW_MAPPING_START_TOKEN => {
                 depth += 1;
                 if depth > MAX_FLOW_NESTING {
                     return Err((
@@ -43,10 +44,11 @@ pub fn check(text: &str) -> Result<(), (TextPos, String)> {
                     ));
                 }
             }
-            libyaml::YAML_FLOW_SEQUENCE_END_TOKEN | libyaml::YAML_FLOW_MAPPING_END_TOKEN => {
+            unsafe_yaml::YAML_FLOW_SEQUENCE_END_TOKEN
+            | unsafe_yaml::YAML_FLOW_MAPPING_END_TOKEN => {
                 depth = depth.saturating_sub(1);
             }
-            libyaml::YAML_STREAM_END_TOKEN => break,
+            unsafe_yaml::YAML_STREAM_END_TOKEN => break,
             _ => {}
         }
     }
@@ -55,30 +57,30 @@ pub fn check(text: &str) -> Result<(), (TextPos, String)> {
 
 /// A token's kind and where it starts (1-based).
 struct Token {
-    kind: libyaml::yaml_token_type_t,
+    kind: unsafe_yaml::yaml_token_type_t,
     at: TextPos,
 }
 
 /// libyaml's scanner over a borrowed string, freed on drop.
 struct Scanner<'a> {
-    parser: Box<MaybeUninit<libyaml::yaml_parser_t>>,
+    parser: Box<MaybeUninit<unsafe_yaml::yaml_parser_t>>,
     _text: &'a str,
 }
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Option<Self> {
-        let mut parser = Box::new(MaybeUninit::<libyaml::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit());
         // SAFETY: `yaml_parser_initialize` fully initialises the struct it is given (it
         // zeroes it first) and reports allocation failure; the box keeps the address
         // stable for the input callback, which points back at the parser.
-        let initialised = unsafe { libyaml::yaml_parser_initialize(parser.as_mut_ptr()) };
+        let initialised = unsafe { unsafe_yaml::yaml_parser_initialize(parser.as_mut_ptr()) };
         if initialised.fail {
             return None;
         }
         // SAFETY: the parser is initialised; `text` outlives the scanner (`'a`), and
         // libyaml only reads `len` bytes from it.
         unsafe {
-            libyaml::yaml_parser_set_input_string(
+            unsafe_yaml::yaml_parser_set_input_string(
                 parser.as_mut_ptr(),
                 text.as_ptr(),
                 text.len() as u64,
@@ -92,11 +94,11 @@ impl<'a> Scanner<'a> {
 
     /// The next token, or `None` at the end or on a scanner error.
     fn next(&mut self) -> Option<Token> {
-        let mut raw = MaybeUninit::<libyaml::yaml_token_t>::uninit();
+        let mut raw = MaybeUninit::<unsafe_yaml::yaml_token_t>::uninit();
         // SAFETY: the parser is initialised and only ever used for scanning; `raw` is
         // written (zeroed, then filled) by `yaml_parser_scan` before it returns.
         let scanned =
-            unsafe { libyaml::yaml_parser_scan(self.parser.as_mut_ptr(), raw.as_mut_ptr()) };
+            unsafe { unsafe_yaml::yaml_parser_scan(self.parser.as_mut_ptr(), raw.as_mut_ptr()) };
         if scanned.fail {
             return None;
         }
@@ -114,15 +116,15 @@ impl<'a> Scanner<'a> {
             },
         };
         // SAFETY: the token came from `yaml_parser_scan` and is deleted exactly once.
-        unsafe { libyaml::yaml_token_delete(token) };
-        (result.kind != libyaml::YAML_NO_TOKEN).then_some(result)
+        unsafe { unsafe_yaml::yaml_token_delete(token) };
+        (result.kind != unsafe_yaml::YAML_NO_TOKEN).then_some(result)
     }
 }
 
 impl Drop for Scanner<'_> {
     fn drop(&mut self) {
         // SAFETY: the parser was initialised in `new` and is deleted exactly once.
-        unsafe { libyaml::yaml_parser_delete(self.parser.as_mut_ptr()) };
+        unsafe { unsafe_yaml::yaml_parser_delete(self.parser.as_mut_ptr()) };
     }
 }
 
