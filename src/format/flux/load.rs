@@ -2,11 +2,12 @@
 //! then `includes` merged in, within a budget.
 //!
 //! A file from someone else decides which files are read, so the whole import shares one
-//! budget: includes resolve only inside the allowed folders (`includes.rs`), each file is
-//! read at most once (a file included again, e.g. by both sides of a diamond, is merged
-//! only the first time: merging it again would change nothing but the cost), at most
-//! [`MAX_INCLUDE_FILES`] files and [`MAX_INCLUDE_BYTES`] bytes in all, at most
-//! [`MAX_INCLUDE_DEPTH`] levels deep, and cycles are refused.
+//! budget: includes resolve only inside the allowed folders (`includes.rs`); each file is
+//! read at most once, and a file included again (by both sides of a diamond, or ten times
+//! over) is merged only where it is first met, since its definitions are already in;
+//! at most [`MAX_INCLUDE_FILES`] files and [`MAX_INCLUDE_BYTES`] bytes in all, at most
+//! [`MAX_INCLUDE_DEPTH`] levels deep; cycles are refused. (Storm's Flux follows only one
+//! level of includes, so it has no rule of its own for repeats.)
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -30,8 +31,9 @@ pub const MAX_INCLUDE_FILES: usize = 64;
 
 /// Most bytes of YAML one Flux import parses (8 MiB), summed over the imported file and
 /// its includes after `${…}` substitution, so neither includes nor substitution can
-/// multiply it. Lower than [`crate::format::MAX_FILE_BYTES`] because parsed YAML takes up to about 80
-/// times its text in memory (a file of tiny mappings); real Flux files are kilobytes.
+/// multiply it. Lower than [`crate::format::MAX_FILE_BYTES`] because parsed YAML takes
+/// up to about 80 times its text in memory (a file of tiny mappings); real Flux files
+/// are kilobytes.
 pub const MAX_INCLUDE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Reads a Flux file with its includes merged in. Includes may come from the file's own
