@@ -18,8 +18,8 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut ok = true;
     for path in &args.files {
-        let topology = match format::load_ron(path) {
-            Ok(t) => t,
+        let (topology, current) = match format::load_ron_with_text(path) {
+            Ok(loaded) => loaded,
             Err(e) => {
                 eprintln!("{e}");
                 ok = false;
@@ -27,7 +27,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         };
         let canonical = format::to_ron_string(&topology);
-        let current = std::fs::read_to_string(path).unwrap_or_default();
         if current == canonical {
             continue;
         }

@@ -1,4 +1,5 @@
-//! `tributary import FILE [-o OUT.ron] [--agent NAME] [--filter PROPS] [--env-filter]`
+//! `tributary import FILE [-o OUT.ron] [--agent NAME] [--filter PROPS] [--env-filter]
+//! [--allow DIR]...`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,10 @@ pub struct Args {
     /// with environment variables that are set.
     #[arg(long)]
     pub env_filter: bool,
+    /// Flux: also read `includes` from this folder (repeatable). Without it, includes are
+    /// read only from the imported file's own folder.
+    #[arg(long = "allow", value_name = "DIR")]
+    pub allow: Vec<PathBuf>,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -31,6 +36,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         agent: args.agent.clone(),
         filter: args.filter.clone(),
         env: args.env_filter,
+        allowed_dirs: args.allow.clone(),
     };
     let topology = format::import_file(&args.file, &options)?;
     match &args.output {
@@ -43,6 +49,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 topology.edge_count(),
                 path.display()
             );
+            let written = std::fs::metadata(path).map_or(0, |m| m.len());
+            if written > format::MAX_FILE_BYTES {
+                eprintln!(
+                    "{}: warning: the topology is {written} bytes, more than the {} Tributary reads, so it cannot be opened again; import one agent at a time (--agent NAME)",
+                    path.display(),
+                    format::limited::show_size(format::MAX_FILE_BYTES)
+                );
+            }
         }
         None => print!("{}", format::to_ron_string(&topology)),
     }

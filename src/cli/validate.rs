@@ -16,15 +16,14 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut all_valid = true;
     for path in &args.files {
-        let topology = match format::load_ron(path) {
-            Ok(t) => t,
+        let (topology, text) = match format::load_ron_with_text(path) {
+            Ok(loaded) => loaded,
             Err(e) => {
                 eprintln!("{e}");
                 all_valid = false;
                 continue;
             }
         };
-        let text = std::fs::read_to_string(path).unwrap_or_default();
         let mut diagnostics = validate::validate(&topology);
         // A file from someone else is often validated before it is run: say what a run
         // would need permission for, as warnings (the file itself is fine).

@@ -19,6 +19,9 @@ pub struct ImportOptions {
     /// (Flux's `--env-filter`), `${NAME}` in Flume values (Flume's env-resolving mode).
     /// Off by default, as in both engines, so an import does not depend on the shell.
     pub env: bool,
+    /// Flux: folders besides the imported file's own from which `includes` may be read
+    /// (`tributary import --allow DIR`). Includes anywhere else are refused unread.
+    pub allowed_dirs: Vec<PathBuf>,
 }
 
 /// The formats a topology can be exported to.

@@ -2,7 +2,7 @@
 //! left to right by depth from the spouts and sources, spread vertically within a column,
 //! one horizontal band per Flume agent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use petgraph::stable_graph::NodeIndex;
 
@@ -78,28 +78,52 @@ fn barycentre(topology: &Topology, index: NodeIndex, row_of: &HashMap<NodeIndex,
     }
 }
 
-/// Longest-path depth from any root. Cycles (invalid, but importable so validation can
-/// name them) are cut off by bounding the number of relaxation rounds.
+/// Longest-path depth from any root, in topological order so each edge is looked at
+/// once. Cycles (invalid, but importable so validation can name them) are broken at the
+/// first unplaced node in index order: edges back into placed nodes are ignored.
 fn depths(topology: &Topology) -> HashMap<NodeIndex, usize> {
     let nodes: Vec<NodeIndex> = topology.node_indices().collect();
+    let mut waiting: HashMap<NodeIndex, usize> = nodes.iter().map(|&i| (i, 0)).collect();
+    for &i in &nodes {
+        for (_, to, _) in topology.outputs(i) {
+            if to != i
+                && let Some(n) = waiting.get_mut(&to)
+            {
+                *n += 1;
+            }
+        }
+    }
     let mut depth: HashMap<NodeIndex, usize> = nodes.iter().map(|&i| (i, 0)).collect();
-    for _ in 0..nodes.len() {
-        let mut changed = false;
-        for &i in &nodes {
-            let here = depth.get(&i).copied().unwrap_or(0);
-            for (_, to, _) in topology.outputs(i) {
-                if to != i && depth.get(&to).copied().unwrap_or(0) < here + 1 {
-                    depth.insert(to, here + 1);
-                    changed = true;
+    let mut placed: HashSet<NodeIndex> = HashSet::with_capacity(nodes.len());
+    let mut ready: VecDeque<NodeIndex> = nodes
+        .iter()
+        .copied()
+        .filter(|i| waiting.get(i) == Some(&0))
+        .collect();
+    let mut next_unplaced = nodes.iter().copied();
+    while let Some(i) = ready
+        .pop_front()
+        .or_else(|| next_unplaced.find(|i| !placed.contains(i)))
+    {
+        if !placed.insert(i) {
+            continue;
+        }
+        let here = depth.get(&i).copied().unwrap_or(0);
+        for (_, to, _) in topology.outputs(i) {
+            if to == i || placed.contains(&to) {
+                continue;
+            }
+            if let Some(d) = depth.get_mut(&to) {
+                *d = (*d).max(here + 1);
+            }
+            if let Some(n) = waiting.get_mut(&to) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    ready.push_back(to);
                 }
             }
         }
-        if !changed {
-            break;
-        }
     }
-    let cap = nodes.len();
-    depth.values_mut().for_each(|d| *d = (*d).min(cap));
     depth
 }
 

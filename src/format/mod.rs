@@ -9,6 +9,7 @@ pub mod flume;
 pub mod flux;
 pub mod interop;
 pub mod layout;
+pub mod limited;
 pub mod properties;
 pub mod ron_file;
 pub mod svg;
@@ -18,4 +19,8 @@ pub use error::{FormatError, TextPos};
 pub use interop::{
     ExportError, ExportTarget, IMPORT_EXTENSIONS, ImportError, ImportOptions, export, import_file,
 };
-pub use ron_file::{CURRENT_VERSION, from_ron_str, load_ron, save_ron, to_ron_string};
+pub use limited::{MAX_FILE_BYTES, ReadError, ReadProblem, read_limited, read_text};
+pub use ron_file::{
+    CURRENT_VERSION, MAX_RON_NESTING, from_ron_str, load_ron, load_ron_with_text, save_ron,
+    to_ron_string,
+};

@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use petgraph::stable_graph::NodeIndex;
 use ron::extensions::Extensions;
 use serde::{Deserialize, Serialize};
 
-use super::{FormatError, TextPos, write_atomically};
+use super::{FormatError, MAX_FILE_BYTES, TextPos, read_text, write_atomically};
 use crate::model::{
     DEFAULT_STREAM, Grouping, NamedEdge, Node, Pos, Role, Settings, SinkGroup, StreamDecl,
     Topology, Value, WindowSpec, bare_option,
@@ -20,9 +21,10 @@ use crate::model::{
 /// The format version this build writes and the newest it reads.
 pub const CURRENT_VERSION: u32 = 1;
 
-/// Deepest nesting accepted; real files need fewer than ten levels. A bound keeps hostile
-/// input (thousands of nested brackets) from exhausting the stack.
-const RECURSION_LIMIT: usize = 64;
+/// Deepest nesting of brackets accepted in a RON topology; real files need fewer than ten
+/// levels. A bound keeps hostile input (thousands of nested brackets) from exhausting the
+/// stack, and the parser stops at the first bracket too deep, so the check costs nothing.
+pub const MAX_RON_NESTING: usize = 64;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +95,7 @@ struct VersionProbe {
 }
 
 fn ron_options() -> ron::Options {
-    ron::Options::default().with_recursion_limit(RECURSION_LIMIT)
+    ron::Options::default().with_recursion_limit(MAX_RON_NESTING)
 }
 
 /// Parses a topology from RON text. `path` is only used in error messages.
@@ -122,7 +124,12 @@ pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
             line: e.span.start.line.max(1),
             col: e.span.start.col.max(1),
         },
-        message: e.code.to_string(),
+        message: match e.code {
+            ron::Error::ExceededRecursionLimit => format!(
+                "brackets nest deeper than {MAX_RON_NESTING} levels here; topology files need only a few"
+            ),
+            other => other.to_string(),
+        },
     })?;
     if record.version == 0 {
         return Err(FormatError::Other {
@@ -138,8 +145,13 @@ fn topology_from_record(record: FileRecord) -> Topology {
     topology.description = record.description;
     topology.settings = record.settings;
     topology.sink_groups = record.sink_groups;
+    // Names to indices, built once so that wiring edges stays linear in the file's size.
+    // The first node of a name wins, as in `Topology::index_of`; validation reports the
+    // duplicate.
+    let mut by_name: HashMap<String, NodeIndex> = HashMap::with_capacity(record.nodes.len());
     for n in record.nodes {
-        topology.add_node_unchecked(Node {
+        let name = n.name.clone();
+        let index = topology.add_node_unchecked(Node {
             name: n.name,
             role: n.role,
             component: n.component,
@@ -151,9 +163,10 @@ fn topology_from_record(record: FileRecord) -> Topology {
             agent: n.agent,
             pos: n.pos,
         });
+        by_name.entry(name).or_insert(index);
     }
     for e in record.edges {
-        let ends = (topology.index_of(&e.from), topology.index_of(&e.to));
+        let ends = (by_name.get(&e.from).copied(), by_name.get(&e.to).copied());
         match ends {
             (Some(from), Some(to)) => {
                 // Both endpoints exist, so connecting cannot fail.
@@ -246,24 +259,18 @@ pub fn to_ron_string(topology: &Topology) -> String {
     }
 }
 
-/// Reads a topology file.
+/// Reads a topology file: a regular file of at most [`MAX_FILE_BYTES`] of UTF-8 text.
 pub fn load_ron(path: &Path) -> Result<Topology, FormatError> {
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let text = String::from_utf8_lossy(valid);
-        let line = text.matches('\n').count() + 1;
-        let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        FormatError::Syntax {
-            path: path.to_path_buf(),
-            at: TextPos { line, col },
-            message: "the file is not UTF-8 text (is it a binary file?)".into(),
-        }
-    })?;
-    from_ron_str(&text, path)
+    load_ron_with_text(path).map(|(topology, _)| topology)
+}
+
+/// Reads a topology file and also returns its text, for commands that show diagnostics
+/// against the lines or compare with the canonical form, so the file is read once and
+/// under the same limit.
+pub fn load_ron_with_text(path: &Path) -> Result<(Topology, String), FormatError> {
+    let text = read_text(path, MAX_FILE_BYTES)?;
+    let topology = from_ron_str(&text, path)?;
+    Ok((topology, text))
 }
 
 /// Writes a topology file atomically in canonical form.
@@ -363,6 +370,12 @@ mod tests {
             "[".repeat(20_000),
             "]".repeat(20_000)
         );
-        assert!(parse(&deep).is_err());
+        let err = parse(&deep).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("deeper than {MAX_RON_NESTING}")),
+            "{err}"
+        );
+        assert_eq!(err.position().map(|at| at.line), Some(1));
     }
 }

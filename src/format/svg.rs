@@ -46,9 +46,10 @@ pub fn export(topology: &Topology) -> String {
 
     let mut edges = topology.edge_list();
     edges.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let by_name = topology.name_index();
+    let node = |name: &str| by_name.get(name).and_then(|&i| topology.node(i));
     for e in edges {
-        let (Some(from), Some(to)) = (topology.node_by_name(&e.from), topology.node_by_name(&e.to))
-        else {
+        let (Some(from), Some(to)) = (node(&e.from), node(&e.to)) else {
             continue;
         };
         let x1 = from.pos.0 + ox + NODE_W;

@@ -138,6 +138,18 @@ impl Topology {
             .find(|&i| self.graph[i].name == name)
     }
 
+    /// Every node name with its index, for code that looks up many names at once
+    /// (loaders, exporters): one pass over the graph instead of a scan per lookup, so a
+    /// big file stays linear. The first node of a duplicated name wins, as in
+    /// [`Topology::index_of`].
+    pub fn name_index(&self) -> std::collections::HashMap<&str, NodeIndex> {
+        let mut index = std::collections::HashMap::with_capacity(self.graph.node_count());
+        for i in self.graph.node_indices() {
+            index.entry(self.graph[i].name.as_str()).or_insert(i);
+        }
+        index
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<&Node> {
         self.index_of(name).map(|i| &self.graph[i])
     }
@@ -388,6 +400,20 @@ mod tests {
             t.add_node(bolt("a")),
             Err(EditError::DuplicateName("a".into()))
         );
+    }
+
+    #[test]
+    fn name_index_agrees_with_index_of_even_for_duplicates() {
+        let mut t = Topology::new("t");
+        let first = t.add_node_unchecked(bolt("a"));
+        t.add_node_unchecked(bolt("a"));
+        let b = t.add_node_unchecked(bolt("b"));
+        let index = t.name_index();
+        assert_eq!(index.len(), 2);
+        for name in ["a", "b"] {
+            assert_eq!(index.get(name).copied(), t.index_of(name), "{name}");
+        }
+        assert_eq!((index["a"], index["b"]), (first, b));
     }
 
     #[test]

@@ -6,9 +6,17 @@ use super::super::properties;
 
 /// The file's entries: the last value of each key wins (as in `java.util.Properties`),
 /// and keys keep the order they first appeared in.
+///
+/// Keys are indexed once by agent and by component, split at dots as Flume's own reader
+/// does (`AGENT.KIND.NAME.PROPERTY`), so that looking up one component's properties
+/// costs only what it returns and the whole import stays linear in the file's size.
 pub(super) struct Entries {
     pub(super) order: Vec<String>,
     values: HashMap<String, String>,
+    /// Positions in `order` of the keys of each agent (`AGENT.…`).
+    by_agent: HashMap<String, Vec<usize>>,
+    /// Positions in `order` of the keys `AGENT.KIND.NAME.PROPERTY` of each component.
+    by_component: HashMap<(String, String, String), Vec<usize>>,
 }
 
 impl Entries {
@@ -20,7 +28,27 @@ impl Entries {
                 order.push(p.key);
             }
         }
-        Self { order, values }
+        let mut by_agent: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_component: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+        for (i, key) in order.iter().enumerate() {
+            let mut parts = key.splitn(4, '.');
+            let (Some(agent), Some(kind)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            by_agent.entry(agent.to_string()).or_default().push(i);
+            if let (Some(name), Some(_property)) = (parts.next(), parts.next()) {
+                by_component
+                    .entry((agent.to_string(), kind.to_string(), name.to_string()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        Self {
+            order,
+            values,
+            by_agent,
+            by_component,
+        }
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&str> {
@@ -37,13 +65,27 @@ impl Entries {
             .collect()
     }
 
-    /// `(property, value)` of every key under `prefix`, in file order.
-    pub(super) fn under(&self, prefix: &str) -> Vec<(String, String)> {
-        self.order
-            .iter()
-            .filter_map(|k| {
-                let prop = k.strip_prefix(prefix)?;
-                Some((prop.to_string(), self.values.get(k)?.clone()))
+    /// Every key of an agent (`AGENT.…`), in file order.
+    pub(super) fn of_agent(&self, agent: &str) -> impl Iterator<Item = &str> {
+        self.by_agent
+            .get(agent)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.order.get(i).map(String::as_str))
+    }
+
+    /// `(property, value)` of every key `AGENT.KIND.NAME.PROPERTY`, in file order.
+    pub(super) fn component(&self, agent: &str, kind: &str, name: &str) -> Vec<(String, String)> {
+        let prefix_len = agent.len() + kind.len() + name.len() + 3;
+        let key = (agent.to_string(), kind.to_string(), name.to_string());
+        self.by_component
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| {
+                let key = self.order.get(i)?;
+                let property = key.get(prefix_len..)?;
+                Some((property.to_string(), self.values.get(key)?.clone()))
             })
             .collect()
     }

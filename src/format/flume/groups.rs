@@ -1,6 +1,6 @@
 //! Flume sink groups and their processors.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::entries::take;
 use crate::model::{SinkGroup, SinkProcessor};
@@ -13,7 +13,7 @@ pub(super) fn sink_group(
     here: &str,
     group: &str,
     mut props: Vec<(String, String)>,
-    declared_sinks: &[String],
+    declared_sinks: &HashSet<String>,
     node_name: &dyn Fn(&str) -> String,
     problems: &mut Vec<String>,
 ) -> (SinkGroup, Vec<(String, String)>) {
@@ -26,7 +26,7 @@ pub(super) fn sink_group(
     if sinks.is_empty() {
         problems.push(format!("{owner} lists no sinks"));
     }
-    for s in sinks.iter().filter(|s| !declared_sinks.contains(s)) {
+    for s in sinks.iter().filter(|s| !declared_sinks.contains(*s)) {
         problems.push(format!(
             "{owner} lists sink '{s}', which the agent does not declare"
         ));

@@ -2,11 +2,13 @@
 //! its sources, channels, sinks and sink groups, selectors as link kinds, and every
 //! property kept somewhere so that export writes it back.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use petgraph::stable_graph::NodeIndex;
+
 use super::super::interop::{ImportError, ImportOptions};
-use super::super::{layout, properties};
+use super::super::{MAX_FILE_BYTES, layout, properties, read_text};
 use super::EXTRA_PREFIX;
 use super::entries::{Entries, substitute_env, take};
 use super::groups::sink_group;
@@ -16,15 +18,9 @@ use crate::model::{DEFAULT_STREAM, Grouping, Role, Topology, Value};
 
 const KINDS: [&str; 4] = ["sources", "channels", "sinks", "sinkgroups"];
 
-/// Reads a Flume agent file.
+/// Reads a Flume agent file (a regular file of at most [`MAX_FILE_BYTES`]).
 pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|_| ImportError::Syntax {
-        path: path.to_path_buf(),
-        line: 1,
-        col: 1,
-        message: "the file is not UTF-8 text".into(),
-    })?;
+    let text = read_text(path, MAX_FILE_BYTES)?;
     import_str(&text, path, options)
 }
 
@@ -53,11 +49,12 @@ pub fn import_str(
     };
     let entries = Entries::new(props);
     let mut agents: Vec<String> = Vec::new();
+    let mut seen_agents: HashSet<&str> = HashSet::new();
     for key in &entries.order {
         let mut parts = key.splitn(3, '.');
         if let (Some(agent), Some(kind)) = (parts.next(), parts.next())
             && KINDS.contains(&kind)
-            && !agents.iter().any(|a| a == agent)
+            && seen_agents.insert(agent)
         {
             agents.push(agent.to_string());
         }
@@ -95,11 +92,19 @@ pub fn import_str(
         selected.first().cloned().unwrap_or_default()
     };
     let mut topology = Topology::new(name);
+    let mut nodes = NodeNames::default();
     let mut problems = Vec::new();
     let mut clean = Vec::new();
     for agent in &selected {
         let before = problems.len();
-        read_agent(&entries, agent, multi, &mut topology, &mut problems);
+        read_agent(
+            &entries,
+            agent,
+            multi,
+            &mut topology,
+            &mut nodes,
+            &mut problems,
+        );
         if problems.len() == before {
             clean.push(agent.as_str());
         }
@@ -117,12 +122,18 @@ pub fn import_str(
     Ok(topology)
 }
 
+/// The nodes added so far, by name, so that each lookup costs the same however many
+/// components the file declares.
+#[derive(Default)]
+struct NodeNames(HashMap<String, NodeIndex>);
+
 /// One agent's components and links, added to `topology`.
 fn read_agent(
     entries: &Entries,
     agent: &str,
     multi: bool,
     topology: &mut Topology,
+    nodes: &mut NodeNames,
     problems: &mut Vec<String>,
 ) {
     let node_name = |name: &str| {
@@ -134,6 +145,8 @@ fn read_agent(
     };
     let [sources, channels, sinks, groups] = KINDS.map(|k| entries.list(&format!("{agent}.{k}")));
     let (sources, channels, sinks, groups) = (&sources, &channels, &sinks, &groups);
+    let channel_set: HashSet<String> = channels.iter().cloned().collect();
+    let sink_set: HashSet<String> = sinks.iter().cloned().collect();
     let here = format!("agent '{agent}'");
     if channels.is_empty() {
         problems.push(format!(
@@ -149,9 +162,16 @@ fn read_agent(
     ] {
         for name in names {
             let prefix = format!("{agent}.{kind}.{name}.");
-            let props = entries.under(&prefix);
-            claimed.extend(props.iter().map(|(p, _)| format!("{prefix}{p}")));
             let owner = format!("{here}: {role} '{name}'");
+            if name.contains('.') {
+                problems.push(format!(
+                    "{owner}: a component name cannot contain '.', because Flume splits keys at dots ({prefix}type would be read as property of '{}')",
+                    name.split('.').next().unwrap_or_default()
+                ));
+                continue;
+            }
+            let props = entries.component(agent, kind, name);
+            claimed.extend(props.iter().map(|(p, _)| format!("{prefix}{p}")));
             let Some(kind_of) = props
                 .iter()
                 .rev()
@@ -165,7 +185,7 @@ fn read_agent(
                 props.into_iter().filter(|(p, _)| p != "type").collect();
             match role {
                 Role::Source => {
-                    let found = source_links(&owner, &mut rest, channels, problems);
+                    let found = source_links(&owner, &mut rest, &channel_set, problems);
                     links.extend(
                         found
                             .into_iter()
@@ -173,7 +193,7 @@ fn read_agent(
                     );
                 }
                 Role::Sink => match take(&mut rest, "channel") {
-                    Some(ch) if channels.contains(&ch) => {
+                    Some(ch) if channel_set.contains(&ch) => {
                         links.push((node_name(&ch), node_name(name), Grouping::Drain));
                     }
                     Some(ch) => problems.push(format!(
@@ -187,24 +207,29 @@ fn read_agent(
             }
             let mut node = make_node(&node_name(name), role, &kind_of, &rest);
             node.agent = Some(agent.to_string());
-            if topology.index_of(&node.name).is_some() {
+            if nodes.0.contains_key(&node.name) {
                 problems.push(format!(
                     "{here}: the name '{name}' is used by two components; Tributary needs unique names"
                 ));
                 continue;
             }
-            topology.add_node_unchecked(node);
+            let key = node.name.clone();
+            let index = topology.add_node_unchecked(node);
+            nodes.0.insert(key, index);
         }
     }
     // A link to a component that could not be built was already reported.
     for (from, to, grouping) in links {
-        let _ = topology.connect_names(&from, &to, DEFAULT_STREAM, grouping);
+        if let (Some(&from), Some(&to)) = (nodes.0.get(&from), nodes.0.get(&to)) {
+            let _ = topology.connect(from, to, DEFAULT_STREAM, grouping);
+        }
     }
     for group in groups {
         let prefix = format!("{agent}.sinkgroups.{group}.");
-        let props = entries.under(&prefix);
+        let props = entries.component(agent, "sinkgroups", group);
         claimed.extend(props.iter().map(|(p, _)| format!("{prefix}{p}")));
-        let (sink_group, leftovers) = sink_group(&here, group, props, sinks, &node_name, problems);
+        let (sink_group, leftovers) =
+            sink_group(&here, group, props, &sink_set, &node_name, problems);
         for (p, v) in leftovers {
             topology
                 .settings
@@ -215,9 +240,8 @@ fn read_agent(
     }
     // Properties of undeclared components (Flume ignores them) and anything else under
     // this agent are kept verbatim, so export writes them back.
-    for key in &entries.order {
-        if key.starts_with(&format!("{agent}."))
-            && !claimed.contains(key)
+    for key in entries.of_agent(agent) {
+        if !claimed.contains(key)
             && let Some(v) = entries.get(key)
         {
             topology

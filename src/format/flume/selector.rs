@@ -1,6 +1,6 @@
 //! A source's channel selector, turned into the kinds of its links to channels.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::entries::take;
 use crate::model::Grouping;
@@ -11,15 +11,16 @@ use crate::model::Grouping;
 pub(super) fn source_links(
     owner: &str,
     rest: &mut Vec<(String, String)>,
-    declared: &[String],
+    declared: &HashSet<String>,
     problems: &mut Vec<String>,
 ) -> Vec<(String, Grouping)> {
     let mut channels: Vec<String> = Vec::new();
+    let mut own: HashSet<String> = HashSet::new();
     for ch in take(rest, "channels")
         .unwrap_or_default()
         .split_whitespace()
     {
-        if !channels.iter().any(|c| c == ch) {
+        if own.insert(ch.to_string()) {
             channels.push(ch.to_string());
         }
     }
@@ -41,8 +42,8 @@ pub(super) fn source_links(
         .find(|(p, _)| p == "selector.type")
         .map(|(_, v)| v.to_ascii_lowercase());
     let split = |v: &str| v.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-    let check = |listed: &[String], what: &str, problems: &mut Vec<String>| {
-        for ch in listed.iter().filter(|c| !channels.contains(c)) {
+    let check = |names: &[String], what: &str, problems: &mut Vec<String>| {
+        for ch in names.iter().filter(|c| !own.contains(*c)) {
             problems.push(format!(
                 "{owner}: selector {what} names channel '{ch}', which is not in the source's channels"
             ));

@@ -76,11 +76,12 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
         };
         entry.blocks.push((format!("{kind}.{name}"), lines));
     }
+    let by_name = topology.name_index();
     for group in &topology.sink_groups {
         let agent = group
             .sinks
             .iter()
-            .find_map(|s| topology.node_by_name(s))
+            .find_map(|s| by_name.get(s.as_str()).and_then(|&i| topology.node(i)))
             .map_or_else(|| fallback.clone(), |n| agent_of(n, &fallback));
         let strip = |n: &str| {
             n.strip_prefix(&format!("{agent}."))

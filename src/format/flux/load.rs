@@ -1,138 +1,71 @@
-//! Reading a Flux file as Flux does before building anything: `${key}` replaced from the
-//! `--filter` properties, `${ENV-NAME}` from the environment when asked, then `includes`
-//! merged in (relative files resolved, cycles refused).
+//! Reading a Flux file as Flux does before building anything: placeholders substituted,
+//! then `includes` merged in, within a budget.
+//!
+//! A file from someone else decides which files are read, so the whole import shares one
+//! budget: includes resolve only inside the allowed folders (`includes.rs`); each file is
+//! read at most once, and a file included again (by both sides of a diamond, or ten times
+//! over) is merged only where it is first met, since its definitions are already in;
+//! at most [`MAX_INCLUDE_FILES`] files and [`MAX_INCLUDE_BYTES`] bytes in all, at most
+//! [`MAX_INCLUDE_DEPTH`] levels deep; cycles are refused. (Storm's Flux follows only one
+//! level of includes, so it has no rule of its own for repeats.)
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value as Yaml};
 
-use super::super::interop::{ImportError, ImportOptions};
-use super::super::properties;
+use super::super::interop::ImportError;
+use super::super::limited::show_size;
+use super::super::{ReadProblem, read_text};
+use super::includes::{self, Scope};
+use super::merge::merge;
+use super::nesting;
+use super::substitute::Filter;
 
 /// Deepest chain of includes followed; real files use one or two levels.
-const MAX_INCLUDE_DEPTH: usize = 16;
+pub const MAX_INCLUDE_DEPTH: usize = 16;
 
-/// Substitutions to apply to the text of every file read.
-pub struct Filter {
-    properties: Vec<(String, String)>,
-    env: bool,
-}
+/// Most files one Flux import reads, the imported file included; real topologies use a
+/// handful.
+pub const MAX_INCLUDE_FILES: usize = 64;
 
-impl Filter {
-    pub fn from_options(options: &ImportOptions) -> Result<Self, ImportError> {
-        let mut props = Vec::new();
-        if let Some(path) = &options.filter {
-            let text = std::fs::read_to_string(path).map_err(|e| ImportError::io(path, e))?;
-            let parsed = properties::parse(&text).map_err(|e| ImportError::Syntax {
-                path: path.clone(),
-                line: e.line,
-                col: 1,
-                message: e.message,
-            })?;
-            let mut last: HashMap<String, String> = HashMap::new();
-            for p in parsed {
-                last.insert(p.key, p.value);
-            }
-            props = last.into_iter().collect();
-            // Longer keys first, so `${a.b.c}` is not spoiled by a key `a.b`.
-            props.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        }
-        Ok(Self {
-            properties: props,
-            env: options.env,
-        })
-    }
+/// Most bytes of YAML one Flux import parses (8 MiB), summed over the imported file and
+/// its includes after `${…}` substitution, so neither includes nor substitution can
+/// multiply it. Lower than [`crate::format::MAX_FILE_BYTES`] because parsed YAML takes
+/// up to about 80 times its text in memory (a file of tiny mappings); real Flux files
+/// are kilobytes.
+pub const MAX_INCLUDE_BYTES: u64 = 8 * 1024 * 1024;
 
-    /// Replaces placeholders in raw text, as Flux does before parsing the YAML.
-    pub fn apply(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (key, value) in &self.properties {
-            out = out.replace(&format!("${{{key}}}"), value);
-        }
-        if self.env {
-            out = substitute_env(&out);
-        }
-        out
-    }
-}
-
-fn substitute_env(text: &str) -> String {
-    const OPEN: &str = "${ENV-";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(OPEN) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + OPEN.len()..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(after.len());
-        let name = &after[..name_len];
-        match (after[name_len..].starts_with('}'), std::env::var(name)) {
-            (true, Ok(value)) if !name.is_empty() => {
-                out.push_str(&value);
-                rest = &after[name_len + 1..];
-            }
-            _ => {
-                out.push_str(OPEN);
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Reads a Flux file with its includes merged in.
-pub fn load(path: &Path, filter: &Filter) -> Result<Mapping, ImportError> {
-    let mut stack = Vec::new();
-    load_inner(path, filter, &mut stack)
-}
-
-fn load_inner(
+/// Reads a Flux file with its includes merged in. Includes may come from the file's own
+/// folder and from `allowed_dirs`.
+pub fn load(
     path: &Path,
     filter: &Filter,
-    stack: &mut Vec<PathBuf>,
+    allowed_dirs: &[PathBuf],
 ) -> Result<Mapping, ImportError> {
-    let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if stack.contains(&identity) {
-        let chain: Vec<String> = stack
-            .iter()
-            .chain(std::iter::once(&identity))
-            .map(|p| p.display().to_string())
-            .collect();
-        return Err(ImportError::invalid(
-            path,
-            vec![format!("includes form a cycle: {}", chain.join(" → "))],
-        ));
-    }
-    if stack.len() >= MAX_INCLUDE_DEPTH {
-        return Err(ImportError::invalid(
-            path,
-            vec![format!(
-                "includes nest deeper than {MAX_INCLUDE_DEPTH} levels"
-            )],
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|_| ImportError::Syntax {
-        path: path.to_path_buf(),
-        line: 1,
-        col: 1,
-        message: "the file is not UTF-8 text".into(),
-    })?;
-    let mut doc = parse(path, &filter.apply(&text))?;
-    let Some(includes) = doc.remove("includes") else {
-        return Ok(doc);
+    let canonical = std::fs::canonicalize(path).map_err(|e| ImportError::io(path, e))?;
+    let scope = Scope::new(path, allowed_dirs)?;
+    let mut loader = Loader {
+        filter,
+        scope,
+        stack: Vec::new(),
+        visited: HashSet::new(),
+        bytes: 0,
     };
-    stack.push(identity);
-    let result = apply_includes(path, &mut doc, &includes, filter, stack);
-    stack.pop();
-    result.map(|()| doc)
+    let doc = loader.load_file(path, canonical)?;
+    // The top-level file is never skipped: nothing was visited before it.
+    Ok(doc.unwrap_or_default())
 }
 
-/// Parses YAML text into the top-level mapping of a Flux file.
+/// Parses YAML text into the top-level mapping of a Flux file, after checking that its
+/// nesting is shallow enough to parse in linear time.
 pub fn parse(path: &Path, text: &str) -> Result<Mapping, ImportError> {
+    nesting::check(text).map_err(|(at, message)| ImportError::Syntax {
+        path: path.to_path_buf(),
+        line: at.line,
+        col: at.col,
+        message,
+    })?;
     let yaml: Yaml = serde_norway::from_str(text).map_err(|e| {
         let (line, col) = e
             .location()
@@ -157,153 +90,127 @@ pub fn parse(path: &Path, text: &str) -> Result<Mapping, ImportError> {
     }
 }
 
-fn apply_includes(
-    path: &Path,
-    doc: &mut Mapping,
-    includes: &Yaml,
-    filter: &Filter,
-    stack: &mut Vec<PathBuf>,
-) -> Result<(), ImportError> {
-    let Some(list) = includes.as_sequence() else {
-        return Err(ImportError::invalid(
-            path,
-            vec!["'includes' must be a list of {file, resource, override}".into()],
-        ));
-    };
-    for (i, include) in list.iter().enumerate() {
-        let file = include.get("file").and_then(Yaml::as_str).ok_or_else(|| {
-            ImportError::invalid(path, vec![format!("include #{} has no 'file'", i + 1)])
-        })?;
-        let resource = include.get("resource").and_then(Yaml::as_bool) == Some(true);
-        let override_ = include.get("override").and_then(Yaml::as_bool) == Some(true);
-        let target = resolve(path, file, resource).ok_or_else(|| {
-            ImportError::invalid(
-                path,
+fn over_budget(path: &Path) -> ImportError {
+    ImportError::invalid(
+        path,
+        vec![format!(
+            "the import would parse more than {} of YAML (the imported file and its includes together, after `${{…}}` substitution); Tributary stops there",
+            show_size(MAX_INCLUDE_BYTES)
+        )],
+    )
+}
+
+/// One import's state: what may be read, what has been, and how much.
+struct Loader<'a> {
+    filter: &'a Filter,
+    scope: Scope,
+    /// The chain of files being loaded (canonical), to name a cycle.
+    stack: Vec<PathBuf>,
+    /// Every file read so far in this import (canonical).
+    visited: HashSet<PathBuf>,
+    /// Bytes of YAML parsed so far in this import (after substitution).
+    bytes: u64,
+}
+
+impl Loader<'_> {
+    /// Loads one file and its includes; `None` when it was already merged elsewhere in
+    /// this import. `shown` names it in messages; `canonical` is what is read.
+    fn load_file(
+        &mut self,
+        shown: &Path,
+        canonical: PathBuf,
+    ) -> Result<Option<Mapping>, ImportError> {
+        if self.stack.contains(&canonical) {
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(ImportError::invalid(
+                shown,
+                vec![format!("includes form a cycle: {}", chain.join(" → "))],
+            ));
+        }
+        if self.visited.contains(&canonical) {
+            return Ok(None);
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(ImportError::invalid(
+                shown,
                 vec![format!(
-                    "include '{file}' not found{}",
-                    if resource {
-                        " (a classpath resource; Tributary looks for it beside this file)"
-                    } else {
-                        " (relative paths are resolved from this file's folder)"
-                    }
+                    "includes nest deeper than {MAX_INCLUDE_DEPTH} levels"
                 )],
-            )
+            ));
+        }
+        if self.visited.len() >= MAX_INCLUDE_FILES {
+            return Err(ImportError::invalid(
+                shown,
+                vec![format!(
+                    "the import would read more than {MAX_INCLUDE_FILES} files (the imported file and its includes); Tributary stops there"
+                )],
+            ));
+        }
+        let left = MAX_INCLUDE_BYTES.saturating_sub(self.bytes);
+        let raw = read_text(&canonical, left).map_err(|mut e| {
+            e.path = shown.to_path_buf();
+            match e.problem {
+                ReadProblem::TooBig { .. } => over_budget(shown),
+                _ => e.into(),
+            }
         })?;
-        let included = load_inner(&target, filter, stack)?;
-        merge(doc, included, override_);
+        self.visited.insert(canonical.clone());
+        let text = self
+            .filter
+            .apply(&raw, left)
+            .ok_or_else(|| over_budget(shown))?;
+        drop(raw);
+        self.bytes += text.len() as u64;
+        let mut doc = parse(shown, &text)?;
+        drop(text);
+        let Some(includes) = doc.remove("includes") else {
+            return Ok(Some(doc));
+        };
+        self.stack.push(canonical);
+        let result = self.apply_includes(shown, &mut doc, &includes);
+        self.stack.pop();
+        result.map(|()| Some(doc))
     }
-    Ok(())
-}
 
-/// Finds an included file. Plain files are relative to the including file; classpath
-/// resources (`resource: true`, e.g. `/configs/shell_test.yaml`) are looked for beside
-/// it and in its parent folders, then by file name alone, then by the flattened name
-/// `PREFIX__name` used when resource trees are copied into one folder.
-fn resolve(including: &Path, file: &str, resource: bool) -> Option<PathBuf> {
-    let dir = including.parent().unwrap_or(Path::new("."));
-    if !resource {
-        let candidate = dir.join(file);
-        return candidate.is_file().then_some(candidate);
-    }
-    let relative = file.trim_start_matches('/');
-    let mut folder = Some(dir);
-    while let Some(f) = folder {
-        let candidate = f.join(relative);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        folder = f.parent();
-    }
-    let name = Path::new(relative).file_name()?.to_str()?;
-    let candidate = dir.join(name);
-    if candidate.is_file() {
-        return Some(candidate);
-    }
-    let stem = including.file_name()?.to_str()?;
-    let (prefix, _) = stem.split_once("__")?;
-    let candidate = dir.join(format!("{prefix}__{name}"));
-    candidate.is_file().then_some(candidate)
-}
-
-/// Merges an included file as Flux does: components, spouts and bolts by id, streams
-/// appended, config keys and other sections added; with `override` the included file
-/// wins where both define something.
-fn merge(doc: &mut Mapping, included: Mapping, override_: bool) {
-    for (key, value) in included {
-        let name = key.as_str().unwrap_or_default().to_string();
-        match name.as_str() {
-            "components" | "spouts" | "bolts" => merge_by_id(doc, key, value, override_),
-            "streams" => {
-                let entry = doc.entry(key).or_insert_with(|| Yaml::Sequence(Vec::new()));
-                if let (Some(mine), Some(theirs)) = (entry.as_sequence_mut(), value.as_sequence()) {
-                    for stream in theirs {
-                        if !mine.contains(stream) {
-                            mine.push(stream.clone());
-                        }
-                    }
-                }
-            }
-            "config" => {
-                let entry = doc
-                    .entry(key)
-                    .or_insert_with(|| Yaml::Mapping(Mapping::new()));
-                if let (Some(mine), Yaml::Mapping(theirs)) = (entry.as_mapping_mut(), value) {
-                    for (k, v) in theirs {
-                        if override_ || !mine.contains_key(&k) {
-                            mine.insert(k, v);
-                        }
-                    }
-                }
-            }
-            _ => {
-                if override_ || !doc.contains_key(&key) {
-                    doc.insert(key, value);
-                }
+    fn apply_includes(
+        &mut self,
+        path: &Path,
+        doc: &mut Mapping,
+        includes: &Yaml,
+    ) -> Result<(), ImportError> {
+        let Some(list) = includes.as_sequence() else {
+            return Err(ImportError::invalid(
+                path,
+                vec!["'includes' must be a list of {file, resource, override}".into()],
+            ));
+        };
+        for (i, include) in list.iter().enumerate() {
+            let file = include.get("file").and_then(Yaml::as_str).ok_or_else(|| {
+                ImportError::invalid(path, vec![format!("include #{} has no 'file'", i + 1)])
+            })?;
+            let resource = include.get("resource").and_then(Yaml::as_bool) == Some(true);
+            let override_ = include.get("override").and_then(Yaml::as_bool) == Some(true);
+            let found = includes::find(path, file, resource, &self.scope)?;
+            if let Some(included) = self.load_file(&found.shown, found.canonical)? {
+                merge(doc, included, override_);
             }
         }
-    }
-}
-
-fn merge_by_id(doc: &mut Mapping, key: Yaml, value: Yaml, override_: bool) {
-    let entry = doc.entry(key).or_insert_with(|| Yaml::Sequence(Vec::new()));
-    let (Some(mine), Yaml::Sequence(theirs)) = (entry.as_sequence_mut(), value) else {
-        return;
-    };
-    for item in theirs {
-        let id = item.get("id").cloned();
-        let existing = id
-            .as_ref()
-            .and_then(|id| mine.iter().position(|m| m.get("id") == Some(id)));
-        match existing {
-            Some(i) if override_ => mine[i] = item,
-            Some(_) => {}
-            None => mine.push(item),
-        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::ImportOptions;
 
-    #[test]
-    fn filter_replaces_known_keys_only() {
-        let filter = Filter {
-            properties: vec![("a.b".into(), "x".into())],
-            env: false,
-        };
-        assert_eq!(filter.apply("${a.b} ${a.c} $${a.b}"), "x ${a.c} $x");
-    }
-
-    #[test]
-    fn env_substitution_needs_a_set_variable() {
-        // SAFETY-free: reads only; PATH is set in every test environment we run.
-        let path = std::env::var("PATH").unwrap_or_default();
-        assert_eq!(substitute_env("p=${ENV-PATH}"), format!("p={path}"));
-        assert_eq!(
-            substitute_env("${ENV-TRIBUTARY_SURELY_UNSET_VAR} ${ENV-"),
-            "${ENV-TRIBUTARY_SURELY_UNSET_VAR} ${ENV-"
-        );
+    fn no_filter() -> Filter {
+        Filter::from_options(&ImportOptions::default()).unwrap()
     }
 
     #[test]
@@ -313,11 +220,25 @@ mod tests {
         let b = dir.path().join("b.yaml");
         std::fs::write(&a, "name: a\nincludes:\n  - file: b.yaml\n").unwrap();
         std::fs::write(&b, "name: b\nincludes:\n  - file: a.yaml\n").unwrap();
-        let filter = Filter {
-            properties: vec![],
-            env: false,
-        };
-        let err = load(&a, &filter).unwrap_err();
+        let err = load(&a, &no_filter(), &[]).unwrap_err();
         assert!(err.to_string().contains("cycle"), "{err}");
+    }
+
+    #[test]
+    fn a_diamond_merges_the_shared_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "top.yaml",
+            "name: top\nincludes:\n  - file: left.yaml\n  - file: right.yaml\n",
+        );
+        write("left.yaml", "includes:\n  - file: shared.yaml\nleft: 1\n");
+        write("right.yaml", "includes:\n  - file: shared.yaml\nright: 1\n");
+        write("shared.yaml", "streams: [{from: a, to: b}]\nshared: 1\n");
+        let doc = load(&dir.path().join("top.yaml"), &no_filter(), &[]).unwrap();
+        for key in ["left", "right", "shared"] {
+            assert!(doc.contains_key(key), "{key} missing: {doc:?}");
+        }
+        assert_eq!(doc["streams"].as_sequence().map(Vec::len), Some(1));
     }
 }

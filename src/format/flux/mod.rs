@@ -7,11 +7,15 @@ mod checks;
 mod classes;
 mod emit;
 mod encode;
+mod includes;
 mod load;
+mod merge;
+mod nesting;
 mod nodes;
 mod outputs;
 mod read;
 mod streams;
+mod substitute;
 mod write;
 
 use std::path::Path;
@@ -20,16 +24,29 @@ use super::interop::{ImportError, ImportOptions};
 use crate::model::Topology;
 
 pub use classes::{BUILT_INS, BuiltIn};
+pub use load::{MAX_INCLUDE_BYTES, MAX_INCLUDE_DEPTH, MAX_INCLUDE_FILES};
+pub use nesting::MAX_FLOW_NESTING;
 
 /// Reads a Flux file as `storm jar … Flux [--filter F] [--env-filter] FILE` would.
+/// Includes are read only from the file's own folder and `options.allowed_dirs`.
 pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, ImportError> {
-    let filter = load::Filter::from_options(options)?;
-    let doc = load::load(path, &filter)?;
+    let filter = substitute::Filter::from_options(options)?;
+    let doc = load::load(path, &filter, &options.allowed_dirs)?;
     read::from_doc(path, &doc)
 }
 
-/// Reads Flux YAML text (no includes are followed); `path` names it in errors.
+/// Reads Flux YAML text (no includes are followed); `path` names it in errors. Text
+/// longer than [`MAX_INCLUDE_BYTES`] is refused, as a file would be.
 pub fn import_str(text: &str, path: &Path) -> Result<Topology, ImportError> {
+    if text.len() as u64 > MAX_INCLUDE_BYTES {
+        return Err(ImportError::invalid(
+            path,
+            vec![format!(
+                "the text is longer than {}, the most Tributary parses as Flux YAML",
+                super::limited::show_size(MAX_INCLUDE_BYTES)
+            )],
+        ));
+    }
     let doc = load::parse(path, text)?;
     if doc.contains_key("includes") {
         return Err(ImportError::invalid(

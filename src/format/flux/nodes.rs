@@ -97,9 +97,14 @@ fn positive(value: Option<&Yaml>, what: &str, owner: &str, problems: &mut Vec<St
 }
 
 /// A built-in node when the class is a known one and nothing would be lost; otherwise a
-/// stand-in keeping the class and every other key of the definition.
-pub(super) fn build_node(spec: &Spec, streams: &[StreamSpec], problems: &mut Vec<String>) -> Node {
-    if let Some(mut node) = built_in_node(spec, streams) {
+/// stand-in keeping the class and every other key of the definition. `outgoing` are the
+/// streams leaving this spout or bolt.
+pub(super) fn build_node(
+    spec: &Spec,
+    outgoing: &[&StreamSpec],
+    problems: &mut Vec<String>,
+) -> Node {
+    if let Some(mut node) = built_in_node(spec, outgoing) {
         node.parallelism = spec.parallelism;
         node.tasks = spec.tasks;
         return node;
@@ -130,7 +135,7 @@ pub(super) fn build_node(spec: &Spec, streams: &[StreamSpec], problems: &mut Vec
     node
 }
 
-fn built_in_node(spec: &Spec, streams: &[StreamSpec]) -> Option<Node> {
+fn built_in_node(spec: &Spec, outgoing: &[&StreamSpec]) -> Option<Node> {
     if !spec.rest.is_empty() {
         return None;
     }
@@ -141,11 +146,10 @@ fn built_in_node(spec: &Spec, streams: &[StreamSpec]) -> Option<Node> {
         .output(DEFAULT_STREAM)
         .map(|d| d.fields.clone())
         .unwrap_or_default();
-    let mut outgoing = streams.iter().filter(|s| s.from == spec.id).peekable();
-    if outgoing.peek().is_some() && node.output(DEFAULT_STREAM).is_none() {
+    if !outgoing.is_empty() && node.output(DEFAULT_STREAM).is_none() {
         return None;
     }
-    let fits = outgoing.all(|s| {
+    let fits = outgoing.iter().all(|s| {
         s.stream == DEFAULT_STREAM
             && s.grouping != Grouping::Direct
             && s.grouping.fields().iter().all(|f| fields.contains(f))

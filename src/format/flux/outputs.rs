@@ -1,6 +1,6 @@
 //! The output streams of stand-in nodes, which Flux files never declare.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use petgraph::stable_graph::NodeIndex;
 
@@ -27,12 +27,18 @@ pub(super) fn declare_stand_in_outputs(topology: &mut Topology, specs: &[Spec]) 
             .unwrap_or_else(|| inherited_fields(topology, index));
         let mut wanted: BTreeMap<String, (Vec<String>, bool)> = BTreeMap::new();
         wanted.insert(DEFAULT_STREAM.to_string(), (base.clone(), false));
+        // Per stream: fields in order, the same as a set (so adding stays linear), and
+        // whether a consumer subscribes directly.
+        let mut known: HashMap<String, HashSet<String>> = HashMap::new();
         for (_, _, edge) in topology.outputs(index) {
             let entry = wanted
                 .entry(edge.stream.clone())
                 .or_insert_with(|| (base.clone(), false));
+            let seen = known
+                .entry(edge.stream.clone())
+                .or_insert_with(|| base.iter().cloned().collect());
             for f in edge.grouping.fields() {
-                if !entry.0.contains(f) {
+                if seen.insert(f.clone()) {
                     entry.0.push(f.clone());
                 }
             }
@@ -69,18 +75,18 @@ fn known_fields(spec: &Spec) -> Option<Vec<String>> {
 }
 
 fn inherited_fields(topology: &Topology, index: NodeIndex) -> Vec<String> {
-    let mut inputs: Vec<(String, String)> = topology
+    let mut inputs: Vec<(&str, &str, NodeIndex)> = topology
         .inputs(index)
         .filter_map(|(_, from, edge)| {
             topology
                 .node(from)
-                .map(|n| (n.name.clone(), edge.stream.clone()))
+                .map(|n| (n.name.as_str(), edge.stream.as_str(), from))
         })
         .collect();
     inputs.sort();
     inputs
         .first()
-        .and_then(|(from, stream)| topology.node_by_name(from)?.output(stream))
+        .and_then(|&(_, stream, from)| topology.node(from)?.output(stream))
         .map(|d| d.fields.clone())
         .unwrap_or_default()
 }

@@ -1,8 +1,9 @@
 //! Flux YAML (already loaded, substituted and merged) to a topology.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use petgraph::stable_graph::NodeIndex;
 use serde_norway::{Mapping, Value as Yaml};
 
 use super::super::interop::ImportError;
@@ -11,7 +12,7 @@ use super::checks;
 use super::encode::{self, show};
 use super::nodes::{build_node, read_specs};
 use super::outputs::declare_stand_in_outputs;
-use super::streams::read_streams;
+use super::streams::{StreamSpec, read_streams};
 use crate::model::{Role, Settings, Topology, Value};
 
 /// Prefix of `Settings::extra` keys holding whole Flux sections (`components`, …).
@@ -67,12 +68,24 @@ pub fn from_doc(path: &Path, doc: &Mapping) -> Result<Topology, ImportError> {
     if !problems.is_empty() {
         return Err(ImportError::invalid(path, problems));
     }
+    // Streams by source and nodes by id, built once so the import stays linear in the
+    // number of spouts, bolts and streams.
+    let mut outgoing: HashMap<&str, Vec<&StreamSpec>> = HashMap::new();
+    for s in &streams {
+        outgoing.entry(s.from.as_str()).or_default().push(s);
+    }
+    let mut by_id: HashMap<&str, NodeIndex> = HashMap::with_capacity(specs.len());
     for spec in &specs {
-        let node = build_node(spec, &streams, &mut problems);
-        topology.add_node_unchecked(node);
+        let from_here = outgoing
+            .get(spec.id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let node = build_node(spec, from_here, &mut problems);
+        by_id.insert(spec.id.as_str(), topology.add_node_unchecked(node));
     }
     for s in &streams {
-        if let Err(e) = topology.connect_names(&s.from, &s.to, s.stream.clone(), s.grouping.clone())
+        // Both ends were checked against the ids by `read_streams`.
+        if let (Some(&from), Some(&to)) = (by_id.get(s.from.as_str()), by_id.get(s.to.as_str()))
+            && let Err(e) = topology.connect(from, to, s.stream.clone(), s.grouping.clone())
         {
             problems.push(format!("stream '{} --> {}': {e}", s.from, s.to));
         }

@@ -190,9 +190,11 @@ fn streams(
             .cmp(&key(b))
             .then_with(|| a.sort_key().cmp(&b.sort_key()))
     });
+    let by_name = topology.name_index();
     let storm = |name: &str| {
-        topology
-            .node_by_name(name)
+        by_name
+            .get(name)
+            .and_then(|&i| topology.node(i))
             .is_some_and(|n| matches!(n.role, Role::Spout | Role::Bolt))
     };
     let mut out = Vec::new();
