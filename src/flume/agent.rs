@@ -23,9 +23,13 @@ use thiserror::Error;
 
 use super::channel::{Channel, ChannelStats};
 use super::channel_processor::ChannelProcessor;
-use super::file_channel::{FileChannel, FileChannelConfig, FileChannelError, RecoveryReport};
+use super::fatal::{FatalError, FatalLog, run_guarded};
+use super::file_channel::{
+    FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError, RecoveryReport,
+};
 use super::interceptor::InterceptorChain;
 use super::memory_channel::{MemoryChannel, memory_config};
+use super::notice::{Notice, Notices};
 use super::selector::ChannelSelector;
 use super::sink_processor::{
     FailoverProcessor, LoadBalanceProcessor, Selection as LbSelection, Sink, SinkProcessor,
@@ -142,8 +146,15 @@ pub struct NodeStats {
     pub last_error: Option<String>,
     /// Netcat sources: the address actually bound (useful with port 0).
     pub listening: Option<SocketAddr>,
-    /// Sources: the source ended on its own (a `seq` source reached its limit).
+    /// Sources: the source ended on its own (a `seq` source reached its limit, or its
+    /// thread died).
     pub finished: bool,
+    /// Sources: lines longer than the limit (netcat refuses them, spooldir cuts them).
+    pub too_long: u64,
+    /// Netcat sources: connections refused because `max-connections` were open.
+    pub refused_connections: u64,
+    /// The node's thread panicked: the node has stopped and the run has failed.
+    pub fatal: Option<String>,
 }
 
 /// Metrics of a whole run.
@@ -154,6 +165,8 @@ pub struct FlumeSnapshot {
     pub agents: BTreeMap<String, bool>,
     /// Recovery findings of file channels, by channel name.
     pub recovery: BTreeMap<String, RecoveryReport>,
+    /// Threads that panicked, in order: any entry means the run failed.
+    pub fatal: Vec<FatalError>,
 }
 
 enum Probe {
@@ -173,6 +186,15 @@ struct PendingSource {
     ctx: SourceContext,
 }
 
+/// A sink runner waiting to start: one sink or a whole sink group.
+struct Runner {
+    name: String,
+    /// The sink nodes it drives.
+    members: Vec<String>,
+    processor: SinkProcessor,
+    counters: Arc<RunnerCounters>,
+}
+
 #[derive(Default)]
 struct Agent {
     stop: Arc<StopSignal>,
@@ -181,7 +203,7 @@ struct Agent {
     input_stop: Arc<StopSignal>,
     channels: Vec<Arc<dyn Channel>>,
     sources: Vec<PendingSource>,
-    runners: Vec<(String, SinkProcessor, Arc<RunnerCounters>)>,
+    runners: Vec<Runner>,
     avro_ports: Vec<u16>,
     threads: Vec<JoinHandle<()>>,
     running: bool,
@@ -201,6 +223,10 @@ pub struct FlumeRun {
     /// Counters of the sources that read outside input (not avro hops), which decide
     /// whether the run can still receive anything.
     primary_sources: Vec<Arc<SourceCounters>>,
+    /// What the run log should show: failure episodes, refusals, dead threads.
+    notices: Arc<Notices>,
+    /// Threads that panicked.
+    fatal: Arc<FatalLog>,
 }
 
 fn agent_of(node: &crate::model::Node) -> String {
@@ -234,6 +260,8 @@ impl FlumeRun {
             errors: Vec::new(),
             faults: BTreeMap::new(),
             primary_sources: Vec::new(),
+            notices: Arc::new(Notices::new()),
+            fatal: Arc::new(FatalLog::default()),
         };
         let clock = Arc::clone(&options.clock);
 
@@ -251,8 +279,12 @@ impl FlumeRun {
                 "file" => {
                     let config =
                         FileChannelConfig::from_node_config(&node.config, &options.base_dir);
-                    let (channel, report) =
-                        FileChannel::open_with_clock(&node.name, config, Arc::clone(&clock))?;
+                    let env = FileChannelEnv {
+                        clock: Arc::clone(&clock),
+                        notices: Arc::clone(&run.notices),
+                        ..FileChannelEnv::default()
+                    };
+                    let (channel, report) = FileChannel::open_in(&node.name, config, env)?;
                     run.recovery.insert(node.name.clone(), report);
                     Arc::new(channel)
                 }
@@ -299,6 +331,7 @@ impl FlumeRun {
                 counters: Arc::clone(&counters),
                 retry_pause: options.source_retry_pause,
                 paused: Arc::clone(&options.paused),
+                notices: Arc::clone(&run.notices),
             };
             let mut listening = None;
             let source: Option<Box<dyn Source>> = match node.component.as_str() {
@@ -537,7 +570,12 @@ impl FlumeRun {
             .entry(agent.to_string())
             .or_default()
             .runners
-            .push((name.to_string(), processor, counters));
+            .push(Runner {
+                name: name.to_string(),
+                members: members.to_vec(),
+                processor,
+                counters,
+            });
     }
 
     /// The selector and channels of one source, from its outgoing edges.
@@ -635,23 +673,38 @@ impl FlumeRun {
         };
         for PendingSource { source, ctx } in agent.sources.drain(..) {
             let thread = format!("flume-src-{}", source.name());
+            let nodes = vec![source.name().to_string()];
             let counters = Arc::clone(&ctx.counters);
+            let (fatal, notices) = (Arc::clone(&self.fatal), Arc::clone(&self.notices));
             let handle = std::thread::Builder::new()
                 .name(thread)
                 .spawn(move || {
-                    source.run(ctx);
+                    run_guarded(&nodes, &fatal, &notices, || source.run(ctx));
+                    // Also after a panic: a dead source receives nothing more, so a run
+                    // waiting for its inputs to finish can end.
                     counters.finished.store(true, Ordering::Relaxed);
                 })
                 .map_err(|e| node_err(name, format!("cannot start a thread: {e}")))?;
             agent.threads.push(handle);
         }
-        for (runner_name, processor, counters) in agent.runners.drain(..) {
+        for runner in agent.runners.drain(..) {
             let stop = Arc::clone(&agent.stop);
             let step = options.backoff_step;
             let max = options.max_backoff;
+            let (fatal, notices) = (Arc::clone(&self.fatal), Arc::clone(&self.notices));
+            let Runner {
+                name: runner_name,
+                members,
+                processor,
+                counters,
+            } = runner;
             let handle = std::thread::Builder::new()
                 .name(format!("flume-sink-{runner_name}"))
-                .spawn(move || run_sinks(processor, &counters, &stop, step, max))
+                .spawn(move || {
+                    run_guarded(&members, &fatal, &notices, || {
+                        run_sinks(processor, &counters, &stop, step, max);
+                    });
+                })
                 .map_err(|e| node_err(name, format!("cannot start a thread: {e}")))?;
             agent.threads.push(handle);
         }
@@ -735,6 +788,16 @@ impl FlumeRun {
         self.log.drain()
     }
 
+    /// Notices (failures, refusals, dead threads) since the last call, oldest first.
+    pub fn drain_notices(&self) -> Vec<Notice> {
+        self.notices.drain()
+    }
+
+    /// Threads that panicked so far: any means the run failed.
+    pub fn fatal(&self) -> Vec<FatalError> {
+        self.fatal.list()
+    }
+
     /// Recent logger sink output, oldest first.
     pub fn log_tail(&self) -> Vec<String> {
         self.log.tail()
@@ -742,11 +805,16 @@ impl FlumeRun {
 
     /// Current metrics of every Flume node.
     pub fn snapshot(&self) -> FlumeSnapshot {
+        let fatal = self.fatal.list();
         let mut nodes = BTreeMap::new();
         for (name, entry) in &self.nodes {
             let mut stats = NodeStats {
                 agent: entry.agent.clone(),
                 role: Some(entry.role),
+                fatal: fatal
+                    .iter()
+                    .find(|f| f.node == *name)
+                    .map(|f| f.message.clone()),
                 ..NodeStats::default()
             };
             match &entry.probe {
@@ -757,13 +825,17 @@ impl FlumeRun {
                     stats.last_error = c.last_error();
                     stats.listening = *listening;
                     stats.finished = c.finished.load(Ordering::Relaxed);
+                    stats.too_long = c.too_long.load(Ordering::Relaxed);
+                    stats.refused_connections = c.refused_connections.load(Ordering::Relaxed);
                 }
                 Probe::Channel(ch) => {
-                    let c = ch.counters().snapshot();
+                    let counters = ch.counters();
+                    let c = counters.snapshot();
                     stats.events_in = c.puts_committed;
                     stats.events_out = c.takes_committed;
                     stats.blocked = c.blocked;
                     stats.channel = Some(c);
+                    stats.last_error = counters.last_error();
                 }
                 Probe::Sink(c, runner) => {
                     let delivered = c.delivered.load(Ordering::Relaxed);
@@ -796,6 +868,7 @@ impl FlumeRun {
                 .map(|(n, a)| (n.clone(), a.running))
                 .collect(),
             recovery: self.recovery.clone(),
+            fatal,
         }
     }
 }
@@ -1465,5 +1538,97 @@ mod tests {
             .unwrap();
         let err = FlumeRun::start(&t, AgentOptions::default()).err().unwrap();
         assert!(err.to_string().contains("'sh'") && err.to_string().contains("security"));
+    }
+
+    /// A source that panics as soon as it runs.
+    struct PanickingSource(String);
+
+    impl Source for PanickingSource {
+        fn name(&self) -> &str {
+            &self.0
+        }
+        fn run(self: Box<Self>, _ctx: SourceContext) {
+            panic!("injected failure in {}", self.0);
+        }
+    }
+
+    /// A sink that panics on its first `process`.
+    struct PanickingSink;
+
+    impl Sink for PanickingSink {
+        fn name(&self) -> &str {
+            "out"
+        }
+        fn process(&mut self) -> Result<Status, crate::flume::sink_processor::SinkError> {
+            panic!("injected sink failure");
+        }
+    }
+
+    fn seq_to_null() -> Topology {
+        let mut t = Topology::new("t");
+        t.add_node(node(
+            "gen",
+            Role::Source,
+            "sequence",
+            "a",
+            &[("limit", int(3))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "c",
+            Role::Channel,
+            "memory",
+            "a",
+            &[("keep-alive", int(0))],
+        ))
+        .unwrap();
+        t.add_node(node("out", Role::Sink, "null", "a", &[]))
+            .unwrap();
+        t.connect_names("gen", "c", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("c", "out", "default", Grouping::Drain)
+            .unwrap();
+        t
+    }
+
+    #[test]
+    fn a_panicking_source_is_fatal_logged_and_finished() {
+        let base = tempfile::tempdir().unwrap();
+        let options = fast(base.path());
+        let mut run = FlumeRun::build(&seq_to_null(), &options).unwrap();
+        let agent = run.agents.get_mut("a").unwrap();
+        agent.sources[0].source = Box::new(PanickingSource("gen".into()));
+        run.start_agent("a", &options).unwrap();
+        wait_for("the source to finish", || (run.inputs_finished())());
+        let snap = run.snapshot();
+        assert_eq!(snap.fatal.len(), 1, "{:?}", snap.fatal);
+        assert_eq!(snap.fatal[0].node, "gen");
+        let fatal = snap.nodes["gen"].fatal.clone().unwrap();
+        assert!(fatal.contains("injected failure in gen"), "{fatal}");
+        assert!(snap.nodes["gen"].finished);
+        let notices = run.drain_notices();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.node == "gen" && n.text.contains("panicked")),
+            "{notices:?}"
+        );
+        assert!(run.stop().is_empty(), "the panic was caught in its thread");
+    }
+
+    #[test]
+    fn a_panicking_sink_runner_is_fatal_for_its_sink() {
+        let base = tempfile::tempdir().unwrap();
+        let options = fast(base.path());
+        let mut run = FlumeRun::build(&seq_to_null(), &options).unwrap();
+        let agent = run.agents.get_mut("a").unwrap();
+        agent.runners[0].processor = SinkProcessor::Default(Box::new(PanickingSink));
+        run.start_agent("a", &options).unwrap();
+        wait_for("the runner to die", || !run.fatal().is_empty());
+        let snap = run.snapshot();
+        assert_eq!(snap.fatal[0].node, "out");
+        assert!(snap.nodes["out"].fatal.is_some());
+        assert!(snap.nodes["gen"].fatal.is_none());
+        assert!(run.stop().is_empty());
     }
 }

@@ -216,8 +216,8 @@ impl LoggerSink {
         Self {
             name: name.to_string(),
             channel,
-            batch: c.uint("batchSize", 1).max(1) as usize,
-            max_bytes: max_bytes as usize,
+            batch: c.size("batchSize", 1).max(1),
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             out,
             counters,
         }
@@ -258,7 +258,7 @@ impl NullSink {
         Self {
             name: name.to_string(),
             channel,
-            batch: Conf(config).uint("batchSize", 100).max(1) as usize,
+            batch: Conf(config).size("batchSize", 100).max(1),
             counters,
         }
     }
@@ -307,7 +307,7 @@ impl AvroSink {
             name: name.to_string(),
             channel,
             port: u16::try_from(c.uint("port", 4141)).unwrap_or(0),
-            batch: c.uint("batch-size", 100).max(1) as usize,
+            batch: c.size("batch-size", 100).max(1),
             hops,
             counters,
         }
@@ -360,6 +360,7 @@ mod tests {
                 capacity,
                 transaction_capacity: 100,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ))
     }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot};
+use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot, Severity};
 use crate::model::{Role, Topology};
 
 use super::components::Factory;
@@ -230,11 +230,19 @@ impl FlumeSide {
     }
 
     /// Moves new logger sink lines into the run log (as lines of the sink that wrote
-    /// them: they start with `[sink]`).
+    /// them: they start with `[sink]`), and the agents' notices (failures, refusals,
+    /// dead threads) as events or errors of their nodes.
     pub fn forward_log(&self, log: &RunLog) {
         let Some(run) = &self.run else {
             return;
         };
+        for notice in run.drain_notices() {
+            let kind = match notice.severity {
+                Severity::Info => LogKind::Event,
+                Severity::Error => LogKind::Error,
+            };
+            log.push(&notice.node, 0, kind, notice.text);
+        }
         for line in run.drain_log() {
             let node = line
                 .strip_prefix('[')
@@ -249,6 +257,11 @@ impl FlumeSide {
     /// so the caller can require two equal readings.
     pub fn quiet(&self) -> Option<u64> {
         let run = self.run.as_ref()?;
+        // A dead thread fails the run; nothing the rest does can change that, and a dead
+        // sink would keep its channel from ever emptying. The run may end.
+        if !run.fatal().is_empty() {
+            return Some(0);
+        }
         if !(run.inputs_finished())() {
             return None;
         }
@@ -293,6 +306,14 @@ impl FlumeSide {
             run.stop_agent(agent);
         }
         self.last = Some(run.snapshot());
-        run.stop()
+        // Notices not yet forwarded go out with the problems met while stopping (a
+        // checkpoint at close that failed, say), which the engine logs.
+        let mut problems: Vec<String> = run
+            .drain_notices()
+            .into_iter()
+            .map(|n| format!("{}: {}", n.node, n.text))
+            .collect();
+        problems.extend(run.stop());
+        problems
     }
 }
