@@ -873,6 +873,41 @@ impl FlumeRun {
     }
 }
 
+#[cfg(test)]
+impl FlumeRun {
+    /// Starts `topology` with source `name` replaced by one that panics as soon as it
+    /// runs: no config value makes a thread panic any more, so tests of the fatal path
+    /// inject one.
+    pub(crate) fn start_with_panicking_source(
+        topology: &Topology,
+        options: AgentOptions,
+        name: &str,
+    ) -> Result<Self, BuildError> {
+        struct Panicking(String);
+        impl Source for Panicking {
+            fn name(&self) -> &str {
+                &self.0
+            }
+            fn run(self: Box<Self>, _ctx: SourceContext) {
+                panic!("injected failure in {}", self.0);
+            }
+        }
+        let mut run = Self::build(topology, &options)?;
+        for agent in run.agents.values_mut() {
+            for pending in &mut agent.sources {
+                if pending.source.name() == name {
+                    pending.source = Box::new(Panicking(name.to_string()));
+                }
+            }
+        }
+        let names: Vec<String> = run.agents.keys().cloned().collect();
+        for agent in names {
+            run.start_agent(&agent, &options)?;
+        }
+        Ok(run)
+    }
+}
+
 impl Drop for FlumeRun {
     /// Dropping a run stops it cleanly, so no thread outlives its run.
     fn drop(&mut self) {
@@ -1540,18 +1575,6 @@ mod tests {
         assert!(err.to_string().contains("'sh'") && err.to_string().contains("security"));
     }
 
-    /// A source that panics as soon as it runs.
-    struct PanickingSource(String);
-
-    impl Source for PanickingSource {
-        fn name(&self) -> &str {
-            &self.0
-        }
-        fn run(self: Box<Self>, _ctx: SourceContext) {
-            panic!("injected failure in {}", self.0);
-        }
-    }
-
     /// A sink that panics on its first `process`.
     struct PanickingSink;
 
@@ -1595,10 +1618,7 @@ mod tests {
     fn a_panicking_source_is_fatal_logged_and_finished() {
         let base = tempfile::tempdir().unwrap();
         let options = fast(base.path());
-        let mut run = FlumeRun::build(&seq_to_null(), &options).unwrap();
-        let agent = run.agents.get_mut("a").unwrap();
-        agent.sources[0].source = Box::new(PanickingSource("gen".into()));
-        run.start_agent("a", &options).unwrap();
+        let run = FlumeRun::start_with_panicking_source(&seq_to_null(), options, "gen").unwrap();
         wait_for("the source to finish", || (run.inputs_finished())());
         let snap = run.snapshot();
         assert_eq!(snap.fatal.len(), 1, "{:?}", snap.fatal);

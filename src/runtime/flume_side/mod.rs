@@ -120,6 +120,27 @@ impl FlumeSide {
         }
         let paused = Arc::clone(&options.paused);
         let run = FlumeRun::start(topology, options)?;
+        Ok(Some(Self::around(
+            run,
+            topology,
+            split,
+            paused,
+            overrides,
+            log,
+            (rate_window, start),
+        )))
+    }
+
+    /// The Flume half around agents already started.
+    fn around(
+        run: FlumeRun,
+        topology: &Topology,
+        split: &Split,
+        paused: Arc<AtomicBool>,
+        overrides: &mut BTreeMap<String, Factory>,
+        log: &RunLog,
+        (rate_window, start): (std::time::Duration, Instant),
+    ) -> FlumeSide {
         let finished = run.inputs_finished();
         for (name, fields) in &split.drained {
             let Some(channel) = run.channel(name) else {
@@ -190,7 +211,7 @@ impl FlumeSide {
                 log.push(channel, 0, LogKind::Error, warning.clone());
             }
         }
-        Ok(Some(FlumeSide {
+        FlumeSide {
             run: Some(run),
             last: None,
             info,
@@ -198,7 +219,7 @@ impl FlumeSide {
             rates: Mutex::new(Rates::new(rate_window, start)),
             paused,
             stop_order: upstream_first(topology),
-        }))
+        }
     }
 
     /// Adds Flume nodes and links to a snapshot the Storm sampler made.
@@ -315,5 +336,75 @@ impl FlumeSide {
             .collect();
         problems.extend(run.stop());
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, Node};
+
+    #[test]
+    fn a_dead_flume_thread_reaches_the_log_and_the_snapshot_and_ends_the_run() {
+        let base = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        for node in [
+            Node::new("gen", Role::Source, "sequence"),
+            Node::new("c", Role::Channel, "memory"),
+            Node::new("out", Role::Sink, "null"),
+        ] {
+            t.add_node(node).unwrap();
+        }
+        t.connect_names("gen", "c", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("c", "out", "default", Grouping::Drain)
+            .unwrap();
+        let options = AgentOptions {
+            base_dir: base.path().to_path_buf(),
+            ..AgentOptions::default()
+        };
+        let paused = Arc::clone(&options.paused);
+        let run = FlumeRun::start_with_panicking_source(&t, options, "gen").unwrap();
+        let split = view::split(&t).unwrap();
+        let start = Instant::now();
+        let log = RunLog::new(start);
+        let mut side = FlumeSide::around(
+            run,
+            &t,
+            &split,
+            paused,
+            &mut BTreeMap::new(),
+            &log,
+            (Duration::from_secs(1), start),
+        );
+        // The run can end: the dead source counts as finished, and a fatal error makes
+        // the Flume half quiet even though nothing drained.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while side.quiet().is_none() {
+            assert!(Instant::now() < deadline, "the run never became quiet");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // (a) In the run log, as an error of the node, without waiting for the stop.
+        side.forward_log(&log);
+        let lines = log.drain();
+        assert!(
+            lines.iter().any(|l| l.node == "gen"
+                && l.kind == LogKind::Error
+                && l.text.contains("panicked")),
+            "{lines:?}"
+        );
+        // (b) In the snapshot, where the CLI looks to fail the run.
+        let mut snap = MetricsSnapshot::default();
+        side.fold_into(&mut snap);
+        let fatal = metrics::fatal_errors(&snap);
+        assert_eq!(fatal.len(), 1, "{fatal:?}");
+        assert_eq!(fatal[0].0, "gen");
+        assert!(fatal[0].1.contains("injected"), "{fatal:?}");
+        assert!(snap.nodes["gen"].flume.as_ref().unwrap().finished);
+        // Still there after the stop, in the final numbers.
+        side.stop();
+        let mut last = MetricsSnapshot::default();
+        side.fold_into(&mut last);
+        assert_eq!(metrics::fatal_errors(&last), fatal);
     }
 }
