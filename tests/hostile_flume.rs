@@ -35,7 +35,8 @@ fn flow(dir: &Path, source: Node) -> PathBuf {
     let mut t = Topology::new("hostile");
     let from = source.name.clone();
     t.add_node(source).unwrap();
-    t.add_node(node("buf", Role::Channel, "memory", &[])).unwrap();
+    t.add_node(node("buf", Role::Channel, "memory", &[]))
+        .unwrap();
     t.add_node(node("out", Role::Sink, "null", &[])).unwrap();
     t.connect_names(&from, "buf", "default", Grouping::Required)
         .unwrap();
@@ -139,12 +140,22 @@ fn netcat_memory_stays_bounded_under_one_enormous_line() {
         "lines",
         Role::Source,
         "netcat",
-        &[("port", Value::Int(0)), ("max-line-length", Value::Int(4096))],
+        &[
+            ("port", Value::Int(0)),
+            ("max-line-length", Value::Int(4096)),
+        ],
     );
     let file = flow(dir.path(), source);
     let (child, rx) = spawn_run(&file);
-    let line = wait_line(&rx, "the listening address", |l| l.contains("listening on "));
-    let addr = line.rsplit("listening on ").next().unwrap().trim().to_string();
+    let line = wait_line(&rx, "the listening address", |l| {
+        l.contains("listening on ")
+    });
+    let addr = line
+        .rsplit("listening on ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
     let client = std::net::TcpStream::connect(&addr).unwrap();
     let mut replies = BufReader::new(client.try_clone().unwrap());
     let mut reply = || {
@@ -169,7 +180,11 @@ fn netcat_memory_stays_bounded_under_one_enormous_line() {
     };
     assert!(reply().starts_with("FAILED: Event exceeds the maximum length"));
     writer.join().unwrap();
-    assert_eq!(reply(), "OK\n", "the connection carries on after the long line");
+    assert_eq!(
+        reply(),
+        "OK\n",
+        "the connection carries on after the long line"
+    );
     let after = peak_memory(&child);
     report_growth("netcat", INPUT, before, after);
     assert!(
@@ -253,7 +268,8 @@ fn file_channels_sharing_a_folder_are_refused_naming_both() {
         ("gen_a", "first", "out_a", "a-data"),
         ("gen_b", "second", "out_b", "b-data"),
     ] {
-        t.add_node(node(source, Role::Source, "sequence", &[])).unwrap();
+        t.add_node(node(source, Role::Source, "sequence", &[]))
+            .unwrap();
         t.add_node(node(
             channel,
             Role::Channel,
@@ -262,7 +278,14 @@ fn file_channels_sharing_a_folder_are_refused_naming_both() {
                 // The same folder, spelled two ways.
                 (
                     "checkpointDir",
-                    Value::Str(if channel == "first" { "ck" } else { "./x/../ck/" }.into()),
+                    Value::Str(
+                        if channel == "first" {
+                            "ck"
+                        } else {
+                            "./x/../ck/"
+                        }
+                        .into(),
+                    ),
                 ),
                 ("dataDirs", Value::Str(data.into())),
             ],

@@ -489,17 +489,19 @@ impl FileJournal {
             put_u64(&mut payload, *seq);
             encode_event(&mut payload, event);
         }
-        let mut bytes = Vec::with_capacity(payload.len() + 20);
-        bytes.extend_from_slice(CHECKPOINT_MAGIC);
-        put_u64(&mut bytes, payload.len() as u64);
-        put_u32(&mut bytes, crc32fast::hash(&payload));
-        bytes.extend_from_slice(&payload);
+        // The header is written ahead of the payload rather than copied in front of it,
+        // so a checkpoint costs one copy of the queue, not two.
+        let mut header = Vec::with_capacity(20);
+        header.extend_from_slice(CHECKPOINT_MAGIC);
+        put_u64(&mut header, payload.len() as u64);
+        put_u32(&mut header, crc32fast::hash(&payload));
 
         let tmp = w.checkpoint_dir.join(format!("{CHECKPOINT_FILE}.tmp"));
         let target = w.checkpoint_dir.join(CHECKPOINT_FILE);
         let write = || -> std::io::Result<()> {
             let mut f = File::create(&tmp)?;
-            self.disk.write_all(&mut f, &bytes)?;
+            self.disk.write_all(&mut f, &header)?;
+            self.disk.write_all(&mut f, &payload)?;
             f.sync_all()?;
             fs::rename(&tmp, &target)?;
             Ok(())
