@@ -25,7 +25,7 @@ use super::channel::{Channel, ChannelStats};
 use super::channel_processor::ChannelProcessor;
 use super::fatal::{FatalError, FatalLog, run_guarded};
 use super::file_channel::{
-    FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError, RecoveryReport,
+    DiskFull, FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError, RecoveryReport,
 };
 use super::interceptor::InterceptorChain;
 use super::memory_channel::{MemoryChannel, memory_config};
@@ -83,6 +83,9 @@ pub struct AgentOptions {
     /// Shared pause switch: while set, sources hold their next batch (the engine's
     /// Pause/Resume reaches Flume sources through it).
     pub paused: Arc<AtomicBool>,
+    /// Test seam: makes every file channel's disk act full while set.
+    #[doc(hidden)]
+    pub disk: Arc<DiskFull>,
 }
 
 impl Default for AgentOptions {
@@ -96,6 +99,7 @@ impl Default for AgentOptions {
             log_to_stderr: false,
             seed: 42,
             paused: Arc::new(AtomicBool::new(false)),
+            disk: Arc::new(DiskFull::default()),
         }
     }
 }
@@ -282,7 +286,7 @@ impl FlumeRun {
                     let env = FileChannelEnv {
                         clock: Arc::clone(&clock),
                         notices: Arc::clone(&run.notices),
-                        ..FileChannelEnv::default()
+                        disk: Arc::clone(&options.disk),
                     };
                     let (channel, report) = FileChannel::open_in(&node.name, config, env)?;
                     run.recovery.insert(node.name.clone(), report);
@@ -332,6 +336,7 @@ impl FlumeRun {
                 retry_pause: options.source_retry_pause,
                 paused: Arc::clone(&options.paused),
                 notices: Arc::clone(&run.notices),
+                fatal: Arc::clone(&run.fatal),
             };
             let mut listening = None;
             let source: Option<Box<dyn Source>> = match node.component.as_str() {
@@ -1649,6 +1654,70 @@ mod tests {
         assert_eq!(snap.fatal[0].node, "out");
         assert!(snap.nodes["out"].fatal.is_some());
         assert!(snap.nodes["gen"].fatal.is_none());
+        assert!(run.stop().is_empty());
+    }
+
+    #[test]
+    fn a_full_disk_is_logged_once_and_the_flow_resumes_when_space_returns() {
+        let base = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        t.add_node(node(
+            "gen",
+            Role::Source,
+            "sequence",
+            "a",
+            &[("limit", int(200))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "durable",
+            Role::Channel,
+            "file",
+            "a",
+            &[
+                ("checkpointDir", s("ck")),
+                ("dataDirs", s("data")),
+                ("keep-alive", int(0)),
+            ],
+        ))
+        .unwrap();
+        t.add_node(node("out", Role::Sink, "null", "a", &[]))
+            .unwrap();
+        t.connect_names("gen", "durable", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("durable", "out", "default", Grouping::Drain)
+            .unwrap();
+        let options = fast(base.path());
+        let (disk, paused) = (Arc::clone(&options.disk), Arc::clone(&options.paused));
+        // The channel opens on a healthy disk; the disk fills before the first event.
+        paused.store(true, Ordering::Relaxed);
+        let run = FlumeRun::start(&t, options).unwrap();
+        disk.set(true);
+        paused.store(false, Ordering::Relaxed);
+        wait_for("commits to fail", || {
+            run.snapshot().nodes["durable"]
+                .channel
+                .is_some_and(|c| c.io_failures >= 20)
+        });
+        let notices = run.drain_notices();
+        let errors: Vec<_> = notices
+            .iter()
+            .filter(|n| n.node == "durable" && n.text.contains("cannot write its log"))
+            .collect();
+        assert_eq!(errors.len(), 1, "one line for the episode: {notices:?}");
+        assert!(run.snapshot().nodes["durable"].last_error.is_some());
+        assert_eq!(run.snapshot().nodes["out"].events_out, 0);
+        // Space returns: everything flows, with no restart.
+        disk.set(false);
+        wait_for("all events delivered", || {
+            run.snapshot().nodes["out"].events_out == 200
+        });
+        let notices = run.drain_notices();
+        assert!(
+            notices.iter().any(|n| n.text.contains("writing again")),
+            "{notices:?}"
+        );
+        assert!(run.snapshot().nodes["durable"].last_error.is_none());
         assert!(run.stop().is_empty());
     }
 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use super::Event;
 use super::channel_processor::ChannelProcessor;
+use super::fatal::FatalLog;
 use super::notice::Notices;
 use super::util::{Conf, StopSignal, duration_from_secs};
 use crate::model::Value;
@@ -78,6 +79,8 @@ pub struct SourceContext {
     pub paused: Arc<AtomicBool>,
     /// Where the source reports what the run log should show.
     pub notices: Arc<Notices>,
+    /// Where threads the source starts itself (netcat connections) record a panic.
+    pub fatal: Arc<FatalLog>,
 }
 
 impl SourceContext {
@@ -315,6 +318,7 @@ pub(crate) mod tests {
                 retry_pause: Duration::from_millis(1),
                 paused: Arc::new(AtomicBool::new(false)),
                 notices: Arc::new(Notices::new()),
+                fatal: Arc::new(FatalLog::default()),
             },
             ch,
         )

@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::lines::{LineReader, Piece};
 use super::{Source, SourceContext};
 use crate::flume::Event;
+use crate::flume::fatal::run_guarded;
 use crate::flume::notice::Episode;
 use crate::flume::util::Conf;
 use crate::model::Value;
@@ -109,9 +110,9 @@ impl Source for NetcatSource {
         let mut connections: Vec<JoinHandle<()>> = Vec::new();
         let mut refusals = Episode::default();
         while !ctx.stop.is_stopped() {
+            reap(&mut connections);
             match self.listener.accept() {
                 Ok((stream, peer)) => {
-                    connections.retain(|h| !h.is_finished());
                     if connections.len() >= self.max_connections {
                         self.refuse(stream, peer, &ctx, &mut refusals);
                         continue;
@@ -125,9 +126,16 @@ impl Source for NetcatSource {
                     let conn_ctx = ctx.clone();
                     let max = self.max_line_length;
                     let ack = self.ack_every_event;
+                    let nodes = vec![self.name.clone()];
                     let spawned = std::thread::Builder::new()
                         .name(format!("netcat-{}", self.name))
-                        .spawn(move || serve(stream, &conn_ctx, max, ack));
+                        .spawn(move || {
+                            // A panic serving one client is fatal for the source, as
+                            // one in the source's own thread would be.
+                            run_guarded(&nodes, &conn_ctx.fatal, &conn_ctx.notices, || {
+                                serve(stream, &conn_ctx, max, ack);
+                            });
+                        });
                     match spawned {
                         Ok(handle) => connections.push(handle),
                         Err(e) => ctx.counters.set_error(format!("cannot serve client: {e}")),
@@ -143,12 +151,18 @@ impl Source for NetcatSource {
             }
         }
         for handle in connections {
-            // A panic in a connection thread is this source's failure: pass it on, so
-            // the agent records it as fatal like any other thread's.
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic);
-            }
+            // A connection thread catches its own panic (see `run_guarded` above).
+            let _ = handle.join();
         }
+    }
+}
+
+/// Joins the connection threads that have ended, so their slots free up.
+fn reap(connections: &mut Vec<JoinHandle<()>>) {
+    let (done, running): (Vec<_>, Vec<_>) = connections.drain(..).partition(|h| h.is_finished());
+    *connections = running;
+    for handle in done {
+        let _ = handle.join();
     }
 }
 
