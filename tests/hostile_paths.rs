@@ -415,3 +415,34 @@ fn validate_warns_about_what_a_run_would_need_permission_for() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_link_planted_in_the_spool_folder_is_neither_read_nor_renamed() {
+    let world = World::new();
+    let spool = world.base.join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(spool.join("real.log"), "one\ntwo\n").unwrap();
+    std::os::unix::fs::symlink(world.outside.join("secret.txt"), spool.join("planted.log"))
+        .unwrap();
+    let before = listing(&world.outside);
+    let engine = Engine::start(&topology(CASES[2], "spool"), world.options()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !spool.join("real.log.COMPLETED").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the real file was never read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Give the source more polls in which it could have taken the link.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let logged: Vec<String> = engine.drain_log().into_iter().map(|l| l.text).collect();
+    engine.stop(StopMode::Immediate);
+    assert!(
+        !logged.iter().any(|l| l.contains("do not read")),
+        "{logged:?}"
+    );
+    assert!(std::fs::symlink_metadata(spool.join("planted.log")).is_ok());
+    assert!(!spool.join("planted.log.COMPLETED").exists());
+    assert_eq!(listing(&world.outside), before);
+}

@@ -200,6 +200,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
         }
     }
+    // A Flume thread that died fails the run, however the rest went.
+    let fatal = tributary::runtime::flume_side::metrics::fatal_errors(&final_metrics);
+    for (node, why) in &fatal {
+        eprintln!("[{node}] {why}");
+    }
+    if !fatal.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
     // Scripted kills restart tasks on purpose; only restarts beyond them count.
     let crash_limit = CRASH_LIMIT + args.kill_worker.len() as u64;
     if final_metrics.max_task_restarts() >= crash_limit {

@@ -380,6 +380,9 @@ fn storm() -> Vec<ComponentDescriptor> {
 
 fn flume() -> Vec<ComponentDescriptor> {
     use System::Flume;
+    // The limits live next to the code that enforces them; the registry cites them.
+    use crate::flume::sources::{netcat, spooldir};
+    use crate::flume::{channel, memory_channel};
     vec![
         component(
             "netcat",
@@ -405,10 +408,17 @@ fn flume() -> Vec<ComponentDescriptor> {
                 ),
                 int(
                     "max-line-length",
-                    512,
+                    netcat::DEFAULT_MAX_LINE_LENGTH as i64,
                     1,
-                    1_048_576,
-                    "Longer lines are refused with FAILED and dropped, as Flume does.",
+                    netcat::MAX_LINE_LENGTH_LIMIT as i64,
+                    "Bytes per line, newline included; longer lines are refused with FAILED and skipped while they stream in, as Flume does.",
+                ),
+                int(
+                    "max-connections",
+                    netcat::DEFAULT_MAX_CONNECTIONS as i64,
+                    1,
+                    netcat::MAX_CONNECTIONS_LIMIT as i64,
+                    "Clients served at once (a thread each); more are told FAILED and closed, and counted.",
                 ),
             ],
             OutputShape::Fields(&["body"]),
@@ -427,6 +437,13 @@ fn flume() -> Vec<ComponentDescriptor> {
                     "Folder to watch, relative to the topology file.",
                 ),
                 int("batchSize", 100, 1, 100_000, "Events per put transaction."),
+                int(
+                    "deserializer.maxLineLength",
+                    spooldir::DEFAULT_MAX_LINE_LENGTH as i64,
+                    1,
+                    spooldir::MAX_LINE_LENGTH_LIMIT as i64,
+                    "Bytes of a line kept in its event; longer lines are cut to this and counted.",
+                ),
             ],
             OutputShape::Fields(&["body"]),
         ),
@@ -463,7 +480,27 @@ fn flume() -> Vec<ComponentDescriptor> {
                     100_000_000,
                     "Most events in one put or take transaction.",
                 ),
-                int("keep-alive", 3, 0, 3600, "Seconds a put waits for space."),
+                int(
+                    "keep-alive",
+                    3,
+                    0,
+                    channel::MAX_KEEP_ALIVE_SECS as i64,
+                    "Seconds a put waits for space.",
+                ),
+                int(
+                    "byteCapacity",
+                    channel::DEFAULT_BYTE_CAPACITY as i64,
+                    1,
+                    channel::MAX_BYTE_CAPACITY as i64,
+                    "Most bytes of events held (body, headers and 64 bytes each).",
+                ),
+                int(
+                    "byteCapacityBufferPercentage",
+                    memory_channel::DEFAULT_BYTE_CAPACITY_BUFFER_PERCENTAGE as i64,
+                    0,
+                    memory_channel::MAX_BYTE_CAPACITY_BUFFER_PERCENTAGE as i64,
+                    "Percent of byteCapacity kept free, as Flume reserves it for headers.",
+                ),
             ],
             OutputShape::SameAsInput,
         ),
@@ -500,6 +537,13 @@ fn flume() -> Vec<ComponentDescriptor> {
                     100,
                     86_400_000,
                     "Milliseconds between checkpoints.",
+                ),
+                int(
+                    "byteCapacity",
+                    channel::DEFAULT_BYTE_CAPACITY as i64,
+                    1,
+                    channel::MAX_BYTE_CAPACITY as i64,
+                    "Most bytes of events held; Tributary keeps a file channel's events in memory too.",
                 ),
             ],
             OutputShape::SameAsInput,

@@ -23,9 +23,13 @@ use thiserror::Error;
 
 use super::channel::{Channel, ChannelStats};
 use super::channel_processor::ChannelProcessor;
-use super::file_channel::{FileChannel, FileChannelConfig, FileChannelError, RecoveryReport};
+use super::fatal::{FatalError, FatalLog, run_guarded};
+use super::file_channel::{
+    DiskFull, FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError, RecoveryReport,
+};
 use super::interceptor::InterceptorChain;
 use super::memory_channel::{MemoryChannel, memory_config};
+use super::notice::{Notice, Notices};
 use super::selector::ChannelSelector;
 use super::sink_processor::{
     FailoverProcessor, LoadBalanceProcessor, Selection as LbSelection, Sink, SinkProcessor,
@@ -81,6 +85,9 @@ pub struct AgentOptions {
     /// Shared pause switch: while set, sources hold their next batch (the engine's
     /// Pause/Resume reaches Flume sources through it).
     pub paused: Arc<AtomicBool>,
+    /// Test seam: makes every file channel's disk act full while set.
+    #[doc(hidden)]
+    pub disk: Arc<DiskFull>,
 }
 
 impl Default for AgentOptions {
@@ -94,6 +101,7 @@ impl Default for AgentOptions {
             log_to_stderr: false,
             seed: 42,
             paused: Arc::new(AtomicBool::new(false)),
+            disk: Arc::new(DiskFull::default()),
         }
     }
 }
@@ -144,8 +152,15 @@ pub struct NodeStats {
     pub last_error: Option<String>,
     /// Netcat sources: the address actually bound (useful with port 0).
     pub listening: Option<SocketAddr>,
-    /// Sources: the source ended on its own (a `seq` source reached its limit).
+    /// Sources: the source ended on its own (a `seq` source reached its limit, or its
+    /// thread died).
     pub finished: bool,
+    /// Sources: lines longer than the limit (netcat refuses them, spooldir cuts them).
+    pub too_long: u64,
+    /// Netcat sources: connections refused because `max-connections` were open.
+    pub refused_connections: u64,
+    /// The node's thread panicked: the node has stopped and the run has failed.
+    pub fatal: Option<String>,
 }
 
 /// Metrics of a whole run.
@@ -156,6 +171,8 @@ pub struct FlumeSnapshot {
     pub agents: BTreeMap<String, bool>,
     /// Recovery findings of file channels, by channel name.
     pub recovery: BTreeMap<String, RecoveryReport>,
+    /// Threads that panicked, in order: any entry means the run failed.
+    pub fatal: Vec<FatalError>,
 }
 
 enum Probe {
@@ -175,6 +192,15 @@ struct PendingSource {
     ctx: SourceContext,
 }
 
+/// A sink runner waiting to start: one sink or a whole sink group.
+struct Runner {
+    name: String,
+    /// The sink nodes it drives.
+    members: Vec<String>,
+    processor: SinkProcessor,
+    counters: Arc<RunnerCounters>,
+}
+
 #[derive(Default)]
 struct Agent {
     stop: Arc<StopSignal>,
@@ -183,7 +209,7 @@ struct Agent {
     input_stop: Arc<StopSignal>,
     channels: Vec<Arc<dyn Channel>>,
     sources: Vec<PendingSource>,
-    runners: Vec<(String, SinkProcessor, Arc<RunnerCounters>)>,
+    runners: Vec<Runner>,
     avro_ports: Vec<u16>,
     threads: Vec<JoinHandle<()>>,
     running: bool,
@@ -203,6 +229,10 @@ pub struct FlumeRun {
     /// Counters of the sources that read outside input (not avro hops), which decide
     /// whether the run can still receive anything.
     primary_sources: Vec<Arc<SourceCounters>>,
+    /// What the run log should show: failure episodes, refusals, dead threads.
+    notices: Arc<Notices>,
+    /// Threads that panicked.
+    fatal: Arc<FatalLog>,
 }
 
 fn agent_of(node: &crate::model::Node) -> String {
@@ -236,6 +266,8 @@ impl FlumeRun {
             errors: Vec::new(),
             faults: BTreeMap::new(),
             primary_sources: Vec::new(),
+            notices: Arc::new(Notices::new()),
+            fatal: Arc::new(FatalLog::default()),
         };
         let clock = Arc::clone(&options.clock);
 
@@ -257,8 +289,12 @@ impl FlumeRun {
                         &options.grant,
                     )
                     .map_err(|m| node_err(&node.name, m))?;
-                    let (channel, report) =
-                        FileChannel::open_with_clock(&node.name, config, Arc::clone(&clock))?;
+                    let env = FileChannelEnv {
+                        clock: Arc::clone(&clock),
+                        notices: Arc::clone(&run.notices),
+                        disk: Arc::clone(&options.disk),
+                    };
+                    let (channel, report) = FileChannel::open_in(&node.name, config, env)?;
                     run.recovery.insert(node.name.clone(), report);
                     Arc::new(channel)
                 }
@@ -305,6 +341,8 @@ impl FlumeRun {
                 counters: Arc::clone(&counters),
                 retry_pause: options.source_retry_pause,
                 paused: Arc::clone(&options.paused),
+                notices: Arc::clone(&run.notices),
+                fatal: Arc::clone(&run.fatal),
             };
             let mut listening = None;
             let source: Option<Box<dyn Source>> = match node.component.as_str() {
@@ -543,7 +581,12 @@ impl FlumeRun {
             .entry(agent.to_string())
             .or_default()
             .runners
-            .push((name.to_string(), processor, counters));
+            .push(Runner {
+                name: name.to_string(),
+                members: members.to_vec(),
+                processor,
+                counters,
+            });
     }
 
     /// The selector and channels of one source, from its outgoing edges.
@@ -641,23 +684,38 @@ impl FlumeRun {
         };
         for PendingSource { source, ctx } in agent.sources.drain(..) {
             let thread = format!("flume-src-{}", source.name());
+            let nodes = vec![source.name().to_string()];
             let counters = Arc::clone(&ctx.counters);
+            let (fatal, notices) = (Arc::clone(&self.fatal), Arc::clone(&self.notices));
             let handle = std::thread::Builder::new()
                 .name(thread)
                 .spawn(move || {
-                    source.run(ctx);
+                    run_guarded(&nodes, &fatal, &notices, || source.run(ctx));
+                    // Also after a panic: a dead source receives nothing more, so a run
+                    // waiting for its inputs to finish can end.
                     counters.finished.store(true, Ordering::Relaxed);
                 })
                 .map_err(|e| node_err(name, format!("cannot start a thread: {e}")))?;
             agent.threads.push(handle);
         }
-        for (runner_name, processor, counters) in agent.runners.drain(..) {
+        for runner in agent.runners.drain(..) {
             let stop = Arc::clone(&agent.stop);
             let step = options.backoff_step;
             let max = options.max_backoff;
+            let (fatal, notices) = (Arc::clone(&self.fatal), Arc::clone(&self.notices));
+            let Runner {
+                name: runner_name,
+                members,
+                processor,
+                counters,
+            } = runner;
             let handle = std::thread::Builder::new()
                 .name(format!("flume-sink-{runner_name}"))
-                .spawn(move || run_sinks(processor, &counters, &stop, step, max))
+                .spawn(move || {
+                    run_guarded(&members, &fatal, &notices, || {
+                        run_sinks(processor, &counters, &stop, step, max);
+                    });
+                })
                 .map_err(|e| node_err(name, format!("cannot start a thread: {e}")))?;
             agent.threads.push(handle);
         }
@@ -741,6 +799,16 @@ impl FlumeRun {
         self.log.drain()
     }
 
+    /// Notices (failures, refusals, dead threads) since the last call, oldest first.
+    pub fn drain_notices(&self) -> Vec<Notice> {
+        self.notices.drain()
+    }
+
+    /// Threads that panicked so far: any means the run failed.
+    pub fn fatal(&self) -> Vec<FatalError> {
+        self.fatal.list()
+    }
+
     /// Recent logger sink output, oldest first.
     pub fn log_tail(&self) -> Vec<String> {
         self.log.tail()
@@ -748,11 +816,16 @@ impl FlumeRun {
 
     /// Current metrics of every Flume node.
     pub fn snapshot(&self) -> FlumeSnapshot {
+        let fatal = self.fatal.list();
         let mut nodes = BTreeMap::new();
         for (name, entry) in &self.nodes {
             let mut stats = NodeStats {
                 agent: entry.agent.clone(),
                 role: Some(entry.role),
+                fatal: fatal
+                    .iter()
+                    .find(|f| f.node == *name)
+                    .map(|f| f.message.clone()),
                 ..NodeStats::default()
             };
             match &entry.probe {
@@ -763,13 +836,17 @@ impl FlumeRun {
                     stats.last_error = c.last_error();
                     stats.listening = *listening;
                     stats.finished = c.finished.load(Ordering::Relaxed);
+                    stats.too_long = c.too_long.load(Ordering::Relaxed);
+                    stats.refused_connections = c.refused_connections.load(Ordering::Relaxed);
                 }
                 Probe::Channel(ch) => {
-                    let c = ch.counters().snapshot();
+                    let counters = ch.counters();
+                    let c = counters.snapshot();
                     stats.events_in = c.puts_committed;
                     stats.events_out = c.takes_committed;
                     stats.blocked = c.blocked;
                     stats.channel = Some(c);
+                    stats.last_error = counters.last_error();
                 }
                 Probe::Sink(c, runner) => {
                     let delivered = c.delivered.load(Ordering::Relaxed);
@@ -802,7 +879,43 @@ impl FlumeRun {
                 .map(|(n, a)| (n.clone(), a.running))
                 .collect(),
             recovery: self.recovery.clone(),
+            fatal,
         }
+    }
+}
+
+#[cfg(test)]
+impl FlumeRun {
+    /// Starts `topology` with source `name` replaced by one that panics as soon as it
+    /// runs: no config value makes a thread panic any more, so tests of the fatal path
+    /// inject one.
+    pub(crate) fn start_with_panicking_source(
+        topology: &Topology,
+        options: AgentOptions,
+        name: &str,
+    ) -> Result<Self, BuildError> {
+        struct Panicking(String);
+        impl Source for Panicking {
+            fn name(&self) -> &str {
+                &self.0
+            }
+            fn run(self: Box<Self>, _ctx: SourceContext) {
+                panic!("injected failure in {}", self.0);
+            }
+        }
+        let mut run = Self::build(topology, &options)?;
+        for agent in run.agents.values_mut() {
+            for pending in &mut agent.sources {
+                if pending.source.name() == name {
+                    pending.source = Box::new(Panicking(name.to_string()));
+                }
+            }
+        }
+        let names: Vec<String> = run.agents.keys().cloned().collect();
+        for agent in names {
+            run.start_agent(&agent, &options)?;
+        }
+        Ok(run)
     }
 }
 
@@ -1471,5 +1584,146 @@ mod tests {
             .unwrap();
         let err = FlumeRun::start(&t, AgentOptions::default()).err().unwrap();
         assert!(err.to_string().contains("'sh'") && err.to_string().contains("security"));
+    }
+
+    /// A sink that panics on its first `process`.
+    struct PanickingSink;
+
+    impl Sink for PanickingSink {
+        fn name(&self) -> &str {
+            "out"
+        }
+        fn process(&mut self) -> Result<Status, crate::flume::sink_processor::SinkError> {
+            panic!("injected sink failure");
+        }
+    }
+
+    fn seq_to_null() -> Topology {
+        let mut t = Topology::new("t");
+        t.add_node(node(
+            "gen",
+            Role::Source,
+            "sequence",
+            "a",
+            &[("limit", int(3))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "c",
+            Role::Channel,
+            "memory",
+            "a",
+            &[("keep-alive", int(0))],
+        ))
+        .unwrap();
+        t.add_node(node("out", Role::Sink, "null", "a", &[]))
+            .unwrap();
+        t.connect_names("gen", "c", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("c", "out", "default", Grouping::Drain)
+            .unwrap();
+        t
+    }
+
+    #[test]
+    fn a_panicking_source_is_fatal_logged_and_finished() {
+        let base = tempfile::tempdir().unwrap();
+        let options = fast(base.path());
+        let run = FlumeRun::start_with_panicking_source(&seq_to_null(), options, "gen").unwrap();
+        wait_for("the source to finish", || (run.inputs_finished())());
+        let snap = run.snapshot();
+        assert_eq!(snap.fatal.len(), 1, "{:?}", snap.fatal);
+        assert_eq!(snap.fatal[0].node, "gen");
+        let fatal = snap.nodes["gen"].fatal.clone().unwrap();
+        assert!(fatal.contains("injected failure in gen"), "{fatal}");
+        assert!(snap.nodes["gen"].finished);
+        let notices = run.drain_notices();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.node == "gen" && n.text.contains("panicked")),
+            "{notices:?}"
+        );
+        assert!(run.stop().is_empty(), "the panic was caught in its thread");
+    }
+
+    #[test]
+    fn a_panicking_sink_runner_is_fatal_for_its_sink() {
+        let base = tempfile::tempdir().unwrap();
+        let options = fast(base.path());
+        let mut run = FlumeRun::build(&seq_to_null(), &options).unwrap();
+        let agent = run.agents.get_mut("a").unwrap();
+        agent.runners[0].processor = SinkProcessor::Default(Box::new(PanickingSink));
+        run.start_agent("a", &options).unwrap();
+        wait_for("the runner to die", || !run.fatal().is_empty());
+        let snap = run.snapshot();
+        assert_eq!(snap.fatal[0].node, "out");
+        assert!(snap.nodes["out"].fatal.is_some());
+        assert!(snap.nodes["gen"].fatal.is_none());
+        assert!(run.stop().is_empty());
+    }
+
+    #[test]
+    fn a_full_disk_is_logged_once_and_the_flow_resumes_when_space_returns() {
+        let base = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        t.add_node(node(
+            "gen",
+            Role::Source,
+            "sequence",
+            "a",
+            &[("limit", int(200))],
+        ))
+        .unwrap();
+        t.add_node(node(
+            "durable",
+            Role::Channel,
+            "file",
+            "a",
+            &[
+                ("checkpointDir", s("ck")),
+                ("dataDirs", s("data")),
+                ("keep-alive", int(0)),
+            ],
+        ))
+        .unwrap();
+        t.add_node(node("out", Role::Sink, "null", "a", &[]))
+            .unwrap();
+        t.connect_names("gen", "durable", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("durable", "out", "default", Grouping::Drain)
+            .unwrap();
+        let options = fast(base.path());
+        let (disk, paused) = (Arc::clone(&options.disk), Arc::clone(&options.paused));
+        // The channel opens on a healthy disk; the disk fills before the first event.
+        paused.store(true, Ordering::Relaxed);
+        let run = FlumeRun::start(&t, options).unwrap();
+        disk.set(true);
+        paused.store(false, Ordering::Relaxed);
+        wait_for("commits to fail", || {
+            run.snapshot().nodes["durable"]
+                .channel
+                .is_some_and(|c| c.io_failures >= 20)
+        });
+        let notices = run.drain_notices();
+        let errors: Vec<_> = notices
+            .iter()
+            .filter(|n| n.node == "durable" && n.text.contains("cannot write its log"))
+            .collect();
+        assert_eq!(errors.len(), 1, "one line for the episode: {notices:?}");
+        assert!(run.snapshot().nodes["durable"].last_error.is_some());
+        assert_eq!(run.snapshot().nodes["out"].events_out, 0);
+        // Space returns: everything flows, with no restart.
+        disk.set(false);
+        wait_for("all events delivered", || {
+            run.snapshot().nodes["out"].events_out == 200
+        });
+        let notices = run.drain_notices();
+        assert!(
+            notices.iter().any(|n| n.text.contains("writing again")),
+            "{notices:?}"
+        );
+        assert!(run.snapshot().nodes["durable"].last_error.is_none());
+        assert!(run.stop().is_empty());
     }
 }

@@ -33,12 +33,54 @@ pub enum ChannelError {
         "channel '{channel}' is full ({capacity} events) and no space freed up within keep-alive; roll back and retry later"
     )]
     Full { channel: String, capacity: usize },
+    #[error(
+        "channel '{channel}' holds its limit of {byte_capacity} bytes of events (byteCapacity) and no space freed up within keep-alive; roll back and retry later"
+    )]
+    BytesFull { channel: String, byte_capacity: u64 },
+    #[error(
+        "channel '{channel}': a transaction may put at most {byte_capacity} bytes of events (byteCapacity); this one would put {bytes}"
+    )]
+    TooManyBytes {
+        channel: String,
+        byte_capacity: u64,
+        bytes: u64,
+    },
+    #[error(
+        "channel '{channel}': an event of {bytes} bytes is larger than this channel can store ({limit} bytes)"
+    )]
+    EventTooLarge {
+        channel: String,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("channel '{channel}' is shut down")]
     Closed { channel: String },
     #[error("channel '{channel}': transaction is no longer open")]
     NotOpen { channel: String },
     #[error("channel '{channel}': {message}")]
     Io { channel: String, message: String },
+}
+
+/// Default `byteCapacity`: most bytes of events a channel holds in memory (see
+/// [`event_bytes`] for what counts). Flume's default is 80% of the Java heap; a stated
+/// number keeps a channel with a large `capacity` from taking all the memory there is.
+pub const DEFAULT_BYTE_CAPACITY: u64 = 256 << 20;
+/// Largest `byteCapacity` validation accepts (4 GiB).
+pub const MAX_BYTE_CAPACITY: u64 = 4 << 30;
+/// Bytes every event counts on top of its body and headers: its bookkeeping in the queue.
+/// Without it a flood of empty events would count as nothing.
+pub const EVENT_OVERHEAD_BYTES: u64 = 64;
+/// Longest `keep-alive` (seconds) validation accepts and the runtime uses.
+pub const MAX_KEEP_ALIVE_SECS: u64 = 3600;
+
+/// What an event counts against `byteCapacity`: body, header keys and values, and
+/// [`EVENT_OVERHEAD_BYTES`]. Headers count too (Flume counts only the body), so the limit
+/// holds whatever interceptors add.
+pub fn event_bytes(event: &Event) -> u64 {
+    let headers: usize = event.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+    (event.body.len() as u64)
+        .saturating_add(headers as u64)
+        .saturating_add(EVENT_OVERHEAD_BYTES)
 }
 
 /// Limits shared by every channel type, with Flume's property names in the docs.
@@ -51,6 +93,9 @@ pub struct ChannelConfig {
     pub transaction_capacity: usize,
     /// `keep-alive`: how long a commit waits for space, and a take for an event.
     pub keep_alive: Duration,
+    /// `byteCapacity`: most bytes of events held (queued plus taken by open
+    /// transactions), counted by [`event_bytes`]; also the most one transaction may put.
+    pub byte_capacity: u64,
 }
 
 impl Default for ChannelConfig {
@@ -59,6 +104,7 @@ impl Default for ChannelConfig {
             capacity: 100,
             transaction_capacity: 100,
             keep_alive: Duration::from_secs(3),
+            byte_capacity: DEFAULT_BYTE_CAPACITY,
         }
     }
 }
@@ -81,6 +127,13 @@ pub struct ChannelCounters {
     /// A committer is waiting for space, or the last put commit failed for lack of it:
     /// the channel is pushing back on its sources.
     pub blocked: AtomicBool,
+    /// Bytes of events held (queued plus in flight), as `byteCapacity` counts them.
+    pub bytes: AtomicU64,
+    pub byte_capacity: AtomicU64,
+    /// Commits that failed because the channel's storage failed (a full disk).
+    pub io_failures: AtomicU64,
+    /// The last storage failure, until the channel writes again.
+    pub last_error: Mutex<Option<String>>,
 }
 
 /// A copy of [`ChannelCounters`] at one moment.
@@ -95,9 +148,24 @@ pub struct ChannelStats {
     pub rollbacks: u64,
     pub full_failures: u64,
     pub blocked: bool,
+    pub bytes: u64,
+    pub byte_capacity: u64,
+    pub io_failures: u64,
 }
 
 impl ChannelCounters {
+    /// The last storage failure while it lasts (cleared when the channel writes again).
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_error(&self, error: Option<String>) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
     pub fn snapshot(&self) -> ChannelStats {
         ChannelStats {
             size: self.size.load(Ordering::Relaxed),
@@ -109,6 +177,9 @@ impl ChannelCounters {
             rollbacks: self.rollbacks.load(Ordering::Relaxed),
             full_failures: self.full_failures.load(Ordering::Relaxed),
             blocked: self.blocked.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            byte_capacity: self.byte_capacity.load(Ordering::Relaxed),
+            io_failures: self.io_failures.load(Ordering::Relaxed),
         }
     }
 }
@@ -119,6 +190,8 @@ impl ChannelCounters {
 pub struct TxLists {
     pub(crate) id: u64,
     pub(crate) puts: Vec<Event>,
+    /// Bytes of `puts`, as [`event_bytes`] counts them.
+    pub(crate) put_bytes: u64,
     /// Taken events with their queue sequence numbers, in take order.
     pub(crate) takes: Vec<(u64, Event)>,
 }
@@ -227,8 +300,18 @@ impl Drop for Transaction<'_> {
 pub trait Journal: Send + Sync + 'static {
     /// Whether taken events must be remembered for checkpoints.
     const DURABLE: bool;
+    /// Largest event (by [`event_bytes`]) the journal can record.
+    const MAX_EVENT_BYTES: u64;
     /// Records a commit durably before it is applied; an error aborts the commit.
-    fn commit(&self, tx: u64, puts: &[(u64, Event)], takes: &[u64]) -> Result<(), String>;
+    /// `state` is the queue before the commit (a journal recovering from a failure
+    /// checkpoints it first).
+    fn commit(
+        &self,
+        state: &QueueState,
+        tx: u64,
+        puts: &[(u64, Event)],
+        takes: &[u64],
+    ) -> Result<(), String>;
     fn rollback(&self, tx: u64, had_takes: bool);
     /// After a commit was applied: a chance to checkpoint.
     fn after_commit(&self, state: &QueueState);
@@ -241,7 +324,8 @@ pub struct NoJournal;
 
 impl Journal for NoJournal {
     const DURABLE: bool = false;
-    fn commit(&self, _: u64, _: &[(u64, Event)], _: &[u64]) -> Result<(), String> {
+    const MAX_EVENT_BYTES: u64 = u64::MAX;
+    fn commit(&self, _: &QueueState, _: u64, _: &[(u64, Event)], _: &[u64]) -> Result<(), String> {
         Ok(())
     }
     fn rollback(&self, _: u64, _: bool) {}
@@ -260,6 +344,8 @@ pub struct QueueState {
     /// Events taken by open transactions (kept only by durable channels, for checkpoints).
     pub(crate) in_flight: BTreeMap<u64, Event>,
     in_flight_count: usize,
+    /// Bytes of queued and in-flight events ([`event_bytes`]).
+    bytes: u64,
     pub(crate) next_seq: u64,
     closed: bool,
 }
@@ -268,6 +354,12 @@ impl QueueState {
     /// Slots counted against capacity: queued plus taken-but-uncommitted.
     fn occupied(&self) -> usize {
         self.events.len() + self.in_flight_count
+    }
+
+    /// Whether `events` more events of `bytes` more bytes fit.
+    fn fits(&self, config: &ChannelConfig, events: usize, bytes: u64) -> bool {
+        self.occupied().saturating_add(events) <= config.capacity
+            && self.bytes.saturating_add(bytes) <= config.byte_capacity
     }
 }
 
@@ -296,16 +388,27 @@ impl<J: Journal> QueueChannel<J> {
         counters
             .capacity
             .store(config.capacity as u64, Ordering::Relaxed);
+        counters
+            .byte_capacity
+            .store(config.byte_capacity, Ordering::Relaxed);
         counters.size.store(initial.len() as u64, Ordering::Relaxed);
+        let bytes = initial
+            .iter()
+            .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
+        counters.bytes.store(bytes, Ordering::Relaxed);
         Self {
             name: name.to_string(),
             config: ChannelConfig {
                 capacity: config.capacity.max(1),
                 transaction_capacity: config.transaction_capacity.max(1),
-                keep_alive: config.keep_alive,
+                keep_alive: config
+                    .keep_alive
+                    .min(Duration::from_secs(MAX_KEEP_ALIVE_SECS)),
+                byte_capacity: config.byte_capacity.max(1),
             },
             state: Mutex::new(QueueState {
                 events: initial,
+                bytes,
                 next_seq,
                 ..QueueState::default()
             }),
@@ -330,6 +433,7 @@ impl<J: Journal> QueueChannel<J> {
         self.counters
             .in_flight
             .store(state.in_flight_count as u64, Ordering::Relaxed);
+        self.counters.bytes.store(state.bytes, Ordering::Relaxed);
     }
 
     /// Runs `f` on the queue under its lock (checkpoints, tests).
@@ -372,6 +476,24 @@ impl<J: Journal> Channel for QueueChannel<J> {
                 capacity: self.config.transaction_capacity,
             });
         }
+        let size = event_bytes(&event);
+        if size > J::MAX_EVENT_BYTES {
+            return Err(ChannelError::EventTooLarge {
+                channel: self.name.clone(),
+                bytes: size,
+                limit: J::MAX_EVENT_BYTES,
+            });
+        }
+        // Checked at put, so a transaction never holds more than the channel could.
+        let total = tx.put_bytes.saturating_add(size);
+        if total > self.config.byte_capacity {
+            return Err(ChannelError::TooManyBytes {
+                channel: self.name.clone(),
+                byte_capacity: self.config.byte_capacity,
+                bytes: total,
+            });
+        }
+        tx.put_bytes = total;
         tx.puts.push(event);
         Ok(())
     }
@@ -408,38 +530,50 @@ impl<J: Journal> Channel for QueueChannel<J> {
     fn tx_commit(&self, tx: &mut TxLists) -> Result<(), ChannelError> {
         let puts = tx.puts.len();
         let takes = tx.takes.len();
+        let take_bytes = tx
+            .takes
+            .iter()
+            .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
+        let net = puts.saturating_sub(takes);
+        let net_bytes = tx.put_bytes.saturating_sub(take_bytes);
         let mut state = self.lock();
-        if puts > takes {
-            let net = puts - takes;
+        if net > 0 || net_bytes > 0 {
             if state.closed {
                 return Err(ChannelError::Closed {
                     channel: self.name.clone(),
                 });
             }
-            if state.occupied() + net > self.config.capacity {
+            if !state.fits(&self.config, net, net_bytes) {
                 self.counters.blocked.store(true, Ordering::Relaxed);
-                let deadline = Instant::now() + self.config.keep_alive;
-                while state.occupied() + net > self.config.capacity && !state.closed {
+                // A keep-alive too long to add to now is as good as waiting forever.
+                let deadline = Instant::now().checked_add(self.config.keep_alive);
+                while !state.fits(&self.config, net, net_bytes) && !state.closed {
                     let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
+                    let wait = match deadline {
+                        Some(d) if now >= d => break,
+                        Some(d) => d - now,
+                        None => self.config.keep_alive,
+                    };
                     state = self
                         .has_space
-                        .wait_timeout(state, deadline - now)
+                        .wait_timeout(state, wait)
                         .unwrap_or_else(|p| p.into_inner())
                         .0;
                 }
-                if state.occupied() + net > self.config.capacity || state.closed {
+                if !state.fits(&self.config, net, net_bytes) || state.closed {
                     self.counters.full_failures.fetch_add(1, Ordering::Relaxed);
+                    let channel = self.name.clone();
                     return Err(if state.closed {
-                        ChannelError::Closed {
-                            channel: self.name.clone(),
+                        ChannelError::Closed { channel }
+                    } else if state.occupied().saturating_add(net) > self.config.capacity {
+                        ChannelError::Full {
+                            channel,
+                            capacity: self.config.capacity,
                         }
                     } else {
-                        ChannelError::Full {
-                            channel: self.name.clone(),
-                            capacity: self.config.capacity,
+                        ChannelError::BytesFull {
+                            channel,
+                            byte_capacity: self.config.byte_capacity,
                         }
                     });
                 }
@@ -450,23 +584,38 @@ impl<J: Journal> Channel for QueueChannel<J> {
             return Ok(());
         }
         let first_seq = state.next_seq;
+        let Some(next_seq) = first_seq.checked_add(puts as u64) else {
+            return Err(self.err_io(format!(
+                "event sequence numbers are exhausted (at {first_seq}); the channel cannot take more events"
+            )));
+        };
         let sequenced: Vec<(u64, Event)> = tx
             .puts
             .iter()
-            .enumerate()
-            .map(|(i, e)| (first_seq + i as u64, e.clone()))
+            .zip(first_seq..)
+            .map(|(e, seq)| (seq, e.clone()))
             .collect();
         let taken: Vec<u64> = tx.takes.iter().map(|(seq, _)| *seq).collect();
-        self.journal
-            .commit(tx.id, &sequenced, &taken)
-            .map_err(|m| self.err_io(m))?;
-        state.next_seq = first_seq + puts as u64;
+        if let Err(message) = self.journal.commit(&state, tx.id, &sequenced, &taken) {
+            self.counters.io_failures.fetch_add(1, Ordering::Relaxed);
+            self.counters.set_error(Some(message.clone()));
+            return Err(self.err_io(message));
+        }
+        if J::DURABLE && self.counters.io_failures.load(Ordering::Relaxed) > 0 {
+            self.counters.set_error(None);
+        }
+        state.next_seq = next_seq;
         state.events.extend(sequenced);
         for seq in &taken {
             state.in_flight.remove(seq);
         }
         state.in_flight_count -= takes;
+        state.bytes = state
+            .bytes
+            .saturating_add(tx.put_bytes)
+            .saturating_sub(take_bytes);
         tx.puts.clear();
+        tx.put_bytes = 0;
         tx.takes.clear();
         self.publish(&state);
         self.journal.after_commit(&state);
@@ -490,6 +639,7 @@ impl<J: Journal> Channel for QueueChannel<J> {
     fn tx_rollback(&self, tx: &mut TxLists) {
         let had_takes = !tx.takes.is_empty();
         tx.puts.clear();
+        tx.put_bytes = 0;
         if had_takes {
             let mut state = self.lock();
             // Back to the head in the original order: push the last-taken first.
@@ -515,6 +665,9 @@ impl<J: Journal> Channel for QueueChannel<J> {
     fn close(&self) -> Result<(), ChannelError> {
         self.shutdown();
         let state = self.lock();
-        self.journal.close(&state).map_err(|m| self.err_io(m))
+        self.journal.close(&state).map_err(|m| {
+            self.counters.set_error(Some(m.clone()));
+            self.err_io(m)
+        })
     }
 }

@@ -128,6 +128,7 @@ mod tests {
                 capacity,
                 transaction_capacity: 100,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ))
     }

@@ -10,13 +10,24 @@
 //!   transactions, which are still logically in the channel) and the number of the first log
 //!   file not covered by it. Written to a temporary file, fsynced, renamed. After each
 //!   checkpoint a new log file starts and older ones are deleted (compaction).
+//! - `in_use.lock` in both folders: an exclusive lock, so no two channels (in this run or
+//!   another process) share a log or a checkpoint.
 //!
 //! Every record and the checkpoint carry their length and a CRC32 of their bytes. On open the
 //! channel loads the checkpoint and replays the later logs: commits apply their puts and
 //! takes, anything without a commit record is dropped. A torn final record (a crash in the
 //! middle of a write) is reported as a warning and recovery stops there; a bad record
 //! anywhere else is an error naming the file and offset, because silently skipping it could
-//! lose or resurrect events.
+//! lose or resurrect events. Sequence and transaction numbers beyond [`MAX_SEQUENCE`] are
+//! refused as corrupt, so nothing computed from them can wrap around.
+//!
+//! # When a write fails
+//! A failed append (a full disk, say) may leave a partial record at the end of the log, so
+//! nothing more is appended to that file: commits fail (sources retry, sinks roll back;
+//! nothing committed is lost) and the run log says so once. Commits keep coming, and each
+//! one past the retry time tries to recover by writing a checkpoint, which starts a fresh
+//! log file; the wait between tries doubles from [`RETRY_MIN_MS`] to [`RETRY_MAX_MS`].
+//! When a try succeeds the channel carries on by itself and the run log says so.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
@@ -24,21 +35,37 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use thiserror::Error;
 
 use super::Event;
-use super::channel::{ChannelConfig, Journal, QueueChannel, QueueState};
+use super::channel::{
+    ChannelConfig, DEFAULT_BYTE_CAPACITY, Journal, QueueChannel, QueueState, event_bytes,
+};
+use super::notice::{Episode, Notices};
 use super::util::{Clock, Conf, SystemClock};
 use crate::model::Value;
-use crate::policy::{Grant, PathUse, path_entries};
+use crate::policy::{self, Grant, PathUse, path_entries};
 
 const CHECKPOINT_MAGIC: &[u8; 8] = b"TRBCKPT1";
 const CHECKPOINT_FILE: &str = "checkpoint";
 const LOCK_FILE: &str = "in_use.lock";
 /// No legitimate record is this large; a larger length field means a damaged header.
 const MAX_RECORD: u32 = 512 * 1024 * 1024;
+/// Largest sequence or transaction number recovery accepts. No channel comes near 2^62
+/// events, and the headroom means adding to a recovered number cannot overflow.
+pub const MAX_SEQUENCE: u64 = 1 << 62;
+/// First wait before a channel whose log write failed tries to write again.
+pub const RETRY_MIN_MS: u64 = 100;
+/// Longest wait between tries (the wait doubles after each failed try).
+pub const RETRY_MAX_MS: u64 = 5_000;
+/// Default `checkpointInterval`, Flume's (ms).
+pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 30_000;
+/// Default `maxFileSize`, Flume's: a log file larger than this is closed and a new one
+/// started.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2_146_435_071;
 
 const KIND_PUT: u8 = 1;
 const KIND_TAKE: u8 = 2;
@@ -68,7 +95,9 @@ pub enum FileChannelError {
         path: PathBuf,
         reason: String,
     },
-    #[error("file channel '{channel}': {path} is in use by another channel or process")]
+    #[error(
+        "file channel '{channel}': {path} is in use by another channel or process; give every file channel its own checkpointDir and dataDirs"
+    )]
     InUse { channel: String, path: PathBuf },
 }
 
@@ -95,16 +124,19 @@ impl FileChannelConfig {
                 capacity: 1_000_000,
                 transaction_capacity: 10_000,
                 keep_alive: Duration::from_secs(3),
+                byte_capacity: DEFAULT_BYTE_CAPACITY,
             },
             checkpoint_dir: checkpoint_dir.into(),
             data_dir: data_dir.into(),
-            checkpoint_interval_ms: 30_000,
-            max_file_size: 2_146_435_071,
+            checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
             checkpoint_on_close: true,
         }
     }
 
     /// Reads Flume's properties from a node config; relative folders resolve against `base`.
+    /// `byteCapacity` bounds the events the channel keeps in memory (Tributary keeps them
+    /// all, Flume keeps pointers), [`DEFAULT_BYTE_CAPACITY`] by default.
     pub fn from_node_config(
         node: &str,
         config: &BTreeMap<String, Value>,
@@ -126,11 +158,12 @@ impl FileChannelConfig {
             dir("checkpointDir", "file-channel/checkpoint")?,
             dir("dataDirs", "file-channel/data")?,
         );
-        out.channel.capacity = c.uint("capacity", 1_000_000) as usize;
-        out.channel.transaction_capacity = c.uint("transactionCapacity", 10_000) as usize;
-        out.channel.keep_alive = Duration::from_secs_f64(c.float("keep-alive", 3.0).max(0.0));
-        out.checkpoint_interval_ms = c.uint("checkpointInterval", 30_000);
-        out.max_file_size = c.uint("maxFileSize", 2_146_435_071).max(1024);
+        out.channel.capacity = c.size("capacity", 1_000_000);
+        out.channel.transaction_capacity = c.size("transactionCapacity", 10_000);
+        out.channel.keep_alive = c.secs("keep-alive", 3.0);
+        out.channel.byte_capacity = c.uint("byteCapacity", DEFAULT_BYTE_CAPACITY);
+        out.checkpoint_interval_ms = c.uint("checkpointInterval", DEFAULT_CHECKPOINT_INTERVAL_MS);
+        out.max_file_size = c.uint("maxFileSize", DEFAULT_MAX_FILE_SIZE).max(1024);
         out.checkpoint_on_close = c.bool("checkpointOnClose", true);
         Ok(out)
     }
@@ -150,6 +183,47 @@ pub struct RecoveryReport {
     pub warnings: Vec<String>,
 }
 
+/// A stand-in for a full disk, so tests can act one out: while set, every write the
+/// channel makes (log records, checkpoints) writes half of its bytes and then fails with
+/// "No space left on device", as a real full disk can leave a partial record behind.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct DiskFull(AtomicBool);
+
+impl DiskFull {
+    pub fn set(&self, full: bool) {
+        self.0.store(full, Ordering::SeqCst);
+    }
+
+    fn write_all(&self, file: &mut File, bytes: &[u8]) -> std::io::Result<()> {
+        if self.0.load(Ordering::SeqCst) {
+            file.write_all(&bytes[..bytes.len() / 2])?;
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        file.write_all(bytes)
+    }
+}
+
+/// What a file channel works with besides its config: the clock (checkpoint interval,
+/// retry waits), where it reports failures for the run log, and the disk seam for tests.
+#[derive(Clone)]
+pub struct FileChannelEnv {
+    pub clock: Arc<dyn Clock>,
+    pub notices: Arc<Notices>,
+    #[doc(hidden)]
+    pub disk: Arc<DiskFull>,
+}
+
+impl Default for FileChannelEnv {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            notices: Arc::new(Notices::new()),
+            disk: Arc::new(DiskFull::default()),
+        }
+    }
+}
+
 /// Flume's `file` channel.
 pub type FileChannel = QueueChannel<FileJournal>;
 
@@ -159,13 +233,28 @@ impl FileChannel {
         name: &str,
         config: FileChannelConfig,
     ) -> Result<(Self, RecoveryReport), FileChannelError> {
-        Self::open_with_clock(name, config, Arc::new(SystemClock))
+        Self::open_in(name, config, FileChannelEnv::default())
     }
 
     pub fn open_with_clock(
         name: &str,
         config: FileChannelConfig,
         clock: Arc<dyn Clock>,
+    ) -> Result<(Self, RecoveryReport), FileChannelError> {
+        Self::open_in(
+            name,
+            config,
+            FileChannelEnv {
+                clock,
+                ..FileChannelEnv::default()
+            },
+        )
+    }
+
+    pub fn open_in(
+        name: &str,
+        config: FileChannelConfig,
+        env: FileChannelEnv,
     ) -> Result<(Self, RecoveryReport), FileChannelError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -178,18 +267,12 @@ impl FileChannel {
         };
         fs::create_dir_all(&config.data_dir).map_err(io(&config.data_dir))?;
         fs::create_dir_all(&config.checkpoint_dir).map_err(io(&config.checkpoint_dir))?;
-        let lock_path = config.data_dir.join(LOCK_FILE);
-        let lock = lock_exclusive(&lock_path).map_err(|e| match e {
-            LockError::Busy => FileChannelError::InUse {
-                channel: name.to_string(),
-                path: config.data_dir.clone(),
-            },
-            LockError::Io(source) => FileChannelError::Io {
-                channel: name.to_string(),
-                path: lock_path.clone(),
-                source,
-            },
-        })?;
+        // Both folders are locked: a checkpoint shared with another channel would mix
+        // the two queues as surely as a shared log.
+        let mut locks = vec![lock_folder(name, &config.data_dir)?];
+        if !same_folder(&config.checkpoint_dir, &config.data_dir) {
+            locks.push(lock_folder(name, &config.checkpoint_dir)?);
+        }
 
         let recovered = recover(name, &config)?;
         let mut report = recovered.report;
@@ -201,6 +284,16 @@ impl FileChannel {
                 config.channel.capacity
             ));
         }
+        let bytes = recovered
+            .events
+            .iter()
+            .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
+        if bytes > config.channel.byte_capacity {
+            report.warnings.push(format!(
+                "recovered {bytes} bytes of events, more than the byteCapacity {}; puts wait until sinks drain it",
+                config.channel.byte_capacity
+            ));
+        }
         let queue: VecDeque<(u64, Event)> = recovered.events.into_iter().collect();
         let writer = LogWriter {
             data_dir: config.data_dir.clone(),
@@ -209,16 +302,22 @@ impl FileChannel {
             index: recovered.last_index,
             written: 0,
             max_file_size: config.max_file_size,
-            last_checkpoint_ms: clock.now_ms(),
+            last_checkpoint_ms: env.clock.now_ms(),
             checkpoint_interval_ms: config.checkpoint_interval_ms,
             next_tx_hint: recovered.next_tx,
             failed: None,
+            log_failures: Episode::default(),
+            checkpoint_failures: Episode::default(),
+            checkpoint_retry_ms: 0,
         };
         let journal = FileJournal {
+            name: name.to_string(),
             writer: Mutex::new(writer),
-            clock,
+            clock: env.clock,
+            notices: env.notices,
+            disk: env.disk,
             checkpoint_on_close: config.checkpoint_on_close,
-            _lock: lock,
+            _locks: locks,
         };
         let channel = QueueChannel::with_journal(
             name,
@@ -246,12 +345,48 @@ impl FileChannel {
     }
 }
 
+/// Takes the channel's lock in `dir`.
+fn lock_folder(channel: &str, dir: &Path) -> Result<File, FileChannelError> {
+    let path = dir.join(LOCK_FILE);
+    lock_exclusive(&path).map_err(|e| match e {
+        LockError::Busy => FileChannelError::InUse {
+            channel: channel.to_string(),
+            path: dir.to_path_buf(),
+        },
+        LockError::Io(source) => FileChannelError::Io {
+            channel: channel.to_string(),
+            path,
+            source,
+        },
+    })
+}
+
+/// Whether two existing folders are the same one (a channel may keep its checkpoint and
+/// its log in one folder; it must not then lock itself out).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// The file channel's journal: appends records, fsyncs at commit, checkpoints.
 pub struct FileJournal {
+    name: String,
     writer: Mutex<LogWriter>,
     clock: Arc<dyn Clock>,
+    notices: Arc<Notices>,
+    disk: Arc<DiskFull>,
     checkpoint_on_close: bool,
-    _lock: File,
+    _locks: Vec<File>,
+}
+
+/// A failed log: why, and when to try writing again.
+struct Failure {
+    reason: String,
+    retry_at_ms: u64,
+    /// The wait after the next failed try.
+    next_delay_ms: u64,
 }
 
 struct LogWriter {
@@ -267,7 +402,13 @@ struct LogWriter {
     /// Set when a write or fsync failed: the log may end in a partial record, so further
     /// appends would put good records after garbage. Commits fail until a checkpoint
     /// starts a fresh file.
-    failed: Option<String>,
+    failed: Option<Failure>,
+    /// Commits refused while the log is failed, reported once per episode.
+    log_failures: Episode,
+    /// Periodic checkpoints that failed (the log still has everything), reported once.
+    checkpoint_failures: Episode,
+    /// No periodic checkpoint is tried before this, after one failed.
+    checkpoint_retry_ms: u64,
 }
 
 impl LogWriter {
@@ -278,10 +419,8 @@ impl LogWriter {
     fn file(&mut self) -> Result<&mut File, String> {
         if self.file.is_none() {
             let path = self.log_path(self.index);
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
+            // Never through a link planted in the folder after the run's check.
+            let file = policy::paths::open_for_append(&path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             self.written = file.metadata().map(|m| m.len()).unwrap_or(0);
             sync_dir(&self.data_dir);
@@ -293,27 +432,42 @@ impl LogWriter {
         }
     }
 
-    fn append(&mut self, bytes: &[u8], sync: bool) -> Result<(), String> {
-        if let Some(reason) = &self.failed {
-            return Err(format!("log unusable after an earlier failure: {reason}"));
+    /// Appends (and with `sync`, fsyncs) `bytes`; a failure marks the log failed, to be
+    /// tried again at once on the next commit (`now` is the clock's time).
+    fn append(
+        &mut self,
+        disk: &DiskFull,
+        bytes: &[u8],
+        sync: bool,
+        now: u64,
+    ) -> Result<(), String> {
+        if let Some(failure) = &self.failed {
+            return Err(format!(
+                "log unusable after an earlier failure: {}",
+                failure.reason
+            ));
         }
         if self.written > self.max_file_size {
             self.file = None;
-            self.index += 1;
+            self.index = self.index.saturating_add(1);
         }
         let path = self.log_path(self.index);
         let result = self.file().and_then(|f| {
-            f.write_all(bytes)
+            disk.write_all(f, bytes)
                 .and_then(|()| if sync { f.sync_data() } else { Ok(()) })
                 .map_err(|e| format!("{}: {e}", path.display()))
         });
         match result {
             Ok(()) => {
-                self.written += bytes.len() as u64;
+                self.written = self.written.saturating_add(bytes.len() as u64);
                 Ok(())
             }
             Err(e) => {
-                self.failed = Some(e.clone());
+                self.failed = Some(Failure {
+                    reason: e.clone(),
+                    retry_at_ms: now,
+                    next_delay_ms: RETRY_MIN_MS,
+                });
                 Err(e)
             }
         }
@@ -324,7 +478,11 @@ impl FileJournal {
     /// Snapshots `state` and starts a new log file; older files are then deleted.
     fn checkpoint(&self, state: &QueueState) -> Result<(), String> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let new_index = w.index + 1;
+        self.checkpoint_locked(&mut w, state)
+    }
+
+    fn checkpoint_locked(&self, w: &mut LogWriter, state: &QueueState) -> Result<(), String> {
+        let new_index = w.index.saturating_add(1);
         let mut payload = Vec::new();
         put_u64(&mut payload, new_index);
         put_u64(&mut payload, state.next_seq);
@@ -339,22 +497,28 @@ impl FileJournal {
             put_u64(&mut payload, *seq);
             encode_event(&mut payload, event);
         }
-        let mut bytes = Vec::with_capacity(payload.len() + 20);
-        bytes.extend_from_slice(CHECKPOINT_MAGIC);
-        put_u64(&mut bytes, payload.len() as u64);
-        put_u32(&mut bytes, crc32fast::hash(&payload));
-        bytes.extend_from_slice(&payload);
+        // The header is written ahead of the payload rather than copied in front of it,
+        // so a checkpoint costs one copy of the queue, not two.
+        let mut header = Vec::with_capacity(20);
+        header.extend_from_slice(CHECKPOINT_MAGIC);
+        put_u64(&mut header, payload.len() as u64);
+        put_u32(&mut header, crc32fast::hash(&payload));
 
         let tmp = w.checkpoint_dir.join(format!("{CHECKPOINT_FILE}.tmp"));
         let target = w.checkpoint_dir.join(CHECKPOINT_FILE);
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
+            let mut f = policy::paths::open_for_write(&tmp)?;
+            self.disk.write_all(&mut f, &header)?;
+            self.disk.write_all(&mut f, &payload)?;
             f.sync_all()?;
             fs::rename(&tmp, &target)?;
             Ok(())
         };
-        write().map_err(|e| format!("checkpoint {}: {e}", target.display()))?;
+        if let Err(e) = write() {
+            // A partial temporary file would only take space a full disk does not have.
+            let _ = fs::remove_file(&tmp);
+            return Err(format!("checkpoint {}: {e}", target.display()));
+        }
         sync_dir(&w.checkpoint_dir);
         // The checkpoint now covers every log file before `new_index`.
         let old_index = w.index;
@@ -370,18 +534,86 @@ impl FileJournal {
         }
         Ok(())
     }
+
+    /// A failed log gets a chance to recover when its retry time has come: a checkpoint
+    /// of the queue as it is starts a fresh log file past any partial record. `Err` while
+    /// the log stays unusable.
+    fn recover_log(&self, w: &mut LogWriter, state: &QueueState, now: u64) -> Result<(), String> {
+        let Some(failure) = &w.failed else {
+            return Ok(());
+        };
+        let (retry_at, delay) = (failure.retry_at_ms, failure.next_delay_ms);
+        if now < retry_at {
+            return Err(format!(
+                "the log is not writable since an earlier failure ({}); next try in {} ms",
+                failure.reason,
+                retry_at - now
+            ));
+        }
+        match self.checkpoint_locked(w, state) {
+            Ok(()) => {
+                if let Some(refused) = w.log_failures.recover() {
+                    self.notices.info(
+                        &self.name,
+                        format!(
+                            "writing again: the log is usable after {refused} failed commits (sources retried them; nothing committed was lost)"
+                        ),
+                    );
+                }
+                Ok(())
+            }
+            Err(e) => {
+                w.failed = Some(Failure {
+                    reason: e.clone(),
+                    retry_at_ms: now.saturating_add(delay),
+                    next_delay_ms: delay.saturating_mul(2).min(RETRY_MAX_MS),
+                });
+                Err(format!(
+                    "the log is still not writable ({e}); next try in {delay} ms"
+                ))
+            }
+        }
+    }
+
+    /// Counts a refused commit; the first of an episode goes to the run log.
+    fn note_failure(&self, w: &mut LogWriter, message: &str) {
+        if w.log_failures.fail() {
+            self.notices.error(
+                &self.name,
+                format!(
+                    "cannot write its log: {message}. Commits fail until it can write again (sources retry, nothing committed is lost); it retries by itself, waiting up to {} s between tries",
+                    RETRY_MAX_MS / 1000
+                ),
+            );
+        }
+    }
 }
 
 impl Journal for FileJournal {
     const DURABLE: bool = true;
+    /// Half a record: an event this size encodes well within [`MAX_RECORD`].
+    const MAX_EVENT_BYTES: u64 = MAX_RECORD as u64 / 2;
 
-    fn commit(&self, tx: u64, puts: &[(u64, Event)], takes: &[u64]) -> Result<(), String> {
+    fn commit(
+        &self,
+        state: &QueueState,
+        tx: u64,
+        puts: &[(u64, Event)],
+        takes: &[u64],
+    ) -> Result<(), String> {
         let mut bytes = Vec::new();
         for (seq, event) in puts {
             let mut p = vec![KIND_PUT];
             put_u64(&mut p, tx);
             put_u64(&mut p, *seq);
             encode_event(&mut p, event);
+            if p.len() > MAX_RECORD as usize {
+                // Recovery would refuse such a record, so it is never written.
+                return Err(format!(
+                    "an event of {} bytes is too large for the log ({MAX_RECORD} bytes per record)",
+                    p.len()
+                ));
+            }
             frame(&mut bytes, &p);
         }
         for seq in takes {
@@ -393,9 +625,18 @@ impl Journal for FileJournal {
         let mut p = vec![KIND_COMMIT];
         put_u64(&mut p, tx);
         frame(&mut bytes, &p);
+        let now = self.clock.now_ms();
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.next_tx_hint = w.next_tx_hint.max(tx + 1);
-        w.append(&bytes, true)
+        if let Err(e) = self.recover_log(&mut w, state, now) {
+            self.note_failure(&mut w, &e);
+            return Err(e);
+        }
+        w.next_tx_hint = w.next_tx_hint.max(tx.saturating_add(1));
+        let appended = w.append(&self.disk, &bytes, true, now);
+        if let Err(e) = &appended {
+            self.note_failure(&mut w, e);
+        }
+        appended
     }
 
     fn rollback(&self, tx: u64, had_takes: bool) {
@@ -404,26 +645,55 @@ impl Journal for FileJournal {
             put_u64(&mut p, tx);
             let mut bytes = Vec::new();
             frame(&mut bytes, &p);
+            let now = self.clock.now_ms();
             let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            // Informational only: replay drops transactions without a commit anyway.
-            let _ = w.append(&bytes, false);
+            // Informational only: replay drops transactions without a commit anyway. A
+            // failure marks the log failed; the next commit reports and recovers it.
+            let _ = w.append(&self.disk, &bytes, false, now);
         }
     }
 
     fn after_commit(&self, state: &QueueState) {
-        let due = {
-            let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.clock.now_ms().saturating_sub(w.last_checkpoint_ms) >= w.checkpoint_interval_ms
-        };
-        if due {
-            // A failed periodic checkpoint is not fatal: the log still has everything.
-            let _ = self.checkpoint(state);
+        let now = self.clock.now_ms();
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let due = now.saturating_sub(w.last_checkpoint_ms) >= w.checkpoint_interval_ms
+            && now >= w.checkpoint_retry_ms;
+        if !due {
+            return;
+        }
+        // A failed periodic checkpoint is not fatal: the log still has everything. It is
+        // reported once and tried again after a pause, not at every commit.
+        match self.checkpoint_locked(&mut w, state) {
+            Ok(()) => {
+                if let Some(failed) = w.checkpoint_failures.recover() {
+                    self.notices.info(
+                        &self.name,
+                        format!("checkpoint written again after {failed} failed tries"),
+                    );
+                }
+            }
+            Err(e) => {
+                w.checkpoint_retry_ms = now.saturating_add(RETRY_MAX_MS);
+                if w.checkpoint_failures.fail() {
+                    self.notices.error(
+                        &self.name,
+                        format!(
+                            "{e}; the log still holds every committed event, so nothing is lost; retrying every {} s",
+                            RETRY_MAX_MS / 1000
+                        ),
+                    );
+                }
+            }
         }
     }
 
     fn close(&self, state: &QueueState) -> Result<(), String> {
         if self.checkpoint_on_close {
-            self.checkpoint(state)
+            self.checkpoint(state).map_err(|e| {
+                format!(
+                    "{e}; the log still holds every committed event, and the next open replays it"
+                )
+            })
         } else {
             Ok(())
         }
@@ -452,7 +722,12 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
     let mut first_index = 0;
 
     let ckpt_path = config.checkpoint_dir.join(CHECKPOINT_FILE);
-    match fs::read(&ckpt_path) {
+    let read_checkpoint = || -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        policy::paths::open_for_read(&ckpt_path)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    match read_checkpoint() {
         Ok(bytes) => {
             let corrupt = |reason: &str| FileChannelError::CorruptCheckpoint {
                 channel: name.to_string(),
@@ -473,12 +748,31 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
             }
             let mut p = Reader::new(payload);
             let bad = || corrupt("malformed contents");
+            let out_of_range = |what: &str, n: u64| {
+                corrupt(&format!(
+                    "{what} {n} is beyond {MAX_SEQUENCE}, which no channel reaches"
+                ))
+            };
             first_index = p.u64().ok_or_else(bad)?;
             next_seq = p.u64().ok_or_else(bad)?;
             next_tx = p.u64().ok_or_else(bad)?;
+            for (what, n) in [
+                ("log file number", first_index),
+                ("next sequence number", next_seq),
+                ("next transaction number", next_tx),
+            ] {
+                if n > MAX_SEQUENCE {
+                    return Err(out_of_range(what, n));
+                }
+            }
             let count = p.u64().ok_or_else(bad)?;
             for _ in 0..count {
                 let seq = p.u64().ok_or_else(bad)?;
+                if seq >= next_seq {
+                    return Err(corrupt(&format!(
+                        "event {seq} is not below the next sequence number {next_seq}"
+                    )));
+                }
                 let event = decode_event(&mut p).ok_or_else(bad)?;
                 queue.insert(seq, event);
             }
@@ -506,10 +800,20 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut last_index = first_index;
     for (position, (index, path)) in logs.iter().enumerate() {
+        if *index > MAX_SEQUENCE {
+            return Err(FileChannelError::CorruptLog {
+                channel: name.to_string(),
+                path: path.clone(),
+                offset: 0,
+                reason: format!(
+                    "log file number {index} is beyond {MAX_SEQUENCE}, which no channel reaches"
+                ),
+            });
+        }
         last_index = *index;
         let is_last = position + 1 == logs.len();
         let mut bytes = Vec::new();
-        File::open(path)
+        policy::paths::open_for_read(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .map_err(|source| FileChannelError::Io {
                 channel: name.to_string(),
@@ -565,19 +869,27 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                 return Err(corrupt(pos, "checksum mismatch".into()));
             }
             let mut p = Reader::new(payload);
-            let record = (|| {
-                let kind = p.u8()?;
-                let tx = p.u64()?;
+            const MALFORMED: &str = "malformed record contents";
+            const OUT_OF_RANGE: &str = "transaction or sequence number beyond the largest a channel reaches (the log is damaged or crafted)";
+            let record = (|| -> Result<(), &'static str> {
+                let kind = p.u8().ok_or(MALFORMED)?;
+                let tx = p.u64().ok_or(MALFORMED)?;
+                if tx > MAX_SEQUENCE {
+                    return Err(OUT_OF_RANGE);
+                }
                 next_tx = next_tx.max(tx + 1);
                 match kind {
                     KIND_PUT => {
-                        let seq = p.u64()?;
-                        let event = decode_event(&mut p)?;
+                        let seq = p.u64().ok_or(MALFORMED)?;
+                        if seq > MAX_SEQUENCE {
+                            return Err(OUT_OF_RANGE);
+                        }
+                        let event = decode_event(&mut p).ok_or(MALFORMED)?;
                         next_seq = next_seq.max(seq + 1);
                         pending.entry(tx).or_default().puts.push((seq, event));
                     }
                     KIND_TAKE => {
-                        let seq = p.u64()?;
+                        let seq = p.u64().ok_or(MALFORMED)?;
                         pending.entry(tx).or_default().takes.push(seq);
                     }
                     KIND_COMMIT => {
@@ -598,12 +910,12 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                     KIND_ROLLBACK => {
                         pending.remove(&tx);
                     }
-                    _ => return None,
+                    _ => return Err(MALFORMED),
                 }
-                Some(())
+                Ok(())
             })();
-            if record.is_none() {
-                return Err(corrupt(pos, "malformed record contents".into()));
+            if let Err(reason) = record {
+                return Err(corrupt(pos, reason.into()));
             }
             pos = end;
         }
@@ -750,7 +1062,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flume::channel::{Channel, Transaction};
+    use crate::flume::channel::{Channel, ChannelError, Transaction};
     use crate::flume::util::ManualClock;
 
     fn config(dir: &Path) -> FileChannelConfig {
@@ -967,5 +1279,213 @@ mod tests {
         }
         tx.commit().unwrap();
         assert_eq!(n, 10);
+    }
+
+    /// A channel on a disk that can be made full, with a clock the test moves.
+    fn on_faulty_disk(dir: &Path) -> (FileChannel, Arc<DiskFull>, Arc<ManualClock>, Arc<Notices>) {
+        let clock = Arc::new(ManualClock::new(1_000));
+        let env = FileChannelEnv {
+            clock: clock.clone(),
+            notices: Arc::new(Notices::new()),
+            disk: Arc::new(DiskFull::default()),
+        };
+        let (disk, notices) = (env.disk.clone(), env.notices.clone());
+        let (ch, _) = FileChannel::open_in("fc", config(dir), env).unwrap();
+        (ch, disk, clock, notices)
+    }
+
+    fn try_put(ch: &dyn Channel, body: &str) -> Result<(), ChannelError> {
+        let mut tx = Transaction::begin(ch);
+        tx.put(Event::new(body).with_header("k", body)).unwrap();
+        let result = tx.commit();
+        if result.is_err() {
+            tx.rollback();
+        }
+        result
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_once_and_the_channel_resumes_by_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, disk, clock, notices) = on_faulty_disk(dir.path());
+        put_all(&ch, &["before"]);
+        disk.set(true);
+        for i in 0..5 {
+            assert!(try_put(&ch, &format!("lost{i}")).is_err());
+        }
+        let stats = ch.counters().snapshot();
+        assert_eq!(stats.io_failures, 5);
+        assert!(ch.counters().last_error().is_some());
+        let said = notices.drain();
+        assert_eq!(said.len(), 1, "one line per episode: {said:?}");
+        assert_eq!(said[0].severity, crate::flume::Severity::Error);
+        assert!(said[0].text.contains("cannot write its log"), "{said:?}");
+        // Space returns; the next try comes after the back-off, with no restart.
+        disk.set(false);
+        let mut tries = 0;
+        while try_put(&ch, "after").is_err() {
+            tries += 1;
+            assert!(tries < 100, "never resumed");
+            clock.advance(RETRY_MIN_MS);
+        }
+        put_all(&ch, &["later"]);
+        assert!(ch.counters().last_error().is_none());
+        let said = notices.drain();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].text.contains("writing again"), "{said:?}");
+        // What was committed is exactly what a crash recovers.
+        crash(ch);
+        let (ch, report) = FileChannel::open("fc", config(dir.path())).unwrap();
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(drain(&ch), ["before", "after", "later"]);
+    }
+
+    #[test]
+    fn retries_back_off_while_the_disk_stays_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, disk, clock, _) = on_faulty_disk(dir.path());
+        disk.set(true);
+        // The first failure, then the immediate try, fail; the wait then doubles.
+        assert!(try_put(&ch, "a").is_err());
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            let err = try_put(&ch, "a").unwrap_err().to_string();
+            if let Some(rest) = err.split("next try in ").nth(1) {
+                let ms: u64 = rest.trim_end_matches(" ms").parse().unwrap();
+                waits.push(ms);
+                clock.advance(ms);
+            }
+        }
+        assert!(waits.windows(2).all(|w| w[1] >= w[0]), "{waits:?}");
+        assert!(waits.iter().all(|&w| w <= RETRY_MAX_MS), "{waits:?}");
+        assert_eq!(waits.last(), Some(&RETRY_MAX_MS), "{waits:?}");
+    }
+
+    #[test]
+    fn a_failed_checkpoint_at_close_is_an_error_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, disk, _, _) = on_faulty_disk(dir.path());
+        put_all(&ch, &["a", "b"]);
+        disk.set(true);
+        let err = ch.close().unwrap_err().to_string();
+        assert!(
+            err.contains("checkpoint") && err.contains("replays"),
+            "{err}"
+        );
+        assert!(ch.counters().last_error().is_some());
+        drop(ch);
+        let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+        assert_eq!(drain(&ch), ["a", "b"]);
+    }
+
+    #[test]
+    fn two_channels_sharing_a_checkpoint_folder_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = FileChannelConfig::new(dir.path().join("ck"), dir.path().join("a-data"));
+        let b = FileChannelConfig::new(dir.path().join("ck"), dir.path().join("b-data"));
+        let (_a, _) = FileChannel::open("a", a).unwrap();
+        match FileChannel::open("b", b) {
+            Err(FileChannelError::InUse { channel, path }) => {
+                assert_eq!(channel, "b");
+                assert_eq!(path, dir.path().join("ck"));
+            }
+            Err(other) => panic!("wrong error: {other}"),
+            Ok(_) => panic!("a shared checkpoint folder was accepted"),
+        }
+        // One channel may keep both in one folder.
+        let one = FileChannelConfig::new(dir.path().join("both"), dir.path().join("both"));
+        let (ch, _) = FileChannel::open("c", one.clone()).unwrap();
+        put_all(&ch, &["x"]);
+        crash(ch);
+        let (ch, _) = FileChannel::open("c", one).unwrap();
+        assert_eq!(drain(&ch), ["x"]);
+    }
+
+    /// Appends a crafted committed put to the channel's only log.
+    fn append_crafted(dir: &Path, tx: u64, seq: u64) {
+        let mut bytes = Vec::new();
+        let mut p = vec![KIND_PUT];
+        put_u64(&mut p, tx);
+        put_u64(&mut p, seq);
+        encode_event(&mut p, &Event::new("evil"));
+        frame(&mut bytes, &p);
+        let mut p = vec![KIND_COMMIT];
+        put_u64(&mut p, tx);
+        frame(&mut bytes, &p);
+        let mut f = OpenOptions::new().append(true).open(only_log(dir)).unwrap();
+        f.write_all(&bytes).unwrap();
+    }
+
+    #[test]
+    fn numbers_at_the_end_of_u64_are_refused_as_corrupt() {
+        for (tx, seq) in [(u64::MAX, 5), (7, u64::MAX), (MAX_SEQUENCE + 1, 1)] {
+            let dir = tempfile::tempdir().unwrap();
+            let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+            put_all(&ch, &["a"]);
+            crash(ch);
+            append_crafted(dir.path(), tx, seq);
+            match FileChannel::open("fc", config(dir.path())) {
+                Err(FileChannelError::CorruptLog { reason, .. }) => {
+                    assert!(reason.contains("beyond"), "{reason}");
+                }
+                Err(other) => panic!("wrong error for tx {tx} seq {seq}: {other}"),
+                Ok(_) => panic!("tx {tx} seq {seq} was accepted"),
+            }
+        }
+        // A number at the bound is still fine.
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+        put_all(&ch, &["a"]);
+        crash(ch);
+        append_crafted(dir.path(), MAX_SEQUENCE, MAX_SEQUENCE - 1);
+        let (ch, report) = FileChannel::open("fc", config(dir.path())).unwrap();
+        assert_eq!(report.events_recovered, 2);
+        let mut tx = Transaction::begin(&ch);
+        assert_eq!(tx.take().unwrap().unwrap().body, b"a");
+        assert_eq!(tx.take().unwrap().unwrap().body, b"evil");
+        tx.commit().unwrap();
+        // New events continue after the crafted one without overflowing.
+        put_all(&ch, &["b"]);
+        assert_eq!(drain(&ch), ["b"]);
+    }
+
+    #[test]
+    fn a_checkpoint_with_a_next_number_at_the_end_of_u64_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+        ch.close().unwrap();
+        drop(ch);
+        let mut payload = Vec::new();
+        for v in [1, u64::MAX, 0, 0] {
+            put_u64(&mut payload, v);
+        }
+        let mut bytes = CHECKPOINT_MAGIC.to_vec();
+        put_u64(&mut bytes, payload.len() as u64);
+        put_u32(&mut bytes, crc32fast::hash(&payload));
+        bytes.extend_from_slice(&payload);
+        fs::write(dir.path().join("ckpt").join(CHECKPOINT_FILE), bytes).unwrap();
+        match FileChannel::open("fc", config(dir.path())) {
+            Err(FileChannelError::CorruptCheckpoint { reason, .. }) => {
+                assert!(reason.contains("next sequence number"), "{reason}");
+            }
+            Err(other) => panic!("wrong error: {other}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn a_log_file_numbered_at_the_end_of_u64_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+        crash(ch);
+        fs::write(
+            dir.path().join("data").join(format!("log-{}", u64::MAX)),
+            b"",
+        )
+        .unwrap();
+        assert!(matches!(
+            FileChannel::open("fc", config(dir.path())),
+            Err(FileChannelError::CorruptLog { .. })
+        ));
     }
 }

@@ -6,7 +6,7 @@
 //! `interceptors.lvl.type = "static"`, `interceptors.lvl.key = "level"`, …
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use thiserror::Error;
@@ -38,10 +38,11 @@ pub enum Interceptor {
         preserve_existing: bool,
     },
     /// Header `hostHeader` (default `host`) = this machine's IP (`useIP`, default true) or
-    /// host name; `preserveExisting` default false.
+    /// host name; `preserveExisting` default false. The value is looked up when the first
+    /// event passes, not when the agent is built (see [`HostValue`]).
     Host {
         header: String,
-        value: String,
+        value: HostValue,
         preserve_existing: bool,
     },
     /// A fixed `key`/`value` header (defaults `key`/`value`); `preserveExisting` default true.
@@ -70,7 +71,7 @@ impl Interceptor {
                 header,
                 value,
                 preserve_existing,
-            } => set_all(events, header, value, *preserve_existing),
+            } => set_all(events, header, value.get(), *preserve_existing),
             Interceptor::Static {
                 key,
                 value,
@@ -153,11 +154,7 @@ impl InterceptorChain {
                 },
                 "host" => Interceptor::Host {
                     header: c.str(&key("hostHeader")).unwrap_or_else(|| "host".into()),
-                    value: if c.bool(&key("useIP"), true) {
-                        local_ip()
-                    } else {
-                        local_hostname()
-                    },
+                    value: HostValue::new(c.bool(&key("useIP"), true)),
                     preserve_existing: preserve(false),
                 },
                 "static" => Interceptor::Static {
@@ -185,6 +182,50 @@ impl InterceptorChain {
             out.push((name, interceptor));
         }
         Ok(Self::new(out, clock))
+    }
+}
+
+/// The `host` interceptor's value, looked up once, when the first event needs it.
+///
+/// Finding this machine's IP means resolving its host name, which can send a DNS query.
+/// Doing that lazily means nothing is asked of the network when a topology is opened,
+/// validated or started, and nothing at all unless a `host` interceptor with `useIP`
+/// actually stamps an event.
+#[derive(Debug, Clone)]
+pub struct HostValue {
+    use_ip: bool,
+    resolved: Arc<OnceLock<String>>,
+    lookup: fn(bool) -> String,
+}
+
+impl HostValue {
+    /// The IP (`use_ip`) or the host name of this machine.
+    pub fn new(use_ip: bool) -> Self {
+        Self::with_lookup(
+            use_ip,
+            |use_ip| {
+                if use_ip { local_ip() } else { local_hostname() }
+            },
+        )
+    }
+
+    /// With another lookup, so tests can count lookups without touching the network.
+    pub fn with_lookup(use_ip: bool, lookup: fn(bool) -> String) -> Self {
+        Self {
+            use_ip,
+            resolved: Arc::new(OnceLock::new()),
+            lookup,
+        }
+    }
+
+    /// The value, looked up on the first call.
+    pub fn get(&self) -> &str {
+        self.resolved.get_or_init(|| (self.lookup)(self.use_ip))
+    }
+
+    /// Whether the lookup has happened.
+    pub fn is_resolved(&self) -> bool {
+        self.resolved.get().is_some()
     }
 }
 
@@ -253,11 +294,50 @@ mod tests {
         assert_eq!(out[1].headers["t"], "1234");
     }
 
+    static LOOKUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    fn counted_lookup(use_ip: bool) -> String {
+        LOOKUPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if use_ip { "192.0.2.7" } else { "box" }.to_string()
+    }
+
     #[test]
-    fn host_sets_ip_or_name() {
+    fn host_is_looked_up_once_and_only_when_an_event_needs_it() {
+        let value = HostValue::with_lookup(true, counted_lookup);
+        let c = InterceptorChain::new(
+            vec![(
+                "h".into(),
+                Interceptor::Host {
+                    header: "host".into(),
+                    value: value.clone(),
+                    preserve_existing: false,
+                },
+            )],
+            Arc::new(ManualClock::new(0)),
+        );
+        assert_eq!(LOOKUPS.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(
+            !value.is_resolved(),
+            "building the chain must not look anything up"
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                c.apply(vec![Event::new("a")])[0].headers["host"],
+                "192.0.2.7"
+            );
+        }
+        assert_eq!(LOOKUPS.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(value.is_resolved());
+    }
+
+    #[test]
+    fn a_configured_host_interceptor_waits_for_its_first_event() {
         let c = chain(&[("interceptors", s("h")), ("interceptors.h.type", s("host"))]);
-        let ip = &c.apply(vec![Event::new("a")])[0].headers["host"];
-        assert!(ip.parse::<std::net::IpAddr>().is_ok(), "{ip}");
+        let Interceptor::Host { value, .. } = &c.interceptors[0].1 else {
+            panic!("not a host interceptor");
+        };
+        assert!(!value.is_resolved());
+        // By name (no DNS): gethostname only.
         let c = chain(&[
             ("interceptors", s("h")),
             ("interceptors.h.type", s("host")),

@@ -1,14 +1,21 @@
 //! The memory channel: a bounded in-memory queue. Fast, and loses its events on a crash,
 //! which is exactly the trade-off the product wants users to see next to the file channel.
 //!
-//! Flume's `byteCapacity` (a cap on body bytes) is not modelled: capacity counts events.
+//! It is bounded twice, as Flume's is: `capacity` counts events and `byteCapacity` counts
+//! bytes (less the `byteCapacityBufferPercentage` Flume reserves for headers), so a large
+//! event count cannot take unbounded memory. Unlike Flume, headers and a fixed per-event
+//! overhead count too (see [`crate::flume::channel::event_bytes`]).
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
-use super::channel::{ChannelConfig, NoJournal, QueueChannel};
+use super::channel::{ChannelConfig, DEFAULT_BYTE_CAPACITY, NoJournal, QueueChannel};
 use super::util::Conf;
 use crate::model::Value;
+
+/// Default `byteCapacityBufferPercentage`, Flume's: the share of `byteCapacity` kept free.
+pub const DEFAULT_BYTE_CAPACITY_BUFFER_PERCENTAGE: u64 = 20;
+/// Largest `byteCapacityBufferPercentage` accepted (100 would leave no room at all).
+pub const MAX_BYTE_CAPACITY_BUFFER_PERCENTAGE: u64 = 90;
 
 /// Flume's `memory` channel.
 pub type MemoryChannel = QueueChannel<NoJournal>;
@@ -19,13 +26,24 @@ impl MemoryChannel {
     }
 }
 
-/// Reads `capacity`, `transactionCapacity` and `keep-alive` (seconds) with Flume's defaults.
+/// Reads `capacity`, `transactionCapacity`, `keep-alive` (seconds), `byteCapacity` and
+/// `byteCapacityBufferPercentage` with Flume's defaults (and [`DEFAULT_BYTE_CAPACITY`]).
 pub fn memory_config(config: &std::collections::BTreeMap<String, Value>) -> ChannelConfig {
     let c = Conf(config);
+    let percentage = c
+        .uint(
+            "byteCapacityBufferPercentage",
+            DEFAULT_BYTE_CAPACITY_BUFFER_PERCENTAGE,
+        )
+        .min(MAX_BYTE_CAPACITY_BUFFER_PERCENTAGE);
+    let byte_capacity = c.uint("byteCapacity", DEFAULT_BYTE_CAPACITY);
+    // In u128, so no byteCapacity can overflow the product.
+    let usable = u128::from(byte_capacity) * u128::from(100 - percentage) / 100;
     ChannelConfig {
-        capacity: c.uint("capacity", 100) as usize,
-        transaction_capacity: c.uint("transactionCapacity", 100) as usize,
-        keep_alive: Duration::from_secs_f64(c.float("keep-alive", 3.0).max(0.0)),
+        capacity: c.size("capacity", 100),
+        transaction_capacity: c.size("transactionCapacity", 100),
+        keep_alive: c.secs("keep-alive", 3.0),
+        byte_capacity: u64::try_from(usable).unwrap_or(u64::MAX),
     }
 }
 
@@ -33,6 +51,7 @@ pub fn memory_config(config: &std::collections::BTreeMap<String, Value>) -> Chan
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
+    use std::time::Duration;
 
     use super::*;
     use crate::flume::Event;
@@ -45,6 +64,7 @@ mod tests {
                 capacity,
                 transaction_capacity: tx_capacity,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         )
     }
@@ -176,6 +196,7 @@ mod tests {
                 capacity: 1,
                 transaction_capacity: 10,
                 keep_alive: Duration::from_secs(30),
+                ..ChannelConfig::default()
             },
         ));
         put_all(&*ch, &["first"]);
@@ -238,5 +259,96 @@ mod tests {
         let c = memory_config(&map);
         assert_eq!((c.capacity, c.transaction_capacity), (5, 2));
         assert!(c.keep_alive.is_zero());
+    }
+
+    #[test]
+    fn byte_capacity_follows_flume_with_its_buffer_percentage() {
+        let read = |pairs: &[(&str, i64)]| {
+            let map = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::Int(*v)))
+                .collect();
+            memory_config(&map).byte_capacity
+        };
+        assert_eq!(read(&[]), DEFAULT_BYTE_CAPACITY / 5 * 4);
+        assert_eq!(read(&[("byteCapacity", 800_000)]), 640_000);
+        assert_eq!(
+            read(&[
+                ("byteCapacity", 800_000),
+                ("byteCapacityBufferPercentage", 0)
+            ]),
+            800_000
+        );
+    }
+
+    fn bytes_channel(byte_capacity: u64) -> MemoryChannel {
+        MemoryChannel::new(
+            "c",
+            ChannelConfig {
+                capacity: 1_000_000,
+                transaction_capacity: 1_000_000,
+                keep_alive: Duration::ZERO,
+                byte_capacity,
+            },
+        )
+    }
+
+    #[test]
+    fn a_channel_of_many_slots_stops_at_its_byte_capacity() {
+        // Room for a million events, but only ten of these by bytes.
+        let body = "x".repeat(100);
+        let each = crate::flume::channel::event_bytes(&Event::new(body.as_str()));
+        let ch = bytes_channel(10 * each);
+        let mut accepted = 0;
+        for _ in 0..20 {
+            let mut tx = Transaction::begin(&ch);
+            tx.put(Event::new(body.as_str())).unwrap();
+            match tx.commit() {
+                Ok(()) => accepted += 1,
+                Err(e) => {
+                    assert!(matches!(e, ChannelError::BytesFull { .. }), "{e}");
+                    tx.rollback();
+                }
+            }
+        }
+        assert_eq!(accepted, 10);
+        let stats = ch.counters().snapshot();
+        assert_eq!((stats.bytes, stats.byte_capacity), (10 * each, 10 * each));
+        assert_eq!(stats.full_failures, 10);
+        // Taking frees the bytes at commit, and a put fits again.
+        let mut tx = Transaction::begin(&ch);
+        tx.take().unwrap();
+        tx.commit().unwrap();
+        assert_eq!(ch.counters().snapshot().bytes, 9 * each);
+        put_all(&ch, &[body.as_str()]);
+    }
+
+    #[test]
+    fn empty_events_still_count_against_byte_capacity() {
+        let ch = bytes_channel(3 * crate::flume::channel::EVENT_OVERHEAD_BYTES);
+        put_all(&ch, &["", "", ""]);
+        let mut tx = Transaction::begin(&ch);
+        tx.put(Event::new("")).unwrap();
+        assert!(matches!(tx.commit(), Err(ChannelError::BytesFull { .. })));
+    }
+
+    #[test]
+    fn a_transaction_larger_than_the_byte_capacity_is_refused_at_put() {
+        let ch = bytes_channel(1000);
+        let mut tx = Transaction::begin(&ch);
+        tx.put(Event::new("x".repeat(500))).unwrap();
+        let err = tx.put(Event::new("x".repeat(500))).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChannelError::TooManyBytes {
+                    byte_capacity: 1000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        tx.commit().unwrap();
+        assert_eq!(drain(&ch).len(), 1);
     }
 }

@@ -13,9 +13,11 @@
 pub mod agent;
 pub mod channel;
 pub mod channel_processor;
+pub mod fatal;
 pub mod file_channel;
 pub mod interceptor;
 pub mod memory_channel;
+pub mod notice;
 pub mod selector;
 pub mod sink_processor;
 pub mod sinks;
@@ -25,8 +27,12 @@ mod util;
 pub use agent::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot, NodeStats, SinkState};
 pub use channel::{Channel, ChannelConfig, ChannelCounters, ChannelError, Transaction};
 pub use channel_processor::ChannelProcessor;
-pub use file_channel::{FileChannel, FileChannelConfig, FileChannelError, RecoveryReport};
+pub use fatal::FatalError;
+pub use file_channel::{
+    FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError, RecoveryReport,
+};
 pub use memory_channel::MemoryChannel;
+pub use notice::{Notice, Notices, Severity};
 pub use util::{Clock, ManualClock, StopSignal, SystemClock};
 
 use std::collections::BTreeMap;

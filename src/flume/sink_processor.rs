@@ -317,7 +317,7 @@ impl LoadBalanceProcessor {
         let state = &mut self.states[index];
         let delta = now.saturating_sub(state.last_fail_ms);
         let last_backoff = max.min(1000u64 << state.fails.min(EXP_BACKOFF_COUNTER_LIMIT));
-        if state.fails > 0 && last_backoff + CONSIDER_SEQUENTIAL_RANGE_MS > delta {
+        if state.fails > 0 && last_backoff.saturating_add(CONSIDER_SEQUENTIAL_RANGE_MS) > delta {
             if state.fails < EXP_BACKOFF_COUNTER_LIMIT {
                 state.fails += 1;
             }
@@ -325,7 +325,8 @@ impl LoadBalanceProcessor {
             state.fails = 1;
         }
         state.last_fail_ms = now;
-        state.restore_ms = now + max.min(1000u64 << state.fails);
+        state.restore_ms =
+            now.saturating_add(max.min(1000u64 << state.fails.min(EXP_BACKOFF_COUNTER_LIMIT)));
     }
 
     pub fn process(&mut self) -> Result<Status, SinkError> {

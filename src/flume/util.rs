@@ -88,6 +88,16 @@ impl StopSignal {
     }
 }
 
+/// Seconds from a config value as a [`Duration`] that never panics: negative and NaN
+/// are zero, and anything too long for a `Duration` is `Duration::MAX` (a wait that
+/// only a stop ends).
+pub fn duration_from_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// Typed reads of a node's config with Flume's defaults; wrong types fall back to the
 /// default because `validate` has already reported them to the user.
 pub(crate) struct Conf<'a>(pub &'a BTreeMap<String, Value>);
@@ -104,6 +114,16 @@ impl Conf<'_> {
 
     pub fn uint(&self, key: &str, default: u64) -> u64 {
         u64::try_from(self.int(key, default as i64)).unwrap_or(default)
+    }
+
+    /// A count for sizing things in memory.
+    pub fn size(&self, key: &str, default: usize) -> usize {
+        usize::try_from(self.uint(key, default as u64)).unwrap_or(usize::MAX)
+    }
+
+    /// Seconds as a duration; see [`duration_from_secs`].
+    pub fn secs(&self, key: &str, default: f64) -> Duration {
+        duration_from_secs(self.float(key, default))
     }
 
     pub fn float(&self, key: &str, default: f64) -> f64 {
@@ -148,5 +168,32 @@ impl Conf<'_> {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_number_of_seconds_becomes_a_duration_without_panicking() {
+        assert_eq!(duration_from_secs(1.5), Duration::from_millis(1500));
+        for zero in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY, -1e300] {
+            assert_eq!(duration_from_secs(zero), Duration::ZERO, "{zero}");
+        }
+        for huge in [1e30, f64::INFINITY, f64::MAX] {
+            assert_eq!(duration_from_secs(huge), Duration::MAX, "{huge}");
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_even_the_longest_sleep() {
+        let stop = std::sync::Arc::new(StopSignal::new());
+        let sleeper = {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || stop.sleep(Duration::MAX))
+        };
+        stop.stop();
+        assert!(sleeper.join().unwrap());
     }
 }

@@ -1,15 +1,136 @@
-//! What the engine's Flume agents would refuse at start, reported at design time so the
-//! designer can outline it before the user presses Run.
+//! What the engine's Flume agents would refuse at start, or get wrong while running,
+//! reported at design time so the designer can outline it before the user presses Run.
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Location};
-use crate::model::{Grouping, Role, SinkProcessor, Topology, Value};
+use crate::components;
+use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
+
+/// Slowest `rate_per_sec` a Flume `sequence` source may have, other than 0 (unthrottled):
+/// one event every 1000 s. Slower is indistinguishable from stopped in a run, and rates
+/// near zero would ask for pauses longer than any clock can count.
+pub const MIN_SOURCE_RATE_PER_SEC: f64 = 0.001;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_avro_ports(t, out);
     check_default_groups(t, out);
     check_storm_into_channel(t, out);
+    check_shared_channel_folders(t, out);
+    check_source_rates(t, out);
+}
+
+/// A Flume `sequence` source pauses `1 / rate_per_sec` seconds per event, so a rate just
+/// above zero is refused rather than run as a pause of 10^30 seconds.
+fn check_source_rates(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for node in t.nodes() {
+        if node.role != Role::Source || !matches!(node.component.as_str(), "sequence" | "seq") {
+            continue;
+        }
+        let Some(rate) = node.config.get("rate_per_sec").and_then(Value::as_f64) else {
+            continue;
+        };
+        if rate > 0.0 && rate < MIN_SOURCE_RATE_PER_SEC {
+            out.push(Diagnostic::error(
+                Location::Node(node.name.clone()),
+                format!(
+                    "config 'rate_per_sec': {rate} events a second is below the slowest rate a source runs at ({MIN_SOURCE_RATE_PER_SEC})"
+                ),
+                "use 0 for as fast as possible, or a rate of at least 0.001 (one event every 1000 s)",
+            ));
+        }
+    }
+}
+
+/// One folder a file channel writes: which channel, under which setting.
+struct FolderUse<'a> {
+    node: &'a str,
+    setting: &'static str,
+    raw: String,
+}
+
+/// Two file channels writing one folder mix their logs or checkpoints (and the second
+/// would find it locked at run time): every `checkpointDir` and `dataDirs` entry must
+/// belong to one channel. Paths compare after resolving `.` and `..`, relative to the
+/// topology's folder, as the runtime reads them.
+fn check_shared_channel_folders(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let mut owners: BTreeMap<PathBuf, FolderUse> = BTreeMap::new();
+    for node in t.nodes() {
+        if node.role != Role::Channel || node.component != "file" {
+            continue;
+        }
+        for folder in channel_folders(node) {
+            let key = normalized(&folder.raw);
+            match owners.get(&key) {
+                Some(first) if first.node != folder.node => {
+                    out.push(Diagnostic::error(
+                        Location::Node(node.name.clone()),
+                        format!(
+                            "{} '{}' is also the {} of file channel '{}'; the two channels would mix their data",
+                            folder.setting, folder.raw, first.setting, first.node
+                        ),
+                        "give every file channel its own checkpointDir and dataDirs folders",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert(key, folder);
+                }
+            }
+        }
+    }
+}
+
+/// The folders a file channel node writes, with the registry's defaults for unset ones.
+fn channel_folders(node: &Node) -> Vec<FolderUse<'_>> {
+    let setting = |key: &'static str| -> String {
+        match node.config.get(key) {
+            Some(Value::Str(s)) => s.clone(),
+            _ => components::descriptor("file")
+                .and_then(|d| d.param(key))
+                .and_then(|p| p.default.as_ref())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    };
+    let mut folders = vec![FolderUse {
+        node: &node.name,
+        setting: "checkpointDir",
+        raw: setting("checkpointDir"),
+    }];
+    // Flume takes a comma-separated list of data folders.
+    for entry in setting("dataDirs").split(',') {
+        let entry = entry.trim();
+        if !entry.is_empty() {
+            folders.push(FolderUse {
+                node: &node.name,
+                setting: "dataDirs",
+                raw: entry.to_string(),
+            });
+        }
+    }
+    folders
+}
+
+/// `raw` with `.` and `..` resolved lexically and separators made uniform, so `a/./b/`,
+/// `a/b` and `a/c/../b` are one folder. A `..` above the start is kept.
+fn normalized(raw: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in Path::new(raw.trim()).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Two avro sources on one port: a hop could not tell them apart.
@@ -155,5 +276,98 @@ mod tests {
         t2.connect_names("b", "c", "default", Grouping::Mapped(vec!["v".into()]))
             .unwrap();
         assert!(errors(&t2).iter().any(|m| m.contains("multiplexing")));
+    }
+
+    fn file_channel(name: &str, checkpoint: Option<&str>, data: Option<&str>) -> Node {
+        let mut n = Node::new(name, Role::Channel, "file");
+        if let Some(c) = checkpoint {
+            n = n.with_config("checkpointDir", c);
+        }
+        if let Some(d) = data {
+            n = n.with_config("dataDirs", d);
+        }
+        n
+    }
+
+    fn shared(nodes: Vec<Node>) -> Vec<Diagnostic> {
+        let mut t = Topology::new("t");
+        for n in nodes {
+            t.add_node(n).unwrap();
+        }
+        let mut out = Vec::new();
+        check_shared_channel_folders(&t, &mut out);
+        out
+    }
+
+    #[test]
+    fn two_file_channels_may_not_share_a_folder_whatever_its_spelling() {
+        let cases = [
+            // Same checkpoint folder, spelled differently.
+            (
+                ("ck", "a-data"),
+                ("./ck/", "b-data"),
+                "checkpointDir './ck/' is also the checkpointDir of file channel 'a'",
+            ),
+            // One's data folder is the other's checkpoint folder.
+            (
+                ("a-ck", "x/../shared"),
+                ("shared", "b-data"),
+                "checkpointDir 'shared' is also the dataDirs of file channel 'a'",
+            ),
+            // A later entry of a dataDirs list.
+            (
+                ("a-ck", "a-data, more"),
+                ("b-ck", "b-data,more"),
+                "dataDirs 'more' is also the dataDirs of file channel 'a'",
+            ),
+        ];
+        for ((ack, adata), (bck, bdata), expected) in cases {
+            let found = shared(vec![
+                file_channel("a", Some(ack), Some(adata)),
+                file_channel("b", Some(bck), Some(bdata)),
+            ]);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].location, Location::Node("b".into()));
+            assert_eq!(
+                found[0].message,
+                format!("{expected}; the two channels would mix their data")
+            );
+        }
+    }
+
+    #[test]
+    fn file_channels_left_at_their_defaults_clash_and_separate_ones_do_not() {
+        let found = shared(vec![
+            file_channel("a", None, None),
+            file_channel("b", None, None),
+        ]);
+        assert_eq!(found.len(), 2, "both folders are shared: {found:?}");
+        let fine = shared(vec![
+            file_channel("a", Some("a/ck"), Some("a/data")),
+            file_channel("b", Some("b/ck"), Some("b/data")),
+            // One channel may keep checkpoint and log in one folder.
+            file_channel("c", Some("c"), Some("c")),
+        ]);
+        assert!(fine.is_empty(), "{fine:?}");
+    }
+
+    #[test]
+    fn a_source_rate_near_zero_is_refused_by_name() {
+        let mut t = Topology::new("t");
+        t.add_node(Node::new("gen", Role::Source, "sequence").with_config("rate_per_sec", 1e-30))
+            .unwrap();
+        t.add_node(Node::new("ok", Role::Source, "sequence").with_config("rate_per_sec", 0.0))
+            .unwrap();
+        t.add_node(Node::new("slow", Role::Source, "sequence").with_config("rate_per_sec", 0.001))
+            .unwrap();
+        let mut out = Vec::new();
+        check_source_rates(&t, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].location, Location::Node("gen".into()));
+        assert!(
+            out[0].message.contains("'rate_per_sec'"),
+            "{}",
+            out[0].message
+        );
     }
 }

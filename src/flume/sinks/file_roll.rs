@@ -51,7 +51,7 @@ impl FileRollSink {
             channel,
             dir,
             roll_interval_ms: c.uint("sink.rollInterval", 30).saturating_mul(1000),
-            batch: c.uint("batchSize", 100).max(1) as usize,
+            batch: c.size("batchSize", 100).max(1),
             prefix: clock.now_ms(),
             clock,
             counters,
@@ -69,9 +69,9 @@ impl FileRollSink {
         roll_interval_ms: u64,
         now: u64,
     ) -> Result<&'a mut File, String> {
-        let expired = current
-            .as_ref()
-            .is_some_and(|(_, opened)| roll_interval_ms > 0 && now >= opened + roll_interval_ms);
+        let expired = current.as_ref().is_some_and(|(_, opened)| {
+            roll_interval_ms > 0 && now >= opened.saturating_add(roll_interval_ms)
+        });
         if expired {
             *current = None;
         }
@@ -160,6 +160,7 @@ mod tests {
                 capacity: 100,
                 transaction_capacity: 100,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ));
         let clock = Arc::new(ManualClock::new(1_000_000));

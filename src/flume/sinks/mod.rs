@@ -98,24 +98,48 @@ pub fn drain_batch(
 }
 
 /// Where logger sinks write: a bounded in-memory tail (for the UI and tests) and,
-/// optionally, standard error (for headless runs).
+/// optionally, standard error (for headless runs). Both queues are bounded by lines
+/// ([`LOG_TAIL`]) and by bytes ([`LOG_TAIL_BYTES`]), since a logger may be set to dump a
+/// megabyte of every event.
 #[derive(Debug, Default)]
 pub struct LogOutput {
-    lines: Mutex<VecDeque<String>>,
+    lines: Mutex<Bounded>,
     /// Lines not yet handed to [`LogOutput::drain`] (bounded like the tail), so an
     /// embedding engine can forward each line once to its own log.
-    fresh: Mutex<VecDeque<String>>,
+    fresh: Mutex<Bounded>,
     pub to_stderr: bool,
 }
 
 /// Most recent logger lines kept in memory.
-const LOG_TAIL: usize = 1000;
+pub const LOG_TAIL: usize = 1000;
+/// Most bytes of logger lines kept in memory, per queue; the oldest lines go first.
+pub const LOG_TAIL_BYTES: usize = 4 << 20;
+
+/// A queue of lines that drops its oldest beyond [`LOG_TAIL`] lines or
+/// [`LOG_TAIL_BYTES`] bytes.
+#[derive(Debug, Default)]
+struct Bounded {
+    lines: VecDeque<String>,
+    bytes: usize,
+}
+
+impl Bounded {
+    fn push(&mut self, line: String) {
+        self.bytes += line.len();
+        self.lines.push_back(line);
+        while self.lines.len() > LOG_TAIL || (self.bytes > LOG_TAIL_BYTES && self.lines.len() > 1) {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.len();
+            }
+        }
+    }
+}
 
 impl LogOutput {
     pub fn new(to_stderr: bool) -> Self {
         Self {
-            lines: Mutex::new(VecDeque::new()),
-            fresh: Mutex::new(VecDeque::new()),
+            lines: Mutex::new(Bounded::default()),
+            fresh: Mutex::new(Bounded::default()),
             to_stderr,
         }
     }
@@ -124,26 +148,22 @@ impl LogOutput {
         if self.to_stderr {
             eprintln!("{line}");
         }
-        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        if lines.len() == LOG_TAIL {
-            lines.pop_front();
-        }
-        lines.push_back(line.clone());
-        drop(lines);
-        let mut fresh = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
-        if fresh.len() == LOG_TAIL {
-            fresh.pop_front();
-        }
-        fresh.push_back(line);
-    }
-
-    /// Lines written since the last call, oldest first (at most the newest 1000).
-    pub fn drain(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line.clone());
         self.fresh
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect()
+            .push(line);
+    }
+
+    /// Lines written since the last call, oldest first (at most the newest 1000, and
+    /// at most 4 MiB of them).
+    pub fn drain(&self) -> Vec<String> {
+        let mut fresh = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        fresh.bytes = 0;
+        fresh.lines.drain(..).collect()
     }
 
     /// The most recent lines, oldest first.
@@ -151,6 +171,7 @@ impl LogOutput {
         self.lines
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .lines
             .iter()
             .cloned()
             .collect()
@@ -216,8 +237,8 @@ impl LoggerSink {
         Self {
             name: name.to_string(),
             channel,
-            batch: c.uint("batchSize", 1).max(1) as usize,
-            max_bytes: max_bytes as usize,
+            batch: c.size("batchSize", 1).max(1),
+            max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             out,
             counters,
         }
@@ -258,7 +279,7 @@ impl NullSink {
         Self {
             name: name.to_string(),
             channel,
-            batch: Conf(config).uint("batchSize", 100).max(1) as usize,
+            batch: Conf(config).size("batchSize", 100).max(1),
             counters,
         }
     }
@@ -307,7 +328,7 @@ impl AvroSink {
             name: name.to_string(),
             channel,
             port: u16::try_from(c.uint("port", 4141)).unwrap_or(0),
-            batch: c.uint("batch-size", 100).max(1) as usize,
+            batch: c.size("batch-size", 100).max(1),
             hops,
             counters,
         }
@@ -360,6 +381,7 @@ mod tests {
                 capacity,
                 transaction_capacity: 100,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ))
     }
@@ -450,5 +472,24 @@ mod tests {
         assert_eq!(bodies(&*down), ["a", "b"]);
         assert_eq!(up.counters().snapshot().size, 0);
         assert_eq!(counters.failures.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn the_log_tail_is_bounded_by_lines_and_by_bytes() {
+        let out = LogOutput::new(false);
+        for i in 0..LOG_TAIL + 10 {
+            out.write(format!("{i}"));
+        }
+        let tail = out.tail();
+        assert_eq!(tail.len(), LOG_TAIL);
+        assert_eq!(tail[0], "10");
+        assert_eq!(out.drain().len(), LOG_TAIL);
+        let big = "z".repeat(1 << 20);
+        for _ in 0..10 {
+            out.write(big.clone());
+        }
+        let kept: usize = out.drain().iter().map(String::len).sum();
+        assert!(kept <= LOG_TAIL_BYTES, "{kept}");
+        assert!(kept >= LOG_TAIL_BYTES - (1 << 20), "{kept}");
     }
 }

@@ -10,6 +10,7 @@
 //! Flume's `exec` source is deliberately not provided: running arbitrary shell commands from
 //! a topology file is a security hazard, and Flume itself gives it no delivery guarantee.
 
+pub mod lines;
 pub mod netcat;
 pub mod spooldir;
 
@@ -20,7 +21,9 @@ use std::time::Duration;
 
 use super::Event;
 use super::channel_processor::ChannelProcessor;
-use super::util::{Conf, StopSignal};
+use super::fatal::FatalLog;
+use super::notice::Notices;
+use super::util::{Conf, StopSignal, duration_from_secs};
 use crate::model::Value;
 
 pub use netcat::NetcatSource;
@@ -37,9 +40,13 @@ pub struct SourceCounters {
     pub failed_batches: AtomicU64,
     /// The last put failed and the source is waiting to retry: back-pressure.
     pub blocked: AtomicBool,
-    /// The source ended on its own (a `seq` source reached its limit): a run that only
-    /// has finite sources can tell when it is done.
+    /// The source ended on its own (a `seq` source reached its limit, or its thread
+    /// died): a run that only has finite sources can tell when it is done.
     pub finished: AtomicBool,
+    /// Lines longer than the source's limit: refused (netcat) or truncated (spooldir).
+    pub too_long: AtomicU64,
+    /// Connections closed at once because the source already had its maximum open.
+    pub refused_connections: AtomicU64,
     pub last_error: Mutex<Option<String>>,
 }
 
@@ -70,6 +77,10 @@ pub struct SourceContext {
     /// While set, `deliver` holds the batch (the run is paused from the designer), so
     /// every source pauses without knowing about it.
     pub paused: Arc<AtomicBool>,
+    /// Where the source reports what the run log should show.
+    pub notices: Arc<Notices>,
+    /// Where threads the source starts itself (netcat connections) record a panic.
+    pub fatal: Arc<FatalLog>,
 }
 
 impl SourceContext {
@@ -114,14 +125,21 @@ pub trait Source: Send {
 
 /// Flume's `seq` source: counts up from `start` (0), `batchSize` (1) events per
 /// transaction, at most `rate_per_sec` events a second (0 = unthrottled), stopping after
-/// `limit` events (0 = never; Flume's `totalEvents`).
+/// `limit` events (0 = never; Flume's `totalEvents`). It also stops after the largest
+/// 64-bit number rather than wrap around to negative ones.
 pub struct SeqSource {
     name: String,
     next: i64,
     batch: usize,
     limit: u64,
     rate_per_sec: f64,
+    /// The counter went past `i64::MAX`: nothing left to send.
+    exhausted: bool,
 }
+
+/// Most events in one `seq` batch (`batchSize` is clamped to this), so a batch's memory
+/// is bounded whatever the config says.
+pub const MAX_SEQ_BATCH: u64 = 100_000;
 
 impl SeqSource {
     pub fn new(name: &str, config: &std::collections::BTreeMap<String, Value>) -> Self {
@@ -133,10 +151,20 @@ impl SeqSource {
         Self {
             name: name.to_string(),
             next: c.int("start", 0),
-            batch: c.uint("batchSize", 1).max(1) as usize,
+            batch: c.uint("batchSize", 1).clamp(1, MAX_SEQ_BATCH) as usize,
             limit,
-            rate_per_sec: c.float("rate_per_sec", 0.0).max(0.0),
+            rate_per_sec: c.float("rate_per_sec", 0.0),
+            exhausted: false,
         }
+    }
+}
+
+impl SeqSource {
+    /// How long to wait after a batch of `n` so the rate holds; `None` when unthrottled.
+    /// A rate so small that the pause does not fit a `Duration` waits until stopped
+    /// (validation refuses such rates, but the runtime must not panic on them).
+    fn pause_after(&self, n: u64) -> Option<Duration> {
+        (self.rate_per_sec > 0.0).then(|| duration_from_secs(n as f64 / self.rate_per_sec))
     }
 }
 
@@ -147,26 +175,40 @@ impl Source for SeqSource {
 
     fn run(mut self: Box<Self>, ctx: SourceContext) {
         let mut sent: u64 = 0;
-        while !ctx.stop.is_stopped() {
+        while !ctx.stop.is_stopped() && !self.exhausted {
             let mut n = self.batch as u64;
             if self.limit > 0 {
-                n = n.min(self.limit - sent);
-                if n == 0 {
-                    return;
-                }
+                n = n.min(self.limit.saturating_sub(sent));
             }
-            let batch: Vec<Event> = (0..n)
-                .map(|i| Event::new((self.next + i as i64).to_string()))
+            // Numbers left before the counter would pass i64::MAX.
+            let left = i64::MAX.abs_diff(self.next).saturating_add(1);
+            n = n.min(left);
+            if n == 0 {
+                return;
+            }
+            let batch: Vec<Event> = (self.next..=i64::MAX)
+                .take(n as usize)
+                .map(|v| Event::new(v.to_string()))
                 .collect();
             if !ctx.deliver(batch) {
                 return;
             }
-            self.next += n as i64;
-            sent += n;
-            if self.rate_per_sec > 0.0
-                && ctx
-                    .stop
-                    .sleep(Duration::from_secs_f64(n as f64 / self.rate_per_sec))
+            match i64::try_from(n).ok().and_then(|n| self.next.checked_add(n)) {
+                Some(next) => self.next = next,
+                None => {
+                    self.exhausted = true;
+                    ctx.notices.info(
+                        &self.name,
+                        format!(
+                            "reached {} and stopped: the next number would not fit in 64 bits",
+                            i64::MAX
+                        ),
+                    );
+                }
+            }
+            sent = sent.saturating_add(n);
+            if let Some(pause) = self.pause_after(n)
+                && ctx.stop.sleep(pause)
             {
                 return;
             }
@@ -260,6 +302,7 @@ pub(crate) mod tests {
                 capacity,
                 transaction_capacity: 1000,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ));
         let processor = Arc::new(ChannelProcessor::new(
@@ -274,16 +317,23 @@ pub(crate) mod tests {
                 counters: Arc::new(SourceCounters::default()),
                 retry_pause: Duration::from_millis(1),
                 paused: Arc::new(AtomicBool::new(false)),
+                notices: Arc::new(Notices::new()),
+                fatal: Arc::new(FatalLog::default()),
             },
             ch,
         )
     }
 
+    /// Takes what the channel holds, up to one transaction's worth.
     pub(crate) fn bodies(ch: &dyn Channel) -> Vec<String> {
         let mut tx = Transaction::begin(ch);
         let mut out = Vec::new();
-        while let Some(e) = tx.take().unwrap() {
-            out.push(e.body_text().into_owned());
+        loop {
+            match tx.take() {
+                Ok(Some(e)) => out.push(e.body_text().into_owned()),
+                Ok(None) | Err(crate::flume::ChannelError::TakeListFull { .. }) => break,
+                Err(e) => panic!("{e}"),
+            }
         }
         tx.commit().unwrap();
         out
@@ -300,6 +350,44 @@ pub(crate) mod tests {
         Box::new(SeqSource::new("s", &config)).run(ctx.clone());
         assert_eq!(bodies(&*ch), ["5", "6", "7", "8", "9", "10", "11"]);
         assert_eq!(ctx.counters.accepted.load(Ordering::Relaxed), 7);
+    }
+
+    #[test]
+    fn a_tiny_rate_waits_instead_of_panicking() {
+        let (ctx, ch) = context(100);
+        let config = BTreeMap::from([("rate_per_sec".to_string(), Value::Float(1e-30))]);
+        let runner = {
+            let ctx = ctx.clone();
+            std::thread::spawn(move || Box::new(SeqSource::new("s", &config)).run(ctx))
+        };
+        // The first event goes out, then the source waits (for ~1e30 s) until stopped.
+        while ctx.counters.accepted.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        ctx.stop.stop();
+        runner.join().expect("the source thread must not panic");
+        assert_eq!(bodies(&*ch), ["0"]);
+    }
+
+    #[test]
+    fn the_counter_stops_at_the_largest_number_instead_of_wrapping() {
+        let (ctx, ch) = context(100);
+        let config = BTreeMap::from([
+            ("start".to_string(), Value::Int(i64::MAX - 2)),
+            ("batchSize".to_string(), Value::Int(2)),
+        ]);
+        Box::new(SeqSource::new("s", &config)).run(ctx.clone());
+        let max = i64::MAX;
+        assert_eq!(
+            bodies(&*ch),
+            [
+                (max - 2).to_string(),
+                (max - 1).to_string(),
+                max.to_string()
+            ]
+        );
+        let notices = ctx.notices.drain();
+        assert!(notices[0].text.contains("stopped"), "{notices:?}");
     }
 
     #[test]

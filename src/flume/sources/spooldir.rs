@@ -7,25 +7,44 @@
 //! Hidden files (`.` prefix), files already ending in the completed suffix and files
 //! matching `ignorePattern` are skipped. A file that changes while being read, or whose
 //! completed name is already taken, is reported and left alone, as Flume refuses both.
+//!
+//! Files are streamed, never read whole: memory is one batch (at most `batchSize` events
+//! and [`MAX_BATCH_BYTES`]) whatever the file's size. A line longer than
+//! `deserializer.maxLineLength` (Flume's name, default 2048 bytes) becomes an event of its
+//! first `maxLineLength` bytes; the rest of it is skipped and the truncation counted and
+//! logged once per file. (Flume truncates too, but then reads the rest of the line as
+//! further events; skipping it keeps one line one event.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
+use super::lines::{LineReader, Piece};
 use super::{Source, SourceContext};
 use crate::flume::Event;
 use crate::flume::util::Conf;
 use crate::model::Value;
-use crate::policy::{Grant, PathUse};
+use crate::policy::{self, Grant, PathUse};
+
+/// Default `deserializer.maxLineLength`, Flume's: bytes of a line kept in its event.
+pub const DEFAULT_MAX_LINE_LENGTH: u64 = 2048;
+/// Largest `deserializer.maxLineLength` validation accepts (1 MiB).
+pub const MAX_LINE_LENGTH_LIMIT: u64 = 1 << 20;
+/// Most bytes of event bodies in one put transaction: a batch ends at `batchSize` events
+/// or at this, whichever comes first, so a batch of long lines stays small.
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
 
 /// A spooling-directory source.
 pub struct SpoolDirSource {
     name: String,
     dir: PathBuf,
     batch: usize,
+    max_line_length: usize,
     suffix: String,
     ignore: Option<Regex>,
     poll: Duration,
@@ -34,7 +53,8 @@ pub struct SpoolDirSource {
 }
 
 impl SpoolDirSource {
-    /// Reads `spoolDir` (relative to `base`), `batchSize` (100), `fileSuffix`
+    /// Reads `spoolDir` (through `grant`, relative to the topology's folder),
+    /// `batchSize` (100), `deserializer.maxLineLength` (2048), `fileSuffix`
     /// (`.COMPLETED`), `ignorePattern` and `pollDelay` (ms, 500).
     pub fn new(
         name: &str,
@@ -56,7 +76,12 @@ impl SpoolDirSource {
         Ok(Self {
             name: name.to_string(),
             dir,
-            batch: c.uint("batchSize", 100).max(1) as usize,
+            batch: c.size("batchSize", 100).max(1),
+            max_line_length: usize::try_from(
+                c.uint("deserializer.maxLineLength", DEFAULT_MAX_LINE_LENGTH)
+                    .clamp(1, MAX_LINE_LENGTH_LIMIT),
+            )
+            .unwrap_or(usize::MAX),
             suffix: c.str("fileSuffix").unwrap_or_else(|| ".COMPLETED".into()),
             ignore,
             poll: Duration::from_millis(c.uint("pollDelay", 500)),
@@ -64,9 +89,10 @@ impl SpoolDirSource {
         })
     }
 
-    /// The next file to read, oldest first.
+    /// The next file to read, oldest first. Keeps only the oldest seen so far, so a
+    /// folder of any size costs no more memory than one entry.
     fn next_file(&self) -> Result<Option<PathBuf>, String> {
-        let mut candidates: Vec<(SystemTime, String, PathBuf)> = Vec::new();
+        let mut oldest: Option<(SystemTime, String, PathBuf)> = None;
         let entries =
             fs::read_dir(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
         for entry in entries.flatten() {
@@ -85,34 +111,69 @@ impl SpoolDirSource {
             {
                 continue;
             }
+            // `DirEntry::metadata` does not follow links: a link planted in the spool
+            // folder is skipped, so it can neither be read nor have its target renamed.
             let Ok(meta) = entry.metadata() else { continue };
             if !meta.is_file() {
                 continue;
             }
             let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            candidates.push((modified, name, path));
+            let candidate = (modified, name, path);
+            if oldest.as_ref().is_none_or(|o| candidate < *o) {
+                oldest = Some(candidate);
+            }
         }
-        candidates.sort();
-        Ok(candidates.into_iter().next().map(|(_, _, p)| p))
+        Ok(oldest.map(|(_, _, p)| p))
     }
 
-    /// Reads, delivers and renames one file. `Ok(false)` when stopped part-way.
+    /// Streams, delivers and renames one file. `Ok(false)` when stopped part-way.
     fn consume(&mut self, path: &Path, ctx: &SourceContext) -> Result<bool, String> {
         let show = path.display();
-        let before = fs::metadata(path).map_err(|e| format!("{show}: {e}"))?;
-        let bytes = fs::read(path).map_err(|e| format!("{show}: {e}"))?;
-        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-        if lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
-        }
-        for chunk in lines.chunks(self.batch) {
-            let batch = chunk
-                .iter()
-                .map(|l| Event::new(l.strip_suffix(b"\r").unwrap_or(l).to_vec()))
-                .collect();
-            if !ctx.deliver(batch) {
-                return Ok(false);
+        // A link swapped in after the listing is refused, not followed.
+        let file = policy::paths::open_for_read(path).map_err(|e| format!("{show}: {e}"))?;
+        let before = file.metadata().map_err(|e| format!("{show}: {e}"))?;
+        let mut reader = BufReader::new(file);
+        // The limit counts the newline; a line keeps up to max_line_length bytes.
+        let mut lines = LineReader::new(self.max_line_length.saturating_add(1));
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut truncated = 0u64;
+        loop {
+            let piece = lines
+                .next(&mut reader)
+                .map_err(|e| format!("{show}: {e}"))?;
+            let (body, end) = match piece {
+                Piece::Line(line) => (Some(line), false),
+                Piece::TooLong(start) => {
+                    truncated += 1;
+                    ctx.counters.too_long.fetch_add(1, Ordering::Relaxed);
+                    (Some(start), false)
+                }
+                Piece::End(tail) => ((!tail.is_empty()).then_some(tail), true),
+            };
+            if let Some(body) = body {
+                batch_bytes += body.len();
+                batch.push(Event::new(body));
             }
+            let full = batch.len() >= self.batch || batch_bytes >= MAX_BATCH_BYTES;
+            if (full || end) && !batch.is_empty() {
+                if !ctx.deliver(std::mem::take(&mut batch)) {
+                    return Ok(false);
+                }
+                batch_bytes = 0;
+            }
+            if end {
+                break;
+            }
+        }
+        if truncated > 0 {
+            ctx.notices.error(
+                &self.name,
+                format!(
+                    "{show}: {truncated} lines were longer than deserializer.maxLineLength ({} bytes) and were cut to that length",
+                    self.max_line_length
+                ),
+            );
         }
         let after = fs::metadata(path).map_err(|e| format!("{show}: {e}"))?;
         if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
@@ -146,6 +207,8 @@ impl Source for SpoolDirSource {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
+                        ctx.notices
+                            .error(&self.name, format!("{e}; the file is left as it is"));
                         ctx.counters.set_error(e);
                         self.refused.insert(path);
                     }
@@ -230,5 +293,51 @@ mod tests {
         let path = source.next_file().unwrap().unwrap();
         let err = source.consume(&path, &ctx).unwrap_err();
         assert!(err.contains("must be unique"), "{err}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_counted_and_logged_once_per_file() {
+        let base = tempfile::tempdir().unwrap();
+        let spool = base.path().join("spool");
+        fs::create_dir_all(&spool).unwrap();
+        let long = "y".repeat(10_000);
+        fs::write(spool.join("d.txt"), format!("short\n{long}\n{long}\nend")).unwrap();
+        let config = BTreeMap::from([("deserializer.maxLineLength".to_string(), Value::Int(4))]);
+        let (ctx, ch) = context(100);
+        let mut source = SpoolDirSource::new("sp", &config, &Grant::new(base.path())).unwrap();
+        let path = source.next_file().unwrap().unwrap();
+        assert!(source.consume(&path, &ctx).unwrap());
+        assert_eq!(bodies(&*ch), ["shor", "yyyy", "yyyy", "end"]);
+        assert_eq!(ctx.counters.too_long.load(Ordering::Relaxed), 3);
+        let notices = ctx.notices.drain();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].text.contains("3 lines"), "{notices:?}");
+        assert!(spool.join("d.txt.COMPLETED").exists());
+    }
+
+    #[test]
+    fn a_file_much_larger_than_a_batch_is_streamed_in_batches() {
+        let base = tempfile::tempdir().unwrap();
+        let spool = base.path().join("spool");
+        fs::create_dir_all(&spool).unwrap();
+        let text: String = (0..10_000).map(|i| format!("{i}\n")).collect();
+        fs::write(spool.join("big.log"), text).unwrap();
+        let config = BTreeMap::from([("batchSize".to_string(), Value::Int(7))]);
+        let (ctx, ch) = context(20_000);
+        let mut source = SpoolDirSource::new("sp", &config, &Grant::new(base.path())).unwrap();
+        let path = source.next_file().unwrap().unwrap();
+        assert!(source.consume(&path, &ctx).unwrap());
+        // One put transaction per batch of 7.
+        assert_eq!(
+            ch.counters().snapshot().commits,
+            10_000usize.div_ceil(7) as u64
+        );
+        let mut got = Vec::new();
+        while got.len() < 10_000 {
+            let more = bodies(&*ch);
+            assert!(!more.is_empty());
+            got.extend(more);
+        }
+        assert!(got.iter().enumerate().all(|(i, b)| *b == i.to_string()));
     }
 }

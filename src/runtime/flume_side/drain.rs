@@ -186,6 +186,7 @@ mod tests {
                 capacity: 100,
                 transaction_capacity: 10,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ));
         {

@@ -33,6 +33,12 @@ pub struct FlumeNodeMetrics {
     pub last_error: Option<String>,
     /// Netcat sources: the address bound (useful with port 0).
     pub listening: Option<String>,
+    /// Sources: lines longer than the limit (netcat refuses them, spooldir cuts them).
+    pub too_long: u64,
+    /// Netcat sources: connections refused because `max-connections` were open.
+    pub refused_connections: u64,
+    /// The node's thread panicked: it has stopped, and the run counts as failed.
+    pub fatal: Option<String>,
 }
 
 /// A channel's transaction activity, for the fill bar and its badges.
@@ -47,6 +53,11 @@ pub struct FlumeChannelMetrics {
     pub rollbacks: u64,
     /// Put commits that gave up waiting for room (`ChannelFullException`).
     pub full_failures: u64,
+    /// Bytes of events held, against `byteCapacity`.
+    pub bytes: u64,
+    pub byte_capacity: u64,
+    /// Commits that failed because storage failed (a full disk).
+    pub io_failures: u64,
     /// Per second over the rate window.
     pub commit_rate: f64,
     pub rollback_rate: f64,
@@ -117,6 +128,9 @@ fn flume_part(stats: &NodeStats, rates: Option<(f64, f64)>) -> FlumeNodeMetrics 
             commits: c.commits,
             rollbacks: c.rollbacks,
             full_failures: c.full_failures,
+            bytes: c.bytes,
+            byte_capacity: c.byte_capacity,
+            io_failures: c.io_failures,
             commit_rate: rates.map_or(0.0, |r| r.0),
             rollback_rate: rates.map_or(0.0, |r| r.1),
         }),
@@ -131,7 +145,22 @@ fn flume_part(stats: &NodeStats, rates: Option<(f64, f64)>) -> FlumeNodeMetrics 
         }),
         last_error: stats.last_error.clone(),
         listening: stats.listening.map(|a| a.to_string()),
+        too_long: stats.too_long,
+        refused_connections: stats.refused_connections,
+        fatal: stats.fatal.clone(),
     }
+}
+
+/// Every Flume node whose thread died, with why, from a snapshot: the one test of "did
+/// the Flume half fail" that the CLI and the designer share.
+pub fn fatal_errors(snap: &MetricsSnapshot) -> Vec<(String, String)> {
+    snap.nodes
+        .iter()
+        .filter_map(|(name, n)| {
+            let fatal = n.flume.as_ref()?.fatal.as_ref()?;
+            Some((name.clone(), fatal.clone()))
+        })
+        .collect()
 }
 
 /// Totals of one Flume node in Storm's terms: emitted, executed, acked, failed.

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot};
+use crate::flume::{AgentOptions, BuildError, FlumeRun, FlumeSnapshot, Severity};
 use crate::model::{Role, Topology};
 
 use super::components::Factory;
@@ -120,6 +120,27 @@ impl FlumeSide {
         }
         let paused = Arc::clone(&options.paused);
         let run = FlumeRun::start(topology, options)?;
+        Ok(Some(Self::around(
+            run,
+            topology,
+            split,
+            paused,
+            overrides,
+            log,
+            (rate_window, start),
+        )))
+    }
+
+    /// The Flume half around agents already started.
+    fn around(
+        run: FlumeRun,
+        topology: &Topology,
+        split: &Split,
+        paused: Arc<AtomicBool>,
+        overrides: &mut BTreeMap<String, Factory>,
+        log: &RunLog,
+        (rate_window, start): (std::time::Duration, Instant),
+    ) -> FlumeSide {
         let finished = run.inputs_finished();
         for (name, fields) in &split.drained {
             let Some(channel) = run.channel(name) else {
@@ -190,7 +211,7 @@ impl FlumeSide {
                 log.push(channel, 0, LogKind::Error, warning.clone());
             }
         }
-        Ok(Some(FlumeSide {
+        FlumeSide {
             run: Some(run),
             last: None,
             info,
@@ -198,7 +219,7 @@ impl FlumeSide {
             rates: Mutex::new(Rates::new(rate_window, start)),
             paused,
             stop_order: upstream_first(topology),
-        }))
+        }
     }
 
     /// Adds Flume nodes and links to a snapshot the Storm sampler made.
@@ -230,11 +251,19 @@ impl FlumeSide {
     }
 
     /// Moves new logger sink lines into the run log (as lines of the sink that wrote
-    /// them: they start with `[sink]`).
+    /// them: they start with `[sink]`), and the agents' notices (failures, refusals,
+    /// dead threads) as events or errors of their nodes.
     pub fn forward_log(&self, log: &RunLog) {
         let Some(run) = &self.run else {
             return;
         };
+        for notice in run.drain_notices() {
+            let kind = match notice.severity {
+                Severity::Info => LogKind::Event,
+                Severity::Error => LogKind::Error,
+            };
+            log.push(&notice.node, 0, kind, notice.text);
+        }
         for line in run.drain_log() {
             let node = line
                 .strip_prefix('[')
@@ -249,6 +278,11 @@ impl FlumeSide {
     /// so the caller can require two equal readings.
     pub fn quiet(&self) -> Option<u64> {
         let run = self.run.as_ref()?;
+        // A dead thread fails the run; nothing the rest does can change that, and a dead
+        // sink would keep its channel from ever emptying. The run may end.
+        if !run.fatal().is_empty() {
+            return Some(0);
+        }
         if !(run.inputs_finished())() {
             return None;
         }
@@ -293,6 +327,84 @@ impl FlumeSide {
             run.stop_agent(agent);
         }
         self.last = Some(run.snapshot());
-        run.stop()
+        // Notices not yet forwarded go out with the problems met while stopping (a
+        // checkpoint at close that failed, say), which the engine logs.
+        let mut problems: Vec<String> = run
+            .drain_notices()
+            .into_iter()
+            .map(|n| format!("{}: {}", n.node, n.text))
+            .collect();
+        problems.extend(run.stop());
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, Node};
+
+    #[test]
+    fn a_dead_flume_thread_reaches_the_log_and_the_snapshot_and_ends_the_run() {
+        let base = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        for node in [
+            Node::new("gen", Role::Source, "sequence"),
+            Node::new("c", Role::Channel, "memory"),
+            Node::new("out", Role::Sink, "null"),
+        ] {
+            t.add_node(node).unwrap();
+        }
+        t.connect_names("gen", "c", "default", Grouping::Required)
+            .unwrap();
+        t.connect_names("c", "out", "default", Grouping::Drain)
+            .unwrap();
+        let options = AgentOptions {
+            grant: crate::policy::Grant::new(base.path()),
+            ..AgentOptions::default()
+        };
+        let paused = Arc::clone(&options.paused);
+        let run = FlumeRun::start_with_panicking_source(&t, options, "gen").unwrap();
+        let split = view::split(&t).unwrap();
+        let start = Instant::now();
+        let log = RunLog::new(start);
+        let mut side = FlumeSide::around(
+            run,
+            &t,
+            &split,
+            paused,
+            &mut BTreeMap::new(),
+            &log,
+            (Duration::from_secs(1), start),
+        );
+        // The run can end: the dead source counts as finished, and a fatal error makes
+        // the Flume half quiet even though nothing drained.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while side.quiet().is_none() {
+            assert!(Instant::now() < deadline, "the run never became quiet");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // (a) In the run log, as an error of the node, without waiting for the stop.
+        side.forward_log(&log);
+        let lines = log.drain();
+        assert!(
+            lines.iter().any(|l| l.node == "gen"
+                && l.kind == LogKind::Error
+                && l.text.contains("panicked")),
+            "{lines:?}"
+        );
+        // (b) In the snapshot, where the CLI looks to fail the run.
+        let mut snap = MetricsSnapshot::default();
+        side.fold_into(&mut snap);
+        let fatal = metrics::fatal_errors(&snap);
+        assert_eq!(fatal.len(), 1, "{fatal:?}");
+        assert_eq!(fatal[0].0, "gen");
+        assert!(fatal[0].1.contains("injected"), "{fatal:?}");
+        assert!(snap.nodes["gen"].flume.as_ref().unwrap().finished);
+        // Still there after the stop, in the final numbers.
+        side.stop();
+        let mut last = MetricsSnapshot::default();
+        side.fold_into(&mut last);
+        assert_eq!(metrics::fatal_errors(&last), fatal);
     }
 }

@@ -101,6 +101,7 @@ mod tests {
                 capacity,
                 transaction_capacity: 10,
                 keep_alive: Duration::ZERO,
+                ..ChannelConfig::default()
             },
         ));
         let b = PutBolt {
