@@ -128,6 +128,7 @@ impl StormEngine {
         let env = Arc::new(Env {
             log,
             collected: collected.clone(),
+            windows: super::limits::Budget::windows(),
             start,
             base_dir: options.base_dir.clone(),
             allowed_dirs: options.allowed_dirs.clone(),
@@ -145,7 +146,11 @@ impl StormEngine {
             .unzip();
         let executors = plan.executors.len();
         let wiring = Arc::new(Wiring {
-            counters: Arc::new(Counters::new(plan.task_executor.len(), plan.edges.len())),
+            counters: Arc::new(Counters::new(
+                plan.task_executor.len(),
+                executors,
+                plan.edges.len(),
+            )),
             exec_sent: (0..executors)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),

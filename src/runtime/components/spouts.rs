@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::super::log::LogKind;
 use super::super::rng::{Rng, derive_seed, splitmix64};
 use super::super::tuple::{Text, Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
@@ -101,10 +102,30 @@ struct Replaying<F> {
     tracking: bool,
     pending: PendingIds,
     replays: VecDeque<u64>,
+    /// Said once in the run log when the limit is reached (a sequence that stops
+    /// before it would overflow says so, instead of wrapping around).
+    end_note: Option<EndNote>,
+}
+
+struct EndNote {
+    info: TaskInfo,
+    text: String,
 }
 
 impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
     fn boxed(info: &TaskInfo, limit: Option<u64>, make: F) -> Behaviour
+    where
+        F: 'static,
+    {
+        Self::boxed_with_note(info, limit, None, make)
+    }
+
+    fn boxed_with_note(
+        info: &TaskInfo,
+        limit: Option<u64>,
+        end_note: Option<String>,
+        make: F,
+    ) -> Behaviour
     where
         F: 'static,
     {
@@ -115,6 +136,10 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
             tracking: info.tracking,
             pending: PendingIds::default(),
             replays: VecDeque::new(),
+            end_note: end_note.map(|text| EndNote {
+                info: info.clone(),
+                text,
+            }),
         }))
     }
 }
@@ -126,6 +151,10 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
             return true;
         }
         if self.limit.is_some_and(|l| self.next >= l) {
+            if let Some(note) = self.end_note.take() {
+                let i = &note.info;
+                i.env.log.push(&i.node, i.task, LogKind::Event, note.text);
+            }
             return false;
         }
         let k = self.next;
@@ -145,6 +174,12 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
         if self.pending.contains(msg_id) {
             self.replays.push_back(msg_id);
         }
+    }
+
+    /// Message `k` always regenerates the same values, so a refused one would be refused
+    /// again on every replay: it is given up (the executor counted it as failed).
+    fn refused(&mut self, msg_id: u64) {
+        self.pending.remove(msg_id);
     }
 
     fn is_done(&self) -> bool {
@@ -210,15 +245,35 @@ pub fn sequence_factory(cfg: &Config) -> Factory {
     let start = cfg.int("start", 0);
     let limit = limit(cfg);
     Arc::new(move |info: &TaskInfo| {
-        let (index, count) = (i64::from(info.index), i64::from(info.count));
-        Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Int(
-                start
-                    .wrapping_add((k as i64).wrapping_mul(count))
-                    .wrapping_add(index),
-            ))
+        let (index, count) = (i64::from(info.index), i64::from(info.count.max(1)));
+        // Message k of this task is start + k·count + index: it stops at the last number
+        // a 64-bit integer holds instead of wrapping around to negative numbers.
+        let fits = sequence_room(start, index, count);
+        let (limit, note) = match limit {
+            Some(l) if l <= fits => (Some(l), None),
+            _ => (
+                Some(fits),
+                Some(format!(
+                    "sequence ends after {fits} numbers on this task: the next one would be past {} (the largest 64-bit integer)",
+                    i64::MAX
+                )),
+            ),
+        };
+        Ok(Replaying::boxed_with_note(info, limit, note, move |k| {
+            let n = i128::from(start) + i128::from(k) * i128::from(count) + i128::from(index);
+            Values::One(Val::Int(i64::try_from(n).unwrap_or(i64::MAX)))
         }))
     })
+}
+
+/// How many numbers `start + k·count + index` (k = 0, 1, …) stay within `i64`.
+fn sequence_room(start: i64, index: i64, count: i64) -> u64 {
+    let first = i128::from(start) + i128::from(index);
+    let room = i128::from(i64::MAX) - first;
+    if room < 0 {
+        return 0;
+    }
+    u64::try_from(room / i128::from(count.max(1)) + 1).unwrap_or(u64::MAX)
 }
 
 pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
@@ -286,6 +341,15 @@ mod tests {
             p.remove(k);
         }
         assert!(p.is_empty());
+    }
+
+    #[test]
+    fn a_sequence_has_room_up_to_the_largest_integer_and_no_further() {
+        assert_eq!(sequence_room(i64::MAX, 0, 1), 1);
+        assert_eq!(sequence_room(i64::MAX, 1, 2), 0);
+        assert_eq!(sequence_room(i64::MAX - 4, 0, 2), 3); // MAX-4, MAX-2, MAX
+        assert_eq!(sequence_room(0, 0, 1), i64::MAX as u64 + 1);
+        assert_eq!(sequence_room(i64::MIN, 0, 1), u64::MAX);
     }
 
     #[test]

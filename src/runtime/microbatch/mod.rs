@@ -36,6 +36,7 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::engine::RunOptions;
 use super::error::RunError;
+use super::limits::Budget;
 use super::log::{LogLine, RunLog};
 use super::metrics::Counters;
 use super::plan::{Plan, compile};
@@ -50,11 +51,6 @@ use timer::{ManualClock, RealTimer, Timer};
 pub use stats::{BatchInfo, BatchMetrics};
 pub use window_op::WindowResult;
 
-/// Records one receiver may hold before it stops pulling from its spout (Spark's
-/// receiver rate limit, `spark.streaming.receiver.maxRate`, plays this role): bounds
-/// memory when a spout is unthrottled or the jobs fall behind.
-pub const MAX_BUFFERED_PER_RECEIVER: usize = 200_000;
-
 /// State shared by the receivers, the scheduler and the engine handle.
 pub(crate) struct Shared {
     pub plan: Arc<Plan>,
@@ -68,7 +64,10 @@ pub(crate) struct Shared {
     pub counters: Counters,
     stats: Mutex<BatchStats>,
     pub interval_ms: u64,
-    pub max_buffered: usize,
+    /// Room of all receivers together (`limits::MAX_BUFFERED_RECORDS`; Spark's receiver
+    /// rate limit plays this role): bounds memory when a spout is unthrottled or the
+    /// jobs fall behind, whatever the number of receivers.
+    pub budget: Budget,
     pub seed: u64,
     /// A batch is being cut or run.
     pub busy: AtomicBool,
@@ -122,6 +121,7 @@ impl BatchEngine {
         let env = Arc::new(Env {
             log: Arc::new(RunLog::new(start)),
             collected: collected.clone(),
+            windows: super::limits::Budget::windows(),
             start,
             base_dir: options.base_dir.clone(),
             allowed_dirs: options.allowed_dirs.clone(),
@@ -152,7 +152,7 @@ impl BatchEngine {
             None => Arc::new(RealTimer { start }),
         };
         let shared = Arc::new(Shared {
-            counters: Counters::new(plan.nodes.len(), plan.edges.len()),
+            counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
             node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
             switches: EngineSwitches::default(),
             env,
@@ -161,7 +161,7 @@ impl BatchEngine {
             receivers,
             stats: Mutex::new(BatchStats::default()),
             interval_ms,
-            max_buffered: MAX_BUFFERED_PER_RECEIVER,
+            budget: Budget::receivers(),
             seed: options.seed,
             busy: AtomicBool::new(false),
             draining: AtomicBool::new(false),

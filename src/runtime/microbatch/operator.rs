@@ -12,6 +12,8 @@ use crate::microbatch::StateByKey;
 
 use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
 use super::super::fxhash::FxBuild;
+use super::super::limits::RefusalLog;
+use super::super::log::LogKind;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
 use super::window_op::{WindowOp, WindowResult};
@@ -29,6 +31,8 @@ pub(crate) struct OpCounts {
     pub executed: u64,
     pub failed: u64,
     pub restarts: u64,
+    /// Emits over the value cap and inputs a full buffer did not keep.
+    pub refused: u64,
 }
 
 /// What injected faults decide for one record.
@@ -100,6 +104,7 @@ pub(crate) struct PerRecord {
     /// Global stream ids of the node's outputs, by local index.
     pub outputs: Vec<u32>,
     pub rebuild: super::super::components::Factory,
+    pub refusals: RefusalLog,
 }
 
 impl PerRecord {
@@ -143,9 +148,15 @@ impl PerRecord {
                 ids: AckIds::NONE,
             };
             let result = catch_unwind(AssertUnwindSafe(|| bolt.execute(&tuple, &mut emitter)));
+            let refusals = emitter.take_refusals();
+            if let Some(r) = &refusals.first {
+                counts.refused += refusals.count;
+                let info = &self.info;
+                self.refusals.report(&info.env.log, &info.node, info.task, r);
+            }
             match result {
-                Ok(Ok(())) => counts.executed += 1,
-                Ok(Err(Failed(_))) => {
+                Ok(Ok(())) if !refusals.fail_input => counts.executed += 1,
+                Ok(_) => {
                     counts.executed += 1;
                     counts.failed += 1;
                 }
@@ -166,8 +177,19 @@ impl PerRecord {
                 }
             }
         }
-        if let Some(bolt) = self.bolt.as_mut() {
-            bolt.flush();
+        if let Some(bolt) = self.bolt.as_mut()
+            && let Err(Failed(why)) = bolt.flush()
+        {
+            // The batch's output did not reach its file: its records count as failed.
+            counts.failed = counts.executed;
+            let info = &self.info;
+            info.env.log.push_once(
+                &info.node,
+                info.task,
+                "flush failed",
+                LogKind::Error,
+                format!("{why}; the batch's records are failed"),
+            );
         }
         counts
     }
