@@ -10,6 +10,7 @@ mod fmt;
 mod import;
 mod open;
 mod run;
+mod term;
 mod validate;
 
 use std::path::PathBuf;

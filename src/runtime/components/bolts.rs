@@ -254,7 +254,7 @@ impl Bolt for CountByKey {
         let key = self.key.get(input)?;
         let count = match self.counts.get_mut(key) {
             Some(c) => {
-                *c += 1;
+                *c = c.saturating_add(1);
                 *c
             }
             None => {

@@ -91,7 +91,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut ops: Vec<Operator>, order: Vec<usize>
     while wait_for_batch(&shared, t_ms) {
         shared.busy.store(true, Ordering::SeqCst);
         run_batch(&shared, &mut ops, &order, t_ms, &mut rng);
-        t_ms += interval;
+        t_ms = t_ms.saturating_add(interval);
         shared.stats_mut().next_batch_ms = t_ms;
         shared.busy.store(false, Ordering::SeqCst);
     }

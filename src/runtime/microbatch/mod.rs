@@ -36,8 +36,8 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::engine::RunOptions;
 use super::error::RunError;
-use super::limits::Budget;
-use super::log::{LogLine, RunLog};
+use super::limits::{self, Budget};
+use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::Counters;
 use super::plan::{Plan, compile};
 use super::snapshot::MetricsSnapshot;
@@ -238,6 +238,11 @@ impl BatchEngine {
         );
     }
 
+    /// The run log, which outlives the engine (lines written while stopping).
+    pub(crate) fn log_handle(&self) -> Arc<RunLog> {
+        self.shared.env.log.clone()
+    }
+
     pub fn drain_log(&self) -> Vec<LogLine> {
         self.shared.env.log.drain()
     }
@@ -264,16 +269,33 @@ impl BatchEngine {
     }
 
     /// `Drain` stops the receivers and runs every buffered record through its batch
-    /// without waiting for the clock (up to 30 s); `Immediate` drops what is buffered.
-    pub fn stop(mut self, mode: StopMode) -> MetricsSnapshot {
+    /// without waiting for the clock, for up to [`limits::DRAIN_LIMIT`] or until
+    /// `interrupt` is set; `Immediate` drops what is buffered. A drain that gives up
+    /// says so in the run log.
+    pub fn stop(mut self, mode: StopMode, interrupt: &AtomicBool) -> MetricsSnapshot {
         if mode == StopMode::Drain {
             let s = &self.shared;
             s.switches.deactivated.store(true, Ordering::SeqCst);
             s.draining.store(true, Ordering::SeqCst);
-            let end = Instant::now() + Duration::from_secs(30);
+            let end = Instant::now() + limits::DRAIN_LIMIT;
             let drained = || s.drained.load(Ordering::SeqCst) && !s.busy.load(Ordering::SeqCst);
-            while Instant::now() < end && !drained() {
+            let cut = || interrupt.load(Ordering::Relaxed);
+            while Instant::now() < end && !drained() && !cut() {
                 std::thread::sleep(Duration::from_millis(2));
+            }
+            if !drained() {
+                let buffered: usize = s.receivers.iter().map(ReceiverState::buffered).sum();
+                let why = if cut() {
+                    "cut short by an interrupt".to_string()
+                } else {
+                    format!("not done after {:?}", limits::DRAIN_LIMIT)
+                };
+                s.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("drain {why} ({buffered} records buffered); stopping now"),
+                );
             }
         }
         self.shutdown();

@@ -230,7 +230,8 @@ impl CountByKey {
             match self.key.get(&tuple) {
                 Ok(k) => {
                     counts.executed += 1;
-                    *batch.entry(k.clone()).or_default() += 1;
+                    let n = batch.entry(k.clone()).or_default();
+                    *n = n.saturating_add(1);
                 }
                 Err(_) => {
                     counts.executed += 1;
@@ -243,7 +244,10 @@ impl CountByKey {
         let state = self
             .state
             .update(batch.into_iter().map(|(k, n)| (Key(k), n)), |new, old| {
-                Some(old.unwrap_or(0) + new.iter().sum::<i64>())
+                Some(
+                    new.iter()
+                        .fold(old.unwrap_or(0), |total, n| total.saturating_add(*n)),
+                )
             });
         if let Some(stream) = self.output {
             for key in changed {
