@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tributary::model::ExecutionMode;
 use tributary::runtime::{
-    BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
+    limits, BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
     StopMode,
 };
 use tributary::{format, validate};
@@ -178,6 +178,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut last_line = Instant::now();
     let mut kills = args.kill_worker.clone();
     kills.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    let mut timed_out = false;
     let natural_end = loop {
         std::thread::sleep(Duration::from_millis(20));
         while let Some(&(at, worker)) = kills.last()
@@ -191,9 +192,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             break false;
         }
         // A scripted kill still to come keeps a finished run going until it happened.
-        if args.run_for.is_some_and(|d| started.elapsed() >= d)
-            || (kills.is_empty() && engine.is_finished())
-        {
+        if args.run_for.is_some_and(|d| started.elapsed() >= d) {
+            timed_out = true;
+            break true;
+        }
+        if kills.is_empty() && engine.is_finished() {
             break true;
         }
         if live && last_line.elapsed() >= Duration::from_millis(500) {
@@ -203,6 +206,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     if live {
         term::err(format_args!(""));
+    }
+    if timed_out {
+        term::err(format_args!(
+            "stopping: draining what is in flight (at most {:?}; Ctrl+C stops at once)",
+            limits::DRAIN_LIMIT
+        ));
     }
     let mode = if natural_end {
         StopMode::Drain
