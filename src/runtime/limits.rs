@@ -22,9 +22,12 @@ use super::tuple::{Val, Values};
 pub const MAX_VALUE_BYTES: usize = 1 << 20;
 
 /// Longest a draining stop waits for in-flight tuples, Flume channels and buffered
-/// micro-batch records (3 s, whatever the message timeout says). After it the stop
-/// becomes immediate, and the run log says what was still in flight.
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(3);
+/// micro-batch records (10 s, whatever the message timeout says; it was twice the
+/// timeout, a minute by default and unbounded by a file). After it the stop becomes
+/// immediate, and the run log says what was still in flight. Twice Flume's longest
+/// sink back-off (5 s): a sink that failed just before the stop still gets to retry
+/// and empty its channel.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Tuples all `collector` sinks of a run keep together (they exist for tests and
 /// lessons); more are counted as refused.
