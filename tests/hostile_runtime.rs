@@ -427,3 +427,29 @@ fn validation_bounds_the_whole_topology_and_names_the_biggest_nodes() {
         .unwrap();
     assert!(validate::is_runnable(&validate::validate(&fits)));
 }
+
+#[test]
+fn a_file_lines_input_over_its_bound_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: no disk is used for the hole.
+    let big = std::fs::File::create(dir.path().join("in.txt")).unwrap();
+    big.set_len(limits::MAX_INPUT_FILE_BYTES as u64 + 1).unwrap();
+    let mut t = Topology::new("big file");
+    add(
+        &mut t,
+        Node::new("lines", Role::Spout, "file_lines")
+            .with_config("path", "in.txt")
+            .with_output(StreamDecl::default_stream(&["line"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "null"));
+    t.connect_names("lines", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let options = RunOptions {
+        base_dir: dir.path().to_path_buf(),
+        ..RunOptions::default()
+    };
+    let err = Engine::start(&t, options).err().expect("refused").to_string();
+    assert!(err.contains("node 'lines'"), "{err}");
+    assert!(err.contains("in.txt"), "{err}");
+    assert!(err.contains("64 MiB limit"), "{err}");
+}

@@ -50,6 +50,10 @@ pub const MAX_BUFFERED_RECORDS: usize = 1_000_000;
 /// before each round of `next_tuple` calls, so one round per receiver may go over.
 pub const MAX_BUFFERED_BYTES: usize = 256 << 20;
 
+/// Largest file a `file_lines` spout reads (64 MiB): it keeps the lines in memory to
+/// replay them. A larger file is refused at start, naming the node and the file.
+pub const MAX_INPUT_FILE_BYTES: usize = 64 << 20;
+
 /// A value over [`MAX_VALUE_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a value of {bytes} bytes is over the limit of {MAX_VALUE_BYTES} bytes per value")]

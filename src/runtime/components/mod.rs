@@ -24,7 +24,7 @@ use super::tuple::{Tuple, Values};
 
 pub use bolts::FieldLookup;
 pub use config::Config;
-pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
+pub use spouts::{SENTENCE_POOL, SENTENCE_POOL_BYTES, pool_size, sentence_pool, vocabulary_word};
 
 /// One emit requested by a component; the executor routes it after the call returns,
 /// so components never touch channels.

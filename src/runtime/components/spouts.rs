@@ -4,14 +4,22 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::super::limits;
 use super::super::log::LogKind;
 use super::super::rng::{Rng, derive_seed, splitmix64};
 use super::super::tuple::{Text, Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
 use crate::runtime::error::RunError;
 
-/// Sentences in the pool a sentence generator draws from.
+/// Sentences in the pool a sentence generator draws from…
 pub const SENTENCE_POOL: usize = 4096;
+/// …as long as the pool stays under 1 MiB (counting 8 bytes a word): long sentences
+/// get a smaller pool, so a file asking for a thousand words a sentence on many spouts
+/// cannot claim gigabytes before anything runs.
+pub const SENTENCE_POOL_BYTES: usize = 1 << 20;
+/// Words a word generator keeps ready as a table; words of a larger vocabulary are
+/// spelled out when drawn, so the vocabulary setting costs no memory.
+const WORD_TABLE: u64 = 1 << 16;
 
 const SYLLABLES: [&str; 16] = [
     "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ba", "de", "fu", "go", "hi", "ju", "ke", "pa",
@@ -30,17 +38,24 @@ pub fn vocabulary_word(mut i: u64) -> String {
 }
 
 /// The seeded pool of sentences (shared by the sentence spout and the benchmark).
+/// Words are spelled out as drawn: no table of the whole vocabulary is built.
 pub fn sentence_pool(seed: u64, vocabulary: usize, words: usize, size: usize) -> Vec<Arc<str>> {
-    let vocab: Vec<String> = (0..vocabulary.max(1) as u64).map(vocabulary_word).collect();
+    let vocabulary = vocabulary.max(1);
     let mut rng = Rng::new(seed);
     (0..size)
         .map(|_| {
-            let s: Vec<&str> = (0..words.max(1))
-                .map(|_| vocab[rng.below(vocab.len())].as_str())
+            let s: Vec<String> = (0..words.max(1))
+                .map(|_| vocabulary_word(rng.below(vocabulary) as u64))
                 .collect();
             Arc::from(s.join(" "))
         })
         .collect()
+}
+
+/// Sentences in a generator's pool for sentences of `words` words (see
+/// [`SENTENCE_POOL_BYTES`]).
+pub fn pool_size(words: usize) -> usize {
+    (SENTENCE_POOL_BYTES / words.max(1).saturating_mul(8)).clamp(1, SENTENCE_POOL)
 }
 
 /// Message ids awaiting ack. Ids are handed out in order, so a sliding window of flags
@@ -204,11 +219,12 @@ fn pick(task_seed: u64, k: u64, len: usize) -> usize {
 
 pub fn sentence_factory(cfg: &Config) -> Factory {
     let seed = cfg.int("seed", 42) as u64;
+    let words = cfg.int("words_per_sentence", 10).max(1) as usize;
     let pool = Arc::new(sentence_pool(
         seed,
         cfg.int("vocabulary", 1000).max(1) as usize,
-        cfg.int("words_per_sentence", 10).max(1) as usize,
-        SENTENCE_POOL,
+        words,
+        pool_size(words),
     ));
     let limit = limit(cfg);
     Arc::new(move |info: &TaskInfo| {
@@ -226,8 +242,9 @@ pub fn word_factory(cfg: &Config) -> Factory {
     let seed = cfg.int("seed", 42) as u64;
     // Words are short, so they are kept inline: emitting one copies it, with no
     // reference count shared between cores.
+    let vocabulary = cfg.int("vocabulary", 1000).max(1) as u64;
     let words: Arc<Vec<Text>> = Arc::new(
-        (0..cfg.int("vocabulary", 1000).max(1) as u64)
+        (0..vocabulary.min(WORD_TABLE))
             .map(|i| Text::from(vocabulary_word(i)))
             .collect(),
     );
@@ -236,7 +253,12 @@ pub fn word_factory(cfg: &Config) -> Factory {
         let words = words.clone();
         let task_seed = derive_seed(seed, u64::from(info.index));
         Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Str(words[pick(task_seed, k, words.len())].clone()))
+            let i = pick(task_seed, k, vocabulary as usize);
+            let word = match words.get(i) {
+                Some(w) => w.clone(),
+                None => Text::from(vocabulary_word(i as u64)),
+            };
+            Values::One(Val::Str(word))
         }))
     })
 }
@@ -278,7 +300,7 @@ fn sequence_room(start: i64, index: i64, count: i64) -> u64 {
 
 pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
     let path = super::sinks::resolve_path(&cfg.text("path", "input.txt"), env, node)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| RunError::Io {
+    let text = read_bounded(&path).map_err(|source| RunError::Io {
         node: node.to_string(),
         path: path.clone(),
         source,
@@ -304,6 +326,28 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
             ))
         }))
     }))
+}
+
+/// Reads a `file_lines` input whole, refusing one over [`limits::MAX_INPUT_FILE_BYTES`]
+/// before holding more than that in memory.
+fn read_bounded(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let max = limits::MAX_INPUT_FILE_BYTES;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than the {} MiB limit for a file_lines input; split the file",
+                max >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
 /// A spout that emits nothing (stand-ins for unknown spout classes).
@@ -356,6 +400,15 @@ mod tests {
     fn vocabulary_words_are_distinct() {
         let words: std::collections::HashSet<String> = (0..5000).map(vocabulary_word).collect();
         assert_eq!(words.len(), 5000);
+    }
+
+    #[test]
+    fn long_sentences_get_a_smaller_pool_within_its_bytes() {
+        assert_eq!(pool_size(10), SENTENCE_POOL);
+        assert_eq!(pool_size(1000), SENTENCE_POOL_BYTES / 8000);
+        let pool = sentence_pool(1, 1_000_000, 1000, pool_size(1000));
+        let bytes: usize = pool.iter().map(|s| s.len()).sum();
+        assert!(bytes <= 2 * SENTENCE_POOL_BYTES, "{bytes}");
     }
 
     #[test]
