@@ -18,7 +18,9 @@ pub const MAX_TASKS: u32 = 4096;
 /// Most executors (threads) a whole topology may ask for: every spout and bolt
 /// executor and every acker in record-at-a-time mode, every spout task (a receiver
 /// thread) in micro-batch mode. A few per core is what helps; this is far beyond it.
-pub const MAX_TOTAL_EXECUTORS: u32 = 1024;
+/// Each thread costs close to 1 MiB (its stack and its allocator heap) before it does
+/// anything, so this bounds a run's memory floor to about half a gigabyte.
+pub const MAX_TOTAL_EXECUTORS: u32 = 512;
 /// Most tasks a whole topology may ask for, over all spouts and bolts. Per-task state
 /// (counters, and per producer task a routing table over its consumer's tasks) grows
 /// with it, so the total, not only each node, must be bounded: with both totals at

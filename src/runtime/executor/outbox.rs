@@ -47,9 +47,18 @@ impl Slots {
     }
 }
 
+/// Destinations up to which a fresh batch buffer gets room for a whole batch; beyond,
+/// the room shrinks in proportion (to at least [`MIN_FRESH`] tuples), so an executor
+/// spreading tuples thinly over thousands of tasks does not hold a whole batch's memory
+/// for every tuple in flight.
+const FULL_BATCH_DESTINATIONS: usize = 16;
+const MIN_FRESH: usize = 16;
+
 pub struct Outbox {
     me: usize,
     batch: usize,
+    /// Room of a fresh batch buffer (see [`FULL_BATCH_DESTINATIONS`]).
+    fresh: usize,
     /// Indexed by slot (see `slots`), with the task id of each dirty slot.
     tuples: Vec<Vec<Tuple>>,
     slots: Slots,
@@ -89,9 +98,13 @@ impl Outbox {
                 }
             }
         }
+        let batch = wiring.batch_size.max(1);
+        let fresh = (batch.saturating_mul(FULL_BATCH_DESTINATIONS) / slots.len.max(1))
+            .clamp(MIN_FRESH.min(batch), batch);
         Self {
             me,
-            batch: wiring.batch_size.max(1),
+            batch,
+            fresh,
             tuples: (0..slots.len).map(|_| Vec::new()).collect(),
             slots,
             dirty: Vec::new(),
@@ -131,7 +144,7 @@ impl Outbox {
         let slot = &mut self.tuples[index];
         if slot.is_empty() {
             if slot.capacity() == 0 {
-                *slot = w.take_batch(w.plan.task_executor[task as usize]);
+                *slot = w.take_batch(w.plan.task_executor[task as usize], self.fresh);
             }
             self.dirty.push((task, index));
         }
