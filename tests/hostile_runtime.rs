@@ -167,7 +167,10 @@ fn a_spout_value_over_the_cap_is_refused_once_and_not_replayed() {
     let snap = engine.stop(StopMode::Drain);
     assert_eq!(
         collected,
-        vec![Values::One(Val::str("first")), Values::One(Val::str("last"))]
+        vec![
+            Values::One(Val::str("first")),
+            Values::One(Val::str("last"))
+        ]
     );
     let spout = &snap.nodes["lines"];
     assert_eq!((spout.refused, spout.failed, spout.acked), (1, 1, 2));
@@ -183,8 +186,7 @@ fn a_full_collector_keeps_its_bound_and_counts_the_rest() {
     let mut t = Topology::new("collect");
     add(
         &mut t,
-        Node::new("big", Role::Spout, "stand_in")
-            .with_output(StreamDecl::default_stream(&["v"])),
+        Node::new("big", Role::Spout, "stand_in").with_output(StreamDecl::default_stream(&["v"])),
     );
     add(&mut t, Node::new("out", Role::Bolt, "collector"));
     t.connect_names("big", "out", "default", Grouping::Shuffle)
@@ -197,7 +199,10 @@ fn a_full_collector_keeps_its_bound_and_counts_the_rest() {
     assert_eq!(kept, fits, "the byte bound, exactly");
     assert_eq!(snap.nodes["out"].refused, sent - fits, "the rest, counted");
     assert_eq!(snap.nodes["out"].acked, sent, "refused, not failed");
-    assert_eq!(lines_about(&log, "out", "collector buffers are full").len(), 1);
+    assert_eq!(
+        lines_about(&log, "out", "collector buffers are full").len(),
+        1
+    );
 }
 
 #[test]
@@ -207,8 +212,7 @@ fn a_full_window_leaves_inputs_out_and_counts_them() {
     let mut t = Topology::new("window");
     add(
         &mut t,
-        Node::new("big", Role::Spout, "stand_in")
-            .with_output(StreamDecl::default_stream(&["k"])),
+        Node::new("big", Role::Spout, "stand_in").with_output(StreamDecl::default_stream(&["k"])),
     );
     let mut w = Node::new("w", Role::Bolt, "window_aggregate")
         .with_config("key", "k")
@@ -229,7 +233,10 @@ fn a_full_window_leaves_inputs_out_and_counts_them() {
     // An entry costs its key plus a few dozen bytes of bookkeeping.
     let kept = sent - w.refused;
     assert!(kept <= (MAX_WINDOW_BYTES / bytes) as u64, "kept {kept}");
-    assert!(kept >= (MAX_WINDOW_BYTES / (bytes + 256)) as u64, "kept {kept}");
+    assert!(
+        kept >= (MAX_WINDOW_BYTES / (bytes + 256)) as u64,
+        "kept {kept}"
+    );
     assert_eq!(w.acked, sent, "inputs are acked, not failed");
     assert_eq!(lines_about(&log, "w", "window buffers are full").len(), 1);
 }
@@ -241,20 +248,16 @@ fn micro_batch_receivers_stop_pulling_at_their_bound_and_lose_nothing() {
     t.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 1000 };
     add(
         &mut t,
-        Node::new("big", Role::Spout, "stand_in")
-            .with_output(StreamDecl::default_stream(&["v"])),
+        Node::new("big", Role::Spout, "stand_in").with_output(StreamDecl::default_stream(&["v"])),
     );
     add(&mut t, Node::new("out", Role::Bolt, "null"));
     t.connect_names("big", "out", "default", Grouping::Shuffle)
         .unwrap();
     // No batch is ever cut (the clock stands still), so the receiver fills up.
     let clock = Arc::new(ManualClock::new());
-    let engine = Engine::start_with_clock(
-        &t,
-        with_override("big", big_values(u64::MAX, bytes)),
-        clock,
-    )
-    .unwrap();
+    let engine =
+        Engine::start_with_clock(&t, with_override("big", big_values(u64::MAX, bytes)), clock)
+            .unwrap();
     let mut log = Vec::new();
     let per_record = limits::values_bytes(&Values::One(Val::from("k".repeat(bytes))));
     // One round of calls (256) may start just under the byte bound.
@@ -311,7 +314,10 @@ fn a_sink_whose_flush_fails_acks_nothing() {
     assert_eq!(snap.nodes["numbers"].acked, 0, "no ack before a flush");
     assert_eq!(snap.nodes["sink"].acked, 0);
     assert!(snap.nodes["sink"].failed >= 20);
-    assert_eq!(lines_about(&log, "sink", "No space left on device").len(), 1);
+    assert_eq!(
+        lines_about(&log, "sink", "No space left on device").len(),
+        1
+    );
 }
 
 #[test]
@@ -340,7 +346,10 @@ fn a_sequence_stops_at_the_largest_integer_instead_of_wrapping() {
     let log = engine.drain_log();
     engine.stop(StopMode::Drain);
     assert_eq!(got, ((i64::MAX - 5)..=i64::MAX).collect::<Vec<_>>());
-    assert_eq!(lines_about(&log, "numbers", "sequence ends after 6").len(), 1);
+    assert_eq!(
+        lines_about(&log, "numbers", "sequence ends after 6").len(),
+        1
+    );
 }
 
 #[test]
@@ -433,7 +442,8 @@ fn a_file_lines_input_over_its_bound_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     // Sparse: no disk is used for the hole.
     let big = std::fs::File::create(dir.path().join("in.txt")).unwrap();
-    big.set_len(limits::MAX_INPUT_FILE_BYTES as u64 + 1).unwrap();
+    big.set_len(limits::MAX_INPUT_FILE_BYTES as u64 + 1)
+        .unwrap();
     let mut t = Topology::new("big file");
     add(
         &mut t,
@@ -448,7 +458,10 @@ fn a_file_lines_input_over_its_bound_is_refused_at_start() {
         base_dir: dir.path().to_path_buf(),
         ..RunOptions::default()
     };
-    let err = Engine::start(&t, options).err().expect("refused").to_string();
+    let err = Engine::start(&t, options)
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.contains("node 'lines'"), "{err}");
     assert!(err.contains("in.txt"), "{err}");
     assert!(err.contains("64 MiB limit"), "{err}");

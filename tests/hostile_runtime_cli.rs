@@ -240,7 +240,10 @@ fn names_and_values_reach_the_terminal_escaped() {
     t.connect_names("lines", evil, "default", Grouping::Shuffle)
         .unwrap();
     let file = save(&t, dir.path());
-    let out = bin().args(["run", file.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         assert!(!bytes.contains(&0x1b), "raw ESC on {what}");
@@ -253,5 +256,54 @@ fn names_and_values_reach_the_terminal_escaped() {
         stdout.contains("[log\\u{1b}[2J\\u{202e}#2] \\u{1b}]0;pwned\\u{7}"),
         "{stdout}"
     );
-    assert!(stdout.contains("log\\u{1b}[2J\\u{202e}"), "in the table too");
+    assert!(
+        stdout.contains("log\\u{1b}[2J\\u{202e}"),
+        "in the table too"
+    );
+}
+
+#[test]
+fn refusals_show_in_the_table_and_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "x".repeat(limits::MAX_VALUE_BYTES + 1);
+    std::fs::write(dir.path().join("in.txt"), format!("a\n{huge}\nb\n")).unwrap();
+    let mut t = Topology::new("refusals");
+    t.add_node(
+        Node::new("lines", Role::Spout, "file_lines")
+            .with_config("path", "in.txt")
+            .with_output(StreamDecl::default_stream(&["line"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("out", Role::Bolt, "null")).unwrap();
+    t.connect_names("lines", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let file = save(&t, dir.path());
+    let json = dir.path().join("m.json");
+    let out = bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let header = stdout.lines().next().unwrap_or_default();
+    let column = header
+        .split_whitespace()
+        .position(|c| c == "refused")
+        .unwrap_or_else(|| panic!("no refused column: {header}"));
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("lines "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(row.split_whitespace().nth(column), Some("1"), "{stdout}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(metrics["nodes"]["lines"]["refused"], 1);
+    assert_eq!(metrics["nodes"]["out"]["refused"], 0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("over the limit of").count(), 1, "{stderr}");
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tributary::model::ExecutionMode;
 use tributary::runtime::{
-    limits, BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
-    StopMode,
+    BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
+    StopMode, limits,
 };
 use tributary::{format, validate};
 
@@ -117,7 +117,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut topology = match format::load_ron(&args.file) {
         Ok(t) => t,
         Err(e) => {
-            term::err(format_args!("error: {}", term::escape_lines(&format!("{e:#}"))));
+            term::err(format_args!(
+                "error: {}",
+                term::escape_lines(&format!("{e:#}"))
+            ));
             return Ok(ExitCode::FAILURE);
         }
     };

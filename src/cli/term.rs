@@ -48,10 +48,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 /// Escapes each line of a multi-line message (a rendered diagnostic) and keeps the line
 /// breaks.
 pub fn escape_lines(text: &str) -> String {
-    text.split('\n')
-        .map(escape)
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
 }
 
 /// Prints one line to stdout; false (and nothing more is ever printed there) once

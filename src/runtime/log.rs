@@ -52,7 +52,14 @@ impl RunLog {
     /// Pushes a line only the first time `node` reports `topic` in this run, so a
     /// limit hit a million times reads as one line (its count is in the metrics).
     /// Callers keep a flag of their own too, so the lock is taken once per task.
-    pub fn push_once(&self, node: &str, task: u32, topic: &'static str, kind: LogKind, text: String) {
+    pub fn push_once(
+        &self,
+        node: &str,
+        task: u32,
+        topic: &'static str,
+        kind: LogKind,
+        text: String,
+    ) {
         let first = {
             let mut seen = match self.reported.lock() {
                 Ok(s) => s,

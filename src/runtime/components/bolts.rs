@@ -349,12 +349,7 @@ mod tests {
         let spaces = Val::from(" ".repeat(1000));
         let arg = format!(" =>{}", "x".repeat(2000));
         let refused = map_value("replace", &arg, &spaces);
-        assert_eq!(
-            refused,
-            Err(TooLarge {
-                bytes: 2_000_000
-            })
-        );
+        assert_eq!(refused, Err(TooLarge { bytes: 2_000_000 }));
         let near = Val::from("y".repeat(limits::MAX_VALUE_BYTES));
         assert!(map_value("suffix", "!", &near).is_err());
         assert!(map_value("suffix", "", &near).is_ok());

@@ -222,7 +222,10 @@ impl BoltTask {
             self.refusals.report(&w.env.log, name, self.task, r);
         }
         self.out.publish(w);
-        add(&w.counters.tasks[self.task as usize].refused, std::mem::take(&mut self.refused));
+        add(
+            &w.counters.tasks[self.task as usize].refused,
+            std::mem::take(&mut self.refused),
+        );
     }
 
     fn publish(&mut self, w: &Wiring, me: usize, busy_ns: u64, batch: u64) {

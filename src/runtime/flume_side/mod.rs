@@ -287,7 +287,8 @@ impl FlumeSide {
             .iter()
             .filter_map(|(name, stats)| {
                 let c = stats.channel?;
-                (c.size > 0 || c.in_flight > 0).then(|| format!("channel '{name}' holds {}", c.size))
+                (c.size > 0 || c.in_flight > 0)
+                    .then(|| format!("channel '{name}' holds {}", c.size))
             })
             .collect();
         Some(if held.is_empty() {

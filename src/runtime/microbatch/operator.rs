@@ -152,7 +152,8 @@ impl PerRecord {
             if let Some(r) = &refusals.first {
                 counts.refused += refusals.count;
                 let info = &self.info;
-                self.refusals.report(&info.env.log, &info.node, info.task, r);
+                self.refusals
+                    .report(&info.env.log, &info.node, info.task, r);
             }
             match result {
                 Ok(Ok(())) if !refusals.fail_input => counts.executed += 1,

@@ -312,7 +312,12 @@ mod tests {
         let budget = Budget::receivers();
         for at in [1u64, 999_999, 1_000_000, 1_000_001] {
             assert!(budget.take_items(1));
-            r.push(vec![(0, Values::One(Val::Int(at as i64)))], 1, &budget, || at);
+            r.push(
+                vec![(0, Values::One(Val::Int(at as i64)))],
+                1,
+                &budget,
+                || at,
+            );
         }
         assert_eq!(budget.items(), 4);
         let first: Vec<u64> = r.cut(1_000_000, &budget).iter().map(|x| x.at_us).collect();

@@ -113,8 +113,7 @@ impl Sampler {
                 complete_latency_p99: quantile(&comp_h, 0.99),
                 capacity: (raw[4].saturating_sub(old[4]) as f64 / (dt * 1e9)).min(1.0),
                 done: pn.is_spout() && receivers.iter().all(|r| r.done.load(Ordering::Relaxed)),
-                refused: get(&c.refused)
-                    + receivers.iter().map(|r| get(&r.refused)).sum::<u64>(),
+                refused: get(&c.refused) + receivers.iter().map(|r| get(&r.refused)).sum::<u64>(),
                 ..Default::default()
             };
             if pn.is_spout() {
