@@ -429,7 +429,8 @@ fn validation_bounds_the_whole_topology_and_names_the_biggest_nodes() {
             .with_parallelism(256)
             .with_output(StreamDecl::default_stream(&["n"])),
     );
-    let mut b = Node::new("b", Role::Bolt, "null").with_parallelism(256);
+    // 256 + 255 executors and one acker: exactly the limit.
+    let mut b = Node::new("b", Role::Bolt, "null").with_parallelism(MAX_TOTAL_EXECUTORS - 257);
     b.tasks = Some(MAX_TOTAL_TASKS - 256);
     add(&mut fits, b);
     fits.connect_names("a", "b", "default", Grouping::Shuffle)
