@@ -98,8 +98,9 @@ pub fn values_bytes(values: &Values) -> usize {
         .fold(std::mem::size_of::<Values>(), usize::saturating_add)
 }
 
-/// Why an emit or an input was turned away.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why an emit or an input was turned away. `Copy`, with no heap parts: an emitter
+/// carries one for every tuple it handles, and must cost nothing to drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// An emitted value over [`MAX_VALUE_BYTES`]: the input tuple fails.
     TooLarge(TooLarge),
@@ -107,8 +108,9 @@ pub enum Refusal {
     Full {
         /// What is full, e.g. "the collector buffers".
         what: &'static str,
-        /// The bound, as the documentation states it.
-        bound: String,
+        /// The bound: items and bytes per run.
+        max_items: usize,
+        max_bytes: usize,
     },
 }
 
@@ -131,9 +133,14 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::TooLarge(e) => write!(f, "emit refused: {e}; the input tuple fails"),
-            Refusal::Full { what, bound } => write!(
+            Refusal::Full {
+                what,
+                max_items,
+                max_bytes,
+            } => write!(
                 f,
-                "{what} are full ({bound}); further items are not kept and are counted as refused"
+                "{what} are full ({max_items} items or {} MiB per run); further items are not kept and are counted as refused",
+                max_bytes >> 20
             ),
         }
     }
@@ -260,11 +267,8 @@ impl Budget {
     pub fn full(&self) -> Refusal {
         Refusal::Full {
             what: self.what,
-            bound: format!(
-                "{} items or {} MiB per run",
-                self.max_items,
-                self.max_bytes >> 20
-            ),
+            max_items: self.max_items,
+            max_bytes: self.max_bytes,
         }
     }
 }

@@ -20,7 +20,7 @@ use super::executor::BoltSink;
 use super::limits::{self, Budget, Refusal};
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
-use super::tuple::{Tuple, Values};
+use super::tuple::{Tuple, Val, Values};
 
 pub use bolts::FieldLookup;
 pub use config::Config;
@@ -37,6 +37,9 @@ pub struct Emitted {
     /// Spouts: the message id that makes this a tracked tuple.
     pub msg_id: Option<u64>,
     pub replay: bool,
+    /// A tracked emit refused by the value cap: nothing is sent, the message counts as
+    /// failed and the spout hears of it through `Spout::refused`.
+    pub refused: bool,
 }
 
 /// Receives what a component emits during one call: buffered for spouts (which need
@@ -53,19 +56,17 @@ pub struct Emitter<'a, 'x> {
     /// the component's emit and a tuple's values go from registers into its batch.
     pub(crate) sink: Option<&'a mut BoltSink<'x>>,
     /// Refusals during this call (values over the cap, full buffers); the executor
-    /// counts them, reports the first and, when it says so, fails the input.
-    pub(crate) refused: u64,
-    pub(crate) refusal: Option<Refusal>,
-    pub(crate) fail_input: bool,
-    /// Spouts: message ids whose tracked emit was refused.
-    pub(crate) refused_ids: Vec<u64>,
+    /// counts them, reports the first and, when it says so, fails the input. Plain
+    /// data: an emitter is built and dropped for every tuple a bolt executes. (A
+    /// spout's refused tracked emits are also items, marked `refused`.)
+    pub(crate) refusals: Option<Refusals>,
 }
 
 /// What an [`Emitter`] refused during one call.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Refusals {
     pub count: u64,
-    pub first: Option<Refusal>,
+    pub first: Refusal,
     pub fail_input: bool,
 }
 
@@ -108,6 +109,7 @@ impl Emitter<'_, '_> {
             direct: None,
             msg_id: None,
             replay: false,
+            refused: false,
         });
     }
 
@@ -127,13 +129,15 @@ impl Emitter<'_, '_> {
             direct: Some(task),
             msg_id: None,
             replay: false,
+            refused: false,
         });
     }
 
     /// Spouts: a tracked emit; `ack`/`fail` will be called with `msg_id`.
+    #[inline(always)]
     pub fn emit_tracked(&mut self, msg_id: u64, values: Values) {
         if !self.admit(&values) {
-            self.refused_ids.push(msg_id);
+            self.refused_id(msg_id);
             return;
         }
         self.items.push(Emitted {
@@ -142,13 +146,15 @@ impl Emitter<'_, '_> {
             direct: None,
             msg_id: Some(msg_id),
             replay: false,
+            refused: false,
         });
     }
 
     /// Spouts: re-emits a failed message (counted as a replay).
+    #[inline]
     pub fn replay(&mut self, msg_id: u64, values: Values) {
         if !self.admit(&values) {
-            self.refused_ids.push(msg_id);
+            self.refused_id(msg_id);
             return;
         }
         self.items.push(Emitted {
@@ -157,6 +163,7 @@ impl Emitter<'_, '_> {
             direct: None,
             msg_id: Some(msg_id),
             replay: true,
+            refused: false,
         });
     }
 
@@ -176,21 +183,40 @@ impl Emitter<'_, '_> {
     /// Records that something was turned away during this call: an emit over the value
     /// cap (the input fails), or an input a full buffer could not keep (the input is
     /// acked). The executor counts it in the node's `refused` metric and logs the first.
+    #[cold]
     pub fn refuse(&mut self, why: Refusal) {
-        self.refused += 1;
-        self.fail_input |= why.fails_input();
-        if self.refusal.is_none() {
-            self.refusal = Some(why);
+        match &mut self.refusals {
+            Some(r) => {
+                r.count += 1;
+                r.fail_input |= why.fails_input();
+            }
+            None => {
+                self.refusals = Some(Refusals {
+                    count: 1,
+                    fail_input: why.fails_input(),
+                    first: why,
+                });
+            }
         }
     }
 
-    /// Takes what was refused since the last call.
-    pub(crate) fn take_refusals(&mut self) -> Refusals {
-        Refusals {
-            count: std::mem::take(&mut self.refused),
-            first: self.refusal.take(),
-            fail_input: std::mem::take(&mut self.fail_input),
-        }
+    /// Marks a refused tracked emit (after `refuse`), so the spout executor can fail it.
+    #[cold]
+    fn refused_id(&mut self, msg_id: u64) {
+        self.items.push(Emitted {
+            stream: 0,
+            values: Values::One(Val::Null),
+            direct: None,
+            msg_id: Some(msg_id),
+            replay: false,
+            refused: true,
+        });
+    }
+
+    /// Takes what was refused since the last call, if anything was.
+    #[inline]
+    pub(crate) fn take_refusals(&mut self) -> Option<Refusals> {
+        self.refusals.take()
     }
 
     /// Emits buffered so far (bolts' emits are routed at once and not counted here).

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::components::{Behaviour, Bolt, Emitter, Failed};
+use super::super::components::{Behaviour, Bolt, Emitter, Failed, Refusals};
 use super::super::limits::RefusalLog;
 use super::super::log::LogKind;
 use super::super::metrics::add;
 use super::super::routing::RouteError;
 use super::super::supervisor::{self, Backoff};
 use super::super::tuple::{AckIds, Tuple, Values};
-use super::route::{Anchor, TaskOut, complete_input, task_info};
+use super::route::{Anchor, TaskOut, complete_held, complete_input, task_info};
 use super::{Exit, Life, Msg, Outbox, Wiring};
 
 struct BoltTask {
@@ -116,15 +116,8 @@ impl BoltTask {
         drop(emitter);
         let (ack_val, error) = (sink.ack_val, sink.error);
         self.out.emitted += discarded;
-        if refusals.count > 0 {
-            self.refused += refusals.count;
-            if let Some(r) = &refusals.first {
-                let name = &w.plan.nodes[self.node].node.name;
-                self.refusals.report(&w.env.log, name, self.task, r);
-            }
-            if refusals.fail_input && result.is_ok() {
-                result = Err(Failed("an emitted value was refused".into()));
-            }
+        if let Some(refusals) = refusals {
+            self.on_refusals(w, refusals, &mut result);
         }
         if let Some(e) = error {
             if !self.reported_route_error {
@@ -142,20 +135,45 @@ impl BoltTask {
         self.executed += 1;
         let ok = result.is_ok();
         if self.acks_after_flush {
-            self.held.push((t.ids, ack_val, ok));
+            self.hold(t.ids, ack_val, ok);
         } else {
             self.settle(w, outbox, &t.ids, ack_val, ok);
         }
     }
 
+    /// Counts and reports what the last `execute` had refused; a value over the cap
+    /// fails the input. Kept out of line: it is rare, and the hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn on_refusals(&mut self, w: &Wiring, refusals: Refusals, result: &mut Result<(), Failed>) {
+        self.refused += refusals.count;
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
+        if refusals.fail_input && result.is_ok() {
+            *result = Err(Failed("an emitted value was refused".into()));
+        }
+    }
+
+    /// Keeps an outcome until the flush after this batch (see `settle_held`).
+    #[inline(never)]
+    fn hold(&mut self, ids: AckIds, ack_val: u64, ok: bool) {
+        self.held.push((ids, ack_val, ok));
+    }
+
     #[inline]
     fn settle(&mut self, w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+        self.count_outcome(ok);
+        complete_input(w, outbox, ids, ack_val, ok);
+    }
+
+    #[inline]
+    fn count_outcome(&mut self, ok: bool) {
         if ok {
             self.acked += 1;
         } else {
             self.failed += 1;
         }
-        complete_input(w, outbox, ids, ack_val, ok);
     }
 
     /// Flushes the bolt; a failure is logged (once per node) and returned as false.
@@ -189,7 +207,8 @@ impl BoltTask {
         let flushed = !lost && self.flush(w);
         let held = std::mem::take(&mut self.held);
         for &(ids, ack_val, ok) in &held {
-            self.settle(w, outbox, &ids, ack_val, ok && flushed);
+            self.count_outcome(ok && flushed);
+            complete_held(w, outbox, &ids, ack_val, ok && flushed);
         }
         self.held = held;
         self.held.clear();
@@ -216,10 +235,10 @@ impl BoltTask {
         let refusals = emitter.take_refusals();
         drop(emitter);
         self.out.emitted += discarded;
-        if let Some(r) = &refusals.first {
-            self.refused += refusals.count;
+        if let Some(r) = refusals {
+            self.refused += r.count;
             let name = &w.plan.nodes[self.node].node.name;
-            self.refusals.report(&w.env.log, name, self.task, r);
+            self.refusals.report(&w.env.log, name, self.task, &r.first);
         }
         self.out.publish(w);
         add(

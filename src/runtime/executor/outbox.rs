@@ -23,24 +23,42 @@ use super::{Msg, Wiring};
 /// numbered contiguously, so the destinations are a few ranges (one per consumer node).
 #[derive(Debug, Default)]
 struct Slots {
-    /// (first task, end task, first slot), in the order consumers were found.
-    ranges: Vec<(u32, u32, usize)>,
+    /// The first consumer's tasks (`start..end`, slots from 0): checked inline, as most
+    /// executors send to one node.
+    first: (u32, u32),
+    /// The other consumers: (first task, end task, first slot).
+    rest: Vec<(u32, u32, usize)>,
     len: usize,
 }
 
 impl Slots {
     fn add(&mut self, tasks: std::ops::Range<u32>) {
-        if tasks.is_empty() || self.ranges.iter().any(|r| r.0 == tasks.start) {
+        let known = self.first.0 == tasks.start && self.len > 0
+            || self.rest.iter().any(|r| r.0 == tasks.start);
+        if tasks.is_empty() || known {
             return;
         }
-        self.ranges.push((tasks.start, tasks.end, self.len));
+        if self.len == 0 {
+            self.first = (tasks.start, tasks.end);
+        } else {
+            self.rest.push((tasks.start, tasks.end, self.len));
+        }
         self.len += (tasks.end - tasks.start) as usize;
     }
 
     /// The slot of `task`; `None` for a task this executor never sends to.
     #[inline(always)]
     fn of(&self, task: u32) -> Option<usize> {
-        self.ranges
+        let (start, end) = self.first;
+        if task >= start && task < end {
+            return Some((task - start) as usize);
+        }
+        self.of_rest(task)
+    }
+
+    #[inline(never)]
+    fn of_rest(&self, task: u32) -> Option<usize> {
+        self.rest
             .iter()
             .find(|r| task >= r.0 && task < r.1)
             .map(|r| r.2 + (task - r.0) as usize)
@@ -77,6 +95,16 @@ pub struct Outbox {
     /// The last root routed to an acker, and that acker: a bolt acks many tuples of
     /// one tree in a row (ten words of a sentence), so this skips the hash each time.
     last_root: (u64, usize),
+}
+
+/// Routing only picks consumers of an executor's node; anything else is a bug, counted
+/// where it shows (the target never executes the tuple) rather than a panic.
+#[cold]
+#[inline(never)]
+fn not_a_destination(w: &Wiring, task: u32) {
+    if let Some(c) = w.counters.tasks.get(task as usize) {
+        super::super::metrics::add(&c.dropped, 1);
+    }
 }
 
 impl Outbox {
@@ -133,12 +161,7 @@ impl Outbox {
     #[inline(always)]
     pub fn push_tuple(&mut self, w: &Wiring, task: u32, tuple: Tuple) {
         let Some(index) = self.slots.of(task) else {
-            // Routing only picks consumers of this executor's node; anything else is a
-            // bug, counted where it shows (the target never executes it) rather than a
-            // panic.
-            if let Some(c) = w.counters.tasks.get(task as usize) {
-                super::super::metrics::add(&c.dropped, 1);
-            }
+            not_a_destination(w, task);
             return;
         };
         let slot = &mut self.tuples[index];

@@ -129,6 +129,13 @@ impl SpoutTask {
             }
             calls += 1;
             for em in emitter.items.drain(..) {
+                if em.refused {
+                    if let Some(msg_id) = em.msg_id {
+                        self.failed += 1;
+                        self.spout.refused(msg_id);
+                    }
+                    continue;
+                }
                 let replay = em.replay;
                 match em.msg_id {
                     Some(msg_id) if acking => {
@@ -177,19 +184,13 @@ impl SpoutTask {
     /// Emits refused during the last `next_tuple` (a value over the cap): each counts as
     /// a failed message, and the spout decides what to do with it (`Spout::refused`).
     fn take_refusals(&mut self, w: &Wiring, emitter: &mut Emitter) {
-        let refusals = emitter.take_refusals();
-        if refusals.count == 0 {
+        let Some(refusals) = emitter.take_refusals() else {
             return;
-        }
+        };
         self.refused += refusals.count;
-        if let Some(r) = &refusals.first {
-            let name = &w.plan.nodes[self.node].node.name;
-            self.refusals.report(&w.env.log, name, self.task, r);
-        }
-        for msg_id in emitter.refused_ids.drain(..) {
-            self.failed += 1;
-            self.spout.refused(msg_id);
-        }
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
     }
 
     /// Logs the first refused emit (a direct-stream misuse) of this task.
@@ -335,7 +336,6 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                     }
                     Err(payload) => {
                         emitter.items.clear();
-                        emitter.refused_ids.clear();
                         let _ = emitter.take_refusals();
                         s.restart(w, supervisor::describe(payload.as_ref()));
                     }

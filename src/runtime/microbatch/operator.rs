@@ -149,14 +149,15 @@ impl PerRecord {
             };
             let result = catch_unwind(AssertUnwindSafe(|| bolt.execute(&tuple, &mut emitter)));
             let refusals = emitter.take_refusals();
-            if let Some(r) = &refusals.first {
-                counts.refused += refusals.count;
+            let fail_input = refusals.as_ref().is_some_and(|r| r.fail_input);
+            if let Some(r) = refusals {
+                counts.refused += r.count;
                 let info = &self.info;
                 self.refusals
-                    .report(&info.env.log, &info.node, info.task, r);
+                    .report(&info.env.log, &info.node, info.task, &r.first);
             }
             match result {
-                Ok(Ok(())) if !refusals.fail_input => counts.executed += 1,
+                Ok(Ok(())) if !fail_input => counts.executed += 1,
                 Ok(_) => {
                     counts.executed += 1;
                     counts.failed += 1;
@@ -169,7 +170,7 @@ impl PerRecord {
                     continue;
                 }
             }
-            for e in emitter.items.drain(..) {
+            for e in emitter.items.drain(..).filter(|e| !e.refused) {
                 if let Some(&stream) = self.outputs.get(e.stream) {
                     out.push(Item {
                         stream,

@@ -248,11 +248,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
             }
         }));
         rate.spend(made);
-        let refusals = emitter.take_refusals();
-        emitter.refused_ids.clear();
-        if let Some(r) = &refusals.first {
-            me.refused.fetch_add(refusals.count, Ordering::Relaxed);
-            refusal_log.report(&shared.env.log, &info.node, info.task, r);
+        if let Some(r) = emitter.take_refusals() {
+            me.refused.fetch_add(r.count, Ordering::Relaxed);
+            refusal_log.report(&shared.env.log, &info.node, info.task, &r.first);
         }
         if let Err(payload) = outcome {
             shared.budget.give(calls, 0);
@@ -270,10 +268,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
             spout = build(&shared, node, &info);
             continue;
         }
-        let n = emitter.items.len();
+        // Refused emits are already counted (and logged) above.
+        let n = emitter.items.iter().filter(|e| !e.refused).count();
         let items: Vec<(u32, Values)> = emitter
             .items
             .drain(..)
+            .filter(|e| !e.refused)
             .filter_map(|e| {
                 outputs
                     .get(e.stream)
