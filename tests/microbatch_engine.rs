@@ -320,8 +320,9 @@ impl Bolt for Slow {
         Ok(())
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self) -> Result<(), Failed> {
         self.0.advance(Duration::from_millis(1500));
+        Ok(())
     }
 }
 

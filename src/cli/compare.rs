@@ -2,7 +2,8 @@
 //! the same design record-at-a-time and micro-batch at once, as a two-row table.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -10,6 +11,10 @@ use tributary::model::{ExecutionMode, Topology};
 use tributary::runtime::{Comparison, ModeFigures, RunError, RunOptions, SideBySide};
 
 use super::run::Args;
+use super::term;
+
+/// How often the comparison looks for a Ctrl+C while it runs.
+const POLL: Duration = Duration::from_millis(50);
 
 /// Interval of the micro-batch side when neither the file nor `--batch-ms` gives one.
 const DEFAULT_BATCH_MS: u64 = 1000;
@@ -27,6 +32,7 @@ pub fn run(
     topology: &Topology,
     text: &str,
     options: RunOptions,
+    interrupted: &AtomicBool,
 ) -> anyhow::Result<ExitCode> {
     let interval_ms = args.batch_ms.unwrap_or(match topology.settings.mode {
         ExecutionMode::MicroBatch { interval_ms } => interval_ms,
@@ -37,25 +43,33 @@ pub fn run(
         Ok(p) => p,
         Err(RunError::Invalid(diagnostics)) => {
             for d in &diagnostics {
-                eprintln!("{}", super::diagnostics::render(&args.file, text, d));
+                let rendered = super::diagnostics::render(&args.file, text, d);
+                term::err(format_args!("{}", term::escape_lines(&rendered)));
             }
-            eprintln!(
+            term::err(format_args!(
                 "{}: invalid in one of the modes, not started",
-                args.file.display()
-            );
+                term::escape(&args.file.display().to_string())
+            ));
             return Ok(ExitCode::from(2));
         }
         Err(RunError::NotAllowed(refusals)) => {
             super::permissions::report(&args.file, text, &refusals);
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            term::err(format_args!("error: {}", term::escape(&e.to_string())));
+            return Ok(ExitCode::FAILURE);
+        }
     };
-    eprintln!(
+    term::err(format_args!(
         "running {} record-at-a-time and in {interval_ms} ms micro-batches for {run_for:?}…",
-        args.file.display()
-    );
-    std::thread::sleep(run_for);
+        term::escape(&args.file.display().to_string())
+    ));
+    // Ctrl+C ends the comparison early (both runs stop at once).
+    let end = Instant::now() + run_for;
+    while Instant::now() < end && !interrupted.load(Ordering::SeqCst) {
+        std::thread::sleep(end.saturating_duration_since(Instant::now()).min(POLL));
+    }
     // Logger output would interleave two runs; it is dropped here.
     let _ = (pair.record.drain_log(), pair.batch.drain_log());
     let (comparison, record, batch) = pair.stop();
@@ -67,7 +81,7 @@ pub fn run(
             micro_batch: &batch,
         })?;
         if target == "-" {
-            println!("{json}");
+            term::out(format_args!("{json}"));
         } else {
             std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
         }
@@ -95,18 +109,26 @@ fn row(f: &ModeFigures) -> String {
     )
 }
 
+/// The two-row table; stops at the first line a closed stdout refuses.
 fn print_comparison(c: &Comparison) {
-    println!(
-        "{:<24} {:>12} {:>14} {:>12} {:>12}",
-        "mode", "records", "records/s", "e2e p50", "e2e p99"
-    );
-    println!("{}", row(&c.record_at_a_time));
-    println!("{}", row(&c.micro_batch));
     let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.1}×"));
-    println!(
-        "micro-batch ÷ record-at-a-time: latency p50 {}, p99 {}; throughput {}",
-        show(c.latency_ratio_p50),
-        show(c.latency_ratio_p99),
-        show(c.throughput_ratio)
-    );
+    let lines = [
+        format!(
+            "{:<24} {:>12} {:>14} {:>12} {:>12}",
+            "mode", "records", "records/s", "e2e p50", "e2e p99"
+        ),
+        row(&c.record_at_a_time),
+        row(&c.micro_batch),
+        format!(
+            "micro-batch ÷ record-at-a-time: latency p50 {}, p99 {}; throughput {}",
+            show(c.latency_ratio_p50),
+            show(c.latency_ratio_p99),
+            show(c.throughput_ratio)
+        ),
+    ];
+    for line in lines {
+        if !term::out(format_args!("{line}")) {
+            return;
+        }
+    }
 }

@@ -6,11 +6,13 @@ use tributary::validate::{Diagnostic, Location};
 
 /// `FILE:LINE:COL: error: node 'x': message (hint: …)`. The line is found by searching
 /// the file text for where the node or edge is written, so editors can jump there.
+/// Names and values in it come from the file, so control characters and escape
+/// sequences are shown as text (`\u{1b}`), never sent to the terminal as such.
 pub fn render(path: &Path, text: &str, diagnostic: &Diagnostic) -> String {
     let position = locate(text, &diagnostic.location)
         .map(|(line, col)| format!(":{line}:{col}"))
         .unwrap_or_default();
-    format!("{}{position}: {diagnostic}", path.display())
+    super::term::escape_lines(&format!("{}{position}: {diagnostic}", path.display()))
 }
 
 fn locate(text: &str, location: &Location) -> Option<(usize, usize)> {

@@ -11,6 +11,7 @@ mod import;
 mod open;
 mod permissions;
 mod run;
+mod term;
 mod validate;
 
 use std::path::PathBuf;

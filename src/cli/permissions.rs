@@ -5,19 +5,20 @@
 use std::path::Path;
 
 use tributary::policy::Refusal;
+
+use super::term;
 use tributary::validate::Severity;
 
 /// Prints every refusal of a run that did not start, then a one-line summary.
 pub fn report(file: &Path, text: &str, refusals: &[Refusal]) {
+    // Node names and paths come from the file: escaped, like everything `run` prints.
     for r in refusals {
-        eprintln!(
-            "{}",
-            super::diagnostics::render(file, text, &r.diagnostic(Severity::Error))
-        );
+        let line = super::diagnostics::render(file, text, &r.diagnostic(Severity::Error));
+        term::err(format_args!("{line}"));
     }
-    eprintln!(
+    term::err(format_args!(
         "{}: not started: {} setting(s) reach beyond the topology's folder or loopback",
-        file.display(),
+        term::escape(&file.display().to_string()),
         refusals.len()
-    );
+    ));
 }

@@ -14,9 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tributary::model::ExecutionMode;
 use tributary::runtime::{
-    BatchMetrics, Control, Engine, LogKind, MetricsSnapshot, RunError, RunOptions, StopMode,
+    BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
+    StopMode, limits,
 };
 use tributary::{format, validate};
+
+use super::term;
 
 /// A task restarted this often counts as "kept crashing": the run exits non-zero.
 const CRASH_LIMIT: u64 = 3;
@@ -104,9 +107,35 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{text}: {e}"))
 }
 
+/// Exit code of a run ended by a second Ctrl+C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Ctrl+C: the first press stops the run (a drain in progress is cut short); a second
+/// press ends the process at once, whatever it is waiting for.
+fn on_interrupt() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // If a handler cannot be installed, Ctrl+C simply ends the process.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            term::err(format_args!("interrupted again: exiting now"));
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    interrupted
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let mut topology = format::load_ron(&args.file)?;
-    let text = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let (mut topology, text) = match format::load_ron_with_text(&args.file) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            term::err(format_args!(
+                "error: {}",
+                term::escape_lines(&format!("{e:#}"))
+            ));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let options = RunOptions {
         seed: args.seed,
         base_dir: topology_folder(&args.file),
@@ -116,8 +145,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         allow_network: args.allow_network,
         ..RunOptions::default()
     };
+    let interrupted = on_interrupt();
     if args.compare {
-        return super::compare::run(args, &topology, &text, options);
+        return super::compare::run(args, &topology, &text, options, &interrupted);
     }
     if let Some(interval_ms) = args.batch_ms {
         topology.settings.mode = ExecutionMode::MicroBatch { interval_ms };
@@ -126,19 +156,25 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(e) => e,
         Err(RunError::Invalid(diagnostics)) => {
             for d in &diagnostics {
-                eprintln!("{}", super::diagnostics::render(&args.file, &text, d));
+                print_diagnostic(&super::diagnostics::render(&args.file, &text, d));
             }
-            eprintln!("{}: invalid, not started", args.file.display());
+            term::err(format_args!(
+                "{}: invalid, not started",
+                term::escape(&args.file.display().to_string())
+            ));
             return Ok(ExitCode::from(2));
         }
         Err(RunError::NotAllowed(refusals)) => {
             super::permissions::report(&args.file, &text, &refusals);
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            term::err(format_args!("error: {}", term::escape(&e.to_string())));
+            return Ok(ExitCode::FAILURE);
+        }
     };
     for d in validate::validate(&topology) {
-        eprintln!("{}", super::diagnostics::render(&args.file, &text, &d));
+        print_diagnostic(&super::diagnostics::render(&args.file, &text, &d));
     }
     if let Some(rate) = args.rate {
         for node in topology.nodes().filter(|n| !n.role.accepts_input()) {
@@ -149,17 +185,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // If a handler cannot be installed, Ctrl+C simply ends the process.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    }
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now();
     let mut kills = args.kill_worker.clone();
     kills.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    let mut timed_out = false;
     let natural_end = loop {
         std::thread::sleep(Duration::from_millis(20));
         while let Some(&(at, worker)) = kills.last()
@@ -168,34 +199,44 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             kills.pop();
             engine.control(Control::KillWorker { worker });
         }
-        print_log(&engine, args.quiet);
-        if interrupted.load(Ordering::SeqCst) {
+        // A closed stdout (`| head`) ends the run as a Ctrl+C would, quietly.
+        if !print_log(engine.drain_log(), args.quiet) || interrupted.load(Ordering::SeqCst) {
             break false;
         }
         // A scripted kill still to come keeps a finished run going until it happened.
-        if args.run_for.is_some_and(|d| started.elapsed() >= d)
-            || (kills.is_empty() && engine.is_finished())
-        {
+        if args.run_for.is_some_and(|d| started.elapsed() >= d) {
+            timed_out = true;
+            break true;
+        }
+        if kills.is_empty() && engine.is_finished() {
             break true;
         }
         if live && last_line.elapsed() >= Duration::from_millis(500) {
             last_line = Instant::now();
-            eprint!("\r{}\x1b[K", progress(&engine.snapshot()));
+            term::err_part(format_args!("\r{}\x1b[K", progress(&engine.snapshot())));
         }
     };
     if live {
-        eprintln!();
+        term::err(format_args!(""));
     }
-    let final_metrics = engine.stop(if natural_end {
+    if timed_out {
+        term::err(format_args!(
+            "stopping: draining what is in flight (at most {:?}; Ctrl+C stops at once)",
+            limits::DRAIN_LIMIT
+        ));
+    }
+    let mode = if natural_end {
         StopMode::Drain
     } else {
         StopMode::Immediate
-    });
+    };
+    let (final_metrics, last_lines) = engine.stop_interruptible(mode, &interrupted);
+    print_log(last_lines, args.quiet);
     print_table(&final_metrics);
     if let Some(target) = &args.json {
         let json = serde_json::to_string_pretty(&final_metrics)?;
         if target == "-" {
-            println!("{json}");
+            term::out(format_args!("{json}"));
         } else {
             std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
         }
@@ -211,23 +252,36 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Scripted kills restart tasks on purpose; only restarts beyond them count.
     let crash_limit = CRASH_LIMIT + args.kill_worker.len() as u64;
     if final_metrics.max_task_restarts() >= crash_limit {
-        eprintln!(
+        term::err(format_args!(
             "a task kept crashing ({} restarts)",
             final_metrics.max_task_restarts()
-        );
+        ));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_log(engine: &Engine, quiet: bool) {
-    for line in engine.drain_log() {
+/// A rendered diagnostic: it quotes the file and names nodes, so it is escaped.
+fn print_diagnostic(rendered: &str) {
+    term::err(format_args!("{}", term::escape_lines(rendered)));
+}
+
+/// Prints run log lines (logger output to stdout, the rest to stderr), escaped; false
+/// once stdout is closed.
+fn print_log(lines: Vec<LogLine>, quiet: bool) -> bool {
+    for line in lines {
+        let (node, text) = (term::escape(&line.node), term::escape(&line.text));
         match line.kind {
             LogKind::Tuple if quiet => {}
-            LogKind::Tuple => println!("[{}#{}] {}", line.node, line.task, line.text),
-            _ => eprintln!("[{}#{}] {}", line.node, line.task, line.text),
+            LogKind::Tuple => {
+                if !term::out(format_args!("[{node}#{}] {text}", line.task)) {
+                    return false;
+                }
+            }
+            _ => term::err(format_args!("[{node}#{}] {text}", line.task)),
         }
     }
+    !term::stdout_closed()
 }
 
 fn progress(s: &MetricsSnapshot) -> String {
@@ -259,9 +313,10 @@ fn progress(s: &MetricsSnapshot) -> String {
     )
 }
 
+/// The per-node table; stops at the first line a closed stdout refuses.
 fn print_table(s: &MetricsSnapshot) {
-    println!(
-        "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8} {:>10} {:>10} {:>6}",
+    let header = format!(
+        "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8} {:>8} {:>10} {:>10}",
         "node",
         "emitted",
         "executed",
@@ -269,30 +324,40 @@ fn print_table(s: &MetricsSnapshot) {
         "failed",
         "replay",
         "restarts",
+        "refused",
         "cap",
         "exec p99",
         "compl p99",
-        ""
     );
+    if !term::out(format_args!("{header}")) {
+        return;
+    }
     for (name, n) in &s.nodes {
-        println!(
-            "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8.2} {:>10} {:>10}",
-            name,
+        let row = format!(
+            "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8} {:>8.2} {:>10} {:>10}",
+            term::escape(name),
             n.emitted,
             n.executed,
             n.acked,
             n.failed,
             n.replayed,
             n.restarts,
+            n.refused,
             n.capacity,
             latency_cell(n.execute_latency_p99),
             latency_cell(n.complete_latency_p99),
         );
+        if !term::out(format_args!("{row}")) {
+            return;
+        }
     }
-    println!(
+    let elapsed = format!(
         "elapsed {:.2?}   end-to-end latency p50 {:.1?}  p99 {:.1?}",
         s.elapsed, s.end_to_end_latency_p50, s.end_to_end_latency_p99
     );
+    if !term::out(format_args!("{elapsed}")) {
+        return;
+    }
     if s.workers.len() > 1 || s.workers.iter().any(|w| w.kills > 0) {
         let workers: Vec<String> = s
             .workers
@@ -306,7 +371,9 @@ fn print_table(s: &MetricsSnapshot) {
                 )
             })
             .collect();
-        println!("workers  {}", workers.join("   "));
+        if !term::out(format_args!("workers  {}", workers.join("   "))) {
+            return;
+        }
     }
     if let Some(b) = &s.batch {
         print_batches(b);
@@ -328,7 +395,7 @@ fn latency_cell(latency: std::time::Duration) -> String {
 const TOP_SHOWN: usize = 10;
 
 fn print_batches(b: &BatchMetrics) {
-    println!(
+    let summary = format!(
         "batches {} every {:?}: processing p50 {:.1?} p99 {:.1?}, last {:.1?}; scheduling delay last {:.1?} max {:.1?}; {:.1} records/batch{}",
         b.batches_completed,
         b.interval,
@@ -344,19 +411,26 @@ fn print_batches(b: &BatchMetrics) {
             ""
         }
     );
+    if !term::out(format_args!("{summary}")) {
+        return;
+    }
     for (node, w) in &b.windows {
         let top: Vec<String> = w
             .top
             .iter()
             .take(TOP_SHOWN)
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={v}", term::escape(k)))
             .collect();
-        println!(
-            "window {node} ending {} ms ({} batches, {} keys): {}",
+        let line = format!(
+            "window {} ending {} ms ({} batches, {} keys): {}",
+            term::escape(node),
             w.window_end_ms,
             w.batches,
             w.keys,
             top.join(" ")
         );
+        if !term::out(format_args!("{line}")) {
+            return;
+        }
     }
 }

@@ -36,8 +36,8 @@ pub enum Control {
 /// How an engine should stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopMode {
-    /// Stop spouts, wait (up to twice the message timeout) until every tracked tuple is
-    /// acked or failed and the queues are empty, then stop.
+    /// Stop spouts, wait (up to `limits::DRAIN_LIMIT`, whatever the message timeout)
+    /// until every tracked tuple is acked or failed and the queues are empty, then stop.
     Drain,
     /// Stop now; tuples in flight are dropped.
     Immediate,

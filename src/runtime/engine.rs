@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
 use super::executor::{self, Msg, Wiring};
 use super::flume_side::{FlumeSide, view};
+use super::limits;
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{Counters, get};
 use super::plan::{ExecutorKind, compile};
@@ -156,6 +157,7 @@ impl StormEngine {
         let env = Arc::new(Env {
             log,
             collected: collected.clone(),
+            windows: super::limits::Budget::windows(),
             start,
             grant: grant.clone(),
         });
@@ -172,7 +174,11 @@ impl StormEngine {
             .unzip();
         let executors = plan.executors.len();
         let wiring = Arc::new(Wiring {
-            counters: Arc::new(Counters::new(plan.task_executor.len(), plan.edges.len())),
+            counters: Arc::new(Counters::new(
+                plan.task_executor.len(),
+                executors,
+                plan.edges.len(),
+            )),
             exec_sent: (0..executors)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
@@ -312,6 +318,11 @@ impl StormEngine {
         );
     }
 
+    /// The run log, which outlives the engine (lines written while stopping).
+    pub(crate) fn log_handle(&self) -> Arc<RunLog> {
+        self.wiring.env.log.clone()
+    }
+
     /// Lines from logger components and supervisor events since the last call.
     pub fn drain_log(&self) -> Vec<LogLine> {
         if let Some(flume) = &self.flume {
@@ -426,39 +437,66 @@ impl StormEngine {
 
     /// Stops every thread and returns the final metrics. `Drain` first stops Flume's
     /// outside-input sources and lets the sinks empty the channels, then stops the
-    /// spouts and waits for in-flight tuples to finish (all within twice the message
-    /// timeout).
-    pub fn stop(mut self, mode: StopMode) -> MetricsSnapshot {
+    /// spouts and waits for in-flight tuples to finish — all within
+    /// [`limits::DRAIN_LIMIT`], whatever the message timeout, and no longer than until
+    /// `interrupt` is set (a Ctrl+C). Then the stop is immediate, and the run log says
+    /// what was left in flight.
+    pub fn stop(mut self, mode: StopMode, interrupt: &AtomicBool) -> MetricsSnapshot {
         if mode == StopMode::Drain {
-            let w = &self.wiring;
-            let limit = Duration::from_secs(2 * u64::from(w.plan.message_timeout_secs))
-                + Duration::from_secs(1);
-            let end = Instant::now() + limit;
-            if let Some(flume) = &self.flume {
-                flume.drain(end);
-            }
-            w.switches.deactivated.store(true, Ordering::Relaxed);
-            let mut stable = 0;
-            while Instant::now() < end && stable < 2 {
-                let (open, _) = self.balance();
-                let pending: u64 = w
-                    .plan
-                    .nodes
-                    .iter()
-                    .filter(|n| n.is_spout())
-                    .flat_map(|n| n.tasks.clone())
-                    .map(|t| get(&w.counters.tasks[t as usize].pending))
-                    .sum();
-                if open == 0 && pending == 0 {
-                    stable += 1;
-                } else {
-                    stable = 0;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            self.drain(interrupt);
         }
         self.shutdown();
         self.snapshot()
+    }
+
+    fn drain(&self, interrupt: &AtomicBool) {
+        let w = &self.wiring;
+        let end = Instant::now() + limits::DRAIN_LIMIT;
+        let flume_left = match &self.flume {
+            Some(flume) => flume.drain(end, interrupt),
+            None => None,
+        };
+        w.switches.deactivated.store(true, Ordering::Relaxed);
+        let in_flight = || {
+            let (open, _) = self.balance();
+            let pending: u64 = w
+                .plan
+                .nodes
+                .iter()
+                .filter(|n| n.is_spout())
+                .flat_map(|n| n.tasks.clone())
+                .map(|t| get(&w.counters.tasks[t as usize].pending))
+                .sum();
+            (open.max(0), pending)
+        };
+        let mut stable = 0;
+        while stable < 2 {
+            if interrupt.load(Ordering::Relaxed) || Instant::now() >= end {
+                let (open, pending) = in_flight();
+                let why = if interrupt.load(Ordering::Relaxed) {
+                    "cut short by an interrupt".to_string()
+                } else {
+                    format!("not done after {:?}", limits::DRAIN_LIMIT)
+                };
+                let mut left = format!("{open} tuples queued, {pending} trees pending");
+                if let Some(flume) = &flume_left {
+                    left.push_str(&format!(", {flume}"));
+                }
+                w.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("drain {why} ({left}); stopping now"),
+                );
+                return;
+            }
+            if in_flight() == (0, 0) {
+                stable += 1;
+            } else {
+                stable = 0;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn shutdown(&mut self) {

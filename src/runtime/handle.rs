@@ -3,6 +3,7 @@
 //! forwards every call, so callers never branch on the mode.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::model::{ExecutionMode, Topology};
@@ -135,11 +136,32 @@ impl Engine {
         false
     }
 
-    /// Stops every thread and returns the final metrics (see [`StopMode`]).
+    /// Stops every thread and returns the final metrics (see [`StopMode`]). A draining
+    /// stop lasts at most [`super::limits::DRAIN_LIMIT`].
     pub fn stop(self, mode: StopMode) -> MetricsSnapshot {
+        self.stop_interruptible(mode, &AtomicBool::new(false)).0
+    }
+
+    /// Like [`Engine::stop`], but a draining stop ends as soon as `interrupt` is set
+    /// (the CLI's Ctrl+C); also returns the run log's last lines, written while
+    /// stopping (a drain that gave up, a thread that died), which would otherwise be lost
+    /// with the engine.
+    pub fn stop_interruptible(
+        self,
+        mode: StopMode,
+        interrupt: &AtomicBool,
+    ) -> (MetricsSnapshot, Vec<LogLine>) {
         match self.inner {
-            Inner::Storm(e) => (*e).stop(mode),
-            Inner::Batch(e) => e.stop(mode),
+            Inner::Storm(e) => {
+                let log = e.log_handle();
+                let metrics = (*e).stop(mode, interrupt);
+                (metrics, log.drain())
+            }
+            Inner::Batch(e) => {
+                let log = e.log_handle();
+                let metrics = e.stop(mode, interrupt);
+                (metrics, log.drain())
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! buffer the UI drains. Workers append under a short lock; if nobody drains, the
 //! oldest lines go first so memory stays flat.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,8 @@ const CAPACITY: usize = 10_000;
 pub struct RunLog {
     start: Instant,
     lines: Mutex<VecDeque<LogLine>>,
+    /// (node, topic) pairs already reported by [`RunLog::push_once`].
+    reported: Mutex<BTreeSet<(String, &'static str)>>,
 }
 
 impl RunLog {
@@ -43,6 +45,30 @@ impl RunLog {
         Self {
             start,
             lines: Mutex::new(VecDeque::new()),
+            reported: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Pushes a line only the first time `node` reports `topic` in this run, so a
+    /// limit hit a million times reads as one line (its count is in the metrics).
+    /// Callers keep a flag of their own too, so the lock is taken once per task.
+    pub fn push_once(
+        &self,
+        node: &str,
+        task: u32,
+        topic: &'static str,
+        kind: LogKind,
+        text: String,
+    ) {
+        let first = {
+            let mut seen = match self.reported.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            seen.insert((node.to_string(), topic))
+        };
+        if first {
+            self.push(node, task, kind, text);
         }
     }
 

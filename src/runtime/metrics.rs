@@ -2,7 +2,9 @@
 //!
 //! Each task owns a cache-padded block of relaxed atomics, so two workers never share a
 //! cache line and a reader (the UI at 10 Hz) never makes a worker wait. Workers add in
-//! bulk, once per batch, not once per tuple.
+//! bulk, once per batch, not once per tuple. Latency histograms (4 KB each) are kept per
+//! executor, not per task: snapshots only show them per node, and per task they made a
+//! run's memory grow with its task count.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -103,12 +105,19 @@ pub struct TaskCounters {
     pub restarts: AtomicU64,
     /// Tuples lost because their task crashed while holding them.
     pub dropped: AtomicU64,
+    /// Items a limit turned away (see `runtime::limits`).
+    pub refused: AtomicU64,
     /// Time spent executing, for capacity.
     pub busy_ns: AtomicU64,
     /// Spouts: tracked tuples not yet acked or failed.
     pub pending: AtomicU64,
     /// Spouts: 1 once the spout has nothing more to emit and nothing pending.
     pub done: AtomicU64,
+}
+
+/// The latency histograms of one executor (record-at-a-time) or one node (micro-batch).
+#[derive(Debug, Default)]
+pub struct Latencies {
     pub execute_latency: Histogram,
     pub complete_latency: Histogram,
 }
@@ -125,20 +134,25 @@ pub fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
-/// All counters of a run: one block per task id (index 0 unused) and one counter per
-/// (plan edge, producer task) pair, flattened.
+/// All counters of a run: one block per task id (index 0 unused), latency histograms
+/// per executor, and one counter per plan edge.
 #[derive(Debug)]
 pub struct Counters {
     pub tasks: Vec<CachePadded<TaskCounters>>,
+    /// Indexed by executor (record-at-a-time) or node (micro-batch).
+    pub latencies: Vec<CachePadded<Latencies>>,
     /// `edges[e]` counts tuples sent along plan edge `e` (producers add in bulk).
     pub edges: Vec<CachePadded<AtomicU64>>,
 }
 
 impl Counters {
-    pub fn new(task_slots: usize, edges: usize) -> Self {
+    pub fn new(task_slots: usize, latency_slots: usize, edges: usize) -> Self {
         Self {
             tasks: (0..task_slots)
                 .map(|_| CachePadded::new(TaskCounters::default()))
+                .collect(),
+            latencies: (0..latency_slots)
+                .map(|_| CachePadded::new(Latencies::default()))
                 .collect(),
             edges: (0..edges)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))

@@ -4,7 +4,7 @@
 //!
 //! Layout, one job per module: [`plan`] compiles, [`routing`] picks target tasks,
 //! [`tuple`] is the data, [`acker`] the XOR ledger, `executor` the threads,
-//! `components` the built-ins' behaviour, [`metrics`] and [`snapshot`] the numbers,
+//! `components` the built-ins' behaviour, [`limits`] every bound a file cannot exceed, [`metrics`] and [`snapshot`] the numbers,
 //! [`control`] and `supervisor` the knobs and restarts, [`engine`] the record-at-a-time
 //! engine, [`microbatch`] the Spark-style micro-batch engine, `handle` the one public
 //! [`Engine`] over both, [`compare`] the two modes side by side.
@@ -19,6 +19,7 @@ mod executor;
 pub mod flume_side;
 pub mod fxhash;
 mod handle;
+pub mod limits;
 pub mod log;
 pub mod metrics;
 pub mod microbatch;

@@ -80,6 +80,11 @@ pub struct NodeMetrics {
     pub restarts: u64,
     /// Tuples lost inside a crashing task (they time out and are replayed).
     pub dropped: u64,
+    /// Items a limit turned away at this node (`runtime::limits`): emits over the
+    /// value-size cap (their input fails), inputs a full collector or window did not
+    /// keep, records a full micro-batch receiver could not buffer. The run log says
+    /// which, once per node.
+    pub refused: u64,
     /// Spouts: tracked tuples awaiting ack or fail.
     pub pending: u64,
     /// Per second, over the sliding window.
@@ -260,9 +265,13 @@ impl Sampler {
                     let old = b.busy.get(task as usize).copied().unwrap_or(0);
                     capacity = capacity.max(busy.saturating_sub(old) as f64 / (dt * 1e9));
                 }
-                t.execute_latency.add_to(&mut exec_h);
-                t.complete_latency.add_to(&mut comp_h);
+                m.refused += get(&t.refused);
                 m.tasks.push(tm);
+            }
+            for &exec in &pn.executors {
+                let l = &c.latencies[exec];
+                l.execute_latency.add_to(&mut exec_h);
+                l.complete_latency.add_to(&mut comp_h);
             }
             let raw = [m.emitted, m.executed, m.acked, m.failed];
             let old = base

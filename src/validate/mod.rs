@@ -9,7 +9,7 @@ mod rules;
 mod spark;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
-pub use rules::{MAX_PARALLELISM, MAX_TASKS};
+pub use rules::{MAX_PARALLELISM, MAX_TASKS, MAX_TOTAL_EXECUTORS, MAX_TOTAL_TASKS};
 
 use crate::model::Topology;
 

@@ -15,6 +15,18 @@ use crate::model::{
 pub const MAX_PARALLELISM: u32 = 256;
 /// Most task instances a node may ask for (tasks may exceed executors, as in Storm).
 pub const MAX_TASKS: u32 = 4096;
+/// Most executors (threads) a whole topology may ask for: every spout and bolt
+/// executor and every acker in record-at-a-time mode, every spout task (a receiver
+/// thread) in micro-batch mode. A few per core is what helps; this is far beyond it.
+/// Each thread costs close to 1 MiB (its stack and its allocator heap) before it does
+/// anything, so this bounds a run's memory floor to about half a gigabyte.
+pub const MAX_TOTAL_EXECUTORS: u32 = 512;
+/// Most tasks a whole topology may ask for, over all spouts and bolts. Per-task state
+/// (counters, and per producer task a routing table over its consumer's tasks) grows
+/// with it, so the total, not only each node, must be bounded: with both totals at
+/// their limits, an executor's send slots and a task's routing tables stay within
+/// executors × tasks and (tasks ÷ 2)² entries.
+pub const MAX_TOTAL_TASKS: u32 = 4096;
 /// Most acker tasks.
 const MAX_ACKERS: u32 = 64;
 /// Most simulated workers: each is only a failure domain inside one process, so more
@@ -23,6 +35,7 @@ pub const MAX_WORKERS: u32 = 64;
 
 pub(super) fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_settings(t, out);
+    check_totals(t, out);
     check_names(t, out);
     check_dangling(t, out);
     check_cycles(t, out);
@@ -88,13 +101,13 @@ fn check_settings(t: &Topology, out: &mut Vec<Diagnostic>) {
         ));
     }
     if matches!(s.mode, ExecutionMode::RecordAtATime) {
-        let executors: u32 = t
+        let executors: u64 = t
             .nodes()
             .filter(|n| matches!(n.role, Role::Spout | Role::Bolt))
-            .map(|n| n.parallelism.max(1))
-            .sum::<u32>()
-            + s.ackers;
-        if executors > 0 && s.workers > executors {
+            .map(|n| u64::from(n.parallelism.max(1)))
+            .sum::<u64>()
+            + u64::from(s.ackers);
+        if executors > 0 && u64::from(s.workers) > executors {
             out.push(Diagnostic::warning(
                 here(),
                 format!(
@@ -114,6 +127,74 @@ fn check_settings(t: &Topology, out: &mut Vec<Diagnostic>) {
             "Spark Streaming batch intervals are usually 500 ms to a few seconds",
         ));
     }
+}
+
+/// The whole topology's executors and tasks against [`MAX_TOTAL_EXECUTORS`] and
+/// [`MAX_TOTAL_TASKS`]; the message names the nodes that ask for the most.
+fn check_totals(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
+    let storm: Vec<&Node> = t
+        .nodes()
+        .filter(|n| matches!(n.role, Role::Spout | Role::Bolt))
+        .collect();
+    // Threads: executors and ackers record-at-a-time; one receiver per spout task (and
+    // one scheduler) in micro-batch mode.
+    let threads = |n: &Node| -> u64 {
+        match (micro_batch, n.role) {
+            (true, Role::Spout) => u64::from(n.task_count().max(1)),
+            (true, _) => 0,
+            (false, _) => u64::from(n.parallelism.max(1)),
+        }
+    };
+    let ackers = if micro_batch {
+        0
+    } else {
+        u64::from(t.settings.ackers)
+    };
+    let executors = storm.iter().map(|n| threads(n)).sum::<u64>() + ackers;
+    if executors > u64::from(MAX_TOTAL_EXECUTORS) {
+        out.push(Diagnostic::error(
+            Location::Topology,
+            format!(
+                "{executors} {} in total is above the limit of {MAX_TOTAL_EXECUTORS}; the most: {}",
+                if micro_batch {
+                    "receiver threads"
+                } else {
+                    "executors"
+                },
+                biggest(&storm, threads)
+            ),
+            if micro_batch {
+                "every spout task is a receiver thread in micro-batch mode; lower the task counts of the biggest spouts"
+            } else {
+                "every executor is a thread on this machine; lower the parallelism of the biggest nodes"
+            },
+        ));
+    }
+    let tasks_of = |n: &Node| u64::from(n.task_count().max(1));
+    let tasks: u64 = storm.iter().map(|n| tasks_of(n)).sum();
+    if tasks > u64::from(MAX_TOTAL_TASKS) {
+        out.push(Diagnostic::error(
+            Location::Topology,
+            format!(
+                "{tasks} tasks in total is above the limit of {MAX_TOTAL_TASKS}; the most: {}",
+                biggest(&storm, tasks_of)
+            ),
+            "lower the task counts of the biggest nodes (tasks default to the parallelism)",
+        ));
+    }
+}
+
+/// The three nodes with the largest `size`, as `'name' (n)`, largest first.
+fn biggest(nodes: &[&Node], size: impl Fn(&Node) -> u64) -> String {
+    let mut sized: Vec<(u64, &str)> = nodes.iter().map(|n| (size(n), n.name.as_str())).collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    sized
+        .iter()
+        .take(3)
+        .map(|(n, name)| format!("'{name}' ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_names(t: &Topology, out: &mut Vec<Diagnostic>) {

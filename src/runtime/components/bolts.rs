@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::super::fxhash::FxBuild;
+use super::super::limits::{self, Refusal, TooLarge};
 use super::super::tuple::{Tuple, Val, Values};
 use super::{Behaviour, Bolt, Config, Emitter, Factory, Failed, TaskInfo};
 
@@ -115,22 +116,42 @@ struct Map {
     arg: String,
 }
 
-fn map_value(op: &str, arg: &str, v: &Val) -> Val {
+/// Applies a map operation. Operations that can grow a value (prefix, suffix,
+/// replace) compute the length of the result first and refuse it above
+/// [`limits::MAX_VALUE_BYTES`] before allocating: chained replaces would otherwise grow
+/// a sentence exponentially. The others at most triple a value that is itself capped.
+fn map_value(op: &str, arg: &str, v: &Val) -> Result<Val, TooLarge> {
     let s = v.to_string();
-    match op {
+    Ok(match op {
         "uppercase" => Val::from(s.to_uppercase()),
         "lowercase" => Val::from(s.to_lowercase()),
         "trim" => Val::str(s.trim()),
-        "length" => Val::Int(s.chars().count() as i64),
+        "length" => Val::Int(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),
         "reverse" => Val::from(s.chars().rev().collect::<String>()),
-        "prefix" => Val::from(format!("{arg}{s}")),
-        "suffix" => Val::from(format!("{s}{arg}")),
+        "prefix" => {
+            limits::check_len(arg.len().saturating_add(s.len()))?;
+            Val::from(format!("{arg}{s}"))
+        }
+        "suffix" => {
+            limits::check_len(s.len().saturating_add(arg.len()))?;
+            Val::from(format!("{s}{arg}"))
+        }
         "replace" => match arg.split_once("=>") {
-            Some((from, to)) if !from.is_empty() => Val::from(s.replace(from, to)),
+            Some((from, to)) if !from.is_empty() => {
+                limits::check_len(replaced_len(&s, from, to))?;
+                Val::from(s.replace(from, to))
+            }
             _ => v.clone(),
         },
         _ => v.clone(),
-    }
+    })
+}
+
+/// The length `s.replace(from, to)` would have, without building it (the same
+/// non-overlapping matches, left to right).
+fn replaced_len(s: &str, from: &str, to: &str) -> usize {
+    let n = s.matches(from).count();
+    (s.len() - n * from.len()).saturating_add(n.saturating_mul(to.len()))
 }
 
 impl Bolt for Map {
@@ -141,7 +162,13 @@ impl Bolt for Map {
             .ok_or_else(|| Failed("the mapped field is not in the input".into()))?;
         let mut values = input.values.clone();
         if let Some(v) = input.values.get(pos) {
-            values.set(pos, map_value(&self.op, &self.arg, v));
+            match map_value(&self.op, &self.arg, v) {
+                Ok(mapped) => values.set(pos, mapped),
+                Err(too_large) => {
+                    out.refuse(Refusal::TooLarge(too_large));
+                    return Err(Failed(too_large.to_string()));
+                }
+            }
         }
         out.emit(values);
         Ok(())
@@ -227,7 +254,7 @@ impl Bolt for CountByKey {
         let key = self.key.get(input)?;
         let count = match self.counts.get_mut(key) {
             Some(c) => {
-                *c += 1;
+                *c = c.saturating_add(1);
                 *c
             }
             None => {
@@ -298,11 +325,33 @@ mod tests {
 
     #[test]
     fn map_ops() {
-        assert_eq!(map_value("uppercase", "", &Val::str("ab")), Val::str("AB"));
-        assert_eq!(map_value("length", "", &Val::str("abc")), Val::Int(3));
+        assert_eq!(
+            map_value("uppercase", "", &Val::str("ab")),
+            Ok(Val::str("AB"))
+        );
+        assert_eq!(map_value("length", "", &Val::str("abc")), Ok(Val::Int(3)));
         assert_eq!(
             map_value("replace", "a=>o", &Val::str("cat")),
-            Val::str("cot")
+            Ok(Val::str("cot"))
         );
+    }
+
+    #[test]
+    fn replace_knows_its_length_before_building_it() {
+        for (s, from, to) in [("a b a", "a", "xyz"), ("aaaa", "aa", ""), ("abc", "z", "q")] {
+            assert_eq!(replaced_len(s, from, to), s.replace(from, to).len());
+        }
+    }
+
+    #[test]
+    fn growth_past_the_value_cap_is_refused_before_allocating() {
+        // 1000 spaces, each replaced by 2000 bytes: 2 MB, over the 1 MiB cap.
+        let spaces = Val::from(" ".repeat(1000));
+        let arg = format!(" =>{}", "x".repeat(2000));
+        let refused = map_value("replace", &arg, &spaces);
+        assert_eq!(refused, Err(TooLarge { bytes: 2_000_000 }));
+        let near = Val::from("y".repeat(limits::MAX_VALUE_BYTES));
+        assert!(map_value("suffix", "!", &near).is_err());
+        assert!(map_value("suffix", "", &near).is_ok());
     }
 }

@@ -18,13 +18,14 @@ use crate::policy::{Grant, PathUse};
 
 use super::error::RunError;
 use super::executor::BoltSink;
+use super::limits::{self, Budget, Refusal};
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
-use super::tuple::{Tuple, Values};
+use super::tuple::{Tuple, Val, Values};
 
 pub use bolts::FieldLookup;
 pub use config::Config;
-pub use spouts::{SENTENCE_POOL, sentence_pool, vocabulary_word};
+pub use spouts::{SENTENCE_POOL, SENTENCE_POOL_BYTES, pool_size, sentence_pool, vocabulary_word};
 
 /// One emit requested by a component; the executor routes it after the call returns,
 /// so components never touch channels.
@@ -37,6 +38,9 @@ pub struct Emitted {
     /// Spouts: the message id that makes this a tracked tuple.
     pub msg_id: Option<u64>,
     pub replay: bool,
+    /// A tracked emit refused by the value cap: nothing is sent, the message counts as
+    /// failed and the spout hears of it through `Spout::refused`.
+    pub refused: bool,
 }
 
 /// Receives what a component emits during one call: buffered for spouts (which need
@@ -52,6 +56,19 @@ pub struct Emitter<'a, 'x> {
     /// is the executor's concrete type, not a trait object, so that routing inlines into
     /// the component's emit and a tuple's values go from registers into its batch.
     pub(crate) sink: Option<&'a mut BoltSink<'x>>,
+    /// Refusals during this call (values over the cap, full buffers); the executor
+    /// counts them, reports the first and, when it says so, fails the input. Plain
+    /// data: an emitter is built and dropped for every tuple a bolt executes. (A
+    /// spout's refused tracked emits are also items, marked `refused`.)
+    pub(crate) refusals: Option<Refusals>,
+}
+
+/// What an [`Emitter`] refused during one call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusals {
+    pub count: u64,
+    pub first: Refusal,
+    pub fail_input: bool,
 }
 
 impl Emitter<'_, '_> {
@@ -80,6 +97,9 @@ impl Emitter<'_, '_> {
             self.discarded += 1;
             return;
         }
+        if !self.admit(&values) {
+            return;
+        }
         if let Some(sink) = &mut self.sink {
             sink.emit(stream, values, None);
             return;
@@ -90,12 +110,16 @@ impl Emitter<'_, '_> {
             direct: None,
             msg_id: None,
             replay: false,
+            refused: false,
         });
     }
 
     /// Sends to one chosen consumer task; only valid on a stream declared direct.
     #[inline]
     pub fn emit_direct(&mut self, task: u32, stream: usize, values: Values) {
+        if !self.admit(&values) {
+            return;
+        }
         if let Some(sink) = &mut self.sink {
             sink.emit(stream, values, Some(task));
             return;
@@ -106,29 +130,94 @@ impl Emitter<'_, '_> {
             direct: Some(task),
             msg_id: None,
             replay: false,
+            refused: false,
         });
     }
 
     /// Spouts: a tracked emit; `ack`/`fail` will be called with `msg_id`.
+    #[inline(always)]
     pub fn emit_tracked(&mut self, msg_id: u64, values: Values) {
+        if !self.admit(&values) {
+            self.refused_id(msg_id);
+            return;
+        }
         self.items.push(Emitted {
             stream: 0,
             values,
             direct: None,
             msg_id: Some(msg_id),
             replay: false,
+            refused: false,
         });
     }
 
     /// Spouts: re-emits a failed message (counted as a replay).
+    #[inline]
     pub fn replay(&mut self, msg_id: u64, values: Values) {
+        if !self.admit(&values) {
+            self.refused_id(msg_id);
+            return;
+        }
         self.items.push(Emitted {
             stream: 0,
             values,
             direct: None,
             msg_id: Some(msg_id),
             replay: true,
+            refused: false,
         });
+    }
+
+    /// The value-size rule ([`limits::check_values`]) for every emit: false (and the
+    /// refusal recorded) when a value is over the cap.
+    #[inline(always)]
+    fn admit(&mut self, values: &Values) -> bool {
+        match limits::check_values(values) {
+            Ok(()) => true,
+            Err(e) => {
+                self.refuse(Refusal::TooLarge(e));
+                false
+            }
+        }
+    }
+
+    /// Records that something was turned away during this call: an emit over the value
+    /// cap (the input fails), or an input a full buffer could not keep (the input is
+    /// acked). The executor counts it in the node's `refused` metric and logs the first.
+    #[cold]
+    pub fn refuse(&mut self, why: Refusal) {
+        match &mut self.refusals {
+            Some(r) => {
+                r.count += 1;
+                r.fail_input |= why.fails_input();
+            }
+            None => {
+                self.refusals = Some(Refusals {
+                    count: 1,
+                    fail_input: why.fails_input(),
+                    first: why,
+                });
+            }
+        }
+    }
+
+    /// Marks a refused tracked emit (after `refuse`), so the spout executor can fail it.
+    #[cold]
+    fn refused_id(&mut self, msg_id: u64) {
+        self.items.push(Emitted {
+            stream: 0,
+            values: Values::One(Val::Null),
+            direct: None,
+            msg_id: Some(msg_id),
+            replay: false,
+            refused: true,
+        });
+    }
+
+    /// Takes what was refused since the last call, if anything was.
+    #[inline]
+    pub(crate) fn take_refusals(&mut self) -> Option<Refusals> {
+        self.refusals.take()
     }
 
     /// Emits buffered so far (bolts' emits are routed at once and not counted here).
@@ -153,6 +242,13 @@ pub trait Spout: Send {
     fn ack(&mut self, _msg_id: u64) {}
     /// The tuple tree of `msg_id` failed or timed out; the spout decides on replay.
     fn fail(&mut self, _msg_id: u64) {}
+    /// The emit of `msg_id` was refused before it left the spout (a value over
+    /// [`limits::MAX_VALUE_BYTES`]); it counts as failed. By default the spout is told
+    /// `fail`; a spout whose replay would emit the very same values overrides this to
+    /// give the message up instead of replaying it forever.
+    fn refused(&mut self, msg_id: u64) {
+        self.fail(msg_id);
+    }
     /// True when the spout will emit nothing more (finite input, all acked).
     fn is_done(&self) -> bool {
         false
@@ -165,8 +261,18 @@ pub trait Bolt: Send {
     fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed>;
     /// Called every few milliseconds (time windows); emits here are unanchored.
     fn tick(&mut self, _now: Instant, _out: &mut Emitter) {}
-    /// Push buffered output to its destination (files); called when idle and at stop.
-    fn flush(&mut self) {}
+    /// Push buffered output to its destination (files); called when idle and at stop,
+    /// and — for a bolt whose [`Bolt::acks_after_flush`] is true — after every batch,
+    /// before its inputs are acked. An error fails those inputs.
+    fn flush(&mut self) -> Result<(), Failed> {
+        Ok(())
+    }
+    /// True when what `execute` did is only safe once `flush` succeeded (a buffered
+    /// file): the executor then holds the acks of a batch's inputs until after the
+    /// flush, and fails them if it fails. False (the default) acks as each returns.
+    fn acks_after_flush(&self) -> bool {
+        false
+    }
 }
 
 /// A running component instance.
@@ -197,14 +303,27 @@ pub struct TaskInfo {
 /// the supervisor after a crash.
 pub type Factory = Arc<dyn Fn(&TaskInfo) -> Result<Behaviour, String> + Send + Sync>;
 
-/// What collector sinks gathered, by node name: for tests and lessons.
-#[derive(Debug, Default)]
+/// What collector sinks gathered, by node name: for tests and lessons. Bounded for the
+/// whole run by [`limits::MAX_COLLECTED_TUPLES`] and [`limits::MAX_COLLECTED_BYTES`].
+#[derive(Debug)]
 pub struct Collected {
     by_node: Mutex<BTreeMap<String, Vec<(u32, Values)>>>,
+    budget: Budget,
+}
+
+impl Default for Collected {
+    fn default() -> Self {
+        Self {
+            by_node: Mutex::default(),
+            budget: Budget::collected(),
+        }
+    }
 }
 
 impl Collected {
-    pub fn push(&self, node: &str, task: u32, values: Values) {
+    /// Keeps `values`, or refuses them when the run's collectors are full.
+    pub fn push(&self, node: &str, task: u32, values: Values) -> Result<(), Refusal> {
+        self.budget.take(1, limits::values_bytes(&values))?;
         let mut map = match self.by_node.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
@@ -212,6 +331,7 @@ impl Collected {
         map.entry(node.to_string())
             .or_default()
             .push((task, values));
+        Ok(())
     }
 
     /// Everything a node's collectors received, with the receiving task id.
@@ -228,6 +348,8 @@ impl Collected {
 pub struct Env {
     pub log: Arc<RunLog>,
     pub collected: Arc<Collected>,
+    /// The run-wide allowance of every window buffer ([`limits::MAX_WINDOW_ENTRIES`]).
+    pub windows: Budget,
     pub start: Instant,
     /// What the user allowed this run to touch; every path goes through it.
     pub grant: Grant,

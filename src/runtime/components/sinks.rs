@@ -55,9 +55,16 @@ impl Bolt for FileSink {
         writeln!(self.out, "{}", input.values.join("\t")).map_err(|e| Failed(e.to_string()))
     }
 
-    fn flush(&mut self) {
-        // A failed flush surfaces as a failed tuple on the next write.
-        let _ = self.out.flush();
+    fn flush(&mut self) -> Result<(), Failed> {
+        self.out
+            .flush()
+            .map_err(|e| Failed(format!("writing the file failed: {e}")))
+    }
+
+    /// A line is only safe once it left the buffer: a tuple acked before that could be
+    /// lost to a crash or a full disk without anyone knowing.
+    fn acks_after_flush(&self) -> bool {
+        true
     }
 }
 
@@ -115,11 +122,17 @@ struct Collector {
 }
 
 impl Bolt for Collector {
-    fn execute(&mut self, input: &Tuple, _out: &mut Emitter) -> Result<(), Failed> {
-        self.info
-            .env
-            .collected
-            .push(&self.info.node, self.info.task, input.values.clone());
+    /// A full collector acks the input (it was processed) but does not keep it; the
+    /// refusal is counted and logged.
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        let kept =
+            self.info
+                .env
+                .collected
+                .push(&self.info.node, self.info.task, input.values.clone());
+        if let Err(refusal) = kept {
+            out.refuse(refusal);
+        }
         Ok(())
     }
 }

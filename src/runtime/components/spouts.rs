@@ -4,14 +4,23 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::super::limits;
+use super::super::log::LogKind;
 use super::super::rng::{Rng, derive_seed, splitmix64};
 use super::super::tuple::{Text, Val, Values};
 use super::{Behaviour, Config, Emitter, Env, Factory, Spout, TaskInfo};
 use crate::policy::PathUse;
 use crate::runtime::error::RunError;
 
-/// Sentences in the pool a sentence generator draws from.
+/// Sentences in the pool a sentence generator draws from…
 pub const SENTENCE_POOL: usize = 4096;
+/// …as long as the pool stays under 1 MiB (counting 8 bytes a word): long sentences
+/// get a smaller pool, so a file asking for a thousand words a sentence on many spouts
+/// cannot claim gigabytes before anything runs.
+pub const SENTENCE_POOL_BYTES: usize = 1 << 20;
+/// Words a word generator keeps ready as a table; words of a larger vocabulary are
+/// spelled out when drawn, so the vocabulary setting costs no memory.
+const WORD_TABLE: u64 = 1 << 16;
 
 const SYLLABLES: [&str; 16] = [
     "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ba", "de", "fu", "go", "hi", "ju", "ke", "pa",
@@ -30,17 +39,24 @@ pub fn vocabulary_word(mut i: u64) -> String {
 }
 
 /// The seeded pool of sentences (shared by the sentence spout and the benchmark).
+/// Words are spelled out as drawn: no table of the whole vocabulary is built.
 pub fn sentence_pool(seed: u64, vocabulary: usize, words: usize, size: usize) -> Vec<Arc<str>> {
-    let vocab: Vec<String> = (0..vocabulary.max(1) as u64).map(vocabulary_word).collect();
+    let vocabulary = vocabulary.max(1);
     let mut rng = Rng::new(seed);
     (0..size)
         .map(|_| {
-            let s: Vec<&str> = (0..words.max(1))
-                .map(|_| vocab[rng.below(vocab.len())].as_str())
+            let s: Vec<String> = (0..words.max(1))
+                .map(|_| vocabulary_word(rng.below(vocabulary) as u64))
                 .collect();
             Arc::from(s.join(" "))
         })
         .collect()
+}
+
+/// Sentences in a generator's pool for sentences of `words` words (see
+/// [`SENTENCE_POOL_BYTES`]).
+pub fn pool_size(words: usize) -> usize {
+    (SENTENCE_POOL_BYTES / words.max(1).saturating_mul(8)).clamp(1, SENTENCE_POOL)
 }
 
 /// Message ids awaiting ack. Ids are handed out in order, so a sliding window of flags
@@ -102,10 +118,30 @@ struct Replaying<F> {
     tracking: bool,
     pending: PendingIds,
     replays: VecDeque<u64>,
+    /// Said once in the run log when the limit is reached (a sequence that stops
+    /// before it would overflow says so, instead of wrapping around).
+    end_note: Option<EndNote>,
+}
+
+struct EndNote {
+    info: TaskInfo,
+    text: String,
 }
 
 impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
     fn boxed(info: &TaskInfo, limit: Option<u64>, make: F) -> Behaviour
+    where
+        F: 'static,
+    {
+        Self::boxed_with_note(info, limit, None, make)
+    }
+
+    fn boxed_with_note(
+        info: &TaskInfo,
+        limit: Option<u64>,
+        end_note: Option<String>,
+        make: F,
+    ) -> Behaviour
     where
         F: 'static,
     {
@@ -116,6 +152,10 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
             tracking: info.tracking,
             pending: PendingIds::default(),
             replays: VecDeque::new(),
+            end_note: end_note.map(|text| EndNote {
+                info: info.clone(),
+                text,
+            }),
         }))
     }
 }
@@ -127,6 +167,10 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
             return true;
         }
         if self.limit.is_some_and(|l| self.next >= l) {
+            if let Some(note) = self.end_note.take() {
+                let i = &note.info;
+                i.env.log.push(&i.node, i.task, LogKind::Event, note.text);
+            }
             return false;
         }
         let k = self.next;
@@ -146,6 +190,12 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
         if self.pending.contains(msg_id) {
             self.replays.push_back(msg_id);
         }
+    }
+
+    /// Message `k` always regenerates the same values, so a refused one would be refused
+    /// again on every replay: it is given up (the executor counted it as failed).
+    fn refused(&mut self, msg_id: u64) {
+        self.pending.remove(msg_id);
     }
 
     fn is_done(&self) -> bool {
@@ -170,11 +220,12 @@ fn pick(task_seed: u64, k: u64, len: usize) -> usize {
 
 pub fn sentence_factory(cfg: &Config) -> Factory {
     let seed = cfg.int("seed", 42) as u64;
+    let words = cfg.int("words_per_sentence", 10).max(1) as usize;
     let pool = Arc::new(sentence_pool(
         seed,
         cfg.int("vocabulary", 1000).max(1) as usize,
-        cfg.int("words_per_sentence", 10).max(1) as usize,
-        SENTENCE_POOL,
+        words,
+        pool_size(words),
     ));
     let limit = limit(cfg);
     Arc::new(move |info: &TaskInfo| {
@@ -192,8 +243,9 @@ pub fn word_factory(cfg: &Config) -> Factory {
     let seed = cfg.int("seed", 42) as u64;
     // Words are short, so they are kept inline: emitting one copies it, with no
     // reference count shared between cores.
+    let vocabulary = cfg.int("vocabulary", 1000).max(1) as u64;
     let words: Arc<Vec<Text>> = Arc::new(
-        (0..cfg.int("vocabulary", 1000).max(1) as u64)
+        (0..vocabulary.min(WORD_TABLE))
             .map(|i| Text::from(vocabulary_word(i)))
             .collect(),
     );
@@ -202,7 +254,12 @@ pub fn word_factory(cfg: &Config) -> Factory {
         let words = words.clone();
         let task_seed = derive_seed(seed, u64::from(info.index));
         Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Str(words[pick(task_seed, k, words.len())].clone()))
+            let i = pick(task_seed, k, vocabulary as usize);
+            let word = match words.get(i) {
+                Some(w) => w.clone(),
+                None => Text::from(vocabulary_word(i as u64)),
+            };
+            Values::One(Val::Str(word))
         }))
     })
 }
@@ -211,20 +268,36 @@ pub fn sequence_factory(cfg: &Config) -> Factory {
     let start = cfg.int("start", 0);
     let limit = limit(cfg);
     Arc::new(move |info: &TaskInfo| {
-        let (index, count) = (i64::from(info.index), i64::from(info.count));
-        Ok(Replaying::boxed(info, limit, move |k| {
-            Values::One(Val::Int(
-                start
-                    .wrapping_add((k as i64).wrapping_mul(count))
-                    .wrapping_add(index),
-            ))
+        let (index, count) = (i64::from(info.index), i64::from(info.count.max(1)));
+        // Message k of this task is start + k·count + index: it stops at the last number
+        // a 64-bit integer holds instead of wrapping around to negative numbers.
+        let fits = sequence_room(start, index, count);
+        let (limit, note) = match limit {
+            Some(l) if l <= fits => (Some(l), None),
+            _ => (
+                Some(fits),
+                Some(format!(
+                    "sequence ends after {fits} numbers on this task: the next one would be past {} (the largest 64-bit integer)",
+                    i64::MAX
+                )),
+            ),
+        };
+        Ok(Replaying::boxed_with_note(info, limit, note, move |k| {
+            let n = i128::from(start) + i128::from(k) * i128::from(count) + i128::from(index);
+            Values::One(Val::Int(i64::try_from(n).unwrap_or(i64::MAX)))
         }))
     })
 }
 
-/// Largest file `file_lines` reads. It keeps every line in memory so it can replay any
-/// of them, so the file's size is the memory it takes.
-pub const FILE_LINES_MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// How many numbers `start + k·count + index` (k = 0, 1, …) stay within `i64`.
+fn sequence_room(start: i64, index: i64, count: i64) -> u64 {
+    let first = i128::from(start) + i128::from(index);
+    let room = i128::from(i64::MAX) - first;
+    if room < 0 {
+        return 0;
+    }
+    u64::try_from(room / i128::from(count.max(1)) + 1).unwrap_or(u64::MAX)
+}
 
 pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
     let path = env.path(
@@ -233,21 +306,11 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
         PathUse::ReadFile,
         &cfg.text("path", "input.txt"),
     )?;
-    let io_error = |source| RunError::Io {
+    let text = read_bounded(&path).map_err(|source| RunError::Io {
         node: node.to_string(),
         path: path.clone(),
         source,
-    };
-    let text = read_bounded(&path, FILE_LINES_MAX_BYTES)
-        .map_err(io_error)?
-        .ok_or_else(|| RunError::Config {
-            node: node.to_string(),
-            message: format!(
-                "{} is larger than {} MiB, the most file_lines keeps in memory for replay",
-                path.display(),
-                FILE_LINES_MAX_BYTES / (1024 * 1024)
-            ),
-        })?;
+    })?;
     let lines: Arc<Vec<Arc<str>>> = Arc::new(text.lines().map(Arc::from).collect());
     let repeat = cfg.flag("repeat", false);
     Ok(Arc::new(move |info: &TaskInfo| {
@@ -271,20 +334,27 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
     }))
 }
 
-/// The text of the regular file at `path` if it holds at most `limit` bytes; `None` if
-/// it holds more. Reads no further than one byte past the limit, whatever the file is
-/// (a device or a pipe never ends), and refuses a link swapped in after the check.
-fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Option<String>> {
+/// Reads a `file_lines` input whole, refusing one over [`limits::MAX_INPUT_FILE_BYTES`]
+/// before holding more than that in memory.
+fn read_bounded(path: &std::path::Path) -> std::io::Result<String> {
     use std::io::Read;
-    let file = crate::policy::paths::open_for_read(path)?;
+    let max = limits::MAX_INPUT_FILE_BYTES;
     let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Ok(None);
+    // A link swapped in after the policy's check is refused, not followed.
+    crate::policy::paths::open_for_read(path)?
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than the {} MiB limit for a file_lines input; split the file",
+                max >> 20
+            ),
+        ));
     }
     String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
 /// A spout that emits nothing (stand-ins for unknown spout classes).
@@ -325,9 +395,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sequence_has_room_up_to_the_largest_integer_and_no_further() {
+        assert_eq!(sequence_room(i64::MAX, 0, 1), 1);
+        assert_eq!(sequence_room(i64::MAX, 1, 2), 0);
+        assert_eq!(sequence_room(i64::MAX - 4, 0, 2), 3); // MAX-4, MAX-2, MAX
+        assert_eq!(sequence_room(0, 0, 1), i64::MAX as u64 + 1);
+        assert_eq!(sequence_room(i64::MIN, 0, 1), u64::MAX);
+    }
+
+    #[test]
     fn vocabulary_words_are_distinct() {
         let words: std::collections::HashSet<String> = (0..5000).map(vocabulary_word).collect();
         assert_eq!(words.len(), 5000);
+    }
+
+    #[test]
+    fn long_sentences_get_a_smaller_pool_within_its_bytes() {
+        assert_eq!(pool_size(10), SENTENCE_POOL);
+        assert_eq!(pool_size(1000), SENTENCE_POOL_BYTES / 8000);
+        let pool = sentence_pool(1, 1_000_000, 1000, pool_size(1000));
+        let bytes: usize = pool.iter().map(|s| s.len()).sum();
+        assert!(bytes <= 2 * SENTENCE_POOL_BYTES, "{bytes}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The window aggregate: count/sum/avg/min/max over tumbling or sliding windows measured
 //! in tuples or milliseconds, per key or over everything. Inputs are acked on arrival and
-//! results are emitted unanchored (a window outlives the trees of its inputs).
+//! results are emitted unanchored (a window outlives the trees of its inputs). Entries
+//! come out of the run's window budget (`limits::MAX_WINDOW_ENTRIES`): an input that
+//! does not fit is acked, left out and counted as refused.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use super::super::error::RunError;
 use super::super::plan::PlanNode;
 use super::super::tuple::{Tuple, Val, Values};
 use super::bolts::FieldLookup;
-use super::{Behaviour, Bolt, Config, Emitter, Factory, Failed, TaskInfo};
+use super::{Behaviour, Bolt, Config, Emitter, Env, Factory, Failed, TaskInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Agg {
@@ -35,6 +37,13 @@ struct Entry {
     value: f64,
 }
 
+impl Entry {
+    /// What the entry costs against the run's window budget.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Entry>() + self.key.as_str().map_or(0, str::len)
+    }
+}
+
 struct WindowAggregate {
     key: FieldLookup,
     field: FieldLookup,
@@ -44,9 +53,17 @@ struct WindowAggregate {
     since_emit: u64,
     start: Instant,
     next_emit_ms: u64,
+    /// Holds the run-wide window budget every entry is taken from.
+    env: Arc<Env>,
 }
 
 impl WindowAggregate {
+    fn pop_front(&mut self) {
+        if let Some(e) = self.buffer.pop_front() {
+            self.env.windows.give(1, e.bytes());
+        }
+    }
+
     fn now_ms(&self, now: Instant) -> u64 {
         now.saturating_duration_since(self.start).as_millis() as u64
     }
@@ -99,10 +116,15 @@ impl Bolt for WindowAggregate {
                 .ok_or_else(|| Failed("the aggregated field is not a number".into()))?
         };
         let at_ms = self.now_ms(Instant::now());
-        self.buffer.push_back(Entry { at_ms, key, value });
+        let entry = Entry { at_ms, key, value };
+        match self.env.windows.take(1, entry.bytes()) {
+            Ok(()) => self.buffer.push_back(entry),
+            // Full: the input is acked but left out of the window, counted and logged.
+            Err(refusal) => out.refuse(refusal),
+        }
         if let Size::Count { length, slide } = self.size {
             while self.buffer.len() as u64 > length {
-                self.buffer.pop_front();
+                self.pop_front();
             }
             self.since_emit += 1;
             if self.since_emit >= slide {
@@ -120,8 +142,12 @@ impl Bolt for WindowAggregate {
         let now_ms = self.now_ms(now);
         while now_ms >= self.next_emit_ms {
             let end = self.next_emit_ms;
-            while self.buffer.front().is_some_and(|e| e.at_ms + length < end) {
-                self.buffer.pop_front();
+            while self
+                .buffer
+                .front()
+                .is_some_and(|e| e.at_ms.saturating_add(length) < end)
+            {
+                self.pop_front();
             }
             let in_window: VecDeque<Entry> = Default::default();
             let later = std::mem::replace(&mut self.buffer, in_window);
@@ -132,8 +158,17 @@ impl Bolt for WindowAggregate {
                 self.emit_window(end, out);
             }
             self.buffer.extend(rest);
-            self.next_emit_ms += slide;
+            // Saturates: a slide of years simply never comes round again.
+            self.next_emit_ms = self.next_emit_ms.saturating_add(slide);
         }
+    }
+}
+
+impl Drop for WindowAggregate {
+    /// A restarted or stopped task gives its entries back to the run's budget.
+    fn drop(&mut self) {
+        let bytes = self.buffer.iter().map(Entry::bytes).sum();
+        self.env.windows.give(self.buffer.len(), bytes);
     }
 }
 
@@ -182,6 +217,7 @@ pub fn factory(cfg: &Config, node: &PlanNode) -> Result<Factory, RunError> {
             since_emit: 0,
             start: info.env.start,
             next_emit_ms: first,
+            env: info.env.clone(),
         })))
     }))
 }

@@ -1,6 +1,8 @@
 //! The bolt executor: takes batches from its queue, runs each tuple through its task's
 //! bolt with BasicBolt semantics (emits anchored to the input; ack on success, fail on
-//! error), applies injected faults, and restarts a task that panics.
+//! error), applies injected faults, and restarts a task that panics. A bolt that holds
+//! its output in a buffer (`Bolt::acks_after_flush`, the file sink) is flushed after
+//! each batch before any of that batch's inputs is acked; a failed flush fails them.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -8,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::components::{Behaviour, Bolt, Emitter, Failed};
+use super::super::components::{Behaviour, Bolt, Emitter, Failed, Refusals};
+use super::super::limits::RefusalLog;
 use super::super::log::LogKind;
 use super::super::metrics::add;
 use super::super::routing::RouteError;
 use super::super::supervisor::{self, Backoff};
 use super::super::tuple::{AckIds, Tuple, Values};
-use super::route::{Anchor, TaskOut, complete_input, task_info};
+use super::route::{Anchor, TaskOut, complete_held, complete_input, task_info};
 use super::{Exit, Life, Msg, Outbox, Wiring};
 
 struct BoltTask {
@@ -26,7 +29,15 @@ struct BoltTask {
     executed: u64,
     acked: u64,
     failed: u64,
+    refused: u64,
     reported_route_error: bool,
+    refusals: RefusalLog,
+    /// The bolt's output is safe only after `flush` ([`Bolt::acks_after_flush`]).
+    acks_after_flush: bool,
+    /// Such a bolt's outcomes of the current batch: (input ids, ack value, ok), settled
+    /// after the flush that follows the batch.
+    held: Vec<(AckIds, u64, bool)>,
+    reported_flush_error: bool,
 }
 
 fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Bolt>> {
@@ -101,9 +112,13 @@ impl BoltTask {
             self.bolt.execute(t, &mut emitter)
         };
         let discarded = emitter.discarded;
+        let refusals = emitter.take_refusals();
         drop(emitter);
         let (ack_val, error) = (sink.ack_val, sink.error);
         self.out.emitted += discarded;
+        if let Some(refusals) = refusals {
+            self.on_refusals(w, refusals, &mut result);
+        }
         if let Some(e) = error {
             if !self.reported_route_error {
                 self.reported_route_error = true;
@@ -119,12 +134,84 @@ impl BoltTask {
         }
         self.executed += 1;
         let ok = result.is_ok();
+        if self.acks_after_flush {
+            self.hold(t.ids, ack_val, ok);
+        } else {
+            self.settle(w, outbox, &t.ids, ack_val, ok);
+        }
+    }
+
+    /// Counts and reports what the last `execute` had refused; a value over the cap
+    /// fails the input. Kept out of line: it is rare, and the hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn on_refusals(&mut self, w: &Wiring, refusals: Refusals, result: &mut Result<(), Failed>) {
+        self.refused += refusals.count;
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
+        if refusals.fail_input && result.is_ok() {
+            *result = Err(Failed("an emitted value was refused".into()));
+        }
+    }
+
+    /// Keeps an outcome until the flush after this batch (see `settle_held`).
+    #[inline(never)]
+    fn hold(&mut self, ids: AckIds, ack_val: u64, ok: bool) {
+        self.held.push((ids, ack_val, ok));
+    }
+
+    #[inline]
+    fn settle(&mut self, w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+        self.count_outcome(ok);
+        complete_input(w, outbox, ids, ack_val, ok);
+    }
+
+    #[inline]
+    fn count_outcome(&mut self, ok: bool) {
         if ok {
             self.acked += 1;
         } else {
             self.failed += 1;
         }
-        complete_input(w, outbox, &t.ids, ack_val, ok);
+    }
+
+    /// Flushes the bolt; a failure is logged (once per node) and returned as false.
+    fn flush(&mut self, w: &Wiring) -> bool {
+        match self.bolt.flush() {
+            Ok(()) => true,
+            Err(Failed(why)) => {
+                if !self.reported_flush_error {
+                    self.reported_flush_error = true;
+                    let name = &w.plan.nodes[self.node].node.name;
+                    w.env.log.push_once(
+                        name,
+                        self.task,
+                        "flush failed",
+                        LogKind::Error,
+                        format!("{why}; the tuples it held are failed"),
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// For a bolt that acks after flushing: flushes (unless `lost`: the batch was cut
+    /// short by a crash, so its output is not trusted) and only then acks the held
+    /// inputs, or fails them all when the flush failed.
+    fn settle_held(&mut self, w: &Wiring, outbox: &mut Outbox, lost: bool) {
+        if self.held.is_empty() {
+            return;
+        }
+        let flushed = !lost && self.flush(w);
+        let held = std::mem::take(&mut self.held);
+        for &(ids, ack_val, ok) in &held {
+            self.count_outcome(ok && flushed);
+            complete_held(w, outbox, &ids, ack_val, ok && flushed);
+        }
+        self.held = held;
+        self.held.clear();
     }
 
     /// Lets a time-driven bolt emit (unanchored).
@@ -145,20 +232,33 @@ impl BoltTask {
         };
         self.bolt.tick(now, &mut emitter);
         let discarded = emitter.discarded;
+        let refusals = emitter.take_refusals();
         drop(emitter);
         self.out.emitted += discarded;
+        if let Some(r) = refusals {
+            self.refused += r.count;
+            let name = &w.plan.nodes[self.node].node.name;
+            self.refusals.report(&w.env.log, name, self.task, &r.first);
+        }
         self.out.publish(w);
+        add(
+            &w.counters.tasks[self.task as usize].refused,
+            std::mem::take(&mut self.refused),
+        );
     }
 
-    fn publish(&mut self, w: &Wiring, busy_ns: u64, batch: u64) {
+    fn publish(&mut self, w: &Wiring, me: usize, busy_ns: u64, batch: u64) {
         self.out.publish(w);
         let c = &w.counters.tasks[self.task as usize];
         add(&c.executed, std::mem::take(&mut self.executed));
         add(&c.acked, std::mem::take(&mut self.acked));
         add(&c.failed, std::mem::take(&mut self.failed));
+        add(&c.refused, std::mem::take(&mut self.refused));
         add(&c.busy_ns, busy_ns);
         if let Some(per_tuple) = busy_ns.checked_div(batch) {
-            c.execute_latency.record_n(per_tuple, batch);
+            w.counters.latencies[me]
+                .execute_latency
+                .record_n(per_tuple, batch);
         }
     }
 
@@ -175,6 +275,7 @@ impl BoltTask {
         let delay = self.backoff.next_delay(Instant::now());
         supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
         if let Some(b) = build(w, self.node, self.task) {
+            self.acks_after_flush = b.acks_after_flush();
             self.bolt = b;
         }
     }
@@ -187,16 +288,22 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
     let first = tasks.start;
     let mut bolts: Vec<Option<BoltTask>> = tasks
         .map(|task| {
+            let bolt = build(w, node, task)?;
             Some(BoltTask {
                 node,
                 task,
-                bolt: build(w, node, task)?,
+                acks_after_flush: bolt.acks_after_flush(),
+                bolt,
                 out: TaskOut::new(w, node, task),
                 backoff: Backoff::default(),
                 executed: 0,
                 acked: 0,
                 failed: 0,
+                refused: 0,
                 reported_route_error: false,
+                refusals: RefusalLog::default(),
+                held: Vec::new(),
+                reported_flush_error: false,
             })
         })
         .collect();
@@ -225,7 +332,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             Err(TryRecvError::Empty) => {
                 outbox.flush_all(w);
                 for b in bolts.iter_mut().flatten() {
-                    b.bolt.flush();
+                    b.flush(w);
                 }
                 outbox.publish_held(w);
                 match inbox.recv_timeout(tick_every) {
@@ -259,8 +366,10 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                     done += 1;
                 }
             }));
+            // Acks of a bolt that acks after flushing leave only now, after its flush.
+            b.settle_held(w, &mut outbox, result.is_err());
             let busy = started.elapsed().as_nanos() as u64;
-            b.publish(w, busy, done);
+            b.publish(w, me, busy, done);
             if let Err(payload) = result {
                 // The crashing tuple and the rest of the batch are lost; their trees
                 // time out and are replayed.
@@ -282,7 +391,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         }
     }
     for b in bolts.iter_mut().flatten() {
-        b.bolt.flush();
+        b.flush(w);
     }
     Exit::Shutdown
 }

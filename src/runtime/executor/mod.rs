@@ -89,13 +89,14 @@ pub struct Wiring {
 }
 
 impl Wiring {
-    /// An empty batch buffer for executor `exec`: a recycled one if available.
+    /// An empty batch buffer for executor `exec`: a recycled one if available, else a
+    /// fresh one with room for `capacity` tuples (it grows if more come).
     #[inline]
-    pub fn take_batch(&self, exec: usize) -> Vec<Tuple> {
+    pub fn take_batch(&self, exec: usize, capacity: usize) -> Vec<Tuple> {
         self.spare_batches[exec]
             .1
             .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(self.batch_size))
+            .unwrap_or_else(|_| Vec::with_capacity(capacity))
     }
 
     /// Returns an emptied batch buffer of executor `exec` for reuse (dropped if the

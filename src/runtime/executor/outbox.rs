@@ -1,6 +1,11 @@
 //! Per-executor output buffers: one pending batch per destination task (and per acker,
 //! and per spout task for acker outcomes), flushed when full or when the flush deadline
 //! passes, plus the overflow queue that keeps sends non-blocking.
+//!
+//! An executor keeps slots only for the tasks it can send to (its node's consumers; for
+//! an acker, the spout tasks), found through [`Slots`]: a slot per task of the whole run
+//! made memory grow with executors × tasks (8 nodes × 256 executors × 4096 tasks took
+//! gigabytes before a tuple moved).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -9,21 +14,79 @@ use std::time::Instant;
 use crossbeam_channel::TrySendError;
 
 use super::super::acker::AckMsg;
+use super::super::plan::ExecutorKind;
 use super::super::routing::acker_for;
 use super::super::tuple::Tuple;
 use super::{Msg, Wiring};
 
+/// Maps the task ids an executor sends to onto dense slot numbers. A node's tasks are
+/// numbered contiguously, so the destinations are a few ranges (one per consumer node).
+#[derive(Debug, Default)]
+struct Slots {
+    /// The first consumer's tasks (`start..end`, slots from 0): checked inline, as most
+    /// executors send to one node.
+    first: (u32, u32),
+    /// The other consumers: (first task, end task, first slot).
+    rest: Vec<(u32, u32, usize)>,
+    len: usize,
+}
+
+impl Slots {
+    fn add(&mut self, tasks: std::ops::Range<u32>) {
+        let known = self.first.0 == tasks.start && self.len > 0
+            || self.rest.iter().any(|r| r.0 == tasks.start);
+        if tasks.is_empty() || known {
+            return;
+        }
+        if self.len == 0 {
+            self.first = (tasks.start, tasks.end);
+        } else {
+            self.rest.push((tasks.start, tasks.end, self.len));
+        }
+        self.len += (tasks.end - tasks.start) as usize;
+    }
+
+    /// The slot of `task`; `None` for a task this executor never sends to.
+    #[inline(always)]
+    fn of(&self, task: u32) -> Option<usize> {
+        let (start, end) = self.first;
+        if task >= start && task < end {
+            return Some((task - start) as usize);
+        }
+        self.of_rest(task)
+    }
+
+    #[inline(never)]
+    fn of_rest(&self, task: u32) -> Option<usize> {
+        self.rest
+            .iter()
+            .find(|r| task >= r.0 && task < r.1)
+            .map(|r| r.2 + (task - r.0) as usize)
+    }
+}
+
+/// Destinations up to which a fresh batch buffer gets room for a whole batch; beyond,
+/// the room shrinks in proportion (to at least [`MIN_FRESH`] tuples), so an executor
+/// spreading tuples thinly over thousands of tasks does not hold a whole batch's memory
+/// for every tuple in flight.
+const FULL_BATCH_DESTINATIONS: usize = 16;
+const MIN_FRESH: usize = 16;
+
 pub struct Outbox {
     me: usize,
     batch: usize,
-    /// Indexed by task id.
+    /// Room of a fresh batch buffer (see [`FULL_BATCH_DESTINATIONS`]).
+    fresh: usize,
+    /// Indexed by slot (see `slots`), with the task id of each dirty slot.
     tuples: Vec<Vec<Tuple>>,
-    dirty: Vec<u32>,
+    slots: Slots,
+    dirty: Vec<(u32, usize)>,
     /// Indexed by acker number.
     acks: Vec<Vec<AckMsg>>,
-    /// Indexed by task id (spout tasks), for ackers.
+    /// Indexed by slot among the spout tasks (`outcome_slots`), for ackers.
     outcomes: Vec<Vec<(u64, bool)>>,
-    outcome_dirty: Vec<u32>,
+    outcome_slots: Slots,
+    outcome_dirty: Vec<(u32, usize)>,
     overflow: VecDeque<(usize, Msg)>,
     overflow_tuples: u64,
     held: u64,
@@ -34,16 +97,48 @@ pub struct Outbox {
     last_root: (u64, usize),
 }
 
+/// Routing only picks consumers of an executor's node; anything else is a bug, counted
+/// where it shows (the target never executes the tuple) rather than a panic.
+#[cold]
+#[inline(never)]
+fn not_a_destination(w: &Wiring, task: u32) {
+    if let Some(c) = w.counters.tasks.get(task as usize) {
+        super::super::metrics::add(&c.dropped, 1);
+    }
+}
+
 impl Outbox {
     pub fn new(wiring: &Wiring, me: usize) -> Self {
-        let slots = wiring.plan.task_executor.len();
+        let plan = &wiring.plan;
+        let mut slots = Slots::default();
+        let mut outcome_slots = Slots::default();
+        match plan.executors[me].kind {
+            ExecutorKind::Node(n) => {
+                for &s in &plan.nodes[n].outputs {
+                    for &e in &plan.streams[s].edges {
+                        slots.add(plan.nodes[plan.edges[e].to].tasks.clone());
+                    }
+                }
+            }
+            ExecutorKind::Acker(_) => {
+                for node in plan.nodes.iter().filter(|n| n.is_spout()) {
+                    outcome_slots.add(node.tasks.clone());
+                }
+            }
+        }
+        let batch = wiring.batch_size.max(1);
+        let fresh = (batch.saturating_mul(FULL_BATCH_DESTINATIONS) / slots.len.max(1))
+            .clamp(MIN_FRESH.min(batch), batch);
         Self {
             me,
-            batch: wiring.batch_size.max(1),
-            tuples: (0..slots).map(|_| Vec::new()).collect(),
+            batch,
+            fresh,
+            tuples: (0..slots.len).map(|_| Vec::new()).collect(),
+            slots,
             dirty: Vec::new(),
-            acks: (0..wiring.plan.ackers()).map(|_| Vec::new()).collect(),
-            outcomes: (0..slots).map(|_| Vec::new()).collect(),
+            acks: (0..plan.ackers()).map(|_| Vec::new()).collect(),
+            outcomes: (0..outcome_slots.len).map(|_| Vec::new()).collect(),
+            outcome_slots,
             outcome_dirty: Vec::new(),
             overflow: VecDeque::new(),
             overflow_tuples: 0,
@@ -65,25 +160,29 @@ impl Outbox {
     /// narrow stores that built it have landed (a store-forwarding stall per tuple).
     #[inline(always)]
     pub fn push_tuple(&mut self, w: &Wiring, task: u32, tuple: Tuple) {
-        let slot = &mut self.tuples[task as usize];
+        let Some(index) = self.slots.of(task) else {
+            not_a_destination(w, task);
+            return;
+        };
+        let slot = &mut self.tuples[index];
         if slot.is_empty() {
             if slot.capacity() == 0 {
-                *slot = w.take_batch(w.plan.task_executor[task as usize]);
+                *slot = w.take_batch(w.plan.task_executor[task as usize], self.fresh);
             }
-            self.dirty.push(task);
+            self.dirty.push((task, index));
         }
         slot.push(tuple);
         self.held += 1;
         if slot.len() >= self.batch {
-            self.flush_task(w, task);
+            self.flush_task(w, task, index);
         } else if self.since.is_none() {
             self.touch();
         }
     }
 
     #[inline(never)]
-    fn flush_task(&mut self, w: &Wiring, task: u32) {
-        let slot = &mut self.tuples[task as usize];
+    fn flush_task(&mut self, w: &Wiring, task: u32, index: usize) {
+        let slot = &mut self.tuples[index];
         if slot.is_empty() {
             return;
         }
@@ -140,9 +239,13 @@ impl Outbox {
     }
 
     pub fn push_outcome(&mut self, _w: &Wiring, task: u32, root: u64, ok: bool) {
-        let slot = &mut self.outcomes[task as usize];
+        // Outcomes only ever go to spout tasks; anything else is ignored.
+        let Some(index) = self.outcome_slots.of(task) else {
+            return;
+        };
+        let slot = &mut self.outcomes[index];
         if slot.is_empty() {
-            self.outcome_dirty.push(task);
+            self.outcome_dirty.push((task, index));
             if slot.capacity() == 0 {
                 slot.reserve_exact(self.batch);
             }
@@ -154,8 +257,8 @@ impl Outbox {
     /// Sends everything pending now.
     pub fn flush_all(&mut self, w: &Wiring) {
         let dirty = std::mem::take(&mut self.dirty);
-        for &task in &dirty {
-            self.flush_task(w, task);
+        for &(task, index) in &dirty {
+            self.flush_task(w, task, index);
         }
         self.dirty = dirty;
         self.dirty.clear();
@@ -166,8 +269,8 @@ impl Outbox {
             }
         }
         let dirty = std::mem::take(&mut self.outcome_dirty);
-        for task in dirty {
-            let outcomes = std::mem::take(&mut self.outcomes[task as usize]);
+        for (task, index) in dirty {
+            let outcomes = std::mem::take(&mut self.outcomes[index]);
             if !outcomes.is_empty() {
                 let exec = w.plan.task_executor[task as usize];
                 self.send(w, exec, Msg::Outcomes { task, outcomes });

@@ -233,6 +233,24 @@ fn edge_ids(anchor: &Anchor<'_>, rng: &mut Rng, acc: &mut u64) -> AckIds {
 /// Sends an ack or fail for every root of an input tuple (Storm's bolt ack/fail).
 #[inline]
 pub fn complete_input(w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+    complete::<true>(w, outbox, ids, ack_val, ok);
+}
+
+/// [`complete_input`] for outcomes a bolt held until its flush. A separate instance:
+/// with a second caller, the hot path's copy would no longer be inlined.
+#[inline(never)]
+pub fn complete_held(w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+    complete::<false>(w, outbox, ids, ack_val, ok);
+}
+
+#[inline(always)]
+fn complete<const HOT: bool>(
+    w: &Wiring,
+    outbox: &mut Outbox,
+    ids: &AckIds,
+    ack_val: u64,
+    ok: bool,
+) {
     let n = w.plan.ackers();
     if n == 0 {
         return;

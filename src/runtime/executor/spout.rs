@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::super::acker::AckMsg;
 use super::super::components::{Behaviour, Emitter, Spout};
+use super::super::limits::RefusalLog;
 use super::super::log::LogKind;
 use super::super::metrics::add;
 use super::super::routing::{RouteError, acker_for};
@@ -21,6 +22,8 @@ use super::{Exit, Life, Msg, Outbox, Wiring};
 struct SpoutTask {
     node: usize,
     task: u32,
+    /// The executor running it (latency histograms are per executor).
+    exec: usize,
     spout: Box<dyn Spout>,
     out: TaskOut,
     pending: PendingRoots,
@@ -33,7 +36,9 @@ struct SpoutTask {
     replayed: u64,
     timed_out: u64,
     busy_ns: u64,
+    refused: u64,
     reported_route_error: bool,
+    refusals: RefusalLog,
 }
 
 fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Spout>> {
@@ -75,9 +80,10 @@ impl SpoutTask {
         };
         if ok {
             self.acked += 1;
-            let c = &w.counters.tasks[self.task as usize];
             let lat = now.saturating_duration_since(p.emitted_at).as_nanos() as u64;
-            c.complete_latency.record_n(lat, 1);
+            w.counters.latencies[self.exec]
+                .complete_latency
+                .record_n(lat, 1);
             self.spout.ack(p.msg_id);
         } else {
             self.failed += 1;
@@ -116,11 +122,20 @@ impl SpoutTask {
                     supervisor::crash();
                 }
             }
-            if !self.spout.next_tuple(emitter) {
+            let more = self.spout.next_tuple(emitter);
+            self.take_refusals(w, emitter);
+            if !more {
                 break;
             }
             calls += 1;
             for em in emitter.items.drain(..) {
+                if em.refused {
+                    if let Some(msg_id) = em.msg_id {
+                        self.failed += 1;
+                        self.spout.refused(msg_id);
+                    }
+                    continue;
+                }
                 let replay = em.replay;
                 match em.msg_id {
                     Some(msg_id) if acking => {
@@ -166,6 +181,18 @@ impl SpoutTask {
         calls
     }
 
+    /// Emits refused during the last `next_tuple` (a value over the cap): each counts as
+    /// a failed message, and the spout decides what to do with it (`Spout::refused`).
+    fn take_refusals(&mut self, w: &Wiring, emitter: &mut Emitter) {
+        let Some(refusals) = emitter.take_refusals() else {
+            return;
+        };
+        self.refused += refusals.count;
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
+    }
+
     /// Logs the first refused emit (a direct-stream misuse) of this task.
     fn report(&mut self, w: &Wiring, routed: Result<usize, RouteError>) {
         if let Err(e) = routed
@@ -190,6 +217,7 @@ impl SpoutTask {
         add(&c.replayed, std::mem::take(&mut self.replayed));
         add(&c.timed_out, std::mem::take(&mut self.timed_out));
         add(&c.busy_ns, std::mem::take(&mut self.busy_ns));
+        add(&c.refused, std::mem::take(&mut self.refused));
         c.pending
             .store(self.pending.len() as u64, Ordering::Relaxed);
         let done = self.spout.is_done() && self.pending.is_empty();
@@ -231,6 +259,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             Some(SpoutTask {
                 node,
                 task,
+                exec: me,
                 spout: build(w, node, task)?,
                 out: TaskOut::new(w, node, task),
                 pending: PendingRoots::default(),
@@ -243,7 +272,9 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 replayed: 0,
                 timed_out: 0,
                 busy_ns: 0,
+                refused: 0,
                 reported_route_error: false,
+                refusals: RefusalLog::default(),
             })
         })
         .collect();
@@ -305,6 +336,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                     }
                     Err(payload) => {
                         emitter.items.clear();
+                        let _ = emitter.take_refusals();
                         s.restart(w, supervisor::describe(payload.as_ref()));
                     }
                 }

@@ -302,20 +302,34 @@ impl FlumeSide {
 
     /// The Flume half of a draining stop: stops the outside-input sources, then waits
     /// until every channel is empty with no open take (two equal quiet readings in a
-    /// row) or `deadline` passes. Sinks, hops and drain spouts keep running meanwhile.
-    pub fn drain(&self, deadline: Instant) {
-        let Some(run) = self.run.as_ref() else {
-            return;
-        };
+    /// row), `deadline` passes or `interrupt` is set. Sinks, hops and drain spouts keep
+    /// running meanwhile. Returns what was left when it gave up (`None`: drained).
+    pub fn drain(&self, deadline: Instant, interrupt: &AtomicBool) -> Option<String> {
+        let run = self.run.as_ref()?;
         run.stop_inputs();
         let mut last = None;
-        while Instant::now() < deadline {
+        while Instant::now() < deadline && !interrupt.load(Ordering::Relaxed) {
             match self.quiet() {
-                Some(activity) if last == Some(activity) => return,
+                Some(activity) if last == Some(activity) => return None,
                 reading => last = reading,
             }
             std::thread::sleep(Duration::from_millis(5));
         }
+        let snap = run.snapshot();
+        let held: Vec<String> = snap
+            .nodes
+            .iter()
+            .filter_map(|(name, stats)| {
+                let c = stats.channel?;
+                (c.size > 0 || c.in_flight > 0)
+                    .then(|| format!("channel '{name}' holds {}", c.size))
+            })
+            .collect();
+        Some(if held.is_empty() {
+            "Flume sources still running".to_string()
+        } else {
+            held.join(", ")
+        })
     }
 
     /// Stops every agent and joins its threads; returns problems met while stopping.

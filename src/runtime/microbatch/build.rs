@@ -133,6 +133,7 @@ pub(crate) fn operator_for(
                 outputs: pn.outputs.iter().map(|&s| s as u32).collect(),
                 info,
                 rebuild: factory.clone(),
+                refusals: Default::default(),
             })),
             Ok(Behaviour::Spout(_)) => Err(RunError::Config {
                 node: pn.name().to_string(),

@@ -91,7 +91,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut ops: Vec<Operator>, order: Vec<usize>
     while wait_for_batch(&shared, t_ms) {
         shared.busy.store(true, Ordering::SeqCst);
         run_batch(&shared, &mut ops, &order, t_ms, &mut rng);
-        t_ms += interval;
+        t_ms = t_ms.saturating_add(interval);
         shared.stats_mut().next_batch_ms = t_ms;
         shared.busy.store(false, Ordering::SeqCst);
     }
@@ -106,7 +106,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
     // Arrival stamps per spout node, for end-to-end latency.
     let mut arrivals: Vec<(usize, Vec<u64>)> = Vec::new();
     for r in shared.receivers.iter() {
-        let records = r.cut(until_us);
+        let records = r.cut(until_us, &shared.budget);
         let stamps: Vec<u64> = records.iter().map(|rec| rec.at_us).collect();
         match arrivals.iter_mut().find(|(n, _)| *n == r.node) {
             Some((_, s)) => s.extend(stamps),
@@ -178,9 +178,12 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
             add(&c.failed, counts.failed);
             add(&c.acked, counts.executed.saturating_sub(counts.failed));
             add(&c.restarts, counts.restarts);
+            add(&c.refused, counts.refused);
             add(&c.emitted, out.len() as u64);
             if let Some(per_record) = spent.checked_div(counts.executed) {
-                c.execute_latency.record_n(per_record, counts.executed);
+                shared.counters.latencies[n]
+                    .execute_latency
+                    .record_n(per_record, counts.executed);
             }
             outputs[n] = out;
         }
@@ -188,9 +191,10 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
     let end_us = timer.now_us();
     for (node, stamps) in &arrivals {
         let c = &shared.counters.tasks[*node];
+        let latencies = &shared.counters.latencies[*node];
         for at in stamps {
             let latency_ns = end_us.saturating_sub(*at).saturating_mul(1000);
-            c.complete_latency.record_n(latency_ns, 1);
+            latencies.complete_latency.record_n(latency_ns, 1);
         }
         add(&c.acked, stamps.len() as u64);
     }

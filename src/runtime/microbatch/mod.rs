@@ -35,7 +35,8 @@ use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::engine::RunOptions;
 use super::error::RunError;
-use super::log::{LogLine, RunLog};
+use super::limits::{self, Budget};
+use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::Counters;
 use super::plan::{Plan, compile};
 use super::snapshot::MetricsSnapshot;
@@ -48,11 +49,6 @@ use timer::{ManualClock, RealTimer, Timer};
 
 pub use stats::{BatchInfo, BatchMetrics};
 pub use window_op::WindowResult;
-
-/// Records one receiver may hold before it stops pulling from its spout (Spark's
-/// receiver rate limit, `spark.streaming.receiver.maxRate`, plays this role): bounds
-/// memory when a spout is unthrottled or the jobs fall behind.
-pub const MAX_BUFFERED_PER_RECEIVER: usize = 200_000;
 
 /// State shared by the receivers, the scheduler and the engine handle.
 pub(crate) struct Shared {
@@ -67,7 +63,10 @@ pub(crate) struct Shared {
     pub counters: Counters,
     stats: Mutex<BatchStats>,
     pub interval_ms: u64,
-    pub max_buffered: usize,
+    /// Room of all receivers together (`limits::MAX_BUFFERED_RECORDS`; Spark's receiver
+    /// rate limit plays this role): bounds memory when a spout is unthrottled or the
+    /// jobs fall behind, whatever the number of receivers.
+    pub budget: Budget,
     pub seed: u64,
     /// A batch is being cut or run.
     pub busy: AtomicBool,
@@ -118,6 +117,7 @@ impl BatchEngine {
         let env = Arc::new(Env {
             log: Arc::new(RunLog::new(start)),
             collected: collected.clone(),
+            windows: super::limits::Budget::windows(),
             start,
             grant: grant.clone(),
         });
@@ -147,7 +147,7 @@ impl BatchEngine {
             None => Arc::new(RealTimer { start }),
         };
         let shared = Arc::new(Shared {
-            counters: Counters::new(plan.nodes.len(), plan.edges.len()),
+            counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
             node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
             switches: EngineSwitches::default(),
             env,
@@ -156,7 +156,7 @@ impl BatchEngine {
             receivers,
             stats: Mutex::new(BatchStats::default()),
             interval_ms,
-            max_buffered: MAX_BUFFERED_PER_RECEIVER,
+            budget: Budget::receivers(),
             seed: options.seed,
             busy: AtomicBool::new(false),
             draining: AtomicBool::new(false),
@@ -233,6 +233,11 @@ impl BatchEngine {
         );
     }
 
+    /// The run log, which outlives the engine (lines written while stopping).
+    pub(crate) fn log_handle(&self) -> Arc<RunLog> {
+        self.shared.env.log.clone()
+    }
+
     pub fn drain_log(&self) -> Vec<LogLine> {
         self.shared.env.log.drain()
     }
@@ -259,16 +264,33 @@ impl BatchEngine {
     }
 
     /// `Drain` stops the receivers and runs every buffered record through its batch
-    /// without waiting for the clock (up to 30 s); `Immediate` drops what is buffered.
-    pub fn stop(mut self, mode: StopMode) -> MetricsSnapshot {
+    /// without waiting for the clock, for up to [`limits::DRAIN_LIMIT`] or until
+    /// `interrupt` is set; `Immediate` drops what is buffered. A drain that gives up
+    /// says so in the run log.
+    pub fn stop(mut self, mode: StopMode, interrupt: &AtomicBool) -> MetricsSnapshot {
         if mode == StopMode::Drain {
             let s = &self.shared;
             s.switches.deactivated.store(true, Ordering::SeqCst);
             s.draining.store(true, Ordering::SeqCst);
-            let end = Instant::now() + Duration::from_secs(30);
+            let end = Instant::now() + limits::DRAIN_LIMIT;
             let drained = || s.drained.load(Ordering::SeqCst) && !s.busy.load(Ordering::SeqCst);
-            while Instant::now() < end && !drained() {
+            let cut = || interrupt.load(Ordering::Relaxed);
+            while Instant::now() < end && !drained() && !cut() {
                 std::thread::sleep(Duration::from_millis(2));
+            }
+            if !drained() {
+                let buffered: usize = s.receivers.iter().map(ReceiverState::buffered).sum();
+                let why = if cut() {
+                    "cut short by an interrupt".to_string()
+                } else {
+                    format!("not done after {:?}", limits::DRAIN_LIMIT)
+                };
+                s.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("drain {why} ({buffered} records buffered); stopping now"),
+                );
             }
         }
         self.shutdown();

@@ -12,6 +12,8 @@ use crate::microbatch::StateByKey;
 
 use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
 use super::super::fxhash::FxBuild;
+use super::super::limits::RefusalLog;
+use super::super::log::LogKind;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
 use super::window_op::{WindowOp, WindowResult};
@@ -29,6 +31,8 @@ pub(crate) struct OpCounts {
     pub executed: u64,
     pub failed: u64,
     pub restarts: u64,
+    /// Emits over the value cap and inputs a full buffer did not keep.
+    pub refused: u64,
 }
 
 /// What injected faults decide for one record.
@@ -100,6 +104,7 @@ pub(crate) struct PerRecord {
     /// Global stream ids of the node's outputs, by local index.
     pub outputs: Vec<u32>,
     pub rebuild: super::super::components::Factory,
+    pub refusals: RefusalLog,
 }
 
 impl PerRecord {
@@ -143,9 +148,17 @@ impl PerRecord {
                 ids: AckIds::NONE,
             };
             let result = catch_unwind(AssertUnwindSafe(|| bolt.execute(&tuple, &mut emitter)));
+            let refusals = emitter.take_refusals();
+            let fail_input = refusals.as_ref().is_some_and(|r| r.fail_input);
+            if let Some(r) = refusals {
+                counts.refused += r.count;
+                let info = &self.info;
+                self.refusals
+                    .report(&info.env.log, &info.node, info.task, &r.first);
+            }
             match result {
-                Ok(Ok(())) => counts.executed += 1,
-                Ok(Err(Failed(_))) => {
+                Ok(Ok(())) if !fail_input => counts.executed += 1,
+                Ok(_) => {
                     counts.executed += 1;
                     counts.failed += 1;
                 }
@@ -157,7 +170,7 @@ impl PerRecord {
                     continue;
                 }
             }
-            for e in emitter.items.drain(..) {
+            for e in emitter.items.drain(..).filter(|e| !e.refused) {
                 if let Some(&stream) = self.outputs.get(e.stream) {
                     out.push(Item {
                         stream,
@@ -166,8 +179,19 @@ impl PerRecord {
                 }
             }
         }
-        if let Some(bolt) = self.bolt.as_mut() {
-            bolt.flush();
+        if let Some(bolt) = self.bolt.as_mut()
+            && let Err(Failed(why)) = bolt.flush()
+        {
+            // The batch's output did not reach its file: its records count as failed.
+            counts.failed = counts.executed;
+            let info = &self.info;
+            info.env.log.push_once(
+                &info.node,
+                info.task,
+                "flush failed",
+                LogKind::Error,
+                format!("{why}; the batch's records are failed"),
+            );
         }
         counts
     }
@@ -208,7 +232,8 @@ impl CountByKey {
             match self.key.get(&tuple) {
                 Ok(k) => {
                     counts.executed += 1;
-                    *batch.entry(k.clone()).or_default() += 1;
+                    let n = batch.entry(k.clone()).or_default();
+                    *n = n.saturating_add(1);
                 }
                 Err(_) => {
                     counts.executed += 1;
@@ -221,7 +246,10 @@ impl CountByKey {
         let state = self
             .state
             .update(batch.into_iter().map(|(k, n)| (Key(k), n)), |new, old| {
-                Some(old.unwrap_or(0) + new.iter().sum::<i64>())
+                Some(
+                    new.iter()
+                        .fold(old.unwrap_or(0), |total, n| total.saturating_add(*n)),
+                )
             });
         if let Some(stream) = self.output {
             for key in changed {

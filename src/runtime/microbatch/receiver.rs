@@ -2,6 +2,9 @@
 //! core) and appends what it emits to its own buffer, stamped with the arrival time.
 //! The scheduler later cuts every buffer at a batch boundary; because records carry
 //! their stamp, which batch a record belongs to never depends on when the cut happens.
+//! All receivers of a run share one budget (`limits::MAX_BUFFERED_RECORDS` records,
+//! `limits::MAX_BUFFERED_BYTES` bytes): a receiver reserves room for a round of calls
+//! before making them, and waits while there is none.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::super::components::{Behaviour, Emitter, Spout, TaskInfo};
+use super::super::limits::{self, Budget, RefusalLog};
 use super::super::log::LogKind;
 use super::super::supervisor;
 use super::super::tuple::Values;
@@ -24,7 +28,8 @@ pub(crate) struct Record {
     pub values: Values,
 }
 
-/// Most `next_tuple` calls between two looks at the switches.
+/// Most `next_tuple` calls between two looks at the switches (and room reserved in the
+/// run's receiver budget for one round).
 const CALLS_PER_ROUND: usize = 256;
 
 /// A receiver's buffer and counters, shared with the scheduler and the sampler.
@@ -39,8 +44,10 @@ pub(crate) struct ReceiverState {
     pub done: AtomicBool,
     /// The receiver saw the deactivate switch and will push nothing more.
     pub idle: AtomicBool,
-    /// Times the receiver waited because its buffer was full.
+    /// Times the receiver waited because the receiver buffers were full.
     pub throttled: AtomicU64,
+    /// Records that did not fit in the receiver buffers (counted as refused).
+    pub refused: AtomicU64,
 }
 
 impl ReceiverState {
@@ -54,6 +61,7 @@ impl ReceiverState {
             done: AtomicBool::new(false),
             idle: AtomicBool::new(false),
             throttled: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -68,25 +76,52 @@ impl ReceiverState {
         self.lock().len()
     }
 
-    /// Takes every record stamped at or before `until_us`, oldest first. Stamps only grow
-    /// within one buffer (they are taken under its lock), so this is a split, not a scan.
-    pub fn cut(&self, until_us: u64) -> Vec<Record> {
+    /// Takes every record stamped at or before `until_us`, oldest first, and gives their
+    /// room back to `budget`. Stamps only grow within one buffer (they are taken under
+    /// its lock), so this is a split, not a scan.
+    pub fn cut(&self, until_us: u64, budget: &Budget) -> Vec<Record> {
         let mut buffer = self.lock();
         let keep_from = buffer.partition_point(|r| r.at_us <= until_us);
         let rest = buffer.split_off(keep_from);
-        std::mem::replace(&mut *buffer, rest)
+        let taken = std::mem::replace(&mut *buffer, rest);
+        drop(buffer);
+        let bytes = taken.iter().map(|r| limits::values_bytes(&r.values)).sum();
+        budget.give(taken.len(), bytes);
+        taken
     }
 
     /// Appends records, stamping them with `now()` read under the lock, so a cut never
-    /// misses a record stamped before it.
-    fn push(&self, items: impl Iterator<Item = (u32, Values)>, now: impl Fn() -> u64) {
+    /// misses a record stamped before it. `reserved` records' room was taken from
+    /// `budget` before the round; more are kept only if the budget has room, the rest
+    /// are refused. Returns how many were refused.
+    fn push(
+        &self,
+        items: Vec<(u32, Values)>,
+        reserved: usize,
+        budget: &Budget,
+        now: impl Fn() -> u64,
+    ) -> usize {
+        let n = items.len();
+        let keep = if n <= reserved {
+            budget.give(reserved - n, 0);
+            n
+        } else {
+            reserved + budget.take_items_up_to(n - reserved)
+        };
+        let bytes = items
+            .iter()
+            .take(keep)
+            .map(|(_, v)| limits::values_bytes(v))
+            .sum();
+        budget.add_bytes(bytes);
         let mut buffer = self.lock();
         let at_us = now();
-        buffer.extend(items.map(|(stream, values)| Record {
+        buffer.extend(items.into_iter().take(keep).map(|(stream, values)| Record {
             at_us,
             stream,
             values,
         }));
+        n - keep
     }
 }
 
@@ -151,6 +186,8 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
         last: Instant::now(),
     };
     let mut emitter = Emitter::default();
+    let mut refusal_log = RefusalLog::default();
+    let mut reported_full = false;
     let switches = &shared.switches;
     loop {
         if switches.shutdown.load(Ordering::Relaxed) {
@@ -170,14 +207,29 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
             std::thread::sleep(Duration::from_millis(2));
             continue;
         }
-        if me.buffered() >= shared.max_buffered {
-            me.throttled.fetch_add(1, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
-        }
         let node_switches = &shared.node_switches[node];
         let per_sec = node_switches.rate().unwrap_or(configured);
         let calls = rate.allowance(per_sec).min(CALLS_PER_ROUND);
+        // Room for the whole round first, so back-pressure loses nothing.
+        if calls > 0 && !(shared.budget.has_byte_room() && shared.budget.take_items(calls)) {
+            me.throttled.fetch_add(1, Ordering::Relaxed);
+            if !reported_full {
+                reported_full = true;
+                shared.env.log.push_once(
+                    &info.node,
+                    info.task,
+                    "receiver buffers full",
+                    LogKind::Event,
+                    format!(
+                        "receiver buffers full ({} records or {} MiB per run): the spout waits until a batch takes them",
+                        limits::MAX_BUFFERED_RECORDS,
+                        limits::MAX_BUFFERED_BYTES >> 20
+                    ),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
         let faults = node_switches
             .faults_active()
             .then(|| node_switches.faults());
@@ -196,7 +248,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
             }
         }));
         rate.spend(made);
+        if let Some(r) = emitter.take_refusals() {
+            me.refused.fetch_add(r.count, Ordering::Relaxed);
+            refusal_log.report(&shared.env.log, &info.node, info.task, &r.first);
+        }
         if let Err(payload) = outcome {
+            shared.budget.give(calls, 0);
             emitter.items.clear();
             me.restarts.fetch_add(1, Ordering::Relaxed);
             shared.env.log.push(
@@ -211,14 +268,29 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
             spout = build(&shared, node, &info);
             continue;
         }
-        let n = emitter.items.len();
-        if n > 0 {
-            let items = emitter.items.drain(..).filter_map(|e| {
+        // Refused emits are already counted (and logged) above.
+        let n = emitter.items.iter().filter(|e| !e.refused).count();
+        let items: Vec<(u32, Values)> = emitter
+            .items
+            .drain(..)
+            .filter(|e| !e.refused)
+            .filter_map(|e| {
                 outputs
                     .get(e.stream)
                     .map(|&global| (global as u32, e.values))
-            });
-            me.push(items, || shared.timer.now_us());
+            })
+            .collect();
+        let refused = me.push(items, calls, &shared.budget, || shared.timer.now_us());
+        if refused > 0 {
+            me.refused.fetch_add(refused as u64, Ordering::Relaxed);
+            refusal_log.report(
+                &shared.env.log,
+                &info.node,
+                info.task,
+                &shared.budget.full(),
+            );
+        }
+        if n > 0 {
             me.emitted.fetch_add(n as u64, Ordering::Relaxed);
         } else {
             if s.is_done() {
@@ -237,16 +309,35 @@ mod tests {
     #[test]
     fn a_cut_takes_records_up_to_and_including_the_boundary() {
         let r = ReceiverState::new(0, 1);
+        let budget = Budget::receivers();
         for at in [1u64, 999_999, 1_000_000, 1_000_001] {
+            assert!(budget.take_items(1));
             r.push(
-                std::iter::once((0, Values::One(Val::Int(at as i64)))),
+                vec![(0, Values::One(Val::Int(at as i64)))],
+                1,
+                &budget,
                 || at,
             );
         }
-        let first: Vec<u64> = r.cut(1_000_000).iter().map(|x| x.at_us).collect();
+        assert_eq!(budget.items(), 4);
+        let first: Vec<u64> = r.cut(1_000_000, &budget).iter().map(|x| x.at_us).collect();
         assert_eq!(first, [1, 999_999, 1_000_000]);
         assert_eq!(r.buffered(), 1);
-        assert!(r.cut(1_000_000).is_empty());
-        assert_eq!(r.cut(2_000_000).len(), 1);
+        assert_eq!(budget.items(), 1, "a cut gives the room back");
+        assert!(r.cut(1_000_000, &budget).is_empty());
+        assert_eq!(r.cut(2_000_000, &budget).len(), 1);
+    }
+
+    #[test]
+    fn records_beyond_the_room_are_refused_and_counted() {
+        let r = ReceiverState::new(0, 1);
+        let budget = Budget::new("test buffers", 3, usize::MAX);
+        assert!(budget.take_items(2));
+        let four = (0..4).map(|i| (0, Values::One(Val::Int(i)))).collect();
+        assert_eq!(r.push(four, 2, &budget, || 5), 1, "room for 3 of 4");
+        assert_eq!(r.buffered(), 3);
+        assert_eq!(budget.items(), 3);
+        let one = vec![(0, Values::One(Val::Int(9)))];
+        assert_eq!(r.push(one, 0, &budget, || 6), 1, "no room at all");
     }
 }

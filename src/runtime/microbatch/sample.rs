@@ -83,8 +83,9 @@ impl Sampler {
                 .unwrap_or([0; 5]);
             let mut exec_h = Histogram::empty_counts();
             let mut comp_h = Histogram::empty_counts();
-            c.execute_latency.add_to(&mut exec_h);
-            c.complete_latency.add_to(&mut comp_h);
+            let latencies = &s.counters.latencies[i];
+            latencies.execute_latency.add_to(&mut exec_h);
+            latencies.complete_latency.add_to(&mut comp_h);
             if pn.is_spout() {
                 for (slot, v) in e2e.iter_mut().zip(&comp_h) {
                     *slot += v;
@@ -105,13 +106,14 @@ impl Sampler {
                 ack_rate: rate(raw[2], old[2]),
                 fail_rate: rate(raw[3], old[3]),
                 queue_depth: buffered,
-                queue_capacity: receivers.len() * s.max_buffered,
+                queue_capacity: s.budget.max_items(),
                 execute_latency_p50: quantile(&exec_h, 0.5),
                 execute_latency_p99: quantile(&exec_h, 0.99),
                 complete_latency_p50: quantile(&comp_h, 0.5),
                 complete_latency_p99: quantile(&comp_h, 0.99),
                 capacity: (raw[4].saturating_sub(old[4]) as f64 / (dt * 1e9)).min(1.0),
                 done: pn.is_spout() && receivers.iter().all(|r| r.done.load(Ordering::Relaxed)),
+                refused: get(&c.refused) + receivers.iter().map(|r| get(&r.refused)).sum::<u64>(),
                 ..Default::default()
             };
             if pn.is_spout() {

@@ -82,11 +82,11 @@ pub(crate) struct WindowOp {
 }
 
 fn add_pair(a: &SumCount, b: &SumCount) -> SumCount {
-    (a.0 + b.0, a.1 + b.1)
+    (a.0 + b.0, a.1.saturating_add(b.1))
 }
 
 fn sub_pair(a: &SumCount, b: &SumCount) -> SumCount {
-    (a.0 - b.0, a.1 - b.1)
+    (a.0 - b.0, a.1.saturating_sub(b.1))
 }
 
 impl WindowOp {
@@ -112,9 +112,9 @@ impl WindowOp {
             "min" => Windows::Min(KeyedWindow::new(shape, |a: &f64, b: &f64| a.min(*b))),
             "max" => Windows::Max(KeyedWindow::new(shape, |a: &f64, b: &f64| a.max(*b))),
             _ => {
-                let w = KeyedWindow::new(shape, |a: &i64, b: &i64| a + b);
+                let w = KeyedWindow::new(shape, |a: &i64, b: &i64| a.saturating_add(*b));
                 Windows::Count(if inverse {
-                    w.with_inverse(|a, b| a - b, 0)
+                    w.with_inverse(|a, b| a.saturating_sub(*b), 0)
                 } else {
                     w
                 })
