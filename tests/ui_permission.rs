@@ -10,6 +10,7 @@ use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
 use tributary::ui::{DesignerApp, FilePlaces};
 
@@ -105,7 +106,14 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
         std::thread::sleep(Duration::from_millis(50));
         h.step();
     }
-    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert!(
+        h.state().run.is_some(),
+        "the run ended by itself: {:?}",
+        h.state().log
+    );
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(&ctx, Action::Stop);
     h.step();
     assert!(h.state().run.is_none());
 }
