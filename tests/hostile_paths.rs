@@ -201,6 +201,10 @@ impl World {
                     existing.file_name().unwrap().to_string_lossy()
                 ),
             ),
+            (
+                "climbing out of a missing folder into a link".into(),
+                format!("nope/../{link}"),
+            ),
             ("link to an existing target".into(), link),
             ("dangling link".into(), dangling),
         ]

@@ -27,8 +27,8 @@ pub fn resolve(base: &Path, raw: &Path) -> io::Result<PathBuf> {
     push_components(&mut pending, &start);
     let mut out = PathBuf::from("/");
     let mut links = 0usize;
-    // Once a component is missing, nothing below it can be a link.
-    let mut missing = false;
+    // Every component is looked at, even after a missing one: `missing/../link/x`
+    // climbs back out of the missing part, and `link` must still be followed.
     while let Some(part) = pending.pop() {
         if part == ".." {
             out.pop();
@@ -38,10 +38,6 @@ pub fn resolve(base: &Path, raw: &Path) -> io::Result<PathBuf> {
             continue;
         }
         let candidate = out.join(&part);
-        if missing {
-            out = candidate;
-            continue;
-        }
         match std::fs::symlink_metadata(&candidate) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 links += 1;
@@ -58,10 +54,9 @@ pub fn resolve(base: &Path, raw: &Path) -> io::Result<PathBuf> {
                 push_components(&mut pending, &target);
             }
             Ok(_) => out = candidate,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                missing = true;
-                out = candidate;
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => out = candidate,
+            // Below a file (`file.txt/x`): nothing can be a link there either.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => out = candidate,
             Err(e) => return Err(e),
         }
     }
@@ -168,6 +163,23 @@ mod tests {
         );
         let up = resolve(&base, Path::new("alias/up/x")).unwrap();
         assert_eq!(up, base.parent().unwrap().join("x"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn climbing_out_of_a_missing_folder_still_follows_the_link_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let outside = outside.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(&outside, base.join("link")).unwrap();
+        for raw in ["nope/../link/x", "a/b/../../link/x", "nope/./../link/x"] {
+            assert_eq!(
+                resolve(&base, Path::new(raw)).unwrap(),
+                outside.join("x"),
+                "{raw}"
+            );
+        }
     }
 
     #[cfg(unix)]
