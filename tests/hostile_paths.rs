@@ -450,3 +450,39 @@ fn a_link_planted_in_the_spool_folder_is_neither_read_nor_renamed() {
     assert!(!spool.join("planted.log.COMPLETED").exists());
     assert_eq!(listing(&world.outside), before);
 }
+
+#[test]
+fn hidden_places_in_the_folder_and_the_topology_itself_are_guarded() {
+    let world = World::new();
+    std::fs::create_dir_all(world.base.join(".git")).unwrap();
+    std::fs::write(world.base.join(".git/config"), "[core]\n").unwrap();
+    let git = world.base.join("git.ron");
+    tributary::format::save_ron(&topology(CASES[0], ".git/config"), &git).unwrap();
+    let out = tributary()
+        .args(["run", &git.display().to_string(), "--for", "5s"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(".git is hidden") && stderr.contains("--allow"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.base.join(".git/config")).unwrap(),
+        "[core]\n"
+    );
+
+    // A spool folder that is the topology's own folder would rename the topology.
+    let spool = world.base.join("spool-here.ron");
+    tributary::format::save_ron(&topology(CASES[2], "."), &spool).unwrap();
+    let out = tributary()
+        .args(["run", &spool.display().to_string(), "--for", "5s"])
+        .args(["--allow", &world.base.display().to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("topology file being run"), "{stderr}");
+    assert!(spool.exists() && git.exists());
+}

@@ -143,6 +143,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // the policy reads relative allowed paths.
         allowed_dirs: args.allow.clone(),
         allow_network: args.allow_network,
+        topology_file: Some(args.file.clone()),
         ..RunOptions::default()
     };
     let interrupted = on_interrupt();

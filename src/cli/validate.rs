@@ -27,7 +27,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let mut diagnostics = validate::validate(&topology);
         // A file from someone else is often validated before it is run: say what a run
         // would need permission for, as warnings (the file itself is fine).
-        let grant = policy::Grant::new(&super::run::topology_folder(path));
+        let grant = policy::Grant::new(&super::run::topology_folder(path)).protecting(Some(path));
         diagnostics.extend(
             policy::check(&topology, &grant)
                 .iter()

@@ -16,6 +16,7 @@
 //!   which refuse a symbolic link swapped in after the check.
 
 mod declare;
+mod guard;
 mod network;
 pub mod paths;
 
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::components::PathUse;
 pub use declare::{Declared, declared, path_entries};
+pub use guard::Guard;
 pub use network::ListenTarget;
 
 use crate::model::Topology;
@@ -39,6 +41,8 @@ pub struct Grant {
     /// Resolved folders (or single files) allowed besides `base_dir`.
     allowed: Vec<PathBuf>,
     network: bool,
+    /// The topology file being run, which no component may write or consume.
+    topology_file: Option<PathBuf>,
 }
 
 impl Grant {
@@ -52,7 +56,17 @@ impl Grant {
             base_dir: base,
             allowed: Vec::new(),
             network: false,
+            topology_file: None,
         }
+    }
+
+    /// Protects the topology file being run from its own components.
+    pub fn protecting(mut self, topology_file: Option<&Path>) -> Grant {
+        self.topology_file = topology_file.map(|f| {
+            let f = absolute_or_self(f);
+            paths::resolve(Path::new("/"), &f).unwrap_or(f)
+        });
+        self
     }
 
     /// Also allows each of `extra` (folders or files; relative ones against the current
@@ -118,8 +132,30 @@ impl Grant {
                 setting: what(),
                 reason: e.to_string(),
             })?;
-        if self.allowed().any(|dir| paths::is_within(&resolved, dir)) {
-            Ok(resolved)
+        let protected = self.topology_file.as_deref();
+        if self
+            .allowed
+            .iter()
+            .any(|dir| paths::is_within(&resolved, dir))
+        {
+            // What the user allowed by name, except the file being run.
+            match guard::guard(&self.base_dir, &resolved, usage, protected) {
+                Some(g @ Guard::TopologyFile) => Err(Refusal::Guarded {
+                    setting: what(),
+                    resolved,
+                    guard: g,
+                }),
+                _ => Ok(resolved),
+            }
+        } else if paths::is_within(&resolved, &self.base_dir) {
+            match guard::guard(&self.base_dir, &resolved, usage, protected) {
+                Some(g) => Err(Refusal::Guarded {
+                    setting: what(),
+                    resolved,
+                    guard: g,
+                }),
+                None => Ok(resolved),
+            }
         } else {
             Err(Refusal::Outside {
                 setting: what(),
@@ -162,8 +198,8 @@ impl Consent {
         let mut consent = Consent::default();
         for r in refusals {
             match r {
-                Refusal::Outside { resolved, .. } => {
-                    if !consent.paths.contains(resolved) {
+                Refusal::Outside { resolved, .. } | Refusal::Guarded { resolved, .. } => {
+                    if r.is_grantable() && !consent.paths.contains(resolved) {
                         consent.paths.push(resolved.clone());
                     }
                 }
@@ -231,6 +267,13 @@ pub enum Refusal {
         resolved: PathBuf,
         allowed: Vec<PathBuf>,
     },
+    /// Inside the folder, but somewhere that needs explicit permission (`.git`, the
+    /// folder itself as a spool) or never allowed (the topology file).
+    Guarded {
+        setting: Box<PathSetting>,
+        resolved: PathBuf,
+        guard: Guard,
+    },
     /// The path cannot be judged (empty, a link loop, an unreadable link).
     Unusable {
         setting: Box<PathSetting>,
@@ -254,13 +297,19 @@ pub enum Refusal {
 impl Refusal {
     /// Can the user allow it (a path outside, the network), or must the file change?
     pub fn is_grantable(&self) -> bool {
-        matches!(self, Refusal::Outside { .. } | Refusal::Network { .. })
+        match self {
+            Refusal::Outside { .. } | Refusal::Network { .. } => true,
+            Refusal::Guarded { guard, .. } => guard.is_grantable(),
+            Refusal::Unusable { .. } | Refusal::Unreachable { .. } => false,
+        }
     }
 
     /// The node the refusal is about, so the designer can outline it.
     pub fn node(&self) -> &str {
         match self {
-            Refusal::Outside { setting, .. } | Refusal::Unusable { setting, .. } => &setting.node,
+            Refusal::Outside { setting, .. }
+            | Refusal::Guarded { setting, .. }
+            | Refusal::Unusable { setting, .. } => &setting.node,
             Refusal::Network { node, .. } | Refusal::Unreachable { node, .. } => node,
         }
     }
@@ -269,6 +318,9 @@ impl Refusal {
     pub fn describe(&self) -> String {
         match self {
             Refusal::Outside {
+                setting, resolved, ..
+            }
+            | Refusal::Guarded {
                 setting, resolved, ..
             } => format!(
                 "{}.{} {} {}",
@@ -311,6 +363,13 @@ impl Refusal {
                     folder.display()
                 ))
             }
+            Refusal::Guarded {
+                resolved, guard, ..
+            } if guard.is_grantable() => Some(format!(
+                "allow it by name with --allow {} if that is really meant",
+                resolved.display()
+            )),
+            Refusal::Guarded { .. } => Some("point the setting somewhere else".into()),
             Refusal::Network { named: true, .. } => Some(
                 "pass --allow-network to let it listen there (resolving the name is itself a network query)"
                     .into(),
@@ -343,6 +402,18 @@ impl Refusal {
                     allowed.join(", ")
                 )
             }
+            Refusal::Guarded {
+                setting,
+                resolved,
+                guard,
+            } => format!(
+                "{} = {:?} {} {}, but {}",
+                setting.key,
+                setting.raw,
+                setting.usage.verb(),
+                resolved.display(),
+                guard.reason()
+            ),
             Refusal::Unusable { setting, reason } => {
                 format!("{} = {:?}: {reason}", setting.key, setting.raw)
             }
@@ -473,6 +544,49 @@ mod tests {
         let t = with("file_sink", "path", "out.txt");
         assert!(check(&t, &grant).is_empty());
         assert!(grant.base_dir().is_absolute());
+    }
+
+    #[test]
+    fn hidden_places_and_the_folder_itself_need_consent_and_the_topology_is_never_touched() {
+        let (_d, base) = base();
+        let topology = base.join("shared.ron");
+        let grant = Grant::new(&base).protecting(Some(&topology));
+        let git = with("file_sink", "path", ".git/config");
+        let refusals = check(&git, &grant);
+        assert!(
+            matches!(
+                &refusals[..],
+                [Refusal::Guarded {
+                    guard: Guard::Hidden(_),
+                    ..
+                }]
+            ),
+            "{refusals:?}"
+        );
+        assert!(refusals[0].is_grantable());
+        assert!(check(&git, &grant.clone().allowing(Consent::to(&refusals).paths)).is_empty());
+
+        let spool_here = with("spooldir", "spoolDir", ".");
+        let refusals = check(&spool_here, &grant);
+        assert!(
+            !refusals.is_empty() && !refusals[0].is_grantable(),
+            "{refusals:?}"
+        );
+        // Even a folder the user allowed by name may not consume the file being run.
+        let allowed = grant.clone().allowing([&base]);
+        assert_eq!(check(&spool_here, &allowed).len(), 1);
+
+        let overwrite = with("file_sink", "path", "shared.ron");
+        assert!(!check(&overwrite, &grant)[0].is_grantable());
+        // Without a topology file (an unsaved design) the folder as a spool still asks.
+        let refusals = check(&spool_here, &Grant::new(&base));
+        assert!(matches!(
+            &refusals[..],
+            [Refusal::Guarded {
+                guard: Guard::WholeFolder,
+                ..
+            }]
+        ));
     }
 
     #[test]

@@ -109,12 +109,27 @@ pub fn open_for_write(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
-/// Opens `path` for reading, refusing a symbolic link as its last component.
+/// Opens `path` for reading, refusing a symbolic link as its last component and
+/// anything that is not a regular file: a FIFO or a device shipped in an archive would
+/// otherwise block the open or never end. The open itself does not wait (`O_NONBLOCK`,
+/// which changes nothing for regular files).
 pub fn open_for_read(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     no_follow(&mut options);
-    options.open(path)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
 }
 
 #[cfg(unix)]
@@ -190,6 +205,19 @@ mod tests {
         std::os::unix::fs::symlink("b", base.join("a")).unwrap();
         std::os::unix::fs::symlink("a", base.join("b")).unwrap();
         assert!(resolve(&base, Path::new("a/x")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reading_refuses_a_fifo_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("input.txt");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = open_for_read(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(open_for_read(dir.path()).is_err(), "a folder is not a file");
     }
 
     #[cfg(unix)]

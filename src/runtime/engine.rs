@@ -40,6 +40,9 @@ pub struct RunOptions {
     pub allowed_dirs: Vec<PathBuf>,
     /// May sources listen beyond loopback (and resolve host names)?
     pub allow_network: bool,
+    /// The file the topology was read from, which its components may never write or
+    /// consume (a spool folder or file sink pointing at it is refused).
+    pub topology_file: Option<PathBuf>,
     /// Tuples per batch between two tasks.
     pub batch_size: usize,
     /// Batches an executor's queue holds before producers overflow.
@@ -60,6 +63,7 @@ impl Default for RunOptions {
             base_dir: PathBuf::from("."),
             allowed_dirs: Vec::new(),
             allow_network: false,
+            topology_file: None,
             batch_size: 256,
             queue_batches: 64,
             flush_interval: Duration::from_millis(1),
@@ -88,6 +92,7 @@ impl RunOptions {
         Grant::new(&self.base_dir)
             .allowing(&self.allowed_dirs)
             .with_network(self.allow_network)
+            .protecting(self.topology_file.as_deref())
     }
 }
 

@@ -234,7 +234,11 @@ impl DesignerApp {
             self.notify_error("Cannot compare: fix the problems first (see Problems)");
             return;
         }
-        match reach::gate(&self.doc.topology, &self.doc.base_dir()) {
+        match reach::gate(
+            &self.doc.topology,
+            &self.doc.base_dir(),
+            self.doc.path.as_deref(),
+        ) {
             Gate::Open => self.launch_compare(setup, &[]),
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
@@ -251,6 +255,7 @@ impl DesignerApp {
             RunOptions {
                 seed: 42,
                 base_dir: self.doc.base_dir(),
+                topology_file: self.doc.path.clone(),
                 rate_window: rate_window(setup.interval_ms),
                 ..RunOptions::default()
             },

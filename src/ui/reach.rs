@@ -20,9 +20,10 @@ pub enum Gate {
     Blocked(String),
 }
 
-/// Judges `t` as if run from `base_dir` with nothing granted beyond it.
-pub fn gate(t: &Topology, base_dir: &Path) -> Gate {
-    let refusals = policy::check(t, &Grant::new(base_dir));
+/// Judges `t` as if run from `base_dir` with nothing granted beyond it; `file` (the
+/// design's own file, if saved) is protected from its components.
+pub fn gate(t: &Topology, base_dir: &Path, file: Option<&Path>) -> Gate {
+    let refusals = policy::check(t, &Grant::new(base_dir).protecting(file));
     if refusals.is_empty() {
         return Gate::Open;
     }
@@ -63,11 +64,11 @@ mod tests {
     fn inside_paths_run_at_once_and_escapes_ask() {
         let dir = tempfile::tempdir().unwrap();
         let t = with("file_sink", "path", "out/words.txt");
-        assert_eq!(gate(&t, dir.path()), Gate::Open);
+        assert_eq!(gate(&t, dir.path(), None), Gate::Open);
         let t = with("spooldir", "spoolDir", "/etc");
-        assert!(matches!(gate(&t, dir.path()), Gate::Ask(r) if r.len() == 1));
+        assert!(matches!(gate(&t, dir.path(), None), Gate::Ask(r) if r.len() == 1));
         let t = with("netcat", "bind", "0.0.0.0");
-        assert!(matches!(gate(&t, dir.path()), Gate::Ask(_)));
+        assert!(matches!(gate(&t, dir.path(), None), Gate::Ask(_)));
     }
 
     #[test]
@@ -82,7 +83,7 @@ mod tests {
         let desc = components::descriptor("file_sink").unwrap();
         t.add_node(components::new_node_as(desc, "inner", desc.roles[0]))
             .unwrap();
-        let Gate::Ask(refusals) = gate(&t, dir.path()) else {
+        let Gate::Ask(refusals) = gate(&t, dir.path(), None) else {
             panic!("expected a prompt");
         };
         let options = with_consent(

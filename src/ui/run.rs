@@ -217,7 +217,11 @@ impl DesignerApp {
             ));
             return;
         }
-        match reach::gate(&self.doc.topology, &self.doc.base_dir()) {
+        match reach::gate(
+            &self.doc.topology,
+            &self.doc.base_dir(),
+            self.doc.path.as_deref(),
+        ) {
             Gate::Open => self.launch(&[]),
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
@@ -235,6 +239,7 @@ impl DesignerApp {
             RunOptions {
                 seed: 42,
                 base_dir: self.doc.base_dir(),
+                topology_file: self.doc.path.clone(),
                 ..RunOptions::default()
             },
             consented,
