@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec};
 use tributary::runtime::limits::{
-    self, MAX_BUFFERED_BYTES, MAX_COLLECTED_BYTES, MAX_VALUE_BYTES, MAX_WINDOW_BYTES,
+    self, MAX_BUFFERED_BYTES, MAX_COLLECTED_BYTES, MAX_INPUT_BYTES, MAX_STATE_BYTES,
+    MAX_VALUE_BYTES, MAX_WINDOW_BYTES,
 };
 use tributary::runtime::{
     Behaviour, Bolt, Emitter, Engine, Factory, Failed, LogLine, ManualClock, MetricsSnapshot,
@@ -466,4 +467,107 @@ fn a_file_lines_input_over_its_bound_is_refused_at_start() {
     assert!(err.contains("node 'lines'"), "{err}");
     assert!(err.contains("in.txt"), "{err}");
     assert!(err.contains("64 MiB limit"), "{err}");
+}
+
+/// A spout emitting `count` different keys of `bytes` bytes each.
+fn distinct_keys(count: u64, bytes: usize) -> Factory {
+    struct Keys {
+        next: u64,
+        count: u64,
+        bytes: usize,
+    }
+    impl Spout for Keys {
+        fn next_tuple(&mut self, out: &mut Emitter) -> bool {
+            if self.next == self.count {
+                return false;
+            }
+            let mut key = format!("{:08}", self.next);
+            key.push_str(&"k".repeat(self.bytes - key.len()));
+            self.next += 1;
+            out.emit(Values::One(Val::str(&key)));
+            true
+        }
+        fn is_done(&self) -> bool {
+            self.next == self.count
+        }
+    }
+    Arc::new(move |_info: &TaskInfo| {
+        Ok(Behaviour::Spout(Box::new(Keys {
+            next: 0,
+            count,
+            bytes,
+        })))
+    })
+}
+
+#[test]
+fn keyed_state_keeps_its_bound_and_counts_new_keys_beyond_it() {
+    let bytes = 1_000_000;
+    let sent = 300u64;
+    let mut t = Topology::new("state");
+    add(
+        &mut t,
+        Node::new("keys", Role::Spout, "stand_in").with_output(StreamDecl::default_stream(&["k"])),
+    );
+    add(
+        &mut t,
+        Node::new("count", Role::Bolt, "count_by_key")
+            .with_config("key", "k")
+            .with_output(StreamDecl::default_stream(&["k", "count"])),
+    );
+    t.connect_names("keys", "count", "default", Grouping::Shuffle)
+        .unwrap();
+    let engine = Engine::start(&t, with_override("keys", distinct_keys(sent, bytes))).unwrap();
+    assert!(engine.wait_finished(DEADLINE));
+    let log = engine.drain_log();
+    let snap = engine.stop(StopMode::Drain);
+    let count = &snap.nodes["count"];
+    let kept = sent - count.refused;
+    assert!(count.refused > 0, "{count:?}");
+    assert!(kept <= (MAX_STATE_BYTES / bytes) as u64, "kept {kept}");
+    assert!(
+        kept >= (MAX_STATE_BYTES / (bytes + 256)) as u64,
+        "kept {kept}"
+    );
+    assert_eq!(count.acked, sent, "inputs are acked, not failed");
+    assert_eq!(
+        lines_about(&log, "count", "keyed state tables are full").len(),
+        1
+    );
+}
+
+#[test]
+fn file_lines_inputs_share_one_allowance_across_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 MiB each: either fits alone, both together do not.
+    let each = 40 << 20;
+    for name in ["a.txt", "b.txt"] {
+        std::fs::write(dir.path().join(name), "x".repeat(each)).unwrap();
+    }
+    let mut t = Topology::new("two inputs");
+    for (node, file) in [("a", "a.txt"), ("b", "b.txt")] {
+        add(
+            &mut t,
+            Node::new(node, Role::Spout, "file_lines")
+                .with_config("path", file)
+                .with_output(StreamDecl::default_stream(&["line"])),
+        );
+        let sink = format!("{node}_out");
+        add(&mut t, Node::new(&sink, Role::Bolt, "null"));
+        t.connect_names(node, &sink, "default", Grouping::Shuffle)
+            .unwrap();
+    }
+    let options = RunOptions {
+        base_dir: dir.path().to_path_buf(),
+        ..RunOptions::default()
+    };
+    let err = Engine::start(&t, options)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("file_lines inputs of this run"), "{err}");
+    assert!(
+        err.contains(&format!("{} MiB", MAX_INPUT_BYTES >> 20)),
+        "{err}"
+    );
 }

@@ -163,6 +163,8 @@ impl StormEngine {
             log,
             collected: collected.clone(),
             windows: super::limits::Budget::windows(),
+            state: super::limits::Budget::state(),
+            inputs: super::limits::Budget::inputs(),
             start,
             grant: grant.clone(),
         });

@@ -53,6 +53,19 @@ pub const MAX_BUFFERED_BYTES: usize = 256 << 20;
 /// Largest file a `file_lines` spout reads (64 MiB): it keeps the lines in memory to
 /// replay them. A larger file is refused at start, naming the node and the file.
 pub const MAX_INPUT_FILE_BYTES: usize = 64 << 20;
+/// What all `file_lines` inputs of a run may hold together, counting each line's text
+/// plus [`INPUT_LINE_OVERHEAD`] (a file of empty lines costs far more than its size):
+/// 64 MiB. Several nodes cannot multiply the per-file bound.
+pub const MAX_INPUT_BYTES: usize = 64 << 20;
+/// Bookkeeping bytes per kept line (its shared text, and its slot in the node's and the
+/// task's line lists).
+pub const INPUT_LINE_OVERHEAD: usize = 64;
+
+/// Keys all `count_by_key` bolts of a run keep together; a new key beyond this is not
+/// counted (its input is acked, counted as refused and logged once).
+pub const MAX_STATE_KEYS: usize = 1_000_000;
+/// Bytes of keys all `count_by_key` bolts of a run keep together (256 MiB).
+pub const MAX_STATE_BYTES: usize = 256 << 20;
 
 /// A value over [`MAX_VALUE_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -198,6 +211,16 @@ impl Budget {
     /// The budget of all window buffers of a run.
     pub const fn windows() -> Self {
         Self::new("the window buffers", MAX_WINDOW_ENTRIES, MAX_WINDOW_BYTES)
+    }
+
+    /// The budget of all keyed state (`count_by_key`) of a run.
+    pub const fn state() -> Self {
+        Self::new("the keyed state tables", MAX_STATE_KEYS, MAX_STATE_BYTES)
+    }
+
+    /// The budget of all `file_lines` inputs of a run (bytes, with per-line overhead).
+    pub const fn inputs() -> Self {
+        Self::new("the file_lines inputs", usize::MAX, MAX_INPUT_BYTES)
     }
 
     /// The budget of all micro-batch receivers of a run.

@@ -246,6 +246,16 @@ pub fn filter_factory(cfg: &Config) -> Factory {
 struct CountByKey {
     key: FieldLookup,
     counts: HashMap<Val, i64, FxBuild>,
+    /// Key bytes this task took from the run's state budget, given back when the task
+    /// ends (a restart starts from nothing).
+    held_bytes: usize,
+    info: TaskInfo,
+}
+
+impl Drop for CountByKey {
+    fn drop(&mut self) {
+        self.info.env.state.give(self.counts.len(), self.held_bytes);
+    }
 }
 
 impl Bolt for CountByKey {
@@ -258,6 +268,14 @@ impl Bolt for CountByKey {
                 *c
             }
             None => {
+                // A new key takes room from the run's state budget; when it is full the
+                // key is not counted (the input is acked, refused and logged once).
+                let bytes = state_bytes(key);
+                if let Err(refusal) = self.info.env.state.take(1, bytes) {
+                    out.refuse(refusal);
+                    return Ok(());
+                }
+                self.held_bytes += bytes;
                 // Copy text keys into memory this thread owns. Short keys are inline
                 // anyway; a long input string was allocated by the upstream thread, in
                 // pages it keeps allocating from, and a key kept there would share cache
@@ -285,8 +303,19 @@ pub fn count_factory(cfg: &Config) -> Factory {
         Ok(Behaviour::Bolt(Box::new(CountByKey {
             key: FieldLookup::new(&key, info),
             counts: HashMap::default(),
+            held_bytes: 0,
+            info: info.clone(),
         })))
     })
+}
+
+/// What keeping `key` in a count map costs: its text plus the map entry.
+fn state_bytes(key: &Val) -> usize {
+    let text = match key {
+        Val::Str(s) => s.len(),
+        _ => 0,
+    };
+    text + std::mem::size_of::<(Val, i64)>()
 }
 
 /// Emits its input unchanged (stand-ins, Flume channels).

@@ -350,6 +350,10 @@ pub struct Env {
     pub collected: Arc<Collected>,
     /// The run-wide allowance of every window buffer ([`limits::MAX_WINDOW_ENTRIES`]).
     pub windows: Budget,
+    /// The run-wide allowance of keyed state ([`limits::MAX_STATE_KEYS`]).
+    pub state: Budget,
+    /// The run-wide allowance of `file_lines` inputs ([`limits::MAX_INPUT_BYTES`]).
+    pub inputs: Budget,
     pub start: Instant,
     /// What the user allowed this run to touch; every path goes through it.
     pub grant: Grant,

@@ -311,6 +311,23 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
         path: path.clone(),
         source,
     })?;
+    // Every file_lines node of the run shares one allowance, counted with the cost of
+    // keeping each line, so many nodes (or a file of empty lines) cannot multiply it.
+    let cost = text
+        .lines()
+        .count()
+        .saturating_mul(limits::INPUT_LINE_OVERHEAD)
+        .saturating_add(text.len());
+    env.inputs.take(0, cost).map_err(|_| RunError::Config {
+        node: node.to_string(),
+        message: format!(
+            "{}: the file_lines inputs of this run would take more than {} MiB together \
+             (each line costs its text plus {} bytes); use smaller files",
+            path.display(),
+            limits::MAX_INPUT_BYTES >> 20,
+            limits::INPUT_LINE_OVERHEAD
+        ),
+    })?;
     let lines: Arc<Vec<Arc<str>>> = Arc::new(text.lines().map(Arc::from).collect());
     let repeat = cfg.flag("repeat", false);
     Ok(Arc::new(move |info: &TaskInfo| {

@@ -118,6 +118,8 @@ impl BatchEngine {
             log: Arc::new(RunLog::new(start)),
             collected: collected.clone(),
             windows: super::limits::Budget::windows(),
+            state: super::limits::Budget::state(),
+            inputs: super::limits::Budget::inputs(),
             start,
             grant: grant.clone(),
         });
