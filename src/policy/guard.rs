@@ -27,6 +27,15 @@ impl Guard {
         !matches!(self, Guard::TopologyFile)
     }
 
+    /// A few words for the designer's prompt.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Guard::Hidden(_) => "a hidden place",
+            Guard::WholeFolder => "the topology's own folder",
+            Guard::TopologyFile => "the topology file itself",
+        }
+    }
+
     pub fn reason(&self) -> String {
         match self {
             Guard::Hidden(name) => {

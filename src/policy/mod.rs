@@ -319,15 +319,24 @@ impl Refusal {
         match self {
             Refusal::Outside {
                 setting, resolved, ..
-            }
-            | Refusal::Guarded {
-                setting, resolved, ..
             } => format!(
                 "{}.{} {} {}",
                 setting.node,
                 setting.key,
                 setting.usage.verb(),
                 resolved.display()
+            ),
+            Refusal::Guarded {
+                setting,
+                resolved,
+                guard,
+            } => format!(
+                "{}.{} {} {} ({})",
+                setting.node,
+                setting.key,
+                setting.usage.verb(),
+                resolved.display(),
+                guard.label()
             ),
             Refusal::Unusable { setting, reason } => {
                 format!(

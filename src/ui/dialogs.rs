@@ -60,9 +60,10 @@ impl DesignerApp {
             let mut answer = None;
             Modal::new(Id::unique("run-permission")).show(&ctx, |ui| {
                 ui.set_max_width(520.0);
-                ui.heading("Allow this run to reach outside its folder?");
+                ui.heading("Allow this run to go beyond its folder?");
                 ui.label(format!(
-                    "The topology works in {}. These settings reach further:",
+                    "The topology works in {}. These settings reach outside it, into hidden \
+                     places, or onto the network:",
                     self.doc.base_dir().display()
                 ));
                 for r in &permission.refusals {
