@@ -244,7 +244,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // A Flume thread that died fails the run, however the rest went.
     let fatal = tributary::runtime::flume_side::metrics::fatal_errors(&final_metrics);
     for (node, why) in &fatal {
-        eprintln!("[{node}] {why}");
+        term::err(format_args!(
+            "[{}] {}",
+            term::escape(node),
+            term::escape_lines(why)
+        ));
     }
     if !fatal.is_empty() {
         return Ok(ExitCode::FAILURE);
