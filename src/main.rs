@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            cli::print_error(&error);
             ExitCode::FAILURE
         }
     }

@@ -488,3 +488,67 @@ fn flume_component_names_with_dots_are_refused_clearly() {
     assert!(err.contains("cannot contain '.'"), "{err}");
     assert!(err.contains("c.1"), "{err}");
 }
+
+/// Bytes of generated placeholder openings: quadratic work would take minutes here,
+/// linear work takes a moment.
+const PLACEHOLDER_BYTES: usize = 2 * 1024 * 1024;
+
+#[test]
+fn millions_of_unclosed_placeholders_are_substituted_in_one_pass() {
+    // Every `${` (Flume `--env-filter`, Flux `--filter`) or `${ENV-` (Flux
+    // `--env-filter`) without its `}` used to search the whole rest of the text for one.
+    // Each value ends with one real placeholder, so the pass must still find it.
+    let path_var = std::env::var("PATH").unwrap_or_default();
+    let dir = tempfile::tempdir().unwrap();
+    let env = ImportOptions {
+        env: true,
+        ..ImportOptions::default()
+    };
+
+    let opens = "${".repeat(PLACEHOLDER_BYTES / 2);
+    let flume = dir.path().join("opens.properties");
+    write(
+        &flume,
+        &format!(
+            "a.sources = r\na.channels = c\na.sources.r.type = netcat\na.sources.r.channels = c\n\
+             a.sources.r.bind = {opens}${{PATH}}\na.channels.c.type = memory\n"
+        ),
+    );
+    let t = import(&flume, &env).unwrap();
+    let bind = t.node_by_name("r").unwrap().config["bind"]
+        .as_str()
+        .unwrap();
+    assert_eq!(bind, format!("{opens}{path_var}"));
+
+    let flux = |name: &str, value: &str| {
+        let path = dir.path().join(name);
+        write(
+            &path,
+            &format!(
+                "name: opens\nconfig:\n  big: \"{value}\"\nspouts:\n  - id: words\n    className: org.apache.storm.testing.TestWordSpout\n"
+            ),
+        );
+        path
+    };
+    let big =
+        |t: &tributary::model::Topology| t.settings.extra["big"].as_str().unwrap().to_string();
+
+    let env_opens = "${ENV-".repeat(PLACEHOLDER_BYTES / 6);
+    let path = flux("env.yaml", &format!("{env_opens}${{ENV-PATH}}"));
+    assert_eq!(
+        big(&import(&path, &env).unwrap()),
+        format!("{env_opens}{path_var}")
+    );
+
+    let filter = dir.path().join("filter.properties");
+    write(&filter, "key = value\n");
+    let with_filter = ImportOptions {
+        filter: Some(filter),
+        ..ImportOptions::default()
+    };
+    let path = flux("filter.yaml", &format!("{opens}${{key}}"));
+    assert_eq!(
+        big(&import(&path, &with_filter).unwrap()),
+        format!("{opens}value")
+    );
+}

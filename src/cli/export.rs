@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use tributary::format::{self, ExportTarget};
 
+use super::term;
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Target {
     /// Storm Flux YAML.
@@ -47,9 +49,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             format::write_atomically(path, text.as_bytes())
                 .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?;
-            eprintln!("{}: written", path.display());
+            term::err(format_args!("{}: written", term::path(path)));
         }
-        None => print!("{text}"),
+        None => {
+            term::out_document(&text);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

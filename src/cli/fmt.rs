@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use tributary::format;
 
+use super::term;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Don't write; exit 1 if any file is not in canonical form.
@@ -21,7 +23,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let (topology, current) = match format::load_ron_with_text(path) {
             Ok(loaded) => loaded,
             Err(e) => {
-                eprintln!("{e}");
+                term::err(format_args!("{}", term::escape_lines(&e.to_string())));
                 ok = false;
                 continue;
             }
@@ -31,16 +33,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         if args.check {
-            eprintln!(
+            term::err(format_args!(
                 "{}: not in canonical form (run `tributary fmt` on it)",
-                path.display()
-            );
+                term::path(path)
+            ));
             ok = false;
         } else {
             match format::save_ron(&topology, path) {
-                Ok(()) => println!("{}: formatted", path.display()),
+                Ok(()) => {
+                    term::out(format_args!("{}: formatted", term::path(path)));
+                }
                 Err(e) => {
-                    eprintln!("{e}");
+                    term::err(format_args!("{}", term::escape_lines(&e.to_string())));
                     ok = false;
                 }
             }

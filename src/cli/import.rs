@@ -8,6 +8,8 @@ use anyhow::Context as _;
 use tributary::format::{self, ImportOptions};
 use tributary::validate;
 
+use super::term;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Storm Flux YAML (.yaml, .yml) or Flume agent properties (.properties, .conf).
@@ -39,37 +41,42 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         allowed_dirs: args.allow.clone(),
     };
     let topology = format::import_file(&args.file, &options)?;
+    let file = term::path(&args.file);
     match &args.output {
         Some(path) => {
             format::save_ron(&topology, path)?;
-            eprintln!(
-                "{}: imported {} node(s), {} edge(s) into {}",
-                args.file.display(),
+            term::err(format_args!(
+                "{file}: imported {} node(s), {} edge(s) into {}",
                 topology.node_count(),
                 topology.edge_count(),
-                path.display()
-            );
+                term::path(path)
+            ));
             let written = std::fs::metadata(path).map_or(0, |m| m.len());
             if written > format::MAX_FILE_BYTES {
-                eprintln!(
+                term::err(format_args!(
                     "{}: warning: the topology is {written} bytes, more than the {} Tributary reads, so it cannot be opened again; import one agent at a time (--agent NAME)",
-                    path.display(),
+                    term::path(path),
                     format::limited::show_size(format::MAX_FILE_BYTES)
-                );
+                ));
             }
         }
-        None => print!("{}", format::to_ron_string(&topology)),
+        None => {
+            term::out_document(&format::to_ron_string(&topology));
+        }
     }
     let diagnostics = validate::validate(&topology);
     for d in &diagnostics {
-        eprintln!("{}: {d}", args.file.display());
+        // Names in a diagnostic come from the imported file.
+        term::err(format_args!(
+            "{file}: {}",
+            term::escape_lines(&d.to_string())
+        ));
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!(
-            "{}: imported, but the topology has {errors} error(s) to fix before it runs",
-            args.file.display()
-        );
+        term::err(format_args!(
+            "{file}: imported, but the topology has {errors} error(s) to fix before it runs"
+        ));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

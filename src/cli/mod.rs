@@ -72,6 +72,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Prints the error that ended a command. Its text often quotes the file (an include's
+/// name, a node's name, a value), so it is shown escaped like every other such string.
+pub fn print_error(error: &anyhow::Error) {
+    term::err(format_args!(
+        "error: {}",
+        term::escape_lines(&format!("{error:#}"))
+    ));
+}
+
 /// Restores the default action of `SIGPIPE` (end the process), so `tributary bench |
 /// head` stops like any Unix filter instead of panicking in `println!`. Only for
 /// commands that print and open no sockets: `run` and the designer keep Rust's default

@@ -248,7 +248,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         term::err(format_args!(
             "[{}] {}",
             term::escape(node),
-            term::escape(why)
+            term::escape_lines(why)
         ));
     }
     if !fatal.is_empty() {

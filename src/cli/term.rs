@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Arguments;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once a write to stdout failed: the reader is gone, nothing more is printed.
@@ -67,6 +67,35 @@ pub fn out(line: Arguments<'_>) -> bool {
         return false;
     }
     true
+}
+
+/// Writes a whole document (an exported or imported file) to stdout. A pipe or a file
+/// gets the exact bytes, because that output is the file; a terminal gets each line
+/// [`escape`]d, because there it is only read, and a name in it must not act on the
+/// terminal. False (and nothing more is printed there) once stdout is closed.
+pub fn out_document(text: &str) -> bool {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return false;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let shown = if stdout.is_terminal() {
+        Cow::Owned(escape_lines(text))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let written = stdout
+        .write_all(shown.as_bytes())
+        .and_then(|()| stdout.flush());
+    if written.is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        return false;
+    }
+    true
+}
+
+/// `path` as text for the terminal: a file name may hold control characters too.
+pub fn path(path: &std::path::Path) -> String {
+    escape(&path.display().to_string()).into_owned()
 }
 
 /// True once stdout's reader has gone.

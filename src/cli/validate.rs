@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use tributary::validate::Severity;
 use tributary::{format, policy, validate};
 
+use super::term;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Topology files (.ron).
@@ -19,7 +21,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let (topology, text) = match format::load_ron_with_text(path) {
             Ok(loaded) => loaded,
             Err(e) => {
-                eprintln!("{e}");
+                term::err(format_args!("{}", term::escape_lines(&e.to_string())));
                 all_valid = false;
                 continue;
             }
@@ -34,18 +36,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 .map(|r| r.diagnostic(Severity::Warning)),
         );
         for d in &diagnostics {
-            eprintln!("{}", super::diagnostics::render(path, &text, d));
+            term::err(format_args!(
+                "{}",
+                super::diagnostics::render(path, &text, d)
+            ));
         }
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = diagnostics.len() - errors;
         if errors > 0 {
             all_valid = false;
-            eprintln!(
+            term::err(format_args!(
                 "{}: invalid ({errors} error(s), {warnings} warning(s))",
-                path.display()
-            );
+                term::path(path)
+            ));
         } else {
-            println!("{}: ok ({warnings} warning(s))", path.display());
+            term::out(format_args!(
+                "{}: ok ({warnings} warning(s))",
+                term::path(path)
+            ));
         }
     }
     Ok(if all_valid {

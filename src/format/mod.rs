@@ -10,6 +10,7 @@ pub mod flux;
 pub mod interop;
 pub mod layout;
 pub mod limited;
+mod placeholder;
 pub mod properties;
 pub mod ron_file;
 pub mod svg;

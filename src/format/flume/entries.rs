@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::properties;
+use super::super::{placeholder, properties};
 
 /// The file's entries: the last value of each key wins (as in `java.util.Properties`),
 /// and keys keep the order they first appeared in.
@@ -92,35 +92,15 @@ impl Entries {
 }
 
 /// Replaces `${NAME}` with the environment variable NAME where it is set, as Flume's
-/// `EnvVarResolverProperties` does when an agent is started with it.
+/// `EnvVarResolverProperties` does when an agent is started with it. A name is letters,
+/// digits and `_`, as there.
 pub(super) fn substitute_env(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let resolved = after.find('}').and_then(|end| {
-            let name = &after[..end];
-            let valid =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            valid
-                .then(|| std::env::var(name).ok())
-                .flatten()
-                .map(|v| (v, end))
-        });
-        match resolved {
-            Some((v, end)) => {
-                out.push_str(&v);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str("${");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let lookup = |name: &str| (!name.is_empty()).then(|| std::env::var(name).ok())?;
+    // No limit here (a value grows only by what the environment holds), so `None`, which
+    // means "over the limit", cannot happen; the value as it is would be the answer then.
+    placeholder::substitute(value, "${", usize::MAX, is_name_char, lookup)
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// Removes a property from a component's list and returns its value.

@@ -1,15 +1,30 @@
 //! Flux's text substitution, done before the YAML is parsed: `${key}` from the `--filter`
 //! properties, then `${ENV-NAME}` from the environment when asked.
 //!
-//! Each pass reads its input once and never rescans what it inserted, so the work is
-//! linear in the text plus what is inserted, and a value that mentions another key cannot
-//! make the text grow exponentially (Flux's own `String.replace` per key depends on the
-//! order of a hash map there). The result is capped by the caller's byte budget.
+//! Each pass (`format::placeholder`) reads its input once and never rescans what it
+//! inserted, so the work is linear in the text plus what is inserted, and a value that
+//! mentions another key cannot make the text grow exponentially (Flux's own
+//! `String.replace` per key depends on the order of a hash map there). The result is
+//! capped by the caller's byte budget.
 
 use std::collections::HashMap;
 
 use super::super::interop::{ImportError, ImportOptions};
+use super::super::placeholder::substitute;
 use super::super::{MAX_FILE_BYTES, properties, read_text};
+
+/// Whether `c` can be part of a `--filter` key in `${key}`. Flux matches any key text;
+/// Tributary's keys hold no `$` (where the next placeholder starts), no `}` (where this
+/// one ends) and no line break, so that looking for the end of a key stops early and the
+/// pass stays linear. A key with such a character is never replaced.
+fn is_key_char(c: char) -> bool {
+    !matches!(c, '$' | '}' | '\n' | '\r')
+}
+
+/// Whether `c` can be part of NAME in `${ENV-NAME}`: letters, digits, `_` and `.`.
+fn is_env_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+}
 
 /// Substitutions to apply to the text of every file read.
 pub struct Filter {
@@ -46,53 +61,17 @@ impl Filter {
         let mut out = if self.properties.is_empty() {
             (text.len() <= limit).then(|| text.to_string())?
         } else {
-            substitute(text, "${", limit, |key| self.properties.get(key).cloned())?
+            substitute(text, "${", limit, is_key_char, |key| {
+                self.properties.get(key).cloned()
+            })?
         };
         if self.env {
-            out = substitute(&out, "${ENV-", limit, |name| {
-                let valid = !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-                valid.then(|| std::env::var(name).ok()).flatten()
+            out = substitute(&out, "${ENV-", limit, is_env_name_char, |name| {
+                (!name.is_empty()).then(|| std::env::var(name).ok())?
             })?;
         }
         Some(out)
     }
-}
-
-/// Replaces `OPEN name }` where `lookup(name)` knows the name; everything else is copied
-/// as it is. `None` as soon as the result passes `limit` bytes.
-fn substitute(
-    text: &str,
-    open: &str,
-    limit: usize,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let mut out = String::with_capacity(text.len().min(limit));
-    let mut rest = text;
-    while let Some(start) = rest.find(open) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + open.len()..];
-        let value = after
-            .find('}')
-            .and_then(|end| lookup(&after[..end]).map(|v| (v, end)));
-        match value {
-            Some((value, end)) => {
-                out.push_str(&value);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(open);
-                rest = after;
-            }
-        }
-        if out.len() > limit {
-            return None;
-        }
-    }
-    out.push_str(rest);
-    (out.len() <= limit).then_some(out)
 }
 
 #[cfg(test)]
