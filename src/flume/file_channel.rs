@@ -30,7 +30,7 @@
 //! When a try succeeds the channel carries on by itself and the run log says so.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -957,15 +957,11 @@ enum LockError {
 }
 
 /// Takes an exclusive advisory lock so two channels never share one log. The OS releases
-/// it when the process dies, so a crash never leaves a stale lock behind.
+/// it when the process dies, so a crash never leaves a stale lock behind. A symbolic link
+/// planted as the lock file is refused (it could create or lock a file outside the folder).
 fn lock_exclusive(path: &Path) -> Result<File, LockError> {
     use std::os::fd::AsRawFd;
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(LockError::Io)?;
+    let file = policy::paths::open_for_lock(path).map_err(LockError::Io)?;
     // SAFETY: flock on a valid, open file descriptor owned by `file`.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc == 0 {
@@ -1061,6 +1057,8 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
     use crate::flume::channel::{Channel, ChannelError, Transaction};
     use crate::flume::util::ManualClock;
@@ -1256,6 +1254,22 @@ mod tests {
             FileChannel::open("fc2", config(dir.path())),
             Err(FileChannelError::InUse { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("data").join(LOCK_FILE)).unwrap();
+        let err = FileChannel::open("fc", config(dir.path())).err().unwrap();
+        assert!(
+            matches!(&err, FileChannelError::Io { path, .. } if path.ends_with(LOCK_FILE)),
+            "{err}"
+        );
+        assert!(!target.exists(), "the link's target was not created");
     }
 
     #[test]
