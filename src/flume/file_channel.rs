@@ -161,12 +161,17 @@ impl FileChannelConfig {
         out.channel.capacity = c.size("capacity", 1_000_000);
         out.channel.transaction_capacity = c.size("transactionCapacity", 10_000);
         out.channel.keep_alive = c.secs("keep-alive", 3.0);
-        out.channel.byte_capacity = c.uint("byteCapacity", DEFAULT_BYTE_CAPACITY);
+        out.channel.byte_capacity = byte_capacity(config);
         out.checkpoint_interval_ms = c.uint("checkpointInterval", DEFAULT_CHECKPOINT_INTERVAL_MS);
         out.max_file_size = c.uint("maxFileSize", DEFAULT_MAX_FILE_SIZE).max(1024);
         out.checkpoint_on_close = c.bool("checkpointOnClose", true);
         Ok(out)
     }
+}
+
+/// `byteCapacity` of a file channel node as it runs ([`DEFAULT_BYTE_CAPACITY`] unset).
+pub fn byte_capacity(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config).uint("byteCapacity", DEFAULT_BYTE_CAPACITY)
 }
 
 /// What recovery found, for the run log and tests.

@@ -32,6 +32,22 @@ pub const DEFAULT_MAX_CONNECTIONS: u64 = 16;
 /// Largest `max-connections` validation accepts.
 pub const MAX_CONNECTIONS_LIMIT: u64 = 256;
 
+/// `max-line-length` as the source runs it: the setting (or its default) within
+/// 1..=[`MAX_LINE_LENGTH_LIMIT`].
+pub fn max_line_length(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config)
+        .uint("max-line-length", DEFAULT_MAX_LINE_LENGTH)
+        .clamp(1, MAX_LINE_LENGTH_LIMIT)
+}
+
+/// `max-connections` as the source runs it: the setting (or its default) within
+/// 1..=[`MAX_CONNECTIONS_LIMIT`].
+pub fn max_connections(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config)
+        .uint("max-connections", DEFAULT_MAX_CONNECTIONS)
+        .clamp(1, MAX_CONNECTIONS_LIMIT)
+}
+
 /// A bound netcat listener, ready to run.
 pub struct NetcatSource {
     name: String,
@@ -61,12 +77,8 @@ impl NetcatSource {
         listener
             .set_nonblocking(true)
             .map_err(|e| format!("cannot configure listener: {e}"))?;
-        let max_line_length = c
-            .uint("max-line-length", DEFAULT_MAX_LINE_LENGTH)
-            .clamp(1, MAX_LINE_LENGTH_LIMIT);
-        let max_connections = c
-            .uint("max-connections", DEFAULT_MAX_CONNECTIONS)
-            .clamp(1, MAX_CONNECTIONS_LIMIT);
+        let max_line_length = max_line_length(config);
+        let max_connections = max_connections(config);
         Ok(Self {
             name: name.to_string(),
             listener,
