@@ -22,6 +22,9 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long a reply may wait for a client that does not read: past this the client is
 /// dropped, so a stuck client can neither pin a thread nor hold up a stop.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Stack of a connection thread (256 KiB): serving a client needs little stack, and a
+/// small one keeps `max-connections` threads cheap (the default is 2 MiB).
+pub const CONNECTION_STACK_BYTES: usize = 256 << 10;
 /// Default `max-line-length`, Flume's: bytes per line including the newline.
 pub const DEFAULT_MAX_LINE_LENGTH: u64 = 512;
 /// Largest `max-line-length` validation accepts (1 MiB).
@@ -149,6 +152,7 @@ impl Source for NetcatSource {
                     let nodes = vec![self.name.clone()];
                     let spawned = std::thread::Builder::new()
                         .name(format!("netcat-{}", self.name))
+                        .stack_size(CONNECTION_STACK_BYTES)
                         .spawn(move || {
                             // A panic serving one client is fatal for the source, as
                             // one in the source's own thread would be.
