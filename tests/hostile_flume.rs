@@ -336,7 +336,10 @@ fn flume_sources_and_netcat_connections_count_toward_the_thread_limit() {
         "listener",
         Role::Source,
         "netcat",
-        &[("port", Value::Int(0)), ("max-connections", Value::Int(256))],
+        &[
+            ("port", Value::Int(0)),
+            ("max-connections", Value::Int(256)),
+        ],
     ))
     .unwrap();
     t.connect_names("listener", "buf", "default", Grouping::Required)
@@ -354,7 +357,9 @@ fn flume_sources_and_netcat_connections_count_toward_the_thread_limit() {
     let threads = (total - 256) + 1 + 256 + 1 + t.settings.ackers as usize;
     let stderr = refused(dir.path(), &t);
     assert!(
-        stderr.contains(&format!("{threads} threads in total is above the limit of {total}")),
+        stderr.contains(&format!(
+            "{threads} threads in total is above the limit of {total}"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("'listener' (257)"), "{stderr}");

@@ -1488,7 +1488,10 @@ mod tests {
         f.write_all(&vec![0u8; limit as usize]).unwrap();
         let (path, message) = refusal(dir.path(), small(dir.path()));
         assert_eq!(path, log);
-        assert!(message.contains("maxFileSize plus one transaction"), "{message}");
+        assert!(
+            message.contains("maxFileSize plus one transaction"),
+            "{message}"
+        );
     }
 
     #[test]

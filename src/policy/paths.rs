@@ -224,7 +224,11 @@ mod tests {
         drop(open_for_lock(&lock).unwrap());
         std::fs::write(&lock, "kept").unwrap();
         drop(open_for_lock(&lock).unwrap());
-        assert_eq!(std::fs::read_to_string(&lock).unwrap(), "kept", "not truncated");
+        assert_eq!(
+            std::fs::read_to_string(&lock).unwrap(),
+            "kept",
+            "not truncated"
+        );
         let outside = tempfile::tempdir().unwrap();
         let target = outside.path().join("planted");
         let link = dir.path().join("link.lock");

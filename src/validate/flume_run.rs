@@ -6,9 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Location};
 use crate::components;
-use crate::flume::footprint::{
-    self, MAX_TOTAL_CHANNEL_BYTES, MAX_TOTAL_LINE_BUFFER_BYTES,
-};
+use crate::flume::footprint::{self, MAX_TOTAL_CHANNEL_BYTES, MAX_TOTAL_LINE_BUFFER_BYTES};
 use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
 
 /// Slowest `rate_per_sec` a Flume `sequence` source may have, other than 0 (unthrottled):
@@ -401,9 +399,15 @@ mod tests {
         .unwrap();
         let mut out = Vec::new();
         check_memory_totals(&t, &mut out);
-        assert_eq!(out.len(), 1, "64 × 1 MiB of lines is within the limit: {out:?}");
+        assert_eq!(
+            out.len(),
+            1,
+            "64 × 1 MiB of lines is within the limit: {out:?}"
+        );
         assert!(
-            out[0].message.contains("'big' (536870912), 'bigger' (536870912), 'small'"),
+            out[0]
+                .message
+                .contains("'big' (536870912), 'bigger' (536870912), 'small'"),
             "{}",
             out[0].message
         );
@@ -416,7 +420,11 @@ mod tests {
         let mut out = Vec::new();
         check_memory_totals(&t, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        assert!(out[0].message.contains("'nc' (68157440)"), "{}", out[0].message);
+        assert!(
+            out[0].message.contains("'nc' (68157440)"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]

@@ -220,7 +220,11 @@ mod tests {
         }
         let mut reader = BufReader::with_capacity(7, &input[..]);
         let mut lines = LineReader::new(limit);
-        assert_eq!(lines.line.capacity(), 0, "nothing allocated before a line starts");
+        assert_eq!(
+            lines.line.capacity(),
+            0,
+            "nothing allocated before a line starts"
+        );
         let mut seen = 0;
         loop {
             let piece = lines.next(&mut reader).unwrap();
