@@ -311,3 +311,91 @@ fn file_channels_sharing_a_folder_are_refused_naming_both() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("ck").exists());
 }
+
+/// `tributary run` on `t`, expecting it refused before anything starts; its stderr.
+fn refused(dir: &Path, t: &Topology) -> String {
+    let file = dir.join("flow.ron");
+    save_ron(t, &file).unwrap();
+    let out = tributary(&["run", file.to_str().unwrap(), "--for", "5s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+#[test]
+fn flume_sources_and_netcat_connections_count_toward_the_thread_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("many");
+    t.add_node(node("buf", Role::Channel, "memory", &[]))
+        .unwrap();
+    t.add_node(node("out", Role::Sink, "null", &[])).unwrap();
+    t.connect_names("buf", "out", "default", Grouping::Drain)
+        .unwrap();
+    // Few enough to fit alone, but their connection threads push the run over.
+    t.add_node(node(
+        "listener",
+        Role::Source,
+        "netcat",
+        &[
+            ("port", Value::Int(0)),
+            ("max-connections", Value::Int(256)),
+        ],
+    ))
+    .unwrap();
+    t.connect_names("listener", "buf", "default", Grouping::Required)
+        .unwrap();
+    let total = tributary::validate::MAX_TOTAL_EXECUTORS as usize;
+    for i in 0..total - 256 {
+        let name = format!("gen{i}");
+        t.add_node(node(&name, Role::Source, "sequence", &[]))
+            .unwrap();
+        t.connect_names(&name, "buf", "default", Grouping::Required)
+            .unwrap();
+    }
+    // Sources, netcat's own thread and its connections, the sink runner, and the
+    // ackers of the (empty) Storm side.
+    let threads = (total - 256) + 1 + 256 + 1 + t.settings.ackers as usize;
+    let stderr = refused(dir.path(), &t);
+    assert!(
+        stderr.contains(&format!(
+            "{threads} threads in total is above the limit of {total}"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("'listener' (257)"), "{stderr}");
+}
+
+#[test]
+fn channels_holding_more_than_the_run_total_are_refused_naming_the_biggest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("bytes");
+    let gib = tributary::flume::footprint::MAX_TOTAL_CHANNEL_BYTES as i64;
+    t.add_node(node("gen", Role::Source, "sequence", &[]))
+        .unwrap();
+    for i in 0..3 {
+        let (channel, sink) = (format!("c{i}"), format!("out{i}"));
+        t.add_node(node(
+            &channel,
+            Role::Channel,
+            "file",
+            &[
+                ("byteCapacity", Value::Int(gib / 2)),
+                ("checkpointDir", Value::Str(format!("{channel}/ck"))),
+                ("dataDirs", Value::Str(format!("{channel}/data"))),
+            ],
+        ))
+        .unwrap();
+        t.add_node(node(&sink, Role::Sink, "null", &[])).unwrap();
+        t.connect_names("gen", &channel, "default", Grouping::Required)
+            .unwrap();
+        t.connect_names(&channel, &sink, "default", Grouping::Drain)
+            .unwrap();
+    }
+    let stderr = refused(dir.path(), &t);
+    assert!(
+        stderr.contains(&format!("hold {} bytes of events together", 3 * (gib / 2))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("'c0' (536870912)"), "{stderr}");
+    assert!(!dir.path().join("c0").exists(), "nothing started");
+}

@@ -64,9 +64,11 @@ pub enum ChannelError {
 /// Default `byteCapacity`: most bytes of events a channel holds in memory (see
 /// [`event_bytes`] for what counts). Flume's default is 80% of the Java heap; a stated
 /// number keeps a channel with a large `capacity` from taking all the memory there is.
-pub const DEFAULT_BYTE_CAPACITY: u64 = 256 << 20;
-/// Largest `byteCapacity` validation accepts (4 GiB).
-pub const MAX_BYTE_CAPACITY: u64 = 4 << 30;
+/// 64 MiB, so that many channels left at their default fit within the run's total
+/// ([`super::footprint::MAX_TOTAL_CHANNEL_BYTES`]).
+pub const DEFAULT_BYTE_CAPACITY: u64 = 64 << 20;
+/// Largest `byteCapacity` validation accepts: the run's total for all channels (1 GiB).
+pub const MAX_BYTE_CAPACITY: u64 = super::footprint::MAX_TOTAL_CHANNEL_BYTES;
 /// Bytes every event counts on top of its body and headers: its bookkeeping in the queue.
 /// Without it a flood of empty events would count as nothing.
 pub const EVENT_OVERHEAD_BYTES: u64 = 64;

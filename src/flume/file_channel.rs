@@ -30,7 +30,7 @@
 //! When a try succeeds the channel carries on by itself and the run log says so.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +67,44 @@ pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 30_000;
 /// started.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 2_146_435_071;
 
+/// Bytes of the checkpoint's header (magic, length, CRC) and of its four numbers.
+const CHECKPOINT_FIXED_BYTES: u64 = 20 + 32;
+/// Bytes a take or commit record takes in the log, framing included.
+const SMALL_RECORD_BYTES: u64 = 8 + 1 + 8 + 8;
+/// Most bytes one event takes in a log record or checkpoint entry, per byte it counts
+/// against `byteCapacity` ([`event_bytes`]). An event of body `B`, `h` headers of `H`
+/// bytes in all is encoded in at most `41 + B + H + 8h` bytes; header keys are distinct,
+/// so `h ≤ H + 1`, and that is at most `9 × (64 + B + H)` = 9 × its counted bytes.
+pub const ENCODED_BYTES_PER_COUNTED_BYTE: u64 = 9;
+
+/// Largest checkpoint a channel of `config` can write: its fixed part plus the encoding
+/// of `byteCapacity` bytes of events (see [`ENCODED_BYTES_PER_COUNTED_BYTE`]). Recovery
+/// refuses a larger file before reading it.
+pub fn max_checkpoint_bytes(config: &ChannelConfig) -> u64 {
+    CHECKPOINT_FIXED_BYTES.saturating_add(
+        config
+            .byte_capacity
+            .saturating_mul(ENCODED_BYTES_PER_COUNTED_BYTE),
+    )
+}
+
+/// Largest log file a channel of `config` can write: a file is closed once it is past
+/// `maxFileSize`, so it ends at most one commit later, and one commit is at most
+/// `byteCapacity` bytes of puts (encoded), `transactionCapacity` takes and the commit
+/// record. Recovery refuses a larger file before reading it.
+pub fn max_log_bytes(config: &FileChannelConfig) -> u64 {
+    let takes = (config.channel.transaction_capacity as u64)
+        .saturating_add(1)
+        .saturating_mul(SMALL_RECORD_BYTES);
+    config.max_file_size.saturating_add(
+        config
+            .channel
+            .byte_capacity
+            .saturating_mul(ENCODED_BYTES_PER_COUNTED_BYTE)
+            .saturating_add(takes),
+    )
+}
+
 const KIND_PUT: u8 = 1;
 const KIND_TAKE: u8 = 2;
 const KIND_COMMIT: u8 = 3;
@@ -99,6 +137,14 @@ pub enum FileChannelError {
         "file channel '{channel}': {path} is in use by another channel or process; give every file channel its own checkpointDir and dataDirs"
     )]
     InUse { channel: String, path: PathBuf },
+    #[error(
+        "file channel '{channel}': {path} {reason}; if the data is yours, raise the channel's capacity or byteCapacity to what it was written with, otherwise move the file aside"
+    )]
+    TooMuch {
+        channel: String,
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// Settings of a file channel, with Flume's property names in the docs.
@@ -161,12 +207,17 @@ impl FileChannelConfig {
         out.channel.capacity = c.size("capacity", 1_000_000);
         out.channel.transaction_capacity = c.size("transactionCapacity", 10_000);
         out.channel.keep_alive = c.secs("keep-alive", 3.0);
-        out.channel.byte_capacity = c.uint("byteCapacity", DEFAULT_BYTE_CAPACITY);
+        out.channel.byte_capacity = byte_capacity(config);
         out.checkpoint_interval_ms = c.uint("checkpointInterval", DEFAULT_CHECKPOINT_INTERVAL_MS);
         out.max_file_size = c.uint("maxFileSize", DEFAULT_MAX_FILE_SIZE).max(1024);
         out.checkpoint_on_close = c.bool("checkpointOnClose", true);
         Ok(out)
     }
+}
+
+/// `byteCapacity` of a file channel node as it runs ([`DEFAULT_BYTE_CAPACITY`] unset).
+pub fn byte_capacity(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config).uint("byteCapacity", DEFAULT_BYTE_CAPACITY)
 }
 
 /// What recovery found, for the run log and tests.
@@ -276,24 +327,9 @@ impl FileChannel {
 
         let recovered = recover(name, &config)?;
         let mut report = recovered.report;
+        // Recovery refused anything beyond capacity and byteCapacity, so the queue
+        // fits the channel it is loaded into.
         report.events_recovered = recovered.events.len();
-        if recovered.events.len() > config.channel.capacity {
-            report.warnings.push(format!(
-                "recovered {} events, more than the capacity {}; puts wait until sinks drain it",
-                recovered.events.len(),
-                config.channel.capacity
-            ));
-        }
-        let bytes = recovered
-            .events
-            .iter()
-            .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
-        if bytes > config.channel.byte_capacity {
-            report.warnings.push(format!(
-                "recovered {bytes} bytes of events, more than the byteCapacity {}; puts wait until sinks drain it",
-                config.channel.byte_capacity
-            ));
-        }
         let queue: VecDeque<(u64, Event)> = recovered.events.into_iter().collect();
         let writer = LogWriter {
             data_dir: config.data_dir.clone(),
@@ -714,6 +750,54 @@ struct Pending {
     takes: Vec<u64>,
 }
 
+/// Reads `path` whole after checking its size against `limit` (also while reading, in
+/// case it grows), so a crafted file cannot make recovery read more than the channel
+/// could have written.
+fn read_bounded(
+    name: &str,
+    path: &Path,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, FileChannelError> {
+    let io = |source| FileChannelError::Io {
+        channel: name.to_string(),
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_big = |len: u64| FileChannelError::TooMuch {
+        channel: name.to_string(),
+        path: path.to_path_buf(),
+        reason: format!(
+            "is {len} bytes, more than this channel can write ({limit} bytes for {what})"
+        ),
+    };
+    let file = policy::paths::open_for_read(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len > limit {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// The refusal when recovered events would not fit the channel.
+fn over_capacity(name: &str, path: &Path, config: &ChannelConfig) -> FileChannelError {
+    FileChannelError::TooMuch {
+        channel: name.to_string(),
+        path: path.to_path_buf(),
+        reason: format!(
+            "holds more than the channel's capacity ({} events, byteCapacity {} bytes)",
+            config.capacity, config.byte_capacity
+        ),
+    }
+}
+
 fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChannelError> {
     let mut report = RecoveryReport::default();
     let mut queue: BTreeMap<u64, Event> = BTreeMap::new();
@@ -721,13 +805,13 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
     let mut next_tx = 0;
     let mut first_index = 0;
 
+    let limits = &config.channel;
+    // Bytes of the events in `queue` (counted as the channel counts them), so recovery
+    // stops as soon as the queue could not have been this channel's.
+    let mut queued_bytes = 0u64;
     let ckpt_path = config.checkpoint_dir.join(CHECKPOINT_FILE);
-    let read_checkpoint = || -> std::io::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        policy::paths::open_for_read(&ckpt_path)?.read_to_end(&mut bytes)?;
-        Ok(bytes)
-    };
-    match read_checkpoint() {
+    let checkpoint_limit = max_checkpoint_bytes(limits);
+    match read_bounded(name, &ckpt_path, checkpoint_limit, "a checkpoint") {
         Ok(bytes) => {
             let corrupt = |reason: &str| FileChannelError::CorruptCheckpoint {
                 channel: name.to_string(),
@@ -766,6 +850,9 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                 }
             }
             let count = p.u64().ok_or_else(bad)?;
+            if count > limits.capacity as u64 {
+                return Err(over_capacity(name, &ckpt_path, limits));
+            }
             for _ in 0..count {
                 let seq = p.u64().ok_or_else(bad)?;
                 if seq >= next_seq {
@@ -774,18 +861,19 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                     )));
                 }
                 let event = decode_event(&mut p).ok_or_else(bad)?;
-                queue.insert(seq, event);
+                queued_bytes = queued_bytes.saturating_add(event_bytes(&event));
+                if queued_bytes > limits.byte_capacity {
+                    return Err(over_capacity(name, &ckpt_path, limits));
+                }
+                if let Some(replaced) = queue.insert(seq, event) {
+                    queued_bytes = queued_bytes.saturating_sub(event_bytes(&replaced));
+                }
             }
             report.from_checkpoint = queue.len();
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => {
-            return Err(FileChannelError::Io {
-                channel: name.to_string(),
-                path: ckpt_path,
-                source,
-            });
-        }
+        Err(FileChannelError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
     }
 
     let logs: Vec<(u64, PathBuf)> = list_logs(&config.data_dir)
@@ -798,6 +886,10 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
         .filter(|(index, _)| *index >= first_index)
         .collect();
     let mut pending: HashMap<u64, Pending> = HashMap::new();
+    // Bytes of uncommitted puts: a legitimate log holds at most one torn transaction,
+    // and a transaction puts at most byteCapacity bytes.
+    let mut pending_bytes = 0u64;
+    let log_limit = max_log_bytes(config);
     let mut last_index = first_index;
     for (position, (index, path)) in logs.iter().enumerate() {
         if *index > MAX_SEQUENCE {
@@ -812,14 +904,12 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
         }
         last_index = *index;
         let is_last = position + 1 == logs.len();
-        let mut bytes = Vec::new();
-        policy::paths::open_for_read(path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|source| FileChannelError::Io {
-                channel: name.to_string(),
-                path: path.clone(),
-                source,
-            })?;
+        let bytes = read_bounded(
+            name,
+            path,
+            log_limit,
+            "a log file: maxFileSize plus one transaction",
+        )?;
         let corrupt = |offset: usize, reason: String| FileChannelError::CorruptLog {
             channel: name.to_string(),
             path: path.clone(),
@@ -869,6 +959,7 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                 return Err(corrupt(pos, "checksum mismatch".into()));
             }
             let mut p = Reader::new(payload);
+            let mut over = false;
             const MALFORMED: &str = "malformed record contents";
             const OUT_OF_RANGE: &str = "transaction or sequence number beyond the largest a channel reaches (the log is damaged or crafted)";
             let record = (|| -> Result<(), &'static str> {
@@ -886,6 +977,8 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                         }
                         let event = decode_event(&mut p).ok_or(MALFORMED)?;
                         next_seq = next_seq.max(seq + 1);
+                        pending_bytes = pending_bytes.saturating_add(event_bytes(&event));
+                        over |= pending_bytes > limits.byte_capacity;
                         pending.entry(tx).or_default().puts.push((seq, event));
                     }
                     KIND_TAKE => {
@@ -895,10 +988,17 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                     KIND_COMMIT => {
                         let done = pending.remove(&tx).unwrap_or_default();
                         for (seq, event) in done.puts {
-                            queue.insert(seq, event);
+                            let counted = event_bytes(&event);
+                            pending_bytes = pending_bytes.saturating_sub(counted);
+                            queued_bytes = queued_bytes.saturating_add(counted);
+                            if let Some(replaced) = queue.insert(seq, event) {
+                                queued_bytes = queued_bytes.saturating_sub(event_bytes(&replaced));
+                            }
                         }
                         for seq in done.takes {
-                            if queue.remove(&seq).is_none() {
+                            if let Some(taken) = queue.remove(&seq) {
+                                queued_bytes = queued_bytes.saturating_sub(event_bytes(&taken));
+                            } else {
                                 report.warnings.push(format!(
                                     "{}: transaction {tx} took event {seq}, which was not in the channel",
                                     path.display()
@@ -908,7 +1008,13 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
                         report.commits_replayed += 1;
                     }
                     KIND_ROLLBACK => {
-                        pending.remove(&tx);
+                        if let Some(dropped) = pending.remove(&tx) {
+                            let bytes = dropped
+                                .puts
+                                .iter()
+                                .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
+                            pending_bytes = pending_bytes.saturating_sub(bytes);
+                        }
                     }
                     _ => return Err(MALFORMED),
                 }
@@ -916,6 +1022,12 @@ fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChan
             })();
             if let Err(reason) = record {
                 return Err(corrupt(pos, reason.into()));
+            }
+            // After every record the queue is what the channel held after that commit,
+            // which never exceeded its capacity (taken events count until their take
+            // commits, in the channel as here).
+            if over || queue.len() > limits.capacity || queued_bytes > limits.byte_capacity {
+                return Err(over_capacity(name, path, limits));
             }
             pos = end;
         }
@@ -957,15 +1069,11 @@ enum LockError {
 }
 
 /// Takes an exclusive advisory lock so two channels never share one log. The OS releases
-/// it when the process dies, so a crash never leaves a stale lock behind.
+/// it when the process dies, so a crash never leaves a stale lock behind. A symbolic link
+/// planted as the lock file is refused (it could create or lock a file outside the folder).
 fn lock_exclusive(path: &Path) -> Result<File, LockError> {
     use std::os::fd::AsRawFd;
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(LockError::Io)?;
+    let file = policy::paths::open_for_lock(path).map_err(LockError::Io)?;
     // SAFETY: flock on a valid, open file descriptor owned by `file`.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc == 0 {
@@ -1061,6 +1169,8 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
     use crate::flume::channel::{Channel, ChannelError, Transaction};
     use crate::flume::util::ManualClock;
@@ -1256,6 +1366,132 @@ mod tests {
             FileChannel::open("fc2", config(dir.path())),
             Err(FileChannelError::InUse { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_planted_as_a_link_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("data").join(LOCK_FILE)).unwrap();
+        let err = FileChannel::open("fc", config(dir.path())).err().unwrap();
+        assert!(
+            matches!(&err, FileChannelError::Io { path, .. } if path.ends_with(LOCK_FILE)),
+            "{err}"
+        );
+        assert!(!target.exists(), "the link's target was not created");
+    }
+
+    /// A checkpoint file in the channel's format holding `count` empty events.
+    fn crafted_checkpoint(dir: &Path, count: u64) {
+        let mut payload = Vec::new();
+        for n in [0, count, count] {
+            put_u64(&mut payload, n);
+        }
+        put_u64(&mut payload, count);
+        for seq in 0..count {
+            put_u64(&mut payload, seq);
+            encode_event(&mut payload, &Event::default());
+        }
+        let mut bytes = CHECKPOINT_MAGIC.to_vec();
+        put_u64(&mut bytes, payload.len() as u64);
+        put_u32(&mut bytes, crc32fast::hash(&payload));
+        bytes.extend_from_slice(&payload);
+        fs::create_dir_all(dir.join("ckpt")).unwrap();
+        fs::write(dir.join("ckpt").join(CHECKPOINT_FILE), bytes).unwrap();
+    }
+
+    fn small(dir: &Path) -> FileChannelConfig {
+        let mut c = config(dir);
+        c.channel.capacity = 10;
+        c.channel.byte_capacity = 1024;
+        c.max_file_size = 1024;
+        c
+    }
+
+    fn refusal(dir: &Path, c: FileChannelConfig) -> (PathBuf, String) {
+        match FileChannel::open("fc", c) {
+            Err(e @ FileChannelError::TooMuch { .. }) => {
+                let FileChannelError::TooMuch { ref path, .. } = e else {
+                    unreachable!()
+                };
+                assert!(path.starts_with(dir), "{e}");
+                (path.clone(), e.to_string())
+            }
+            Err(e) => panic!("expected a refusal for too much data, got {e}"),
+            Ok(_) => panic!("expected a refusal for too much data, the channel opened"),
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_with_more_events_than_the_capacity_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        // 11 empty events: within the file size a checkpoint may have, one over capacity.
+        crafted_checkpoint(dir.path(), 11);
+        let (path, message) = refusal(dir.path(), small(dir.path()));
+        assert_eq!(path, dir.path().join("ckpt").join(CHECKPOINT_FILE));
+        assert!(message.contains("'fc'"), "{message}");
+        assert!(
+            message.contains("holds more than the channel's capacity (10 events"),
+            "{message}"
+        );
+        // Ten fit, and are recovered.
+        crafted_checkpoint(dir.path(), 10);
+        let (_ch, report) = FileChannel::open("fc", small(dir.path())).unwrap();
+        assert_eq!(report.events_recovered, 10);
+    }
+
+    #[test]
+    fn a_checkpoint_larger_than_the_channel_can_write_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = small(dir.path());
+        let limit = max_checkpoint_bytes(&c.channel);
+        // Empty events take 16 bytes each in a checkpoint.
+        crafted_checkpoint(dir.path(), limit / 16 + 1);
+        let (path, message) = refusal(dir.path(), c);
+        assert_eq!(path, dir.path().join("ckpt").join(CHECKPOINT_FILE));
+        assert!(
+            message.contains(&format!("more than this channel can write ({limit} bytes")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_log_holding_more_than_the_capacity_is_refused_naming_the_log() {
+        for (events, bytes) in [(10, 1 << 20), (100, 500)] {
+            let dir = tempfile::tempdir().unwrap();
+            let (ch, _) = FileChannel::open("fc", config(dir.path())).unwrap();
+            let bodies: Vec<String> = (0..11).map(|i| format!("event {i}")).collect();
+            put_all(&ch, &bodies.iter().map(String::as_str).collect::<Vec<_>>());
+            crash(ch);
+            let mut c = small(dir.path());
+            c.channel.capacity = events;
+            c.channel.byte_capacity = bytes;
+            c.max_file_size = 1 << 20;
+            let (path, message) = refusal(dir.path(), c);
+            assert!(path.starts_with(dir.path().join("data")), "{message}");
+            assert!(message.contains("holds more than"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_log_larger_than_the_channel_can_write_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ch, _) = FileChannel::open("fc", small(dir.path())).unwrap();
+        put_all(&ch, &["a"]);
+        crash(ch);
+        let log = only_log(dir.path());
+        let limit = max_log_bytes(&small(dir.path()));
+        let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(&vec![0u8; limit as usize]).unwrap();
+        let (path, message) = refusal(dir.path(), small(dir.path()));
+        assert_eq!(path, log);
+        assert!(
+            message.contains("maxFileSize plus one transaction"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -270,7 +270,7 @@ mod tests {
                 .collect();
             memory_config(&map).byte_capacity
         };
-        assert_eq!(read(&[]), DEFAULT_BYTE_CAPACITY / 5 * 4);
+        assert_eq!(read(&[]), DEFAULT_BYTE_CAPACITY * 4 / 5);
         assert_eq!(read(&[("byteCapacity", 800_000)]), 640_000);
         assert_eq!(
             read(&[

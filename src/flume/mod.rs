@@ -15,6 +15,7 @@ pub mod channel;
 pub mod channel_processor;
 pub mod fatal;
 pub mod file_channel;
+pub mod footprint;
 pub mod interceptor;
 pub mod memory_channel;
 pub mod notice;

@@ -109,6 +109,17 @@ pub fn open_for_write(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
+/// Opens `path` for writing without truncating it, creating it (mode 0644 less the umask)
+/// if needed, and refusing a symbolic link as its last component: for lock files, which
+/// are opened only to hold a lock, so a planted link must not create or lock a file
+/// elsewhere.
+pub fn open_for_lock(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).write(true).truncate(false);
+    no_follow(&mut options);
+    options.open(path)
+}
+
 /// Opens `path` for reading, refusing a symbolic link as its last component and
 /// anything that is not a regular file: a FIFO or a device shipped in an archive would
 /// otherwise block the open or never end. The open itself does not wait (`O_NONBLOCK`,
@@ -231,5 +242,26 @@ mod tests {
         assert!(open_for_append(&link).is_err());
         assert!(open_for_read(&link).is_err());
         assert!(open_for_append(&real).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_is_created_or_kept_but_never_reached_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("in_use.lock");
+        drop(open_for_lock(&lock).unwrap());
+        std::fs::write(&lock, "kept").unwrap();
+        drop(open_for_lock(&lock).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&lock).unwrap(),
+            "kept",
+            "not truncated"
+        );
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("planted");
+        let link = dir.path().join("link.lock");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_for_lock(&link).is_err());
+        assert!(!target.exists(), "the link's target was not created");
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Location};
 use crate::components;
+use crate::flume::footprint::{self, MAX_TOTAL_CHANNEL_BYTES, MAX_TOTAL_LINE_BUFFER_BYTES};
 use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
 
 /// Slowest `rate_per_sec` a Flume `sequence` source may have, other than 0 (unthrottled):
@@ -19,6 +20,37 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     check_storm_into_channel(t, out);
     check_shared_channel_folders(t, out);
     check_source_rates(t, out);
+    check_memory_totals(t, out);
+}
+
+/// Every channel keeps its events in memory, and every netcat connection may hold an
+/// unfinished line, so their sums are bounded for the run as a whole
+/// ([`MAX_TOTAL_CHANNEL_BYTES`], [`MAX_TOTAL_LINE_BUFFER_BYTES`]), not only per node.
+fn check_memory_totals(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let channels = footprint::channel_bytes(t);
+    let held = footprint::total(&channels);
+    if held > MAX_TOTAL_CHANNEL_BYTES {
+        out.push(Diagnostic::error(
+            Location::Topology,
+            format!(
+                "the channels may hold {held} bytes of events together, above the run's limit of {MAX_TOTAL_CHANNEL_BYTES}; the most: {}",
+                footprint::biggest(&channels)
+            ),
+            "lower byteCapacity of the biggest channels (a memory channel counts byteCapacity less its byteCapacityBufferPercentage)",
+        ));
+    }
+    let lines = footprint::line_buffers(t);
+    let buffered = footprint::total(&lines);
+    if buffered > MAX_TOTAL_LINE_BUFFER_BYTES {
+        out.push(Diagnostic::error(
+            Location::Topology,
+            format!(
+                "netcat connections may buffer {buffered} bytes of lines together (max-connections × max-line-length), above the run's limit of {MAX_TOTAL_LINE_BUFFER_BYTES}; the most: {}",
+                footprint::biggest(&lines)
+            ),
+            "lower max-connections or max-line-length of the biggest netcat sources",
+        ));
+    }
 }
 
 /// A Flume `sequence` source pauses `1 / rate_per_sec` seconds per event, so a rate just
@@ -349,6 +381,50 @@ mod tests {
             file_channel("c", Some("c"), Some("c")),
         ]);
         assert!(fine.is_empty(), "{fine:?}");
+    }
+
+    #[test]
+    fn channel_bytes_and_netcat_line_buffers_are_bounded_for_the_whole_run() {
+        let mut t = Topology::new("t");
+        let gib = MAX_TOTAL_CHANNEL_BYTES as i64;
+        for (name, bytes) in [("small", 1 << 20), ("big", gib / 2), ("bigger", gib / 2)] {
+            t.add_node(Node::new(name, Role::Channel, "file").with_config("byteCapacity", bytes))
+                .unwrap();
+        }
+        t.add_node(
+            Node::new("nc", Role::Source, "netcat")
+                .with_config("max-connections", 64)
+                .with_config("max-line-length", 1 << 20),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        check_memory_totals(&t, &mut out);
+        assert_eq!(
+            out.len(),
+            1,
+            "64 × 1 MiB of lines is within the limit: {out:?}"
+        );
+        assert!(
+            out[0]
+                .message
+                .contains("'big' (536870912), 'bigger' (536870912), 'small'"),
+            "{}",
+            out[0].message
+        );
+        // One connection more, or one byte less of channel room, and the verdicts flip.
+        t.remove_node(t.index_of("small").unwrap());
+        t.node_by_name_mut("nc")
+            .unwrap()
+            .config
+            .insert("max-connections".into(), Value::Int(65));
+        let mut out = Vec::new();
+        check_memory_totals(&t, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0].message.contains("'nc' (68157440)"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::diagnostic::{Diagnostic, Location, grouping_text};
 use crate::components::{self, OutputShape};
+use crate::flume::footprint::{self, Cost};
 use crate::model::{
     ExecutionMode, Grouping, Node, Role, SinkProcessor, System, Topology, WindowSize,
 };
@@ -17,7 +18,9 @@ pub const MAX_PARALLELISM: u32 = 256;
 pub const MAX_TASKS: u32 = 4096;
 /// Most executors (threads) a whole topology may ask for: every spout and bolt
 /// executor and every acker in record-at-a-time mode, every spout task (a receiver
-/// thread) in micro-batch mode. A few per core is what helps; this is far beyond it.
+/// thread) in micro-batch mode, and in both modes every Flume source, netcat connection
+/// (`max-connections` per netcat source) and sink runner (one per sink group and per
+/// sink outside a group). A few per core is what helps; this is far beyond it.
 /// Each thread costs close to 1 MiB (its stack and its allocator heap) before it does
 /// anything, so this bounds a run's memory floor to about half a gigabyte.
 pub const MAX_TOTAL_EXECUTORS: u32 = 512;
@@ -129,8 +132,9 @@ fn check_settings(t: &Topology, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The whole topology's executors and tasks against [`MAX_TOTAL_EXECUTORS`] and
-/// [`MAX_TOTAL_TASKS`]; the message names the nodes that ask for the most.
+/// The whole topology's threads (executors, receivers and Flume threads) and tasks
+/// against [`MAX_TOTAL_EXECUTORS`] and [`MAX_TOTAL_TASKS`]; the message names the nodes
+/// (and sink groups) that ask for the most.
 fn check_totals(t: &Topology, out: &mut Vec<Diagnostic>) {
     let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
     let storm: Vec<&Node> = t
@@ -151,20 +155,33 @@ fn check_totals(t: &Topology, out: &mut Vec<Diagnostic>) {
     } else {
         u64::from(t.settings.ackers)
     };
+    // Flume sources, netcat connections and sink runners are threads of the same run.
+    let flume = footprint::threads(t);
     let executors = storm.iter().map(|n| threads(n)).sum::<u64>() + ackers;
-    if executors > u64::from(MAX_TOTAL_EXECUTORS) {
+    let total = executors.saturating_add(footprint::total(&flume));
+    if total > u64::from(MAX_TOTAL_EXECUTORS) {
+        let mut contributors: Vec<Cost> = storm
+            .iter()
+            .map(|n| Cost {
+                name: n.name.clone(),
+                amount: threads(n),
+            })
+            .collect();
+        contributors.extend(flume.iter().cloned());
+        let what = match (micro_batch, flume.is_empty()) {
+            (false, true) => "executors",
+            (true, true) => "receiver threads",
+            (_, false) => "threads",
+        };
         out.push(Diagnostic::error(
             Location::Topology,
             format!(
-                "{executors} {} in total is above the limit of {MAX_TOTAL_EXECUTORS}; the most: {}",
-                if micro_batch {
-                    "receiver threads"
-                } else {
-                    "executors"
-                },
-                biggest(&storm, threads)
+                "{total} {what} in total is above the limit of {MAX_TOTAL_EXECUTORS}; the most: {}",
+                footprint::biggest(&contributors)
             ),
-            if micro_batch {
+            if !flume.is_empty() {
+                "every executor, receiver, Flume source, netcat connection (max-connections) and sink runner is a thread on this machine; lower the biggest ones"
+            } else if micro_batch {
                 "every spout task is a receiver thread in micro-batch mode; lower the task counts of the biggest spouts"
             } else {
                 "every executor is a thread on this machine; lower the parallelism of the biggest nodes"

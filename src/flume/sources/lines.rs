@@ -6,7 +6,10 @@
 //! [`LineReader`] keeps at most `limit - 1` bytes of a line: once a line cannot fit, it
 //! reports [`Piece::TooLong`] with the part that fit and discards the rest up to the next
 //! newline as it streams past. Memory is the limit plus the reader's buffer, whatever
-//! the input.
+//! the input: the line buffer is allocated once, at exactly `limit - 1` bytes, when the
+//! first line starts, and reused for every line (a line is handed out as a copy of its
+//! own length). Growing it by doubling instead would leave freed blocks of every size up
+//! to the limit behind in each connection thread's allocator heap.
 //!
 //! The reader keeps its state between calls, so a read that times out (a socket with a
 //! read timeout, polled so the source can see its stop signal) resumes mid-line.
@@ -31,6 +34,7 @@ pub enum Piece {
 pub struct LineReader {
     /// Most bytes a line may take *including* its `\n` (Flume's netcat counts it so).
     limit: usize,
+    /// The line read so far; its capacity is 0 or exactly `limit - 1`.
     line: Vec<u8>,
     /// Inside a too-long line that was already reported: drop bytes up to the newline.
     skipping: bool,
@@ -58,13 +62,9 @@ impl LineReader {
                 Err(e) => return Err(e),
             };
             if available.is_empty() {
-                let tail = std::mem::take(&mut self.line);
+                let tail = self.emit();
                 let skipped = std::mem::take(&mut self.skipping);
-                return Ok(Piece::End(if skipped {
-                    Vec::new()
-                } else {
-                    strip_cr(tail)
-                }));
+                return Ok(Piece::End(if skipped { Vec::new() } else { tail }));
             }
             let newline = available.iter().position(|&b| b == b'\n');
             let content = &available[..newline.unwrap_or(available.len())];
@@ -76,28 +76,35 @@ impl LineReader {
                 }
                 continue;
             }
+            if !content.is_empty() && self.line.capacity() == 0 {
+                // Once, and at the size a line may reach, so the buffer never regrows.
+                self.line.reserve_exact(room);
+            }
             if self.line.len() + content.len() > room {
                 let fits = room - self.line.len();
                 self.line
                     .extend_from_slice(&content[..fits.min(content.len())]);
                 reader.consume(used);
                 self.skipping = newline.is_none();
-                return Ok(Piece::TooLong(strip_cr(std::mem::take(&mut self.line))));
+                return Ok(Piece::TooLong(self.emit()));
             }
             self.line.extend_from_slice(content);
             reader.consume(used);
             if newline.is_some() {
-                return Ok(Piece::Line(strip_cr(std::mem::take(&mut self.line))));
+                return Ok(Piece::Line(self.emit()));
             }
         }
     }
 }
 
-fn strip_cr(mut line: Vec<u8>) -> Vec<u8> {
-    if line.last() == Some(&b'\r') {
-        line.pop();
+impl LineReader {
+    /// The line so far (a trailing `\r` removed) as a vector of its own length; the
+    /// buffer is emptied but keeps its allocation for the next line.
+    fn emit(&mut self) -> Vec<u8> {
+        let line = self.line.strip_suffix(b"\r").unwrap_or(&self.line).to_vec();
+        self.line.clear();
+        line
     }
-    line
 }
 
 #[cfg(test)]
@@ -201,6 +208,36 @@ mod tests {
         );
         assert_eq!(lines.next(&mut reader).unwrap(), line("ok"));
         assert_eq!(reader.get_ref().left, 0, "the whole flood was read");
+    }
+
+    #[test]
+    fn the_line_buffer_is_allocated_once_at_the_limit_and_never_regrows() {
+        let limit = 1000;
+        let mut input = Vec::new();
+        for n in [1usize, 10, 998, 999, 5000, 3] {
+            input.extend(std::iter::repeat_n(b'a', n));
+            input.push(b'\n');
+        }
+        let mut reader = BufReader::with_capacity(7, &input[..]);
+        let mut lines = LineReader::new(limit);
+        assert_eq!(
+            lines.line.capacity(),
+            0,
+            "nothing allocated before a line starts"
+        );
+        let mut seen = 0;
+        loop {
+            let piece = lines.next(&mut reader).unwrap();
+            assert_eq!(lines.line.capacity(), limit - 1, "after piece {seen}");
+            match piece {
+                Piece::Line(l) | Piece::TooLong(l) => {
+                    assert!(l.capacity() < limit, "a line is handed out at its size");
+                    seen += 1;
+                }
+                Piece::End(_) => break,
+            }
+        }
+        assert_eq!(seen, 6);
     }
 
     #[test]

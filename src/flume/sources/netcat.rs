@@ -22,6 +22,9 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long a reply may wait for a client that does not read: past this the client is
 /// dropped, so a stuck client can neither pin a thread nor hold up a stop.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Stack of a connection thread (256 KiB): serving a client needs little stack, and a
+/// small one keeps `max-connections` threads cheap (the default is 2 MiB).
+pub const CONNECTION_STACK_BYTES: usize = 256 << 10;
 /// Default `max-line-length`, Flume's: bytes per line including the newline.
 pub const DEFAULT_MAX_LINE_LENGTH: u64 = 512;
 /// Largest `max-line-length` validation accepts (1 MiB).
@@ -31,6 +34,22 @@ pub const MAX_LINE_LENGTH_LIMIT: u64 = 1 << 20;
 pub const DEFAULT_MAX_CONNECTIONS: u64 = 16;
 /// Largest `max-connections` validation accepts.
 pub const MAX_CONNECTIONS_LIMIT: u64 = 256;
+
+/// `max-line-length` as the source runs it: the setting (or its default) within
+/// 1..=[`MAX_LINE_LENGTH_LIMIT`].
+pub fn max_line_length(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config)
+        .uint("max-line-length", DEFAULT_MAX_LINE_LENGTH)
+        .clamp(1, MAX_LINE_LENGTH_LIMIT)
+}
+
+/// `max-connections` as the source runs it: the setting (or its default) within
+/// 1..=[`MAX_CONNECTIONS_LIMIT`].
+pub fn max_connections(config: &BTreeMap<String, Value>) -> u64 {
+    Conf(config)
+        .uint("max-connections", DEFAULT_MAX_CONNECTIONS)
+        .clamp(1, MAX_CONNECTIONS_LIMIT)
+}
 
 /// A bound netcat listener, ready to run.
 pub struct NetcatSource {
@@ -61,12 +80,8 @@ impl NetcatSource {
         listener
             .set_nonblocking(true)
             .map_err(|e| format!("cannot configure listener: {e}"))?;
-        let max_line_length = c
-            .uint("max-line-length", DEFAULT_MAX_LINE_LENGTH)
-            .clamp(1, MAX_LINE_LENGTH_LIMIT);
-        let max_connections = c
-            .uint("max-connections", DEFAULT_MAX_CONNECTIONS)
-            .clamp(1, MAX_CONNECTIONS_LIMIT);
+        let max_line_length = max_line_length(config);
+        let max_connections = max_connections(config);
         Ok(Self {
             name: name.to_string(),
             listener,
@@ -137,6 +152,7 @@ impl Source for NetcatSource {
                     let nodes = vec![self.name.clone()];
                     let spawned = std::thread::Builder::new()
                         .name(format!("netcat-{}", self.name))
+                        .stack_size(CONNECTION_STACK_BYTES)
                         .spawn(move || {
                             // A panic serving one client is fatal for the source, as
                             // one in the source's own thread would be.
