@@ -117,3 +117,61 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
     h.step();
     assert!(h.state().run.is_none());
 }
+
+#[test]
+fn the_live_inspector_shows_what_a_limit_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let places = FilePlaces {
+        config_dir: Some(root.path().join("config")),
+        examples_dir: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut DesignerApp| app.ui(ui),
+            DesignerApp::new(places),
+        );
+    // Every number gets a prefix longer than a value may be: each tuple is refused.
+    let mut t = Topology::new("too big");
+    t.add_node(
+        Node::new("numbers", Role::Spout, "sequence")
+            .with_config("rate_per_sec", 20.0)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    let huge = "x".repeat(tributary::runtime::limits::MAX_VALUE_BYTES + 1);
+    t.add_node(
+        Node::new("grow", Role::Bolt, "map")
+            .with_config("field", "n")
+            .with_config("op", "prefix")
+            .with_config("arg", huge.as_str())
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.connect_names("numbers", "grow", "default", Grouping::Shuffle)
+        .unwrap();
+    h.state_mut().doc = Document::new(t, Some(root.path().join("big.ron")), "big".into());
+    h.state_mut().selection = tributary::ui::selection::Selection::node("grow");
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        h.step();
+        let refused = h
+            .state()
+            .run
+            .as_ref()
+            .map_or(0, |r| r.snapshot().nodes["grow"].refused);
+        if refused > 0 && h.query_by_label("refused").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refused count shown");
+    }
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(&ctx, Action::Stop);
+    h.step();
+}

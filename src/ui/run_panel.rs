@@ -238,6 +238,16 @@ fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
             ui.label("restarts");
             ui.label(m.restarts.to_string());
             ui.end_row();
+            // Only when a limit turned something away: a run within its limits shows
+            // nothing here (`runtime::limits`).
+            if m.refused > 0 {
+                ui.label("refused").on_hover_text(
+                    "Turned away by one of the run's limits (value size, a full buffer or \
+                     state table); the run log says which",
+                );
+                ui.label(count_text(m.refused));
+                ui.end_row();
+            }
             ui.label("exec p50")
                 .on_hover_text("Time to process one tuple, median");
             ui.label(ms(m.execute_latency_p50));
