@@ -571,3 +571,46 @@ fn file_lines_inputs_share_one_allowance_across_nodes() {
         "{err}"
     );
 }
+
+#[test]
+fn micro_batch_keyed_state_keeps_the_same_bound() {
+    let bytes = 1_000_000;
+    let sent = 300u64;
+    let mut t = Topology::new("state in batches");
+    t.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 100 };
+    add(
+        &mut t,
+        Node::new("keys", Role::Spout, "stand_in").with_output(StreamDecl::default_stream(&["k"])),
+    );
+    add(
+        &mut t,
+        Node::new("count", Role::Bolt, "count_by_key")
+            .with_config("key", "k")
+            .with_output(StreamDecl::default_stream(&["k", "count"])),
+    );
+    t.connect_names("keys", "count", "default", Grouping::Shuffle)
+        .unwrap();
+    let engine = Engine::start(&t, with_override("keys", distinct_keys(sent, bytes))).unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let count = engine.snapshot().nodes["count"].clone();
+        if count.executed + count.refused >= sent && count.refused > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{count:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = engine.drain_log();
+    let snap = engine.stop(StopMode::Immediate);
+    let count = &snap.nodes["count"];
+    let kept = sent - count.refused;
+    assert!(kept <= (MAX_STATE_BYTES / bytes) as u64, "kept {kept}");
+    assert!(
+        kept >= (MAX_STATE_BYTES / (bytes + 256)) as u64,
+        "kept {kept}"
+    );
+    assert_eq!(
+        lines_about(&log, "count", "keyed state tables are full").len(),
+        1
+    );
+}

@@ -87,6 +87,7 @@ pub(crate) fn operator_for(
             key: FieldLookup::new(&cfg.text("key", "word"), &info),
             state: StateByKey::new(),
             output: first_output(pn),
+            info: info.clone(),
         })),
         ("window_aggregate", false) => Ok(Operator::Window(Box::new(WindowOp::build(
             pn,

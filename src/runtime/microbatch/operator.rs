@@ -197,6 +197,15 @@ impl PerRecord {
     }
 }
 
+/// What keeping `key` in the state table costs: its text plus the entry.
+fn state_bytes(key: &Val) -> usize {
+    let text = match key {
+        Val::Str(s) => s.len(),
+        _ => 0,
+    };
+    text + std::mem::size_of::<(Key, i64)>()
+}
+
 /// Word count over batches: per-batch counts (`reduceByKey`) folded into running totals
 /// (`updateStateByKey`). Only keys seen in this batch are emitted, with their new
 /// totals, in key order — so a sink sees each changed count once per batch.
@@ -204,6 +213,9 @@ pub(crate) struct CountByKey {
     pub key: super::super::components::FieldLookup,
     pub state: StateByKey<Key, i64>,
     pub output: Option<u32>,
+    /// The node's task info: the run's keyed-state budget (shared with record-at-a-time
+    /// `count_by_key`) and its log.
+    pub info: TaskInfo,
 }
 
 impl CountByKey {
@@ -232,6 +244,20 @@ impl CountByKey {
             match self.key.get(&tuple) {
                 Ok(k) => {
                     counts.executed += 1;
+                    let known = batch.contains_key(k) || self.state.get(&Key(k.clone())).is_some();
+                    // A new key takes room from the run's state budget; when it is full
+                    // the key is not kept (counted as refused, logged once).
+                    if !known && let Err(refusal) = self.info.env.state.take(1, state_bytes(k)) {
+                        counts.refused += 1;
+                        self.info.env.log.push_once(
+                            &self.info.node,
+                            self.info.task,
+                            "keyed state full",
+                            LogKind::Error,
+                            refusal.to_string(),
+                        );
+                        continue;
+                    }
                     let n = batch.entry(k.clone()).or_default();
                     *n = n.saturating_add(1);
                 }
