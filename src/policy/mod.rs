@@ -168,19 +168,29 @@ impl Grant {
     /// The addresses `node` may listen on for `host:port`. Loopback is always allowed;
     /// anything else needs the network grant, and names are resolved only after it.
     pub fn listen(&self, node: &str, host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
-        let target = ListenTarget::of(host);
-        if !target.is_loopback() && !self.network {
-            return Err(Refusal::Network {
-                node: node.to_string(),
-                address: format!("{host}:{port}"),
-                named: matches!(target, ListenTarget::Name(_)),
-            });
-        }
+        let target = self.listen_target(node, host, port)?;
         target.addresses(port).map_err(|e| Refusal::Unreachable {
             node: node.to_string(),
             address: format!("{host}:{port}"),
             reason: e.to_string(),
         })
+    }
+}
+
+impl Grant {
+    /// Where `host` points, if this grant lets `node` listen there; never resolves a
+    /// name. The one decision both [`check`] and [`Grant::listen`] make.
+    fn listen_target(&self, node: &str, host: &str, port: u16) -> Result<ListenTarget, Refusal> {
+        let target = ListenTarget::of(host);
+        if target.is_loopback() || self.network {
+            Ok(target)
+        } else {
+            Err(Refusal::Network {
+                node: node.to_string(),
+                address: format!("{host}:{port}"),
+                named: matches!(target, ListenTarget::Name(_)),
+            })
+        }
     }
 }
 
@@ -235,12 +245,8 @@ pub fn check(t: &Topology, grant: &Grant) -> Vec<Refusal> {
             Declared::Listen {
                 node, host, port, ..
             } => {
-                if !ListenTarget::of(&host).is_loopback() && !grant.network {
-                    refusals.push(Refusal::Network {
-                        node,
-                        address: format!("{host}:{port}"),
-                        named: matches!(ListenTarget::of(&host), ListenTarget::Name(_)),
-                    });
+                if let Err(r) = grant.listen_target(&node, &host, port) {
+                    refusals.push(r);
                 }
             }
         }

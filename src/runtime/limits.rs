@@ -67,6 +67,12 @@ pub const MAX_STATE_KEYS: usize = 1_000_000;
 /// Bytes of keys all `count_by_key` bolts of a run keep together (256 MiB).
 pub const MAX_STATE_BYTES: usize = 256 << 20;
 
+/// What keeping `key` in a keyed-state table costs against [`Budget::state`]: its text
+/// plus the table entry (a key and its count), the same for both engines.
+pub fn state_entry_bytes(key: &Val) -> usize {
+    text_len(key) + std::mem::size_of::<(Val, i64)>()
+}
+
 /// A value over [`MAX_VALUE_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a value of {bytes} bytes is over the limit of {MAX_VALUE_BYTES} bytes per value")]
@@ -213,7 +219,8 @@ impl Budget {
         Self::new("the window buffers", MAX_WINDOW_ENTRIES, MAX_WINDOW_BYTES)
     }
 
-    /// The budget of all keyed state (`count_by_key`) of a run.
+    /// The budget of all keyed state (`count_by_key`) of a run; an entry costs
+    /// [`state_entry_bytes`].
     pub const fn state() -> Self {
         Self::new("the keyed state tables", MAX_STATE_KEYS, MAX_STATE_BYTES)
     }

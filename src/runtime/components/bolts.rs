@@ -270,7 +270,7 @@ impl Bolt for CountByKey {
             None => {
                 // A new key takes room from the run's state budget; when it is full the
                 // key is not counted (the input is acked, refused and logged once).
-                let bytes = state_bytes(key);
+                let bytes = limits::state_entry_bytes(key);
                 if let Err(refusal) = self.info.env.state.take(1, bytes) {
                     out.refuse(refusal);
                     return Ok(());
@@ -307,15 +307,6 @@ pub fn count_factory(cfg: &Config) -> Factory {
             info: info.clone(),
         })))
     })
-}
-
-/// What keeping `key` in a count map costs: its text plus the map entry.
-fn state_bytes(key: &Val) -> usize {
-    let text = match key {
-        Val::Str(s) => s.len(),
-        _ => 0,
-    };
-    text + std::mem::size_of::<(Val, i64)>()
 }
 
 /// Emits its input unchanged (stand-ins, Flume channels).

@@ -12,7 +12,7 @@ use crate::microbatch::StateByKey;
 
 use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
 use super::super::fxhash::FxBuild;
-use super::super::limits::RefusalLog;
+use super::super::limits::{self, RefusalLog};
 use super::super::log::LogKind;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
@@ -197,15 +197,6 @@ impl PerRecord {
     }
 }
 
-/// What keeping `key` in the state table costs: its text plus the entry.
-fn state_bytes(key: &Val) -> usize {
-    let text = match key {
-        Val::Str(s) => s.len(),
-        _ => 0,
-    };
-    text + std::mem::size_of::<(Key, i64)>()
-}
-
 /// Word count over batches: per-batch counts (`reduceByKey`) folded into running totals
 /// (`updateStateByKey`). Only keys seen in this batch are emitted, with their new
 /// totals, in key order — so a sink sees each changed count once per batch.
@@ -247,7 +238,10 @@ impl CountByKey {
                     let known = batch.contains_key(k) || self.state.get(&Key(k.clone())).is_some();
                     // A new key takes room from the run's state budget; when it is full
                     // the key is not kept (counted as refused, logged once).
-                    if !known && let Err(refusal) = self.info.env.state.take(1, state_bytes(k)) {
+                    if !known
+                        && let Err(refusal) =
+                            self.info.env.state.take(1, limits::state_entry_bytes(k))
+                    {
                         counts.refused += 1;
                         self.info.env.log.push_once(
                             &self.info.node,
