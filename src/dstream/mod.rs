@@ -6,6 +6,11 @@
 //! plain functions of one batch; [`state`] carries values across batches
 //! (`updateStateByKey`); [`window`] combines the batches of a sliding window, either by
 //! recomputing or incrementally with an inverse function, as Spark does.
+//!
+//! Pure data and functions: nothing here reads a clock, spawns a thread or imports the
+//! runtime, so the math is tested alone. Its one user is the micro-batch engine
+//! (`runtime::batch`), which feeds it records and a batch clock. (Named after Spark's
+//! DStream so it is not confused with that engine.)
 
 pub mod clock;
 pub mod ops;

@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::components::{Behaviour, Bolt, Emitter, Failed, Refusals};
-use super::super::limits::RefusalLog;
-use super::super::log::LogKind;
-use super::super::metrics::add;
-use super::super::routing::RouteError;
-use super::super::supervisor::{self, Backoff};
-use super::super::tuple::{AckIds, Tuple, Values};
 use super::route::{Anchor, TaskOut, complete_held, complete_input, task_info};
 use super::{Exit, Life, Msg, Outbox, Wiring};
+use crate::runtime::components::{Behaviour, Bolt, Emitter, Failed, Refusals};
+use crate::runtime::limits::RefusalLog;
+use crate::runtime::log::LogKind;
+use crate::runtime::metrics::add;
+use crate::runtime::routing::RouteError;
+use crate::runtime::supervisor::{self, Backoff};
+use crate::runtime::tuple::{AckIds, Tuple, Values};
 
 struct BoltTask {
     node: usize,

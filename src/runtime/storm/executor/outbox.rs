@@ -13,11 +13,11 @@ use std::time::Instant;
 
 use crossbeam_channel::TrySendError;
 
-use super::super::acker::AckMsg;
-use super::super::plan::ExecutorKind;
-use super::super::routing::acker_for;
-use super::super::tuple::Tuple;
 use super::{Msg, Wiring};
+use crate::runtime::acker::AckMsg;
+use crate::runtime::plan::ExecutorKind;
+use crate::runtime::routing::acker_for;
+use crate::runtime::tuple::Tuple;
 
 /// Maps the task ids an executor sends to onto dense slot numbers. A node's tasks are
 /// numbered contiguously, so the destinations are a few ranges (one per consumer node).
@@ -103,7 +103,7 @@ pub struct Outbox {
 #[inline(never)]
 fn not_a_destination(w: &Wiring, task: u32) {
     if let Some(c) = w.counters.tasks.get(task as usize) {
-        super::super::metrics::add(&c.dropped, 1);
+        crate::runtime::metrics::add(&c.dropped, 1);
     }
 }
 
@@ -350,7 +350,7 @@ impl Outbox {
     pub fn discard(mut self, w: &Wiring) {
         for (_, msg) in self.overflow.drain(..) {
             if let Msg::Tuples { task, tuples } = msg {
-                super::super::metrics::add(
+                crate::runtime::metrics::add(
                     &w.counters.tasks[task as usize].dropped,
                     tuples.len() as u64,
                 );

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::acker::Ledger;
-use super::super::metrics::add;
 use super::{Exit, Life, Msg, Outbox, Wiring};
+use crate::runtime::acker::Ledger;
+use crate::runtime::metrics::add;
 
 /// Runs one life of the acker; its ledger dies with it when its worker is killed.
 pub(crate) fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
-use super::super::acker::AckMsg;
-use super::super::components::{Behaviour, Emitter, Spout};
-use super::super::limits::RefusalLog;
-use super::super::log::LogKind;
-use super::super::metrics::add;
-use super::super::routing::{RouteError, acker_for};
-use super::super::supervisor::{self, Backoff};
 use super::pending::PendingRoots;
 use super::route::{Anchor, TaskOut, task_info};
 use super::{Exit, Life, Msg, Outbox, Wiring};
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Behaviour, Emitter, Spout};
+use crate::runtime::limits::RefusalLog;
+use crate::runtime::log::LogKind;
+use crate::runtime::metrics::add;
+use crate::runtime::routing::{RouteError, acker_for};
+use crate::runtime::supervisor::{self, Backoff};
 
 struct SpoutTask {
     node: usize,
@@ -251,7 +251,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
     let plan = &w.plan;
     let tasks = plan.executors[me].tasks.clone();
     let configured_rate =
-        super::super::components::Config::new(&plan.nodes[node]).float("rate_per_sec", 0.0);
+        crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec", 0.0);
     let now = Instant::now();
     let mut spouts: Vec<SpoutTask> = tasks
         .clone()

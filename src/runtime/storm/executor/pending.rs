@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use super::super::rng::Rng;
+use crate::runtime::rng::Rng;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Pending {

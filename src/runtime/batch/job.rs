@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::super::control::{FaultSpec, NodeSwitches};
+use super::super::metrics::BatchInfo;
 use super::super::metrics::add;
 use super::super::rng::{Rng, derive_seed};
 use super::Shared;
 use super::operator::{Item, OpCounts, Operator, RecordHook, Verdict};
-use super::stats::BatchInfo;
-use super::timer::Timer;
+use crate::clock::Timer;
 
 /// Injected faults of one node, rolled per record.
 struct FaultHook<'a> {

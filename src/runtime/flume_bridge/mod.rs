@@ -3,6 +3,15 @@
 //! (`crate::flume::FlumeRun`: transactional channels, selectors, sink processors, hops),
 //! and channels drained by bolts are fed to the Storm plan through [`drain`] spouts.
 //! One lifecycle covers both halves: pause, faults, log, metrics, finish and stop.
+//! Channels that spouts or bolts write into get a [`put`] bolt; [`view`] splits the
+//! topology into its Storm and Flume halves; [`metrics`] folds the agents' statistics
+//! into the snapshot's plain `super::metrics` types.
+//!
+//! Only the record-at-a-time engine (`super::storm`) uses this module; it imports the
+//! shared runtime modules and `crate::flume`, never an engine. The agents' threads
+//! (one per source, one per sink runner) belong to `crate::flume::FlumeRun`: started
+//! before the executors, stopped agent by agent, upstream first, after the executors
+//! have been joined.
 
 pub mod drain;
 pub mod metrics;
@@ -21,11 +30,9 @@ use super::components::Factory;
 use super::control::FaultSpec;
 use super::error::RunError;
 use super::log::{LogKind, RunLog};
-use super::snapshot::MetricsSnapshot;
+use super::metrics::MetricsSnapshot;
 use metrics::{LinkInfo, NodeInfo, Rates};
 use view::Split;
-
-pub use metrics::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 
 impl From<BuildError> for RunError {
     fn from(e: BuildError) -> Self {
@@ -410,7 +417,7 @@ mod tests {
         // (b) In the snapshot, where the CLI looks to fail the run.
         let mut snap = MetricsSnapshot::default();
         side.fold_into(&mut snap);
-        let fatal = metrics::fatal_errors(&snap);
+        let fatal = super::super::metrics::fatal_errors(&snap);
         assert_eq!(fatal.len(), 1, "{fatal:?}");
         assert_eq!(fatal[0].0, "gen");
         assert!(fatal[0].1.contains("injected"), "{fatal:?}");
@@ -419,6 +426,6 @@ mod tests {
         side.stop();
         let mut last = MetricsSnapshot::default();
         side.fold_into(&mut last);
-        assert_eq!(metrics::fatal_errors(&last), fatal);
+        assert_eq!(super::super::metrics::fatal_errors(&last), fatal);
     }
 }

@@ -4,35 +4,16 @@
 //! the window incrementally with an inverse function unless `inverse` is off; min, max
 //! and avg have no inverse and are recomputed from the per-batch reductions.
 
-use serde::Serialize;
-
-use crate::microbatch::{Batch, BatchClock, KeyedWindow, WindowShape};
+use crate::dstream::{Batch, BatchClock, KeyedWindow, WindowShape};
 use crate::model::WindowSize;
 
 use super::super::components::{Config, FieldLookup, TaskInfo};
 use super::super::error::RunError;
+use super::super::metrics::{WINDOW_TOP, WindowResult};
 use super::super::plan::PlanNode;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
 use super::operator::{Item, OpCounts, RecordHook, Verdict};
-
-/// Entries of a window result kept for the snapshot (the largest values).
-pub const WINDOW_TOP: usize = 20;
-
-/// The latest closed window of one window node, as the designer shows it.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct WindowResult {
-    /// End of the window (the batch time it closed at), ms since the start.
-    pub window_end_ms: u64,
-    /// Batches the window covered (fewer than its length while it is still filling).
-    pub batches: u64,
-    /// Keys in the window.
-    pub keys: usize,
-    /// Up to [`WINDOW_TOP`] `(key, value)` pairs, largest value first, then by key.
-    pub top: Vec<(String, f64)>,
-    /// Whether the window was maintained with an inverse function.
-    pub incremental: bool,
-}
 
 /// A node's window in batches. Validation already refuses what fails here; the errors
 /// name the node for runs that skipped it.

@@ -1,22 +1,23 @@
 //! What each node does to a batch. Per-record components (split = flatMap, map, filter,
 //! sinks, pass-through) are the very bolts of record-at-a-time mode, called once per
 //! record of the batch; keyed and windowed components become DStream operators from
-//! `crate::microbatch` (`updateStateByKey`, `reduceByKeyAndWindow`, and the
+//! `crate::dstream` (`updateStateByKey`, `reduceByKeyAndWindow`, and the
 //! [`BatchOp`]s of `keyed_ops` and `stream_window`).
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::microbatch::StateByKey;
+use crate::dstream::StateByKey;
 
 use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
 use super::super::fxhash::FxBuild;
 use super::super::limits::{self, RefusalLog};
 use super::super::log::LogKind;
+use super::super::metrics::WindowResult;
 use super::super::tuple::{AckIds, Tuple, Val, Values};
 use super::key::Key;
-use super::window_op::{WindowOp, WindowResult};
+use super::window_op::WindowOp;
 
 /// One record between two operators: its global stream id and its values.
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ pub(crate) enum Operator {
     /// `reduceByKeyAndWindow` and friends.
     Window(Box<WindowOp>),
     /// The other DStream operators (`reduceByKey`, `countByValue`, `join`, `window`,
-    /// `countByWindow`): whole-batch functions from `crate::microbatch`.
+    /// `countByWindow`): whole-batch functions from `crate::dstream`.
     Batch(Box<dyn BatchOp>),
 }
 

@@ -3,13 +3,13 @@
 
 use std::sync::atomic::Ordering;
 
-use super::super::acker::AckMsg;
-use super::super::components::{Emitted, TaskInfo};
-use super::super::metrics::add;
-use super::super::rng::{Rng, derive_seed};
-use super::super::routing::{Grouper, RouteError};
-use super::super::tuple::{AckIds, Tuple, Values};
 use super::{Outbox, Wiring};
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Emitted, TaskInfo};
+use crate::runtime::metrics::add;
+use crate::runtime::rng::{Rng, derive_seed};
+use crate::runtime::routing::{Grouper, RouteError};
+use crate::runtime::tuple::{AckIds, Tuple, Values};
 
 struct Route {
     edge: usize,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::microbatch::StateByKey;
+use crate::dstream::StateByKey;
 
 use super::super::components::{Behaviour, Config, Env, Factory, FieldLookup, TaskInfo};
 use super::super::error::RunError;

@@ -2,7 +2,7 @@
 //! `count_by_value` (`countByValue`) and `join` (inner join of the same-time batches of
 //! two inputs). Nothing is carried from one batch to the next; output is in key order.
 
-use crate::microbatch::{Batch, ops};
+use crate::dstream::{Batch, ops};
 
 use super::super::components::FieldLookup;
 use super::super::tuple::{Val, Values};

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::super::metrics::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
 use super::super::metrics::{Histogram, get, quantile};
-use super::super::snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
 use super::Shared;
 
 #[derive(Debug, Clone)]

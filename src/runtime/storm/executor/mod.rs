@@ -25,13 +25,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::acker::AckMsg;
-use super::components::{Env, Factory};
-use super::control::{EngineSwitches, NodeSwitches};
-use super::metrics::{self, Counters};
-use super::plan::{ExecutorKind, Plan};
-use super::supervisor;
-use super::tuple::Tuple;
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Env, Factory};
+use crate::runtime::control::{EngineSwitches, NodeSwitches};
+use crate::runtime::metrics::{self, Counters};
+use crate::runtime::plan::{ExecutorKind, Plan};
+use crate::runtime::supervisor;
+use crate::runtime::tuple::Tuple;
 
 pub(crate) use bolt::BoltSink;
 pub use outbox::Outbox;

@@ -2,10 +2,19 @@
 //! buffer stamped records; a scheduler cuts the buffers every batch interval into a
 //! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
 //!
-//! One module per job: [`timer`] (real or manual time), `build` (operators from nodes),
-//! `receiver` (threads and buffers), `operator`, `keyed_ops`, `stream_window` and
-//! [`window_op`] (what each node does to a batch), `job` (the scheduler), [`stats`] and `sample` (the numbers), this file
-//! (start, control, stop).
+//! One module per job: `build` (operators from nodes), `receiver` (threads and
+//! buffers), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
+//! does to a batch; the batch math itself is `crate::dstream`), `job` (the scheduler),
+//! `stats` and `sample` (the numbers, as `super::metrics` types), this file (start,
+//! control, stop). Time comes from a [`crate::clock::Timer`]: the run's monotonic clock,
+//! or a test's `ManualClock`.
+//!
+//! Threads: `start` spawns one receiver thread per spout task (`trib-recv-<node>-<i>`),
+//! then the scheduler (`trib-batches`), which cuts each batch and runs its job itself,
+//! one batch at a time (no thread per job). `shutdown` sets the shutdown switch and joins
+//! them in spawn order, receivers first (a draining stop first deactivates the
+//! receivers and waits, bounded, for the scheduler to run what is buffered). A failed
+//! spawn shuts down what was already started.
 //!
 //! Groupings do not route in this mode: each batch is one partition that every operator
 //! sees whole (Spark would split it into partitions by block; keyed operators then
@@ -19,36 +28,32 @@ mod keyed_ops;
 mod operator;
 mod receiver;
 mod sample;
-pub mod stats;
+mod stats;
 mod stream_window;
-pub mod timer;
-pub mod window_op;
+mod window_op;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::clock::{ManualClock, MonotonicClock, Timer};
 use crate::model::{ExecutionMode, Topology};
 
 use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
-use super::engine::RunOptions;
 use super::error::RunError;
 use super::limits::{self, Budget};
 use super::log::{LogKind, LogLine, RunLog};
-use super::metrics::Counters;
+use super::metrics::{Counters, MetricsSnapshot};
+use super::options::{RunOptions, admit};
 use super::plan::{Plan, compile};
-use super::snapshot::MetricsSnapshot;
+use super::running::RunningEngine;
 use super::tuple::Values;
 
 use build::{operator_for, task_info, topological_order};
 use receiver::ReceiverState;
 use stats::BatchStats;
-use timer::{ManualClock, RealTimer, Timer};
-
-pub use stats::{BatchInfo, BatchMetrics};
-pub use window_op::WindowResult;
 
 /// State shared by the receivers, the scheduler and the engine handle.
 pub(crate) struct Shared {
@@ -90,7 +95,6 @@ pub struct BatchEngine {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     start: Instant,
-    manual: Option<Arc<ManualClock>>,
     sampler: Mutex<sample::Sampler>,
     collected: Arc<Collected>,
     rate_window: Duration,
@@ -110,7 +114,7 @@ impl BatchEngine {
                 message: "not a micro-batch topology".into(),
             });
         };
-        let grant = super::engine::admit(topology, &options)?;
+        let grant = admit(topology, &options)?;
         let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
         let collected = Arc::new(Collected::default());
@@ -144,9 +148,9 @@ impl BatchEngine {
                 receiver_infos.push(task_info(&plan, n, &env, index, count));
             }
         }
-        let timer: Arc<dyn Timer> = match &manual {
-            Some(clock) => clock.clone(),
-            None => Arc::new(RealTimer { start }),
+        let timer: Arc<dyn Timer> = match manual {
+            Some(clock) => clock,
+            None => Arc::new(MonotonicClock { start }),
         };
         let shared = Arc::new(Shared {
             counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
@@ -174,7 +178,6 @@ impl BatchEngine {
             shared: shared.clone(),
             threads: Vec::new(),
             start,
-            manual,
             collected,
             rate_window: options.rate_window.max(Duration::from_millis(100)),
         };
@@ -201,13 +204,25 @@ impl BatchEngine {
         }
     }
 
-    /// The batch interval in milliseconds.
-    pub fn interval_ms(&self) -> u64 {
-        self.shared.interval_ms
+    fn shutdown(&mut self) {
+        self.shared.switches.shutdown.store(true, Ordering::SeqCst);
+        super::supervisor::join_all(
+            &mut self.threads,
+            &self.shared.env.log,
+            "a micro-batch thread",
+        );
+    }
+}
+
+impl RunningEngine for BatchEngine {
+    fn mode(&self) -> ExecutionMode {
+        ExecutionMode::MicroBatch {
+            interval_ms: self.shared.interval_ms,
+        }
     }
 
     /// Cheap: reads counters and takes the batch statistics' lock once.
-    pub fn snapshot(&self) -> MetricsSnapshot {
+    fn snapshot(&self) -> MetricsSnapshot {
         let clock_ms = self.shared.timer.now_us() / 1000;
         let mut sampler = match self.sampler.lock() {
             Ok(s) => s,
@@ -224,7 +239,7 @@ impl BatchEngine {
 
     /// Pause stops the receivers (batches keep coming, empty); rates and faults act as in
     /// record-at-a-time mode (faults per record, on operators and receivers).
-    pub fn control(&self, command: Control) {
+    fn control(&self, command: Control) {
         let s = &self.shared;
         super::control::apply_to_switches(
             command,
@@ -235,20 +250,15 @@ impl BatchEngine {
         );
     }
 
-    /// The run log, which outlives the engine (lines written while stopping).
-    pub(crate) fn log_handle(&self) -> Arc<RunLog> {
-        self.shared.env.log.clone()
-    }
-
-    pub fn drain_log(&self) -> Vec<LogLine> {
+    fn drain_log(&self) -> Vec<LogLine> {
         self.shared.env.log.drain()
     }
 
-    pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
+    fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
         self.collected.get(node)
     }
 
-    pub fn tasks_of(&self, node: &str) -> Vec<u32> {
+    fn tasks_of(&self, node: &str) -> Vec<u32> {
         self.shared
             .plan
             .node_index(node)
@@ -258,7 +268,7 @@ impl BatchEngine {
 
     /// True when every receiver's spout is done, every buffer is empty and no batch is
     /// running: the last records have gone through their batch.
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         let s = &self.shared;
         s.receivers.iter().all(|r| r.done.load(Ordering::SeqCst))
             && s.receivers.iter().all(|r| r.buffered() == 0)
@@ -269,7 +279,11 @@ impl BatchEngine {
     /// without waiting for the clock, for up to [`limits::DRAIN_LIMIT`] or until
     /// `interrupt` is set; `Immediate` drops what is buffered. A drain that gives up
     /// says so in the run log.
-    pub fn stop(mut self, mode: StopMode, interrupt: &AtomicBool) -> MetricsSnapshot {
+    fn stop(
+        mut self: Box<Self>,
+        mode: StopMode,
+        interrupt: &AtomicBool,
+    ) -> (MetricsSnapshot, Vec<LogLine>) {
         if mode == StopMode::Drain {
             let s = &self.shared;
             s.switches.deactivated.store(true, Ordering::SeqCst);
@@ -296,21 +310,11 @@ impl BatchEngine {
             }
         }
         self.shutdown();
-        self.snapshot()
-    }
-
-    /// The manual clock this engine runs on, if any.
-    pub fn manual_clock(&self) -> Option<&Arc<ManualClock>> {
-        self.manual.as_ref()
-    }
-
-    fn shutdown(&mut self) {
-        self.shared.switches.shutdown.store(true, Ordering::SeqCst);
-        super::supervisor::join_all(
-            &mut self.threads,
-            &self.shared.env.log,
-            "a micro-batch thread",
-        );
+        let metrics = self.snapshot();
+        // The log outlives the engine: lines written while stopping are returned.
+        let log = self.shared.env.log.clone();
+        drop(self);
+        (metrics, log.drain())
     }
 }
 

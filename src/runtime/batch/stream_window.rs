@@ -3,12 +3,12 @@
 //! (`countByWindow`, the number of records in the window). Length and slide are whole
 //! numbers of batches; the first windows are partial, as in Spark.
 
-use crate::microbatch::window::{CountWindow, UnionWindow};
-use crate::microbatch::{Batch, WindowShape};
+use crate::dstream::window::{CountWindow, UnionWindow};
+use crate::dstream::{Batch, WindowShape};
 
+use super::super::metrics::WindowResult;
 use super::super::tuple::{Val, Values};
 use super::operator::{BatchOp, Item, OpCounts, RecordHook, Sources, admit};
-use super::window_op::WindowResult;
 
 /// `window(L, S)`: every record of the batches in `(t − L, t]`, oldest batch first.
 pub(crate) struct WindowAll {
