@@ -126,3 +126,56 @@ impl Engine {
         self.inner.stop(mode, interrupt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, Node, Role, StreamDecl};
+
+    /// A five-number sequence into a collector, in `mode`.
+    fn pipeline(mode: ExecutionMode) -> Topology {
+        let mut t = Topology::new("t");
+        t.settings.mode = mode;
+        t.add_node(
+            Node::new("numbers", Role::Spout, "sequence")
+                .with_config("limit", 5)
+                .with_output(StreamDecl::default_stream(&["n"])),
+        )
+        .unwrap();
+        t.add_node(Node::new("sink", Role::Bolt, "collector"))
+            .unwrap();
+        t.connect_names("numbers", "sink", "default", Grouping::Shuffle)
+            .unwrap();
+        t
+    }
+
+    #[test]
+    fn the_facade_runs_either_engine_to_the_end_through_one_trait() {
+        let batch = ExecutionMode::MicroBatch { interval_ms: 10 };
+        for mode in [ExecutionMode::RecordAtATime, batch] {
+            let engine = Engine::start(&pipeline(mode), RunOptions::default()).unwrap();
+            assert_eq!(engine.mode(), mode);
+            assert!(engine.wait_finished(Duration::from_secs(60)), "{mode:?}");
+            let mut got: Vec<String> = engine
+                .collected("sink")
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect();
+            got.sort();
+            assert_eq!(got.len(), 5, "{mode:?}: {got:?}");
+            assert_eq!(engine.tasks_of("sink").len(), 1);
+            assert!(engine.tasks_of("no such node").is_empty());
+            let last = engine.stop(StopMode::Drain);
+            assert_eq!(last.nodes["sink"].executed, 5, "{mode:?}");
+            assert_eq!(last.batch.is_some(), mode != ExecutionMode::RecordAtATime);
+        }
+    }
+
+    #[test]
+    fn a_manual_clock_is_refused_for_a_record_at_a_time_topology() {
+        let t = pipeline(ExecutionMode::RecordAtATime);
+        let clock = Arc::new(ManualClock::new(0));
+        let refused = Engine::start_with_clock(&t, RunOptions::default(), clock);
+        assert!(matches!(refused, Err(RunError::Config { .. })));
+    }
+}
