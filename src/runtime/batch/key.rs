@@ -1,4 +1,4 @@
-//! An ordered wrapper for tuple values, so the microbatch library (which keeps keys in
+//! An ordered wrapper for tuple values, so the dstream library (which keeps keys in
 //! `BTreeMap`s for deterministic output) can key by any field.
 
 use std::cmp::Ordering;

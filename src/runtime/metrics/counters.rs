@@ -1,4 +1,5 @@
-//! Counters written by workers and read by the sampler.
+//! Counters written by workers and read by the engines' samplers (`storm::sampler`,
+//! `batch::sample`).
 //!
 //! Each task owns a cache-padded block of relaxed atomics, so two workers never share a
 //! cache line and a reader (the UI at 10 Hz) never makes a worker wait. Workers add in
