@@ -4,10 +4,11 @@
 //! registry of built-ins), [`format`] (files in and out), [`validate`] (every rule a
 //! topology must satisfy). Nothing here depends on the UI.
 
+pub mod clock;
 pub mod components;
+pub mod dstream;
 pub mod flume;
 pub mod format;
-pub mod microbatch;
 pub mod model;
 pub mod policy;
 pub mod runtime;

@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tributary::clock::ManualClock;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec};
 use tributary::runtime::limits::{
     self, MAX_BUFFERED_BYTES, MAX_COLLECTED_BYTES, MAX_INPUT_BYTES, MAX_STATE_BYTES,
     MAX_VALUE_BYTES, MAX_WINDOW_BYTES,
 };
 use tributary::runtime::{
-    Behaviour, Bolt, Emitter, Engine, Factory, Failed, LogLine, ManualClock, MetricsSnapshot,
-    RunOptions, Spout, StopMode, TaskInfo, Text, Tuple, Val, Values,
+    Behaviour, Bolt, Emitter, Engine, Factory, Failed, LogLine, MetricsSnapshot, RunOptions, Spout,
+    StopMode, TaskInfo, Text, Tuple, Val, Values,
 };
 use tributary::validate::{self, MAX_TOTAL_EXECUTORS, MAX_TOTAL_TASKS};
 
@@ -255,7 +256,7 @@ fn micro_batch_receivers_stop_pulling_at_their_bound_and_lose_nothing() {
     t.connect_names("big", "out", "default", Grouping::Shuffle)
         .unwrap();
     // No batch is ever cut (the clock stands still), so the receiver fills up.
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::new(0));
     let engine =
         Engine::start_with_clock(&t, with_override("big", big_values(u64::MAX, bytes)), clock)
             .unwrap();

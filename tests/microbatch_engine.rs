@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use tributary::clock::ManualClock;
 use tributary::model::{
     ExecutionMode, Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec,
 };
 use tributary::runtime::{
-    Behaviour, Bolt, Emitter, Engine, Factory, Failed, ManualClock, MetricsSnapshot, RunOptions,
-    Spout, StopMode, TaskInfo, Tuple, Val, Values,
+    Behaviour, Bolt, Emitter, Engine, Factory, Failed, MetricsSnapshot, RunOptions, Spout,
+    StopMode, TaskInfo, Tuple, Val, Values,
 };
 
 /// A spout that emits exactly what the test sends it.
@@ -63,7 +64,7 @@ fn send(engine: &Engine, tx: &Sender<String>, spout: &str, lines: &[&str]) {
 
 /// Moves the clock to `ms` and waits until `n` batches have completed.
 fn to(engine: &Engine, clock: &ManualClock, ms: u64, n: u64) {
-    clock.set_ms(ms);
+    clock.set(ms);
     wait_for("batches", || batches(engine) >= n);
 }
 
@@ -124,7 +125,7 @@ const SECOND: ExecutionMode = ExecutionMode::MicroBatch { interval_ms: 1000 };
 
 fn start_fed(t: &Topology, spout: &str) -> (Engine, Arc<ManualClock>, Sender<String>) {
     let (tx, factory) = fed();
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::new(0));
     let options = RunOptions {
         overrides: BTreeMap::from([(spout.to_string(), factory)]),
         ..RunOptions::default()
@@ -136,16 +137,16 @@ fn start_fed(t: &Topology, spout: &str) -> (Engine, Arc<ManualClock>, Sender<Str
 #[test]
 fn batches_are_cut_at_interval_boundaries() {
     let (engine, clock, tx) = start_fed(&word_count(SECOND), "lines");
-    clock.set_ms(300);
+    clock.set(300);
     send(&engine, &tx, "lines", &["a b"]);
-    clock.set_ms(999);
+    clock.set(999);
     send(&engine, &tx, "lines", &["a"]);
     to(&engine, &clock, 1000, 1);
     assert_eq!(
         pairs(&engine.collected("out")),
         [("a".into(), 2), ("b".into(), 1)]
     );
-    clock.set_ms(1001);
+    clock.set(1001);
     send(&engine, &tx, "lines", &["b"]);
     to(&engine, &clock, 2500, 2);
     // Nothing arrived in (2000, 3000] yet; batch 3 is not due until the clock says so.
@@ -200,9 +201,9 @@ fn word_count_over_batches_equals_record_at_a_time() {
     storm.stop(StopMode::Immediate);
 
     t.settings.mode = SECOND;
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::new(0));
     let engine = Engine::start_with_clock(&t, RunOptions::default(), clock.clone()).unwrap();
-    clock.set_ms(10);
+    clock.set(10);
     wait_for("the spout to finish", || {
         engine.snapshot().nodes["lines"].done
     });
@@ -252,7 +253,7 @@ fn drive(t: &Topology, schedule: &[&str]) -> (Vec<(i64, String, i64)>, MetricsSn
     let (engine, clock, tx) = start_fed(t, "words");
     for (i, words) in schedule.iter().enumerate() {
         let start = i as u64 * 1000;
-        clock.set_ms(start + 500);
+        clock.set(start + 500);
         let ws: Vec<&str> = words.split_whitespace().collect();
         send(&engine, &tx, "words", &ws);
         to(&engine, &clock, start + 1000, i as u64 + 1);
@@ -321,7 +322,7 @@ impl Bolt for Slow {
     }
 
     fn flush(&mut self) -> Result<(), Failed> {
-        self.0.advance(Duration::from_millis(1500));
+        self.0.advance(1500);
         Ok(())
     }
 }
@@ -333,7 +334,7 @@ fn slow_jobs_fall_behind_with_growing_scheduling_delay() {
         .unwrap()
         .config
         .insert("limit".into(), 5.into());
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(ManualClock::new(0));
     let slow_clock = clock.clone();
     let slow: Factory =
         Arc::new(move |_info: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Slow(slow_clock.clone())))));

@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use tributary::clock::ManualClock;
 use tributary::model::{
     ExecutionMode, Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec,
 };
 use tributary::runtime::{
-    Behaviour, Emitter, Engine, Factory, ManualClock, RunError, RunOptions, Spout, StopMode,
-    TaskInfo, Val, Values,
+    Behaviour, Emitter, Engine, Factory, RunError, RunOptions, Spout, StopMode, TaskInfo, Val,
+    Values,
 };
 use tributary::validate::{Diagnostic, Location, validate};
 
@@ -63,7 +64,7 @@ impl Harness {
             overrides.insert(spout.to_string(), factory);
             feeds.insert(spout.to_string(), tx);
         }
-        let clock = Arc::new(ManualClock::new());
+        let clock = Arc::new(ManualClock::new(0));
         let options = RunOptions {
             overrides,
             ..RunOptions::default()
@@ -94,12 +95,12 @@ impl Harness {
     fn batch(&mut self, records: &[(&str, Vec<Values>)]) -> Vec<Vec<String>> {
         let before = self.engine.collected("out").len();
         let start = self.batches * 1000;
-        self.clock.set_ms(start + 500);
+        self.clock.set(start + 500);
         for (spout, rs) in records {
             self.send(spout, rs.clone());
         }
         self.batches += 1;
-        self.clock.set_ms(start + 1000);
+        self.clock.set(start + 1000);
         let want = self.batches;
         wait_for("the batch", || {
             self.engine

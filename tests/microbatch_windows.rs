@@ -2,7 +2,7 @@
 //! that recomputing from scratch gives, for any batch sequence and window shape.
 
 use proptest::prelude::*;
-use tributary::microbatch::{Batch, BatchClock, KeyedWindow, WindowShape};
+use tributary::dstream::{Batch, BatchClock, KeyedWindow, WindowShape};
 
 proptest! {
     #[test]

@@ -243,7 +243,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     // A Flume thread that died fails the run, however the rest went.
-    let fatal = tributary::runtime::flume_side::metrics::fatal_errors(&final_metrics);
+    let fatal = tributary::runtime::metrics::fatal_errors(&final_metrics);
     for (node, why) in &fatal {
         term::err(format_args!(
             "[{}] {}",

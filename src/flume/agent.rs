@@ -41,7 +41,8 @@ use super::sources::{
     HopEndpoint, HopRegistry, NetcatSource, SeqSource, Source, SourceContext, SourceCounters,
     SpoolDirSource,
 };
-use super::util::{Clock, Conf, StopSignal, SystemClock};
+use super::util::{Conf, StopSignal};
+use crate::clock::{Clock, SystemClock};
 use crate::model::{Grouping, Role, SinkProcessor as SinkProcessorSpec, Topology};
 use crate::policy::Grant;
 

@@ -117,9 +117,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::clock::ManualClock;
     use crate::flume::channel::ChannelConfig;
     use crate::flume::memory_channel::MemoryChannel;
-    use crate::flume::util::ManualClock;
 
     fn mem(name: &str, capacity: usize) -> Arc<dyn Channel> {
         Arc::new(MemoryChannel::new(

@@ -45,7 +45,8 @@ use super::channel::{
     ChannelConfig, DEFAULT_BYTE_CAPACITY, Journal, QueueChannel, QueueState, event_bytes,
 };
 use super::notice::{Episode, Notices};
-use super::util::{Clock, Conf, SystemClock};
+use super::util::Conf;
+use crate::clock::{Clock, SystemClock};
 use crate::model::Value;
 use crate::policy::{self, Grant, PathUse, path_entries};
 
@@ -1172,8 +1173,8 @@ mod tests {
     use std::fs::OpenOptions;
 
     use super::*;
+    use crate::clock::ManualClock;
     use crate::flume::channel::{Channel, ChannelError, Transaction};
-    use crate::flume::util::ManualClock;
 
     fn config(dir: &Path) -> FileChannelConfig {
         let mut c = FileChannelConfig::new(dir.join("ckpt"), dir.join("data"));

@@ -12,7 +12,8 @@ use regex::Regex;
 use thiserror::Error;
 
 use super::Event;
-use super::util::{Clock, Conf};
+use super::util::Conf;
+use crate::clock::Clock;
 use crate::model::Value;
 
 /// A configuration mistake in an interceptor; reported when the agent is built.
@@ -261,7 +262,7 @@ pub fn local_ip() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flume::util::ManualClock;
+    use crate::clock::ManualClock;
 
     fn chain(pairs: &[(&str, Value)]) -> InterceptorChain {
         let config: BTreeMap<String, Value> = pairs

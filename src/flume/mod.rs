@@ -34,7 +34,7 @@ pub use file_channel::{
 };
 pub use memory_channel::MemoryChannel;
 pub use notice::{Notice, Notices, Severity};
-pub use util::{Clock, ManualClock, StopSignal, SystemClock};
+pub use util::StopSignal;
 
 use std::collections::BTreeMap;
 

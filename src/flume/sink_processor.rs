@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::util::Clock;
+use crate::clock::Clock;
 
 /// What one `process` call achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,7 +365,7 @@ pub(crate) mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::flume::util::ManualClock;
+    use crate::clock::ManualClock;
 
     /// A sink whose outcome the test sets, recording which sinks ran.
     pub(crate) struct FakeSink {

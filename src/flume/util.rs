@@ -1,55 +1,11 @@
-//! Small shared pieces: clocks (so time-based rules are testable without sleeping), a stop
-//! signal that interrupts sleeps, and readers for node config values.
+//! Small shared pieces: a stop signal that interrupts sleeps, and readers for node config
+//! values. (Time-based rules read `crate::clock`, so tests drive them without sleeping.)
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::model::Value;
-
-/// Wall-clock milliseconds. Rules that depend on time (failover cool-down, load-balance
-/// blacklists, file rolling, timestamps) read time through this so tests can drive it.
-pub trait Clock: Send + Sync {
-    fn now_ms(&self) -> u64;
-}
-
-/// The real clock: milliseconds since the Unix epoch.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
-    }
-}
-
-/// A clock that moves only when told to, for deterministic tests.
-#[derive(Debug, Default)]
-pub struct ManualClock(AtomicU64);
-
-impl ManualClock {
-    pub fn new(start_ms: u64) -> Self {
-        Self(AtomicU64::new(start_ms))
-    }
-
-    pub fn advance(&self, ms: u64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    pub fn set(&self, ms: u64) {
-        self.0.store(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// A latch that runner threads check and sleep on, so a stop request wakes them at once
 /// instead of waiting out a back-off.

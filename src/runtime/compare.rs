@@ -4,19 +4,15 @@
 
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::model::{ExecutionMode, Topology};
 
 use super::control::{Control, StopMode};
-use super::engine::RunOptions;
+use super::engine::Engine;
 use super::error::RunError;
-use super::handle::Engine;
-use super::snapshot::MetricsSnapshot;
-
-fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1e3)
-}
+use super::metrics::{MetricsSnapshot, as_millis};
+use super::options::RunOptions;
 
 /// One mode's figures in a comparison.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

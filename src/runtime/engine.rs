@@ -1,433 +1,99 @@
-//! The engine: validates and compiles a topology, starts one thread per executor, and
-//! offers the handful of calls the designer and the CLI need.
+//! [`Engine`]: the one handle the designer and the CLI use, whatever the topology's
+//! execution mode. It picks the engine once, at start (record-at-a-time: `storm`,
+//! micro-batch: `batch`), and holds it as a [`RunningEngine`], so neither its callers
+//! nor its own methods branch on the mode.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, bounded};
-use crossbeam_utils::CachePadded;
+use crate::model::{ExecutionMode, Topology};
 
-use crate::model::Topology;
-use crate::policy::Grant;
-use crate::validate;
+use crate::clock::ManualClock;
 
-use super::components::{Collected, Env, Factory, factory_for};
-use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
+use super::batch::BatchEngine;
+use super::control::{Control, StopMode};
 use super::error::RunError;
-use super::executor::{self, Msg, Wiring};
-use super::flume_side::{FlumeSide, view};
-use super::limits;
-use super::log::{LogKind, LogLine, RunLog};
-use super::metrics::{Counters, get};
-use super::plan::{ExecutorKind, compile};
-use super::snapshot::{MetricsSnapshot, Sampler};
+use super::log::LogLine;
+use super::metrics::MetricsSnapshot;
+use super::options::RunOptions;
+use super::running::RunningEngine;
+use super::storm::StormEngine;
 use super::tuple::Values;
 
-/// How to run a topology.
-#[derive(Clone)]
-pub struct RunOptions {
-    /// Seeds every random choice of the runtime (ids, shuffles, faults).
-    pub seed: u64,
-    /// Folder that relative paths in component settings resolve against (the topology
-    /// file's folder).
-    pub base_dir: PathBuf,
-    /// Folders (or files) components may use besides `base_dir`, which is always
-    /// allowed; relative ones resolve against the current folder.
-    pub allowed_dirs: Vec<PathBuf>,
-    /// May sources listen beyond loopback (and resolve host names)?
-    pub allow_network: bool,
-    /// The file the topology was read from, which its components may never write or
-    /// consume (a spool folder or file sink pointing at it is refused).
-    pub topology_file: Option<PathBuf>,
-    /// Tuples per batch between two tasks.
-    pub batch_size: usize,
-    /// Batches an executor's queue holds before producers overflow.
-    pub queue_batches: usize,
-    /// Longest a partly filled batch waits before it is sent.
-    pub flush_interval: Duration,
-    /// Window for rates in snapshots.
-    pub rate_window: Duration,
-    /// Custom behaviour for named nodes (tests, embedding programs): replaces the
-    /// built-in component of that node.
-    pub overrides: BTreeMap<String, Factory>,
+/// A running topology. Dropping it stops and joins every thread.
+pub struct Engine {
+    inner: Box<dyn RunningEngine>,
 }
 
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            base_dir: PathBuf::from("."),
-            allowed_dirs: Vec::new(),
-            allow_network: false,
-            topology_file: None,
-            batch_size: 256,
-            queue_batches: 64,
-            flush_interval: Duration::from_millis(1),
-            rate_window: Duration::from_secs(1),
-            overrides: BTreeMap::new(),
-        }
-    }
-}
-
-impl std::fmt::Debug for RunOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunOptions")
-            .field("seed", &self.seed)
-            .field("base_dir", &self.base_dir)
-            .field("allowed_dirs", &self.allowed_dirs)
-            .field("allow_network", &self.allow_network)
-            .field("batch_size", &self.batch_size)
-            .field("overrides", &self.overrides.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-impl RunOptions {
-    /// What these options allow the run to touch (see `crate::policy`).
-    pub fn grant(&self) -> Grant {
-        Grant::new(&self.base_dir)
-            .allowing(&self.allowed_dirs)
-            .with_network(self.allow_network)
-            .protecting(self.topology_file.as_deref())
-    }
-}
-
-/// The gate every engine passes before starting anything: the topology must be valid,
-/// and everything it declares (paths, listening addresses) must be allowed. All
-/// refusals are reported at once, so a user fixes or allows them in one go.
-pub fn admit(topology: &Topology, options: &RunOptions) -> Result<Grant, RunError> {
-    let diagnostics = validate::validate(topology);
-    if !validate::is_runnable(&diagnostics) {
-        return Err(RunError::Invalid(diagnostics));
-    }
-    let grant = options.grant();
-    let refusals = crate::policy::check(topology, &grant);
-    if !refusals.is_empty() {
-        return Err(RunError::NotAllowed(refusals));
-    }
-    Ok(grant)
-}
-
-/// Quiescence seen by the previous `is_finished` call.
-#[derive(Debug, Default)]
-struct FinishCheck {
-    last: Option<(Instant, u64)>,
-}
-
-/// A topology running record-at-a-time (Storm's model). Dropping it stops and joins
-/// every thread. Callers use [`super::Engine`], which picks this or the micro-batch
-/// engine from the topology's execution mode.
-pub struct StormEngine {
-    wiring: Arc<Wiring>,
-    threads: Vec<JoinHandle<()>>,
-    inboxes: Vec<Receiver<Msg>>,
-    start: Instant,
-    queue_batches: usize,
-    sampler: Mutex<Sampler>,
-    finish: Mutex<FinishCheck>,
-    collected: Arc<Collected>,
-    /// The Flume agents of the topology, when it has Flume nodes.
-    flume: Option<FlumeSide>,
-}
-
-impl StormEngine {
-    /// Validates (refusing on errors, with the diagnostics), compiles and starts threads.
-    pub fn start(topology: &Topology, options: RunOptions) -> Result<StormEngine, RunError> {
-        let grant = admit(topology, &options)?;
-        let start = Instant::now();
-        let log = Arc::new(RunLog::new(start));
-        // Flume nodes run as Flume agents; the Storm plan keeps spouts, bolts and the
-        // channels bolts drain (as spouts taking from the Flume channel).
-        let split = view::split(topology)?;
-        let mut overrides = options.overrides.clone();
-        let flume = FlumeSide::start(
-            topology,
-            &split,
-            crate::flume::AgentOptions {
-                grant: grant.clone(),
-                seed: options.seed,
-                ..Default::default()
-            },
-            &mut overrides,
-            &log,
-            options.rate_window,
-            start,
-        )?;
-        let plan = Arc::new(compile(&split.storm)?);
-        let collected = Arc::new(Collected::default());
-        let env = Arc::new(Env {
-            log,
-            collected: collected.clone(),
-            windows: super::limits::Budget::windows(),
-            state: super::limits::Budget::state(),
-            inputs: super::limits::Budget::inputs(),
-            start,
-            grant: grant.clone(),
-        });
-        let factories = plan
-            .nodes
-            .iter()
-            .map(|n| factory_for(&plan, n, &env, &overrides))
-            .collect::<Result<Vec<_>, _>>()?;
-        let queue_batches = options.queue_batches.max(1);
-        let (senders, inboxes): (Vec<_>, Vec<_>) = plan
-            .executors
-            .iter()
-            .map(|_| bounded::<Msg>(queue_batches))
-            .unzip();
-        let executors = plan.executors.len();
-        let wiring = Arc::new(Wiring {
-            counters: Arc::new(Counters::new(
-                plan.task_executor.len(),
-                executors,
-                plan.edges.len(),
-            )),
-            exec_sent: (0..executors)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            exec_held: (0..executors)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            switches: Arc::new(EngineSwitches::default()),
-            node_switches: plan
-                .nodes
-                .iter()
-                .map(|_| Arc::new(NodeSwitches::new()))
-                .collect(),
-            env,
-            factories,
-            schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
-            batch_size: options.batch_size.max(1),
-            flush_interval: options.flush_interval,
-            seed: options.seed,
-            senders,
-            spare_batches: (0..executors).map(|_| bounded(queue_batches * 2)).collect(),
-            worker_kills: (0..plan.workers)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            plan,
-        });
-        let sampler = Sampler::new(
-            options.rate_window,
-            start,
-            wiring.plan.nodes.len(),
-            wiring.plan.task_executor.len(),
-            wiring.plan.edges.len(),
-        );
-        let mut engine = StormEngine {
-            wiring: wiring.clone(),
-            threads: Vec::new(),
-            inboxes: inboxes.clone(),
-            start,
-            queue_batches,
-            sampler: Mutex::new(sampler),
-            finish: Mutex::new(FinishCheck::default()),
-            collected,
-            flume,
-        };
-        for (index, inbox) in inboxes.into_iter().enumerate() {
-            let name = match wiring.plan.executors[index].kind {
-                ExecutorKind::Node(n) => format!("trib-{}-{index}", wiring.plan.nodes[n].node.name),
-                ExecutorKind::Acker(a) => format!("trib-acker-{a}"),
-            };
-            let w = wiring.clone();
-            let spawned = std::thread::Builder::new()
-                .name(name)
-                .spawn(move || executor::run(w, index, inbox));
-            match spawned {
-                Ok(handle) => engine.threads.push(handle),
-                Err(e) => {
-                    engine.shutdown();
-                    return Err(RunError::Spawn(e));
-                }
+impl Engine {
+    /// Validates (refusing on errors, with the diagnostics), compiles and starts threads:
+    /// executors for `RecordAtATime`, receivers and a batch scheduler for `MicroBatch`.
+    pub fn start(topology: &Topology, options: RunOptions) -> Result<Engine, RunError> {
+        let inner: Box<dyn RunningEngine> = match topology.settings.mode {
+            ExecutionMode::RecordAtATime => Box::new(StormEngine::start(topology, options)?),
+            ExecutionMode::MicroBatch { .. } => {
+                Box::new(BatchEngine::start(topology, options, None)?)
             }
-        }
-        Ok(engine)
+        };
+        Ok(Engine { inner })
     }
 
-    /// Cheap: reads counters once. Callable at 10 Hz from the UI thread; never blocks
-    /// workers (they only write atomics).
+    /// Starts a micro-batch topology on a clock that only moves when `clock` is moved,
+    /// so tests can cut batches by hand. Record-at-a-time topologies are refused: their
+    /// timing belongs to the executors.
+    pub fn start_with_clock(
+        topology: &Topology,
+        options: RunOptions,
+        clock: Arc<ManualClock>,
+    ) -> Result<Engine, RunError> {
+        Ok(Engine {
+            inner: Box::new(BatchEngine::start(topology, options, Some(clock))?),
+        })
+    }
+
+    /// The mode this engine runs in.
+    pub fn mode(&self) -> ExecutionMode {
+        self.inner.mode()
+    }
+
+    /// Cheap enough for the UI at 10 Hz; workers never wait for it. Micro-batch runs fill
+    /// [`MetricsSnapshot::batch`].
     pub fn snapshot(&self) -> MetricsSnapshot {
-        let queued = |exec: usize| self.inboxes.get(exec).map_or(0, Receiver::len);
-        let mut sampler = match self.sampler.lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        let mut snap = sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start);
-        if let Some(flume) = &self.flume {
-            flume.fold_into(&mut snap);
-        }
-        snap
+        self.inner.snapshot()
     }
 
-    /// Applies a control command; unknown node names are ignored (the UI only offers
-    /// existing nodes, and a stale command after a rename is harmless).
+    /// Applies a control command; unknown node names are ignored.
     pub fn control(&self, command: Control) {
-        let w = &self.wiring;
-        if let Control::KillWorker { worker } = command {
-            self.kill_worker(worker);
-            return;
-        }
-        if let Some(flume) = &self.flume {
-            match &command {
-                Control::Pause => flume.set_paused(true),
-                Control::Resume => flume.set_paused(false),
-                Control::SetFaults { node, faults } if flume.set_faults(node, faults) => {
-                    super::control::log_faults(&w.env.log, node, faults);
-                    return;
-                }
-                _ => {}
-            }
-        }
-        super::control::apply_to_switches(
-            command,
-            &w.switches,
-            &w.plan,
-            &w.node_switches,
-            &w.env.log,
-        );
+        self.inner.control(command)
     }
 
-    /// Kills simulated worker `worker`: each of its executors notices at its next loop
-    /// turn and is restarted afresh (see [`super::executor`]). Out of range is logged
-    /// and otherwise ignored.
-    fn kill_worker(&self, worker: u32) {
-        let w = &self.wiring;
-        let log = &w.env.log;
-        let Some(kills) = w.worker_kills.get(worker as usize) else {
-            log.push(
-                "engine",
-                0,
-                LogKind::Error,
-                format!(
-                    "kill worker {worker} refused: this run has workers 0 to {}",
-                    w.plan.workers - 1
-                ),
-            );
-            return;
-        };
-        kills.fetch_add(1, Ordering::Relaxed);
-        let k = w
-            .plan
-            .executors
-            .iter()
-            .filter(|e| e.worker == worker)
-            .count();
-        log.push(
-            "engine",
-            0,
-            LogKind::Event,
-            format!("worker {worker} killed: {k} executors restarted"),
-        );
-    }
-
-    /// The run log, which outlives the engine (lines written while stopping).
-    pub(crate) fn log_handle(&self) -> Arc<RunLog> {
-        self.wiring.env.log.clone()
-    }
-
-    /// Lines from logger components and supervisor events since the last call.
+    /// Lines from logger components and engine events since the last call.
     pub fn drain_log(&self) -> Vec<LogLine> {
-        if let Some(flume) = &self.flume {
-            flume.forward_log(&self.wiring.env.log);
-        }
-        self.wiring.env.log.drain()
+        self.inner.drain_log()
     }
 
     /// What collector sinks of `node` received so far.
     pub fn collected(&self, node: &str) -> Vec<Values> {
-        self.collected
-            .get(node)
+        self.collected_by_task(node)
             .into_iter()
             .map(|(_, v)| v)
             .collect()
     }
 
-    /// Like [`StormEngine::collected`], with the task id that received each tuple.
+    /// Like [`Engine::collected`], with the task id that received each tuple.
     pub fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
-        self.collected.get(node)
+        self.inner.collected_by_task(node)
     }
 
-    /// Task ids of a node (Storm numbering), for tests and the inspector.
+    /// Task ids of a node (Storm numbering).
     pub fn tasks_of(&self, node: &str) -> Vec<u32> {
-        self.wiring
-            .plan
-            .node_index(node)
-            .map(|i| self.wiring.plan.nodes[i].tasks.clone().collect())
-            .unwrap_or_default()
+        self.inner.tasks_of(node)
     }
 
-    /// Tuples sent but not yet executed, and a measure of activity; both from counters.
-    fn balance(&self) -> (i128, u64) {
-        let w = &self.wiring;
-        let mut sent: i128 = 0;
-        for (i, s) in w.exec_sent.iter().enumerate() {
-            sent += i128::from(s.load(Ordering::Relaxed));
-            sent += i128::from(w.exec_held[i].load(Ordering::Relaxed));
-        }
-        let mut done: i128 = 0;
-        let mut activity = 0u64;
-        for (task, node) in w.plan.task_node.iter().enumerate() {
-            let c = &w.counters.tasks[task];
-            if node.is_some() {
-                done += i128::from(get(&c.executed) + get(&c.dropped));
-            }
-            activity = activity
-                .wrapping_add(get(&c.executed))
-                .wrapping_add(get(&c.acked))
-                .wrapping_add(get(&c.failed))
-                .wrapping_add(get(&c.emitted));
-        }
-        (sent - done, activity.wrapping_add(sent as u64))
-    }
-
-    fn spouts_done(&self) -> bool {
-        let w = &self.wiring;
-        w.plan.nodes.iter().filter(|n| n.is_spout()).all(|n| {
-            n.tasks
-                .clone()
-                .all(|t| get(&w.counters.tasks[t as usize].done) == 1)
-        })
-    }
-
-    /// True when every spout is finite and done, nothing is pending and every queue is
-    /// empty — seen twice in a row, a few milliseconds apart, with no activity between.
+    /// True when every spout is finite and done and nothing is left in flight.
     pub fn is_finished(&self) -> bool {
-        let quiet = |e: &StormEngine| {
-            let (open, activity) = e.balance();
-            let flume = match &e.flume {
-                Some(f) => f.quiet()?,
-                None => 0,
-            };
-            (open == 0 && e.spouts_done()).then_some(activity.wrapping_add(flume))
-        };
-        let mut check = match self.finish.lock() {
-            Ok(c) => c,
-            Err(p) => p.into_inner(),
-        };
-        let now = Instant::now();
-        match quiet(self) {
-            None => {
-                check.last = None;
-                false
-            }
-            Some(activity) => match check.last {
-                Some((at, a))
-                    if a == activity && now.duration_since(at) >= Duration::from_millis(3) =>
-                {
-                    true
-                }
-                Some((_, a)) if a == activity => false,
-                _ => {
-                    check.last = Some((now, activity));
-                    false
-                }
-            },
-        }
+        self.inner.is_finished()
     }
 
     /// Waits until finished or `timeout` passes; true when finished.
@@ -442,87 +108,74 @@ impl StormEngine {
         false
     }
 
-    /// Stops every thread and returns the final metrics. `Drain` first stops Flume's
-    /// outside-input sources and lets the sinks empty the channels, then stops the
-    /// spouts and waits for in-flight tuples to finish — all within
-    /// [`limits::DRAIN_LIMIT`], whatever the message timeout, and no longer than until
-    /// `interrupt` is set (a Ctrl+C). Then the stop is immediate, and the run log says
-    /// what was left in flight.
-    pub fn stop(mut self, mode: StopMode, interrupt: &AtomicBool) -> MetricsSnapshot {
-        if mode == StopMode::Drain {
-            self.drain(interrupt);
-        }
-        self.shutdown();
-        self.snapshot()
+    /// Stops every thread and returns the final metrics (see [`StopMode`]). A draining
+    /// stop lasts at most [`super::limits::DRAIN_LIMIT`].
+    pub fn stop(self, mode: StopMode) -> MetricsSnapshot {
+        self.stop_interruptible(mode, &AtomicBool::new(false)).0
     }
 
-    fn drain(&self, interrupt: &AtomicBool) {
-        let w = &self.wiring;
-        let end = Instant::now() + limits::DRAIN_LIMIT;
-        let flume_left = match &self.flume {
-            Some(flume) => flume.drain(end, interrupt),
-            None => None,
-        };
-        w.switches.deactivated.store(true, Ordering::Relaxed);
-        let in_flight = || {
-            let (open, _) = self.balance();
-            let pending: u64 = w
-                .plan
-                .nodes
-                .iter()
-                .filter(|n| n.is_spout())
-                .flat_map(|n| n.tasks.clone())
-                .map(|t| get(&w.counters.tasks[t as usize].pending))
-                .sum();
-            (open.max(0), pending)
-        };
-        let mut stable = 0;
-        while stable < 2 {
-            if interrupt.load(Ordering::Relaxed) || Instant::now() >= end {
-                let (open, pending) = in_flight();
-                let why = if interrupt.load(Ordering::Relaxed) {
-                    "cut short by an interrupt".to_string()
-                } else {
-                    format!("not done after {:?}", limits::DRAIN_LIMIT)
-                };
-                let mut left = format!("{open} tuples queued, {pending} trees pending");
-                if let Some(flume) = &flume_left {
-                    left.push_str(&format!(", {flume}"));
-                }
-                w.env.log.push(
-                    "engine",
-                    0,
-                    LogKind::Event,
-                    format!("drain {why} ({left}); stopping now"),
-                );
-                return;
-            }
-            if in_flight() == (0, 0) {
-                stable += 1;
-            } else {
-                stable = 0;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn shutdown(&mut self) {
-        self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
-        super::supervisor::join_all(&mut self.threads, &self.wiring.env.log, "an executor");
-        // After the executors: drain spouts have rolled back their open takes by now.
-        if let Some(flume) = &mut self.flume {
-            for problem in flume.stop() {
-                self.wiring
-                    .env
-                    .log
-                    .push("flume", 0, LogKind::Error, problem);
-            }
-        }
+    /// Like [`Engine::stop`], but a draining stop ends as soon as `interrupt` is set
+    /// (the CLI's Ctrl+C); also returns the run log's last lines, written while
+    /// stopping (a drain that gave up, a thread that died), which would otherwise be lost
+    /// with the engine.
+    pub fn stop_interruptible(
+        self,
+        mode: StopMode,
+        interrupt: &AtomicBool,
+    ) -> (MetricsSnapshot, Vec<LogLine>) {
+        self.inner.stop(mode, interrupt)
     }
 }
 
-impl Drop for StormEngine {
-    fn drop(&mut self) {
-        self.shutdown();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, Node, Role, StreamDecl};
+
+    /// A five-number sequence into a collector, in `mode`.
+    fn pipeline(mode: ExecutionMode) -> Topology {
+        let mut t = Topology::new("t");
+        t.settings.mode = mode;
+        t.add_node(
+            Node::new("numbers", Role::Spout, "sequence")
+                .with_config("limit", 5)
+                .with_output(StreamDecl::default_stream(&["n"])),
+        )
+        .unwrap();
+        t.add_node(Node::new("sink", Role::Bolt, "collector"))
+            .unwrap();
+        t.connect_names("numbers", "sink", "default", Grouping::Shuffle)
+            .unwrap();
+        t
+    }
+
+    #[test]
+    fn the_facade_runs_either_engine_to_the_end_through_one_trait() {
+        let batch = ExecutionMode::MicroBatch { interval_ms: 10 };
+        for mode in [ExecutionMode::RecordAtATime, batch] {
+            let engine = Engine::start(&pipeline(mode), RunOptions::default()).unwrap();
+            assert_eq!(engine.mode(), mode);
+            assert!(engine.wait_finished(Duration::from_secs(60)), "{mode:?}");
+            let mut got: Vec<String> = engine
+                .collected("sink")
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect();
+            got.sort();
+            assert_eq!(got.len(), 5, "{mode:?}: {got:?}");
+            assert_eq!(engine.tasks_of("sink").len(), 1);
+            assert!(engine.tasks_of("no such node").is_empty());
+            let last = engine.stop(StopMode::Drain);
+            assert_eq!(last.nodes["sink"].executed, 5, "{mode:?}");
+            assert_eq!(last.batch.is_some(), mode != ExecutionMode::RecordAtATime);
+        }
+    }
+
+    #[test]
+    fn a_manual_clock_is_refused_for_a_record_at_a_time_topology() {
+        let t = pipeline(ExecutionMode::RecordAtATime);
+        let clock = Arc::new(ManualClock::new(0));
+        let refused = Engine::start_with_clock(&t, RunOptions::default(), clock);
+        assert!(matches!(refused, Err(RunError::Config { .. })));
     }
 }

@@ -1,44 +1,67 @@
 //! The embedded runtime: runs a validated topology on this machine's threads with
 //! Storm's semantics (task numbering, groupings, XOR acking, timeouts, max spout
-//! pending, replay), live metrics, control and fault injection.
+//! pending, replay), live metrics, control and fault injection; or, for micro-batch
+//! topologies, with Spark Streaming's.
 //!
-//! Layout, one job per module: [`plan`] compiles, [`routing`] picks target tasks,
-//! [`tuple`] is the data, [`acker`] the XOR ledger, `executor` the threads,
-//! `components` the built-ins' behaviour, [`limits`] every bound a file cannot exceed, [`metrics`] and [`snapshot`] the numbers,
-//! [`control`] and `supervisor` the knobs and restarts, [`engine`] the record-at-a-time
-//! engine, [`microbatch`] the Spark-style micro-batch engine, `handle` the one public
-//! [`Engine`] over both, [`compare`] the two modes side by side.
+//! # Layout
+//!
+//! The engines are folders of their own; what more than one engine needs sits beside
+//! them at this level.
+//!
+//! - [`Engine`] (`engine.rs`) is the one public handle: it picks an engine from the
+//!   topology's execution mode and holds it as a `RunningEngine` (`running.rs`), the
+//!   trait every engine implements, so neither it nor its callers branch on the mode.
+//! - `storm/`: the threaded record-at-a-time engine (one thread per executor; the
+//!   executors with their outboxes, routing and pending roots; the sampler that turns
+//!   their counters into snapshots).
+//! - `batch/`: the micro-batch engine (receivers and a batch scheduler); the pure
+//!   Spark Streaming math it applies lives in `crate::dstream`.
+//! - `flume_bridge/`: where Storm executors meet Flume agents (drain spouts, put bolts,
+//!   the Flume part of snapshots).
+//! - [`metrics`]: counters, histograms and the snapshot types, as plain data that
+//!   imports no engine.
+//! - Shared by every engine: [`options`] (the run's options and the one admission
+//!   gate), [`plan`] compiles, [`routing`] picks target tasks, [`tuple`] is the data,
+//!   [`acker`] the XOR ledger, [`components`] the built-ins' behaviour, [`control`] and
+//!   [`supervisor`] the knobs and restarts, [`limits`] every bound a file cannot exceed,
+//!   [`log`] the run log, [`error`] the refusals, [`compare`] the two modes side by
+//!   side, [`rng`] and [`fxhash`] the seeded randomness and hashing.
+//!
+//! Import rules: `metrics` and the shared modules import no engine (one exception:
+//! `components::Emitter` holds the Storm executor's concrete `BoltSink`, so a bolt's
+//! emits inline into its routing); engines import the shared modules, never each other
+//! (`storm` uses `flume_bridge`); only `engine.rs` names the engines.
 
 pub mod acker;
+mod batch;
 pub mod compare;
 pub mod components;
 pub mod control;
-pub mod engine;
+mod engine;
 pub mod error;
-mod executor;
-pub mod flume_side;
+mod flume_bridge;
 pub mod fxhash;
-mod handle;
 pub mod limits;
 pub mod log;
 pub mod metrics;
-pub mod microbatch;
+pub mod options;
 pub mod plan;
 pub mod rng;
 pub mod routing;
-pub mod snapshot;
+mod running;
+mod storm;
 pub mod supervisor;
 pub mod tuple;
 
 pub use compare::{Comparison, ModeFigures, SideBySide, compare};
 pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo};
 pub use control::{Control, FaultSpec, StopMode};
-pub use engine::{RunOptions, StormEngine};
+pub use engine::Engine;
 pub use error::RunError;
-pub use flume_side::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
-pub use handle::Engine;
 pub use log::{LogKind, LogLine};
-pub use microbatch::timer::ManualClock;
-pub use microbatch::{BatchInfo, BatchMetrics, WindowResult};
-pub use snapshot::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics};
+pub use metrics::{
+    BatchInfo, BatchMetrics, EdgeMetrics, FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics,
+    MetricsSnapshot, NodeMetrics, TaskMetrics, WindowResult, WorkerMetrics,
+};
+pub use options::RunOptions;
 pub use tuple::{AckIds, Text, Tuple, Val, Values};

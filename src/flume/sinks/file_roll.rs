@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{SinkCounters, drain_batch};
+use crate::clock::Clock;
 use crate::flume::channel::Channel;
 use crate::flume::sink_processor::{Sink, SinkError, Status};
-use crate::flume::util::{Clock, Conf};
+use crate::flume::util::Conf;
 use crate::model::Value;
 use crate::policy::{self, Grant, PathUse};
 
@@ -139,11 +140,11 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::clock::ManualClock;
     use crate::flume::Event;
     use crate::flume::channel::ChannelConfig;
     use crate::flume::channel_processor::put_batch;
     use crate::flume::memory_channel::MemoryChannel;
-    use crate::flume::util::ManualClock;
 
     fn setup(
         interval_s: i64,

@@ -365,6 +365,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::clock::ManualClock;
     use crate::flume::channel::ChannelConfig;
     use crate::flume::channel_processor::{ChannelProcessor, put_batch};
     use crate::flume::interceptor::InterceptorChain;
@@ -372,7 +373,6 @@ mod tests {
     use crate::flume::selector::ChannelSelector;
     use crate::flume::sources::tests::bodies;
     use crate::flume::sources::{HopEndpoint, SourceCounters};
-    use crate::flume::util::ManualClock;
 
     fn mem(capacity: usize) -> Arc<dyn Channel> {
         Arc::new(MemoryChannel::new(

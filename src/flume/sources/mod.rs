@@ -289,11 +289,11 @@ pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::clock::ManualClock;
     use crate::flume::channel::{Channel, ChannelConfig, Transaction};
     use crate::flume::interceptor::InterceptorChain;
     use crate::flume::memory_channel::MemoryChannel;
     use crate::flume::selector::ChannelSelector;
-    use crate::flume::util::ManualClock;
 
     pub(crate) fn context(capacity: usize) -> (SourceContext, Arc<dyn Channel>) {
         let ch: Arc<dyn Channel> = Arc::new(MemoryChannel::new(

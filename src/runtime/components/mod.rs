@@ -17,10 +17,10 @@ use crate::model::Role;
 use crate::policy::{Grant, PathUse};
 
 use super::error::RunError;
-use super::executor::BoltSink;
 use super::limits::{self, Budget, Refusal};
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
+use super::storm::executor::BoltSink;
 use super::tuple::{Tuple, Val, Values};
 
 pub use bolts::FieldLookup;
@@ -417,13 +417,13 @@ pub fn factory_for(
         ("file_sink", false) => sinks::file_sink_factory(&cfg, env, &name)?,
         ("null", false) => sinks::null_factory(),
         ("collector", false) => sinks::collector_factory(),
-        // Spark Streaming operators run as batch operators (`runtime::microbatch`);
+        // Spark Streaming operators run as batch operators (`runtime::batch`);
         // validation keeps them out of record-at-a-time runs.
         ("reduce_by_key" | "count_by_value" | "window" | "count_by_window" | "join", false) => {
             micro_batch_only_factory(&node.node.component)
         }
         // Flume channels never get here: they run in the Flume agents, and channels that
-        // bolts drain get a drain spout (see `runtime::flume_side`).
+        // bolts drain get a drain spout (see `runtime::flume_bridge`).
         ("stand_in", false) => bolts::pass_through_factory(),
         (other, _) => {
             return Err(RunError::Unsupported {

@@ -1,0 +1,325 @@
+//! Micro-batch mode: the runtime side of Spark Streaming. Spouts become receivers that
+//! buffer stamped records; a scheduler cuts the buffers every batch interval into a
+//! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
+//!
+//! One module per job: `build` (operators from nodes), `receiver` (threads and
+//! buffers), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
+//! does to a batch; the batch math itself is `crate::dstream`), `job` (the scheduler),
+//! `stats` and `sample` (the numbers, as `super::metrics` types), this file (start,
+//! control, stop). Time comes from a [`crate::clock::Timer`]: the run's monotonic clock,
+//! or a test's `ManualClock`.
+//!
+//! Threads: `start` spawns one receiver thread per spout task (`trib-recv-<node>-<i>`),
+//! then the scheduler (`trib-batches`), which cuts each batch and runs its job itself,
+//! one batch at a time (no thread per job). `shutdown` sets the shutdown switch and joins
+//! them in spawn order, receivers first (a draining stop first deactivates the
+//! receivers and waits, bounded, for the scheduler to run what is buffered). A failed
+//! spawn shuts down what was already started.
+//!
+//! Groupings do not route in this mode: each batch is one partition that every operator
+//! sees whole (Spark would split it into partitions by block; keyed operators then
+//! shuffle by key, which one partition makes trivial). Parallelism of a spout is its
+//! number of receivers; parallelism of a bolt changes nothing.
+
+mod build;
+mod job;
+mod key;
+mod keyed_ops;
+mod operator;
+mod receiver;
+mod sample;
+mod stats;
+mod stream_window;
+mod window_op;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::clock::{ManualClock, MonotonicClock, Timer};
+use crate::model::{ExecutionMode, Topology};
+
+use super::components::{Collected, Env, Factory, factory_for};
+use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
+use super::error::RunError;
+use super::limits::{self, Budget};
+use super::log::{LogKind, LogLine, RunLog};
+use super::metrics::{Counters, MetricsSnapshot};
+use super::options::{RunOptions, admit};
+use super::plan::{Plan, compile};
+use super::running::RunningEngine;
+use super::tuple::Values;
+
+use build::{operator_for, task_info, topological_order};
+use receiver::ReceiverState;
+use stats::BatchStats;
+
+/// State shared by the receivers, the scheduler and the engine handle.
+pub(crate) struct Shared {
+    pub plan: Arc<Plan>,
+    pub env: Arc<Env>,
+    pub factories: Vec<Factory>,
+    pub switches: EngineSwitches,
+    pub node_switches: Vec<NodeSwitches>,
+    pub timer: Arc<dyn Timer>,
+    pub receivers: Vec<ReceiverState>,
+    /// One counter block per plan node (index = node, not task: one partition each).
+    pub counters: Counters,
+    stats: Mutex<BatchStats>,
+    pub interval_ms: u64,
+    /// Room of all receivers together (`limits::MAX_BUFFERED_RECORDS`; Spark's receiver
+    /// rate limit plays this role): bounds memory when a spout is unthrottled or the
+    /// jobs fall behind, whatever the number of receivers.
+    pub budget: Budget,
+    pub seed: u64,
+    /// A batch is being cut or run.
+    pub busy: AtomicBool,
+    /// Stop requested with drain: run what is buffered without waiting for the clock.
+    pub draining: AtomicBool,
+    /// Draining finished: receivers idle and every buffer empty.
+    pub drained: AtomicBool,
+}
+
+impl Shared {
+    pub fn stats_mut(&self) -> MutexGuard<'_, BatchStats> {
+        match self.stats.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        }
+    }
+}
+
+/// A topology running in micro-batch mode. Dropping it stops and joins every thread.
+pub struct BatchEngine {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    start: Instant,
+    sampler: Mutex<sample::Sampler>,
+    collected: Arc<Collected>,
+    rate_window: Duration,
+}
+
+impl BatchEngine {
+    /// Validates, compiles and starts the receivers and the scheduler. `manual` replaces
+    /// the real clock (tests drive batches by hand).
+    pub fn start(
+        topology: &Topology,
+        options: RunOptions,
+        manual: Option<Arc<ManualClock>>,
+    ) -> Result<BatchEngine, RunError> {
+        let ExecutionMode::MicroBatch { interval_ms } = topology.settings.mode else {
+            return Err(RunError::Config {
+                node: topology.name.clone(),
+                message: "not a micro-batch topology".into(),
+            });
+        };
+        let grant = admit(topology, &options)?;
+        let plan = Arc::new(compile(topology)?);
+        let start = Instant::now();
+        let collected = Arc::new(Collected::default());
+        let env = Arc::new(Env {
+            log: Arc::new(RunLog::new(start)),
+            collected: collected.clone(),
+            windows: super::limits::Budget::windows(),
+            state: super::limits::Budget::state(),
+            inputs: super::limits::Budget::inputs(),
+            start,
+            grant: grant.clone(),
+        });
+        let factories = plan
+            .nodes
+            .iter()
+            .map(|n| factory_for(&plan, n, &env, &options.overrides))
+            .collect::<Result<Vec<_>, _>>()?;
+        let order = topological_order(&plan)?;
+        let ops = (0..plan.nodes.len())
+            .map(|n| {
+                let overridden = options.overrides.contains_key(plan.nodes[n].name());
+                operator_for(&plan, n, &env, &factories[n], overridden, interval_ms)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut receivers = Vec::new();
+        let mut receiver_infos = Vec::new();
+        for (n, pn) in plan.nodes.iter().enumerate().filter(|(_, p)| p.is_spout()) {
+            let count = pn.tasks.end - pn.tasks.start;
+            for index in 0..count {
+                receivers.push(ReceiverState::new(n, pn.tasks.start + index));
+                receiver_infos.push(task_info(&plan, n, &env, index, count));
+            }
+        }
+        let timer: Arc<dyn Timer> = match manual {
+            Some(clock) => clock,
+            None => Arc::new(MonotonicClock { start }),
+        };
+        let shared = Arc::new(Shared {
+            counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
+            node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
+            switches: EngineSwitches::default(),
+            env,
+            factories,
+            timer,
+            receivers,
+            stats: Mutex::new(BatchStats::default()),
+            interval_ms,
+            budget: Budget::receivers(),
+            seed: options.seed,
+            busy: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+            plan,
+        });
+        let mut engine = BatchEngine {
+            sampler: Mutex::new(sample::Sampler::new(
+                shared.plan.nodes.len(),
+                shared.plan.edges.len(),
+                start,
+            )),
+            shared: shared.clone(),
+            threads: Vec::new(),
+            start,
+            collected,
+            rate_window: options.rate_window.max(Duration::from_millis(100)),
+        };
+        for (index, info) in receiver_infos.into_iter().enumerate() {
+            let s = shared.clone();
+            let name = format!("trib-recv-{}-{index}", info.node);
+            engine.spawn(name, move || receiver::run(s, index, info))?;
+        }
+        let s = shared.clone();
+        engine.spawn("trib-batches".into(), move || job::run(s, ops, order))?;
+        Ok(engine)
+    }
+
+    fn spawn(&mut self, name: String, f: impl FnOnce() + Send + 'static) -> Result<(), RunError> {
+        match std::thread::Builder::new().name(name).spawn(f) {
+            Ok(handle) => {
+                self.threads.push(handle);
+                Ok(())
+            }
+            Err(e) => {
+                self.shutdown();
+                Err(RunError::Spawn(e))
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.switches.shutdown.store(true, Ordering::SeqCst);
+        super::supervisor::join_all(
+            &mut self.threads,
+            &self.shared.env.log,
+            "a micro-batch thread",
+        );
+    }
+}
+
+impl RunningEngine for BatchEngine {
+    fn mode(&self) -> ExecutionMode {
+        ExecutionMode::MicroBatch {
+            interval_ms: self.shared.interval_ms,
+        }
+    }
+
+    /// Cheap: reads counters and takes the batch statistics' lock once.
+    fn snapshot(&self) -> MetricsSnapshot {
+        let clock_ms = self.shared.timer.now_us() / 1000;
+        let mut sampler = match self.sampler.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        let mut snap = sampler.snapshot(&self.shared, self.start, self.rate_window);
+        snap.batch = Some(
+            self.shared
+                .stats_mut()
+                .metrics(self.shared.interval_ms, clock_ms),
+        );
+        snap
+    }
+
+    /// Pause stops the receivers (batches keep coming, empty); rates and faults act as in
+    /// record-at-a-time mode (faults per record, on operators and receivers).
+    fn control(&self, command: Control) {
+        let s = &self.shared;
+        super::control::apply_to_switches(
+            command,
+            &s.switches,
+            &s.plan,
+            &s.node_switches,
+            &s.env.log,
+        );
+    }
+
+    fn drain_log(&self) -> Vec<LogLine> {
+        self.shared.env.log.drain()
+    }
+
+    fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
+        self.collected.get(node)
+    }
+
+    fn tasks_of(&self, node: &str) -> Vec<u32> {
+        self.shared
+            .plan
+            .node_index(node)
+            .map(|i| self.shared.plan.nodes[i].tasks.clone().collect())
+            .unwrap_or_default()
+    }
+
+    /// True when every receiver's spout is done, every buffer is empty and no batch is
+    /// running: the last records have gone through their batch.
+    fn is_finished(&self) -> bool {
+        let s = &self.shared;
+        s.receivers.iter().all(|r| r.done.load(Ordering::SeqCst))
+            && s.receivers.iter().all(|r| r.buffered() == 0)
+            && !s.busy.load(Ordering::SeqCst)
+    }
+
+    /// `Drain` stops the receivers and runs every buffered record through its batch
+    /// without waiting for the clock, for up to [`limits::DRAIN_LIMIT`] or until
+    /// `interrupt` is set; `Immediate` drops what is buffered. A drain that gives up
+    /// says so in the run log.
+    fn stop(
+        mut self: Box<Self>,
+        mode: StopMode,
+        interrupt: &AtomicBool,
+    ) -> (MetricsSnapshot, Vec<LogLine>) {
+        if mode == StopMode::Drain {
+            let s = &self.shared;
+            s.switches.deactivated.store(true, Ordering::SeqCst);
+            s.draining.store(true, Ordering::SeqCst);
+            let end = Instant::now() + limits::DRAIN_LIMIT;
+            let drained = || s.drained.load(Ordering::SeqCst) && !s.busy.load(Ordering::SeqCst);
+            let cut = || interrupt.load(Ordering::Relaxed);
+            while Instant::now() < end && !drained() && !cut() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if !drained() {
+                let buffered: usize = s.receivers.iter().map(ReceiverState::buffered).sum();
+                let why = if cut() {
+                    "cut short by an interrupt".to_string()
+                } else {
+                    format!("not done after {:?}", limits::DRAIN_LIMIT)
+                };
+                s.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("drain {why} ({buffered} records buffered); stopping now"),
+                );
+            }
+        }
+        self.shutdown();
+        let metrics = self.snapshot();
+        // The log outlives the engine: lines written while stopping are returned.
+        let log = self.shared.env.log.clone();
+        drop(self);
+        (metrics, log.drain())
+    }
+}
+
+impl Drop for BatchEngine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

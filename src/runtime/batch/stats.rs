@@ -1,0 +1,70 @@
+//! Batch statistics: written by the scheduler once per batch (under one short lock) and
+//! turned into [`BatchMetrics`] for the snapshot.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use super::super::metrics::{
+    BatchInfo, BatchMetrics, Histogram, RECENT_BATCHES, WindowResult, quantile,
+};
+
+/// Running batch statistics (scheduler side).
+#[derive(Debug, Default)]
+pub(crate) struct BatchStats {
+    pub completed: u64,
+    pub total_records: u64,
+    pub next_batch_ms: u64,
+    pub recent: VecDeque<BatchInfo>,
+    pub max_delay: Duration,
+    pub processing: Histogram,
+    pub windows: BTreeMap<String, WindowResult>,
+}
+
+impl BatchStats {
+    pub fn record(&mut self, info: BatchInfo) {
+        self.completed += 1;
+        self.total_records += info.records;
+        self.max_delay = self.max_delay.max(info.scheduling_delay);
+        self.processing
+            .record_n(info.processing_time.as_nanos() as u64, 1);
+        if self.recent.len() == RECENT_BATCHES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(info);
+    }
+
+    pub fn metrics(&self, interval_ms: u64, clock_ms: u64) -> BatchMetrics {
+        let interval = Duration::from_millis(interval_ms);
+        let mut counts = Histogram::empty_counts();
+        self.processing.add_to(&mut counts);
+        let last = self.recent.back().cloned().unwrap_or_default();
+        let waiting = if clock_ms >= self.next_batch_ms && interval_ms > 0 {
+            (clock_ms - self.next_batch_ms) / interval_ms + 1
+        } else {
+            0
+        };
+        BatchMetrics {
+            interval,
+            clock_ms,
+            next_batch_ms: self.next_batch_ms,
+            waiting_batches: waiting,
+            batches_completed: self.completed,
+            last_batch_ms: self.recent.back().map(|b| b.time_ms),
+            last_batch_records: last.records,
+            mean_records_per_batch: if self.completed == 0 {
+                0.0
+            } else {
+                self.total_records as f64 / self.completed as f64
+            },
+            last_processing_time: last.processing_time,
+            processing_time_p50: quantile(&counts, 0.5),
+            processing_time_p99: quantile(&counts, 0.99),
+            last_scheduling_delay: last.scheduling_delay,
+            max_scheduling_delay: self.max_delay,
+            falling_behind: self.completed > 0
+                && (last.processing_time > interval || last.scheduling_delay > interval),
+            recent: self.recent.iter().cloned().collect(),
+            windows: self.windows.clone(),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The numbers of a run: the atomics workers bump ([`counters`]: counters and latency
+//! histograms) and what the designer and the CLI read ([`snapshot`], with the Flume part
+//! in [`flume`] and the micro-batch part in [`batch`]).
+//!
+//! Rule: this folder imports no engine. The snapshot types are plain data; each engine
+//! imports them and fills them from its own counters, so the designer, the CLI and the
+//! engines never form an import circle through the numbers.
+
+pub mod batch;
+pub mod counters;
+pub mod flume;
+pub mod snapshot;
+
+use std::time::Duration;
+
+use serde::Serializer;
+
+pub use batch::{BatchInfo, BatchMetrics, RECENT_BATCHES, WINDOW_TOP, WindowResult};
+pub use counters::{Counters, Histogram, Latencies, TaskCounters, add, get, quantile};
+pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
+pub use snapshot::{
+    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics, fatal_errors,
+};
+
+/// Durations in JSON output are milliseconds (fractional), whatever struct holds them.
+pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1e3)
+}

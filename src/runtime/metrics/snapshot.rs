@@ -1,0 +1,154 @@
+//! Metrics snapshots: what the UI and the CLI read, whichever engine ran. Plain data:
+//! each engine fills these from its own counters (`storm::sampler`, `batch::sample`,
+//! `flume_bridge::metrics`), so readers never depend on an engine.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::as_millis;
+use super::batch::BatchMetrics;
+use super::flume::FlumeNodeMetrics;
+
+/// Everything the engine measured, at one moment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MetricsSnapshot {
+    /// Time since start (milliseconds in JSON).
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+    pub nodes: BTreeMap<String, NodeMetrics>,
+    pub edges: Vec<EdgeMetrics>,
+    /// Tuple trees the ackers are tracking right now.
+    pub acker_pending: u64,
+    pub paused: bool,
+    /// From a record entering the system to its processing being complete, over every
+    /// spout, percentiles over the run: the spouts' complete latency (emit to ack) in
+    /// record-at-a-time mode, arrival to batch completion in micro-batch mode. One name
+    /// for both so the two modes can be compared.
+    #[serde(serialize_with = "as_millis")]
+    pub end_to_end_latency_p50: Duration,
+    #[serde(serialize_with = "as_millis")]
+    pub end_to_end_latency_p99: Duration,
+    /// Micro-batch runs only: the batch clock, batch times and window results.
+    pub batch: Option<BatchMetrics>,
+    /// Record-at-a-time runs: the simulated workers, in index order.
+    pub workers: Vec<WorkerMetrics>,
+}
+
+/// One simulated worker: what runs in it and how often it was killed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WorkerMetrics {
+    pub worker: u32,
+    /// The node of each of its executors ("acker" for ackers), in plan order.
+    pub executors: Vec<String>,
+    /// Times this worker was killed (each kill restarts all its executors).
+    pub kills: u64,
+}
+
+impl MetricsSnapshot {
+    /// Most restarts of any single task: the CLI fails a run whose tasks kept crashing.
+    pub fn max_task_restarts(&self) -> u64 {
+        self.nodes
+            .values()
+            .flat_map(|n| n.tasks.iter().map(|t| t.restarts))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Per node, summed over its tasks.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NodeMetrics {
+    pub role: String,
+    pub component: String,
+    pub emitted: u64,
+    pub transferred: u64,
+    pub executed: u64,
+    /// Spouts: trees completed; bolts: inputs acked.
+    pub acked: u64,
+    /// Spouts: trees failed or timed out; bolts: inputs failed.
+    pub failed: u64,
+    pub replayed: u64,
+    pub timed_out: u64,
+    pub restarts: u64,
+    /// Tuples lost inside a crashing task (they time out and are replayed).
+    pub dropped: u64,
+    /// Items a limit turned away at this node (`runtime::limits`): emits over the
+    /// value-size cap (their input fails), inputs a full collector or window did not
+    /// keep, records a full micro-batch receiver could not buffer. The run log says
+    /// which, once per node.
+    pub refused: u64,
+    /// Spouts: tracked tuples awaiting ack or fail.
+    pub pending: u64,
+    /// Per second, over the sliding window.
+    pub emit_rate: f64,
+    pub execute_rate: f64,
+    pub ack_rate: f64,
+    pub fail_rate: f64,
+    /// Tuples sent to this node and not yet executed (including those still batched at
+    /// the producers), and the queue room of its executors in tuples.
+    pub queue_depth: usize,
+    pub queue_capacity: usize,
+    /// Mean time per tuple in `execute`, measured per batch; percentiles over the run.
+    #[serde(serialize_with = "as_millis")]
+    pub execute_latency_p50: Duration,
+    #[serde(serialize_with = "as_millis")]
+    pub execute_latency_p99: Duration,
+    /// Spouts: emit to ack callback, percentiles over the run.
+    #[serde(serialize_with = "as_millis")]
+    pub complete_latency_p50: Duration,
+    #[serde(serialize_with = "as_millis")]
+    pub complete_latency_p99: Duration,
+    /// Busy fraction of the busiest task over the window (≈1 = saturated).
+    pub capacity: f64,
+    /// True for spouts that have emitted everything and have nothing pending.
+    pub done: bool,
+    /// The simulated worker of each of its executors, in executor order (empty in
+    /// micro-batch runs and for Flume nodes).
+    pub workers: Vec<u32>,
+    pub tasks: Vec<TaskMetrics>,
+    /// Flume sources, channels and sinks: transactions, back-pressure, back-off and
+    /// fail-over (`None` for spouts and bolts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flume: Option<FlumeNodeMetrics>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TaskMetrics {
+    pub task: u32,
+    pub executor: usize,
+    pub emitted: u64,
+    pub transferred: u64,
+    pub executed: u64,
+    pub acked: u64,
+    pub failed: u64,
+    pub replayed: u64,
+    pub timed_out: u64,
+    pub restarts: u64,
+    pub pending: u64,
+    /// Batches waiting in this task's executor queue.
+    pub queued_batches: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EdgeMetrics {
+    pub from: String,
+    pub to: String,
+    pub stream: String,
+    pub grouping: String,
+    pub tuples: u64,
+    pub rate: f64,
+}
+
+/// Every Flume node whose thread died, with why, from a snapshot: the one test of "did
+/// the Flume half fail" that the CLI and the designer share.
+pub fn fatal_errors(snap: &MetricsSnapshot) -> Vec<(String, String)> {
+    snap.nodes
+        .iter()
+        .filter_map(|(name, n)| {
+            let fatal = n.flume.as_ref()?.fatal.as_ref()?;
+            Some((name.clone(), fatal.clone()))
+        })
+        .collect()
+}

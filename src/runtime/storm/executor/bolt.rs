@@ -1,0 +1,397 @@
+//! The bolt executor: takes batches from its queue, runs each tuple through its task's
+//! bolt with BasicBolt semantics (emits anchored to the input; ack on success, fail on
+//! error), applies injected faults, and restarts a task that panics. A bolt that holds
+//! its output in a buffer (`Bolt::acks_after_flush`, the file sink) is flushed after
+//! each batch before any of that batch's inputs is acked; a failed flush fails them.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use super::route::{Anchor, TaskOut, complete_held, complete_input, task_info};
+use super::{Exit, Life, Msg, Outbox, Wiring};
+use crate::runtime::components::{Behaviour, Bolt, Emitter, Failed, Refusals};
+use crate::runtime::limits::RefusalLog;
+use crate::runtime::log::LogKind;
+use crate::runtime::metrics::add;
+use crate::runtime::routing::RouteError;
+use crate::runtime::supervisor::{self, Backoff};
+use crate::runtime::tuple::{AckIds, Tuple, Values};
+
+struct BoltTask {
+    node: usize,
+    task: u32,
+    bolt: Box<dyn Bolt>,
+    out: TaskOut,
+    backoff: Backoff,
+    executed: u64,
+    acked: u64,
+    failed: u64,
+    refused: u64,
+    reported_route_error: bool,
+    refusals: RefusalLog,
+    /// The bolt's output is safe only after `flush` ([`Bolt::acks_after_flush`]).
+    acks_after_flush: bool,
+    /// Such a bolt's outcomes of the current batch: (input ids, ack value, ok), settled
+    /// after the flush that follows the batch.
+    held: Vec<(AckIds, u64, bool)>,
+    reported_flush_error: bool,
+}
+
+fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Bolt>> {
+    let info = task_info(w, node, task);
+    match (w.factories[node])(&info) {
+        Ok(Behaviour::Bolt(b)) => Some(b),
+        Ok(Behaviour::Spout(_)) => None,
+        Err(e) => {
+            w.env.log.push(&info.node, task, LogKind::Error, e);
+            None
+        }
+    }
+}
+
+/// Routes a bolt's emits as they happen, anchored to the input being executed.
+pub(crate) struct BoltSink<'x> {
+    w: &'x Wiring,
+    out: &'x mut TaskOut,
+    outbox: &'x mut Outbox,
+    ids: &'x AckIds,
+    ack_val: u64,
+    error: Option<RouteError>,
+}
+
+impl BoltSink<'_> {
+    #[inline(always)]
+    pub(crate) fn emit(&mut self, stream: usize, values: Values, direct: Option<u32>) {
+        let anchor = Anchor::Input {
+            ids: self.ids,
+            ack_val: &mut self.ack_val,
+        };
+        let routed = self
+            .out
+            .dispatch_values(self.w, self.outbox, stream, values, direct, anchor);
+        if let Err(e) = routed {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+impl BoltTask {
+    #[inline]
+    fn execute_one(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], t: &Tuple) {
+        let switches = &w.node_switches[self.node];
+        let mut forced_fail = false;
+        if switches.faults_active() {
+            let f = switches.faults();
+            if !f.added_latency.is_zero() {
+                std::thread::sleep(f.added_latency);
+            }
+            if f.crash_probability > 0.0 && self.out.rng.unit() < f.crash_probability {
+                supervisor::crash();
+            }
+            forced_fail = f.fail_probability > 0.0 && self.out.rng.unit() < f.fail_probability;
+        }
+        let mut sink = BoltSink {
+            w,
+            out: &mut self.out,
+            outbox,
+            ids: &t.ids,
+            ack_val: 0,
+            error: None,
+        };
+        let mut emitter = Emitter {
+            live,
+            sink: Some(&mut sink),
+            ..Emitter::default()
+        };
+        let mut result = if forced_fail {
+            Err(Failed("injected failure".into()))
+        } else {
+            self.bolt.execute(t, &mut emitter)
+        };
+        let discarded = emitter.discarded;
+        let refusals = emitter.take_refusals();
+        drop(emitter);
+        let (ack_val, error) = (sink.ack_val, sink.error);
+        self.out.emitted += discarded;
+        if let Some(refusals) = refusals {
+            self.on_refusals(w, refusals, &mut result);
+        }
+        if let Some(e) = error {
+            if !self.reported_route_error {
+                self.reported_route_error = true;
+                let name = &w.plan.nodes[self.node].node.name;
+                w.env.log.push(
+                    name,
+                    self.task,
+                    LogKind::Error,
+                    format!("emit refused: {e}"),
+                );
+            }
+            result = Err(Failed(e.to_string()));
+        }
+        self.executed += 1;
+        let ok = result.is_ok();
+        if self.acks_after_flush {
+            self.hold(t.ids, ack_val, ok);
+        } else {
+            self.settle(w, outbox, &t.ids, ack_val, ok);
+        }
+    }
+
+    /// Counts and reports what the last `execute` had refused; a value over the cap
+    /// fails the input. Kept out of line: it is rare, and the hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn on_refusals(&mut self, w: &Wiring, refusals: Refusals, result: &mut Result<(), Failed>) {
+        self.refused += refusals.count;
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
+        if refusals.fail_input && result.is_ok() {
+            *result = Err(Failed("an emitted value was refused".into()));
+        }
+    }
+
+    /// Keeps an outcome until the flush after this batch (see `settle_held`).
+    #[inline(never)]
+    fn hold(&mut self, ids: AckIds, ack_val: u64, ok: bool) {
+        self.held.push((ids, ack_val, ok));
+    }
+
+    #[inline]
+    fn settle(&mut self, w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+        self.count_outcome(ok);
+        complete_input(w, outbox, ids, ack_val, ok);
+    }
+
+    #[inline]
+    fn count_outcome(&mut self, ok: bool) {
+        if ok {
+            self.acked += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+
+    /// Flushes the bolt; a failure is logged (once per node) and returned as false.
+    fn flush(&mut self, w: &Wiring) -> bool {
+        match self.bolt.flush() {
+            Ok(()) => true,
+            Err(Failed(why)) => {
+                if !self.reported_flush_error {
+                    self.reported_flush_error = true;
+                    let name = &w.plan.nodes[self.node].node.name;
+                    w.env.log.push_once(
+                        name,
+                        self.task,
+                        "flush failed",
+                        LogKind::Error,
+                        format!("{why}; the tuples it held are failed"),
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// For a bolt that acks after flushing: flushes (unless `lost`: the batch was cut
+    /// short by a crash, so its output is not trusted) and only then acks the held
+    /// inputs, or fails them all when the flush failed.
+    fn settle_held(&mut self, w: &Wiring, outbox: &mut Outbox, lost: bool) {
+        if self.held.is_empty() {
+            return;
+        }
+        let flushed = !lost && self.flush(w);
+        let held = std::mem::take(&mut self.held);
+        for &(ids, ack_val, ok) in &held {
+            self.count_outcome(ok && flushed);
+            complete_held(w, outbox, &ids, ack_val, ok && flushed);
+        }
+        self.held = held;
+        self.held.clear();
+    }
+
+    /// Lets a time-driven bolt emit (unanchored).
+    fn tick(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], now: Instant) {
+        let none = AckIds::NONE;
+        let mut sink = BoltSink {
+            w,
+            out: &mut self.out,
+            outbox,
+            ids: &none,
+            ack_val: 0,
+            error: None,
+        };
+        let mut emitter = Emitter {
+            live,
+            sink: Some(&mut sink),
+            ..Emitter::default()
+        };
+        self.bolt.tick(now, &mut emitter);
+        let discarded = emitter.discarded;
+        let refusals = emitter.take_refusals();
+        drop(emitter);
+        self.out.emitted += discarded;
+        if let Some(r) = refusals {
+            self.refused += r.count;
+            let name = &w.plan.nodes[self.node].node.name;
+            self.refusals.report(&w.env.log, name, self.task, &r.first);
+        }
+        self.out.publish(w);
+        add(
+            &w.counters.tasks[self.task as usize].refused,
+            std::mem::take(&mut self.refused),
+        );
+    }
+
+    fn publish(&mut self, w: &Wiring, me: usize, busy_ns: u64, batch: u64) {
+        self.out.publish(w);
+        let c = &w.counters.tasks[self.task as usize];
+        add(&c.executed, std::mem::take(&mut self.executed));
+        add(&c.acked, std::mem::take(&mut self.acked));
+        add(&c.failed, std::mem::take(&mut self.failed));
+        add(&c.refused, std::mem::take(&mut self.refused));
+        add(&c.busy_ns, busy_ns);
+        if let Some(per_tuple) = busy_ns.checked_div(batch) {
+            w.counters.latencies[me]
+                .execute_latency
+                .record_n(per_tuple, batch);
+        }
+    }
+
+    fn restart(&mut self, w: &Wiring, why: String) {
+        let c = &w.counters.tasks[self.task as usize];
+        let n = c.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+        let name = &w.plan.nodes[self.node].node.name;
+        w.env.log.push(
+            name,
+            self.task,
+            LogKind::Event,
+            format!("task {} crashed ({why}); restart #{n}", self.task),
+        );
+        let delay = self.backoff.next_delay(Instant::now());
+        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+        if let Some(b) = build(w, self.node, self.task) {
+            self.acks_after_flush = b.acks_after_flush();
+            self.bolt = b;
+        }
+    }
+}
+
+/// Runs one life of a bolt executor: until shutdown, or until its worker is killed
+/// (then its tasks' state and buffers are lost, unflushed).
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
+    let tasks = w.plan.executors[me].tasks.clone();
+    let first = tasks.start;
+    let mut bolts: Vec<Option<BoltTask>> = tasks
+        .map(|task| {
+            let bolt = build(w, node, task)?;
+            Some(BoltTask {
+                node,
+                task,
+                acks_after_flush: bolt.acks_after_flush(),
+                bolt,
+                out: TaskOut::new(w, node, task),
+                backoff: Backoff::default(),
+                executed: 0,
+                acked: 0,
+                failed: 0,
+                refused: 0,
+                reported_route_error: false,
+                refusals: RefusalLog::default(),
+                held: Vec::new(),
+                reported_flush_error: false,
+            })
+        })
+        .collect();
+    let mut outbox = Outbox::new(w, me);
+    let live: Vec<bool> = w.plan.nodes[node]
+        .outputs
+        .iter()
+        .map(|&s| !w.plan.streams[s].edges.is_empty())
+        .collect();
+    let tick_every = Duration::from_millis(5);
+    let mut next_tick = Instant::now() + tick_every;
+
+    while !w.switches.shutdown.load(Ordering::Relaxed) {
+        if life.killed() {
+            outbox.discard(w);
+            return Exit::Killed;
+        }
+        if !outbox.overflow_is_empty() && !outbox.retry_overflow(w) {
+            // Downstream is full: stop reading input until it drains (backpressure).
+            outbox.publish_held(w);
+            outbox.wait_overflow(w, Duration::from_millis(1));
+            continue;
+        }
+        let msg = match inbox.try_recv() {
+            Ok(msg) => Some(msg),
+            Err(TryRecvError::Empty) => {
+                outbox.flush_all(w);
+                for b in bolts.iter_mut().flatten() {
+                    b.flush(w);
+                }
+                outbox.publish_held(w);
+                match inbox.recv_timeout(tick_every) {
+                    Ok(msg) => Some(msg),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
+                }
+            }
+            Err(TryRecvError::Disconnected) => return Exit::Shutdown,
+        };
+        if let Some(Msg::Tuples { task, tuples }) = msg {
+            let Some(Some(b)) = bolts.get_mut((task - first) as usize) else {
+                // The task could not be built (its error is in the log): its input is
+                // lost, and counted so the run can still drain.
+                add(
+                    &w.counters.tasks[task as usize].dropped,
+                    tuples.len() as u64,
+                );
+                continue;
+            };
+            let total = tuples.len() as u64;
+            let started = Instant::now();
+            let mut done = 0u64;
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let faults = w.node_switches[node].faults_active();
+                for t in &tuples {
+                    if faults && w.switches.shutdown.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    b.execute_one(w, &mut outbox, &live, t);
+                    done += 1;
+                }
+            }));
+            // Acks of a bolt that acks after flushing leave only now, after its flush.
+            b.settle_held(w, &mut outbox, result.is_err());
+            let busy = started.elapsed().as_nanos() as u64;
+            b.publish(w, me, busy, done);
+            if let Err(payload) = result {
+                // The crashing tuple and the rest of the batch are lost; their trees
+                // time out and are replayed.
+                let lost = total - done;
+                add(&w.counters.tasks[b.task as usize].dropped, lost);
+                b.restart(w, supervisor::describe(payload.as_ref()));
+            }
+            w.recycle_batch(me, tuples);
+            outbox.flush_if_due(w, Instant::now());
+        }
+        let now = Instant::now();
+        if now >= next_tick {
+            next_tick = now + tick_every;
+            for b in bolts.iter_mut().flatten() {
+                // A panic in a tick loses only that tick's output.
+                let _ = catch_unwind(AssertUnwindSafe(|| b.tick(w, &mut outbox, &live, now)));
+            }
+            outbox.publish_held(w);
+        }
+    }
+    for b in bolts.iter_mut().flatten() {
+        b.flush(w);
+    }
+    Exit::Shutdown
+}

@@ -1,0 +1,187 @@
+//! Executors: one OS thread each, running a contiguous range of one node's tasks (or
+//! one acker). They talk only through bounded crossbeam channels carrying *batches*.
+//!
+//! No executor ever blocks on a send: a full channel parks the batch in a local
+//! overflow queue (Storm's `pendingEmits`), because spout → bolt → acker → spout is a
+//! cycle and blocking sends on a cycle can deadlock. Spouts stop calling `next_tuple`
+//! and bolts stop reading input while their overflow is non-empty: that is the
+//! backpressure. Spouts and ackers always keep reading, so the cycle always drains.
+//!
+//! Each executor lives in one simulated worker. Killing the worker bumps its kill
+//! count; every executor of it sees that at its next loop turn (one relaxed load),
+//! loses its in-memory state (tasks, pending roots, ledger, outbox, queued input) and
+//! is started again after a backoff, as Storm's supervisor restarts a dead worker.
+
+mod acker_loop;
+mod bolt;
+mod outbox;
+mod pending;
+mod route;
+mod spout;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Env, Factory};
+use crate::runtime::control::{EngineSwitches, NodeSwitches};
+use crate::runtime::metrics::{self, Counters};
+use crate::runtime::plan::{ExecutorKind, Plan};
+use crate::runtime::supervisor;
+use crate::runtime::tuple::Tuple;
+
+pub(crate) use bolt::BoltSink;
+pub use outbox::Outbox;
+
+/// What travels on a channel: always a batch.
+#[derive(Debug)]
+pub enum Msg {
+    Tuples {
+        task: u32,
+        tuples: Vec<Tuple>,
+    },
+    Acks(Vec<AckMsg>),
+    /// Acker → spout: `(root, ok)` outcomes for one spout task.
+    Outcomes {
+        task: u32,
+        outcomes: Vec<(u64, bool)>,
+    },
+}
+
+impl Msg {
+    pub fn tuple_count(&self) -> u64 {
+        match self {
+            Msg::Tuples { tuples, .. } => tuples.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// The free list of one executor's batch buffers: (give back, take).
+pub type SpareBatches = (Sender<Vec<Tuple>>, Receiver<Vec<Tuple>>);
+
+/// Everything executors share, read-only.
+pub struct Wiring {
+    pub plan: Arc<Plan>,
+    pub senders: Vec<Sender<Msg>>,
+    /// Per executor: emptied batch buffers, handed back for producers to refill. Reusing
+    /// them keeps batch memory warm in cache instead of faulting in fresh pages.
+    pub spare_batches: Vec<SpareBatches>,
+    pub counters: Arc<Counters>,
+    /// Per executor: tuples handed to channels (or overflow) and tuples still held in
+    /// the outbox at the end of the last step. Used to decide when a run has drained.
+    pub exec_sent: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicU64>>,
+    pub exec_held: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicU64>>,
+    pub switches: Arc<EngineSwitches>,
+    pub node_switches: Vec<Arc<NodeSwitches>>,
+    pub env: Arc<Env>,
+    pub factories: Vec<Factory>,
+    pub schemas: Arc<Vec<Vec<String>>>,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub seed: u64,
+    /// Per simulated worker: how often it was killed. Executors compare it with the
+    /// value their current life started with.
+    pub worker_kills: Vec<crossbeam_utils::CachePadded<AtomicU64>>,
+}
+
+impl Wiring {
+    /// An empty batch buffer for executor `exec`: a recycled one if available, else a
+    /// fresh one with room for `capacity` tuples (it grows if more come).
+    #[inline]
+    pub fn take_batch(&self, exec: usize, capacity: usize) -> Vec<Tuple> {
+        self.spare_batches[exec]
+            .1
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(capacity))
+    }
+
+    /// Returns an emptied batch buffer of executor `exec` for reuse (dropped if the
+    /// spare list is full).
+    #[inline]
+    pub fn recycle_batch(&self, exec: usize, mut batch: Vec<Tuple>) {
+        batch.clear();
+        let _ = self.spare_batches[exec].0.try_send(batch);
+    }
+
+    pub fn acking(&self) -> bool {
+        self.plan.ackers() > 0
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.plan.message_timeout_secs))
+    }
+}
+
+/// Why an executor's loop returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The engine is stopping (or its channels are gone).
+    Shutdown,
+    /// Its worker was killed: the executor is to be started afresh.
+    Killed,
+}
+
+/// One life of an executor: it ends when its worker's kill count moves on.
+pub(crate) struct Life<'a> {
+    kills: &'a AtomicU64,
+    epoch: u64,
+}
+
+impl Life<'_> {
+    /// One relaxed load: cheap enough for every loop turn.
+    #[inline]
+    pub(crate) fn killed(&self) -> bool {
+        self.kills.load(Ordering::Relaxed) != self.epoch
+    }
+}
+
+/// Runs executor `index` until shutdown, starting it again whenever its worker is
+/// killed. This is the body of its thread.
+pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
+    let w = &*wiring;
+    let ex = &w.plan.executors[index];
+    let kills = &*w.worker_kills[ex.worker as usize];
+    // The first life starts at 0, so a kill sent before the thread got going counts.
+    let mut epoch = 0;
+    let mut backoff = supervisor::Backoff::default();
+    loop {
+        let life = Life { kills, epoch };
+        let exit = match ex.kind {
+            ExecutorKind::Node(n) if w.plan.nodes[n].is_spout() => {
+                spout::run(w, index, n, &inbox, &life)
+            }
+            ExecutorKind::Node(n) => bolt::run(w, index, n, &inbox, &life),
+            ExecutorKind::Acker(_) => acker_loop::run(w, index, &inbox, &life),
+        };
+        if exit == Exit::Shutdown {
+            return;
+        }
+        epoch = kills.load(Ordering::Relaxed);
+        lose_queued_input(w, &inbox);
+        w.exec_held[index].store(0, Ordering::Relaxed);
+        for task in ex.tasks.clone() {
+            let c = &w.counters.tasks[task as usize];
+            c.restarts.fetch_add(1, Ordering::Relaxed);
+            c.pending.store(0, Ordering::Relaxed);
+        }
+        let delay = backoff.next_delay(Instant::now());
+        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+    }
+}
+
+/// A dead worker's receive queue dies with it: tuples waiting for this executor are
+/// counted as dropped (their trees time out and are replayed).
+fn lose_queued_input(w: &Wiring, inbox: &Receiver<Msg>) {
+    while let Ok(msg) = inbox.try_recv() {
+        if let Msg::Tuples { task, tuples } = msg {
+            metrics::add(
+                &w.counters.tasks[task as usize].dropped,
+                tuples.len() as u64,
+            );
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Turning one emit into deliveries: choose target tasks through each subscription's
+//! grouper, attach acking ids, and hand the tuples to the outbox.
+
+use std::sync::atomic::Ordering;
+
+use super::{Outbox, Wiring};
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Emitted, TaskInfo};
+use crate::runtime::metrics::add;
+use crate::runtime::rng::{Rng, derive_seed};
+use crate::runtime::routing::{Grouper, RouteError};
+use crate::runtime::tuple::{AckIds, Tuple, Values};
+
+struct Route {
+    edge: usize,
+    grouper: Grouper,
+    sent: u64,
+}
+
+/// The sending side of one task.
+pub struct TaskOut {
+    pub task: u32,
+    /// Per local output stream: global stream id and subscriptions.
+    streams: Vec<(u32, Vec<Route>)>,
+    targets: Vec<u32>,
+    pub rng: Rng,
+    pub emitted: u64,
+    pub transferred: u64,
+}
+
+/// How the tuple being emitted is tied to tuple trees.
+pub enum Anchor<'a> {
+    /// Untracked: no ids.
+    None,
+    /// A spout's tracked emit: returns the root and the XOR of the edges it created.
+    Root { root: u64, xor: &'a mut u64 },
+    /// A bolt's emit anchored to an input (BasicBolt): XORs new edge ids into `ack_val`.
+    Input {
+        ids: &'a AckIds,
+        ack_val: &'a mut u64,
+    },
+}
+
+impl TaskOut {
+    pub fn new(w: &Wiring, node: usize, task: u32) -> Self {
+        let plan = &w.plan;
+        let mut rng = Rng::new(derive_seed(w.seed, u64::from(task)));
+        let streams = plan.nodes[node]
+            .outputs
+            .iter()
+            .map(|&s| {
+                let routes = plan.streams[s]
+                    .edges
+                    .iter()
+                    .map(|&e| {
+                        let edge = &plan.edges[e];
+                        Route {
+                            edge: e,
+                            grouper: Grouper::new(
+                                &edge.grouping,
+                                edge.field_positions.clone(),
+                                edge.targets.clone(),
+                                &mut rng,
+                            ),
+                            sent: 0,
+                        }
+                    })
+                    .collect();
+                (s as u32, routes)
+            })
+            .collect();
+        Self {
+            task,
+            streams,
+            targets: Vec::new(),
+            rng,
+            emitted: 0,
+            transferred: 0,
+        }
+    }
+
+    /// Consumer task ids per local stream, for components that emit direct.
+    pub fn consumers(w: &Wiring, node: usize) -> Vec<Vec<u32>> {
+        w.plan.nodes[node]
+            .outputs
+            .iter()
+            .map(|&s| {
+                let mut t: Vec<u32> = w.plan.streams[s]
+                    .edges
+                    .iter()
+                    .flat_map(|&e| w.plan.edges[e].targets.iter().copied())
+                    .collect();
+                t.sort_unstable();
+                t.dedup();
+                t
+            })
+            .collect()
+    }
+
+    /// Routes one buffered emit. Returns the number of deliveries.
+    #[inline]
+    pub fn dispatch(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        em: Emitted,
+        anchor: Anchor<'_>,
+    ) -> Result<usize, RouteError> {
+        self.dispatch_values(w, outbox, em.stream, em.values, em.direct, anchor)
+    }
+
+    /// Routes values emitted on local stream `stream`. Returns the number of deliveries.
+    /// Always inlined into the emit, so the values go from registers into the batch
+    /// rather than through stack copies that stall on store forwarding.
+    #[inline(always)]
+    pub fn dispatch_values(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        anchor: Anchor<'_>,
+    ) -> Result<usize, RouteError> {
+        self.emitted += 1;
+        let Some((gsid, routes)) = self.streams.get_mut(stream) else {
+            return Ok(0);
+        };
+        let gsid = *gsid;
+        // The common case: one subscription that picks one task. No target list, and the
+        // tuple is built straight into the outbox.
+        if let [route] = routes.as_mut_slice()
+            && let Some(choice) = route.grouper.choose_one(&values, direct)
+        {
+            let Some(target) = choice.transpose()? else {
+                return Ok(0);
+            };
+            route.sent += 1;
+            self.transferred += 1;
+            let mut acc = 0u64;
+            let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
+            outbox.push_tuple(
+                w,
+                target,
+                Tuple {
+                    values,
+                    stream: gsid,
+                    source_task: self.task,
+                    ids,
+                },
+            );
+            match anchor {
+                Anchor::Root { xor, .. } => *xor ^= acc,
+                Anchor::Input { ack_val, .. } => *ack_val ^= acc,
+                Anchor::None => {}
+            }
+            return Ok(1);
+        }
+        self.targets.clear();
+        for r in routes.iter_mut() {
+            let before = self.targets.len();
+            r.grouper.choose(&values, direct, &mut self.targets)?;
+            r.sent += (self.targets.len() - before) as u64;
+        }
+        let n = self.targets.len();
+        self.transferred += n as u64;
+        let mut acc = 0u64;
+        // Every target but the last gets a clone; the last takes the values themselves
+        // (with one target, the common case, nothing is cloned).
+        if let Some((&last, rest)) = self.targets.split_last() {
+            for &target in rest {
+                let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
+                let tuple = Tuple {
+                    values: values.clone(),
+                    stream: gsid,
+                    source_task: self.task,
+                    ids,
+                };
+                outbox.push_tuple(w, target, tuple);
+            }
+            let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
+            let tuple = Tuple {
+                values,
+                stream: gsid,
+                source_task: self.task,
+                ids,
+            };
+            outbox.push_tuple(w, last, tuple);
+        }
+        match anchor {
+            Anchor::Root { xor, .. } => *xor ^= acc,
+            Anchor::Input { ack_val, .. } => *ack_val ^= acc,
+            Anchor::None => {}
+        }
+        Ok(n)
+    }
+
+    /// Publishes the counts gathered since the last call (once per step, not per tuple).
+    pub fn publish(&mut self, w: &Wiring) {
+        let c = &w.counters.tasks[self.task as usize];
+        add(&c.emitted, std::mem::take(&mut self.emitted));
+        add(&c.transferred, std::mem::take(&mut self.transferred));
+        for (_, routes) in &mut self.streams {
+            for r in routes {
+                if r.sent > 0 {
+                    w.counters.edges[r.edge]
+                        .fetch_add(std::mem::take(&mut r.sent), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The acking ids of one delivery: a fresh edge id per delivery, XOR-ed into `acc`.
+#[inline]
+fn edge_ids(anchor: &Anchor<'_>, rng: &mut Rng, acc: &mut u64) -> AckIds {
+    match anchor {
+        Anchor::None => AckIds::NONE,
+        Anchor::Root { root, .. } => {
+            let e = rng.next_id();
+            *acc ^= e;
+            AckIds::one(*root, e)
+        }
+        Anchor::Input { ids, .. } if ids.is_empty() => AckIds::NONE,
+        Anchor::Input { ids, .. } => {
+            let e = rng.next_id();
+            *acc ^= e;
+            ids.with_edge(e)
+        }
+    }
+}
+
+/// Sends an ack or fail for every root of an input tuple (Storm's bolt ack/fail).
+#[inline]
+pub fn complete_input(w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+    complete::<true>(w, outbox, ids, ack_val, ok);
+}
+
+/// [`complete_input`] for outcomes a bolt held until its flush. A separate instance:
+/// with a second caller, the hot path's copy would no longer be inlined.
+#[inline(never)]
+pub fn complete_held(w: &Wiring, outbox: &mut Outbox, ids: &AckIds, ack_val: u64, ok: bool) {
+    complete::<false>(w, outbox, ids, ack_val, ok);
+}
+
+#[inline(always)]
+fn complete<const HOT: bool>(
+    w: &Wiring,
+    outbox: &mut Outbox,
+    ids: &AckIds,
+    ack_val: u64,
+    ok: bool,
+) {
+    let n = w.plan.ackers();
+    if n == 0 {
+        return;
+    }
+    ids.for_each(|root, edge| {
+        let msg = if ok {
+            AckMsg::Ack {
+                root,
+                xor: edge ^ ack_val,
+            }
+        } else {
+            AckMsg::Fail { root }
+        };
+        let acker = outbox.acker_of(root, n);
+        outbox.push_ack(w, acker, msg);
+    });
+}
+
+/// The info a component factory receives for a task.
+pub fn task_info(w: &Wiring, node: usize, task: u32) -> TaskInfo {
+    let pn = &w.plan.nodes[node];
+    TaskInfo {
+        node: pn.node.name.clone(),
+        task,
+        index: task - pn.tasks.start,
+        count: pn.tasks.end - pn.tasks.start,
+        tracking: w.acking(),
+        env: w.env.clone(),
+        schemas: w.schemas.clone(),
+        consumers: TaskOut::consumers(w, node),
+    }
+}

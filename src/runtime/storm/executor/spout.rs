@@ -1,0 +1,380 @@
+//! The spout executor: calls `next_tuple` while allowed (active, not paused, under max
+//! spout pending, within the rate, no overflow), tracks roots for acking and timeouts,
+//! and hands ack/fail outcomes back to the spout, which decides replays.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use super::pending::PendingRoots;
+use super::route::{Anchor, TaskOut, task_info};
+use super::{Exit, Life, Msg, Outbox, Wiring};
+use crate::runtime::acker::AckMsg;
+use crate::runtime::components::{Behaviour, Emitter, Spout};
+use crate::runtime::limits::RefusalLog;
+use crate::runtime::log::LogKind;
+use crate::runtime::metrics::add;
+use crate::runtime::routing::{RouteError, acker_for};
+use crate::runtime::supervisor::{self, Backoff};
+
+struct SpoutTask {
+    node: usize,
+    task: u32,
+    /// The executor running it (latency histograms are per executor).
+    exec: usize,
+    spout: Box<dyn Spout>,
+    out: TaskOut,
+    pending: PendingRoots,
+    configured_rate: f64,
+    tokens: f64,
+    last_refill: Instant,
+    backoff: Backoff,
+    acked: u64,
+    failed: u64,
+    replayed: u64,
+    timed_out: u64,
+    busy_ns: u64,
+    refused: u64,
+    reported_route_error: bool,
+    refusals: RefusalLog,
+}
+
+fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Spout>> {
+    let info = task_info(w, node, task);
+    match (w.factories[node])(&info) {
+        Ok(Behaviour::Spout(s)) => Some(s),
+        Ok(Behaviour::Bolt(_)) => None,
+        Err(e) => {
+            w.env.log.push(&info.node, task, LogKind::Error, e);
+            None
+        }
+    }
+}
+
+impl SpoutTask {
+    fn rate(&self, w: &Wiring) -> f64 {
+        w.node_switches[self.node]
+            .rate()
+            .unwrap_or(self.configured_rate)
+    }
+
+    /// How many `next_tuple` calls the rate allows now (`usize::MAX` = unlimited).
+    fn allowance(&mut self, w: &Wiring, now: Instant) -> usize {
+        let rate = self.rate(w);
+        if rate <= 0.0 {
+            self.last_refill = now;
+            self.tokens = 1.0;
+            return usize::MAX;
+        }
+        let dt = now.duration_since(self.last_refill).as_secs_f64();
+        self.last_refill = now;
+        self.tokens = (self.tokens + rate * dt).min((rate * 0.05).max(1.0));
+        self.tokens.floor() as usize
+    }
+
+    fn handle_outcome(&mut self, w: &Wiring, root: u64, ok: bool, now: Instant) {
+        let Some(p) = self.pending.remove(root) else {
+            return; // Already timed out, or from before a restart.
+        };
+        if ok {
+            self.acked += 1;
+            let lat = now.saturating_duration_since(p.emitted_at).as_nanos() as u64;
+            w.counters.latencies[self.exec]
+                .complete_latency
+                .record_n(lat, 1);
+            self.spout.ack(p.msg_id);
+        } else {
+            self.failed += 1;
+            self.spout.fail(p.msg_id);
+        }
+    }
+
+    fn rotate(&mut self) {
+        for p in self.pending.rotate() {
+            self.failed += 1;
+            self.timed_out += 1;
+            self.spout.fail(p.msg_id);
+        }
+    }
+
+    /// Calls `next_tuple` up to `budget` times and routes what it emits.
+    fn emit_some(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        emitter: &mut Emitter,
+        budget: usize,
+        max_pending: usize,
+        now: Instant,
+    ) -> usize {
+        let acking = w.acking();
+        let switches = &w.node_switches[self.node];
+        let mut calls = 0;
+        while calls < budget && self.pending.len() < max_pending {
+            if switches.faults_active() {
+                let f = switches.faults();
+                if !f.added_latency.is_zero() {
+                    std::thread::sleep(f.added_latency);
+                }
+                if f.crash_probability > 0.0 && self.out.rng.unit() < f.crash_probability {
+                    supervisor::crash();
+                }
+            }
+            let more = self.spout.next_tuple(emitter);
+            self.take_refusals(w, emitter);
+            if !more {
+                break;
+            }
+            calls += 1;
+            for em in emitter.items.drain(..) {
+                if em.refused {
+                    if let Some(msg_id) = em.msg_id {
+                        self.failed += 1;
+                        self.spout.refused(msg_id);
+                    }
+                    continue;
+                }
+                let replay = em.replay;
+                match em.msg_id {
+                    Some(msg_id) if acking => {
+                        let root = self.pending.reserve(&mut self.out.rng);
+                        let mut xor = 0;
+                        let anchor = Anchor::Root {
+                            root,
+                            xor: &mut xor,
+                        };
+                        let routed = self.out.dispatch(w, outbox, em, anchor);
+                        let ok = routed.is_ok();
+                        self.report(w, routed);
+                        if ok {
+                            self.pending.fill(root, msg_id, now);
+                            let acker = acker_for(root, w.plan.ackers());
+                            let init = AckMsg::Init {
+                                root,
+                                xor,
+                                spout_task: self.task,
+                            };
+                            outbox.push_ack(w, acker, init);
+                        } else {
+                            self.pending.release(root);
+                        }
+                    }
+                    Some(msg_id) => {
+                        // No ackers: a tracked emit is acked at once (Storm).
+                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        self.report(w, routed);
+                        self.acked += 1;
+                        self.spout.ack(msg_id);
+                    }
+                    None => {
+                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        self.report(w, routed);
+                    }
+                }
+                if replay {
+                    self.replayed += 1;
+                }
+            }
+        }
+        calls
+    }
+
+    /// Emits refused during the last `next_tuple` (a value over the cap): each counts as
+    /// a failed message, and the spout decides what to do with it (`Spout::refused`).
+    fn take_refusals(&mut self, w: &Wiring, emitter: &mut Emitter) {
+        let Some(refusals) = emitter.take_refusals() else {
+            return;
+        };
+        self.refused += refusals.count;
+        let name = &w.plan.nodes[self.node].node.name;
+        self.refusals
+            .report(&w.env.log, name, self.task, &refusals.first);
+    }
+
+    /// Logs the first refused emit (a direct-stream misuse) of this task.
+    fn report(&mut self, w: &Wiring, routed: Result<usize, RouteError>) {
+        if let Err(e) = routed
+            && !self.reported_route_error
+        {
+            self.reported_route_error = true;
+            let name = &w.plan.nodes[self.node].node.name;
+            w.env.log.push(
+                name,
+                self.task,
+                LogKind::Error,
+                format!("emit refused: {e}"),
+            );
+        }
+    }
+
+    fn publish(&mut self, w: &Wiring) {
+        self.out.publish(w);
+        let c = &w.counters.tasks[self.task as usize];
+        add(&c.acked, std::mem::take(&mut self.acked));
+        add(&c.failed, std::mem::take(&mut self.failed));
+        add(&c.replayed, std::mem::take(&mut self.replayed));
+        add(&c.timed_out, std::mem::take(&mut self.timed_out));
+        add(&c.busy_ns, std::mem::take(&mut self.busy_ns));
+        add(&c.refused, std::mem::take(&mut self.refused));
+        c.pending
+            .store(self.pending.len() as u64, Ordering::Relaxed);
+        let done = self.spout.is_done() && self.pending.is_empty();
+        c.done.store(u64::from(done), Ordering::Relaxed);
+    }
+
+    /// Replaces a crashed spout with a fresh instance. Its pending roots are forgotten:
+    /// the new instance starts its input again, which is how a restarted spout replays.
+    fn restart(&mut self, w: &Wiring, why: String) {
+        let c = &w.counters.tasks[self.task as usize];
+        let n = c.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+        let name = &w.plan.nodes[self.node].node.name;
+        w.env.log.push(
+            name,
+            self.task,
+            LogKind::Event,
+            format!("task {} crashed ({why}); restart #{n}", self.task),
+        );
+        let delay = self.backoff.next_delay(Instant::now());
+        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+        if let Some(s) = build(w, self.node, self.task) {
+            self.spout = s;
+        }
+        self.pending.clear();
+    }
+}
+
+/// Runs one life of a spout executor: until shutdown, or until its worker is killed
+/// (then its pending roots are forgotten and a fresh instance replays its input).
+pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
+    let plan = &w.plan;
+    let tasks = plan.executors[me].tasks.clone();
+    let configured_rate =
+        crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec", 0.0);
+    let now = Instant::now();
+    let mut spouts: Vec<SpoutTask> = tasks
+        .clone()
+        .filter_map(|task| {
+            Some(SpoutTask {
+                node,
+                task,
+                exec: me,
+                spout: build(w, node, task)?,
+                out: TaskOut::new(w, node, task),
+                pending: PendingRoots::default(),
+                configured_rate,
+                tokens: 1.0,
+                last_refill: now,
+                backoff: Backoff::default(),
+                acked: 0,
+                failed: 0,
+                replayed: 0,
+                timed_out: 0,
+                busy_ns: 0,
+                refused: 0,
+                reported_route_error: false,
+                refusals: RefusalLog::default(),
+            })
+        })
+        .collect();
+    // A task that could not be built (its error is in the log) has nothing to emit.
+    for task in tasks.clone() {
+        if !spouts.iter().any(|s| s.task == task) {
+            w.counters.tasks[task as usize]
+                .done
+                .store(1, Ordering::Relaxed);
+        }
+    }
+    let mut outbox = Outbox::new(w, me);
+    let mut emitter = Emitter::default();
+    let max_pending = match (w.acking(), plan.max_spout_pending) {
+        (true, Some(m)) => m.max(1) as usize,
+        _ => usize::MAX,
+    };
+    let timeout = w.timeout();
+    let mut next_rotate = Instant::now() + timeout;
+    let budget = w.batch_size.max(1);
+
+    while !w.switches.shutdown.load(Ordering::Relaxed) {
+        if life.killed() {
+            outbox.discard(w);
+            return Exit::Killed;
+        }
+        let now = Instant::now();
+        // Outcomes first, always: this is what keeps the ack cycle moving.
+        loop {
+            match inbox.try_recv() {
+                Ok(msg) => handle(&mut spouts, w, msg, now),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return Exit::Shutdown,
+            }
+        }
+        let clear = outbox.retry_overflow(w);
+        if now >= next_rotate {
+            next_rotate = now + timeout;
+            for s in &mut spouts {
+                s.rotate();
+            }
+        }
+        let active = !w.switches.paused.load(Ordering::Relaxed)
+            && !w.switches.deactivated.load(Ordering::Relaxed);
+        let mut calls = 0;
+        if clear && active {
+            for s in &mut spouts {
+                let allowance = s.allowance(w, now).min(budget);
+                let started = Instant::now();
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    s.emit_some(w, &mut outbox, &mut emitter, allowance, max_pending, now)
+                }));
+                match result {
+                    Ok(n) => {
+                        calls += n;
+                        if n > 0 {
+                            s.tokens = (s.tokens - n as f64).max(0.0);
+                        }
+                    }
+                    Err(payload) => {
+                        emitter.items.clear();
+                        let _ = emitter.take_refusals();
+                        s.restart(w, supervisor::describe(payload.as_ref()));
+                    }
+                }
+                s.busy_ns += started.elapsed().as_nanos() as u64;
+            }
+        }
+        let now = Instant::now();
+        if calls == 0 {
+            outbox.flush_all(w);
+        } else {
+            outbox.flush_if_due(w, now);
+        }
+        for s in &mut spouts {
+            s.publish(w);
+        }
+        outbox.publish_held(w);
+        if calls == 0 {
+            match inbox.recv_timeout(Duration::from_millis(1)) {
+                Ok(msg) => handle(&mut spouts, w, msg, Instant::now()),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
+            }
+        }
+    }
+    Exit::Shutdown
+}
+
+fn handle(spouts: &mut [SpoutTask], w: &Wiring, msg: Msg, now: Instant) {
+    if let Msg::Outcomes { task, outcomes } = msg
+        && let Some(s) = spouts.iter_mut().find(|s| s.task == task)
+    {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            for (root, ok) in outcomes {
+                s.handle_outcome(w, root, ok, now);
+            }
+        }));
+        if let Err(payload) = result {
+            s.restart(w, supervisor::describe(payload.as_ref()));
+        }
+    }
+}
