@@ -26,13 +26,7 @@ fn fast(base: &std::path::Path) -> AgentOptions {
     }
 }
 
-fn node(
-    name: &str,
-    role: Role,
-    component: &str,
-    agent: &str,
-    config: &[(&str, Value)],
-) -> Node {
+fn node(name: &str, role: Role, component: &str, agent: &str, config: &[(&str, Value)]) -> Node {
     let mut n = Node::new(name, role, component);
     n.agent = Some(agent.to_string());
     for (k, v) in config {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use tributary::flume::file_channel::{DiskFull, RETRY_MAX_MS, RETRY_MIN_MS};
 use tributary::flume::{
-    Channel, ChannelError, Event, FileChannel, FileChannelConfig, FileChannelEnv,
-    FileChannelError, ManualClock, Notices, Transaction,
+    Channel, ChannelError, Event, FileChannel, FileChannelConfig, FileChannelEnv, FileChannelError,
+    ManualClock, Notices, Transaction,
 };
 
 fn config(dir: &Path) -> FileChannelConfig {

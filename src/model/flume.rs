@@ -209,10 +209,7 @@ mod tests {
     #[test]
     fn bad_port_text_and_out_of_range_ports_are_errors_and_join_no_hop() {
         let text = avro("in", Role::Source, "b", Some(Value::Str("41x1".into())));
-        assert_eq!(
-            avro_port(&text),
-            Err(PortError::NotANumber("41x1".into()))
-        );
+        assert_eq!(avro_port(&text), Err(PortError::NotANumber("41x1".into())));
         let big = avro("out", Role::Sink, "a", Some(Value::Int(70_000)));
         assert_eq!(avro_port(&big), Err(PortError::OutOfRange(70_000)));
         let negative = avro("out", Role::Sink, "a", Some(Value::Int(-1)));

@@ -7,7 +7,11 @@ use super::diagnostic::{Diagnostic, Location, grouping_text};
 use super::quoted;
 use crate::model::{Grouping, Role, Topology};
 
-pub(super) fn check_edge(t: &Topology, e: petgraph::stable_graph::EdgeIndex, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_edge(
+    t: &Topology,
+    e: petgraph::stable_graph::EdgeIndex,
+    out: &mut Vec<Diagnostic>,
+) {
     let (Some((a, b)), Some(edge)) = (t.edge_endpoints(e), t.edge(e)) else {
         return;
     };

@@ -14,7 +14,9 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::runner::RunnerCounters;
 use super::wiring::processor_for;
-use super::{AgentOptions, BuildError, FlumeRun, NodeEntry, PendingSource, Probe, Runner, node_err};
+use super::{
+    AgentOptions, BuildError, FlumeRun, NodeEntry, PendingSource, Probe, Runner, node_err,
+};
 use crate::flume::channel::Channel;
 use crate::flume::fatal::FatalLog;
 use crate::flume::file_channel::{FileChannel, FileChannelConfig, FileChannelEnv};
@@ -107,7 +109,8 @@ impl FlumeRun {
                 .or_default()
                 .channels
                 .push(Arc::clone(&channel));
-            self.channels.insert(node.name.clone(), Arc::clone(&channel));
+            self.channels
+                .insert(node.name.clone(), Arc::clone(&channel));
             self.nodes.insert(
                 node.name.clone(),
                 NodeEntry {
@@ -165,8 +168,8 @@ impl FlumeRun {
                         .map_err(|m| node_err(&node.name, m))?,
                 )),
                 "avro_source" | "avro" => {
-                    let port = flume::avro_port(node)
-                        .map_err(|e| node_err(&node.name, e.to_string()))?;
+                    let port =
+                        flume::avro_port(node).map_err(|e| node_err(&node.name, e.to_string()))?;
                     self.hops
                         .register(
                             port,

@@ -22,7 +22,11 @@ use crate::flume::sources::{Source, SourceContext};
 use crate::model::Topology;
 
 impl FlumeRun {
-    pub(super) fn start_agent(&mut self, name: &str, options: &AgentOptions) -> Result<(), BuildError> {
+    pub(super) fn start_agent(
+        &mut self,
+        name: &str,
+        options: &AgentOptions,
+    ) -> Result<(), BuildError> {
         let Some(agent) = self.agents.get_mut(name) else {
             return Ok(());
         };

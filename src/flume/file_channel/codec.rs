@@ -29,9 +29,10 @@ pub(super) const CHECKPOINT_FIXED_BYTES: u64 = 20 + 32;
 /// Bytes a take or commit record takes in the log, framing included.
 pub(super) const SMALL_RECORD_BYTES: u64 = 8 + 1 + 8 + 8;
 /// Most bytes one event takes in a log record or checkpoint entry, per byte it counts
-/// against `byteCapacity` ([`crate::flume::channel::event_bytes`]). An event of body `B`, `h` headers of `H`
-/// bytes in all is encoded in at most `41 + B + H + 8h` bytes; header keys are distinct,
-/// so `h ≤ H + 1`, and that is at most `9 × (64 + B + H)` = 9 × its counted bytes.
+/// against `byteCapacity` ([`crate::flume::channel::event_bytes`]). An event of body
+/// `B`, `h` headers of `H` bytes in all is encoded in at most `41 + B + H + 8h` bytes;
+/// header keys are distinct, so `h ≤ H + 1`, and that is at most `9 × (64 + B + H)` =
+/// 9 × its counted bytes.
 pub const ENCODED_BYTES_PER_COUNTED_BYTE: u64 = 9;
 
 /// Largest checkpoint a channel of `config` can write: its fixed part plus the encoding
@@ -62,30 +63,36 @@ pub fn max_log_bytes(config: &FileChannelConfig) -> u64 {
     )
 }
 
+/// Record kinds, the first byte of a record's payload.
 pub(super) const KIND_PUT: u8 = 1;
 pub(super) const KIND_TAKE: u8 = 2;
 pub(super) const KIND_COMMIT: u8 = 3;
 pub(super) const KIND_ROLLBACK: u8 = 4;
 
+/// Appends `payload` framed as a record: its length, its CRC32, the bytes.
 pub(super) fn frame(out: &mut Vec<u8>, payload: &[u8]) {
     put_u32(out, payload.len() as u32);
     put_u32(out, crc32fast::hash(payload));
     out.extend_from_slice(payload);
 }
 
+/// Appends `v` little-endian.
 pub(super) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
+/// Appends `v` little-endian.
 pub(super) fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
+/// Appends `b` as its length and its bytes.
 pub(super) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_u32(out, b.len() as u32);
     out.extend_from_slice(b);
 }
 
+/// Appends `event`: header count, each header's key and value, the body.
 pub(super) fn encode_event(out: &mut Vec<u8>, event: &Event) {
     put_u32(out, event.headers.len() as u32);
     for (k, v) in &event.headers {
@@ -95,6 +102,8 @@ pub(super) fn encode_event(out: &mut Vec<u8>, event: &Event) {
     put_bytes(out, &event.body);
 }
 
+/// Reads an event written by [`encode_event`]; `None` if the bytes end early or a
+/// header is not UTF-8.
 pub(super) fn decode_event(r: &mut Reader<'_>) -> Option<Event> {
     let count = r.u32()?;
     let mut event = Event::default();
@@ -107,6 +116,8 @@ pub(super) fn decode_event(r: &mut Reader<'_>) -> Option<Event> {
     Some(event)
 }
 
+/// A cursor over bytes that answers `None` instead of reading past the end, so no
+/// length field in a damaged file can make decoding panic.
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

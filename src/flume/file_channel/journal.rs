@@ -195,7 +195,9 @@ impl FileJournal {
         put_u64(&mut header, payload.len() as u64);
         put_u32(&mut header, crc32fast::hash(&payload));
 
-        let tmp = w.checkpoint_dir.join(format!("{}.tmp", layout::CHECKPOINT_FILE));
+        let tmp = w
+            .checkpoint_dir
+            .join(format!("{}.tmp", layout::CHECKPOINT_FILE));
         let target = w.checkpoint_dir.join(layout::CHECKPOINT_FILE);
         let write = || -> std::io::Result<()> {
             let mut f = policy::paths::open_for_write(&tmp)?;

@@ -89,7 +89,10 @@ fn over_capacity(name: &str, path: &Path, config: &ChannelConfig) -> FileChannel
 
 /// Loads the checkpoint (if any) and replays the logs it does not cover; see the parent
 /// module for what is dropped, warned about or refused.
-pub(super) fn recover(name: &str, config: &FileChannelConfig) -> Result<Recovered, FileChannelError> {
+pub(super) fn recover(
+    name: &str,
+    config: &FileChannelConfig,
+) -> Result<Recovered, FileChannelError> {
     let mut report = RecoveryReport::default();
     let mut queue: BTreeMap<u64, Event> = BTreeMap::new();
     let mut next_seq = 0;
