@@ -87,22 +87,50 @@ fn over_capacity(name: &str, path: &Path, config: &ChannelConfig) -> FileChannel
     }
 }
 
+/// The channel as rebuilt so far.
+#[derive(Default)]
+struct Replay {
+    report: RecoveryReport,
+    queue: BTreeMap<u64, Event>,
+    next_seq: u64,
+    next_tx: u64,
+    /// Bytes of the events in `queue` (counted as the channel counts them), so recovery
+    /// stops as soon as the queue could not have been this channel's.
+    queued_bytes: u64,
+    /// Transactions whose commit has not been read yet.
+    pending: HashMap<u64, Pending>,
+    /// Bytes of uncommitted puts: a legitimate log holds at most one torn transaction,
+    /// and a transaction puts at most byteCapacity bytes.
+    pending_bytes: u64,
+}
+
 /// Loads the checkpoint (if any) and replays the logs it does not cover; see the parent
 /// module for what is dropped, warned about or refused.
 pub(super) fn recover(
     name: &str,
     config: &FileChannelConfig,
 ) -> Result<Recovered, FileChannelError> {
-    let mut report = RecoveryReport::default();
-    let mut queue: BTreeMap<u64, Event> = BTreeMap::new();
-    let mut next_seq = 0;
-    let mut next_tx = 0;
-    let mut first_index = 0;
+    let mut s = Replay::default();
+    let first_index = load_checkpoint(name, config, &mut s)?;
+    let last_index = replay_logs(name, config, first_index, &mut s)?;
+    s.report.uncommitted_dropped = s.pending.len();
+    Ok(Recovered {
+        events: s.queue.into_iter().collect(),
+        next_seq: s.next_seq,
+        next_tx: s.next_tx,
+        last_index,
+        report: s.report,
+    })
+}
 
+/// Loads the checkpoint into `s`, if there is one; returns the number of the first log
+/// file it does not cover (0 without a checkpoint).
+fn load_checkpoint(
+    name: &str,
+    config: &FileChannelConfig,
+    s: &mut Replay,
+) -> Result<u64, FileChannelError> {
     let limits = &config.channel;
-    // Bytes of the events in `queue` (counted as the channel counts them), so recovery
-    // stops as soon as the queue could not have been this channel's.
-    let mut queued_bytes = 0u64;
     let ckpt_path = config.checkpoint_dir.join(layout::CHECKPOINT_FILE);
     let checkpoint_limit = max_checkpoint_bytes(limits);
     match read_bounded(name, &ckpt_path, checkpoint_limit, "a checkpoint") {
@@ -131,13 +159,13 @@ pub(super) fn recover(
                     "{what} {n} is beyond {MAX_SEQUENCE}, which no channel reaches"
                 ))
             };
-            first_index = p.u64().ok_or_else(bad)?;
-            next_seq = p.u64().ok_or_else(bad)?;
-            next_tx = p.u64().ok_or_else(bad)?;
+            let first_index = p.u64().ok_or_else(bad)?;
+            s.next_seq = p.u64().ok_or_else(bad)?;
+            s.next_tx = p.u64().ok_or_else(bad)?;
             for (what, n) in [
                 ("log file number", first_index),
-                ("next sequence number", next_seq),
-                ("next transaction number", next_tx),
+                ("next sequence number", s.next_seq),
+                ("next transaction number", s.next_tx),
             ] {
                 if n > MAX_SEQUENCE {
                     return Err(out_of_range(what, n));
@@ -149,27 +177,41 @@ pub(super) fn recover(
             }
             for _ in 0..count {
                 let seq = p.u64().ok_or_else(bad)?;
-                if seq >= next_seq {
+                if seq >= s.next_seq {
                     return Err(corrupt(&format!(
-                        "event {seq} is not below the next sequence number {next_seq}"
+                        "event {seq} is not below the next sequence number {}",
+                        s.next_seq
                     )));
                 }
                 let event = decode_event(&mut p).ok_or_else(bad)?;
-                queued_bytes = queued_bytes.saturating_add(event_bytes(&event));
-                if queued_bytes > limits.byte_capacity {
+                s.queued_bytes = s.queued_bytes.saturating_add(event_bytes(&event));
+                if s.queued_bytes > limits.byte_capacity {
                     return Err(over_capacity(name, &ckpt_path, limits));
                 }
-                if let Some(replaced) = queue.insert(seq, event) {
-                    queued_bytes = queued_bytes.saturating_sub(event_bytes(&replaced));
+                if let Some(replaced) = s.queue.insert(seq, event) {
+                    s.queued_bytes = s.queued_bytes.saturating_sub(event_bytes(&replaced));
                 }
             }
-            report.from_checkpoint = queue.len();
+            s.report.from_checkpoint = s.queue.len();
+            Ok(first_index)
         }
         Err(FileChannelError::Io { source, .. })
-            if source.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(e),
     }
+}
 
+/// Replays the log files from `first_index` on into `s`; returns the last file's number.
+fn replay_logs(
+    name: &str,
+    config: &FileChannelConfig,
+    first_index: u64,
+    s: &mut Replay,
+) -> Result<u64, FileChannelError> {
+    let limits = &config.channel;
     let logs: Vec<(u64, PathBuf)> = layout::list_logs(&config.data_dir)
         .map_err(|source| FileChannelError::Io {
             channel: name.to_string(),
@@ -179,10 +221,6 @@ pub(super) fn recover(
         .into_iter()
         .filter(|(index, _)| *index >= first_index)
         .collect();
-    let mut pending: HashMap<u64, Pending> = HashMap::new();
-    // Bytes of uncommitted puts: a legitimate log holds at most one torn transaction,
-    // and a transaction puts at most byteCapacity bytes.
-    let mut pending_bytes = 0u64;
     let log_limit = max_log_bytes(config);
     let mut last_index = first_index;
     for (position, (index, path)) in logs.iter().enumerate() {
@@ -221,7 +259,7 @@ pub(super) fn recover(
             };
             if rest < 8 {
                 if is_last {
-                    report.warnings.push(torn("incomplete header"));
+                    s.report.warnings.push(torn("incomplete header"));
                     break;
                 }
                 return Err(corrupt(pos, "truncated record header".into()));
@@ -237,7 +275,7 @@ pub(super) fn recover(
             let end = pos + 8 + len as usize;
             if end > bytes.len() {
                 if is_last {
-                    report.warnings.push(torn("record runs past end of file"));
+                    s.report.warnings.push(torn("record runs past end of file"));
                     break;
                 }
                 return Err(corrupt(pos, "record runs past end of file".into()));
@@ -245,95 +283,102 @@ pub(super) fn recover(
             let payload = &bytes[pos + 8..end];
             if crc32fast::hash(payload) != crc {
                 if is_last && end == bytes.len() {
-                    report
+                    s.report
                         .warnings
                         .push(torn("checksum mismatch in final record"));
                     break;
                 }
                 return Err(corrupt(pos, "checksum mismatch".into()));
             }
-            let mut p = Reader::new(payload);
-            let mut over = false;
-            const MALFORMED: &str = "malformed record contents";
-            const OUT_OF_RANGE: &str = "transaction or sequence number beyond the largest a channel reaches (the log is damaged or crafted)";
-            let record = (|| -> Result<(), &'static str> {
-                let kind = p.u8().ok_or(MALFORMED)?;
-                let tx = p.u64().ok_or(MALFORMED)?;
-                if tx > MAX_SEQUENCE {
-                    return Err(OUT_OF_RANGE);
-                }
-                next_tx = next_tx.max(tx + 1);
-                match kind {
-                    KIND_PUT => {
-                        let seq = p.u64().ok_or(MALFORMED)?;
-                        if seq > MAX_SEQUENCE {
-                            return Err(OUT_OF_RANGE);
-                        }
-                        let event = decode_event(&mut p).ok_or(MALFORMED)?;
-                        next_seq = next_seq.max(seq + 1);
-                        pending_bytes = pending_bytes.saturating_add(event_bytes(&event));
-                        over |= pending_bytes > limits.byte_capacity;
-                        pending.entry(tx).or_default().puts.push((seq, event));
-                    }
-                    KIND_TAKE => {
-                        let seq = p.u64().ok_or(MALFORMED)?;
-                        pending.entry(tx).or_default().takes.push(seq);
-                    }
-                    KIND_COMMIT => {
-                        let done = pending.remove(&tx).unwrap_or_default();
-                        for (seq, event) in done.puts {
-                            let counted = event_bytes(&event);
-                            pending_bytes = pending_bytes.saturating_sub(counted);
-                            queued_bytes = queued_bytes.saturating_add(counted);
-                            if let Some(replaced) = queue.insert(seq, event) {
-                                queued_bytes = queued_bytes.saturating_sub(event_bytes(&replaced));
-                            }
-                        }
-                        for seq in done.takes {
-                            if let Some(taken) = queue.remove(&seq) {
-                                queued_bytes = queued_bytes.saturating_sub(event_bytes(&taken));
-                            } else {
-                                report.warnings.push(format!(
-                                    "{}: transaction {tx} took event {seq}, which was not in the channel",
-                                    path.display()
-                                ));
-                            }
-                        }
-                        report.commits_replayed += 1;
-                    }
-                    KIND_ROLLBACK => {
-                        if let Some(dropped) = pending.remove(&tx) {
-                            let bytes = dropped
-                                .puts
-                                .iter()
-                                .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
-                            pending_bytes = pending_bytes.saturating_sub(bytes);
-                        }
-                    }
-                    _ => return Err(MALFORMED),
-                }
-                Ok(())
-            })();
-            if let Err(reason) = record {
-                return Err(corrupt(pos, reason.into()));
-            }
+            let record = s.apply(payload, limits, path);
+            let over = match record {
+                Ok(over) => over,
+                Err(reason) => return Err(corrupt(pos, reason.into())),
+            };
             // After every record the queue is what the channel held after that commit,
             // which never exceeded its capacity (taken events count until their take
             // commits, in the channel as here).
-            if over || queue.len() > limits.capacity || queued_bytes > limits.byte_capacity {
+            if over || s.queue.len() > limits.capacity || s.queued_bytes > limits.byte_capacity {
                 return Err(over_capacity(name, path, limits));
             }
             pos = end;
         }
     }
-    report.uncommitted_dropped = pending.len();
-    Ok(Recovered {
-        events: queue.into_iter().collect(),
-        next_seq,
-        next_tx,
-        last_index,
-        report,
-    })
+    Ok(last_index)
+}
+
+impl Replay {
+    /// Applies one record's payload: puts and takes wait in their transaction until its
+    /// commit applies them, a rollback drops them. `Ok(true)` when the uncommitted puts
+    /// alone are more than `byteCapacity`, which no channel writes.
+    fn apply(
+        &mut self,
+        payload: &[u8],
+        limits: &ChannelConfig,
+        path: &Path,
+    ) -> Result<bool, &'static str> {
+        const MALFORMED: &str = "malformed record contents";
+        const OUT_OF_RANGE: &str = "transaction or sequence number beyond the largest a channel reaches (the log is damaged or crafted)";
+        let mut p = Reader::new(payload);
+        let mut over = false;
+        let kind = p.u8().ok_or(MALFORMED)?;
+        let tx = p.u64().ok_or(MALFORMED)?;
+        if tx > MAX_SEQUENCE {
+            return Err(OUT_OF_RANGE);
+        }
+        self.next_tx = self.next_tx.max(tx + 1);
+        match kind {
+            KIND_PUT => {
+                let seq = p.u64().ok_or(MALFORMED)?;
+                if seq > MAX_SEQUENCE {
+                    return Err(OUT_OF_RANGE);
+                }
+                let event = decode_event(&mut p).ok_or(MALFORMED)?;
+                self.next_seq = self.next_seq.max(seq + 1);
+                self.pending_bytes = self.pending_bytes.saturating_add(event_bytes(&event));
+                over |= self.pending_bytes > limits.byte_capacity;
+                self.pending.entry(tx).or_default().puts.push((seq, event));
+            }
+            KIND_TAKE => {
+                let seq = p.u64().ok_or(MALFORMED)?;
+                self.pending.entry(tx).or_default().takes.push(seq);
+            }
+            KIND_COMMIT => {
+                let done = self.pending.remove(&tx).unwrap_or_default();
+                for (seq, event) in done.puts {
+                    let counted = event_bytes(&event);
+                    self.pending_bytes = self.pending_bytes.saturating_sub(counted);
+                    self.queued_bytes = self.queued_bytes.saturating_add(counted);
+                    if let Some(replaced) = self.queue.insert(seq, event) {
+                        self.queued_bytes =
+                            self.queued_bytes.saturating_sub(event_bytes(&replaced));
+                    }
+                }
+                for seq in done.takes {
+                    if let Some(taken) = self.queue.remove(&seq) {
+                        self.queued_bytes = self.queued_bytes.saturating_sub(event_bytes(&taken));
+                    } else {
+                        self.report.warnings.push(format!(
+                            "{}: transaction {tx} took event {seq}, which was not in the channel",
+                            path.display()
+                        ));
+                    }
+                }
+                self.report.commits_replayed += 1;
+            }
+            KIND_ROLLBACK => {
+                if let Some(dropped) = self.pending.remove(&tx) {
+                    let bytes = dropped
+                        .puts
+                        .iter()
+                        .fold(0u64, |sum, (_, e)| sum.saturating_add(event_bytes(e)));
+                    self.pending_bytes = self.pending_bytes.saturating_sub(bytes);
+                }
+            }
+            _ => return Err(MALFORMED),
+        }
+        Ok(over)
+    }
 }
 
 #[cfg(test)]
