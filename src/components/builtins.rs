@@ -1,6 +1,7 @@
 //! The built-in components. Behaviour lives in the runtime; this file says what each
 //! one is called, which roles it plays, what it can be configured with and what it emits.
 
+use crate::model::flume::DEFAULT_AVRO_PORT;
 use crate::model::{Role, System, Value};
 
 use super::STAND_IN;
@@ -457,7 +458,7 @@ fn flume() -> Vec<ComponentDescriptor> {
                 text("bind", "0.0.0.0", "Address (kept for export)."),
                 int(
                     "port",
-                    4141,
+                    i64::from(DEFAULT_AVRO_PORT),
                     1,
                     65535,
                     "Avro sinks with this port deliver here (an in-process hop).",
@@ -580,7 +581,13 @@ fn flume() -> Vec<ComponentDescriptor> {
             "Forwards events to another agent's avro source (the next hop).",
             vec![
                 text("hostname", "127.0.0.1", "Host of the next hop."),
-                int("port", 4141, 1, 65535, "Port of the next hop."),
+                int(
+                    "port",
+                    i64::from(DEFAULT_AVRO_PORT),
+                    1,
+                    65535,
+                    "Port of the next hop.",
+                ),
                 int(
                     "batch-size",
                     100,

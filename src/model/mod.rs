@@ -7,6 +7,7 @@
 
 pub mod bare_option;
 mod edge;
+pub mod flume;
 mod node;
 mod settings;
 mod value;

@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use super::diagnostic::{Diagnostic, Location};
 use crate::components;
 use crate::flume::footprint::{self, MAX_TOTAL_CHANNEL_BYTES, MAX_TOTAL_LINE_BUFFER_BYTES};
+use crate::model::flume;
 use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
 
 /// Slowest `rate_per_sec` a Flume `sequence` source may have, other than 0 (unthrottled):
@@ -165,16 +166,13 @@ fn normalized(raw: &str) -> PathBuf {
     out
 }
 
-/// Two avro sources on one port: a hop could not tell them apart.
+/// Two avro sources on one port: a hop could not tell them apart. A port that is no
+/// port is left to the config check, which names the setting.
 fn check_avro_ports(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut by_port: BTreeMap<i64, &str> = BTreeMap::new();
-    for node in t.nodes() {
-        if node.role != Role::Source || !matches!(node.component.as_str(), "avro_source" | "avro") {
+    let mut by_port: BTreeMap<u16, &str> = BTreeMap::new();
+    for node in t.nodes().filter(|n| flume::is_avro_source(n)) {
+        let Ok(port) = flume::avro_port(node) else {
             continue;
-        }
-        let port = match node.config.get("port") {
-            Some(Value::Int(p)) => *p,
-            _ => 4141,
         };
         if let Some(other) = by_port.insert(port, &node.name) {
             out.push(Diagnostic::error(

@@ -1,6 +1,8 @@
 //! Rules of the Spark Streaming operators: batch-only operators refuse record-at-a-time
 //! mode, and a `join` must name its two upstream nodes and a key both of them carry.
 
+use std::collections::{HashMap, HashSet};
+
 use petgraph::stable_graph::NodeIndex;
 
 use super::diagnostic::{Diagnostic, Location};
@@ -8,6 +10,8 @@ use crate::components;
 use crate::model::{DEFAULT_STREAM, ExecutionMode, Node, Topology};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    // Join settings name nodes: one map for all of them, not a scan per name.
+    let by_name = t.name_index();
     for index in t.node_indices() {
         let Some(node) = t.node(index) else { continue };
         let Some(desc) = components::descriptor(&node.component) else {
@@ -30,7 +34,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 right: setting("right"),
                 key: setting("key"),
             };
-            check_join(t, index, node, named, out);
+            check_join(t, &by_name, index, node, named, out);
         }
     }
 }
@@ -50,6 +54,7 @@ struct Named {
 
 fn check_join(
     t: &Topology,
+    by_name: &HashMap<&str, NodeIndex>,
     index: NodeIndex,
     node: &Node,
     named: Named,
@@ -58,9 +63,10 @@ fn check_join(
     let loc = || Location::Node(node.name.clone());
     let Named { left, right, key } = named;
     let mut upstream: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for (_, from, edge) in t.inputs(index) {
         let Some(n) = t.node(from) else { continue };
-        if upstream.iter().any(|(name, _)| *name == n.name) {
+        if !seen.insert(n.name.as_str()) {
             continue;
         }
         let fields = n
@@ -93,7 +99,7 @@ fn check_join(
             }),
             None => out.push(Diagnostic::error(
                 loc(),
-                if t.index_of(named).is_some() {
+                if by_name.contains_key(named.as_str()) {
                     format!("'{setting}' names '{named}', which does not feed this join")
                 } else {
                     format!("'{setting}' names '{named}', but there is no node of that name")

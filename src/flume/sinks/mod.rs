@@ -316,9 +316,12 @@ pub struct AvroSink {
 }
 
 impl AvroSink {
+    /// `port` is the node's avro port as [`crate::model::flume::avro_port`] reads it; the
+    /// builder resolves it, so a bad port is refused by name before anything runs.
     pub fn new(
         name: &str,
         config: &BTreeMap<String, Value>,
+        port: u16,
         channel: Arc<dyn Channel>,
         hops: Arc<HopRegistry>,
         counters: Arc<SinkCounters>,
@@ -327,7 +330,7 @@ impl AvroSink {
         Self {
             name: name.to_string(),
             channel,
-            port: u16::try_from(c.uint("port", 4141)).unwrap_or(0),
+            port,
             batch: c.size("batch-size", 100).max(1),
             hops,
             counters,
@@ -444,6 +447,7 @@ mod tests {
         let mut sink = AvroSink::new(
             "fwd",
             &config,
+            7000,
             Arc::clone(&up),
             hops.clone(),
             counters.clone(),

@@ -9,6 +9,7 @@ use super::super::properties::{escape_key, escape_value};
 use super::EXTRA_PREFIX;
 use super::types;
 use crate::components::{self, STAND_IN};
+use crate::model::flume;
 use crate::model::{Grouping, Node, Role, SinkProcessor, Topology, Value};
 
 const DEFAULT_PENALTY_MS: u64 = 30_000;
@@ -29,7 +30,7 @@ pub fn export(topology: &Topology) -> Result<String, Vec<String>> {
     let fallback = if is_flume_name(&topology.name) {
         topology.name.clone()
     } else {
-        "agent".to_string()
+        flume::DEFAULT_AGENT.to_string()
     };
     let storm: Vec<String> = topology
         .nodes()
@@ -192,7 +193,7 @@ fn render(topology: &Topology, agents: &BTreeMap<String, Agent>) -> String {
 }
 
 fn agent_of(node: &Node, fallback: &str) -> String {
-    node.agent.clone().unwrap_or_else(|| fallback.to_string())
+    flume::agent_or(node, fallback).to_string()
 }
 
 /// The component's name inside its agent: node names of multi-agent imports carry an

@@ -62,35 +62,14 @@ pub struct FlumeSide {
 /// Agent names ordered so that every agent comes before the agents its avro sinks
 /// forward to (a cycle, which validation reports, keeps the remaining names sorted).
 fn upstream_first(topology: &Topology) -> Vec<String> {
-    let agent = |n: &crate::model::Node| {
-        n.agent
-            .clone()
-            .unwrap_or_else(|| crate::flume::agent::DEFAULT_AGENT.to_string())
-    };
-    let port = |n: &crate::model::Node| match n.config.get("port") {
-        Some(crate::model::Value::Int(p)) => *p,
-        _ => 4141,
-    };
-    let is_avro = |n: &crate::model::Node, role: Role, id: &str| {
-        n.role == role && (n.component == id || n.component == "avro")
-    };
-    let flume: Vec<&crate::model::Node> = topology
+    use crate::model::flume;
+    let mut left: std::collections::BTreeSet<String> = topology
         .nodes()
         .filter(|n| matches!(n.role, Role::Source | Role::Channel | Role::Sink))
+        .map(|n| flume::agent_of(n).to_string())
         .collect();
-    let mut left: std::collections::BTreeSet<String> = flume.iter().map(|n| agent(n)).collect();
     // (from agent, to agent) for every hop.
-    let mut hops = Vec::new();
-    for sink in flume.iter().filter(|n| is_avro(n, Role::Sink, "avro_sink")) {
-        for source in flume
-            .iter()
-            .filter(|n| is_avro(n, Role::Source, "avro_source"))
-        {
-            if port(sink) == port(source) && agent(sink) != agent(source) {
-                hops.push((agent(sink), agent(source)));
-            }
-        }
-    }
+    let hops = flume::agent_links(topology);
     let mut order = Vec::new();
     while !left.is_empty() {
         let ready = left

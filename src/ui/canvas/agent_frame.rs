@@ -17,6 +17,7 @@ use egui::{
 
 use super::CanvasAction;
 use super::style;
+use crate::model::flume::{AvroHop, avro_hops};
 use crate::model::{Role, SinkGroup, SinkProcessor, Topology};
 use crate::ui::selection::Selection;
 
@@ -40,9 +41,6 @@ pub const SINK_GROUP_MARGIN: Margins = Margins {
 
 /// Extra room an agent frame keeps around a sink group's outline.
 const GROUP_IN_AGENT: f32 = 8.0;
-
-/// The port an avro sink or source uses when its config does not say.
-const DEFAULT_AVRO_PORT: i64 = 4141;
 
 /// Padding on each side of a box, in canvas units (scaled by zoom when drawn).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,46 +145,6 @@ pub fn processor_word(processor: &SinkProcessor) -> &'static str {
         SinkProcessor::Failover { .. } => "failover",
         SinkProcessor::LoadBalance { .. } => "load_balance",
     }
-}
-
-/// An in-process avro hop: `sink` delivers to `source` on `port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AvroHop {
-    pub sink: String,
-    pub source: String,
-    pub port: i64,
-}
-
-/// Every avro sink paired with the avro source listening on its port.
-pub fn avro_hops(t: &Topology) -> Vec<AvroHop> {
-    let port = |n: &crate::model::Node| {
-        n.config
-            .get("port")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(DEFAULT_AVRO_PORT)
-    };
-    let sources: Vec<(&str, i64)> = t
-        .nodes()
-        .filter(|n| n.role == Role::Source && n.component == "avro_source")
-        .map(|n| (n.name.as_str(), port(n)))
-        .collect();
-    let mut hops: Vec<AvroHop> = t
-        .nodes()
-        .filter(|n| n.role == Role::Sink && n.component == "avro_sink")
-        .flat_map(|sink| {
-            let p = port(sink);
-            sources
-                .iter()
-                .filter(move |(_, sp)| *sp == p)
-                .map(move |(source, _)| AvroHop {
-                    sink: sink.name.clone(),
-                    source: (*source).to_string(),
-                    port: p,
-                })
-        })
-        .collect();
-    hops.sort_by(|a, b| (&a.sink, &a.source).cmp(&(&b.sink, &b.source)));
-    hops
 }
 
 /// The colours of one agent's frame: translucent fill, outline, label.
@@ -558,7 +516,7 @@ mod tests {
                 AvroHop {
                     sink: "default-fwd".into(),
                     source: "other-in".into(),
-                    port: DEFAULT_AVRO_PORT,
+                    port: crate::model::flume::DEFAULT_AVRO_PORT,
                 },
                 AvroHop {
                     sink: "fwd".into(),
