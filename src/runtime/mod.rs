@@ -17,7 +17,6 @@ pub mod engine;
 pub mod error;
 mod executor;
 pub mod flume_side;
-pub mod fxhash;
 mod handle;
 pub mod limits;
 pub mod log;

@@ -1,11 +1,9 @@
 //! Built-in processing bolts: split, map, filter, count by key, pass-through.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::super::fxhash::FxBuild;
 use super::super::limits::{self, Refusal, TooLarge};
-use super::super::tuple::{Tuple, Val, Values};
+use super::super::tuple::{KeyMap, Tuple, Val, Values};
 use super::{Behaviour, Bolt, Config, Emitter, Factory, Failed, TaskInfo};
 
 /// Finds a named field in whatever stream a tuple arrives on, caching per stream.
@@ -245,7 +243,7 @@ pub fn filter_factory(cfg: &Config) -> Factory {
 
 struct CountByKey {
     key: FieldLookup,
-    counts: HashMap<Val, i64, FxBuild>,
+    counts: KeyMap<i64>,
     /// Key bytes this task took from the run's state budget, given back when the task
     /// ends (a restart starts from nothing).
     held_bytes: usize,
@@ -302,7 +300,7 @@ pub fn count_factory(cfg: &Config) -> Factory {
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(CountByKey {
             key: FieldLookup::new(&key, info),
-            counts: HashMap::default(),
+            counts: KeyMap::default(),
             held_bytes: 0,
             info: info.clone(),
         })))

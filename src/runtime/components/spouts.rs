@@ -214,8 +214,8 @@ fn limit(cfg: &Config) -> Option<u64> {
 
 /// Picks pool entry for message `k` of a task: a pure function of (seed, k).
 fn pick(task_seed: u64, k: u64, len: usize) -> usize {
-    let mut s = task_seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (((splitmix64(&mut s) >> 32) * len as u64) >> 32) as usize
+    let mixed = splitmix64(task_seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    (((mixed >> 32) * len as u64) >> 32) as usize
 }
 
 pub fn sentence_factory(cfg: &Config) -> Factory {
