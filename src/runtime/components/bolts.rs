@@ -99,7 +99,7 @@ fn split_on_byte(text: &str, sep: u8, mut f: impl FnMut(&str)) {
 }
 
 pub fn split_factory(cfg: &Config) -> Factory {
-    let (field, separator) = (cfg.text("field", "sentence"), cfg.text("separator", " "));
+    let (field, separator) = (cfg.text("field"), cfg.text("separator"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Split {
             field: FieldLookup::new(&field, info),
@@ -174,11 +174,7 @@ impl Bolt for Map {
 }
 
 pub fn map_factory(cfg: &Config) -> Factory {
-    let (field, op, arg) = (
-        cfg.text("field", "word"),
-        cfg.text("op", "uppercase"),
-        cfg.text("arg", ""),
-    );
+    let (field, op, arg) = (cfg.text("field"), cfg.text("op"), cfg.text("arg"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Map {
             field: FieldLookup::new(&field, info),
@@ -227,11 +223,7 @@ impl Bolt for Filter {
 }
 
 pub fn filter_factory(cfg: &Config) -> Factory {
-    let (field, op, value) = (
-        cfg.text("field", "word"),
-        cfg.text("op", "not_empty"),
-        cfg.text("value", ""),
-    );
+    let (field, op, value) = (cfg.text("field"), cfg.text("op"), cfg.text("value"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Filter {
             field: FieldLookup::new(&field, info),
@@ -296,7 +288,7 @@ impl Bolt for CountByKey {
 }
 
 pub fn count_factory(cfg: &Config) -> Factory {
-    let key = cfg.text("key", "word");
+    let key = cfg.text("key");
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(CountByKey {
             key: FieldLookup::new(&key, info),
