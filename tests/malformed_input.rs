@@ -68,7 +68,7 @@ fn broken_corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("position of three", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", pos: (1, 2, 3))])".to_vec()),
         ("settings not a record", b"(version: 1, name: \"x\", settings: 5)".to_vec()),
         ("config not a map", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: [1])])".to_vec()),
-        ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": (1, 2)})])".to_vec()),
+        ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": {1: 2}})])".to_vec()),
         ("window of wrong shape", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"x\", window: Some(5))])".to_vec()),
         ("newer version", b"(\n    version: 99,\n    name: \"x\",\n)".to_vec()),
         ("huge but valid", huge.into_bytes()),
