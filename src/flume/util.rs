@@ -157,12 +157,14 @@ impl<'a> Settings<'a> {
     }
 
     pub fn str(&self, key: &str) -> String {
-        self.conf
-            .str(key)
-            .or_else(|| {
-                self.default(key)
-                    .and_then(|v| v.as_str().map(str::to_string))
-            })
+        self.conf.str(key).unwrap_or_else(|| self.default_str(key))
+    }
+
+    /// The registry's default text of `key`, for a configured value that turns out
+    /// empty (a path list with no entry).
+    pub fn default_str(&self, key: &str) -> String {
+        self.default(key)
+            .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default()
     }
 
@@ -189,11 +191,6 @@ impl Conf<'_> {
     /// A count for sizing things in memory.
     pub fn size(&self, key: &str, default: usize) -> usize {
         usize::try_from(self.uint(key, default as u64)).unwrap_or(usize::MAX)
-    }
-
-    /// Seconds as a duration; see [`duration_from_secs`].
-    pub fn secs(&self, key: &str, default: f64) -> Duration {
-        duration_from_secs(self.float(key, default))
     }
 
     pub fn float(&self, key: &str, default: f64) -> f64 {
@@ -296,6 +293,20 @@ mod tests {
             Some(crate::flume::sources::netcat::max_connections(&empty)),
             default("netcat", "max-connections")
         );
+        let base = tempfile::tempdir().unwrap();
+        let grant = crate::policy::Grant::new(base.path());
+        let file =
+            crate::flume::file_channel::FileChannelConfig::from_node_config("f", &empty, &grant)
+                .unwrap();
+        assert_eq!(
+            Some(file.channel.capacity as u64),
+            default("file", "capacity")
+        );
+        assert_eq!(
+            Some(file.checkpoint_interval_ms),
+            default("file", "checkpointInterval")
+        );
+        assert!(file.checkpoint_dir.ends_with("file-channel/checkpoint"));
     }
 
     #[test]

@@ -28,7 +28,10 @@ const RECORDS: &[(&str, &str)] = &[
     ("Grouping", "a grouping"),
     ("Role", "a role"),
     ("System", "a system"),
-    ("Value", "a config value (a number, text, true or false, or a list)"),
+    (
+        "Value",
+        "a config value (a number, text, true or false, or a list)",
+    ),
 ];
 
 /// Rust's number and text types as serde names them in "expected …".
@@ -79,7 +82,10 @@ fn one_of(names: &[&str]) -> String {
 /// whole words are replaced, so text quoted from the file keeps its spelling unless it
 /// is itself a type name.
 fn scrub(message: &str) -> String {
-    let mut out = message.replace("data did not match any variant of untagged enum ", "expected ");
+    let mut out = message.replace(
+        "data did not match any variant of untagged enum ",
+        "expected ",
+    );
     for prefix in ["untagged enum ", "tuple struct ", "struct ", "enum "] {
         for (rust, words) in RECORDS {
             out = out.replace(&format!("{prefix}{rust}"), words);
