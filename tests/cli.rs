@@ -1,12 +1,10 @@
 //! The command line, end to end, on real files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn tributary() -> Command {
-    Command::cargo_bin("tributary").unwrap()
-}
+mod common;
+use common::cli as tributary;
 
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");

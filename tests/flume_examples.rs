@@ -1,12 +1,16 @@
 //! The shipped Flume example topologies build and run as real agents.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tributary::flume::{AgentOptions, FlumeRun};
 use tributary::format::load_ron;
 use tributary::model::Value;
+
+mod common;
+use common::wait_for;
 
 fn options(base: &Path) -> AgentOptions {
     AgentOptions {
@@ -15,16 +19,6 @@ fn options(base: &Path) -> AgentOptions {
         max_backoff: Duration::from_millis(10),
         source_retry_pause: Duration::from_millis(2),
         ..AgentOptions::default()
-    }
-}
-
-/// Waits for a condition the run is sure to reach; the deadline only turns a hang into a
-/// failure.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 

@@ -5,6 +5,7 @@
 //! written to a pipe is the file itself and keeps its exact bytes.
 //!
 //! Every file is generated here in a temporary folder.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};

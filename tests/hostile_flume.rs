@@ -5,18 +5,25 @@
 //! Memory is judged by the child process's peak resident size (`VmHWM`) before and after
 //! the hostile input, so the figure compares the run with itself. Each test works in its
 //! own temp folder and on loopback only; deadlines only turn a hang into a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use tributary::components;
 use tributary::format::save_ron;
 use tributary::model::{Grouping, Node, Role, Topology, Value};
 
-const DEADLINE: Duration = Duration::from_secs(120);
+mod common;
+use common::{interrupt_and_wait, wait_for, wait_line};
+
+/// `tributary run FILE`, its output line by line.
+fn spawn_run(file: &Path) -> (Child, mpsc::Receiver<String>) {
+    common::spawn_lines(&["run", &file.to_string_lossy(), "--for", "300s", "--quiet"])
+}
+
 /// Most a run's peak memory may grow while hostile input streams through it. The input
 /// is several times larger, so a source that buffered it would break this.
 const GROWTH_ALLOWED: u64 = 32 << 20;
@@ -54,49 +61,6 @@ fn tributary(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// Starts `tributary run FILE --for 300s`; its output lines arrive on one channel.
-fn spawn_run(file: &Path) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["run", file.to_str().unwrap(), "--for", "300s", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let forward = |pipe: Box<dyn std::io::Read + Send>, tx: mpsc::Sender<String>| {
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-    };
-    forward(Box::new(child.stdout.take().unwrap()), tx.clone());
-    forward(Box::new(child.stderr.take().unwrap()), tx);
-    (child, rx)
-}
-
-fn wait_line(rx: &mpsc::Receiver<String>, what: &str, want: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if want(&line) => return line,
-            Ok(_) => {}
-            Err(e) => panic!("no line for {what}: {e}"),
-        }
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Peak resident memory of a process, in bytes.
 fn peak_memory(child: &Child) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
@@ -106,21 +70,6 @@ fn peak_memory(child: &Child) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     kb * 1024
-}
-
-fn interrupt_and_wait(mut child: Child) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process, whose id we just read.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            return;
-        }
-        assert!(Instant::now() < end, "run did not stop after Ctrl+C");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn report_growth(what: &str, input: u64, before: u64, after: u64) {

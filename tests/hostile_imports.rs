@@ -4,6 +4,7 @@
 //! brackets so deep the parser crawls, or be no file at all (`/dev/zero`, a FIFO) or a
 //! huge one. Every case must end promptly with an error that names the file (and the line
 //! and column, or the include) and says what to do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::path::Path;
 use std::sync::mpsc;

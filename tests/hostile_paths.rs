@@ -4,12 +4,16 @@
 //! dangling link (whose target an open would create) — and the run must refuse before
 //! anything starts, leaving the outside folder exactly as it was. The same settings
 //! inside the folder, or with the outside folder allowed, must still run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Engine, RunError, RunOptions, StopMode};
+
+mod common;
+use common::cli as tributary;
 
 /// A file-touching setting: which component, which key, and whether it names a folder.
 #[derive(Clone, Copy, Debug)]
@@ -338,10 +342,6 @@ fn listening_beyond_loopback_or_on_a_name_needs_consent() {
             Engine::start(&netcat(bind), world.options()).unwrap_or_else(|e| panic!("{bind}: {e}"));
         engine.stop(StopMode::Immediate);
     }
-}
-
-fn tributary() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("tributary").unwrap()
 }
 
 #[test]

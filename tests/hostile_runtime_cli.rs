@@ -2,30 +2,22 @@
 //! promptly whatever the topology, Ctrl+C (once and twice), a reader that goes away
 //! (`| head -1`), and names and values that carry terminal escape sequences. Waits are
 //! for conditions; the deadlines only turn a hang into a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tributary::format::save_ron;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::limits;
 
+mod common;
+use common::{save_in, tributary as bin};
+
 /// Far above every bound under test: reaching it means the run hung.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tributary"))
-}
-
-fn save(t: &Topology, dir: &Path) -> PathBuf {
-    let file = dir.join("t.ron");
-    save_ron(t, &file).unwrap();
-    file
-}
 
 /// Waits for the child to exit; fails the test if it is still running at the deadline.
 fn wait_exit(child: &mut Child, what: &str) -> ExitStatus {
@@ -103,7 +95,7 @@ fn undrained_channel() -> Topology {
 #[test]
 fn run_for_ends_within_the_drain_bound_when_a_channel_never_empties() {
     let dir = tempfile::tempdir().unwrap();
-    let file = save(&undrained_channel(), dir.path());
+    let file = save_in(dir.path(), "t.ron", &undrained_channel());
     let mut child = bin()
         .args(["run", file.to_str().unwrap(), "--for", "1s", "-q"])
         .stdout(Stdio::null())
@@ -127,7 +119,7 @@ fn run_for_ends_within_the_drain_bound_when_a_channel_never_empties() {
 #[test]
 fn ctrl_c_cuts_a_drain_short() {
     let dir = tempfile::tempdir().unwrap();
-    let file = save(&undrained_channel(), dir.path());
+    let file = save_in(dir.path(), "t.ron", &undrained_channel());
     let mut child = bin()
         .args(["run", file.to_str().unwrap(), "--for", "1s", "-q"])
         .stdout(Stdio::null())
@@ -169,7 +161,7 @@ fn queued(pipe: &impl AsRawFd) -> usize {
 #[test]
 fn a_second_ctrl_c_exits_at_once_with_130() {
     let dir = tempfile::tempdir().unwrap();
-    let file = save(&endless_logger(), dir.path());
+    let file = save_in(dir.path(), "t.ron", &endless_logger());
     // Nobody reads stdout: once the pipe is full, the run blocks writing a log line,
     // so the first Ctrl+C cannot end it — as with any stuck stop.
     let mut child = bin()
@@ -199,7 +191,7 @@ fn a_second_ctrl_c_exits_at_once_with_130() {
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let file = save(&endless_logger(), dir.path());
+    let file = save_in(dir.path(), "t.ron", &endless_logger());
     // `tributary run t.ron | head -1`
     let mut child = bin()
         .args(["run", file.to_str().unwrap()])
@@ -239,7 +231,7 @@ fn names_and_values_reach_the_terminal_escaped() {
     t.add_node(Node::new(evil, Role::Bolt, "logger")).unwrap();
     t.connect_names("lines", evil, "default", Grouping::Shuffle)
         .unwrap();
-    let file = save(&t, dir.path());
+    let file = save_in(dir.path(), "t.ron", &t);
     let out = bin()
         .args(["run", file.to_str().unwrap()])
         .output()
@@ -277,7 +269,7 @@ fn refusals_show_in_the_table_and_the_json() {
     t.add_node(Node::new("out", Role::Bolt, "null")).unwrap();
     t.connect_names("lines", "out", "default", Grouping::Shuffle)
         .unwrap();
-    let file = save(&t, dir.path());
+    let file = save_in(dir.path(), "t.ron", &t);
     let json = dir.path().join("m.json");
     let out = bin()
         .args([

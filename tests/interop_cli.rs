@@ -1,4 +1,5 @@
 //! `tributary import` and `tributary export` end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::path::Path;
 

@@ -1,5 +1,6 @@
 //! Flume routing survives import and export: selectors, interceptors, sink groups and
 //! several agents in one file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::path::Path;
 

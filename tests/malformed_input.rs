@@ -1,6 +1,7 @@
 //! Bad input never panics: every broken file gives an error that names the file, and
 //! syntax errors name the line and column. Random byte mutations of the examples prove
 //! the loader and validator hold up against input nobody thought of.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,18 @@ fn broken_corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("json", br#"{"version": 1, "name": "x"}"#.to_vec()),
         ("yaml", b"version: 1\nname: x\n".to_vec()),
         ("bad utf8", b"(version: 1, name: \"\xff\xfe\")".to_vec()),
+        ("named top level", b"topology(version: 1, name: \"x\")".to_vec()),
+        ("named node", b"(version: 1, name: \"x\", nodes: [node(name: \"a\", role: Spout, component: \"x\")])".to_vec()),
+        ("missing node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", component: \"x\")])".to_vec()),
+        ("unknown node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", colour: 1)])".to_vec()),
+        ("duplicate field", b"(version: 1, version: 1, name: \"x\")".to_vec()),
+        ("unknown grouping", b"(version: 1, name: \"x\", edges: [(from: \"a\", to: \"b\", grouping: Teapot)])".to_vec()),
+        ("position of three", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", pos: (1, 2, 3))])".to_vec()),
+        ("settings not a record", b"(version: 1, name: \"x\", settings: 5)".to_vec()),
+        ("config not a map", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: [1])])".to_vec()),
+        ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": {1: 2}})])".to_vec()),
+        ("window of wrong shape", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"x\", window: Some(5))])".to_vec()),
+        ("newer version", b"(\n    version: 99,\n    name: \"x\",\n)".to_vec()),
         ("huge but valid", huge.into_bytes()),
     ]
 }
@@ -99,6 +112,64 @@ fn broken_files_give_errors_naming_the_file() {
             );
         }
     }
+}
+
+/// Names of the Rust types a file is read into: no message may show one, since they
+/// mean nothing to someone editing a topology file.
+const INTERNAL_NAMES: &[&str] = &[
+    "FileRecord",
+    "NodeRecord",
+    "EdgeRecord",
+    "VersionProbe",
+    "StreamDecl",
+    "WindowSpec",
+    "WindowSize",
+    "SinkGroup",
+    "SinkProcessor",
+    "ExecutionMode",
+    "Settings",
+    "Grouping",
+    "struct ",
+    "enum ",
+    "u32",
+    "u64",
+    "i64",
+    "f64",
+];
+
+fn assert_user_words(label: &str, message: &str) {
+    for name in INTERNAL_NAMES {
+        assert!(
+            !message.contains(name),
+            "{label}: message names an internal type ({name}): {message}"
+        );
+    }
+}
+
+#[test]
+fn broken_files_are_described_in_user_words() {
+    let dir = tempfile::tempdir().unwrap();
+    for (label, bytes) in broken_corpus() {
+        if let Err(err) = load_bytes(dir.path(), label, &bytes) {
+            assert_user_words(label, &err.to_string());
+        }
+    }
+}
+
+#[test]
+fn a_newer_version_points_at_its_line_and_column() {
+    let err = from_ron_str(
+        "(\n    version: 99,\n    name: \"x\",\n)",
+        Path::new("new.ron"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, FormatError::NewerVersion { found: 99, .. }),
+        "{err}"
+    );
+    let at = err.position().unwrap();
+    assert_eq!((at.line, at.col), (2, 14), "{err}");
+    assert!(err.to_string().starts_with("new.ron:2:14: error:"), "{err}");
 }
 
 #[test]
@@ -169,6 +240,7 @@ fn random_mutations_never_panic() {
                 Err(e) => {
                     errors += 1;
                     assert!(e.to_string().contains(&*path.to_string_lossy()), "{e}");
+                    assert_user_words("mutation", &e.to_string());
                 }
             }
         }

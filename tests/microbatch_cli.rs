@@ -1,14 +1,13 @@
 //! Micro-batch mode from the command line: the shipped Spark example runs headless and
 //! reports batches and window results; `--compare` runs both modes and reports each, and
 //! refuses designs with operators that exist only in micro-batch mode.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn bin() -> Command {
-    Command::cargo_bin("tributary").unwrap()
-}
+mod common;
+use common::cli as bin;
 
 fn json(stdout: &[u8]) -> serde_json::Value {
     let text = String::from_utf8_lossy(stdout);

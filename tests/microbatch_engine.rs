@@ -1,10 +1,11 @@
 //! Micro-batch mode, driven by a manual clock: batches are cut at interval boundaries,
 //! word counts match record-at-a-time, windows fire every slide with the right contents,
 //! inverse and recomputed windows agree, and slow jobs show growing scheduling delay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use tributary::clock::ManualClock;
@@ -15,6 +16,9 @@ use tributary::runtime::{
     Behaviour, Bolt, Emitter, Engine, Factory, Failed, MetricsSnapshot, RunOptions, Spout,
     StopMode, TaskInfo, Tuple, Val, Values,
 };
+
+mod common;
+use common::wait_for;
 
 /// A spout that emits exactly what the test sends it.
 struct Fed(Receiver<String>);
@@ -36,14 +40,6 @@ fn fed() -> (Sender<String>, Factory) {
     let factory: Factory =
         Arc::new(move |_info: &TaskInfo| Ok(Behaviour::Spout(Box::new(Fed(rx.clone())))));
     (tx, factory)
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn batches(engine: &Engine) -> u64 {

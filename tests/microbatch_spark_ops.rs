@@ -4,10 +4,10 @@
 //! the same-time batches of two inputs. Validation refuses windows that are not
 //! multiples of the batch interval, joins that do not name their inputs, and these
 //! operators in record-at-a-time mode.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use tributary::clock::ManualClock;
@@ -19,6 +19,9 @@ use tributary::runtime::{
     Values,
 };
 use tributary::validate::{Diagnostic, Location, validate};
+
+mod common;
+use common::wait_for;
 
 const SECOND: ExecutionMode = ExecutionMode::MicroBatch { interval_ms: 1000 };
 
@@ -34,14 +37,6 @@ impl Spout for Fed {
             }
             Err(_) => false,
         }
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

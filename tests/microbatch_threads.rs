@@ -1,14 +1,14 @@
 //! Stopping a micro-batch run leaves no thread behind, however it is stopped. (Alone in
 //! its own test binary, because it counts the threads of the whole process.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::time::{Duration, Instant};
 
 use tributary::model::{ExecutionMode, Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Engine, RunOptions, StopMode};
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
+mod common;
+use common::threads;
 
 fn endless() -> Topology {
     let mut t = Topology::new("t");

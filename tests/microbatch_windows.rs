@@ -1,5 +1,6 @@
 //! Property: `reduceByKeyAndWindow` with an inverse function gives exactly the windows
 //! that recomputing from scratch gives, for any batch sequence and window shape.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use proptest::prelude::*;
 use tributary::dstream::{Batch, BatchClock, KeyedWindow, WindowShape};

@@ -1,10 +1,13 @@
 //! `tributary run` end to end on real files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
-use assert_cmd::Command;
 use predicates::str::contains;
 
 use tributary::format::save_ron;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+
+mod common;
+use common::cli as bin;
 
 fn finite(sink_path: Option<&str>) -> Topology {
     let mut t = Topology::new("cli");
@@ -22,10 +25,6 @@ fn finite(sink_path: Option<&str>) -> Topology {
     t.connect_names("numbers", "sink", "default", Grouping::Shuffle)
         .unwrap();
     t
-}
-
-fn bin() -> Command {
-    Command::cargo_bin("tributary").unwrap()
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Flume nodes inside the main engine: real agents next to the Storm executors, bolts
 //! draining channels in take transactions, and the Flume state in the engine's metrics.
 //! Every wait is for a condition; deadlines only turn a hang into a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -8,30 +9,12 @@ use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, SinkGroup, SinkProcessor, StreamDecl, Topology};
 use tributary::runtime::{
-    Behaviour, Bolt, Control, Emitter, Engine, Failed, FaultSpec, MetricsSnapshot, RunOptions,
-    StopMode, Tuple,
+    Behaviour, Bolt, Control, Emitter, Engine, Failed, FaultSpec, RunOptions, StopMode, Tuple,
 };
 
-const DEADLINE: Duration = Duration::from_secs(60);
-
-fn wait_for(
-    engine: &Engine,
-    what: &str,
-    done: impl Fn(&MetricsSnapshot) -> bool,
-) -> MetricsSnapshot {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let snap = engine.snapshot();
-        if done(&snap) {
-            return snap;
-        }
-        assert!(
-            Instant::now() < end,
-            "timed out waiting for {what}: {snap:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+mod common;
+use common::DEADLINE;
+use common::wait_for_snapshot as wait_for;
 
 fn source(name: &str, limit: i64, rate: i64) -> Node {
     Node::new(name, Role::Source, "sequence")
@@ -133,6 +116,9 @@ fn bolts_drain_a_channel_at_least_once_and_the_run_finishes() {
         ("source", 200, true)
     );
     assert!(generator.flume.as_ref().unwrap().finished);
+    // The channel drained by a bolt is a spout here, so its trees have an acker.
+    let executors: Vec<&String> = snap.workers.iter().flat_map(|w| &w.executors).collect();
+    assert!(executors.iter().any(|e| *e == "acker"), "{executors:?}");
 }
 
 #[test]
@@ -290,6 +276,10 @@ fn a_pure_flume_run_with_finite_sources_finishes() {
     let snap = engine.stop(StopMode::Drain);
     assert_eq!(snap.nodes["log"].executed, 30);
     assert_eq!(snap.nodes["ch"].flume.as_ref().unwrap().agent, "agent");
+    // No spout runs in the engine, so no acker is planned (it would only sit idle).
+    assert!(t.settings.ackers > 0);
+    let executors: Vec<&String> = snap.workers.iter().flat_map(|w| &w.executors).collect();
+    assert!(!executors.iter().any(|e| *e == "acker"), "{executors:?}");
 }
 
 #[test]

@@ -2,17 +2,23 @@
 //! sockets, real spool folders, real files. Each test runs a temp copy of the topology,
 //! so run artifacts stay out of the repository, and waits for conditions (the deadline
 //! only turns a hang into a failure).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 use tributary::format::{load_ron, save_ron};
 use tributary::model::Value;
 
-const DEADLINE: Duration = Duration::from_secs(60);
+mod common;
+use common::{interrupt_and_wait, wait_for, wait_line};
+
+/// `tributary run FILE`, its output line by line.
+fn spawn_run(file: &Path) -> (Child, mpsc::Receiver<String>) {
+    common::spawn_lines(&["run", &file.to_string_lossy(), "--for", "120s"])
+}
 
 /// Copies a shipped topology into `dir`, letting `edit` change it first.
 fn copy_topology(
@@ -25,67 +31,6 @@ fn copy_topology(
     let file = dir.join(name);
     save_ron(&t, &file).unwrap();
     file
-}
-
-/// Starts `tributary run FILE --for 120s`; its stdout and stderr lines (logger output,
-/// engine events) arrive on one channel.
-fn spawn_run(file: &Path) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["run", file.to_str().unwrap(), "--for", "120s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let forward = |pipe: Box<dyn std::io::Read + Send>, tx: mpsc::Sender<String>| {
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-    };
-    forward(Box::new(child.stdout.take().unwrap()), tx.clone());
-    forward(Box::new(child.stderr.take().unwrap()), tx);
-    (child, rx)
-}
-
-/// Reads output lines until one satisfies `want`; returns it.
-fn wait_line(rx: &mpsc::Receiver<String>, what: &str, want: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if want(&line) => return line,
-            Ok(_) => {}
-            Err(e) => panic!("no line for {what}: {e}"),
-        }
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Ctrl+C, as a user would stop an endless run; the run must end cleanly.
-fn interrupt_and_wait(mut child: Child) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process, whose id we just read.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            return;
-        }
-        assert!(Instant::now() < end, "run did not stop after Ctrl+C");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn read_all(dir: &Path) -> String {

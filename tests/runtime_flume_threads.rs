@@ -1,15 +1,15 @@
 //! Stopping an engine with Flume agents leaves no thread behind: sources, sink runners,
 //! the netcat listener, drain spouts and executors all end. (Alone in its own test
 //! binary, because it counts the threads of the whole process.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Engine, RunOptions, StopMode};
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
+mod common;
+use common::threads;
 
 fn mixed() -> Topology {
     let mut t = Topology::new("t");

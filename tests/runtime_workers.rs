@@ -1,6 +1,7 @@
 //! Simulated workers: executors are dealt round-robin over them, and killing one
 //! restarts exactly its executors with their state lost — while every generated
 //! message still reaches the sink at least once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
 //! The designer driven through its real UI with egui_kittest: palette drags, wiring,
 //! grouping drops, refusals, undo/redo and files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::PathBuf;
@@ -9,32 +10,24 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tributary::components;
 use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
+
+mod common;
+use common::ui;
 
 /// A tall window so the whole palette (including groupings) is on screen.
 const WINDOW: Vec2 = Vec2::new(1400.0, 1500.0);
 
-fn places(dir: &tempfile::TempDir) -> FilePlaces {
-    FilePlaces {
-        config_dir: Some(dir.path().join("config")),
-        examples_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies")),
-    }
-}
-
 fn harness(app: DesignerApp) -> Harness<'static, DesignerApp> {
-    let mut h = Harness::builder()
-        .with_size(WINDOW)
-        // Headless tests have only the bundled fonts; the app falls back to system fonts.
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut DesignerApp| app.ui(ui), app);
+    let mut h = ui::harness(app, WINDOW);
     h.run();
     h
 }
 
 fn app_with(dir: &tempfile::TempDir, t: Topology) -> DesignerApp {
-    let mut app = DesignerApp::new(places(dir));
+    let mut app = DesignerApp::new(ui::places(dir.path(), true));
     app.doc = Document::new(t, None, "test".into());
     app
 }
@@ -92,7 +85,7 @@ fn edges(t: &Topology) -> Vec<(String, String, Grouping)> {
 #[test]
 fn dragging_from_the_palette_creates_a_node_where_it_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(DesignerApp::new(places(&dir)));
+    let mut h = harness(DesignerApp::new(ui::places(dir.path(), true)));
     let from = center(&h, "Split");
     let canvas = h.get_by_label("canvas").rect();
     let drop = canvas.center();
@@ -241,7 +234,7 @@ fn undo_and_redo_restore_every_state_exactly() {
 fn save_then_open_round_trips_and_a_broken_file_keeps_the_current_work() {
     let dir = tempfile::tempdir().unwrap();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
-    let mut h = harness(DesignerApp::new(places(&dir)));
+    let mut h = harness(DesignerApp::new(ui::places(dir.path(), true)));
     let ctx = h.ctx.clone();
     h.state_mut().perform(&ctx, Action::OpenExample(example));
     h.run();
@@ -268,7 +261,7 @@ fn save_then_open_round_trips_and_a_broken_file_keeps_the_current_work() {
     assert!(h.state().doc.title().starts_with("mine.ron"));
     let saved = h.state().doc.topology.clone();
 
-    let mut other = harness(DesignerApp::new(places(&dir)));
+    let mut other = harness(DesignerApp::new(ui::places(dir.path(), true)));
     let ctx2 = other.ctx.clone();
     other
         .state_mut()
@@ -328,7 +321,7 @@ fn opening_with_unsaved_changes_asks_first() {
 fn import_and_export_go_through_the_file_menu_actions() {
     let dir = tempfile::tempdir().unwrap();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
-    let mut h = harness(DesignerApp::new(places(&dir)));
+    let mut h = harness(DesignerApp::new(ui::places(dir.path(), true)));
     let ctx = h.ctx.clone();
     h.state_mut().perform(&ctx, Action::OpenExample(example));
     h.run();

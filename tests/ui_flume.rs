@@ -1,6 +1,7 @@
 //! Flume agents on the canvas, driven through the real designer: every agent is a
 //! labelled frame (a click on its label selects its nodes), sink groups and avro hops
 //! are labelled, and during a run a full channel shows its fill and blocks its source.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::collections::BTreeSet;
@@ -12,32 +13,25 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::model::{Grouping, Node, Pos, Role, StreamDecl, Topology};
 use tributary::runtime::{Control, FaultSpec};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
+
+mod common;
+use common::ui;
 
 /// Steps of the run loop before giving up; each sleeps a little so the engine moves.
 /// Generous: the bound only turns a hang into a failure.
 const MAX_STEPS: usize = 600;
 
-fn places(dir: &tempfile::TempDir) -> FilePlaces {
-    FilePlaces {
-        config_dir: Some(dir.path().join("config")),
-        examples_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies")),
-    }
-}
-
 fn harness(app: DesignerApp) -> Harness<'static, DesignerApp> {
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1600.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut DesignerApp| app.ui(ui), app);
+    let mut h = ui::harness(app, Vec2::new(1600.0, 1000.0));
     h.run();
     h
 }
 
 fn open_example(dir: &tempfile::TempDir, file: &str) -> Harness<'static, DesignerApp> {
-    let mut h = harness(DesignerApp::new(places(dir)));
+    let mut h = harness(DesignerApp::new(ui::places(dir.path(), true)));
     let ctx = h.ctx.clone();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("topologies")
@@ -119,7 +113,7 @@ fn has_failures(label: &str) -> bool {
 #[test]
 fn a_running_channel_shows_its_fill_and_a_full_one_blocks_its_source() {
     let dir = tempfile::tempdir().unwrap();
-    let mut app = DesignerApp::new(places(&dir));
+    let mut app = DesignerApp::new(ui::places(dir.path(), true));
     app.doc = Document::new(
         small_agent(),
         Some(dir.path().join("small.ron")),

@@ -3,6 +3,7 @@
 //! shows each run's throughput and latency, and Stop leaves no runtime thread behind.
 //! In its own test binary so thread counting sees no other test binary's engines; the
 //! tests here take turns.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::PathBuf;
@@ -13,27 +14,15 @@ use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::model::{ExecutionMode, Topology, WindowSize, WindowSpec};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
+
+mod common;
+use common::runtime_threads;
 
 /// One engine at a time, so a test's thread count is its own.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// Runtime threads are named `trib-…`.
-fn runtime_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.starts_with("trib-"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
 
 fn example(name: &str) -> Topology {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -43,17 +32,8 @@ fn example(name: &str) -> Topology {
 }
 
 fn designer(dir: &tempfile::TempDir) -> Harness<'static, DesignerApp> {
-    let places = FilePlaces {
-        config_dir: Some(dir.path().join("config")),
-        examples_dir: None,
-    };
-    Harness::builder()
-        .with_size(Vec2::new(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut DesignerApp| app.ui(ui),
-            DesignerApp::new(places),
-        )
+    let places = common::ui::places(dir.path(), false);
+    common::ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0))
 }
 
 /// Steps frames (sleeping between them so the engine moves) until `done` holds.

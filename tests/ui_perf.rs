@@ -10,6 +10,7 @@
 //! tessellation of one frame of a 200-node, 300-edge topology with live overlays, in
 //! two views: the whole graph fitted into the window (everything visible, small), and the
 //! view a user gets on opening the file (readable zoom, upstream end).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 /// The designer binary runs on mimalloc; measure with the same allocator, since a

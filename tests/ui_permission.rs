@@ -1,18 +1,21 @@
 //! The designer's permission prompt, driven as a user would: a design that would read
 //! and rename files in a folder outside its own asks first, lists exactly what it would
 //! touch, starts nothing on Cancel, and runs with that folder (and only it) on Allow.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui::Vec2;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
+
+mod common;
+use common::ui;
 
 fn spooling(from: &str) -> Topology {
     let mut t = Topology::new("spool");
@@ -50,17 +53,8 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("today.log"), "one\ntwo\n").unwrap();
 
-    let places = FilePlaces {
-        config_dir: Some(root.path().join("config")),
-        examples_dir: None,
-    };
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut DesignerApp| app.ui(ui),
-            DesignerApp::new(places),
-        );
+    let places = ui::places(root.path(), false);
+    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
     h.state_mut().doc = Document::new(
         spooling("../incoming"),
         Some(design_dir.join("spool.ron")),
@@ -121,17 +115,8 @@ fn a_design_reaching_outside_asks_first_and_cancel_touches_nothing() {
 #[test]
 fn the_live_inspector_shows_what_a_limit_refused() {
     let root = tempfile::tempdir().unwrap();
-    let places = FilePlaces {
-        config_dir: Some(root.path().join("config")),
-        examples_dir: None,
-    };
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut DesignerApp| app.ui(ui),
-            DesignerApp::new(places),
-        );
+    let places = ui::places(root.path(), false);
+    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
     // Every number gets a prefix longer than a value may be: each tuple is refused.
     let mut t = Topology::new("too big");
     t.add_node(

@@ -1,46 +1,26 @@
 //! A live run driven through the designer's toolbar: every node shows throughput, and
 //! Stop leaves no runtime threads behind. In its own test binary so thread counting
 //! sees no other test's engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::Vec2;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::{DesignerApp, FilePlaces};
 
-/// Runtime executor threads are named `trib-…`.
-fn runtime_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.starts_with("trib-"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
+mod common;
+use common::runtime_threads;
+use common::ui;
 
 #[test]
 fn run_on_an_example_shows_throughput_on_every_node_and_stop_leaves_no_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let places = FilePlaces {
-        config_dir: Some(dir.path().join("config")),
-        examples_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies")),
-    };
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut DesignerApp| app.ui(ui),
-            DesignerApp::new(places),
-        );
+    let places = ui::places(dir.path(), true);
+    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
     let ctx = h.ctx.clone();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
     h.state_mut().perform(&ctx, Action::OpenExample(example));

@@ -1,6 +1,7 @@
 //! Pictures of the canvas, compared against committed PNGs (`tests/snapshots/`). Rendered
 //! headless through wgpu (GL on llvmpipe in CI: `WGPU_BACKEND=gl`). After an intended
 //! visual change, refresh them with `UPDATE_SNAPSHOTS=1 cargo test --test ui_snapshot`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! Killing a simulated worker from the designer's live inspector: the button reaches
 //! the running engine and the killed worker's executors come back restarted.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
 use std::path::PathBuf;
@@ -8,23 +9,17 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::{DesignerApp, FilePlaces};
+
+mod common;
+use common::ui;
 
 #[test]
 fn kill_worker_restarts_that_workers_executors() {
     let dir = tempfile::tempdir().unwrap();
-    let places = FilePlaces {
-        config_dir: Some(dir.path().join("config")),
-        examples_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies")),
-    };
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut DesignerApp| app.ui(ui),
-            DesignerApp::new(places),
-        );
+    let places = ui::places(dir.path(), true);
+    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
     let ctx = h.ctx.clone();
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
     h.state_mut().perform(&ctx, Action::OpenExample(example));

@@ -1,8 +1,10 @@
 //! `tributary bench [--json]`: the word-count workload three ways in one process —
 //! the framework without acking, with acking (max spout pending 8192), and a raw
 //! hand-written pipeline — at parallelism 1/1/1 and 1/2/2, reported as words/s and
-//! framework/raw ratios. Also complete latency at about half of the acked peak, and
-//! (`--soak`) the resident memory of a long acked run.
+//! framework/raw ratios. The headline of each ratio is its weakest configuration, named,
+//! so a good figure at one parallelism cannot hide a poor one at another; every
+//! configuration's figures follow. Also complete latency at about half of the acked peak
+//! (1/1/1), and (`--soak`) the resident memory of a long acked run.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,20 +57,59 @@ struct Config {
     acked_cpu_ns_per_word: f64,
 }
 
+/// The headline of one ratio: its lowest value over the configurations, and which
+/// configuration that was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Weakest {
+    parallelism: String,
+    ratio: f64,
+}
+
+/// The configuration with the lowest `ratio` (the first of equals); `None` without
+/// configurations. A NaN ratio (no words measured) counts as the weakest of all.
+fn weakest(configs: &[Config], ratio: fn(&Config) -> f64) -> Option<Weakest> {
+    let key = |c: &Config| {
+        let r = ratio(c);
+        if r.is_nan() { f64::NEG_INFINITY } else { r }
+    };
+    let c = configs
+        .iter()
+        .reduce(|best, c| if key(c) < key(best) { c } else { best })?;
+    Some(Weakest {
+        parallelism: c.parallelism.clone(),
+        ratio: ratio(c),
+    })
+}
+
+/// What `--json` prints. The top-level ratios are each the weakest configuration's,
+/// with that configuration named in the `*_parallelism` beside it; `configs` holds every
+/// configuration's own figures.
 #[derive(Debug, Serialize)]
 struct Report {
-    raw_words_per_s: f64,
-    unacked_words_per_s: f64,
-    acked_words_per_s: f64,
     ratio_unacked: f64,
+    ratio_unacked_parallelism: String,
     ratio_acked: f64,
+    ratio_acked_parallelism: String,
     ratio_unacked_vs_inline: f64,
+    ratio_unacked_vs_inline_parallelism: String,
     ratio_acked_vs_inline: f64,
+    ratio_acked_vs_inline_parallelism: String,
     configs: Vec<Config>,
+    /// The configuration the latency is measured at (1/1/1, acked).
+    latency_parallelism: String,
     half_load_words_per_s: f64,
     complete_latency_p50_ms: f64,
     complete_latency_p99_ms: f64,
 }
+
+/// The four headline ratios: unacked, acked, and the same against the raw pipeline with
+/// inline words, in the order the report and the text output give them.
+const HEADLINES: [fn(&Config) -> f64; 4] = [
+    |c| c.ratio_unacked,
+    |c| c.ratio_acked,
+    |c| c.ratio_unacked_vs_inline,
+    |c| c.ratio_acked_vs_inline,
+];
 
 const VOCABULARY: i64 = 1000;
 const WORDS: i64 = 10;
@@ -211,6 +252,30 @@ fn median_config(rounds: &[Config]) -> Option<Config> {
     })
 }
 
+/// One configuration's figures, two lines of text.
+fn print_config(c: &Config) {
+    println!(
+        "{:<6} raw {:>11.0} words/s ({:>4.0} cpu-ns/word) | unacked {:>11.0} ({:.2}x, {:>4.0} ns) | acked {:>11.0} ({:.2}x, {:>4.0} ns)",
+        c.parallelism,
+        c.raw_words_per_s,
+        c.raw_cpu_ns_per_word,
+        c.unacked_words_per_s,
+        c.ratio_unacked,
+        c.unacked_cpu_ns_per_word,
+        c.acked_words_per_s,
+        c.ratio_acked,
+        c.acked_cpu_ns_per_word
+    );
+    println!(
+        "{:<6} raw with inline words {:>11.0} words/s ({:>4.0} cpu-ns/word): unacked {:.2}x, acked {:.2}x of it",
+        "",
+        c.raw_inline_words_per_s,
+        c.raw_inline_cpu_ns_per_word,
+        c.ratio_unacked_vs_inline,
+        c.ratio_acked_vs_inline
+    );
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(duration) = args.soak {
         let report = super::bench_soak::soak(
@@ -246,54 +311,45 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             per_shape[i].push(measure_config(&pool, split, count, warmup, measure)?);
         }
     }
-    let mut configs = Vec::new();
-    for rounds in &per_shape {
-        let Some(c) = median_config(rounds) else {
-            continue;
-        };
-        if !args.json {
-            println!(
-                "{:<6} raw {:>11.0} words/s ({:>4.0} cpu-ns/word) | unacked {:>11.0} ({:.2}x, {:>4.0} ns) | acked {:>11.0} ({:.2}x, {:>4.0} ns)",
-                c.parallelism,
-                c.raw_words_per_s,
-                c.raw_cpu_ns_per_word,
-                c.unacked_words_per_s,
-                c.ratio_unacked,
-                c.unacked_cpu_ns_per_word,
-                c.acked_words_per_s,
-                c.ratio_acked,
-                c.acked_cpu_ns_per_word
-            );
-            println!(
-                "{:<6} raw with inline words {:>11.0} words/s ({:>4.0} cpu-ns/word): unacked {:.2}x, acked {:.2}x of it",
-                "",
-                c.raw_inline_words_per_s,
-                c.raw_inline_cpu_ns_per_word,
-                c.ratio_unacked_vs_inline,
-                c.ratio_acked_vs_inline
-            );
-        }
-        configs.push(c);
-    }
-    let Some(first) = configs.first() else {
+    let configs: Vec<Config> = per_shape.iter().filter_map(|r| median_config(r)).collect();
+    let headlines: Vec<Weakest> = HEADLINES
+        .iter()
+        .filter_map(|ratio| weakest(&configs, *ratio))
+        .collect();
+    let [unacked, acked, unacked_inline, acked_inline] = headlines.as_slice() else {
         return Ok(ExitCode::SUCCESS);
     };
-    let half = first.acked_words_per_s / 2.0;
+    if !args.json {
+        let named = |w: &Weakest| format!("{:.2}x at {}", w.ratio, w.parallelism);
+        println!(
+            "weakest configuration: unacked {}, acked {} (vs raw with inline words: unacked {}, acked {})",
+            named(unacked),
+            named(acked),
+            named(unacked_inline),
+            named(acked_inline)
+        );
+        for c in &configs {
+            print_config(c);
+        }
+    }
+    // The latency is measured at 1/1/1, the first configuration.
+    let half = configs.first().map_or(0.0, |c| c.acked_words_per_s / 2.0);
     let (p50, p99) = latency_at(half, warmup, measure)?;
     if !args.json {
         println!(
-            "complete latency at {half:.0} words/s (half the acked peak): p50 {p50:.3} ms, p99 {p99:.3} ms"
+            "complete latency at {half:.0} words/s (1/1/1, half the acked peak): p50 {p50:.3} ms, p99 {p99:.3} ms"
         );
     }
-    let first = &configs[0];
     let report = Report {
-        raw_words_per_s: first.raw_words_per_s,
-        unacked_words_per_s: first.unacked_words_per_s,
-        acked_words_per_s: first.acked_words_per_s,
-        ratio_unacked: first.ratio_unacked,
-        ratio_acked: first.ratio_acked,
-        ratio_unacked_vs_inline: first.ratio_unacked_vs_inline,
-        ratio_acked_vs_inline: first.ratio_acked_vs_inline,
+        ratio_unacked: unacked.ratio,
+        ratio_unacked_parallelism: unacked.parallelism.clone(),
+        ratio_acked: acked.ratio,
+        ratio_acked_parallelism: acked.parallelism.clone(),
+        ratio_unacked_vs_inline: unacked_inline.ratio,
+        ratio_unacked_vs_inline_parallelism: unacked_inline.parallelism.clone(),
+        ratio_acked_vs_inline: acked_inline.ratio,
+        ratio_acked_vs_inline_parallelism: acked_inline.parallelism.clone(),
+        latency_parallelism: "1/1/1".into(),
         half_load_words_per_s: half,
         complete_latency_p50_ms: p50,
         complete_latency_p99_ms: p99,
@@ -303,4 +359,53 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(parallelism: &str, unacked: f64, acked: f64) -> Config {
+        Config {
+            parallelism: parallelism.into(),
+            raw_words_per_s: 1e6,
+            raw_inline_words_per_s: 1e6,
+            unacked_words_per_s: unacked * 1e6,
+            acked_words_per_s: acked * 1e6,
+            ratio_unacked: unacked,
+            ratio_acked: acked,
+            ratio_unacked_vs_inline: unacked,
+            ratio_acked_vs_inline: acked,
+            raw_cpu_ns_per_word: 0.0,
+            raw_inline_cpu_ns_per_word: 0.0,
+            unacked_cpu_ns_per_word: 0.0,
+            acked_cpu_ns_per_word: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_headline_is_the_weakest_configuration_of_each_ratio() {
+        // The run: 1/1/1 looked fine (1.04 / 0.58) while 1/2/2 was weaker.
+        let configs = [config("1/1/1", 1.04, 0.58), config("1/2/2", 0.64, 0.48)];
+        let want = |p: &str, r: f64| {
+            Some(Weakest {
+                parallelism: p.into(),
+                ratio: r,
+            })
+        };
+        assert_eq!(weakest(&configs, |c| c.ratio_unacked), want("1/2/2", 0.64));
+        assert_eq!(weakest(&configs, |c| c.ratio_acked), want("1/2/2", 0.48));
+        // Each ratio picks its own weakest configuration.
+        let mixed = [config("1/1/1", 0.9, 0.4), config("1/2/2", 0.7, 0.5)];
+        assert_eq!(weakest(&mixed, |c| c.ratio_unacked), want("1/2/2", 0.7));
+        assert_eq!(weakest(&mixed, |c| c.ratio_acked), want("1/1/1", 0.4));
+    }
+
+    #[test]
+    fn no_configuration_no_headline_and_nan_is_weakest() {
+        assert_eq!(weakest(&[], |c| c.ratio_acked), None);
+        let configs = [config("1/1/1", 0.9, 0.6), config("1/2/2", f64::NAN, 0.7)];
+        let w = weakest(&configs, |c| c.ratio_unacked);
+        assert_eq!(w.map(|w| w.parallelism), Some("1/2/2".to_string()));
+    }
 }

@@ -383,7 +383,7 @@ fn flume() -> Vec<ComponentDescriptor> {
     use System::Flume;
     // The limits live next to the code that enforces them; the registry cites them.
     use crate::flume::sources::{netcat, spooldir};
-    use crate::flume::{channel, memory_channel};
+    use crate::flume::{channel, file_channel, memory_channel};
     vec![
         component(
             "netcat",
@@ -534,7 +534,7 @@ fn flume() -> Vec<ComponentDescriptor> {
                 ),
                 int(
                     "checkpointInterval",
-                    30_000,
+                    file_channel::DEFAULT_CHECKPOINT_INTERVAL_MS as i64,
                     100,
                     86_400_000,
                     "Milliseconds between checkpoints.",

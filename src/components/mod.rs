@@ -8,9 +8,10 @@ mod spark;
 
 pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec, PathUse};
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::model::{Node, Role};
+use crate::model::{Node, Role, Value};
 
 /// Component id for nodes that stand in for classes with no built-in equivalent
 /// (imported from Flux or Flume). They keep every property and run as pass-throughs.
@@ -25,6 +26,28 @@ pub fn registry() -> &'static [ComponentDescriptor] {
 /// Looks a component up by id.
 pub fn descriptor(id: &str) -> Option<&'static ComponentDescriptor> {
     registry().iter().find(|d| d.id == id)
+}
+
+/// The registry's default for one setting of a component, if it declares one.
+pub fn default_value(component: &str, key: &str) -> Option<&'static Value> {
+    descriptor(component)?.param(key)?.default.as_ref()
+}
+
+/// One setting of a node as the runtime reads it: the configured value if `read` accepts
+/// it, else the component's default from the registry. This is the one home of every
+/// declared default: constructors (the Storm runtime's `Config`, the Flume agents'
+/// `Settings`) read through here and never write a default of their own. A value of the
+/// wrong type falls back to the default, since validation has already reported it.
+pub fn config_or_default<T>(
+    config: &BTreeMap<String, Value>,
+    component: &str,
+    key: &str,
+    read: impl Fn(&Value) -> Option<T>,
+) -> Option<T> {
+    config
+        .get(key)
+        .and_then(&read)
+        .or_else(|| default_value(component, key).and_then(read))
 }
 
 /// A fresh node for a component, with default config and declared outputs, as the
@@ -71,6 +94,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_setting_is_the_configured_value_else_the_registry_default() {
+        let mut config = BTreeMap::new();
+        let int = |c: &BTreeMap<String, Value>, key: &str| {
+            config_or_default(c, "memory", key, Value::as_i64)
+        };
+        assert_eq!(int(&config, "capacity"), Some(100));
+        config.insert("capacity".into(), Value::Int(7));
+        assert_eq!(int(&config, "capacity"), Some(7));
+        // The wrong type (reported by validation) reads as the default.
+        config.insert("capacity".into(), Value::Str("lots".into()));
+        assert_eq!(int(&config, "capacity"), Some(100));
+        // A key the registry does not declare has no default.
+        assert_eq!(int(&config, "no-such-key"), None);
+        assert_eq!(default_value("no-such-component", "capacity"), None);
     }
 
     #[test]

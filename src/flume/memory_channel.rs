@@ -8,8 +8,8 @@
 
 use std::collections::VecDeque;
 
-use super::channel::{ChannelConfig, DEFAULT_BYTE_CAPACITY, NoJournal, QueueChannel};
-use super::util::Conf;
+use super::channel::{ChannelConfig, NoJournal, QueueChannel};
+use super::util::Settings;
 use crate::model::Value;
 
 /// Default `byteCapacityBufferPercentage`, Flume's: the share of `byteCapacity` kept free.
@@ -27,22 +27,20 @@ impl MemoryChannel {
 }
 
 /// Reads `capacity`, `transactionCapacity`, `keep-alive` (seconds), `byteCapacity` and
-/// `byteCapacityBufferPercentage` with Flume's defaults (and [`DEFAULT_BYTE_CAPACITY`]).
+/// `byteCapacityBufferPercentage`, with the registry's defaults (Flume's, and
+/// [`DEFAULT_BYTE_CAPACITY`](super::channel::DEFAULT_BYTE_CAPACITY)).
 pub fn memory_config(config: &std::collections::BTreeMap<String, Value>) -> ChannelConfig {
-    let c = Conf(config);
+    let c = Settings::new("memory", config);
     let percentage = c
-        .uint(
-            "byteCapacityBufferPercentage",
-            DEFAULT_BYTE_CAPACITY_BUFFER_PERCENTAGE,
-        )
+        .uint("byteCapacityBufferPercentage")
         .min(MAX_BYTE_CAPACITY_BUFFER_PERCENTAGE);
-    let byte_capacity = c.uint("byteCapacity", DEFAULT_BYTE_CAPACITY);
+    let byte_capacity = c.uint("byteCapacity");
     // In u128, so no byteCapacity can overflow the product.
     let usable = u128::from(byte_capacity) * u128::from(100 - percentage) / 100;
     ChannelConfig {
-        capacity: c.size("capacity", 100),
-        transaction_capacity: c.size("transactionCapacity", 100),
-        keep_alive: c.secs("keep-alive", 3.0),
+        capacity: c.size("capacity"),
+        transaction_capacity: c.size("transactionCapacity"),
+        keep_alive: c.secs("keep-alive"),
         byte_capacity: u64::try_from(usable).unwrap_or(u64::MAX),
     }
 }
@@ -55,7 +53,7 @@ mod tests {
 
     use super::*;
     use crate::flume::Event;
-    use crate::flume::channel::{Channel, ChannelError, Transaction};
+    use crate::flume::channel::{Channel, ChannelError, DEFAULT_BYTE_CAPACITY, Transaction};
 
     fn channel(capacity: usize, tx_capacity: usize) -> MemoryChannel {
         MemoryChannel::new(

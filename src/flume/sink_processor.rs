@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rand_xoshiro::SplitMix64;
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
 use thiserror::Error;
 
 use crate::clock::Clock;
@@ -239,7 +241,9 @@ pub struct LoadBalanceProcessor {
     max_timeout_ms: u64,
     states: Vec<BackoffState>,
     next_head: usize,
-    rng: u64,
+    /// Seeded draws for `Selection::Random` (SplitMix64 from `rand_xoshiro`), so a seed
+    /// gives the same order of tries.
+    rng: SplitMix64,
     clock: Arc<dyn Clock>,
 }
 
@@ -263,16 +267,9 @@ impl LoadBalanceProcessor {
             backoff,
             max_timeout_ms,
             next_head: 0,
-            rng: seed | 1,
+            rng: SplitMix64::seed_from_u64(seed),
             clock,
         }
-    }
-
-    fn next_random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
     }
 
     /// Sinks to try, in order: the non-blacklisted ones, rotated or shuffled.
@@ -300,7 +297,7 @@ impl LoadBalanceProcessor {
             Selection::Random => {
                 let mut order = active;
                 for i in (1..order.len()).rev() {
-                    let j = (self.next_random() % (i as u64 + 1)) as usize;
+                    let j = (self.rng.next_u64() % (i as u64 + 1)) as usize;
                     order.swap(i, j);
                 }
                 order

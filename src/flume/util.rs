@@ -54,9 +54,81 @@ pub fn duration_from_secs(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
 }
 
-/// Typed reads of a node's config with Flume's defaults; wrong types fall back to the
-/// default because `validate` has already reported them to the user.
+/// Typed reads of a node's config, for Flume keys the registry does not declare
+/// (`pollDelay`, `fileSuffix`, interceptor and selector keys, …): their Flume default is
+/// written at the one place that reads them. Keys the registry declares are read with
+/// [`Settings`] instead. Wrong types fall back to the default because `validate` has
+/// already reported them to the user.
 pub(crate) struct Conf<'a>(pub &'a BTreeMap<String, Value>);
+
+/// Typed reads of the settings the registry declares for one component, with the
+/// registry's default (`components::config_or_default`), so a Flume source, channel or
+/// sink never repeats a default the palette, inspector and validation also show.
+/// Values may be text (from a Flume properties file) and are parsed as [`Conf`] does.
+pub(crate) struct Settings<'a> {
+    conf: Conf<'a>,
+    component: &'static str,
+}
+
+impl<'a> Settings<'a> {
+    pub fn new(component: &'static str, config: &'a BTreeMap<String, Value>) -> Self {
+        Self {
+            conf: Conf(config),
+            component,
+        }
+    }
+
+    /// The registry's default of `key` (a typed value: the registry writes no text
+    /// for numbers).
+    fn default(&self, key: &str) -> Option<&'static Value> {
+        crate::components::default_value(self.component, key)
+    }
+
+    pub fn int(&self, key: &str) -> i64 {
+        let default = self.default(key).and_then(Value::as_i64);
+        self.conf.int(key, default.unwrap_or(0))
+    }
+
+    pub fn uint(&self, key: &str) -> u64 {
+        let default = self.default(key).and_then(Value::as_i64);
+        self.conf.uint(
+            key,
+            default.and_then(|d| u64::try_from(d).ok()).unwrap_or(0),
+        )
+    }
+
+    /// A count for sizing things in memory.
+    pub fn size(&self, key: &str) -> usize {
+        usize::try_from(self.uint(key)).unwrap_or(usize::MAX)
+    }
+
+    pub fn float(&self, key: &str) -> f64 {
+        let default = self.default(key).and_then(Value::as_f64);
+        self.conf.float(key, default.unwrap_or(0.0))
+    }
+
+    /// Seconds as a duration; see [`duration_from_secs`].
+    pub fn secs(&self, key: &str) -> Duration {
+        duration_from_secs(self.float(key))
+    }
+
+    pub fn str(&self, key: &str) -> String {
+        self.conf.str(key).unwrap_or_else(|| self.default_str(key))
+    }
+
+    /// The registry's default text of `key`, for a configured value that turns out
+    /// empty (a path list with no entry).
+    pub fn default_str(&self, key: &str) -> String {
+        self.default(key)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The same config read for keys the registry does not declare.
+    pub fn flume(&self) -> &Conf<'a> {
+        &self.conf
+    }
+}
 
 impl Conf<'_> {
     pub fn int(&self, key: &str, default: i64) -> i64 {
@@ -75,11 +147,6 @@ impl Conf<'_> {
     /// A count for sizing things in memory.
     pub fn size(&self, key: &str, default: usize) -> usize {
         usize::try_from(self.uint(key, default as u64)).unwrap_or(usize::MAX)
-    }
-
-    /// Seconds as a duration; see [`duration_from_secs`].
-    pub fn secs(&self, key: &str, default: f64) -> Duration {
-        duration_from_secs(self.float(key, default))
     }
 
     pub fn float(&self, key: &str, default: f64) -> f64 {
@@ -140,6 +207,62 @@ mod tests {
         for huge in [1e30, f64::INFINITY, f64::MAX] {
             assert_eq!(duration_from_secs(huge), Duration::MAX, "{huge}");
         }
+    }
+
+    /// For every built-in, the Flume side reads an empty config as the registry's
+    /// defaults, and the constructors that size things get them too.
+    #[test]
+    fn empty_config_reads_every_registry_default() {
+        let empty = BTreeMap::new();
+        for d in crate::components::registry() {
+            let s = Settings::new(d.id, &empty);
+            for p in &d.params {
+                let what = format!("{}.{}", d.id, p.key);
+                match &p.default {
+                    Some(Value::Int(i)) => assert_eq!(s.int(p.key), *i, "{what}"),
+                    Some(Value::Float(f)) => assert_eq!(s.float(p.key), *f, "{what}"),
+                    Some(Value::Str(t)) => assert_eq!(&s.str(p.key), t, "{what}"),
+                    _ => {}
+                }
+            }
+        }
+        let default = |id, key| {
+            crate::components::default_value(id, key)
+                .and_then(Value::as_i64)
+                .and_then(|i| u64::try_from(i).ok())
+        };
+        let memory = crate::flume::memory_channel::memory_config(&empty);
+        assert_eq!(Some(memory.capacity as u64), default("memory", "capacity"));
+        assert_eq!(
+            Some(memory.transaction_capacity as u64),
+            default("memory", "transactionCapacity")
+        );
+        assert_eq!(
+            Some(memory.keep_alive.as_secs()),
+            default("memory", "keep-alive")
+        );
+        assert_eq!(
+            Some(crate::flume::sources::netcat::max_line_length(&empty)),
+            default("netcat", "max-line-length")
+        );
+        assert_eq!(
+            Some(crate::flume::sources::netcat::max_connections(&empty)),
+            default("netcat", "max-connections")
+        );
+        let base = tempfile::tempdir().unwrap();
+        let grant = crate::policy::Grant::new(base.path());
+        let file =
+            crate::flume::file_channel::FileChannelConfig::from_node_config("f", &empty, &grant)
+                .unwrap();
+        assert_eq!(
+            Some(file.channel.capacity as u64),
+            default("file", "capacity")
+        );
+        assert_eq!(
+            Some(file.checkpoint_interval_ms),
+            default("file", "checkpointInterval")
+        );
+        assert!(file.checkpoint_dir.ends_with("file-channel/checkpoint"));
     }
 
     #[test]

@@ -28,11 +28,13 @@ pub enum FormatError {
         message: String,
     },
     #[error(
-        "{}: error: this file has format version {found}, but this build of Tributary reads versions up to {supported}; open it with a newer Tributary",
-        path.display()
+        "{}:{}:{}: error: this file has format version {found}, but this build of Tributary reads versions up to {supported}; open it with a newer Tributary",
+        path.display(), at.line, at.col
     )]
     NewerVersion {
         path: PathBuf,
+        /// Where the version's value is.
+        at: TextPos,
         found: u32,
         supported: u32,
     },
@@ -44,7 +46,7 @@ impl FormatError {
     /// Where in the file the problem is, when known (the designer jumps there).
     pub fn position(&self) -> Option<TextPos> {
         match self {
-            FormatError::Syntax { at, .. } => Some(*at),
+            FormatError::Syntax { at, .. } | FormatError::NewerVersion { at, .. } => Some(*at),
             _ => None,
         }
     }
@@ -57,9 +59,13 @@ impl FormatError {
             FormatError::Io { source, .. } => FormatError::Io { path, source },
             FormatError::Syntax { at, message, .. } => FormatError::Syntax { path, at, message },
             FormatError::NewerVersion {
-                found, supported, ..
+                at,
+                found,
+                supported,
+                ..
             } => FormatError::NewerVersion {
                 path,
+                at,
                 found,
                 supported,
             },

@@ -13,6 +13,7 @@ pub mod limited;
 mod placeholder;
 pub mod properties;
 pub mod ron_file;
+mod ron_message;
 pub mod svg;
 
 pub use atomic::write_atomically;

@@ -2,7 +2,11 @@
 //!
 //! Flume agent files and Flux `--filter` files are Java properties. A hand-written reader
 //! keeps each entry's line number (for error messages) and the file's order (so exports
-//! read like the original), which general-purpose crates do not give us.
+//! read like the original), and works on the text `format::limited` has already read,
+//! bounded and checked. Crates that return a map lose both the order and the lines. The
+//! `java-properties` crate's `PropertiesIter` does yield numbered lines in order, but it
+//! decodes its own byte stream and reports its own errors; moving to it would change
+//! what a user sees for a broken file, so it is left for a change that tests exactly that.
 
 use std::fmt::Write as _;
 

@@ -10,8 +10,9 @@ use std::path::Path;
 
 use petgraph::stable_graph::NodeIndex;
 use ron::extensions::Extensions;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use super::ron_message::user_message;
 use super::{FormatError, MAX_FILE_BYTES, TextPos, read_text, write_atomically};
 use crate::model::{
     DEFAULT_STREAM, Grouping, NamedEdge, Node, Pos, Role, Settings, SinkGroup, StreamDecl,
@@ -88,10 +89,44 @@ fn is_default_stream(s: &str) -> bool {
 }
 
 /// Only the version, read first so a newer file gets a clear message instead of a
-/// confusing complaint about some field this build has never heard of.
+/// confusing complaint about some field this build has never heard of. A newer version
+/// is refused while its value is being read, so the parser's error carries the position
+/// of the `version:` value.
 #[derive(Deserialize)]
 struct VersionProbe {
-    version: u32,
+    #[serde(deserialize_with = "refuse_newer", rename = "version")]
+    _version: u32,
+}
+
+/// Marks the probe's refusal, so it is told apart from any other parser error; the
+/// version found follows it.
+const NEWER_VERSION: &str = "\u{0}newer version ";
+
+fn refuse_newer<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let version = u32::deserialize(d)?;
+    if version > CURRENT_VERSION {
+        return Err(serde::de::Error::custom(format!(
+            "{NEWER_VERSION}{version}"
+        )));
+    }
+    Ok(version)
+}
+
+/// The version of a file newer than this build reads, and where its value is.
+fn newer_version(text: &str, options: &ron::Options) -> Option<(u32, TextPos)> {
+    let e = options.from_str::<VersionProbe>(text).err()?;
+    let ron::Error::Message(message) = &e.code else {
+        return None;
+    };
+    let found = message.strip_prefix(NEWER_VERSION)?.parse().ok()?;
+    Some((found, text_pos(&e.span.start)))
+}
+
+fn text_pos(at: &ron::error::Position) -> TextPos {
+    TextPos {
+        line: at.line.max(1),
+        col: at.col.max(1),
+    }
 }
 
 fn ron_options() -> ron::Options {
@@ -109,27 +144,18 @@ pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
         });
     }
     let options = ron_options();
-    if let Ok(probe) = options.from_str::<VersionProbe>(text)
-        && probe.version > CURRENT_VERSION
-    {
+    if let Some((found, at)) = newer_version(text, &options) {
         return Err(FormatError::NewerVersion {
             path: path.to_path_buf(),
-            found: probe.version,
+            at,
+            found,
             supported: CURRENT_VERSION,
         });
     }
     let record: FileRecord = options.from_str(text).map_err(|e| FormatError::Syntax {
         path: path.to_path_buf(),
-        at: TextPos {
-            line: e.span.start.line.max(1),
-            col: e.span.start.col.max(1),
-        },
-        message: match e.code {
-            ron::Error::ExceededRecursionLimit => format!(
-                "brackets nest deeper than {MAX_RON_NESTING} levels here; topology files need only a few"
-            ),
-            other => other.to_string(),
-        },
+        at: text_pos(&e.span.start),
+        message: user_message(&e.code),
     })?;
     if record.version == 0 {
         return Err(FormatError::Other {
@@ -350,6 +376,21 @@ mod tests {
             matches!(err, FormatError::NewerVersion { found: 7, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn newer_version_points_at_the_version_line_and_column() {
+        let text =
+            "// from the future\n(\n    name: \"x\",\n    version: 99,\n    hologram: true,\n)\n";
+        let err = parse(text).unwrap_err();
+        assert!(
+            matches!(err, FormatError::NewerVersion { found: 99, .. }),
+            "{err}"
+        );
+        let at = err.position().unwrap();
+        assert_eq!((at.line, at.col), (4, 14), "{err}");
+        assert!(err.to_string().starts_with("t.ron:4:14: error: "), "{err}");
+        assert!(err.to_string().contains("version 99"), "{err}");
     }
 
     #[test]

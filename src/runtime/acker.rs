@@ -4,8 +4,6 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use super::fxhash::FxBuild;
-
 /// Hashes a root id to itself. A root is a spout's pending-slot index in its low 32 bits
 /// under random high bits (see the spout's pending roots), so the table position comes
 /// from the slot, and the trees in flight, whose slots are reused most-recent-first, sit
@@ -36,9 +34,11 @@ impl Hasher for RootHasher {
 pub type RootBuild = BuildHasherDefault<RootHasher>;
 
 /// A map whose entries expire after one to two rotations (Storm's `RotatingMap`).
-/// Rotating once per message timeout makes an entry expire between T and 2T.
+/// Rotating once per message timeout makes an entry expire between T and 2T. Keys are
+/// ids the runtime draws itself from its seeded generator, never outside input, so the
+/// default hash is the fast unseeded Fx (`rustc-hash`).
 #[derive(Debug)]
-pub struct RotatingMap<V, S = FxBuild> {
+pub struct RotatingMap<V, S = rustc_hash::FxBuildHasher> {
     /// `buckets[0]` is the newest.
     buckets: [HashMap<u64, V, S>; 2],
 }

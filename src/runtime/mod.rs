@@ -40,7 +40,6 @@ pub mod control;
 mod engine;
 pub mod error;
 mod flume_bridge;
-pub mod fxhash;
 pub mod limits;
 pub mod log;
 pub mod metrics;

@@ -178,7 +178,14 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
             inputs: Vec::new(),
         });
     }
-    for a in 0..topology.settings.ackers {
+    // Ackers track spout tuple trees; with no spout in the plan (a pure-Flume run, whose
+    // agents run apart) there is nothing to ack, and an acker would only sit idle.
+    let ackers = if plan.nodes.iter().any(PlanNode::is_spout) {
+        topology.settings.ackers
+    } else {
+        0
+    };
+    for a in 0..ackers {
         let task = next_task;
         next_task += 1;
         plan.acker_executors.push(plan.executors.len());
@@ -262,6 +269,18 @@ mod tests {
         assert_eq!(plan.executors.len(), 1 + 2 + 1);
         assert_eq!(plan.task_executor[5], 2);
         assert_eq!(split_range(1..6, 2), vec![1..4, 4..6]);
+    }
+
+    #[test]
+    fn no_spout_no_acker() {
+        let mut t = Topology::new("t");
+        t.settings.ackers = 2;
+        t.add_node(Node::new("b", Role::Bolt, "null")).unwrap();
+        let plan = compile(&t).unwrap();
+        assert_eq!(plan.ackers(), 0);
+        assert_eq!(plan.executors.len(), 1);
+        t.add_node(Node::new("a", Role::Spout, "sequence")).unwrap();
+        assert_eq!(compile(&t).unwrap().ackers(), 2);
     }
 
     #[test]

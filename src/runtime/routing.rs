@@ -52,7 +52,10 @@ pub enum Grouper {
     },
 }
 
-/// Storm's `Arrays.deepHashCode` over values (i32, wrapping).
+/// Storm's `Arrays.deepHashCode` over values (i32, wrapping). Kept by hand: fields
+/// grouping must pick the very task Storm picks, which depends on Java's exact hash of
+/// each value (`String.hashCode`, `Long.hashCode`, `Double.hashCode`, `31 * h + e`); no
+/// Rust crate reproduces Java's hashes, and a general-purpose hash would route elsewhere.
 pub fn deep_hash<'a>(values: impl IntoIterator<Item = &'a Val>) -> i32 {
     values
         .into_iter()

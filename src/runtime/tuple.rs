@@ -301,6 +301,19 @@ impl PartialEq for Val {
 
 impl Eq for Val {}
 
+/// A table keyed by tuple values: the keyed state of `count_by_key` in both engines.
+///
+/// Its keys come from outside input (file lines, netcat and spooldir events through a
+/// channel, generated data), so the hash is seeded at random per table (foldhash, the
+/// hash `hashbrown` itself defaults to): a fixed hash such as Fx would let a file list
+/// keys that all collide, and every lookup would then scan up to
+/// [`limits::MAX_STATE_KEYS`](super::limits::MAX_STATE_KEYS) entries. With a secret seed
+/// no such list can be written in advance, at Fx's speed. foldhash does not claim to
+/// stop an attacker who watches a long run's timing and adapts; the only interactive
+/// input is a netcat source, which listens on loopback unless the user consents to
+/// more, and [`Budget::state`](super::limits::Budget::state) bounds the table's size.
+pub type KeyMap<V> = std::collections::HashMap<Val, V, foldhash::fast::RandomState>;
+
 impl Hash for Val {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {

@@ -56,7 +56,7 @@ use thiserror::Error;
 use super::Event;
 use super::channel::{ChannelConfig, DEFAULT_BYTE_CAPACITY, QueueChannel};
 use super::notice::Notices;
-use super::util::Conf;
+use super::util::Settings;
 use crate::clock::{Clock, SystemClock};
 use crate::model::Value;
 use crate::policy::{Grant, PathUse, path_entries};
@@ -155,27 +155,25 @@ impl FileChannelConfig {
         config: &BTreeMap<String, Value>,
         grant: &Grant,
     ) -> Result<Self, String> {
-        let c = Conf(config);
-        let dir = |key: &str, default: &str| {
-            let raw = c.str(key).unwrap_or_else(|| default.to_string());
+        let s = Settings::new("file", config);
+        let c = s.flume();
+        let dir = |key: &str| {
+            let raw = s.str(key);
             // Flume allows a comma-separated list of data dirs; the first is used here
             // (the policy checked them all).
             let first = path_entries(PathUse::WriteFolder, &raw)
                 .first()
-                .map_or_else(|| default.to_string(), |e| e.to_string());
+                .map_or_else(|| s.default_str(key), |e| e.to_string());
             grant
                 .path(node, key, PathUse::WriteFolder, &first)
                 .map_err(|r| r.to_string())
         };
-        let mut out = Self::new(
-            dir("checkpointDir", "file-channel/checkpoint")?,
-            dir("dataDirs", "file-channel/data")?,
-        );
-        out.channel.capacity = c.size("capacity", 1_000_000);
-        out.channel.transaction_capacity = c.size("transactionCapacity", 10_000);
-        out.channel.keep_alive = c.secs("keep-alive", 3.0);
+        let mut out = Self::new(dir("checkpointDir")?, dir("dataDirs")?);
+        out.channel.capacity = s.size("capacity");
+        out.channel.transaction_capacity = s.size("transactionCapacity");
+        out.channel.keep_alive = s.secs("keep-alive");
         out.channel.byte_capacity = byte_capacity(config);
-        out.checkpoint_interval_ms = c.uint("checkpointInterval", DEFAULT_CHECKPOINT_INTERVAL_MS);
+        out.checkpoint_interval_ms = s.uint("checkpointInterval");
         out.max_file_size = c.uint("maxFileSize", DEFAULT_MAX_FILE_SIZE).max(1024);
         out.checkpoint_on_close = c.bool("checkpointOnClose", true);
         Ok(out)
@@ -184,7 +182,7 @@ impl FileChannelConfig {
 
 /// `byteCapacity` of a file channel node as it runs ([`DEFAULT_BYTE_CAPACITY`] unset).
 pub fn byte_capacity(config: &BTreeMap<String, Value>) -> u64 {
-    Conf(config).uint("byteCapacity", DEFAULT_BYTE_CAPACITY)
+    Settings::new("file", config).uint("byteCapacity")
 }
 
 /// What recovery found, for the run log and tests.

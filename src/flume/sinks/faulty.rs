@@ -6,6 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rand_xoshiro::SplitMix64;
+use rand_xoshiro::rand_core::{Rng as _, SeedableRng};
+
 use super::SinkCounters;
 use crate::flume::sink_processor::{Sink, SinkError, Status};
 
@@ -34,7 +37,7 @@ pub struct FaultySink {
     inner: Box<dyn Sink>,
     switch: Arc<FaultSwitch>,
     counters: Arc<SinkCounters>,
-    state: u64,
+    draws: SplitMix64,
 }
 
 impl FaultySink {
@@ -48,18 +51,14 @@ impl FaultySink {
             inner,
             switch,
             counters,
-            state: seed,
+            draws: SplitMix64::seed_from_u64(seed),
         }
     }
 
-    /// A uniform draw in [0, 1) from a splitmix64 sequence.
+    /// A uniform draw in [0, 1) from a SplitMix64 sequence (the same numbers this sink
+    /// drew when it kept SplitMix64 by hand, so a seed fails the same calls).
     fn draw(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        (self.draws.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

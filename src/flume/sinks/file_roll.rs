@@ -13,7 +13,7 @@ use super::{SinkCounters, drain_batch};
 use crate::clock::Clock;
 use crate::flume::channel::Channel;
 use crate::flume::sink_processor::{Sink, SinkError, Status};
-use crate::flume::util::Conf;
+use crate::flume::util::Settings;
 use crate::model::Value;
 use crate::policy::{self, Grant, PathUse};
 
@@ -41,8 +41,8 @@ impl FileRollSink {
         clock: Arc<dyn Clock>,
         counters: Arc<SinkCounters>,
     ) -> Result<Self, String> {
-        let c = Conf(config);
-        let raw = c.str("sink.directory").unwrap_or_else(|| "rolled".into());
+        let s = Settings::new("file_roll", config);
+        let raw = s.str("sink.directory");
         let dir = grant
             .path(name, "sink.directory", PathUse::WriteFolder, &raw)
             .map_err(|r| r.to_string())?;
@@ -51,8 +51,8 @@ impl FileRollSink {
             name: name.to_string(),
             channel,
             dir,
-            roll_interval_ms: c.uint("sink.rollInterval", 30).saturating_mul(1000),
-            batch: c.size("batchSize", 100).max(1),
+            roll_interval_ms: s.uint("sink.rollInterval").saturating_mul(1000),
+            batch: s.size("batchSize").max(1),
             prefix: clock.now_ms(),
             clock,
             counters,

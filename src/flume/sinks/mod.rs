@@ -13,7 +13,7 @@ use super::Event;
 use super::channel::{Channel, Transaction};
 use super::sink_processor::{Sink, SinkError, Status};
 use super::sources::HopRegistry;
-use super::util::Conf;
+use super::util::{Conf, Settings};
 use crate::model::Value;
 
 pub use file_roll::FileRollSink;
@@ -228,16 +228,17 @@ impl LoggerSink {
         out: Arc<LogOutput>,
         counters: Arc<SinkCounters>,
     ) -> Self {
-        let c = Conf(config);
+        let s = Settings::new("logger", config);
+        // Flume's own key wins when a file uses it; otherwise the registry's `max_bytes`.
         let max_bytes = if config.contains_key("maxBytesToLog") {
-            c.uint("maxBytesToLog", 16)
+            s.flume().uint("maxBytesToLog", s.uint("max_bytes"))
         } else {
-            c.uint("max_bytes", 16)
+            s.uint("max_bytes")
         };
         Self {
             name: name.to_string(),
             channel,
-            batch: c.size("batchSize", 1).max(1),
+            batch: s.flume().size("batchSize", 1).max(1),
             max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
             out,
             counters,
@@ -326,12 +327,12 @@ impl AvroSink {
         hops: Arc<HopRegistry>,
         counters: Arc<SinkCounters>,
     ) -> Self {
-        let c = Conf(config);
+        let s = Settings::new("avro_sink", config);
         Self {
             name: name.to_string(),
             channel,
             port,
-            batch: c.size("batch-size", 100).max(1),
+            batch: s.size("batch-size").max(1),
             hops,
             counters,
         }

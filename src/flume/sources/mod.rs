@@ -23,7 +23,7 @@ use super::Event;
 use super::channel_processor::ChannelProcessor;
 use super::fatal::FatalLog;
 use super::notice::Notices;
-use super::util::{Conf, StopSignal, duration_from_secs};
+use super::util::{Settings, StopSignal, duration_from_secs};
 use crate::model::Value;
 
 pub use netcat::NetcatSource;
@@ -143,17 +143,18 @@ pub const MAX_SEQ_BATCH: u64 = 100_000;
 
 impl SeqSource {
     pub fn new(name: &str, config: &std::collections::BTreeMap<String, Value>) -> Self {
-        let c = Conf(config);
-        let limit = match c.uint("limit", 0) {
+        let s = Settings::new("sequence", config);
+        let c = s.flume();
+        let limit = match s.uint("limit") {
             0 => c.uint("totalEvents", 0),
             n => n,
         };
         Self {
             name: name.to_string(),
-            next: c.int("start", 0),
+            next: s.int("start"),
             batch: c.uint("batchSize", 1).clamp(1, MAX_SEQ_BATCH) as usize,
             limit,
-            rate_per_sec: c.float("rate_per_sec", 0.0),
+            rate_per_sec: s.float("rate_per_sec"),
             exhausted: false,
         }
     }

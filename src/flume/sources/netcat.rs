@@ -13,7 +13,7 @@ use super::{Source, SourceContext};
 use crate::flume::Event;
 use crate::flume::fatal::run_guarded;
 use crate::flume::notice::Episode;
-use crate::flume::util::Conf;
+use crate::flume::util::Settings;
 use crate::model::Value;
 use crate::policy::Grant;
 
@@ -38,16 +38,16 @@ pub const MAX_CONNECTIONS_LIMIT: u64 = 256;
 /// `max-line-length` as the source runs it: the setting (or its default) within
 /// 1..=[`MAX_LINE_LENGTH_LIMIT`].
 pub fn max_line_length(config: &BTreeMap<String, Value>) -> u64 {
-    Conf(config)
-        .uint("max-line-length", DEFAULT_MAX_LINE_LENGTH)
+    Settings::new("netcat", config)
+        .uint("max-line-length")
         .clamp(1, MAX_LINE_LENGTH_LIMIT)
 }
 
 /// `max-connections` as the source runs it: the setting (or its default) within
 /// 1..=[`MAX_CONNECTIONS_LIMIT`].
 pub fn max_connections(config: &BTreeMap<String, Value>) -> u64 {
-    Conf(config)
-        .uint("max-connections", DEFAULT_MAX_CONNECTIONS)
+    Settings::new("netcat", config)
+        .uint("max-connections")
         .clamp(1, MAX_CONNECTIONS_LIMIT)
 }
 
@@ -70,9 +70,9 @@ impl NetcatSource {
         config: &BTreeMap<String, Value>,
         grant: &Grant,
     ) -> Result<Self, String> {
-        let c = Conf(config);
-        let host = c.str("bind").unwrap_or_else(|| "127.0.0.1".into());
-        let port = c.uint("port", 44444);
+        let s = Settings::new("netcat", config);
+        let host = s.str("bind");
+        let port = s.uint("port");
         let port = u16::try_from(port).map_err(|_| format!("port {port} is out of range"))?;
         let addresses = grant.listen(name, &host, port).map_err(|r| r.to_string())?;
         let listener = TcpListener::bind(&addresses[..])
@@ -87,7 +87,7 @@ impl NetcatSource {
             listener,
             max_line_length: usize::try_from(max_line_length).unwrap_or(usize::MAX),
             max_connections: usize::try_from(max_connections).unwrap_or(1),
-            ack_every_event: c.bool("ack-every-event", true),
+            ack_every_event: s.flume().bool("ack-every-event", true),
         })
     }
 

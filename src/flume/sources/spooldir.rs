@@ -27,7 +27,7 @@ use regex::Regex;
 use super::lines::{LineReader, Piece};
 use super::{Source, SourceContext};
 use crate::flume::Event;
-use crate::flume::util::Conf;
+use crate::flume::util::Settings;
 use crate::model::Value;
 use crate::policy::{self, Grant, PathUse};
 
@@ -61,8 +61,9 @@ impl SpoolDirSource {
         config: &BTreeMap<String, Value>,
         grant: &Grant,
     ) -> Result<Self, String> {
-        let c = Conf(config);
-        let raw = c.str("spoolDir").unwrap_or_else(|| "spool".into());
+        let s = Settings::new("spooldir", config);
+        let c = s.flume();
+        let raw = s.str("spoolDir");
         let dir = grant
             .path(name, "spoolDir", PathUse::ConsumeFolder, &raw)
             .map_err(|r| r.to_string())?;
@@ -76,9 +77,9 @@ impl SpoolDirSource {
         Ok(Self {
             name: name.to_string(),
             dir,
-            batch: c.size("batchSize", 100).max(1),
+            batch: s.size("batchSize").max(1),
             max_line_length: usize::try_from(
-                c.uint("deserializer.maxLineLength", DEFAULT_MAX_LINE_LENGTH)
+                s.uint("deserializer.maxLineLength")
                     .clamp(1, MAX_LINE_LENGTH_LIMIT),
             )
             .unwrap_or(usize::MAX),

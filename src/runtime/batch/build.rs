@@ -84,7 +84,7 @@ pub(crate) fn operator_for(
     let cfg = Config::new(pn);
     match (pn.node.component.as_str(), overridden) {
         ("count_by_key", false) => Ok(Operator::CountByKey(CountByKey {
-            key: FieldLookup::new(&cfg.text("key", "word"), &info),
+            key: FieldLookup::new(&cfg.text("key"), &info),
             state: StateByKey::new(),
             output: first_output(pn),
             info: info.clone(),
@@ -96,13 +96,13 @@ pub(crate) fn operator_for(
             first_output(pn),
         )?))),
         ("reduce_by_key", false) => Ok(Operator::Batch(Box::new(ReduceByKey {
-            key: FieldLookup::new(&cfg.text("key", "word"), &info),
-            field: FieldLookup::new(&cfg.text("field", ""), &info),
-            reduction: Reduction::parse(&cfg.text("reduce", "count")),
+            key: FieldLookup::new(&cfg.text("key"), &info),
+            field: FieldLookup::new(&cfg.text("field"), &info),
+            reduction: Reduction::parse(&cfg.text("reduce")),
             output: first_output(pn),
         }))),
         ("count_by_value", false) => Ok(Operator::Batch(Box::new(CountByValue {
-            field: FieldLookup::new(&cfg.text("field", "word"), &info),
+            field: FieldLookup::new(&cfg.text("field"), &info),
             output: first_output(pn),
         }))),
         ("window", false) => Ok(Operator::Batch(Box::new(WindowAll::new(
@@ -115,14 +115,14 @@ pub(crate) fn operator_for(
         )))),
         ("join", false) => {
             let side = |setting: &str| {
-                let named = cfg.text(setting, "");
+                let named = cfg.text(setting);
                 plan.node_index(&named).ok_or_else(|| RunError::Config {
                     node: pn.name().to_string(),
                     message: format!("'{setting}' names '{named}', which is not a node"),
                 })
             };
             Ok(Operator::Batch(Box::new(Join {
-                key: FieldLookup::new(&cfg.text("key", "key"), &info),
+                key: FieldLookup::new(&cfg.text("key"), &info),
                 left: side("left")?,
                 right: side("right")?,
                 output: first_output(pn),

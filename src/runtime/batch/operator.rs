@@ -4,18 +4,16 @@
 //! `crate::dstream` (`updateStateByKey`, `reduceByKeyAndWindow`, and the
 //! [`BatchOp`]s of `keyed_ops` and `stream_window`).
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::dstream::StateByKey;
 
 use super::super::components::{Behaviour, Bolt, Emitter, Failed, TaskInfo};
-use super::super::fxhash::FxBuild;
 use super::super::limits::{self, RefusalLog};
 use super::super::log::LogKind;
 use super::super::metrics::WindowResult;
-use super::super::tuple::{AckIds, Tuple, Val, Values};
+use super::super::tuple::{AckIds, KeyMap, Tuple, Val, Values};
 use super::key::Key;
 use super::window_op::WindowOp;
 
@@ -218,7 +216,7 @@ impl CountByKey {
         out: &mut Vec<Item>,
     ) -> OpCounts {
         let mut counts = OpCounts::default();
-        let mut batch: HashMap<Val, i64, FxBuild> = HashMap::default();
+        let mut batch: KeyMap<i64> = KeyMap::default();
         for item in input {
             match hook.before() {
                 Verdict::Run => {}

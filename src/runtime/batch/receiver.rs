@@ -179,7 +179,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
     let node = me.node;
     let outputs = shared.plan.nodes[node].outputs.clone();
     let configured =
-        super::super::components::Config::new(&shared.plan.nodes[node]).float("rate_per_sec", 0.0);
+        super::super::components::Config::new(&shared.plan.nodes[node]).float("rate_per_sec");
     let mut spout = build(&shared, node, &info);
     let mut rate = Rate {
         tokens: 1.0,

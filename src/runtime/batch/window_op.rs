@@ -79,8 +79,8 @@ impl WindowOp {
     ) -> Result<Self, RunError> {
         let shape = window_shape(node, interval_ms)?;
         let cfg = Config::new(node);
-        let inverse = cfg.flag("inverse", true);
-        let windows = match cfg.text("aggregate", "count").as_str() {
+        let inverse = cfg.flag("inverse");
+        let windows = match cfg.text("aggregate").as_str() {
             "sum" => {
                 let w = KeyedWindow::new(shape, add_pair);
                 Windows::Sum(if inverse {
@@ -103,8 +103,8 @@ impl WindowOp {
         };
         let incremental = inverse && matches!(windows, Windows::Count(_) | Windows::Sum(_));
         Ok(Self {
-            key: FieldLookup::new(&cfg.text("key", ""), info),
-            field: FieldLookup::new(&cfg.text("field", ""), info),
+            key: FieldLookup::new(&cfg.text("key"), info),
+            field: FieldLookup::new(&cfg.text("field"), info),
             windows,
             shape,
             seen: 0,

@@ -1,11 +1,9 @@
 //! Built-in processing bolts: split, map, filter, count by key, pass-through.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::super::fxhash::FxBuild;
 use super::super::limits::{self, Refusal, TooLarge};
-use super::super::tuple::{Tuple, Val, Values};
+use super::super::tuple::{KeyMap, Tuple, Val, Values};
 use super::{Behaviour, Bolt, Config, Emitter, Factory, Failed, TaskInfo};
 
 /// Finds a named field in whatever stream a tuple arrives on, caching per stream.
@@ -101,7 +99,7 @@ fn split_on_byte(text: &str, sep: u8, mut f: impl FnMut(&str)) {
 }
 
 pub fn split_factory(cfg: &Config) -> Factory {
-    let (field, separator) = (cfg.text("field", "sentence"), cfg.text("separator", " "));
+    let (field, separator) = (cfg.text("field"), cfg.text("separator"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Split {
             field: FieldLookup::new(&field, info),
@@ -176,11 +174,7 @@ impl Bolt for Map {
 }
 
 pub fn map_factory(cfg: &Config) -> Factory {
-    let (field, op, arg) = (
-        cfg.text("field", "word"),
-        cfg.text("op", "uppercase"),
-        cfg.text("arg", ""),
-    );
+    let (field, op, arg) = (cfg.text("field"), cfg.text("op"), cfg.text("arg"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Map {
             field: FieldLookup::new(&field, info),
@@ -229,11 +223,7 @@ impl Bolt for Filter {
 }
 
 pub fn filter_factory(cfg: &Config) -> Factory {
-    let (field, op, value) = (
-        cfg.text("field", "word"),
-        cfg.text("op", "not_empty"),
-        cfg.text("value", ""),
-    );
+    let (field, op, value) = (cfg.text("field"), cfg.text("op"), cfg.text("value"));
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Filter {
             field: FieldLookup::new(&field, info),
@@ -245,7 +235,7 @@ pub fn filter_factory(cfg: &Config) -> Factory {
 
 struct CountByKey {
     key: FieldLookup,
-    counts: HashMap<Val, i64, FxBuild>,
+    counts: KeyMap<i64>,
     /// Key bytes this task took from the run's state budget, given back when the task
     /// ends (a restart starts from nothing).
     held_bytes: usize,
@@ -298,11 +288,11 @@ impl Bolt for CountByKey {
 }
 
 pub fn count_factory(cfg: &Config) -> Factory {
-    let key = cfg.text("key", "word");
+    let key = cfg.text("key");
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(CountByKey {
             key: FieldLookup::new(&key, info),
-            counts: HashMap::default(),
+            counts: KeyMap::default(),
             held_bytes: 0,
             info: info.clone(),
         })))

@@ -37,7 +37,7 @@ impl Bolt for Logger {
 }
 
 pub fn logger_factory(cfg: &Config) -> Factory {
-    let max_bytes = cfg.int("max_bytes", 64).max(1) as usize;
+    let max_bytes = cfg.int("max_bytes").max(1) as usize;
     Arc::new(move |info: &TaskInfo| {
         Ok(Behaviour::Bolt(Box::new(Logger {
             max_bytes,
@@ -75,12 +75,7 @@ impl Drop for FileSink {
 }
 
 pub fn file_sink_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
-    let path = env.path(
-        node,
-        "path",
-        PathUse::WriteFile,
-        &cfg.text("path", "out.txt"),
-    )?;
+    let path = env.path(node, "path", PathUse::WriteFile, &cfg.text("path"))?;
     let open = {
         let path = path.clone();
         move || {

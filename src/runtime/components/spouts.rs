@@ -206,7 +206,7 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
 }
 
 fn limit(cfg: &Config) -> Option<u64> {
-    match cfg.int("limit", 0) {
+    match cfg.int("limit") {
         n if n > 0 => Some(n as u64),
         _ => None,
     }
@@ -214,16 +214,16 @@ fn limit(cfg: &Config) -> Option<u64> {
 
 /// Picks pool entry for message `k` of a task: a pure function of (seed, k).
 fn pick(task_seed: u64, k: u64, len: usize) -> usize {
-    let mut s = task_seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (((splitmix64(&mut s) >> 32) * len as u64) >> 32) as usize
+    let mixed = splitmix64(task_seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    (((mixed >> 32) * len as u64) >> 32) as usize
 }
 
 pub fn sentence_factory(cfg: &Config) -> Factory {
-    let seed = cfg.int("seed", 42) as u64;
-    let words = cfg.int("words_per_sentence", 10).max(1) as usize;
+    let seed = cfg.int("seed") as u64;
+    let words = cfg.int("words_per_sentence").max(1) as usize;
     let pool = Arc::new(sentence_pool(
         seed,
-        cfg.int("vocabulary", 1000).max(1) as usize,
+        cfg.int("vocabulary").max(1) as usize,
         words,
         pool_size(words),
     ));
@@ -240,10 +240,10 @@ pub fn sentence_factory(cfg: &Config) -> Factory {
 }
 
 pub fn word_factory(cfg: &Config) -> Factory {
-    let seed = cfg.int("seed", 42) as u64;
+    let seed = cfg.int("seed") as u64;
     // Words are short, so they are kept inline: emitting one copies it, with no
     // reference count shared between cores.
-    let vocabulary = cfg.int("vocabulary", 1000).max(1) as u64;
+    let vocabulary = cfg.int("vocabulary").max(1) as u64;
     let words: Arc<Vec<Text>> = Arc::new(
         (0..vocabulary.min(WORD_TABLE))
             .map(|i| Text::from(vocabulary_word(i)))
@@ -265,7 +265,7 @@ pub fn word_factory(cfg: &Config) -> Factory {
 }
 
 pub fn sequence_factory(cfg: &Config) -> Factory {
-    let start = cfg.int("start", 0);
+    let start = cfg.int("start");
     let limit = limit(cfg);
     Arc::new(move |info: &TaskInfo| {
         let (index, count) = (i64::from(info.index), i64::from(info.count.max(1)));
@@ -300,12 +300,7 @@ fn sequence_room(start: i64, index: i64, count: i64) -> u64 {
 }
 
 pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory, RunError> {
-    let path = env.path(
-        node,
-        "path",
-        PathUse::ReadFile,
-        &cfg.text("path", "input.txt"),
-    )?;
+    let path = env.path(node, "path", PathUse::ReadFile, &cfg.text("path"))?;
     let text = read_bounded(&path).map_err(|source| RunError::Io {
         node: node.to_string(),
         path: path.clone(),
@@ -329,7 +324,7 @@ pub fn file_lines_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory
         ),
     })?;
     let lines: Arc<Vec<Arc<str>>> = Arc::new(text.lines().map(Arc::from).collect());
-    let repeat = cfg.flag("repeat", false);
+    let repeat = cfg.flag("repeat");
     Ok(Arc::new(move |info: &TaskInfo| {
         // Task i of n takes lines i, i+n, i+2n, …
         let mine: Vec<Arc<str>> = lines

@@ -195,14 +195,14 @@ pub fn factory(cfg: &Config, node: &PlanNode) -> Result<Factory, RunError> {
             });
         }
     };
-    let agg = match cfg.text("aggregate", "count").as_str() {
+    let agg = match cfg.text("aggregate").as_str() {
         "sum" => Agg::Sum,
         "avg" => Agg::Avg,
         "min" => Agg::Min,
         "max" => Agg::Max,
         _ => Agg::Count,
     };
-    let (key, field) = (cfg.text("key", ""), cfg.text("field", ""));
+    let (key, field) = (cfg.text("key"), cfg.text("field"));
     Ok(Arc::new(move |info: &TaskInfo| {
         let first = match size {
             Size::Millis { slide, .. } => slide,

@@ -251,7 +251,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
     let plan = &w.plan;
     let tasks = plan.executors[me].tasks.clone();
     let configured_rate =
-        crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec", 0.0);
+        crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec");
     let now = Instant::now();
     let mut spouts: Vec<SpoutTask> = tasks
         .clone()

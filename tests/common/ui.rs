@@ -1,0 +1,26 @@
+//! The designer under `egui_kittest`, set up the one way the UI tests share: a window of
+//! a given size, the bundled fonts only (headless tests have no system fonts), and the
+//! app's configuration kept in the test's temporary folder.
+
+use std::path::Path;
+
+use egui::Vec2;
+use egui_kittest::Harness;
+use tributary::ui::{DesignerApp, FilePlaces};
+
+/// Where the app keeps its configuration (inside `dir`), with or without the shipped
+/// examples.
+pub fn places(dir: &Path, with_examples: bool) -> FilePlaces {
+    FilePlaces {
+        config_dir: Some(dir.join("config")),
+        examples_dir: with_examples.then(super::examples_dir),
+    }
+}
+
+/// A harness driving `app` in a window of `size`; no frame has run yet.
+pub fn harness(app: DesignerApp, size: Vec2) -> Harness<'static, DesignerApp> {
+    Harness::builder()
+        .with_size(size)
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, app: &mut DesignerApp| app.ui(ui), app)
+}
