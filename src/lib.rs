@@ -5,6 +5,7 @@
 //! topology must satisfy). Nothing here depends on the UI.
 
 pub mod components;
+pub mod design;
 pub mod flume;
 pub mod format;
 pub mod microbatch;

@@ -8,10 +8,11 @@ use egui::{Modifiers, PointerButton, Pos2, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use tributary::components;
+use tributary::design::FilePlaces;
+use tributary::design::document::Document;
 use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 /// A tall window so the whole palette (including groupings) is on screen.
 const WINDOW: Vec2 = Vec2::new(1400.0, 1500.0);

@@ -10,11 +10,12 @@ use std::time::Duration;
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::design::FilePlaces;
+use tributary::design::document::Document;
 use tributary::model::{Grouping, Node, Pos, Role, StreamDecl, Topology};
 use tributary::runtime::{Control, FaultSpec};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 /// Steps of the run loop before giving up; each sleeps a little so the engine moves.
 /// Generous: the bound only turns a hang into a failure.

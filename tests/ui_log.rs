@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::design::FilePlaces;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::problems_panel::{BottomTab, bottom_panel_ui};
-use tributary::ui::{DesignerApp, FilePlaces};
 
 #[test]
 fn the_run_log_shows_its_newest_lines_and_lays_out_only_what_is_in_view() {

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::design::FilePlaces;
+use tributary::design::document::Document;
 use tributary::model::{ExecutionMode, Topology, WindowSize, WindowSpec};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 /// One engine at a time, so a test's thread count is its own.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::design::FilePlaces;
+use tributary::design::document::Document;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 fn spooling(from: &str) -> Topology {
     let mut t = Topology::new("spool");
@@ -152,7 +153,7 @@ fn the_live_inspector_shows_what_a_limit_refused() {
     t.connect_names("numbers", "grow", "default", Grouping::Shuffle)
         .unwrap();
     h.state_mut().doc = Document::new(t, Some(root.path().join("big.ron")), "big".into());
-    h.state_mut().selection = tributary::ui::selection::Selection::node("grow");
+    h.state_mut().selection = tributary::design::selection::Selection::node("grow");
     h.step();
     h.get_by_label("▶ Run").click();
     h.step();

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::design::FilePlaces;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 /// Runtime executor threads are named `trib-…`.
 fn runtime_threads() -> usize {

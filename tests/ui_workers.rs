@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::design::FilePlaces;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 #[test]
 fn kill_worker_restarts_that_workers_executors() {

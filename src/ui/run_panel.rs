@@ -11,7 +11,7 @@ use super::actions::Action;
 use super::canvas::overlay::{count_text, rate_text};
 use super::flume_panel;
 use super::run::{RunSession, is_emitter};
-use super::selection::Selection;
+use crate::design::selection::Selection;
 use crate::model::Topology;
 use crate::runtime::{Control, NodeMetrics};
 

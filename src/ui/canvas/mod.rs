@@ -27,11 +27,11 @@ use self::node_shape::NodeLook;
 use self::overlay::RunOverlay;
 use self::style::NODE_SIZE;
 use self::view::CanvasView;
-use super::commands::Command;
 use super::palette::PaletteItem;
-use super::selection::Selection;
-use super::wiring;
 use crate::components;
+use crate::design::commands::Command;
+use crate::design::selection::Selection;
+use crate::design::wiring;
 use crate::model::{Edge, Grouping, NamedEdge, Pos, Role, Topology};
 
 /// What the canvas reads each frame.
