@@ -247,7 +247,7 @@ impl DesignerApp {
                     );
                     let pos = crate::model::Pos(center.x, center.y);
                     actions.extend(
-                        super::canvas::new_node_action(&self.doc.topology, id, role, pos)
+                        super::canvas::edits::new_node_action(&self.doc.topology, id, role, pos)
                             .into_iter()
                             .map(canvas_to_app),
                     );
