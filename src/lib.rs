@@ -2,7 +2,8 @@
 //!
 //! Layers, from the bottom: [`model`] (the topology as data), [`components`] (the
 //! registry of built-ins), [`format`] (files in and out), [`validate`] (every rule a
-//! topology must satisfy). Nothing here depends on the UI.
+//! topology must satisfy), [`design`] (headless editing: document, commands with undo,
+//! wiring rules). Nothing here depends on the UI.
 
 pub mod components;
 pub mod design;

@@ -1,9 +1,10 @@
-//! The designer (eframe app). Only this layer knows egui.
+//! The designer (eframe app). Only this layer knows egui; the editing logic it drives
+//! lives headless in [`crate::design`].
 //!
 //! Data flows one way: panels and the canvas read the [`crate::design::document::Document`]
-//! and return [`actions::Action`]s; `perform` turns them into
-//! [`crate::design::commands::Command`]s (each with an
-//! inverse, so undo/redo is exact) or file operations.
+//! and metrics snapshots and return [`actions::Action`]s; `perform` turns them into
+//! [`crate::design::commands::Command`]s (each with an inverse, so undo/redo is exact) or
+//! file operations.
 
 pub mod actions;
 pub mod app;
