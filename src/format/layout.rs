@@ -44,10 +44,12 @@ pub fn layered_positions(topology: &Topology) -> Vec<(String, Pos)> {
 /// The columns of one agent band: `(depth, nodes top to bottom)`, by depth.
 type Band = Vec<(usize, Vec<NodeIndex>)>;
 
+/// Nodes by agent band (`None`: not in an agent), then by depth, as `(name, index)`.
+type Unordered = BTreeMap<Option<String>, BTreeMap<usize, Vec<(String, NodeIndex)>>>;
+
 fn placed(topology: &Topology) -> Vec<(NodeIndex, Pos)> {
     let depth = depths(topology);
-    let mut bands: BTreeMap<Option<String>, BTreeMap<usize, Vec<(String, NodeIndex)>>> =
-        BTreeMap::new();
+    let mut bands: Unordered = BTreeMap::new();
     for index in topology.node_indices() {
         let Some(node) = topology.node(index) else {
             continue;
@@ -97,18 +99,19 @@ fn order_by_barycentre(topology: &Topology, band: &mut Band) {
         }
     }
     for _ in 0..SWEEPS {
-        for ci in 1..band.len() {
+        for (ci, (_, column)) in band.iter_mut().enumerate().skip(1) {
             sort_column(
-                &mut band[ci].1,
+                column,
                 &mut row_of,
                 ci,
                 |i| topology.inputs(i).map(|(_, up, _)| up).collect(),
                 |c| c < ci,
             );
         }
-        for ci in (0..band.len().saturating_sub(1)).rev() {
+        let last = band.len().saturating_sub(1);
+        for (ci, (_, column)) in band.iter_mut().enumerate().take(last).rev() {
             sort_column(
-                &mut band[ci].1,
+                column,
                 &mut row_of,
                 ci,
                 |i| topology.outputs(i).map(|(_, down, _)| down).collect(),

@@ -59,9 +59,7 @@ impl<'a> Frame<'a> {
             .map(|n| {
                 let in_canvas = node_shape::rect_in_canvas(n);
                 let shifted = match &moving {
-                    Some((names, delta)) if names.iter().any(|m| *m == n.name) => {
-                        in_canvas.translate(*delta)
-                    }
+                    Some((names, delta)) if names.contains(&n.name) => in_canvas.translate(*delta),
                     _ => in_canvas,
                 };
                 (n.name.clone(), screen_from_canvas * shifted)
