@@ -2,10 +2,12 @@
 //!
 //! Layers, from the bottom: [`model`] (the topology as data), [`components`] (the
 //! registry of built-ins), [`format`] (files in and out), [`validate`] (every rule a
-//! topology must satisfy). Nothing here depends on the UI.
+//! topology must satisfy), [`design`] (headless editing: document, commands with undo,
+//! wiring rules). Nothing here depends on the UI.
 
 pub mod clock;
 pub mod components;
+pub mod design;
 pub mod dstream;
 pub mod flume;
 pub mod format;

@@ -11,11 +11,11 @@ use std::time::Duration;
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::design::document::Document;
 use tributary::model::{Grouping, Node, Pos, Role, StreamDecl, Topology};
 use tributary::runtime::{Control, FaultSpec};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
 
 mod common;
 use common::ui;

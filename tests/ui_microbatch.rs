@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::design::document::Document;
 use tributary::model::{ExecutionMode, Topology, WindowSize, WindowSpec};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
 
 mod common;
 use common::runtime_threads;

@@ -23,10 +23,11 @@ use std::time::Duration;
 
 use egui::{Pos2, RawInput, Rect, Vec2};
 use tributary::components;
+use tributary::design::FilePlaces;
+use tributary::design::document::Document;
 use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 /// 20 spouts and 180 map bolts in 10 layers; every bolt reads one node of the layer
 /// before it, and 120 read a second one: 300 edges.

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use egui::Vec2;
 use egui_kittest::kittest::Queryable;
+use tributary::design::document::Document;
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::document::Document;
 
 mod common;
 use common::ui;
@@ -137,7 +137,7 @@ fn the_live_inspector_shows_what_a_limit_refused() {
     t.connect_names("numbers", "grow", "default", Grouping::Shuffle)
         .unwrap();
     h.state_mut().doc = Document::new(t, Some(root.path().join("big.ron")), "big".into());
-    h.state_mut().selection = tributary::ui::selection::Selection::node("grow");
+    h.state_mut().selection = tributary::design::selection::Selection::node("grow");
     h.step();
     h.get_by_label("▶ Run").click();
     h.step();

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use egui::Vec2;
 use egui_kittest::Harness;
+use tributary::design::FilePlaces;
+use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::ui::{DesignerApp, FilePlaces};
 
 fn snapshot_of(example: &str, theme: egui::Theme, name: &str) {
     let dir = tempfile::tempdir().unwrap();

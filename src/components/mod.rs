@@ -50,6 +50,15 @@ pub fn config_or_default<T>(
         .or_else(|| default_value(component, key).and_then(read))
 }
 
+/// Whether a node can send anything downstream: its role produces output and its
+/// component emits. Terminal components (logger, null, file sink, collector) declare
+/// `OutputShape::None`, so the canvas draws them without an output port; unknown
+/// components are judged by their role alone.
+pub fn emits(node: &Node) -> bool {
+    node.role.produces_output()
+        && descriptor(&node.component).is_none_or(|d| d.outputs != OutputShape::None)
+}
+
 /// A fresh node for a component, with default config and declared outputs, as the
 /// palette creates it. The first role the component can play is used.
 pub fn new_node(descriptor: &ComponentDescriptor, name: impl Into<String>) -> Node {
@@ -74,6 +83,20 @@ pub fn new_node_as(descriptor: &ComponentDescriptor, name: impl Into<String>, ro
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn terminal_components_emit_nothing_whatever_their_role() {
+        for id in ["logger", "null", "file_sink", "collector"] {
+            let node = new_node_as(descriptor(id).unwrap(), id, Role::Bolt);
+            assert!(!emits(&node), "{id} is terminal");
+        }
+        let split = new_node(descriptor("split").unwrap(), "split");
+        assert!(emits(&split));
+        let sink = Node::new("k", Role::Sink, "unknown_component");
+        assert!(!emits(&sink), "a sink never emits");
+        let bolt = Node::new("b", Role::Bolt, "unknown_component");
+        assert!(emits(&bolt), "unknown components follow their role");
+    }
 
     #[test]
     fn ids_are_unique_and_every_component_plays_a_role() {

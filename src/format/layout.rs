@@ -1,6 +1,10 @@
-//! A simple layered layout for imported topologies, so they open readable on the canvas:
-//! left to right by depth from the spouts and sources, spread vertically within a column,
-//! one horizontal band per Flume agent.
+//! The one layered layout, for imported topologies (so they open readable on the
+//! canvas) and for the designer's Auto layout: left to right by depth from the spouts
+//! and sources, one horizontal band per Flume agent, and within a band a few barycentre
+//! sweeps that order each column by where its neighbours sit, so edges cross less.
+//! Depends only on the graph and the names (ties are broken by name), so the same design
+//! always gets the same picture. It lives in `format` because importers call it and
+//! `format` sits below the designer.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -10,18 +14,42 @@ use crate::model::{Pos, Topology};
 
 const LEFT: f32 = 80.0;
 const TOP: f32 = 80.0;
+/// Horizontal distance between columns and vertical distance between rows, in canvas
+/// units (multiples of the canvas grid); leaves room for edge labels between nodes.
 const COLUMN: f32 = 240.0;
 const ROW: f32 = 120.0;
 const BAND_GAP: f32 = 80.0;
+/// Down-and-up barycentre sweeps; a few settle small and medium designs, and each is
+/// linear in the edges, so large imports stay fast.
+const SWEEPS: usize = 4;
 
-/// Nodes of one agent band, by column (depth), as `(name, index)` for sorting.
-type Band = BTreeMap<usize, Vec<(String, NodeIndex)>>;
-
-/// Places every node. Depends only on the graph and the names, so importing the same
-/// design twice gives the same positions.
+/// Places every node (see [`layered_positions`]).
 pub fn layered(topology: &mut Topology) {
+    for (index, pos) in placed(topology) {
+        if let Some(node) = topology.node_mut(index) {
+            node.pos = pos;
+        }
+    }
+}
+
+/// New positions for every node, by name, without changing the topology (the designer
+/// turns them into one undoable move).
+pub fn layered_positions(topology: &Topology) -> Vec<(String, Pos)> {
+    placed(topology)
+        .into_iter()
+        .filter_map(|(index, pos)| Some((topology.node(index)?.name.clone(), pos)))
+        .collect()
+}
+
+/// The columns of one agent band: `(depth, nodes top to bottom)`, by depth.
+type Band = Vec<(usize, Vec<NodeIndex>)>;
+
+/// Nodes by agent band (`None`: not in an agent), then by depth, as `(name, index)`.
+type Unordered = BTreeMap<Option<String>, BTreeMap<usize, Vec<(String, NodeIndex)>>>;
+
+fn placed(topology: &Topology) -> Vec<(NodeIndex, Pos)> {
     let depth = depths(topology);
-    let mut bands: BTreeMap<Option<String>, Band> = BTreeMap::new();
+    let mut bands: Unordered = BTreeMap::new();
     for index in topology.node_indices() {
         let Some(node) = topology.node(index) else {
             continue;
@@ -35,46 +63,93 @@ pub fn layered(topology: &mut Topology) {
             .push((node.name.clone(), index));
     }
     let mut band_top = TOP;
-    let mut placed = Vec::new();
-    let mut row_of: HashMap<NodeIndex, f32> = HashMap::new();
-    for columns in bands.values_mut() {
+    let mut out = Vec::with_capacity(topology.node_count());
+    for columns in bands.into_values() {
+        let mut band: Band = columns
+            .into_iter()
+            .map(|(d, mut column)| {
+                column.sort();
+                (d, column.into_iter().map(|(_, index)| index).collect())
+            })
+            .collect();
+        order_by_barycentre(topology, &mut band);
         let mut rows = 0;
-        for (&d, column) in columns.iter_mut() {
-            // Columns after the first follow their inputs' rows (barycentre), so edges
-            // cross less; names break ties, keeping the layout deterministic.
-            let mut keyed: Vec<(f32, String, NodeIndex)> = column
-                .drain(..)
-                .map(|(name, index)| (barycentre(topology, index, &row_of), name, index))
-                .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            rows = rows.max(keyed.len());
-            for (row, (_, name, index)) in keyed.into_iter().enumerate() {
-                let x = LEFT + d as f32 * COLUMN;
+        for (d, column) in &band {
+            rows = rows.max(column.len());
+            for (row, &index) in column.iter().enumerate() {
+                let x = LEFT + *d as f32 * COLUMN;
                 let y = band_top + row as f32 * ROW;
-                row_of.insert(index, row as f32);
-                placed.push((index, Pos(x, y)));
-                column.push((name, index));
+                out.push((index, Pos(x, y)));
             }
         }
         band_top += rows as f32 * ROW + BAND_GAP;
     }
-    for (index, pos) in placed {
-        if let Some(node) = topology.node_mut(index) {
-            node.pos = pos;
+    out
+}
+
+/// Reorders each column of a band: down the columns by the mean row of each node's
+/// inputs in earlier columns, then up by its outputs in later ones. A node without such
+/// neighbours keeps its row, and equal means keep their current order, so the initial
+/// order by name breaks every tie.
+fn order_by_barycentre(topology: &Topology, band: &mut Band) {
+    let mut row_of: HashMap<NodeIndex, (usize, usize)> = HashMap::new();
+    for (ci, (_, column)) in band.iter().enumerate() {
+        for (row, &index) in column.iter().enumerate() {
+            row_of.insert(index, (ci, row));
+        }
+    }
+    for _ in 0..SWEEPS {
+        for (ci, (_, column)) in band.iter_mut().enumerate().skip(1) {
+            sort_column(
+                column,
+                &mut row_of,
+                ci,
+                |i| topology.inputs(i).map(|(_, up, _)| up).collect(),
+                |c| c < ci,
+            );
+        }
+        let last = band.len().saturating_sub(1);
+        for (ci, (_, column)) in band.iter_mut().enumerate().take(last).rev() {
+            sort_column(
+                column,
+                &mut row_of,
+                ci,
+                |i| topology.outputs(i).map(|(_, down, _)| down).collect(),
+                |c| c > ci,
+            );
         }
     }
 }
 
-/// Mean row of a node's already placed inputs; nodes without any sort first.
-fn barycentre(topology: &Topology, index: NodeIndex, row_of: &HashMap<NodeIndex, f32>) -> f32 {
-    let rows: Vec<f32> = topology
-        .inputs(index)
-        .filter_map(|(_, from, _)| row_of.get(&from).copied())
+fn sort_column(
+    column: &mut [NodeIndex],
+    row_of: &mut HashMap<NodeIndex, (usize, usize)>,
+    ci: usize,
+    neighbours: impl Fn(NodeIndex) -> Vec<NodeIndex>,
+    counts: impl Fn(usize) -> bool,
+) {
+    let mut keyed: Vec<(f32, usize, NodeIndex)> = column
+        .iter()
+        .enumerate()
+        .map(|(own, &i)| {
+            let rows: Vec<usize> = neighbours(i)
+                .into_iter()
+                .filter_map(|n| row_of.get(&n).copied())
+                .filter(|&(c, _)| counts(c))
+                .map(|(_, row)| row)
+                .collect();
+            let bary = if rows.is_empty() {
+                own as f32
+            } else {
+                rows.iter().sum::<usize>() as f32 / rows.len() as f32
+            };
+            (bary, own, i)
+        })
         .collect();
-    if rows.is_empty() {
-        -1.0
-    } else {
-        rows.iter().sum::<f32>() / rows.len() as f32
+    keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (row, (slot, (_, _, i))) in column.iter_mut().zip(keyed).enumerate() {
+        *slot = i;
+        row_of.insert(i, (ci, row));
     }
 }
 
@@ -145,8 +220,10 @@ mod tests {
         }
         t.connect_names("a", "z", DEFAULT_STREAM, Grouping::Shuffle)
             .unwrap();
+        let by_name: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
         layered(&mut t);
         let pos = |n: &str| t.node_by_name(n).unwrap().pos;
+        assert_eq!(pos("z"), by_name["z"], "both entry points agree");
         assert_eq!(pos("s"), Pos(LEFT, TOP));
         assert_eq!(pos("a"), Pos(LEFT + COLUMN, TOP));
         assert_eq!(pos("b"), Pos(LEFT + COLUMN, TOP + ROW));
@@ -163,5 +240,61 @@ mod tests {
         t.connect_names("b", "a", DEFAULT_STREAM, Grouping::Shuffle)
             .unwrap();
         layered(&mut t);
+    }
+
+    #[test]
+    fn layers_follow_the_flow() {
+        let mut t = Topology::new("t");
+        for (n, r) in [
+            ("s", Role::Spout),
+            ("a", Role::Bolt),
+            ("b", Role::Bolt),
+            ("c", Role::Bolt),
+        ] {
+            t.add_node(Node::new(n, r, "map")).unwrap();
+        }
+        for (a, b) in [("s", "a"), ("a", "b"), ("s", "c"), ("b", "c")] {
+            t.connect_names(a, b, DEFAULT_STREAM, Grouping::Shuffle)
+                .unwrap();
+        }
+        let pos: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
+        assert!(pos["s"].0 < pos["a"].0);
+        assert!(pos["a"].0 < pos["b"].0);
+        assert!(
+            pos["b"].0 < pos["c"].0,
+            "c sits after its furthest upstream"
+        );
+    }
+
+    #[test]
+    fn barycentre_sweeps_uncross_edges_that_name_order_would_cross() {
+        let mut t = Topology::new("t");
+        for name in ["s1", "s2"] {
+            t.add_node(Node::new(name, Role::Spout, "x")).unwrap();
+        }
+        for name in ["a", "b"] {
+            t.add_node(Node::new(name, Role::Bolt, "x")).unwrap();
+        }
+        for (from, to) in [("s1", "b"), ("s2", "a")] {
+            t.connect_names(from, to, DEFAULT_STREAM, Grouping::Shuffle)
+                .unwrap();
+        }
+        let pos: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
+        assert_eq!(pos["s1"].1, pos["b"].1, "b follows s1 across");
+        assert_eq!(pos["s2"].1, pos["a"].1, "a follows s2 across");
+    }
+
+    #[test]
+    fn each_agent_gets_its_own_band() {
+        let mut t = Topology::new("t");
+        for (name, agent) in [("p", "one"), ("q", "two"), ("r", "one")] {
+            let mut node = Node::new(name, Role::Source, "seq");
+            node.agent = Some(agent.into());
+            t.add_node(node).unwrap();
+        }
+        let pos: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
+        assert_eq!(pos["p"], Pos(LEFT, TOP));
+        assert_eq!(pos["r"], Pos(LEFT, TOP + ROW));
+        assert_eq!(pos["q"], Pos(LEFT, TOP + 2.0 * ROW + BAND_GAP));
     }
 }

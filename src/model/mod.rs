@@ -6,12 +6,14 @@
 //! Stable indices matter because the designer keeps references to nodes across edits.
 
 pub mod bare_option;
+mod connect;
 mod edge;
 pub mod flume;
 mod node;
 mod settings;
 mod value;
 
+pub use connect::{LinkKind, WhyNot, may_connect};
 pub use edge::{DEFAULT_STREAM, Edge, Grouping};
 pub use node::{Node, Pos, Role, StreamDecl, System, WindowSize, WindowSpec};
 pub use settings::{ExecutionMode, Settings, SinkGroup, SinkProcessor};

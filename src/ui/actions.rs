@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::commands::Command;
-use super::selection::Selection;
+use crate::design::commands::Command;
+use crate::design::selection::Selection;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {

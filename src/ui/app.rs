@@ -11,14 +11,14 @@ use super::actions::Action;
 use super::batch_panel;
 use super::canvas::{Canvas, CanvasAction, CanvasInput};
 use super::compare_panel;
-use super::document::Document;
-use super::files::FilePlaces;
 use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteAction};
 use super::problems_panel::{self, BottomTab};
 use super::run::RunSession;
-use super::selection::Selection;
 use super::toolbar::{self, ToolbarState};
+use crate::design::document::Document;
+use crate::design::files::FilePlaces;
+use crate::design::selection::Selection;
 use crate::validate::{self, Diagnostic};
 
 /// How often unsaved work is copied to the recovery file.
@@ -247,7 +247,7 @@ impl DesignerApp {
                     );
                     let pos = crate::model::Pos(center.x, center.y);
                     actions.extend(
-                        super::canvas::new_node_action(&self.doc.topology, id, role, pos)
+                        super::canvas::edits::new_node_action(&self.doc.topology, id, role, pos)
                             .into_iter()
                             .map(canvas_to_app),
                     );

@@ -14,7 +14,7 @@ use super::actions::Action;
 use super::canvas::overlay::count_text;
 use super::canvas::style;
 use super::canvas::window_badge::WindowBadge;
-use super::selection::Selection;
+use crate::design::selection::Selection;
 use crate::model::{Node, Topology};
 use crate::runtime::{BatchMetrics, WindowResult};
 

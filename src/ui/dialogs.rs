@@ -5,7 +5,7 @@ use egui::{Id, Modal, RichText, Ui};
 
 use super::actions::Action;
 use super::app::{DesignerApp, Pending};
-use super::document::Document;
+use crate::design::document::Document;
 use crate::format;
 
 impl DesignerApp {

@@ -1,37 +1,34 @@
-//! The designer (eframe app). Only this layer knows egui.
+//! The designer (eframe app). Only this layer knows egui; the editing logic it drives
+//! lives headless in [`crate::design`].
 //!
-//! Data flows one way: panels and the canvas read the [`document::Document`] and return
-//! [`actions::Action`]s; `perform` turns them into [`commands::Command`]s (each with an
-//! inverse, so undo/redo is exact) or file operations.
+//! Data flows one way: panels and the canvas read the [`crate::design::document::Document`]
+//! and metrics snapshots and return [`actions::Action`]s; `perform` turns them into
+//! [`crate::design::commands::Command`]s (each with an inverse, so undo/redo is exact) or
+//! file operations.
 
 pub mod actions;
 pub mod app;
 mod batch_panel;
 pub mod canvas;
-pub mod commands;
 pub mod compare;
 mod compare_panel;
 mod dialogs;
-pub mod document;
-pub mod files;
+mod file_dialogs;
 mod flume_panel;
 pub mod image_export;
 pub mod inspector;
-pub mod layout;
 pub mod palette;
 mod perform;
 pub mod problems_panel;
-pub mod reach;
 pub mod run;
 mod run_panel;
-pub mod selection;
 pub mod toolbar;
-pub mod wiring;
 
 use std::path::PathBuf;
 
+use crate::design::FilePlaces;
+
 pub use app::DesignerApp;
-pub use files::FilePlaces;
 
 /// Opens the designer window (on `file` if given); returns when the user closes it.
 pub fn run_app(file: Option<PathBuf>) -> anyhow::Result<()> {

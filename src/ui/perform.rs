@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use super::actions::Action;
 use super::app::{DesignerApp, Pending};
-use super::commands::Command;
-use super::document::{Document, file_label};
-use super::files;
-use super::layout;
-use super::selection::Selection;
+use super::file_dialogs;
+use crate::design::commands::Command;
+use crate::design::document::{Document, file_label};
+use crate::design::selection::Selection;
 use crate::format;
+use crate::format::layout;
 use crate::model::{Pos, Topology};
 
 impl DesignerApp {
@@ -136,7 +136,8 @@ impl DesignerApp {
                     .as_deref()
                     .and_then(Path::parent)
                     .map(Path::to_path_buf);
-                if let Some(path) = path.or_else(|| files::pick_open_path(start.as_deref())) {
+                if let Some(path) = path.or_else(|| file_dialogs::pick_open_path(start.as_deref()))
+                {
                     self.open_file(&path);
                 }
             }
@@ -152,7 +153,7 @@ impl DesignerApp {
             },
             Pending::Import(path) => {
                 let start = self.doc.base_dir();
-                if let Some(path) = path.or_else(|| files::pick_import_path(Some(&start))) {
+                if let Some(path) = path.or_else(|| file_dialogs::pick_import_path(Some(&start))) {
                     match format::import_file(&path, &format::ImportOptions::default()) {
                         Ok(t) => {
                             self.stop_run();
@@ -214,7 +215,7 @@ impl DesignerApp {
             .and_then(Path::parent)
             .map(Path::to_path_buf);
         let suggested = self.doc.topology.name.clone();
-        match path.or_else(|| files::pick_save_path(&suggested, start.as_deref())) {
+        match path.or_else(|| file_dialogs::pick_save_path(&suggested, start.as_deref())) {
             Some(path) => self.save_to(&path),
             None => false,
         }
@@ -253,7 +254,7 @@ impl DesignerApp {
         let start = self.doc.base_dir();
         let name = format!("{}.{}", self.doc.topology.name, target.extension());
         let Some(path) = path.or_else(|| {
-            files::pick_export_path(&name, target.label(), target.extension(), Some(&start))
+            file_dialogs::pick_export_path(&name, target.label(), target.extension(), Some(&start))
         }) else {
             return;
         };
@@ -267,8 +268,8 @@ impl DesignerApp {
     fn export_png(&mut self, path: Option<PathBuf>) {
         let start = self.doc.base_dir();
         let name = format!("{}.png", self.doc.topology.name);
-        let Some(path) =
-            path.or_else(|| files::pick_export_path(&name, "PNG image", "png", Some(&start)))
+        let Some(path) = path
+            .or_else(|| file_dialogs::pick_export_path(&name, "PNG image", "png", Some(&start)))
         else {
             return;
         };

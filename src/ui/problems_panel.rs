@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::actions::Action;
 use super::canvas::style;
-use super::selection::Selection;
+use crate::design::selection::Selection;
 use crate::model::Topology;
 use crate::validate::{Diagnostic, Location, Severity};
 

@@ -11,7 +11,7 @@ use super::app::DesignerApp;
 use super::canvas::overlay::{NodeStats, RunOverlay};
 use super::flume_panel;
 use super::problems_panel::BottomTab;
-use super::reach::{self, Gate};
+use crate::design::reach::{self, Gate};
 use crate::model::Topology;
 use crate::policy::Refusal;
 use crate::runtime::{Control, Engine, FaultSpec, LogKind, MetricsSnapshot, RunOptions, StopMode};

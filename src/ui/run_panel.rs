@@ -11,7 +11,7 @@ use super::actions::Action;
 use super::canvas::overlay::{count_text, rate_text};
 use super::flume_panel;
 use super::run::{RunSession, is_emitter};
-use super::selection::Selection;
+use crate::design::selection::Selection;
 use crate::model::Topology;
 use crate::runtime::{Control, NodeMetrics};
 
@@ -207,36 +207,41 @@ fn workers_line_ui(ui: &mut Ui, m: &NodeMetrics) {
         .on_hover_text("The simulated worker of each of this node's executors, in order.");
 }
 
+/// The node's numbers as a four-column grid (name, value, name, value). Every value
+/// cell is as wide as the widest text its kind can show (see [`ValueCells`]), because
+/// egui sizes grid columns from the previous frame: a value that grows between frames
+/// (a queue filling up) would otherwise run into the next column's label.
 fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    let cells = ValueCells::for_node(ui, m);
     Grid::new("live-numbers")
         .num_columns(4)
         .striped(true)
         .show(ui, |ui| {
             ui.label("emit");
-            ui.label(rate_text(m.emit_rate));
+            cells.left_ui(ui, rate_text(m.emit_rate));
             ui.label("execute");
-            ui.label(rate_text(m.execute_rate));
+            cells.right_ui(ui, rate_text(m.execute_rate));
             ui.end_row();
             ui.label("emitted");
-            ui.label(count_text(m.emitted));
+            cells.left_ui(ui, count_text(m.emitted));
             ui.label("executed");
-            ui.label(count_text(m.executed));
+            cells.right_ui(ui, count_text(m.executed));
             ui.end_row();
             ui.label("acked");
-            ui.label(count_text(m.acked));
+            cells.left_ui(ui, count_text(m.acked));
             ui.label("failed");
-            ui.label(count_text(m.failed));
+            cells.right_ui(ui, count_text(m.failed));
             ui.end_row();
             ui.label("replayed");
-            ui.label(count_text(m.replayed));
+            cells.left_ui(ui, count_text(m.replayed));
             ui.label("timed out");
-            ui.label(count_text(m.timed_out));
+            cells.right_ui(ui, count_text(m.timed_out));
             ui.end_row();
             ui.label("queue");
-            ui.label(format!("{}/{}", m.queue_depth, m.queue_capacity));
+            cells.left_ui(ui, format!("{}/{}", m.queue_depth, m.queue_capacity));
             ui.label("restarts");
-            ui.label(m.restarts.to_string());
+            cells.right_ui(ui, m.restarts.to_string());
             ui.end_row();
             // Only when a limit turned something away: a run within its limits shows
             // nothing here (`runtime::limits`).
@@ -245,29 +250,78 @@ fn numbers_ui(ui: &mut Ui, m: &NodeMetrics) {
                     "Turned away by one of the run's limits (value size, a full buffer or \
                      state table); the run log says which",
                 );
-                ui.label(count_text(m.refused));
+                cells.left_ui(ui, count_text(m.refused));
                 ui.end_row();
             }
             ui.label("exec p50")
                 .on_hover_text("Time to process one tuple, median");
-            ui.label(ms(m.execute_latency_p50));
+            cells.left_ui(ui, ms(m.execute_latency_p50));
             ui.label("exec p99");
-            ui.label(ms(m.execute_latency_p99));
+            cells.right_ui(ui, ms(m.execute_latency_p99));
             ui.end_row();
             if m.role == "spout" || m.role == "source" {
                 ui.label("complete p50")
                     .on_hover_text("Emit to full ack of the tuple tree");
-                ui.label(ms(m.complete_latency_p50));
+                cells.left_ui(ui, ms(m.complete_latency_p50));
                 ui.label("complete p99");
-                ui.label(ms(m.complete_latency_p99));
+                cells.right_ui(ui, ms(m.complete_latency_p99));
                 ui.end_row();
             }
             ui.label("capacity").on_hover_text(
                 "Share of time busy executing (Storm UI's capacity); near 1 = bottleneck",
             );
-            ui.label(format!("{:.2}", m.capacity));
+            cells.left_ui(ui, format!("{:.2}", m.capacity));
             ui.end_row();
         });
+}
+
+/// The widths of the two value columns: each is as wide as the widest text that column
+/// can show, so it never changes while the numbers do.
+struct ValueCells {
+    left: f32,
+    right: f32,
+}
+
+impl ValueCells {
+    fn for_node(ui: &Ui, m: &NodeMetrics) -> Self {
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width = |texts: &[&str]| {
+            texts
+                .iter()
+                .map(|text| {
+                    ui.painter()
+                        .layout_no_wrap(text.to_string(), font.clone(), egui::Color32::PLACEHOLDER)
+                        .size()
+                        .x
+                })
+                .fold(0.0, f32::max)
+        };
+        // Rates and counts are compact (`rate_text`, `count_text`); a queue holds at most
+        // its capacity, and only the left column shows it.
+        let shared = ["888.8k/s", "888.8M", "888.88 ms"];
+        let queue = format!("{0}/{0}", m.queue_capacity);
+        let mut left: Vec<&str> = shared.to_vec();
+        left.push(&queue);
+        Self {
+            left: width(&left),
+            right: width(&shared),
+        }
+    }
+
+    fn left_ui(&self, ui: &mut Ui, text: impl Into<egui::WidgetText>) {
+        Self::cell_ui(ui, self.left, text);
+    }
+
+    fn right_ui(&self, ui: &mut Ui, text: impl Into<egui::WidgetText>) {
+        Self::cell_ui(ui, self.right, text);
+    }
+
+    fn cell_ui(ui: &mut Ui, width: f32, text: impl Into<egui::WidgetText>) {
+        ui.scope(|ui| {
+            ui.set_min_width(width);
+            ui.label(text);
+        });
+    }
 }
 
 fn tasks_ui(ui: &mut Ui, m: &NodeMetrics) {
@@ -292,4 +346,35 @@ fn tasks_ui(ui: &mut Ui, m: &NodeMetrics) {
                     }
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+
+    #[test]
+    fn a_growing_queue_never_runs_into_the_restarts_label() {
+        let m = NodeMetrics {
+            role: "bolt".into(),
+            queue_depth: 0,
+            queue_capacity: 32768,
+            ..NodeMetrics::default()
+        };
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(280.0, 400.0))
+            .build_ui_state(|ui, m: &mut NodeMetrics| numbers_ui(ui, m), m);
+        h.run();
+        // One frame after the queue grows: the grid still has last frame's columns.
+        h.state_mut().queue_depth = 24780;
+        h.step();
+        let queue = h.get_by_label("24780/32768").rect();
+        let restarts = h.get_by_label("restarts").rect();
+        assert!(
+            queue.max.x <= restarts.min.x,
+            "queue value {queue:?} overlaps the restarts label {restarts:?}"
+        );
+    }
 }

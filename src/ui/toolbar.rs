@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use egui::Ui;
 
 use super::actions::Action;
-use super::document::file_label;
+use crate::design::document::file_label;
 
 /// What the toolbar needs to know to enable its buttons.
 pub struct ToolbarState<'a> {

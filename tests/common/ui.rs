@@ -6,7 +6,8 @@ use std::path::Path;
 
 use egui::Vec2;
 use egui_kittest::Harness;
-use tributary::ui::{DesignerApp, FilePlaces};
+use tributary::design::FilePlaces;
+use tributary::ui::DesignerApp;
 
 /// Where the app keeps its configuration (inside `dir`), with or without the shipped
 /// examples.

@@ -17,9 +17,9 @@ use egui::{
 
 use super::CanvasAction;
 use super::style;
+use crate::design::selection::Selection;
 use crate::model::flume::{AvroHop, avro_hops};
 use crate::model::{Role, SinkGroup, SinkProcessor, Topology};
-use crate::ui::selection::Selection;
 
 /// Room around an agent's nodes, in canvas units: above for the agent's label and the
 /// run overlay's rate badges, below for the overlay's status lines.

@@ -11,6 +11,7 @@ use egui::{
 };
 
 use super::style::{self, NODE_SIZE, PORT_RADIUS};
+use crate::components;
 use crate::model::{Node, Role};
 
 /// The node's rectangle in canvas space (its position is the top-left corner).
@@ -298,7 +299,7 @@ fn paint_ports(
     if node.role.accepts_input() {
         style::ringed_dot(painter, r.left_center(), radius, accent, ring);
     }
-    if node.role.produces_output() {
+    if components::emits(node) {
         style::ringed_dot(painter, r.right_center(), radius, accent, ring);
     }
 }

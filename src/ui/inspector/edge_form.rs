@@ -2,10 +2,10 @@
 
 use egui::{ComboBox, Grid, Ui};
 
+use crate::design::commands::Command;
+use crate::design::wiring;
 use crate::model::{Edge, Grouping, NamedEdge, Role, Topology};
 use crate::ui::actions::Action;
-use crate::ui::commands::Command;
-use crate::ui::wiring;
 
 /// Groupings that fit an edge between these roles.
 fn choices(from: Role, to: Role) -> Vec<Grouping> {
@@ -160,7 +160,7 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
             },
             key,
         ));
-        actions.push(Action::Select(crate::ui::selection::Selection::edge(
+        actions.push(Action::Select(crate::design::selection::Selection::edge(
             NamedEdge {
                 stream,
                 grouping,

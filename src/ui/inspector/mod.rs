@@ -7,7 +7,7 @@ mod settings_form;
 use egui::Ui;
 
 use super::actions::Action;
-use super::selection::Selection;
+use crate::design::selection::Selection;
 use crate::model::Topology;
 
 /// Inspector state that outlives a frame.

@@ -4,9 +4,9 @@ use egui::{ComboBox, DragValue, Grid, TextEdit, Ui};
 
 use super::InspectorState;
 use crate::components::{self, ParamKind, ParamSpec};
+use crate::design::commands::Command;
 use crate::model::{Node, Role, StreamDecl, Topology, Value, WindowSize};
 use crate::ui::actions::Action;
-use crate::ui::commands::Command;
 use crate::validate::{MAX_PARALLELISM, MAX_TASKS};
 
 /// Edits a copy of the node; any change becomes one `ReplaceNode` command.
@@ -180,7 +180,7 @@ fn input_fields(t: &Topology, node: &Node) -> Vec<String> {
     let mut fields = Vec::new();
     for (_, up, edge) in t.inputs(index) {
         let up_name = t.node(up).map(|n| n.name.clone()).unwrap_or_default();
-        for f in crate::ui::wiring::upstream_fields(t, &up_name, &edge.stream) {
+        for f in crate::design::wiring::upstream_fields(t, &up_name, &edge.stream) {
             if !fields.contains(&f) {
                 fields.push(f);
             }

@@ -2,9 +2,9 @@
 
 use egui::{ComboBox, DragValue, Grid, TextEdit, Ui};
 
+use crate::design::commands::Command;
 use crate::model::{ExecutionMode, Topology};
 use crate::ui::actions::Action;
-use crate::ui::commands::Command;
 
 pub fn settings_form_ui(ui: &mut Ui, t: &Topology) -> Vec<Action> {
     let mut name = t.name.clone();

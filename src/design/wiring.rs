@@ -4,7 +4,7 @@
 //! user drags, so that a connection that can never be right (a cycle, data flowing into
 //! a spout) is refused on the spot with the reason, instead of becoming a red edge.
 
-use crate::model::{DEFAULT_STREAM, Grouping, NamedEdge, Role, Topology};
+use crate::model::{DEFAULT_STREAM, Grouping, LinkKind, NamedEdge, Role, Topology, may_connect};
 
 /// Why `from → to` cannot be connected, or `None` if it may be.
 pub fn refusal(t: &Topology, from: &str, to: &str) -> Option<String> {
@@ -19,8 +19,8 @@ pub fn refusal(t: &Topology, from: &str, to: &str) -> Option<String> {
             "'{from}' cannot feed itself: that would be a cycle"
         ));
     }
-    if let Some(reason) = role_refusal(src.role, dst.role) {
-        return Some(reason);
+    if let Err(why) = may_connect(src.role, dst.role) {
+        return Some(why.to_string());
     }
     if t.outputs(a).any(|(_, target, _)| target == b) {
         return Some(format!("'{from}' is already connected to '{to}'"));
@@ -33,53 +33,15 @@ pub fn refusal(t: &Topology, from: &str, to: &str) -> Option<String> {
     None
 }
 
-/// The role rules of Storm and Flume, in the words the product teaches.
-pub fn role_refusal(from: Role, to: Role) -> Option<String> {
-    match (from, to) {
-        (_, Role::Spout | Role::Source) => Some(format!(
-            "nothing can flow into a {}: it only emits",
-            to.label()
-        )),
-        (Role::Sink, _) => Some("nothing flows out of a sink".into()),
-        (Role::Source, r) if r != Role::Channel => Some(format!(
-            "a Flume source writes only into channels, not into a {}",
-            r.label()
-        )),
-        (Role::Spout, Role::Channel) => {
-            Some("a spout cannot write into a Flume channel; put a bolt in between".into())
-        }
-        (Role::Channel, Role::Channel) => {
-            Some("a channel cannot feed another channel; use a sink and a source".into())
-        }
-        (Role::Spout | Role::Bolt, Role::Sink) => {
-            Some("a Flume sink drains a channel, not a Storm stream".into())
-        }
-        _ => None,
-    }
-}
-
 /// The grouping a fresh edge gets: Storm's shuffle, a replicating selector into a
 /// channel, a drain out of one.
 pub fn default_grouping(from: Role, to: Role) -> Grouping {
-    if to == Role::Channel {
-        Grouping::Required
-    } else if from == Role::Channel {
-        Grouping::Drain
-    } else {
-        Grouping::Shuffle
-    }
+    LinkKind::between(from, to).default_grouping()
 }
 
 /// Whether a grouping can be dropped on an edge between these roles; the reason if not.
 pub fn grouping_refusal(from: Role, to: Role, grouping: &Grouping) -> Option<String> {
-    let fits = if to == Role::Channel {
-        grouping.is_channel_selector()
-    } else if from == Role::Channel {
-        *grouping == Grouping::Drain
-    } else {
-        grouping.is_storm()
-    };
-    (!fits).then(|| {
+    (!LinkKind::between(from, to).fits(grouping)).then(|| {
         format!(
             "'{}' does not apply to an edge from a {} to a {}",
             grouping.label(),
