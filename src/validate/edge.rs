@@ -5,7 +5,7 @@
 
 use super::diagnostic::{Diagnostic, Location, grouping_text};
 use super::quoted;
-use crate::model::{Grouping, Role, Topology};
+use crate::model::{Grouping, LinkKind, Role, Topology, may_connect};
 
 pub(super) fn check_edge(
     t: &Topology,
@@ -23,42 +23,16 @@ pub(super) fn check_edge(
         to: to.name.clone(),
         stream: edge.stream.clone(),
     };
-    let role_problem = match (from.role, to.role) {
-        (_, Role::Spout | Role::Source) => Some(format!(
-            "nothing can flow into a {}: it only emits",
-            to.role
-        )),
-        (Role::Sink, _) => Some("nothing flows out of a sink".to_string()),
-        (Role::Source, r) if r != Role::Channel => Some(format!(
-            "a Flume source writes only into channels, not into a {r}"
-        )),
-        (Role::Spout, Role::Channel) => {
-            Some("a spout cannot write into a Flume channel; put a bolt in between".into())
-        }
-        (Role::Channel, Role::Channel) => {
-            Some("a channel cannot feed another channel; use a sink and a source (a hop)".into())
-        }
-        (Role::Spout | Role::Bolt, Role::Sink) => Some(
-            "a Flume sink drains a channel, not a Storm stream; use a terminal bolt (logger, file_sink) instead"
-                .into(),
-        ),
-        _ => None,
-    };
-    if let Some(problem) = role_problem {
+    if let Err(why) = may_connect(from.role, to.role) {
         out.push(Diagnostic::error(
             loc(),
-            problem,
-            "see the wiring rules in the README",
+            why.to_string(),
+            "see the wiring rules in docs/file-format.md",
         ));
         return;
     }
-    let expected = expected_link(from.role, to.role);
-    let ok = match expected {
-        LinkKind::Selector => edge.grouping.is_channel_selector(),
-        LinkKind::Drain => edge.grouping == Grouping::Drain,
-        LinkKind::Storm => edge.grouping.is_storm(),
-    };
-    if !ok {
+    let expected = LinkKind::between(from.role, to.role);
+    if !expected.fits(&edge.grouping) {
         out.push(Diagnostic::error(
             loc(),
             format!(
@@ -154,21 +128,5 @@ pub(super) fn check_edge(
                 format!("use Fields([\"{key}\"]) grouping"),
             ));
         }
-    }
-}
-
-enum LinkKind {
-    Selector,
-    Drain,
-    Storm,
-}
-
-fn expected_link(from: Role, to: Role) -> LinkKind {
-    if to == Role::Channel {
-        LinkKind::Selector
-    } else if from == Role::Channel {
-        LinkKind::Drain
-    } else {
-        LinkKind::Storm
     }
 }
