@@ -5,16 +5,20 @@
 //!
 //! Every test works in its own temporary folder and on loopback; waits have a deadline
 //! that only turns a hang into a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tributary::flume::{AgentOptions, FlumeRun};
 use tributary::model::{Grouping, Node, Role, SinkGroup, SinkProcessor, Topology, Value};
 use tributary::policy::Grant;
+
+mod common;
+use common::wait_for;
 
 fn fast(base: &std::path::Path) -> AgentOptions {
     AgentOptions {
@@ -45,14 +49,6 @@ fn s(v: &str) -> Value {
 
 /// Waits for a condition the run is sure to reach; the deadline only turns a hang into
 /// a failure, it does not decide the outcome.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 fn lines_in(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {

@@ -4,6 +4,7 @@
 //! recovered data is refused by name, and a full disk fails commits (reported once)
 //! until the channel recovers by itself. Tests that craft bytes in the channel's private
 //! format stay unit tests beside `recovery`; `flume_crash.rs` is the `kill -9` test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::fs;
 use std::path::{Path, PathBuf};
