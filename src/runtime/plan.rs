@@ -103,6 +103,14 @@ impl Plan {
         self.nodes.iter().position(|n| n.node.name == name)
     }
 
+    /// Task ids of a node in Storm's numbering (empty for an unknown name): what every
+    /// engine reports as `tasks_of`, so they cannot number differently.
+    pub fn tasks_of(&self, name: &str) -> Vec<u32> {
+        self.node_index(name)
+            .map(|i| self.nodes[i].tasks.clone().collect())
+            .unwrap_or_default()
+    }
+
     pub fn task_count(&self) -> usize {
         self.task_executor.len() - 1
     }

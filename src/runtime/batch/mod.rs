@@ -259,11 +259,7 @@ impl RunningEngine for BatchEngine {
     }
 
     fn tasks_of(&self, node: &str) -> Vec<u32> {
-        self.shared
-            .plan
-            .node_index(node)
-            .map(|i| self.shared.plan.nodes[i].tasks.clone().collect())
-            .unwrap_or_default()
+        self.shared.plan.tasks_of(node)
     }
 
     /// True when every receiver's spout is done, every buffer is empty and no batch is

@@ -367,11 +367,7 @@ impl RunningEngine for StormEngine {
 
     /// Task ids of a node (Storm numbering), for tests and the inspector.
     fn tasks_of(&self, node: &str) -> Vec<u32> {
-        self.wiring
-            .plan
-            .node_index(node)
-            .map(|i| self.wiring.plan.nodes[i].tasks.clone().collect())
-            .unwrap_or_default()
+        self.wiring.plan.tasks_of(node)
     }
 
     /// True when every spout is finite and done, nothing is pending and every queue is
