@@ -29,7 +29,7 @@ fn the_spark_example_runs_for_a_bounded_time() {
         ])
         .assert()
         .success()
-        .stdout(contains("batches "))
+        .stderr(contains("batches "))
         .get_output()
         .stdout
         .clone();
@@ -124,7 +124,8 @@ fn compare_reports_both_modes() {
         ])
         .assert()
         .success()
-        .stdout(contains("record-at-a-time").and(contains("micro-batch (200 ms)")))
+        // With `--json -` the table is on stderr and stdout holds only the JSON.
+        .stderr(contains("record-at-a-time").and(contains("micro-batch (200 ms)")))
         .get_output()
         .stdout
         .clone();

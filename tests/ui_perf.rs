@@ -154,6 +154,7 @@ fn frame_cost_with_200_nodes_running() {
     let places = FilePlaces {
         config_dir: Some(dir.path().to_path_buf()),
         examples_dir: None::<PathBuf>,
+        data_dir: None,
     };
     let mut app = DesignerApp::new(places);
     app.doc = Document::new(

@@ -17,6 +17,7 @@ fn snapshot_of(example: &str, theme: egui::Theme, name: &str) {
     let places = FilePlaces {
         config_dir: Some(dir.path().join("config")),
         examples_dir: None,
+        data_dir: Some(dir.path().join("data")),
     };
     let mut h = Harness::builder()
         .with_size(Vec2::new(1200.0, 700.0))

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
+use tributary::format;
 use tributary::model::{ExecutionMode, Topology};
 use tributary::runtime::{Comparison, ModeFigures, RunError, RunOptions, SideBySide};
 
@@ -73,7 +74,11 @@ pub fn run(
     // Logger output would interleave two runs; it is dropped here.
     let _ = (pair.record.drain_log(), pair.batch.drain_log());
     let (comparison, record, batch) = pair.stop();
-    print_comparison(&comparison);
+    // With `--json -` stdout carries only the JSON; the table goes to stderr.
+    print_comparison(
+        &comparison,
+        term::Human::beside_data(args.json.as_deref() == Some("-")),
+    );
     if let Some(target) = &args.json {
         let json = serde_json::to_string_pretty(&Report {
             comparison: &comparison,
@@ -83,7 +88,8 @@ pub fn run(
         if target == "-" {
             term::out(format_args!("{json}"));
         } else {
-            std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
+            format::write_atomically(std::path::Path::new(target), json.as_bytes())
+                .with_context(|| format!("writing {target}"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -109,8 +115,9 @@ fn row(f: &ModeFigures) -> String {
     )
 }
 
-/// The two-row table; stops at the first line a closed stdout refuses.
-fn print_comparison(c: &Comparison) {
+/// The two-row table, where `human` says; stops at the first line a closed stdout
+/// refuses.
+fn print_comparison(c: &Comparison, human: term::Human) {
     let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.1}×"));
     let lines = [
         format!(
@@ -127,7 +134,7 @@ fn print_comparison(c: &Comparison) {
         ),
     ];
     for line in lines {
-        if !term::out(format_args!("{line}")) {
+        if !human.line(format_args!("{line}")) {
             return;
         }
     }

@@ -2,7 +2,8 @@
 //! [--rate N] [--kill-worker AT:N]... [--compare]`: runs a topology headless with a
 //! live progress line, then prints a per-node table (and, in micro-batch mode, the
 //! batch figures). `--compare` runs the design in both modes at once instead (see
-//! `compare.rs`).
+//! `compare.rs`). With `--json -` stdout carries only the JSON: the table and logger
+//! lines go to stderr (see `term::Human`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -186,6 +187,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    let human = term::Human::beside_data(args.json.as_deref() == Some("-"));
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now();
@@ -201,7 +203,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             engine.control(Control::KillWorker { worker });
         }
         // A closed stdout (`| head`) ends the run as a Ctrl+C would, quietly.
-        if !print_log(engine.drain_log(), args.quiet) || interrupted.load(Ordering::SeqCst) {
+        if !print_log(engine.drain_log(), args.quiet, human) || interrupted.load(Ordering::SeqCst) {
             break false;
         }
         // A scripted kill still to come keeps a finished run going until it happened.
@@ -232,14 +234,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         StopMode::Immediate
     };
     let (final_metrics, last_lines) = engine.stop_interruptible(mode, &interrupted);
-    print_log(last_lines, args.quiet);
-    print_table(&final_metrics);
+    print_log(last_lines, args.quiet, human);
+    print_table(&final_metrics, human);
     if let Some(target) = &args.json {
         let json = serde_json::to_string_pretty(&final_metrics)?;
         if target == "-" {
             term::out(format_args!("{json}"));
         } else {
-            std::fs::write(target, json).with_context(|| format!("writing {target}"))?;
+            format::write_atomically(std::path::Path::new(target), json.as_bytes())
+                .with_context(|| format!("writing {target}"))?;
         }
     }
     // A Flume thread that died fails the run, however the rest went.
@@ -271,15 +274,15 @@ fn print_diagnostic(rendered: &str) {
     term::err(format_args!("{}", term::escape_lines(rendered)));
 }
 
-/// Prints run log lines (logger output to stdout, the rest to stderr), escaped; false
-/// once stdout is closed.
-fn print_log(lines: Vec<LogLine>, quiet: bool) -> bool {
+/// Prints run log lines (logger output where `human` says, the rest to stderr), escaped;
+/// false once stdout is closed.
+fn print_log(lines: Vec<LogLine>, quiet: bool, human: term::Human) -> bool {
     for line in lines {
         let (node, text) = (term::escape(&line.node), term::escape(&line.text));
         match line.kind {
             LogKind::Tuple if quiet => {}
             LogKind::Tuple => {
-                if !term::out(format_args!("[{node}#{}] {text}", line.task)) {
+                if !human.line(format_args!("[{node}#{}] {text}", line.task)) {
                     return false;
                 }
             }
@@ -318,8 +321,9 @@ fn progress(s: &MetricsSnapshot) -> String {
     )
 }
 
-/// The per-node table; stops at the first line a closed stdout refuses.
-fn print_table(s: &MetricsSnapshot) {
+/// The per-node table, where `human` says; stops at the first line a closed stdout
+/// refuses.
+fn print_table(s: &MetricsSnapshot, human: term::Human) {
     let header = format!(
         "{:<16} {:>11} {:>11} {:>11} {:>9} {:>7} {:>8} {:>8} {:>8} {:>10} {:>10}",
         "node",
@@ -334,7 +338,7 @@ fn print_table(s: &MetricsSnapshot) {
         "exec p99",
         "compl p99",
     );
-    if !term::out(format_args!("{header}")) {
+    if !human.line(format_args!("{header}")) {
         return;
     }
     for (name, n) in &s.nodes {
@@ -352,7 +356,7 @@ fn print_table(s: &MetricsSnapshot) {
             latency_cell(n.execute_latency_p99),
             latency_cell(n.complete_latency_p99),
         );
-        if !term::out(format_args!("{row}")) {
+        if !human.line(format_args!("{row}")) {
             return;
         }
     }
@@ -360,7 +364,7 @@ fn print_table(s: &MetricsSnapshot) {
         "elapsed {:.2?}   end-to-end latency p50 {:.1?}  p99 {:.1?}",
         s.elapsed, s.end_to_end_latency_p50, s.end_to_end_latency_p99
     );
-    if !term::out(format_args!("{elapsed}")) {
+    if !human.line(format_args!("{elapsed}")) {
         return;
     }
     if s.workers.len() > 1 || s.workers.iter().any(|w| w.kills > 0) {
@@ -376,12 +380,12 @@ fn print_table(s: &MetricsSnapshot) {
                 )
             })
             .collect();
-        if !term::out(format_args!("workers  {}", workers.join("   "))) {
+        if !human.line(format_args!("workers  {}", workers.join("   "))) {
             return;
         }
     }
     if let Some(b) = &s.batch {
-        print_batches(b);
+        print_batches(b, human);
     }
 }
 
@@ -399,7 +403,7 @@ fn latency_cell(latency: std::time::Duration) -> String {
 /// Words shown per window result.
 const TOP_SHOWN: usize = 10;
 
-fn print_batches(b: &BatchMetrics) {
+fn print_batches(b: &BatchMetrics, human: term::Human) {
     let summary = format!(
         "batches {} every {:?}: processing p50 {:.1?} p99 {:.1?}, last {:.1?}; scheduling delay last {:.1?} max {:.1?}; {:.1} records/batch{}",
         b.batches_completed,
@@ -416,7 +420,7 @@ fn print_batches(b: &BatchMetrics) {
             ""
         }
     );
-    if !term::out(format_args!("{summary}")) {
+    if !human.line(format_args!("{summary}")) {
         return;
     }
     for (node, w) in &b.windows {
@@ -434,7 +438,7 @@ fn print_batches(b: &BatchMetrics) {
             w.keys,
             top.join(" ")
         );
-        if !term::out(format_args!("{line}")) {
+        if !human.line(format_args!("{line}")) {
             return;
         }
     }

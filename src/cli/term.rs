@@ -69,6 +69,37 @@ pub fn out(line: Arguments<'_>) -> bool {
     true
 }
 
+/// Where a command's human-readable lines go. Normally stdout; when stdout carries
+/// data (`run --json -`), every human line goes to stderr instead, so `… --json - | jq .`
+/// reads only the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Human {
+    Stdout,
+    Stderr,
+}
+
+impl Human {
+    /// Stderr when stdout carries data, stdout otherwise.
+    pub fn beside_data(data_on_stdout: bool) -> Self {
+        if data_on_stdout {
+            Human::Stderr
+        } else {
+            Human::Stdout
+        }
+    }
+
+    /// Prints one human line; false once stdout is closed and this prints there.
+    pub fn line(self, line: Arguments<'_>) -> bool {
+        match self {
+            Human::Stdout => out(line),
+            Human::Stderr => {
+                err(line);
+                true
+            }
+        }
+    }
+}
+
 /// Writes a whole document (an exported or imported file) to stdout. A pipe or a file
 /// gets the exact bytes, because that output is the file; a terminal gets each line
 /// [`escape`]d, because there it is only read, and a name in it must not act on the

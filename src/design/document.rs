@@ -1,6 +1,7 @@
 //! The open design: topology, where it lives on disk, whether it changed, and its history.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::commands::Command;
@@ -14,6 +15,23 @@ struct HistoryEntry {
     inverse: Command,
     merge_key: Option<String>,
     at: Instant,
+    /// The generation the inverse restores (the state before the edit).
+    before: u64,
+}
+
+/// An undone edit, and the generation redoing it restores.
+struct RedoEntry {
+    command: Command,
+    after: u64,
+}
+
+/// Generations are drawn from one counter for every document, so a generation names one
+/// state of one document: a replaced document can never share a number (and so cached
+/// validation) with the one before it.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A topology being edited. All changes go through [`Document::apply`] so that undo,
@@ -28,14 +46,17 @@ pub struct Document {
     /// (an opened example keeps its own folder).
     pub origin_dir: Option<PathBuf>,
     undo: Vec<HistoryEntry>,
-    redo: Vec<Command>,
-    /// Bumped on every change; compared against `saved_generation` for the dirty marker.
+    redo: Vec<RedoEntry>,
+    /// Names the current state: a new edit draws a fresh number, undo and redo return to
+    /// the number of the state they restore. The document is dirty exactly when this
+    /// differs from `saved_generation`, so undoing back to what was saved is clean again.
     generation: u64,
     saved_generation: u64,
 }
 
 impl Document {
     pub fn new(topology: Topology, path: Option<PathBuf>, display_name: String) -> Self {
+        let generation = fresh_generation();
         Self {
             topology,
             path,
@@ -43,8 +64,8 @@ impl Document {
             origin_dir: None,
             undo: Vec::new(),
             redo: Vec::new(),
-            generation: 0,
-            saved_generation: 0,
+            generation,
+            saved_generation: generation,
         }
     }
 
@@ -67,6 +88,7 @@ impl Document {
         merge_key: Option<String>,
     ) -> Result<(), String> {
         let inverse = command.apply(&mut self.topology)?;
+        let before = self.generation;
         let now = Instant::now();
         let merges = match (&merge_key, self.undo.last()) {
             (Some(key), Some(last)) => {
@@ -84,10 +106,11 @@ impl Document {
                 inverse,
                 merge_key,
                 at: now,
+                before,
             });
         }
         self.redo.clear();
-        self.generation += 1;
+        self.generation = fresh_generation();
         Ok(())
     }
 
@@ -105,8 +128,11 @@ impl Document {
         };
         match entry.inverse.apply(&mut self.topology) {
             Ok(redo) => {
-                self.redo.push(redo);
-                self.generation += 1;
+                self.redo.push(RedoEntry {
+                    command: redo,
+                    after: self.generation,
+                });
+                self.generation = entry.before;
                 Ok(())
             }
             Err(e) => Err(format!("cannot undo: {e}")),
@@ -114,17 +140,18 @@ impl Document {
     }
 
     pub fn redo(&mut self) -> Result<(), String> {
-        let Some(command) = self.redo.pop() else {
+        let Some(entry) = self.redo.pop() else {
             return Ok(());
         };
-        match command.apply(&mut self.topology) {
+        match entry.command.apply(&mut self.topology) {
             Ok(inverse) => {
                 self.undo.push(HistoryEntry {
                     inverse,
                     merge_key: None,
                     at: Instant::now(),
+                    before: self.generation,
                 });
-                self.generation += 1;
+                self.generation = entry.after;
                 Ok(())
             }
             Err(e) => Err(format!("cannot redo: {e}")),
@@ -143,13 +170,13 @@ impl Document {
             .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
     }
 
-    /// Changes since the last save (or open).
+    /// The current state differs from the last one saved (or opened).
     pub fn is_dirty(&self) -> bool {
         self.generation != self.saved_generation
     }
 
-    /// A counter that changes whenever the topology does; cheap change detection for
-    /// validation and the recovery file.
+    /// A number that changes whenever the topology does (and comes back when undo
+    /// restores a state); cheap change detection for validation and the recovery file.
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -157,7 +184,7 @@ impl Document {
     /// Marks the document changed without an edit (recovered work that is on no disk
     /// the user chose).
     pub fn force_dirty(&mut self) {
-        self.generation += 1;
+        self.generation = fresh_generation();
     }
 
     pub fn mark_saved(&mut self, path: PathBuf) {
@@ -203,6 +230,37 @@ mod tests {
         assert_eq!(d.topology.name, "untitled");
         d.redo().unwrap();
         assert_eq!(d.topology.name, "ab");
+    }
+
+    #[test]
+    fn undoing_back_to_the_saved_state_is_clean_and_redoing_away_is_dirty() {
+        let mut d = Document::untitled();
+        d.apply(rename("a")).unwrap();
+        d.mark_saved(PathBuf::from("t.ron"));
+        assert!(!d.is_dirty());
+        d.apply(rename("b")).unwrap();
+        assert!(d.is_dirty());
+        d.undo().unwrap();
+        assert!(!d.is_dirty(), "back at the saved state");
+        assert!(!d.title().contains('•'), "{}", d.title());
+        d.undo().unwrap();
+        assert!(d.is_dirty(), "before the saved state");
+        d.redo().unwrap();
+        assert!(!d.is_dirty(), "redone to the saved state");
+        d.redo().unwrap();
+        assert!(d.is_dirty());
+        // A new edit after undoing never matches the saved state by accident.
+        d.undo().unwrap();
+        d.apply(rename("c")).unwrap();
+        assert!(d.is_dirty());
+        d.undo().unwrap();
+        assert!(!d.is_dirty());
+    }
+
+    #[test]
+    fn two_documents_never_share_a_generation() {
+        let (a, b) = (Document::untitled(), Document::untitled());
+        assert_ne!(a.generation(), b.generation());
     }
 
     #[test]

@@ -19,17 +19,26 @@ pub struct FilePlaces {
     /// want them).
     pub config_dir: Option<PathBuf>,
     pub examples_dir: Option<PathBuf>,
+    /// Where copies of opened examples are made, with their data, so their runs write
+    /// there and never into the examples folder (`design::example_copy`). `None`: there
+    /// is nowhere to copy them, and opening an example says so.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl FilePlaces {
-    /// The user's places: `$XDG_CONFIG_HOME/tributary` (or `~/.config/tributary`), and
-    /// the `topologies/` folder found next to the working directory or the source tree.
+    /// The user's places: `$XDG_CONFIG_HOME/tributary` (or `~/.config/tributary`),
+    /// `$XDG_DATA_HOME/tributary` (or `~/.local/share/tributary`), and the `topologies/`
+    /// folder found next to the working directory or the source tree.
     pub fn for_user() -> Self {
-        let config_dir = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .map(|base| base.join("tributary"));
+        let xdg = |var: &str, fallback: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
+                .map(|base| base.join("tributary"))
+        };
+        let config_dir = xdg("XDG_CONFIG_HOME", ".config");
+        let data_dir = xdg("XDG_DATA_HOME", ".local/share");
         let examples_dir = std::env::var_os("TRIBUTARY_EXAMPLES")
             .map(PathBuf::from)
             .or_else(|| {
@@ -43,6 +52,7 @@ impl FilePlaces {
         Self {
             config_dir,
             examples_dir,
+            data_dir,
         }
     }
 
@@ -83,7 +93,7 @@ impl FilePlaces {
             std::fs::create_dir_all(dir)?;
         }
         let text: String = list.iter().map(|p| format!("{}\n", p.display())).collect();
-        std::fs::write(file, text)
+        format::write_atomically(&file, text.as_bytes())
     }
 
     /// The example topologies, by file name.

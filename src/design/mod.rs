@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod document;
+pub mod example_copy;
 pub mod files;
 pub mod reach;
 pub mod selection;

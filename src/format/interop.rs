@@ -141,6 +141,31 @@ fn list(problems: &[String]) -> String {
 /// Imports a Flux (`.yaml`, `.yml`) or Flume (`.properties`, `.conf`) file, chosen by
 /// extension. The result has canvas positions and, for valid input, passes validation.
 pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, ImportError> {
+    match kind_of(path) {
+        Some(Kind::Flux) => flux::import_file(path, options),
+        Some(Kind::Flume) => flume::import_file(path, options),
+        None => Err(ImportError::UnknownKind {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// The Flume agents `path` defines, in file order, when it is a Flume file (for a choice
+/// of agent before importing); `None` for other files.
+pub fn flume_agents(path: &Path) -> Result<Option<Vec<String>>, ImportError> {
+    match kind_of(path) {
+        Some(Kind::Flume) => flume::agents_in_file(path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+enum Kind {
+    Flux,
+    Flume,
+}
+
+/// Which engine's format a file is, by its extension.
+fn kind_of(path: &Path) -> Option<Kind> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -150,12 +175,10 @@ pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Topology, Imp
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     match extension.as_deref() {
-        Some("yaml" | "yml") => flux::import_file(path, options),
-        Some("properties" | "conf") => flume::import_file(path, options),
-        _ if name.ends_with(".properties.template") => flume::import_file(path, options),
-        _ => Err(ImportError::UnknownKind {
-            path: path.to_path_buf(),
-        }),
+        Some("yaml" | "yml") => Some(Kind::Flux),
+        Some("properties" | "conf") => Some(Kind::Flume),
+        _ if name.ends_with(".properties.template") => Some(Kind::Flume),
+        _ => None,
     }
 }
 

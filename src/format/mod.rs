@@ -19,7 +19,8 @@ pub mod svg;
 pub use atomic::write_atomically;
 pub use error::{FormatError, TextPos};
 pub use interop::{
-    ExportError, ExportTarget, IMPORT_EXTENSIONS, ImportError, ImportOptions, export, import_file,
+    ExportError, ExportTarget, IMPORT_EXTENSIONS, ImportError, ImportOptions, export, flume_agents,
+    import_file,
 };
 pub use limited::{MAX_FILE_BYTES, ReadError, ReadProblem, read_limited, read_text};
 pub use ron_file::{

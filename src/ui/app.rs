@@ -53,6 +53,8 @@ pub struct DesignerApp {
     pub open_error: Option<String>,
     /// An action waiting for the answer to "save changes?".
     pub pending: Option<Pending>,
+    /// A question before replacing the design (stop the run? which Flume agent?).
+    pub ask: Option<super::asks::Ask>,
     /// A recovery file found at start-up, offered to the user.
     pub recovery_offer: Option<PathBuf>,
     pub run: Option<RunSession>,
@@ -95,6 +97,7 @@ impl DesignerApp {
             notice: None,
             open_error: None,
             pending: None,
+            ask: None,
             recovery_offer,
             run: None,
             compare: None,
@@ -194,6 +197,7 @@ impl DesignerApp {
                 recent: &self.recent,
                 examples: &self.examples,
                 run: self.run.as_ref().map(RunSession::is_paused),
+                can_run: self.doc.topology.node_count() > 0,
                 comparing: self.compare.is_some(),
                 can_compare: self.doc.topology.node_count() > 0
                     && validate::is_runnable(&self.diagnostics),
@@ -334,6 +338,12 @@ impl DesignerApp {
         ui.horizontal(|ui| {
             let t = &self.doc.topology;
             ui.label(format!("{} nodes, {} edges", t.node_count(), t.edge_count()));
+            ui.separator();
+            // Where a run's relative paths land: the file's folder, an example's copy.
+            let outputs = self.doc.base_dir();
+            let folder = crate::design::document::file_label(&outputs);
+            ui.label(egui::RichText::new(format!("outputs in {folder}")).weak())
+                .on_hover_text(format!("A run reads and writes relative paths in {}", outputs.display()));
             ui.separator();
             if let Some(n) = &self.notice {
                 let color = if n.is_error { super::canvas::style::problem_color(ui.visuals()) } else { ui.visuals().text_color() };

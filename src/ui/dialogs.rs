@@ -12,6 +12,7 @@ impl DesignerApp {
     pub(super) fn dialogs_ui(&mut self, ui: &mut Ui) -> Vec<Action> {
         let actions = Vec::new();
         let ctx = ui.ctx().clone();
+        self.asks_ui(&ctx);
         if let Some(next) = self.pending.clone() {
             let mut answer = None;
             Modal::new(Id::unique("unsaved-changes")).show(&ctx, |ui| {

@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod asks;
 mod batch_panel;
 pub mod canvas;
 pub mod compare;

@@ -112,8 +112,11 @@ impl DesignerApp {
         self.selection.prune(&self.doc.topology);
     }
 
-    /// Runs `next` now, or after asking about unsaved changes.
-    fn ask_then(&mut self, next: Pending) {
+    /// Runs `next` now, or after asking to stop a run and about unsaved changes.
+    pub(super) fn ask_then(&mut self, next: Pending) {
+        if self.ask_stop_first(&next) {
+            return;
+        }
         if self.doc.is_dirty() {
             self.pending = Some(next);
         } else {
@@ -141,30 +144,11 @@ impl DesignerApp {
                     self.open_file(&path);
                 }
             }
-            Pending::OpenExample(path) => match format::load_ron(&path) {
-                Ok(t) => {
-                    self.stop_run();
-                    let name = format!("{} (example)", file_label(&path));
-                    let mut doc = Document::new(t, None, name);
-                    doc.origin_dir = path.parent().map(Path::to_path_buf);
-                    self.replace_document(doc);
-                }
-                Err(e) => self.open_error = Some(e.to_string()),
-            },
+            Pending::OpenExample(path) => self.open_example_copy(&path),
             Pending::Import(path) => {
                 let start = self.doc.base_dir();
                 if let Some(path) = path.or_else(|| file_dialogs::pick_import_path(Some(&start))) {
-                    match format::import_file(&path, &format::ImportOptions::default()) {
-                        Ok(t) => {
-                            self.stop_run();
-                            let name = format!("{} (imported)", file_label(&path));
-                            let mut doc = Document::new(t, None, name);
-                            doc.origin_dir = path.parent().map(Path::to_path_buf);
-                            doc.force_dirty();
-                            self.replace_document(doc);
-                        }
-                        Err(e) => self.open_error = Some(e.to_string()),
-                    }
+                    self.import_asking(path);
                 }
             }
             Pending::Quit => {
@@ -191,8 +175,12 @@ impl DesignerApp {
         }
     }
 
-    fn replace_document(&mut self, doc: Document) {
+    /// Puts `doc` in place of the current design; the run log and the status text of the
+    /// design before go with it.
+    pub(super) fn replace_document(&mut self, doc: Document) {
         self.doc = doc;
+        self.log.clear();
+        self.notice = None;
         self.selection = Selection::default();
         self.inspector = Default::default();
         self.canvas.request_readable_fit();

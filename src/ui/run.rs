@@ -208,6 +208,10 @@ impl DesignerApp {
         if self.run.is_some() || self.compare.is_some() {
             return;
         }
+        if self.doc.topology.node_count() == 0 {
+            self.notify_error("Nothing to run yet: drag a spout or source from the palette");
+            return;
+        }
         let diagnostics = validate::validate(&self.doc.topology);
         if !validate::is_runnable(&diagnostics) {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();

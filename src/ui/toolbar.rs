@@ -15,6 +15,8 @@ pub struct ToolbarState<'a> {
     pub examples: &'a [PathBuf],
     /// `None` = not running; `Some(paused)`.
     pub run: Option<bool>,
+    /// There is something to run (an empty design is not).
+    pub can_run: bool,
     /// A comparison of the two execution modes is running.
     pub comparing: bool,
     /// The design is valid, so it can be compared.
@@ -167,8 +169,11 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
             }
             None => {
                 if ui
-                    .button("▶ Run")
+                    .add_enabled(s.can_run, egui::Button::new("▶ Run"))
                     .on_hover_text("Validate and run this topology (F5)")
+                    .on_disabled_hover_text(
+                        "Nothing to run yet: drag a spout or source from the palette",
+                    )
                     .clicked()
                 {
                     actions.push(Action::Run);

@@ -9,12 +9,13 @@ use egui_kittest::Harness;
 use tributary::design::FilePlaces;
 use tributary::ui::DesignerApp;
 
-/// Where the app keeps its configuration (inside `dir`), with or without the shipped
-/// examples.
+/// Where the app keeps its configuration and its copies of examples (inside `dir`), with
+/// or without the shipped examples.
 pub fn places(dir: &Path, with_examples: bool) -> FilePlaces {
     FilePlaces {
         config_dir: Some(dir.join("config")),
         examples_dir: with_examples.then(super::examples_dir),
+        data_dir: Some(dir.join("data")),
     }
 }
 

@@ -14,7 +14,7 @@ mod write;
 
 use crate::model::Topology;
 
-pub use read::{import_file, import_str};
+pub use read::{agents_in_file, import_file, import_str};
 pub use types::{FlumeType, TYPES};
 
 /// Prefix of `Settings::extra` keys holding properties of no declared component, kept

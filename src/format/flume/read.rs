@@ -48,17 +48,7 @@ pub fn import_str(
         props
     };
     let entries = Entries::new(props);
-    let mut agents: Vec<String> = Vec::new();
-    let mut seen_agents: HashSet<&str> = HashSet::new();
-    for key in &entries.order {
-        let mut parts = key.splitn(3, '.');
-        if let (Some(agent), Some(kind)) = (parts.next(), parts.next())
-            && KINDS.contains(&kind)
-            && seen_agents.insert(agent)
-        {
-            agents.push(agent.to_string());
-        }
-    }
+    let agents = agent_names(&entries);
     let selected: Vec<String> = match &options.agent {
         Some(wanted) if agents.contains(wanted) => vec![wanted.clone()],
         Some(wanted) => {
@@ -112,7 +102,7 @@ pub fn import_str(
     if !problems.is_empty() {
         if multi && !clean.is_empty() {
             problems.push(format!(
-                "agents without problems: {}; import one of them with --agent NAME",
+                "agents without problems: {}; import one of them on its own (the designer's agent choice, or --agent NAME)",
                 clean.join(", ")
             ));
         }
@@ -120,6 +110,35 @@ pub fn import_str(
     }
     layout::layered(&mut topology);
     Ok(topology)
+}
+
+/// The agents a file defines, in the order they first appear.
+fn agent_names(entries: &Entries) -> Vec<String> {
+    let mut agents: Vec<String> = Vec::new();
+    let mut seen_agents: HashSet<&str> = HashSet::new();
+    for key in &entries.order {
+        let mut parts = key.splitn(3, '.');
+        if let (Some(agent), Some(kind)) = (parts.next(), parts.next())
+            && KINDS.contains(&kind)
+            && seen_agents.insert(agent)
+        {
+            agents.push(agent.to_string());
+        }
+    }
+    agents
+}
+
+/// The agents a Flume file defines, in file order, so the designer can offer a choice
+/// before importing (as `flume-ng agent --name` picks one).
+pub fn agents_in_file(path: &Path) -> Result<Vec<String>, ImportError> {
+    let text = read_text(path, MAX_FILE_BYTES)?;
+    let props = properties::parse(&text).map_err(|e| ImportError::Syntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        col: 1,
+        message: e.message,
+    })?;
+    Ok(agent_names(&Entries::new(props)))
 }
 
 /// The nodes added so far, by name, so that each lookup costs the same however many
