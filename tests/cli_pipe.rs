@@ -88,16 +88,18 @@ fn import_and_export_to_stdout_print_only_the_document() {
     let dir = tempfile::tempdir().unwrap();
     let file = word_count_in(&dir);
     let out = bin()
-        .args(["export", "--to", "flux", file.to_str().unwrap()])
+        .args(["export", "--to", "dot", file.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let topology = tributary::format::load_ron(&file).unwrap();
-    let want = tributary::format::export(&topology, tributary::format::ExportTarget::Flux).unwrap();
+    let want = tributary::format::export(&topology, tributary::format::ExportTarget::Dot).unwrap();
     assert_eq!(String::from_utf8(out.stdout.clone()).unwrap(), want);
 
-    let flux = dir.path().join("t.yaml");
-    std::fs::write(&flux, &out.stdout).unwrap();
+    // A real Flux file from Storm's own repository, imported to standard output: the
+    // output is exactly one RON document holding its graph.
+    let flux = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/flux/core-tests__diamond-topology.yaml");
     let out = bin()
         .args(["import", flux.to_str().unwrap()])
         .output()
@@ -105,5 +107,5 @@ fn import_and_export_to_stdout_print_only_the_document() {
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     let imported = tributary::format::from_ron_str(&text, &flux).unwrap();
-    assert_eq!(imported.node_count(), topology.node_count());
+    assert!(imported.node_count() > 0, "{text}");
 }
