@@ -1,5 +1,6 @@
-//! The run log in the bottom panel: it follows the newest line and lays out only the
-//! rows in view, however long the log grows.
+//! The run log in the bottom panel: it follows the newest line until the user scrolls
+//! up, lays out only the rows in view however long the log grows, keeps events apart
+//! from logger output, searches, and shows a fault change once in plain words.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
@@ -7,11 +8,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::Vec2;
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use tributary::design::selection::Selection;
+use tributary::runtime::{LogKind, LogLine};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 use tributary::ui::problems_panel::{BottomTab, bottom_panel_ui};
+use tributary::ui::run_log::LogBook;
 
 mod common;
 use common::ui;
@@ -59,38 +64,203 @@ fn the_run_log_shows_its_newest_lines_and_lays_out_only_what_is_in_view() {
     );
 }
 
-/// The panel alone, with a log of `lines` lines.
-fn log_panel(lines: usize) -> Harness<'static, Vec<String>> {
-    let log: Vec<String> = (0..lines).map(|i| format!("line number {i}")).collect();
+/// The panel alone, drawing `book`.
+fn log_panel(book: LogBook) -> Harness<'static, LogBook> {
     let topology = tributary::model::Topology::new("t");
     let mut tab = BottomTab::Log;
     let mut h = Harness::builder()
-        .with_size(Vec2::new(800.0, 130.0))
+        .with_size(Vec2::new(900.0, 160.0))
         .build_ui_state(
-            move |ui, log: &mut Vec<String>| {
+            move |ui, log: &mut LogBook| {
                 bottom_panel_ui(ui, &mut tab, &topology, &[], log);
             },
-            log,
+            book,
         );
     h.run_steps(10);
     h
 }
 
+fn numbered(lines: usize) -> LogBook {
+    let mut book = LogBook::default();
+    for i in 0..lines {
+        book.push(format!("line number {i}"));
+    }
+    book
+}
+
+fn run_line(node: &str, kind: LogKind, text: &str) -> LogLine {
+    LogLine {
+        at: Duration::from_millis(1500),
+        node: node.into(),
+        task: 3,
+        kind,
+        text: text.into(),
+    }
+}
+
 #[test]
 fn a_short_log_shows_every_line_and_a_long_one_its_end() {
-    let h = log_panel(1);
+    let h = log_panel(numbered(1));
     assert!(h.query_by_label("line number 0").is_some());
 
-    let h = log_panel(3);
+    let h = log_panel(numbered(3));
     for i in 0..3 {
         assert!(h.query_by_label(&format!("line number {i}")).is_some());
     }
 
-    let h = log_panel(5000);
+    let h = log_panel(numbered(5000));
     assert!(h.query_by_label("line number 4999").is_some());
     assert!(h.query_by_label("line number 0").is_none());
     let shown = (0..5000)
         .filter(|i| h.query_by_label(&format!("line number {i}")).is_some())
         .count();
     assert!(shown > 3 && shown < 100, "{shown} lines laid out");
+}
+
+#[test]
+fn a_growing_log_follows_its_newest_line_until_the_user_pages_up() {
+    let mut h = log_panel(numbered(0));
+    let mut next = 0;
+    let mut grow = |h: &mut Harness<'static, LogBook>, n: usize| {
+        for _ in 0..n {
+            h.state_mut().push(format!("line number {next}"));
+            next += 1;
+        }
+        h.run_steps(2);
+        format!("line number {}", next - 1)
+    };
+    // Lines arrive between frames, many at a time, long past the point where the
+    // newest ones would have pushed the view off the end.
+    for _ in 0..40 {
+        let newest = grow(&mut h, 97);
+        assert!(h.query_by_label(&newest).is_some(), "{newest} not in view");
+        assert!(h.state().follows());
+    }
+
+    // Paging up stops following: new lines arrive without moving the view.
+    h.get_by_label("⇞").click();
+    h.run_steps(3);
+    assert!(!h.state().follows());
+    let newest = grow(&mut h, 50);
+    assert!(
+        h.query_by_label(&newest).is_none(),
+        "the view jumped back to the end"
+    );
+
+    // "Jump to end" follows again.
+    h.get_by_label("⤓ Jump to end").click();
+    h.run_steps(3);
+    assert!(h.state().follows());
+    let newest = grow(&mut h, 50);
+    assert!(h.query_by_label(&newest).is_some(), "{newest} not in view");
+}
+
+#[test]
+fn the_events_filter_hides_logger_output_but_keeps_restarts_and_kills() {
+    let mut book = LogBook::default();
+    book.push("run started: word-count");
+    for i in 0..3000 {
+        book.push_run_line(run_line("log", LogKind::Tuple, &format!("said {i}")));
+        if i == 1200 {
+            book.push_run_line(run_line("engine", LogKind::Event, "worker 0 killed"));
+            book.push_run_line(run_line(
+                "count",
+                LogKind::Error,
+                "task crashed; restarted (1)",
+            ));
+        }
+    }
+    let mut h = log_panel(book);
+    // All: the tail of the logger output, the kill long scrolled away.
+    assert!(h.query_by_label_contains("said 2999").is_some());
+    assert!(h.query_by_label_contains("worker 0 killed").is_none());
+
+    h.get_by_label_contains("Events (").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("worker 0 killed").is_some());
+    assert!(
+        h.query_by_label_contains("task crashed; restarted")
+            .is_some()
+    );
+    assert!(h.query_by_label("run started: word-count").is_some());
+    assert!(
+        h.query_by_label_contains("] said ").is_none(),
+        "logger output shown"
+    );
+
+    h.get_by_label_contains("Output (").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("said 2999").is_some());
+    assert!(h.query_by_label_contains("worker 0 killed").is_none());
+
+    // Search picks one line out of thousands.
+    h.get_by_label_contains("All (").click();
+    h.get_by_role(Role::TextInput).focus();
+    h.run_steps(2);
+    h.get_by_role(Role::TextInput).type_text("said 17");
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("said 17").is_some());
+    assert!(h.query_by_label_contains("said 2999").is_none());
+    assert!(h.query_by_label_contains("worker 0 killed").is_none());
+}
+
+#[test]
+fn a_fault_slider_drag_logs_plain_words_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let places = ui::places(dir.path(), true);
+    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
+    let ctx = h.ctx.clone();
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    h.state_mut()
+        .perform(&ctx, Action::Select(Selection::node("count")));
+    h.run_steps(2);
+
+    // Drag the Fail % slider across in many small steps, each one sent to the engine.
+    let slider = h.get_by_role_and_label(Role::Slider, "Fail %").rect();
+    let from = slider.left_center() + Vec2::new(4.0, 0.0);
+    let to = slider.center();
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for i in 1..=12 {
+        h.hover_at(from.lerp(to, i as f32 / 12.0));
+        std::thread::sleep(Duration::from_millis(30));
+        h.step();
+    }
+    h.drop_at(to);
+    h.step();
+
+    let faults_lines = |h: &Harness<'_, DesignerApp>| -> Vec<String> {
+        h.state()
+            .log
+            .events()
+            .filter(|l| l.contains("fault") || l.contains("Fault"))
+            .cloned()
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while faults_lines(&h).is_empty() {
+        assert!(Instant::now() < deadline, "no fault line in the log");
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    // A few more samples, so any later line of the drag has arrived too.
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(110));
+        h.step();
+    }
+    let lines = faults_lines(&h);
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = &lines[0];
+    assert!(line.contains("count[0] faults: fail "), "{line}");
+    assert!(line.ends_with(" %"), "{line}");
+    assert!(!line.contains("FaultSpec"), "{line}");
 }

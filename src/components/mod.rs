@@ -66,6 +66,25 @@ pub fn new_node(descriptor: &ComponentDescriptor, name: impl Into<String>) -> No
     new_node_as(descriptor, name, role)
 }
 
+/// The rate, in tuples a second per task, a spout or source dropped from the palette
+/// starts at: slow enough to read its log and follow its numbers. The registry's own
+/// default (`0` = as fast as possible) stays the default for files, so a saved or
+/// imported node keeps the rate it says.
+pub const WATCHABLE_RATE_PER_SEC: f64 = 5.0;
+
+/// A node as the palette drops it: [`new_node_as`], and a spout or source that has a
+/// `rate_per_sec` setting starts at [`WATCHABLE_RATE_PER_SEC`].
+pub fn palette_node(descriptor: &ComponentDescriptor, name: impl Into<String>, role: Role) -> Node {
+    let mut node = new_node_as(descriptor, name, role);
+    if !role.accepts_input() && descriptor.param("rate_per_sec").is_some() {
+        node.config.insert(
+            "rate_per_sec".to_string(),
+            Value::Float(WATCHABLE_RATE_PER_SEC),
+        );
+    }
+    node
+}
+
 /// A fresh node for a component playing a given role.
 pub fn new_node_as(descriptor: &ComponentDescriptor, name: impl Into<String>, role: Role) -> Node {
     let mut node = Node::new(name, role, descriptor.id);
@@ -134,6 +153,29 @@ mod tests {
         // A key the registry does not declare has no default.
         assert_eq!(int(&config, "no-such-key"), None);
         assert_eq!(default_value("no-such-component", "capacity"), None);
+    }
+
+    #[test]
+    fn palette_spouts_and_sources_start_at_a_watchable_rate() {
+        let rate = |node: &Node| node.config.get("rate_per_sec").cloned();
+        let watchable = Some(Value::Float(WATCHABLE_RATE_PER_SEC));
+        for (id, role) in [
+            ("sentence_generator", Role::Spout),
+            ("word_generator", Role::Spout),
+            ("sequence", Role::Spout),
+            ("sequence", Role::Source),
+        ] {
+            let d = descriptor(id).unwrap();
+            assert_eq!(rate(&palette_node(d, id, role)), watchable, "{id}");
+            // Importers and files keep the registry's default.
+            assert_eq!(
+                rate(&new_node_as(d, id, role)),
+                Some(Value::Float(0.0)),
+                "{id}"
+            );
+        }
+        let split = palette_node(descriptor("split").unwrap(), "split", Role::Bolt);
+        assert_eq!(rate(&split), None);
     }
 
     #[test]

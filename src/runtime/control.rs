@@ -58,6 +58,40 @@ impl FaultSpec {
     pub fn is_active(&self) -> bool {
         self.fail_probability > 0.0 || self.crash_probability > 0.0 || !self.added_latency.is_zero()
     }
+
+    /// The faults in the words a run log shows: "faults: fail 15 %, +20 ms latency",
+    /// or "faults off".
+    pub fn describe(&self) -> String {
+        if !self.is_active() {
+            return "faults off".to_string();
+        }
+        let mut parts = Vec::new();
+        if self.fail_probability > 0.0 {
+            parts.push(format!("fail {}", percent(self.fail_probability)));
+        }
+        if !self.added_latency.is_zero() {
+            let ms = self.added_latency.as_secs_f64() * 1000.0;
+            parts.push(format!("+{} ms latency", short_number(ms)));
+        }
+        if self.crash_probability > 0.0 {
+            parts.push(format!("crash {}", percent(self.crash_probability)));
+        }
+        format!("faults: {}", parts.join(", "))
+    }
+}
+
+/// A probability as a percentage, whole when it is near one ("15 %", "0.5 %").
+fn percent(p: f64) -> String {
+    format!("{} %", short_number(p * 100.0))
+}
+
+/// A number with one decimal only when it has a visible fraction.
+fn short_number(v: f64) -> String {
+    if (v - v.round()).abs() < 0.05 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// Per-node switches shared between the engine and its workers.
@@ -171,10 +205,29 @@ pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
 /// Records a fault-injection change in the run log, so a lesson's log shows when the
 /// failures it is about to see were switched on.
 pub(crate) fn log_faults(log: &super::log::RunLog, node: &str, faults: &FaultSpec) {
-    log.push(
-        node,
-        0,
-        super::log::LogKind::Event,
-        format!("faults set: {faults:?}"),
-    );
+    log.push(node, 0, super::log::LogKind::Setting, faults.describe());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_read_as_plain_words() {
+        assert_eq!(FaultSpec::default().describe(), "faults off");
+        let f = FaultSpec {
+            fail_probability: 0.15,
+            added_latency: Duration::from_millis(20),
+            crash_probability: 0.005,
+        };
+        assert_eq!(
+            f.describe(),
+            "faults: fail 15 %, +20 ms latency, crash 0.5 %"
+        );
+        let f = FaultSpec {
+            fail_probability: 0.153_846,
+            ..FaultSpec::default()
+        };
+        assert_eq!(f.describe(), "faults: fail 15.4 %");
+    }
 }

@@ -17,6 +17,10 @@ pub enum LogKind {
     Event,
     /// Something went wrong in a task.
     Error,
+    /// A control the user changed during the run (injected faults), in plain words. A
+    /// slider sends one change per step, so the designer keeps only a node's newest
+    /// setting of a burst (see `ui::run_log`).
+    Setting,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -49,6 +49,8 @@ pub enum Action {
     StartCompare(super::compare::CompareSetup),
     Pause,
     Resume,
+    /// Cap every spout of the run (the toolbar's speed control).
+    SetSpeed(super::speed::Speed),
     /// Stops the run or the comparison, whichever is on.
     Stop,
     Quit,

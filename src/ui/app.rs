@@ -64,7 +64,7 @@ pub struct DesignerApp {
     pub compare_setup: Option<super::compare::CompareSetup>,
     /// A run waiting for the user to allow paths or sockets outside its folder.
     pub run_permission: Option<super::run::RunPermission>,
-    pub log: Vec<String>,
+    pub log: super::run_log::LogBook,
     /// A PNG export waiting for its screenshot.
     pub image_export: Option<super::image_export::PendingImage>,
     pub(super) bottom_tab: BottomTab,
@@ -103,7 +103,7 @@ impl DesignerApp {
             compare: None,
             compare_setup: None,
             run_permission: None,
-            log: Vec::new(),
+            log: Default::default(),
             image_export: None,
             bottom_tab: BottomTab::default(),
             inspector: InspectorState::default(),
@@ -202,6 +202,10 @@ impl DesignerApp {
                 can_compare: self.doc.topology.node_count() > 0
                     && validate::is_runnable(&self.diagnostics),
                 zoom: self.canvas.view.zoom,
+                speed: self
+                    .run
+                    .as_ref()
+                    .map_or_else(Default::default, RunSession::speed),
             };
             actions.extend(toolbar::toolbar_ui(ui, &state));
         });
@@ -216,7 +220,7 @@ impl DesignerApp {
                     &mut self.bottom_tab,
                     &self.doc.topology,
                     &self.diagnostics,
-                    &self.log,
+                    &mut self.log,
                 ));
             });
         if let Some(compare) = &self.compare {

@@ -22,7 +22,9 @@ pub mod palette;
 mod perform;
 pub mod problems_panel;
 pub mod run;
+pub mod run_log;
 mod run_panel;
+pub mod speed;
 pub mod toolbar;
 
 use std::path::PathBuf;

@@ -106,6 +106,11 @@ impl DesignerApp {
                 }
             }
             Action::StartCompare(setup) => self.start_compare(setup),
+            Action::SetSpeed(speed) => {
+                if let Some(run) = &mut self.run {
+                    run.set_speed(&self.doc.topology, speed, &mut self.log);
+                }
+            }
             Action::Stop => self.stop_run(),
             Action::Quit => self.ask_then(Pending::Quit),
         }

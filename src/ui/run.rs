@@ -11,18 +11,20 @@ use super::app::DesignerApp;
 use super::canvas::overlay::{NodeStats, RunOverlay};
 use super::flume_panel;
 use super::problems_panel::BottomTab;
+use super::run_log::LogBook;
+use super::speed::Speed;
 use crate::design::reach::{self, Gate};
 use crate::model::Topology;
 use crate::policy::Refusal;
-use crate::runtime::{Control, Engine, FaultSpec, LogKind, MetricsSnapshot, RunOptions, StopMode};
+use crate::runtime::{
+    Control, Engine, FaultSpec, MetricsSnapshot, NodeMetrics, RunOptions, StopMode,
+};
 use crate::validate;
 
 /// How often the UI samples the engine.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// Seconds of rate history kept per node for the sparkline.
 const HISTORY_SECS: f64 = 60.0;
-/// Run log lines kept in the bottom panel.
-const LOG_LINES: usize = 2000;
 
 /// A run in progress (or finished but not yet stopped, so its numbers stay visible).
 pub struct RunSession {
@@ -37,6 +39,8 @@ pub struct RunSession {
     pub(super) rates: BTreeMap<String, Option<f64>>,
     /// The worker the Kill worker control points at.
     pub(super) kill_target: u32,
+    /// The toolbar's cap on every spout.
+    pub(super) speed: Speed,
     finished: bool,
 }
 
@@ -61,6 +65,7 @@ impl RunSession {
             faults: BTreeMap::new(),
             rates: BTreeMap::new(),
             kill_target: 0,
+            speed: Speed::default(),
             finished: false,
         }
     }
@@ -89,6 +94,7 @@ impl RunSession {
                     queue_fill: (m.queue_capacity > 0)
                         .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
                     restarts: m.restarts,
+                    stalled: None,
                     window: None,
                     flume: m
                         .flume
@@ -122,6 +128,11 @@ impl RunSession {
     /// results under its node.
     pub fn overlay_on(&self, t: &Topology) -> RunOverlay {
         let mut overlay = self.overlay();
+        for (name, stats) in &mut overlay.nodes {
+            if let Some(m) = self.last.nodes.get(name) {
+                stats.stalled = stall_text(m, t.settings.max_spout_pending);
+            }
+        }
         if let Some(b) = &self.last.batch {
             for (name, badge) in super::batch_panel::window_badges(b, t) {
                 if let Some(stats) = overlay.nodes.get_mut(&name) {
@@ -138,7 +149,7 @@ impl RunSession {
     }
 
     /// Samples the engine (at most every 100 ms) and moves its log into `log`.
-    pub fn poll(&mut self, log: &mut Vec<String>) {
+    pub fn poll(&mut self, log: &mut LogBook) {
         let Some(engine) = &self.engine else {
             return;
         };
@@ -158,23 +169,11 @@ impl RunSession {
             }
         }
         for line in engine.drain_log() {
-            let kind = match line.kind {
-                LogKind::Tuple => "",
-                LogKind::Event => "event: ",
-                LogKind::Error => "error: ",
-            };
-            log.push(format!(
-                "{:>8.3}s {}[{}] {kind}{}",
-                line.at.as_secs_f64(),
-                line.node,
-                line.task,
-                line.text
-            ));
+            log.push_run_line(line);
         }
-        trim_log(log, LOG_LINES);
         if !self.finished && engine.is_finished() {
             self.finished = true;
-            log.push("run finished: every spout is done and every tuple is acked or failed".into());
+            log.push("run finished: every spout is done and every tuple is acked or failed");
         }
     }
 
@@ -192,6 +191,20 @@ impl RunSession {
     pub fn resume(&mut self) {
         self.control(Control::Resume);
         self.paused = false;
+    }
+
+    pub fn speed(&self) -> Speed {
+        self.speed
+    }
+
+    /// Caps every spout of the run at `speed` (see [`super::speed`]) and says so in
+    /// the log.
+    pub fn set_speed(&mut self, t: &Topology, speed: Speed, log: &mut LogBook) {
+        self.speed = speed;
+        for command in super::speed::rate_commands(t, speed, &self.rates) {
+            self.control(command);
+        }
+        log.push(speed.describe());
     }
 
     /// Stops every thread now (tuples in flight are dropped) and returns the final
@@ -283,57 +296,51 @@ pub fn is_emitter(t: &Topology, name: &str) -> bool {
         .is_some_and(|n| !n.role.accepts_input())
 }
 
-/// Marks the lines that tell what happened to the run (a crash, a restart, a killed
-/// worker, an error) as opposed to what a logger component printed.
-fn is_notice(line: &str) -> bool {
-    line.contains("] event: ") || line.contains("] error: ")
-}
-
-/// Cuts `log` to `keep` lines, dropping the oldest logger lines first: a logger printing
-/// thousands of lines a second must not push a restart or a killed worker out of the
-/// log before anyone could read it. Notices go too, oldest first, only if there are
-/// more of them than `keep`.
-fn trim_log(log: &mut Vec<String>, keep: usize) {
-    let Some(mut excess) = log.len().checked_sub(keep).filter(|&e| e > 0) else {
-        return;
-    };
-    log.retain(|line| {
-        if excess > 0 && !is_notice(line) {
-            excess -= 1;
-            false
-        } else {
-            true
-        }
-    });
-    if log.len() > keep {
-        let more = log.len() - keep;
-        log.drain(..more);
+/// A spout whose tasks all wait at max spout pending, in words: it emits nothing until
+/// acks, fails or timeouts free a slot. `None` for other nodes and for spouts with room.
+pub fn stall_text(m: &NodeMetrics, max_spout_pending: Option<u32>) -> Option<String> {
+    let max = u64::from(max_spout_pending?.max(1));
+    if m.role != "spout" || m.tasks.is_empty() || m.done {
+        return None;
     }
+    let stalled = m.tasks.iter().all(|task| task.pending >= max);
+    stalled.then(|| {
+        let limit = max * m.tasks.len() as u64;
+        format!(
+            "{}/{limit} pending — waiting for acks or timeouts",
+            m.pending
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::TaskMetrics;
 
     #[test]
-    fn trimming_drops_logger_lines_before_notices() {
-        let mut log: Vec<String> = vec!["   0.100s engine[0] event: worker 0 killed".into()];
-        log.extend((0..10).map(|i| format!("   0.200s log[3] line {i}")));
-        trim_log(&mut log, 4);
-        assert_eq!(log.len(), 4);
-        assert!(log[0].contains("worker 0 killed"));
-        assert_eq!(log[3], "   0.200s log[3] line 9");
-        assert!(log[1].ends_with("line 7"));
-
-        let mut notices: Vec<String> = (0..5)
-            .map(|i| format!("   0.100s engine[0] error: problem {i}"))
-            .collect();
-        trim_log(&mut notices, 3);
-        assert_eq!(notices.len(), 3);
-        assert!(notices[0].ends_with("problem 2"));
-
-        let mut short = vec!["a".to_string()];
-        trim_log(&mut short, 3);
-        assert_eq!(short, vec!["a".to_string()]);
+    fn a_spout_at_max_spout_pending_says_it_waits() {
+        let task = |pending| TaskMetrics {
+            pending,
+            ..TaskMetrics::default()
+        };
+        let mut m = NodeMetrics {
+            role: "spout".into(),
+            pending: 1000,
+            tasks: vec![task(1000)],
+            ..NodeMetrics::default()
+        };
+        assert_eq!(
+            stall_text(&m, Some(1000)).as_deref(),
+            Some("1000/1000 pending — waiting for acks or timeouts")
+        );
+        assert_eq!(stall_text(&m, None), None, "no limit, no stall");
+        m.tasks = vec![task(1000), task(3)];
+        assert_eq!(stall_text(&m, Some(1000)), None, "one task still has room");
+        m.tasks = vec![task(999)];
+        assert_eq!(stall_text(&m, Some(1000)), None);
+        m.role = "bolt".into();
+        m.tasks = vec![task(1000)];
+        assert_eq!(stall_text(&m, Some(1000)), None);
     }
 }

@@ -56,17 +56,19 @@ impl RunSession {
         ui.separator();
         self.faults_ui(ui, &name);
         if is_emitter(t, &name) {
-            self.rate_ui(ui, &name);
+            self.rate_ui(ui, t, &name);
         }
         self.kill_worker_ui(ui);
         Vec::new()
     }
 
     /// Picks a simulated worker and kills it: its executors restart with their state
-    /// lost, and lost tuple trees time out and replay. Record-at-a-time runs only.
+    /// lost, and lost tuple trees time out and replay. Record-at-a-time runs only, and
+    /// only when some worker runs an executor: a Flume-only design's agents run outside
+    /// the simulated workers, so there is nothing to kill.
     fn kill_worker_ui(&mut self, ui: &mut Ui) {
         let workers = self.last.workers.len() as u32;
-        if workers == 0 {
+        if workers == 0 || self.last.workers.iter().all(|w| w.executors.is_empty()) {
             return;
         }
         ui.separator();
@@ -164,7 +166,7 @@ impl RunSession {
         }
     }
 
-    fn rate_ui(&mut self, ui: &mut Ui, name: &str) {
+    fn rate_ui(&mut self, ui: &mut Ui, t: &Topology, name: &str) {
         ui.label(RichText::new("Rate").strong())
             .on_hover_text("Tuples per second per task; off = as configured.");
         let current = self.rates.get(name).copied().flatten();
@@ -184,10 +186,13 @@ impl RunSession {
         let next = limited.then_some(rate);
         if next != current {
             self.rates.insert(name.to_string(), next);
-            self.control(Control::SetRate {
-                node: name.to_string(),
-                per_sec: next,
-            });
+            // The toolbar's speed cap still holds over a node's own limit.
+            let commands = super::speed::rate_commands(t, self.speed, &self.rates);
+            for command in commands {
+                if matches!(&command, Control::SetRate { node, .. } if node == name) {
+                    self.control(command);
+                }
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct ToolbarState<'a> {
     /// The design is valid, so it can be compared.
     pub can_compare: bool,
     pub zoom: f32,
+    /// The run's speed cap (shown while running).
+    pub speed: super::speed::Speed,
 }
 
 pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
@@ -205,6 +207,8 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 {
                     actions.push(Action::Stop);
                 }
+                ui.separator();
+                super::speed::speed_ui(ui, s.speed, &mut actions);
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

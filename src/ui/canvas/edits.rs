@@ -9,13 +9,14 @@ use crate::design::selection::Selection;
 use crate::design::wiring;
 use crate::model::{Edge, Grouping, NamedEdge, Pos, Role, Topology};
 
-/// Actions that create a node from the palette at a canvas position.
+/// Actions that create a node from the palette at a canvas position (a spout or source
+/// starts at a watchable rate, see [`components::palette_node`]).
 pub fn new_node_action(t: &Topology, id: &str, role: Role, pos: Pos) -> Vec<CanvasAction> {
     let Some(desc) = components::descriptor(id) else {
         return vec![CanvasAction::Refused(format!("unknown component '{id}'"))];
     };
     let name = t.unique_name(id);
-    let mut node = components::new_node_as(desc, name.clone(), role);
+    let mut node = components::palette_node(desc, name.clone(), role);
     node.pos = pos;
     vec![
         CanvasAction::Apply(Command::Add {

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use egui::{
-    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Stroke, StrokeKind, Vec2, Visuals,
+    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Sense, Stroke, StrokeKind, Ui,
+    Vec2, Visuals, WidgetInfo,
 };
 
 use super::flume_overlay::FlumeStats;
@@ -23,6 +24,9 @@ pub struct NodeStats {
     /// Queue fill, 0..=1, when the node has an input queue.
     pub queue_fill: Option<f32>,
     pub restarts: u64,
+    /// A spout held at max spout pending, in words ("1000/1000 pending — waiting for
+    /// acks or timeouts"), so a stall after a crash does not look like a freeze.
+    pub stalled: Option<String>,
     /// Window operators in a micro-batch run: span and latest results.
     pub window: Option<super::window_badge::WindowBadge>,
     /// Flume nodes: channel fill, back-pressure, back-off, fail-over (drawn by
@@ -177,12 +181,22 @@ fn paint_queue(
     }
 }
 
-fn paint_restarts(painter: &Painter, node_on_screen: Rect, z: f32, restarts: u64) {
+/// Where the restart badge sits: over the node's top right corner.
+fn restart_badge(
+    painter: &Painter,
+    node_on_screen: Rect,
+    z: f32,
+    restarts: u64,
+) -> (Rect, std::sync::Arc<egui::Galley>) {
     let at = node_on_screen.right_top() + Vec2::new(-2.0, 2.0) * z;
     let text = format!("⟳{restarts}");
     let g = painter.layout_no_wrap(text, FontId::proportional(11.0 * z), Color32::BLACK);
     let r = Align2::RIGHT_TOP.anchor_size(at, g.size()).expand(2.0 * z);
-    let r = r.translate(Vec2::new(0.0, -r.height() - 4.0 * z));
+    (r.translate(Vec2::new(0.0, -r.height() - 4.0 * z)), g)
+}
+
+fn paint_restarts(painter: &Painter, node_on_screen: Rect, z: f32, restarts: u64) {
+    let (r, g) = restart_badge(painter, node_on_screen, z, restarts);
     painter.rect(
         r,
         CornerRadius::same(3),
@@ -219,6 +233,66 @@ fn paint_counts(
         FontId::proportional(11.0 * z),
         counts_color,
     );
+}
+
+/// What the overlay's marks mean, for the pointer and screen readers: the restart badge
+/// explains itself on hover, and a stalled spout says why it stopped emitting (the text
+/// under the node, drawn here, is also its accessible label).
+pub fn node_notes_ui(
+    ui: &Ui,
+    painter: &Painter,
+    visuals: &Visuals,
+    node: &str,
+    node_on_screen: Rect,
+    zoom: f32,
+    stats: &NodeStats,
+) {
+    let z = zoom.max(0.5);
+    if stats.restarts > 0 {
+        let (badge, _) = restart_badge(painter, node_on_screen, z, stats.restarts);
+        let id = ui.scope_id().with(("restarts", node));
+        let response = ui.interact(badge, id, Sense::hover());
+        let label = format!("⟳{}", stats.restarts);
+        response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, &label));
+        response.on_hover_text(restarts_tooltip(stats.restarts));
+    }
+    if let Some(text) = &stats.stalled
+        && zoom >= style::DETAIL_ZOOM
+    {
+        // Under the ack/fail line.
+        let at = node_on_screen.center_bottom() + Vec2::new(0.0, 19.0 * z);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            text,
+            FontId::proportional(11.0 * z),
+            visuals.warn_fg_color,
+        );
+        let id = ui.scope_id().with(("stalled", node));
+        let response = ui.interact(rect, id, Sense::hover());
+        response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, text));
+        response.on_hover_text(
+            "Every tuple this spout may have in flight (max spout pending, in the \
+             settings) is waiting to be acked, failed or timed out; it emits again as \
+             they complete. After a crash, lost tuples free their slots only at the \
+             message timeout.",
+        );
+    }
+}
+
+/// What the restart badge means.
+pub fn restarts_tooltip(restarts: u64) -> String {
+    let times = if restarts == 1 { "once" } else { "times" };
+    let count = if restarts == 1 {
+        String::new()
+    } else {
+        format!("{restarts} ")
+    };
+    format!(
+        "Restarted {count}{times}: a task crashed or its worker was killed, and the \
+         supervisor started it again with its in-memory state lost. Tuples it held time \
+         out and are replayed."
+    )
 }
 
 /// A small banner in the canvas corner saying the run's state.

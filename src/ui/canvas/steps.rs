@@ -126,6 +126,7 @@ impl Canvas {
             node_shape::paint_node(&f.painter, &f.visuals, node, r, f.zoom, &look);
             if let Some(stats) = f.input.overlay.and_then(|o| o.nodes.get(&node.name)) {
                 overlay::paint_node_overlay(&f.painter, &f.visuals, r, f.zoom, stats);
+                overlay::node_notes_ui(ui, &f.painter, &f.visuals, &node.name, r, f.zoom, stats);
                 if let Some(flume) = &stats.flume {
                     let group = t.sink_groups.iter().find(|g| g.sinks.contains(&node.name));
                     let processor = group.map(|g| &g.processor);
