@@ -75,8 +75,7 @@ fn new_open_and_import_clear_the_run_log_and_the_status_text() {
 
     let old_run = |h: &mut Harness<'static, DesignerApp>| {
         let app = h.state_mut();
-        app.log
-            .push("run stopped after 3.0s; 1000 tuples executed".into());
+        app.log.push("run stopped after 3.0s; 1000 tuples executed");
         app.notify("Run stopped");
     };
     let cleared = |h: &Harness<'static, DesignerApp>| {
