@@ -111,8 +111,8 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
     );
     // Keeping up or falling behind is always said.
     assert!(
-        h.query_by_label("● keeping up").is_some()
-            || h.query_by_label("▲ falling behind").is_some()
+        h.query_by_label("✔ keeping up").is_some()
+            || h.query_by_label("⚠ falling behind").is_some()
     );
 
     // Selected, the window node shows its results in the inspector too.

@@ -1,6 +1,8 @@
 //! The run log: lines from logger components and supervisor events, kept in a bounded
 //! buffer the UI drains. Workers append under a short lock; if nobody drains, the
-//! oldest lines go first so memory stays flat.
+//! oldest lines go first so memory stays flat — logger output and events in separate
+//! queues, so a logger printing a hundred thousand lines a second never pushes out the
+//! restart or fault change a learner is looking for.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
@@ -17,9 +19,7 @@ pub enum LogKind {
     Event,
     /// Something went wrong in a task.
     Error,
-    /// A control the user changed during the run (injected faults), in plain words. A
-    /// slider sends one change per step, so the designer keeps only a node's newest
-    /// setting of a burst (see `ui::run_log`).
+    /// A control the user changed during the run (injected faults), in plain words.
     Setting,
 }
 
@@ -33,22 +33,30 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// Lines kept when nobody drains the log.
+/// Lines of each kind (logger output, everything else) kept when nobody drains the log.
 const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
 pub struct RunLog {
     start: Instant,
-    lines: Mutex<VecDeque<LogLine>>,
+    queues: Mutex<Queues>,
     /// (node, topic) pairs already reported by [`RunLog::push_once`].
     reported: Mutex<BTreeSet<(String, &'static str)>>,
+}
+
+/// Lines not yet drained, each numbered so the two queues merge back in push order.
+#[derive(Debug, Default)]
+struct Queues {
+    next: u64,
+    output: VecDeque<(u64, LogLine)>,
+    events: VecDeque<(u64, LogLine)>,
 }
 
 impl RunLog {
     pub fn new(start: Instant) -> Self {
         Self {
             start,
-            lines: Mutex::new(VecDeque::new()),
+            queues: Mutex::new(Queues::default()),
             reported: Mutex::new(BTreeSet::new()),
         }
     }
@@ -84,21 +92,78 @@ impl RunLog {
             kind,
             text,
         };
-        let mut lines = match self.lines.lock() {
-            Ok(l) => l,
+        let mut queues = match self.queues.lock() {
+            Ok(q) => q,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if lines.len() >= CAPACITY {
-            lines.pop_front();
+        let seq = queues.next;
+        queues.next += 1;
+        let queue = if line.kind == LogKind::Tuple {
+            &mut queues.output
+        } else {
+            &mut queues.events
+        };
+        if queue.len() >= CAPACITY {
+            queue.pop_front();
         }
-        lines.push_back(line);
+        queue.push_back((seq, line));
     }
 
+    /// Every line since the last drain, in the order they were pushed.
     pub fn drain(&self) -> Vec<LogLine> {
-        let mut lines = match self.lines.lock() {
-            Ok(l) => l,
+        let mut queues = match self.queues.lock() {
+            Ok(q) => q,
             Err(poisoned) => poisoned.into_inner(),
         };
-        lines.drain(..).collect()
+        let Queues { output, events, .. } = &mut *queues;
+        let mut merged = Vec::with_capacity(output.len() + events.len());
+        let (mut output, mut events) = (output.drain(..).peekable(), events.drain(..).peekable());
+        loop {
+            let take_output = match (output.peek(), events.peek()) {
+                (Some((a, _)), Some((b, _))) => a < b,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if take_output {
+                output.next()
+            } else {
+                events.next()
+            };
+            merged.extend(next.map(|(_, line)| line));
+        }
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_logger_output_keeps_the_events_and_the_order() {
+        let log = RunLog::new(Instant::now());
+        log.push("count", 0, LogKind::Setting, "faults: fail 15 %".into());
+        log.push("engine", 0, LogKind::Event, "worker 0 killed".into());
+        for i in 0..CAPACITY + 500 {
+            log.push("log", 1, LogKind::Tuple, format!("said {i}"));
+            if i == CAPACITY {
+                log.push("count", 0, LogKind::Error, "task crashed".into());
+            }
+        }
+        let lines = log.drain();
+        assert_eq!(lines.len(), CAPACITY + 3);
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts[0], "faults: fail 15 %");
+        assert_eq!(texts[1], "worker 0 killed");
+        assert_eq!(texts[2], "said 500", "the oldest output went first");
+        let crash = texts.iter().position(|t| *t == "task crashed");
+        assert_eq!(
+            crash,
+            Some(2 + CAPACITY - 500 + 1),
+            "merged back in push order"
+        );
+        assert_eq!(texts.last(), Some(&"said 10499"));
+        assert!(log.drain().is_empty());
     }
 }

@@ -151,7 +151,7 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
     );
     if b.falling_behind {
         ui.label(
-            RichText::new("▲ falling behind")
+            RichText::new("⚠ falling behind")
                 .strong()
                 .color(style::problem_color(ui.visuals())),
         )
@@ -160,7 +160,7 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
              the delay keeps growing. Lower the input rate, or lengthen the interval.",
         );
     } else {
-        ui.label(RichText::new("● keeping up").strong().color(ON_TIME))
+        ui.label(RichText::new("✔ keeping up").strong().color(ON_TIME))
             .on_hover_text("Every batch finishes within its interval");
     }
 }

@@ -36,6 +36,8 @@ pub struct RunSession {
     pub(super) history: BTreeMap<String, VecDeque<[f64; 2]>>,
     /// Fault and rate settings as the user set them in the inspector.
     pub(super) faults: BTreeMap<String, FaultSpec>,
+    /// Fault settings as last sent to the engine (a drag is sent when it ends).
+    pub(super) applied_faults: BTreeMap<String, FaultSpec>,
     pub(super) rates: BTreeMap<String, Option<f64>>,
     /// The worker the Kill worker control points at.
     pub(super) kill_target: u32,
@@ -63,6 +65,7 @@ impl RunSession {
             last_sample: None,
             history: BTreeMap::new(),
             faults: BTreeMap::new(),
+            applied_faults: BTreeMap::new(),
             rates: BTreeMap::new(),
             kill_target: 0,
             speed: Speed::default(),

@@ -129,36 +129,55 @@ impl RunSession {
         let mut fail = f.fail_probability * 100.0;
         let mut crash = f.crash_probability * 100.0;
         let mut latency_ms = f.added_latency.as_secs_f64() * 1000.0;
-        Grid::new("faults").num_columns(2).show(ui, |ui| {
-            let l = ui
-                .label("Fail %")
-                .on_hover_text(
-                    "Bolts: chance an input is failed instead of acked (the spout replays it).",
-                )
-                .id;
-            ui.add(Slider::new(&mut fail, 0.0..=100.0).suffix("%"))
-                .labelled_by(l);
-            ui.end_row();
-            let l = ui
-                .label("Added latency")
-                .on_hover_text("Extra time per tuple (bolts) or per emit (spouts).")
-                .id;
-            ui.add(Slider::new(&mut latency_ms, 0.0..=100.0).suffix(" ms"))
-                .labelled_by(l);
-            ui.end_row();
-            let l = ui
-                .label("Crash %")
-                .on_hover_text("Chance per tuple that the task panics; the supervisor restarts it.")
-                .id;
-            ui.add(Slider::new(&mut crash, 0.0..=10.0).suffix("%"))
-                .labelled_by(l);
-            ui.end_row();
-        });
+        let settled = Grid::new("faults")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let mut settled = false;
+                let l = ui
+                    .label("Fail %")
+                    .on_hover_text(
+                        "Bolts: chance an input is failed instead of acked (the spout replays it).",
+                    )
+                    .id;
+                settled |= settles(
+                    &ui.add(Slider::new(&mut fail, 0.0..=100.0).suffix("%"))
+                        .labelled_by(l),
+                );
+                ui.end_row();
+                let l = ui
+                    .label("Added latency")
+                    .on_hover_text("Extra time per tuple (bolts) or per emit (spouts).")
+                    .id;
+                settled |= settles(
+                    &ui.add(Slider::new(&mut latency_ms, 0.0..=100.0).suffix(" ms"))
+                        .labelled_by(l),
+                );
+                ui.end_row();
+                let l = ui
+                    .label("Crash %")
+                    .on_hover_text(
+                        "Chance per tuple that the task panics; the supervisor restarts it.",
+                    )
+                    .id;
+                settled |= settles(
+                    &ui.add(Slider::new(&mut crash, 0.0..=10.0).suffix("%"))
+                        .labelled_by(l),
+                );
+                ui.end_row();
+                settled
+            })
+            .inner;
         f.fail_probability = fail / 100.0;
         f.crash_probability = crash / 100.0;
         f.added_latency = Duration::from_secs_f64(latency_ms / 1000.0);
         if f != before {
             self.faults.insert(name.to_string(), f);
+        }
+        // The engine gets a change once the gesture ends, so a drag is one change in the
+        // run log ("count: fail 15 %"), not one per pixel.
+        let applied = self.applied_faults.get(name).copied().unwrap_or_default();
+        if settled && f != applied {
+            self.applied_faults.insert(name.to_string(), f);
             self.control(Control::SetFaults {
                 node: name.to_string(),
                 faults: f,
@@ -351,6 +370,12 @@ fn tasks_ui(ui: &mut Ui, m: &NodeMetrics) {
                     }
                 });
         });
+}
+
+/// Whether a slider's gesture has ended with a new value: a drag let go, or a click or
+/// key press (which change the value without dragging).
+fn settles(response: &egui::Response) -> bool {
+    response.drag_stopped() || (response.changed() && !response.dragged())
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl Loader<'_> {
                 .collect();
             return Err(ImportError::invalid(
                 shown,
-                vec![format!("includes form a cycle: {}", chain.join(" → "))],
+                vec![format!("includes form a cycle: {}", chain.join(" -> "))],
             ));
         }
         if self.visited.contains(&canonical) {

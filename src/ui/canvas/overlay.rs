@@ -297,7 +297,7 @@ pub fn restarts_tooltip(restarts: u64) -> String {
 
 /// A small banner in the canvas corner saying the run's state.
 pub fn paint_run_banner(painter: &Painter, visuals: &Visuals, canvas: Rect, overlay: &RunOverlay) {
-    let text = format!("● {}", overlay.state);
+    let text = format!("⏺ {}", overlay.state);
     let color = if overlay.state == "running" {
         Color32::from_rgb(0x40, 0xb0, 0x60)
     } else {
