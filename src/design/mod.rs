@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod document;
+pub mod examples;
 pub mod files;
 pub mod reach;
 pub mod selection;

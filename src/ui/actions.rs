@@ -51,6 +51,8 @@ pub enum Action {
     Resume,
     /// Stops the run or the comparison, whichever is on.
     Stop,
+    /// Close a stopped comparison's results.
+    ClearComparison,
     Quit,
 }
 
