@@ -111,7 +111,7 @@ fn auto_layout_and_its_key_are_locked_while_a_run_is_on() {
     open_and_run(&mut h, path);
     let before = positions(&h);
     assert!(
-        !h.get_by_label("Auto-layout").is_enabled(),
+        h.get_by_label("Auto-layout").is_disabled(),
         "the button is greyed out during a run"
     );
 
@@ -128,7 +128,7 @@ fn auto_layout_and_its_key_are_locked_while_a_run_is_on() {
     h.get_by_label("⏹ Stop").click();
     h.step();
     assert!(h.state().run.is_none());
-    assert!(h.get_by_label("Auto-layout").is_enabled());
+    assert!(!h.get_by_label("Auto-layout").is_disabled());
     h.key_press_modifiers(Modifiers::NONE, Key::L);
     h.step();
     assert_ne!(positions(&h), before, "after Stop, L lays the design out");

@@ -73,7 +73,7 @@ fn placed(topology: &Topology) -> Vec<(NodeIndex, Pos)> {
     let mut bands: Vec<(Option<String>, Band)> = bands
         .into_iter()
         .map(|(agent, columns)| {
-            let band = columns
+            let band: Band = columns
                 .into_iter()
                 .map(|(d, mut column)| {
                     column.sort();

@@ -165,10 +165,10 @@ fn series_plot_ui(
         .x_axis_label("s")
         .legend(Legend::default().position(egui_plot::Corner::LeftTop));
     let plot = if latency {
-        let all = [&s.record, &s.batch].into_iter().flat_map(|side| {
+        let all = [&s.record, &s.batch].into_iter().flat_map(move |side| {
             side.history
                 .iter()
-                .flat_map(|p| [solid(p), dashed.map_or(solid(p), |f| f(p))])
+                .flat_map(move |p| [solid(p), dashed.map_or(solid(p), |f| f(p))])
         });
         log_axis::log_ms_plot(plot, log_axis::range(all, &[]))
     } else {
