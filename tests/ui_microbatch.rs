@@ -206,7 +206,7 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
         }
     }
     assert!(h.query_by_label("▶ Run").is_some(), "editing and running are back");
-    h.get_by_label("Clear").click();
+    h.get_by_label("Clear results").click();
     h.step();
     assert!(h.state().compare.is_none(), "Clear closes the results");
 }

@@ -39,7 +39,7 @@ pub fn compare_panel_ui(ui: &mut Ui, s: &CompareSession) -> Vec<Action> {
         if !s.is_running() {
             ui.label(RichText::new("stopped").strong());
             if ui
-                .button("Clear")
+                .button("Clear results")
                 .on_hover_text("Close these results")
                 .clicked()
             {
