@@ -185,7 +185,6 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
 
     h.get_by_label("⏹ Stop").click();
     h.step();
-    assert!(h.state().compare.is_none());
     assert_eq!(runtime_threads(), 0, "Stop joins both engines' threads");
     assert!(
         h.state()
@@ -193,6 +192,26 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
             .iter()
             .any(|l| l.starts_with("comparison stopped"))
     );
+    // The results stay after Stop, until cleared.
+    let c = h.state().compare.as_ref().expect("results kept after Stop");
+    assert!(!c.is_running());
+    let kept = [c.record.row(), c.batch.row()];
+    h.step();
+    for row in &kept {
+        for text in [&row.records_rate, &row.p50, &row.p99] {
+            assert!(
+                h.query_all_by_label(text).count() >= 1,
+                "after Stop the panel still shows {text}"
+            );
+        }
+    }
+    assert!(
+        h.query_by_label("▶ Run").is_some(),
+        "editing and running are back"
+    );
+    h.get_by_label("Clear results").click();
+    h.step();
+    assert!(h.state().compare.is_none(), "Clear closes the results");
 }
 
 #[test]
@@ -234,6 +253,6 @@ fn compare_modes_asks_before_reaching_outside_the_folder() {
     assert!(h.state().compare.is_some(), "{:?}", h.state().notice);
     h.get_by_label("⏹ Stop").click();
     h.step();
-    assert!(h.state().compare.is_none());
+    assert!(h.state().compare.as_ref().is_some_and(|c| !c.is_running()));
     assert_eq!(runtime_threads(), 0);
 }

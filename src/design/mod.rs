@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod document;
 pub mod example_copy;
+pub mod examples;
 pub mod files;
 pub mod reach;
 pub mod selection;

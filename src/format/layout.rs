@@ -1,7 +1,13 @@
 //! The one layered layout, for imported topologies (so they open readable on the
 //! canvas) and for the designer's Auto layout: left to right by depth from the spouts
-//! and sources, one horizontal band per Flume agent, and within a band a few barycentre
-//! sweeps that order each column by where its neighbours sit, so edges cross less.
+//! and sources, one band per Flume agent, and within a band a few barycentre sweeps that
+//! order each column by where its neighbours sit, so edges cross less.
+//!
+//! Avro hops count as edges for depth, so a downstream agent's columns start right of
+//! the upstream agent's sink and every hop runs left to right. Bands are placed in flow
+//! order (by their first column), each as high as it can go without sharing a column
+//! with a band already placed: a chain of agents reads as one row of frames, agents
+//! side by side upstream stack, and no two frames overlap.
 //! Depends only on the graph and the names (ties are broken by name), so the same design
 //! always gets the same picture. It lives in `format` because importers call it and
 //! `format` sits below the designer.
@@ -10,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use petgraph::stable_graph::NodeIndex;
 
+use crate::model::flume::avro_hops;
 use crate::model::{Pos, Topology};
 
 const LEFT: f32 = 80.0;
@@ -62,17 +69,34 @@ fn placed(topology: &Topology) -> Vec<(NodeIndex, Pos)> {
             .or_default()
             .push((node.name.clone(), index));
     }
-    let mut band_top = TOP;
+    // Flow order: by first column, then by agent name (Storm nodes, `None`, first).
+    let mut bands: Vec<(Option<String>, Band)> = bands
+        .into_iter()
+        .map(|(agent, columns)| {
+            let band: Band = columns
+                .into_iter()
+                .map(|(d, mut column)| {
+                    column.sort();
+                    (d, column.into_iter().map(|(_, index)| index).collect())
+                })
+                .collect();
+            (agent, band)
+        })
+        .collect();
+    bands.sort_by_key(|(agent, band)| (band.first().map_or(0, |(d, _)| *d), agent.clone()));
+    // Bands already placed: (first column, last column, top of the next band below).
+    let mut shelves: Vec<(usize, usize, f32)> = Vec::new();
     let mut out = Vec::with_capacity(topology.node_count());
-    for columns in bands.into_values() {
-        let mut band: Band = columns
-            .into_iter()
-            .map(|(d, mut column)| {
-                column.sort();
-                (d, column.into_iter().map(|(_, index)| index).collect())
-            })
-            .collect();
+    for (_, mut band) in bands {
+        let (Some(&(first, _)), Some(&(last, _))) = (band.first(), band.last()) else {
+            continue;
+        };
         order_by_barycentre(topology, &mut band);
+        let band_top = shelves
+            .iter()
+            .filter(|&&(a, b, _)| a <= last && first <= b)
+            .map(|&(_, _, below)| below)
+            .fold(TOP, f32::max);
         let mut rows = 0;
         for (d, column) in &band {
             rows = rows.max(column.len());
@@ -82,7 +106,7 @@ fn placed(topology: &Topology) -> Vec<(NodeIndex, Pos)> {
                 out.push((index, Pos(x, y)));
             }
         }
-        band_top += rows as f32 * ROW + BAND_GAP;
+        shelves.push((first, last, band_top + rows as f32 * ROW + BAND_GAP));
     }
     out
 }
@@ -153,14 +177,36 @@ fn sort_column(
     }
 }
 
-/// Longest-path depth from any root, in topological order so each edge is looked at
+/// Where each node's outputs go: its edges, and for an avro sink the avro sources on its
+/// port (the hop is a link of the flow even though the file draws no edge for it).
+fn successors(topology: &Topology) -> HashMap<NodeIndex, Vec<NodeIndex>> {
+    let mut next: HashMap<NodeIndex, Vec<NodeIndex>> = topology
+        .node_indices()
+        .map(|i| (i, topology.outputs(i).map(|(_, to, _)| to).collect()))
+        .collect();
+    let index = topology.name_index();
+    for hop in avro_hops(topology) {
+        if let (Some(&sink), Some(&source)) =
+            (index.get(hop.sink.as_str()), index.get(hop.source.as_str()))
+            && let Some(out) = next.get_mut(&sink)
+            && !out.contains(&source)
+        {
+            out.push(source);
+        }
+    }
+    next
+}
+
+/// Longest-path depth from any root, in topological order so each link is looked at
 /// once. Cycles (invalid, but importable so validation can name them) are broken at the
-/// first unplaced node in index order: edges back into placed nodes are ignored.
+/// first unplaced node in index order: links back into placed nodes are ignored.
 fn depths(topology: &Topology) -> HashMap<NodeIndex, usize> {
     let nodes: Vec<NodeIndex> = topology.node_indices().collect();
+    let next = successors(topology);
+    let outputs = |i: NodeIndex| next.get(&i).into_iter().flatten().copied();
     let mut waiting: HashMap<NodeIndex, usize> = nodes.iter().map(|&i| (i, 0)).collect();
     for &i in &nodes {
-        for (_, to, _) in topology.outputs(i) {
+        for to in outputs(i) {
             if to != i
                 && let Some(n) = waiting.get_mut(&to)
             {
@@ -184,7 +230,7 @@ fn depths(topology: &Topology) -> HashMap<NodeIndex, usize> {
             continue;
         }
         let here = depth.get(&i).copied().unwrap_or(0);
-        for (_, to, _) in topology.outputs(i) {
+        for to in outputs(i) {
             if to == i || placed.contains(&to) {
                 continue;
             }
@@ -296,5 +342,74 @@ mod tests {
         assert_eq!(pos["p"], Pos(LEFT, TOP));
         assert_eq!(pos["r"], Pos(LEFT, TOP + ROW));
         assert_eq!(pos["q"], Pos(LEFT, TOP + 2.0 * ROW + BAND_GAP));
+    }
+
+    fn in_agent(name: &str, role: Role, component: &str, agent: &str) -> Node {
+        let mut node = Node::new(name, role, component);
+        node.agent = Some(agent.into());
+        node
+    }
+
+    #[test]
+    fn an_avro_hop_runs_left_to_right_and_a_chain_of_agents_shares_a_row() {
+        let mut t = Topology::new("t");
+        // The downstream agent sorts first by name: flow order, not names, must decide.
+        for node in [
+            in_agent("in", Role::Source, "avro_source", "collector"),
+            in_agent("keep", Role::Channel, "memory", "collector"),
+            in_agent("store", Role::Sink, "logger", "collector"),
+            in_agent("read", Role::Source, "sequence", "edge"),
+            in_agent("buffer", Role::Channel, "memory", "edge"),
+            in_agent("forward", Role::Sink, "avro_sink", "edge"),
+        ] {
+            t.add_node(node).unwrap();
+        }
+        for (from, to, g) in [
+            ("in", "keep", Grouping::Required),
+            ("keep", "store", Grouping::Drain),
+            ("read", "buffer", Grouping::Required),
+            ("buffer", "forward", Grouping::Drain),
+        ] {
+            t.connect_names(from, to, DEFAULT_STREAM, g).unwrap();
+        }
+        let pos: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
+        assert!(pos["forward"].0 < pos["in"].0, "the hop runs left to right");
+        assert_eq!(
+            pos["read"],
+            Pos(LEFT, TOP),
+            "the upstream agent comes first"
+        );
+        assert_eq!(
+            pos["in"],
+            Pos(LEFT + 3.0 * COLUMN, TOP),
+            "and shares its row"
+        );
+    }
+
+    #[test]
+    fn agents_side_by_side_upstream_stack_and_the_one_they_feed_follows() {
+        let mut t = Topology::new("t");
+        for agent in ["e1", "e2"] {
+            t.add_node(in_agent(
+                &format!("{agent}-read"),
+                Role::Source,
+                "sequence",
+                agent,
+            ))
+            .unwrap();
+            t.add_node(in_agent(
+                &format!("{agent}-out"),
+                Role::Sink,
+                "avro_sink",
+                agent,
+            ))
+            .unwrap();
+        }
+        t.add_node(in_agent("in", Role::Source, "avro_source", "hub"))
+            .unwrap();
+        let pos: BTreeMap<String, Pos> = layered_positions(&t).into_iter().collect();
+        assert_eq!(pos["e1-read"].0, pos["e2-read"].0);
+        assert!(pos["e1-read"].1 < pos["e2-read"].1, "the two edges stack");
+        assert!(pos["e1-out"].0 < pos["in"].0 && pos["e2-out"].0 < pos["in"].0);
     }
 }

@@ -53,6 +53,8 @@ pub enum Action {
     SetSpeed(super::speed::Speed),
     /// Stops the run or the comparison, whichever is on.
     Stop,
+    /// Close a stopped comparison's results.
+    ClearComparison,
     Quit,
 }
 

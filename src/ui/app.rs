@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+use egui::{Key, Modifiers, Ui};
 
 use super::actions::Action;
 use super::batch_panel;
@@ -183,11 +183,11 @@ impl DesignerApp {
             run.poll(&mut self.log);
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
-        if let Some(compare) = &mut self.compare {
+        if let Some(compare) = self.compare.as_mut().filter(|c| c.is_running()) {
             compare.poll();
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
-        let busy = self.run.is_some() || self.compare.is_some();
+        let busy = self.run.is_some() || self.comparing();
 
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
@@ -198,7 +198,7 @@ impl DesignerApp {
                 examples: &self.examples,
                 run: self.run.as_ref().map(RunSession::is_paused),
                 can_run: self.doc.topology.node_count() > 0,
-                comparing: self.compare.is_some(),
+                comparing: self.comparing(),
                 can_compare: self.doc.topology.node_count() > 0
                     && validate::is_runnable(&self.diagnostics),
                 zoom: self.canvas.view.zoom,
@@ -341,7 +341,11 @@ impl DesignerApp {
     fn status_bar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             let t = &self.doc.topology;
-            ui.label(format!("{} nodes, {} edges", t.node_count(), t.edge_count()));
+            ui.label(format!(
+                "{}, {}",
+                super::words::plural(t.node_count(), "node"),
+                super::words::plural(t.edge_count(), "edge")
+            ));
             ui.separator();
             // Where a run's relative paths land: the file's folder, an example's copy.
             let outputs = self.doc.base_dir();
@@ -367,30 +371,29 @@ impl DesignerApp {
         let ctx = ui.ctx();
         let typing = ctx.egui_wants_keyboard_input();
         ctx.input_mut(|i| {
-            let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
-            let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
-            if i.consume_shortcut(&cmd_shift(Key::S)) {
+            use super::shortcuts as keys;
+            if i.consume_shortcut(&keys::SAVE_AS) {
                 actions.push(Action::SaveAs(None));
             }
-            if i.consume_shortcut(&cmd(Key::S)) {
+            if i.consume_shortcut(&keys::SAVE) {
                 actions.push(Action::Save);
             }
-            if i.consume_shortcut(&cmd(Key::O)) {
+            if i.consume_shortcut(&keys::OPEN) {
                 actions.push(Action::Open(None));
             }
-            if i.consume_shortcut(&cmd(Key::N)) {
+            if i.consume_shortcut(&keys::NEW) {
                 actions.push(Action::New);
             }
             if typing {
                 return;
             }
-            if i.consume_shortcut(&cmd_shift(Key::Z)) || i.consume_shortcut(&cmd(Key::Y)) {
+            if i.consume_shortcut(&keys::REDO_ALT) || i.consume_shortcut(&keys::REDO) {
                 actions.push(Action::Redo);
             }
-            if i.consume_shortcut(&cmd(Key::Z)) {
+            if i.consume_shortcut(&keys::UNDO) {
                 actions.push(Action::Undo);
             }
-            if i.consume_shortcut(&cmd(Key::A)) {
+            if i.consume_shortcut(&keys::SELECT_ALL) {
                 actions.push(Action::SelectAll);
             }
             if i.consume_key(Modifiers::NONE, Key::Delete)
@@ -398,15 +401,15 @@ impl DesignerApp {
             {
                 actions.push(Action::Delete);
             }
-            if i.consume_key(Modifiers::NONE, Key::F) {
+            if i.consume_shortcut(&keys::FIT) {
                 actions.push(Action::Fit);
             }
-            if i.consume_key(Modifiers::NONE, Key::L) {
+            if i.consume_shortcut(&keys::AUTO_LAYOUT) {
                 actions.push(Action::AutoLayout);
             }
-            if i.consume_key(Modifiers::SHIFT, Key::F5) {
+            if i.consume_shortcut(&keys::STOP) {
                 actions.push(Action::Stop);
-            } else if i.consume_key(Modifiers::NONE, Key::F5) {
+            } else if i.consume_shortcut(&keys::RUN) {
                 actions.push(Action::Run);
             }
             for event in &i.events {
@@ -475,7 +478,7 @@ impl eframe::App for DesignerApp {
         if let Some(run) = self.run.take() {
             run.stop();
         }
-        if let Some(compare) = self.compare.take() {
+        if let Some(compare) = &mut self.compare {
             compare.stop();
         }
         if !self.doc.is_dirty() {

@@ -14,6 +14,7 @@ use super::actions::Action;
 use super::canvas::overlay::count_text;
 use super::canvas::style;
 use super::canvas::window_badge::WindowBadge;
+use super::log_axis;
 use crate::design::selection::Selection;
 use crate::model::{Node, Topology};
 use crate::runtime::{BatchMetrics, WindowResult};
@@ -166,23 +167,33 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
 }
 
 /// Recent batches' processing time as bars, the interval as a line: a bar above the line
-/// is a batch that took longer than the time it covers.
+/// is a batch that took longer than the time it covers. The axis is logarithmic and
+/// scaled to the bars and the interval, so a 1 ms bar under a 500 ms interval still
+/// shows, and so does the line.
 fn processing_chart_ui(ui: &mut Ui, b: &BatchMetrics) {
     let interval = b.interval.as_secs_f64() * 1000.0;
     let late = style::problem_color(ui.visuals());
+    let times: Vec<f64> = b
+        .recent
+        .iter()
+        .map(|batch| batch.processing_time.as_secs_f64() * 1000.0)
+        .collect();
+    let (low, high) = log_axis::range(times.iter().copied(), &[interval]);
     let bars: Vec<Bar> = b
         .recent
         .iter()
-        .map(|batch| {
-            let ms = batch.processing_time.as_secs_f64() * 1000.0;
+        .zip(&times)
+        .map(|(batch, &ms)| {
             let fill = if ms > interval { late } else { ON_TIME };
-            Bar::new(batch.time_ms as f64 / 1000.0, ms)
+            Bar::new(batch.time_ms as f64 / 1000.0, log_axis::to_axis(ms) - low)
+                .base_offset(low)
                 .width(interval / 1000.0 * 0.8)
                 .fill(fill)
                 .name(format!(
-                    "batch ending {}: {} records",
+                    "batch ending {}: {} records in {}",
                     clock_text(batch.time_ms),
-                    batch.records
+                    count_text(batch.records),
+                    log_axis::ms_label(ms)
                 ))
         })
         .collect();
@@ -196,28 +207,25 @@ fn processing_chart_ui(ui: &mut Ui, b: &BatchMetrics) {
         .small(),
     );
     let line_color = ui.visuals().warn_fg_color;
-    Plot::new("batch-processing")
+    let plot = Plot::new("batch-processing")
         .height(ui.available_height().clamp(90.0, 150.0))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
-        .include_y(0.0)
-        .include_y(interval * 1.15)
         .x_axis_label("batch end (s)")
-        .y_axis_label("ms")
-        .legend(Legend::default().position(Corner::LeftTop))
-        .show(ui, |plot| {
-            plot.bar_chart(BarChart::new("processing time", bars).color(ON_TIME));
-            plot.hline(
-                HLine::new(
-                    format!("interval ({} ms)", b.interval.as_millis()),
-                    interval,
-                )
-                .color(line_color)
-                .width(1.5),
-            );
-        });
+        .legend(Legend::default().position(Corner::LeftTop));
+    log_axis::log_ms_plot(plot, (low, high)).show(ui, |plot| {
+        plot.bar_chart(BarChart::new("processing time", bars).color(ON_TIME));
+        plot.hline(
+            HLine::new(
+                format!("interval ({} ms)", b.interval.as_millis()),
+                log_axis::to_axis(interval),
+            )
+            .color(line_color)
+            .width(1.5),
+        );
+    });
 }
 
 /// Per window node: its span, when the latest window closed, and its top keys.

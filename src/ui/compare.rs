@@ -164,7 +164,8 @@ pub struct ModeRow {
     pub batches: String,
 }
 
-/// A comparison in progress.
+/// A comparison: running, or stopped with its results kept until cleared (so they can
+/// be read after Stop).
 pub struct CompareSession {
     pair: Option<SideBySide>,
     pub setup: CompareSetup,
@@ -215,17 +216,32 @@ impl CompareSession {
         self.comparison = Comparison::new(&record, &batch);
     }
 
-    /// Stops both engines now (nothing drained) and returns the final figures.
-    pub fn stop(mut self) -> Option<Comparison> {
-        self.pair.take().map(|p| p.stop().0)
+    /// Both engines are still running.
+    pub fn is_running(&self) -> bool {
+        self.pair.is_some()
+    }
+
+    /// Stops both engines now (nothing drained) and returns the final figures; the
+    /// series and the table stay. `None` when already stopped.
+    pub fn stop(&mut self) -> Option<Comparison> {
+        let final_figures = self.pair.take()?.stop().0;
+        self.comparison = final_figures.clone();
+        Some(final_figures)
     }
 }
 
 impl DesignerApp {
+    /// A comparison is running (its results may stay on screen after it stops).
+    pub fn comparing(&self) -> bool {
+        self.compare
+            .as_ref()
+            .is_some_and(CompareSession::is_running)
+    }
+
     /// Compare modes: refused if invalid; asks first, like Run, if the design reaches
     /// outside its folder or loopback.
     pub(super) fn start_compare(&mut self, setup: CompareSetup) {
-        if self.run.is_some() || self.compare.is_some() {
+        if self.run.is_some() || self.comparing() {
             return;
         }
         let diagnostics = validate::validate(&self.doc.topology);
@@ -275,8 +291,9 @@ impl DesignerApp {
         }
     }
 
+    /// Stops a running comparison; its results stay in the panel until cleared.
     pub(super) fn stop_compare(&mut self) {
-        if let Some(session) = self.compare.take()
+        if let Some(session) = &mut self.compare
             && let Some(c) = session.stop()
         {
             let show = |r: Option<f64>| r.map_or_else(|| "n/a".into(), |r| format!("{r:.1}×"));
@@ -287,7 +304,7 @@ impl DesignerApp {
                 show(c.latency_ratio_p99),
                 show(c.throughput_ratio)
             ));
-            self.notify("Comparison stopped");
+            self.notify("Comparison stopped; its results stay until you clear them");
         }
     }
 }

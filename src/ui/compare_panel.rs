@@ -6,6 +6,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 
 use super::actions::Action;
 use super::compare::{CompareSession, CompareSetup, LivePoint, ModeSide};
+use super::log_axis;
 
 const RECORD_COLOR: Color32 = Color32::from_rgb(0x4a, 0x8c, 0xf0);
 const BATCH_COLOR: Color32 = Color32::from_rgb(0xe0, 0x8c, 0x30);
@@ -35,7 +36,16 @@ pub fn compare_panel_ui(ui: &mut Ui, s: &CompareSession) -> Vec<Action> {
             ))
             .weak(),
         );
-        if ui.button("⏹ Stop comparison").clicked() {
+        if !s.is_running() {
+            ui.label(RichText::new("stopped").strong());
+            if ui
+                .button("Clear results")
+                .on_hover_text("Close these results")
+                .clicked()
+            {
+                actions.push(Action::ClearComparison);
+            }
+        } else if ui.button("⏹ Stop comparison").clicked() {
             actions.push(Action::Stop);
         }
     });
@@ -51,17 +61,20 @@ pub fn compare_panel_ui(ui: &mut Ui, s: &CompareSession) -> Vec<Action> {
         ui.vertical(|ui| {
             ui.set_width(half);
             ui.label(RichText::new("Throughput: input records completed per second").small());
-            series_plot_ui(ui, "compare-throughput", s, |p| p.records_rate, None);
+            series_plot_ui(ui, "compare-throughput", s, |p| p.records_rate, None, false);
         });
         ui.vertical(|ui| {
             ui.set_width(half);
-            ui.label(RichText::new("End-to-end latency, ms (solid p50, dashed p99)").small());
+            ui.label(
+                RichText::new("End-to-end latency, log scale (solid p50, dashed p99)").small(),
+            );
             series_plot_ui(
                 ui,
                 "compare-latency",
                 s,
                 |p| p.p50_ms,
                 Some(|p: &LivePoint| p.p99_ms),
+                true,
             );
         });
     });
@@ -129,41 +142,54 @@ fn table_ui(ui: &mut Ui, s: &CompareSession) {
     );
 }
 
+/// A chart of both modes over time; `latency` draws a log ms axis, since the two modes'
+/// latencies differ by orders of magnitude (record-at-a-time would sit on zero).
 fn series_plot_ui(
     ui: &mut Ui,
     id: &str,
     s: &CompareSession,
     solid: fn(&LivePoint) -> f64,
     dashed: Option<fn(&LivePoint) -> f64>,
+    latency: bool,
 ) {
+    let y = |v: f64| if latency { log_axis::to_axis(v) } else { v };
     let points = |side: &ModeSide, f: fn(&LivePoint) -> f64| -> PlotPoints<'static> {
-        side.history.iter().map(|p| [p.t, f(p)]).collect()
+        side.history.iter().map(|p| [p.t, y(f(p))]).collect()
     };
-    Plot::new(id)
+    let plot = Plot::new(id)
         .height(ui.available_height().clamp(100.0, 220.0))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
-        .include_y(0.0)
         .x_axis_label("s")
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
-        .show(ui, |plot| {
-            for (name, side, color) in [
-                ("record-at-a-time", &s.record, RECORD_COLOR),
-                ("micro-batch", &s.batch, BATCH_COLOR),
-            ] {
-                plot.line(Line::new(name, points(side, solid)).color(color).width(2.0));
-                if let Some(f) = dashed {
-                    // Same name: one legend entry per mode, hiding both of its lines.
-                    plot.line(
-                        Line::new(name, points(side, f))
-                            .color(color)
-                            .style(LineStyle::dashed_dense()),
-                    );
-                }
-            }
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop));
+    let plot = if latency {
+        let all = [&s.record, &s.batch].into_iter().flat_map(move |side| {
+            side.history
+                .iter()
+                .flat_map(move |p| [solid(p), dashed.map_or(solid(p), |f| f(p))])
         });
+        log_axis::log_ms_plot(plot, log_axis::range(all, &[]))
+    } else {
+        plot.include_y(0.0)
+    };
+    plot.show(ui, |plot| {
+        for (name, side, color) in [
+            ("record-at-a-time", &s.record, RECORD_COLOR),
+            ("micro-batch", &s.batch, BATCH_COLOR),
+        ] {
+            plot.line(Line::new(name, points(side, solid)).color(color).width(2.0));
+            if let Some(f) = dashed {
+                // Same name: one legend entry per mode, hiding both of its lines.
+                plot.line(
+                    Line::new(name, points(side, f))
+                        .color(color)
+                        .style(LineStyle::dashed_dense()),
+                );
+            }
+        }
+    });
 }
 
 /// The set-up dialog; returns `Some(Some(setup))` to start, `Some(None)` to cancel.

@@ -18,14 +18,17 @@ mod file_dialogs;
 mod flume_panel;
 pub mod image_export;
 pub mod inspector;
+mod log_axis;
 pub mod palette;
 mod perform;
 pub mod problems_panel;
 pub mod run;
 pub mod run_log;
 mod run_panel;
+mod shortcuts;
 pub mod speed;
 pub mod toolbar;
+pub mod words;
 
 use std::path::PathBuf;
 

@@ -16,7 +16,7 @@ impl DesignerApp {
     /// Performs one action. Public so tests (and the CLI's `tributary FILE`) can do what
     /// a menu click would, with file paths given instead of picked in a dialog.
     pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
-        let editing_locked = self.run.is_some() || self.compare.is_some();
+        let editing_locked = self.run.is_some() || self.comparing();
         match action {
             Action::Apply { .. }
             | Action::Undo
@@ -99,7 +99,7 @@ impl DesignerApp {
                 }
             }
             Action::CompareModes => {
-                if self.run.is_none() && self.compare.is_none() {
+                if self.run.is_none() && !self.comparing() {
                     self.compare_setup = Some(super::compare::CompareSetup::for_topology(
                         &self.doc.topology,
                     ));
@@ -112,6 +112,8 @@ impl DesignerApp {
                 }
             }
             Action::Stop => self.stop_run(),
+            Action::ClearComparison if !self.comparing() => self.compare = None,
+            Action::ClearComparison => {}
             Action::Quit => self.ask_then(Pending::Quit),
         }
         self.selection.prune(&self.doc.topology);
@@ -186,6 +188,7 @@ impl DesignerApp {
         self.doc = doc;
         self.log.clear();
         self.notice = None;
+        self.compare = None;
         self.selection = Selection::default();
         self.inspector = Default::default();
         self.canvas.request_readable_fit();
@@ -304,7 +307,10 @@ impl DesignerApp {
         let text = format::to_ron_string(&part);
         ctx.copy_text(text.clone());
         self.clipboard = Some(text);
-        self.notify(format!("Copied {} nodes", part.node_count()));
+        self.notify(format!(
+            "Copied {}",
+            super::words::plural(part.node_count(), "node")
+        ));
     }
 
     /// Pastes nodes (renamed where names are taken, shifted so they don't cover the

@@ -31,7 +31,11 @@ pub fn bottom_panel_ui(
         let title = if diagnostics.is_empty() {
             "Problems (none)".to_string()
         } else {
-            format!("Problems ({errors} errors, {warnings} warnings)")
+            format!(
+                "Problems ({}, {})",
+                super::words::plural(errors, "error"),
+                super::words::plural(warnings, "warning")
+            )
         };
         ui.selectable_value(tab, BottomTab::Problems, title);
         ui.selectable_value(tab, BottomTab::Log, format!("Run log ({})", log.len()));

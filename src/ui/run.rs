@@ -221,7 +221,7 @@ impl DesignerApp {
     /// Run: refused with the problems listed if invalid; asks first if the topology
     /// reaches outside its folder or loopback.
     pub(super) fn start_run(&mut self, _ctx: &egui::Context) {
-        if self.run.is_some() || self.compare.is_some() {
+        if self.run.is_some() || self.comparing() {
             return;
         }
         if self.doc.topology.node_count() == 0 {

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use egui::Ui;
 
 use super::actions::Action;
+use super::shortcuts;
 use crate::design::document::file_label;
+use crate::design::examples::ExampleInfo;
 
 /// What the toolbar needs to know to enable its buttons.
 pub struct ToolbarState<'a> {
@@ -30,10 +32,10 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal_wrapped(|ui| {
         ui.menu_button("File", |ui| {
-            if ui.button("New").on_hover_text("Ctrl+N").clicked() {
+            if menu_entry(ui, "New", &shortcuts::NEW).clicked() {
                 actions.push(Action::New);
             }
-            if ui.button("Open…").on_hover_text("Ctrl+O").clicked() {
+            if menu_entry(ui, "Open…", &shortcuts::OPEN).clicked() {
                 actions.push(Action::Open(None));
             }
             ui.menu_button("Open recent", |ui| {
@@ -51,14 +53,10 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 }
             });
             ui.separator();
-            if ui.button("Save").on_hover_text("Ctrl+S").clicked() {
+            if menu_entry(ui, "Save", &shortcuts::SAVE).clicked() {
                 actions.push(Action::Save);
             }
-            if ui
-                .button("Save as…")
-                .on_hover_text("Ctrl+Shift+S")
-                .clicked()
-            {
+            if menu_entry(ui, "Save as…", &shortcuts::SAVE_AS).clicked() {
                 actions.push(Action::SaveAs(None));
             }
             ui.separator();
@@ -98,7 +96,7 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 ui.label(egui::RichText::new("no topologies/ folder found").weak());
             }
             for path in s.examples {
-                if ui.button(file_label(path)).clicked() {
+                if example_entry_ui(ui, path).clicked() {
                     actions.push(Action::OpenExample(path.clone()));
                 }
             }
@@ -116,14 +114,14 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
         ui.separator();
         if ui
             .add_enabled(s.can_undo, egui::Button::new("⟲ Undo"))
-            .on_hover_text("Ctrl+Z")
+            .on_hover_text(shortcuts::text(ui.ctx(), &shortcuts::UNDO))
             .clicked()
         {
             actions.push(Action::Undo);
         }
         if ui
             .add_enabled(s.can_redo, egui::Button::new("⟳ Redo"))
-            .on_hover_text("Ctrl+Y")
+            .on_hover_text(shortcuts::text(ui.ctx(), &shortcuts::REDO))
             .clicked()
         {
             actions.push(Action::Redo);
@@ -152,8 +150,12 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
             actions.push(Action::Fit);
         }
         if ui
-            .button("Auto-layout")
+            .add_enabled(
+                s.run.is_none() && !s.comparing,
+                egui::Button::new("Auto-layout"),
+            )
             .on_hover_text("Arrange in layers, left to right (L)")
+            .on_disabled_hover_text("Stop the run to edit the topology")
             .clicked()
         {
             actions.push(Action::AutoLayout);
@@ -211,9 +213,51 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 super::speed::speed_ui(ui, s.speed, &mut actions);
             }
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            egui::widgets::global_theme_preference_buttons(ui);
-        });
+        // In the flow like every other item, so a narrow window wraps it onto the next
+        // row instead of drawing it over the run controls.
+        ui.separator();
+        egui::widgets::global_theme_preference_buttons(ui);
     });
     actions
+}
+
+/// A menu entry with its keyboard shortcut shown at the right.
+fn menu_entry(ui: &mut Ui, label: &str, shortcut: &egui::KeyboardShortcut) -> egui::Response {
+    let keys = shortcuts::text(ui.ctx(), shortcut);
+    ui.add(egui::Button::new(label).shortcut_text(keys))
+}
+
+/// An example as a two-line entry: its title, and under it a one-line summary; the
+/// whole description on hover. What the menu says is read from the file once and kept
+/// in egui's memory, not re-read every frame the menu is open.
+fn example_entry_ui(ui: &mut Ui, path: &std::path::Path) -> egui::Response {
+    let id = ui.scope_id().with(("example info", path));
+    let info = ui
+        .ctx()
+        .data(|d| d.get_temp::<ExampleInfo>(id))
+        .unwrap_or_else(|| {
+            let info = ExampleInfo::read(path);
+            ui.ctx().data_mut(|d| d.insert_temp(id, info.clone()));
+            info
+        });
+    let mut job = egui::text::LayoutJob::default();
+    let style = ui.style().clone();
+    egui::RichText::new(&info.title).strong().append_to(
+        &mut job,
+        &style,
+        egui::FontSelection::Default,
+        egui::Align::LEFT,
+    );
+    egui::RichText::new(format!("\n{}", info.summary))
+        .small()
+        .weak()
+        .append_to(
+            &mut job,
+            &style,
+            egui::FontSelection::Default,
+            egui::Align::LEFT,
+        );
+    ui.set_min_width(340.0);
+    ui.add(egui::Button::new(job).wrap_mode(egui::TextWrapMode::Extend))
+        .on_hover_text(format!("{}\n\n{}", info.description, file_label(path)))
 }

@@ -526,4 +526,53 @@ mod tests {
             ]
         );
     }
+
+    /// Auto layout on every shipped example: agent frames (as drawn, margins and sink
+    /// group outlines included) overlap neither each other nor nodes outside them, and
+    /// every avro hop runs left to right.
+    #[test]
+    fn auto_layout_keeps_agent_frames_apart_and_hops_left_to_right() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "ron") {
+                continue;
+            }
+            let mut t = crate::format::load_ron(&path).unwrap();
+            crate::format::layout::layered(&mut t);
+            let node_rects = rects(&t);
+            let frames: Vec<(String, Rect)> = agent_members(&t)
+                .iter()
+                .filter_map(|(agent, members)| {
+                    let r = agent_rect(members, &t.sink_groups, &node_rects, 1.0)?;
+                    Some((agent.clone(), r))
+                })
+                .collect();
+            let name = path.display();
+            for (i, (a, ra)) in frames.iter().enumerate() {
+                for (b, rb) in &frames[i + 1..] {
+                    assert!(!ra.intersects(*rb), "{name}: frames {a} and {b} overlap");
+                }
+                for n in t.nodes().filter(|n| n.agent.as_deref() != Some(a.as_str())) {
+                    assert!(
+                        !ra.intersects(node_rects[&n.name]),
+                        "{name}: frame {a} covers {}",
+                        n.name
+                    );
+                }
+            }
+            for hop in avro_hops(&t) {
+                let x = |n: &str| t.node_by_name(n).unwrap().pos.0;
+                assert!(
+                    x(&hop.sink) < x(&hop.source),
+                    "{name}: hop {} → {} runs backwards",
+                    hop.sink,
+                    hop.source
+                );
+            }
+            checked += frames.len();
+        }
+        assert!(checked >= 4, "the examples have agents to check");
+    }
 }

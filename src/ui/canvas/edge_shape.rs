@@ -119,9 +119,31 @@ pub fn paint_curve(painter: &Painter, curve: &EdgeCurve, stroke: Stroke) {
     ));
 }
 
-/// Paints the label centred a little above the curve's middle; returns its rectangle
-/// (the clickable handle of the edge). When the label would cover one of the nodes it
-/// joins (zoomed far out, nodes close together), or the text would be too small to read,
+/// Where an edge's label of `size` goes: centred a little above the curve's middle, or,
+/// when that would cover one of the nodes it joins (nodes side by side leave a gap
+/// narrower than `fields(word, count)`), just above both nodes, else just below them.
+/// `None` when every place covers a node.
+pub fn label_place(curve: &EdgeCurve, size: Vec2, zoom: f32, avoid: [Rect; 2]) -> Option<Rect> {
+    let pad = Vec2::new(5.0, 2.0) * zoom.max(0.5);
+    let mid = curve.midpoint();
+    let box_at = |center: Pos2| Align2::CENTER_CENTER.anchor_size(center, size).expand2(pad);
+    let gap = 4.0 * zoom;
+    let half = size.y / 2.0 + pad.y;
+    let top = avoid[0].top().min(avoid[1].top());
+    let bottom = avoid[0].bottom().max(avoid[1].bottom());
+    [
+        mid - Vec2::new(0.0, 12.0 * zoom),
+        Pos2::new(mid.x, top - gap - half),
+        Pos2::new(mid.x, bottom + gap + half),
+    ]
+    .into_iter()
+    .map(box_at)
+    .find(|rect| !avoid.iter().any(|r| r.intersects(*rect)))
+}
+
+/// Paints the label (see [`label_place`]); returns its rectangle (the clickable handle
+/// of the edge). A label moved off the curve gets a short leader line to it. When there
+/// is no place for the label, or its text would be too small to read (zoomed far out),
 /// a small handle stands in for it and the text moves to the hover tooltip.
 pub fn paint_label(
     painter: &Painter,
@@ -154,15 +176,20 @@ pub fn paint_label(
     }
     let font = FontId::proportional((12.0 * zoom).max(7.0));
     let galley = painter.layout_no_wrap(text.to_string(), font, visuals.text_color());
-    let center = curve.midpoint() - Vec2::new(0.0, 12.0 * zoom);
-    let rect = Align2::CENTER_CENTER
-        .anchor_size(center, galley.size())
-        .expand2(Vec2::new(5.0, 2.0) * zoom.max(0.5));
-    if avoid.iter().any(|r| r.intersects(rect)) {
+    let Some(rect) = label_place(curve, galley.size(), zoom, avoid) else {
         return handle(painter);
-    }
+    };
     if !painter.clip_rect().intersects(rect) {
         return rect;
+    }
+    let mid = curve.midpoint();
+    if !rect.expand(2.0).contains(mid) && (rect.center().y - mid.y).abs() > 20.0 * zoom {
+        let end = if rect.center().y < mid.y {
+            rect.center_bottom()
+        } else {
+            rect.center_top()
+        };
+        painter.line_segment([end, mid], Stroke::new(1.0, stroke.color));
     }
     painter.rect(
         rect,
@@ -196,5 +223,39 @@ mod tests {
         // Same height but going back: the curve swings out past both ends.
         let back = EdgeCurve::between(Pos2::new(100.0, 0.0), Pos2::new(0.0, 0.0), 1.0);
         assert!(!back.is_straight());
+    }
+
+    /// Two nodes side by side, as Auto layout places them (150 wide, 240 apart).
+    fn side_by_side(zoom: f32) -> (EdgeCurve, [Rect; 2]) {
+        let a = Rect::from_min_size(Pos2::new(80.0 * zoom, 80.0 * zoom), style::NODE_SIZE * zoom);
+        let b = a.translate(Vec2::new(240.0 * zoom, 0.0));
+        (
+            EdgeCurve::between(a.right_center(), b.left_center(), zoom),
+            [a, b],
+        )
+    }
+
+    #[test]
+    fn a_short_label_sits_on_its_edge_between_the_nodes() {
+        let (curve, nodes) = side_by_side(1.0);
+        let rect = label_place(&curve, Vec2::new(40.0, 14.0), 1.0, nodes).unwrap();
+        assert!(rect.contains(curve.midpoint() - Vec2::new(0.0, 12.0)));
+    }
+
+    #[test]
+    fn a_label_wider_than_the_gap_moves_clear_of_the_nodes_instead_of_shrinking() {
+        for zoom in [style::DETAIL_ZOOM, 0.6, 1.0, 2.0] {
+            let (curve, nodes) = side_by_side(zoom);
+            // `fields(word)` and longer, at the label's font size.
+            for width in [80.0, 140.0] {
+                let size = Vec2::new(width, 14.0) * zoom;
+                let rect = label_place(&curve, size, zoom, nodes).expect("a place");
+                assert!(rect.width() >= size.x, "full size at zoom {zoom}");
+                assert!(
+                    nodes.iter().all(|n| !n.intersects(rect)),
+                    "clear of the nodes at zoom {zoom}"
+                );
+            }
+        }
     }
 }

@@ -279,16 +279,13 @@ fn tooltip_text(node: &Node, stats: &FlumeStats, group: Option<&SinkProcessor>) 
 }
 
 fn tone_colors(tone: Tone, visuals: &Visuals) -> (Color32, Color32) {
-    match tone {
-        Tone::Good => (Color32::from_rgb(0x2f, 0x9e, 0x55), Color32::WHITE),
-        Tone::Quiet => (visuals.widgets.inactive.bg_fill, visuals.text_color()),
-        Tone::Warn => (warn_color(), Color32::BLACK),
-        Tone::Bad => (style::problem_color(visuals), Color32::WHITE),
-    }
-}
-
-fn warn_color() -> Color32 {
-    Color32::from_rgb(0xf0, 0x9a, 0x30)
+    let fill = match tone {
+        Tone::Good => style::good_color(),
+        Tone::Quiet => return (visuals.widgets.inactive.bg_fill, visuals.text_color()),
+        Tone::Warn => style::warn_color(),
+        Tone::Bad => style::problem_color(visuals),
+    };
+    (fill, style::text_on(fill))
 }
 
 /// Draws a Flume node's live state over and under it, and gives it an accessible
@@ -316,7 +313,7 @@ pub fn flume_overlay_ui(
             painter.rect_stroke(
                 r.expand(3.0 * z),
                 CornerRadius::same((6.0 * z) as u8),
-                Stroke::new(2.0 * z, warn_color()),
+                Stroke::new(2.0 * z, style::warn_color()),
                 StrokeKind::Outside,
             );
         }
@@ -448,7 +445,7 @@ fn paint_channel_fill(painter: &Painter, visuals: &Visuals, r: Rect, zoom: f32, 
     let color = if c.is_full() {
         style::problem_color(visuals)
     } else if queued + flying >= 0.7 {
-        warn_color()
+        style::warn_color()
     } else {
         Color32::from_rgb(0x40, 0xb0, 0x60)
     };

@@ -76,7 +76,7 @@ pub struct Canvas {
     /// Where the canvas was drawn last frame (for "add at centre" and fit).
     pub last_rect: Option<Rect>,
     fit_requested: bool,
-    /// The pending fit is the automatic one after opening a file: keep text readable.
+    /// The pending fit is the automatic one after opening a file: keep text drawn.
     fit_readable: bool,
 }
 
@@ -90,8 +90,9 @@ impl Canvas {
         self.fit_readable = false;
     }
 
-    /// Show a newly opened design: all of it if it fits at a readable size, else its
-    /// upstream end.
+    /// Show a newly opened design: all of it, zoomed out as far as needed while nodes
+    /// still carry their text ([`style::DETAIL_ZOOM`]); only a design too big even for
+    /// that opens on its upstream end.
     pub fn request_readable_fit(&mut self) {
         self.fit_requested = true;
         self.fit_readable = true;
@@ -154,7 +155,8 @@ impl Canvas {
         if self.fit_requested {
             self.fit_requested = false;
             if self.fit_readable {
-                self.view.fit_readable(rect, content_bounds(t), 0.8);
+                self.view
+                    .fit_readable(rect, content_bounds(t), style::DETAIL_ZOOM);
             } else {
                 self.view.fit(rect, content_bounds(t));
             }

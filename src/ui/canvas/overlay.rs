@@ -13,6 +13,7 @@ use egui::{
 use super::flume_overlay::FlumeStats;
 use super::style;
 use crate::model::NamedEdge;
+use crate::ui::words;
 
 /// One node's numbers for the overlay.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,17 +63,17 @@ pub fn rate_text(per_sec: f64) -> String {
     format!("{}/s", compact(per_sec))
 }
 
-/// Short number: 950, 12.3k, 4.5M.
-/// A count for display: exact below 100 000 (a count of 2 is `2`, not `2.0`), then
-/// short (`123.4k`).
+/// A count for display: exact, with thousands separators, below 100 000 (a count of 2
+/// is `2`, not `2.0`; `12,345`), then short (`123.4k`).
 pub fn count_text(n: u64) -> String {
     if n < 100_000 {
-        n.to_string()
+        words::thousands(n)
     } else {
         compact(n as f64)
     }
 }
 
+/// Short number: 1,980, 12.3k, 4.5M.
 pub fn compact(x: f64) -> String {
     let x = x.max(0.0);
     if x >= 1e9 {
@@ -82,7 +83,7 @@ pub fn compact(x: f64) -> String {
     } else if x >= 1e4 {
         format!("{:.1}k", x / 1e3)
     } else if x >= 10.0 || x == 0.0 {
-        format!("{x:.0}")
+        words::thousands(x.round() as u64)
     } else {
         format!("{x:.1}")
     }
@@ -112,9 +113,9 @@ pub fn paint_node_overlay(
     let badge_fill = if failing {
         style::problem_color(visuals)
     } else {
-        visuals.selection.bg_fill
+        style::rate_pill_fill(visuals)
     };
-    let badge_text_color = Color32::WHITE;
+    let badge_text_color = style::text_on(badge_fill);
     let far = zoom < style::DETAIL_ZOOM;
     let font = if far {
         FontId::proportional((node_on_screen.height() * 0.45).clamp(5.0, 11.0))
@@ -320,7 +321,8 @@ mod tests {
     fn counts_are_exact_until_they_get_long() {
         assert_eq!(count_text(0), "0");
         assert_eq!(count_text(2), "2");
-        assert_eq!(count_text(99_999), "99999");
+        assert_eq!(count_text(99_999), "99,999");
+        assert_eq!(rate_text(1_980.0), "1,980/s");
         assert_eq!(count_text(123_456), "123.5k");
         assert_eq!(rate_text(2.0), "2.0/s");
     }

@@ -61,6 +61,52 @@ pub fn problem_color(visuals: &Visuals) -> Color32 {
     }
 }
 
+/// Green for things going well (a Flume node delivering); dark text goes on it.
+pub fn good_color() -> Color32 {
+    Color32::from_rgb(0x2f, 0x9e, 0x55)
+}
+
+/// Orange for things to watch (a channel filling up).
+pub fn warn_color() -> Color32 {
+    Color32::from_rgb(0xf0, 0x9a, 0x30)
+}
+
+/// The fill of a node's rate pill during a run.
+pub fn rate_pill_fill(visuals: &Visuals) -> Color32 {
+    visuals.selection.bg_fill
+}
+
+/// Text for a pill of `fill`: white or near-black, whichever contrasts more, so every
+/// pill's text reaches WCAG's 4.5:1 in both themes (white on the light theme's pale
+/// blue was 1.7:1).
+pub fn text_on(fill: Color32) -> Color32 {
+    let dark = Color32::from_gray(0x14);
+    if contrast(Color32::WHITE, fill) >= contrast(dark, fill) {
+        Color32::WHITE
+    } else {
+        dark
+    }
+}
+
+/// WCAG 2 contrast ratio between two opaque colours, from 1 (same) to 21.
+pub fn contrast(a: Color32, b: Color32) -> f32 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// WCAG 2 relative luminance of an sRGB colour.
+fn luminance(c: Color32) -> f32 {
+    let lin = |v: u8| {
+        let v = v as f32 / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+}
+
 pub fn edge_color(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode {
         Color32::from_gray(0x9a)
@@ -77,4 +123,35 @@ pub fn ringed_dot(painter: &Painter, center: Pos2, radius: f32, fill: Color32, r
         painter.circle_filled(center, radius + ring.width, ring.color);
     }
     painter.circle_filled(center, radius, fill);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_is_the_wcag_ratio() {
+        assert!((contrast(Color32::WHITE, Color32::BLACK) - 21.0).abs() < 0.01);
+        assert!((contrast(Color32::WHITE, Color32::WHITE) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn pill_text_reaches_4_5_to_1_on_every_pill_in_both_themes() {
+        for visuals in [Visuals::light(), Visuals::dark()] {
+            let fills = [
+                ("rate", rate_pill_fill(&visuals)),
+                ("failing", problem_color(&visuals)),
+                ("good", good_color()),
+                ("warn", warn_color()),
+            ];
+            for (what, fill) in fills {
+                let ratio = contrast(text_on(fill), fill);
+                assert!(
+                    ratio >= 4.5,
+                    "{what} pill, dark mode {}: {ratio:.2}:1",
+                    visuals.dark_mode
+                );
+            }
+        }
+    }
 }

@@ -30,7 +30,10 @@ pub fn inspector_ui(
     } else if let (Some(edge), true) = (&selection.edge, selection.nodes.is_empty()) {
         return edge_form::edge_form_ui(ui, t, edge);
     } else if !selection.is_empty() {
-        ui.label(format!("{} nodes selected", selection.nodes.len()));
+        ui.label(format!(
+            "{} selected",
+            crate::ui::words::plural(selection.nodes.len(), "node")
+        ));
         ui.label(
             egui::RichText::new("Drag to move them together; Del deletes, Ctrl+C copies.").weak(),
         );
