@@ -128,6 +128,7 @@ fn auto_layout_and_its_key_are_locked_while_a_run_is_on() {
     h.get_by_label("⏹ Stop").click();
     h.step();
     assert!(h.state().run.is_none());
+    h.step();
     assert!(!h.get_by_label("Auto-layout").accesskit_node().is_disabled());
     h.key_press_modifiers(Modifiers::NONE, Key::L);
     h.step();
