@@ -179,3 +179,45 @@ fn at_800_by_600_the_toolbar_wraps_and_stop_is_visible_and_clickable() {
     click_at(&mut h, stop.center());
     assert!(h.state().run.is_none(), "a click on Stop stopped the run");
 }
+
+/// The toolbar's toggle for a side panel (its heading has the same words).
+fn panel_toggle<'h>(h: &'h Harness<'_, DesignerApp>, name: &'h str) -> egui_kittest::Node<'h> {
+    h.get_by_role_and_label(egui::accesskit::Role::Button, name)
+}
+
+#[test]
+fn side_panels_fold_in_a_narrow_window_and_the_toolbar_brings_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let narrow = Vec2::new(800.0, 600.0);
+    let mut h = ui::harness(DesignerApp::new(ui::places(dir.path(), false)), narrow);
+    h.run();
+    // At 800 points the canvas gets the width; the panels are one click away.
+    let palette_shown =
+        |h: &Harness<'_, DesignerApp>| h.query_by_label("Drag onto the canvas").is_some();
+    let inspector_shown =
+        |h: &Harness<'_, DesignerApp>| h.query_by_label("Message timeout (s)").is_some();
+    assert!(!palette_shown(&h) && !inspector_shown(&h));
+    let folded = h.get_by_label("canvas").rect();
+    assert!(folded.width() > 700.0, "canvas {folded:?}");
+
+    panel_toggle(&h, "Palette").click();
+    h.run();
+    assert!(palette_shown(&h));
+    assert!(!inspector_shown(&h), "the other panel stays folded");
+    let with_palette = h.get_by_label("canvas").rect();
+    assert!(with_palette.width() < folded.width() - 100.0);
+    panel_toggle(&h, "Inspector").click();
+    h.run();
+    assert!(inspector_shown(&h));
+    panel_toggle(&h, "Palette").click();
+    h.run();
+    assert!(!palette_shown(&h), "folded again");
+
+    // A wide window shows both from the start.
+    let mut h = ui::harness(
+        DesignerApp::new(ui::places(dir.path(), false)),
+        Vec2::new(1400.0, 900.0),
+    );
+    h.run();
+    assert!(palette_shown(&h) && inspector_shown(&h));
+}

@@ -178,6 +178,13 @@ fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
             );
         }
     }
+    // Each column says what it measures, in view, not only on hover: the last nodes'
+    // rows are output, not work.
+    assert!(
+        h.query_by_label_contains("last-node rows/s: Rows executed per second")
+            .is_some(),
+        "the columns are explained"
+    );
     // Editing is locked while the comparison runs.
     h.state_mut().perform(&ctx, Action::SelectAll);
     h.state_mut().perform(&ctx, Action::Delete);

@@ -36,6 +36,8 @@ pub enum Action {
     SaveAs(Option<PathBuf>),
     Fit,
     AutoLayout,
+    /// Show or hide the palette or the inspector.
+    TogglePanel(super::side_panels::SidePanel),
     Zoom(f32),
     Copy,
     /// Paste RON text (from the system clipboard), or the internal clipboard if `None`.

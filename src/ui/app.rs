@@ -15,6 +15,7 @@ use super::inspector::{self, InspectorState};
 use super::palette::{self, PaletteAction};
 use super::problems_panel::{self, BottomTab};
 use super::run::RunSession;
+use super::side_panels::SidePanel;
 use super::toolbar::{self, ToolbarState};
 use crate::design::document::Document;
 use crate::design::files::FilePlaces;
@@ -80,6 +81,7 @@ pub struct DesignerApp {
     pub(super) quit_requested: bool,
     recent: Vec<PathBuf>,
     examples: Vec<PathBuf>,
+    pub(super) side_panels: super::side_panels::SidePanels,
 }
 
 impl DesignerApp {
@@ -118,6 +120,7 @@ impl DesignerApp {
             quit_requested: false,
             recent,
             examples,
+            side_panels: Default::default(),
         }
     }
 
@@ -188,6 +191,12 @@ impl DesignerApp {
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
         let busy = self.run.is_some() || self.comparing();
+        let width = ui.ctx().content_rect().width();
+        let palette_shown = self.side_panels.shown(SidePanel::Palette, width);
+        let inspector_shown = self.side_panels.shown(SidePanel::Inspector, width);
+        // egui folds a panel dragged past its minimum width (and unfolds it from its
+        // edge handle); that is a choice too.
+        let (mut palette_open, mut inspector_open) = (palette_shown, inspector_shown);
 
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(2.0);
@@ -206,6 +215,8 @@ impl DesignerApp {
                     .run
                     .as_ref()
                     .map_or_else(Default::default, RunSession::speed),
+                palette_shown,
+                inspector_shown,
             };
             actions.extend(toolbar::toolbar_ui(ui, &state));
         });
@@ -245,7 +256,7 @@ impl DesignerApp {
         egui::Panel::left("palette")
             .resizable(true)
             .default_size(190.0)
-            .show(ui, |ui| {
+            .show_collapsible(ui, &mut palette_open, |ui| {
                 ui.add_space(4.0);
                 ui.heading("Palette");
                 ui.label(egui::RichText::new("Drag onto the canvas").small().weak());
@@ -264,7 +275,7 @@ impl DesignerApp {
         egui::Panel::right("inspector")
             .resizable(true)
             .default_size(290.0)
-            .show(ui, |ui| {
+            .show_collapsible(ui, &mut inspector_open, |ui| {
                 ui.add_space(4.0);
                 ui.heading("Inspector");
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -285,6 +296,12 @@ impl DesignerApp {
                     actions.extend(form.inner);
                 });
             });
+        if palette_open != palette_shown {
+            self.side_panels.set(SidePanel::Palette, palette_open);
+        }
+        if inspector_open != inspector_shown {
+            self.side_panels.set(SidePanel::Inspector, inspector_open);
+        }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let overlay = self.run.as_ref().map(|r| r.overlay_on(&self.doc.topology));
             let input = CanvasInput {

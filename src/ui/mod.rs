@@ -26,6 +26,7 @@ pub mod run;
 pub mod run_log;
 mod run_panel;
 mod shortcuts;
+pub mod side_panels;
 pub mod speed;
 pub mod toolbar;
 pub mod words;

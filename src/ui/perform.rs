@@ -70,6 +70,10 @@ impl DesignerApp {
                 let _ = self.save_as(path);
             }
             Action::Fit => self.canvas.request_fit(),
+            Action::TogglePanel(panel) => {
+                let width = ctx.content_rect().width();
+                self.side_panels.toggle(panel, width);
+            }
             Action::Zoom(factor) => self.canvas.zoom_by(factor),
             Action::AutoLayout => {
                 let moves = layout::layered_positions(&self.doc.topology);

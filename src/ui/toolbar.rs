@@ -6,6 +6,7 @@ use egui::Ui;
 
 use super::actions::Action;
 use super::shortcuts;
+use super::side_panels::SidePanel;
 use crate::design::document::file_label;
 use crate::design::examples::ExampleInfo;
 
@@ -26,6 +27,8 @@ pub struct ToolbarState<'a> {
     pub zoom: f32,
     /// The run's speed cap (shown while running).
     pub speed: super::speed::Speed,
+    pub palette_shown: bool,
+    pub inspector_shown: bool,
 }
 
 pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
@@ -159,6 +162,29 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
             .clicked()
         {
             actions.push(Action::AutoLayout);
+        }
+        for (panel, label, shown, what) in [
+            (
+                SidePanel::Palette,
+                "Palette",
+                s.palette_shown,
+                "the palette",
+            ),
+            (
+                SidePanel::Inspector,
+                "Inspector",
+                s.inspector_shown,
+                "the inspector",
+            ),
+        ] {
+            let hint = if shown { "Hide" } else { "Show" };
+            if ui
+                .selectable_label(shown, label)
+                .on_hover_text(format!("{hint} {what}"))
+                .clicked()
+            {
+                actions.push(Action::TogglePanel(panel));
+            }
         }
         ui.separator();
         match s.run {
