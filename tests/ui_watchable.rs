@@ -201,3 +201,37 @@ fn a_flume_only_design_offers_no_kill_worker() {
     h.get_by_label("⏹ Stop").click();
     h.step();
 }
+
+#[test]
+fn a_long_node_name_is_cut_in_the_node_and_whole_on_hover() {
+    let long = "parse-and-enrich-every-incoming-click-event-with-geo";
+    let mut t = Topology::new("t");
+    let mut bolt = Node::new(long, Role::Bolt, "map");
+    bolt.pos = Pos(200.0, 160.0);
+    t.add_node(bolt).unwrap();
+    let selection = Selection::default();
+    let problems = BTreeMap::new();
+    let mut h = Harness::builder()
+        .with_size(Vec2::new(900.0, 400.0))
+        .build_ui_state(
+            move |ui, canvas: &mut Canvas| {
+                let input = CanvasInput {
+                    topology: &t,
+                    selection: &selection,
+                    problems: &problems,
+                    overlay: None,
+                };
+                canvas.canvas_ui(ui, &input);
+            },
+            Canvas::default(),
+        );
+    h.run();
+    let tooltip = format!("{long} (map)");
+    assert!(h.query_by_label_contains(&tooltip).is_none());
+    h.get_by_label(long).hover();
+    h.run_steps(4);
+    assert!(
+        h.query_by_label_contains(&tooltip).is_some(),
+        "the hover text names the node in full"
+    );
+}

@@ -137,11 +137,13 @@ impl Canvas {
             }
             self.node_interaction(ui, f, &response, &node.name, actions);
             self.port_interactions(ui, f, node, r, actions);
-            if let Some(problem) = problem {
-                response.on_hover_text(problem.as_str());
-            } else if let Some(desc) = components::descriptor(&node.component) {
-                response.on_hover_text(desc.doc);
-            }
+            // The full name first: a long one is cut with `…` inside the node.
+            let about = match (problem, components::descriptor(&node.component)) {
+                (Some(problem), _) => problem.as_str(),
+                (None, Some(desc)) => desc.doc,
+                (None, None) => "",
+            };
+            response.on_hover_text(format!("{} ({})\n{about}", node.name, node.component));
         }
     }
 
