@@ -80,3 +80,69 @@ fn one_warning_and_one_node_are_singular() {
     assert!(h.query_by_label(&title).is_some(), "{title} is shown");
     assert!(h.query_by_label_contains("1 node, 0 edges").is_some());
 }
+
+#[test]
+fn the_shortcuts_the_menus_show_do_what_they_say() {
+    use egui::{Key, Modifiers};
+    use tributary::design::commands::Command;
+    use tributary::model::Pos;
+    use tributary::ui::actions::Action;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.ron");
+    let mut t = Topology::new("keys");
+    let desc = components::descriptor("sentence_generator").unwrap();
+    let mut spout = components::new_node_as(desc, "s", Role::Spout);
+    spout.pos = Pos(200.0, 200.0);
+    t.add_node(spout).unwrap();
+    tributary::format::save_ron(&t, &path).unwrap();
+
+    let mut h = ui::harness(DesignerApp::new(ui::places(dir.path(), false)), WINDOW);
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .perform(&ctx, Action::Open(Some(path.clone())));
+    h.run();
+    let moved = Command::Move {
+        moves: vec![("s".into(), Pos(400.0, 200.0))],
+    };
+    h.state_mut().perform(
+        &ctx,
+        Action::Apply {
+            command: moved,
+            merge: None,
+        },
+    );
+    h.run();
+    assert!(h.state().doc.is_dirty());
+
+    // Ctrl+S saves to the file.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run();
+    assert!(!h.state().doc.is_dirty(), "{:?}", h.state().notice);
+    let saved = tributary::format::load_ron(&path).unwrap();
+    assert_eq!(saved.node_by_name("s").unwrap().pos, Pos(400.0, 200.0));
+
+    // Ctrl+Z undoes, Ctrl+Y redoes.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(
+        h.state().doc.topology.node_by_name("s").unwrap().pos,
+        Pos(200.0, 200.0)
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.run();
+    assert!(!h.state().doc.is_dirty(), "redo is back at the saved state");
+
+    // F5 runs, Shift+F5 stops.
+    h.key_press(Key::F5);
+    h.step();
+    assert!(h.state().run.is_some(), "F5 runs: {:?}", h.state().notice);
+    h.key_press_modifiers(Modifiers::SHIFT, Key::F5);
+    h.step();
+    assert!(h.state().run.is_none(), "Shift+F5 stops");
+
+    // Ctrl+N starts a new design (nothing unsaved, so no question).
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run();
+    assert_eq!(h.state().doc.topology.node_count(), 0);
+}
