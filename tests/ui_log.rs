@@ -156,6 +156,23 @@ fn a_growing_log_follows_its_newest_line_until_the_user_pages_up() {
 }
 
 #[test]
+fn a_full_log_that_is_trimmed_between_frames_still_shows_its_newest_line() {
+    let mut h = log_panel(numbered(tributary::ui::run_log::LOG_LINES));
+    let mut next = tributary::ui::run_log::LOG_LINES;
+    // A busy logger: each frame brings more lines than the slack, so the book is cut
+    // back (fewer rows than the frame before) while the panel follows.
+    for _ in 0..6 {
+        for _ in 0..1_500 {
+            h.state_mut().push(format!("line number {next}"));
+            next += 1;
+        }
+        h.step();
+        let newest = format!("line number {}", next - 1);
+        assert!(h.query_by_label(&newest).is_some(), "{newest} not in view");
+    }
+}
+
+#[test]
 fn the_events_filter_hides_logger_output_but_keeps_restarts_and_kills() {
     let mut book = LogBook::default();
     book.push("run started: word-count");

@@ -299,14 +299,18 @@ pub fn is_emitter(t: &Topology, name: &str) -> bool {
         .is_some_and(|n| !n.role.accepts_input())
 }
 
-/// A spout whose tasks all wait at max spout pending, in words: it emits nothing until
-/// acks, fails or timeouts free a slot. `None` for other nodes and for spouts with room.
+/// A spout whose tasks all wait at max spout pending and that has stopped emitting, in
+/// words: it emits nothing until acks, fails or timeouts free a slot. `None` for other
+/// nodes, for spouts with room, and for a spout at the limit that still emits as acks
+/// return (a fast spout lives at its limit; that is flow control, not a stall).
 pub fn stall_text(m: &NodeMetrics, max_spout_pending: Option<u32>) -> Option<String> {
     let max = u64::from(max_spout_pending?.max(1));
     if m.role != "spout" || m.tasks.is_empty() || m.done {
         return None;
     }
-    let stalled = m.tasks.iter().all(|task| task.pending >= max);
+    /// Below one tuple a second, a spout at its limit is waiting, not flowing.
+    const STILL: f64 = 1.0;
+    let stalled = m.emit_rate < STILL && m.tasks.iter().all(|task| task.pending >= max);
     stalled.then(|| {
         let limit = max * m.tasks.len() as u64;
         format!(
@@ -338,6 +342,9 @@ mod tests {
             Some("1000/1000 pending — waiting for acks or timeouts")
         );
         assert_eq!(stall_text(&m, None), None, "no limit, no stall");
+        m.emit_rate = 20_000.0;
+        assert_eq!(stall_text(&m, Some(1000)), None, "at its limit but flowing");
+        m.emit_rate = 0.0;
         m.tasks = vec![task(1000), task(3)];
         assert_eq!(stall_text(&m, Some(1000)), None, "one task still has room");
         m.tasks = vec![task(999)];

@@ -57,7 +57,6 @@ enum Jump {
     Start,
     PageUp,
     PageDown,
-    End,
 }
 
 /// How the panel looks at the book; kept with it so it survives tab switches.
@@ -68,9 +67,8 @@ struct LogView {
     /// Stick to the newest line; off once the user scrolls up, on again at the end.
     follow: bool,
     jump: Option<Jump>,
-    /// Scroll offset of the last frame, for paging, and the largest it could have been.
+    /// Scroll offset of the last frame, for paging.
     offset: f32,
-    end: f32,
     /// Indices of the lines that pass the filter and search, and what they were
     /// computed for (the book's generation, filter, search).
     shown: Vec<usize>,
@@ -85,7 +83,6 @@ impl Default for LogView {
             follow: true,
             jump: None,
             offset: 0.0,
-            end: 0.0,
             shown: Vec::new(),
             shown_for: None,
         }
@@ -254,32 +251,33 @@ pub fn log_ui(ui: &mut Ui, book: &mut LogBook) {
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let row_pitch = row_height + ui.spacing().item_spacing.y;
-    let page = (ui.available_height() - row_pitch).max(row_pitch);
-    // Following is egui's own stick-to-bottom. A jump only moves to offsets the last
-    // frame could show: an offset past the last frame's end would be pulled back by the
-    // scroll area's overscroll spring instead of showing the newest rows.
+    let viewport = ui.available_height();
+    let page = (viewport - row_pitch).max(row_pitch);
+    // Following sets the offset to this frame's end every frame. The log grows by
+    // thousands of lines a frame and shrinks when trimmed, so the end moves both ways;
+    // egui's stick-to-bottom lags a frame (and shows nothing after a trim), and its
+    // overscroll spring pulls an offset past the last frame's end back, so the spring
+    // is off here.
+    let end = (rows as f32 * row_pitch - ui.spacing().item_spacing.y - viewport).max(0.0);
+    ui.spacing_mut().scroll.kinetic.rubber_band = false;
     let view = &mut book.view;
     let mut area = egui::ScrollArea::vertical()
         .id_salt("run log")
         .auto_shrink([false, false])
-        .animated(false)
-        .stick_to_bottom(view.follow);
+        .animated(false);
     match view.jump.take() {
         Some(Jump::Start) => {
             view.follow = false;
-            area = area.stick_to_bottom(false).vertical_scroll_offset(0.0);
+            area = area.vertical_scroll_offset(0.0);
         }
         Some(Jump::PageUp) => {
             view.follow = false;
-            area = area
-                .stick_to_bottom(false)
-                .vertical_scroll_offset((view.offset - page).max(0.0));
+            area = area.vertical_scroll_offset((view.offset - page).max(0.0));
         }
         Some(Jump::PageDown) => {
-            let next = (view.offset + page).min(view.end);
-            area = area.vertical_scroll_offset(next);
+            area = area.vertical_scroll_offset((view.offset + page).min(end));
         }
-        Some(Jump::End) => area = area.vertical_scroll_offset(view.end),
+        None if view.follow => area = area.vertical_scroll_offset(end),
         None => {}
     }
     let lines = &book.lines;
@@ -300,9 +298,9 @@ pub fn log_ui(ui: &mut Ui, book: &mut LogBook) {
         }
     });
     let view = &mut book.view;
-    view.end = (output.content_size.y - output.inner_rect.height()).max(0.0);
+    let end = (output.content_size.y - output.inner_rect.height()).max(0.0);
     view.offset = output.state.clamped_offset().y;
-    view.follow = view.offset >= view.end - row_pitch;
+    view.follow = view.offset >= end - row_pitch;
 }
 
 /// Filter buttons (with counts), the search box, and paging.
@@ -365,7 +363,7 @@ fn controls_ui(ui: &mut Ui, book: &mut LogBook) {
             .on_hover_text("Follow the newest line again")
             .on_disabled_hover_text("Following the newest line");
         if jump_end.clicked() {
-            view.jump = Some(Jump::End);
+            view.jump = None;
             view.follow = true;
         }
     });

@@ -242,9 +242,25 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
         // In the flow like every other item, so a narrow window wraps it onto the next
         // row instead of drawing it over the run controls.
         ui.separator();
-        egui::widgets::global_theme_preference_buttons(ui);
+        theme_buttons_ui(ui);
     });
     actions
+}
+
+/// System / dark / light, each a widget of its own in the toolbar's flow (egui's own
+/// row of three is one block that runs off the window's edge instead of wrapping).
+fn theme_buttons_ui(ui: &mut Ui) {
+    use egui::ThemePreference as Pref;
+    let mut preference = ui.options(|o| o.theme_preference);
+    for (choice, hint) in [
+        (Pref::System, "Follow the system's theme"),
+        (Pref::Dark, "Dark theme"),
+        (Pref::Light, "Light theme"),
+    ] {
+        ui.selectable_value(&mut preference, choice, choice.icon())
+            .on_hover_text(hint);
+    }
+    ui.ctx().set_theme(preference);
 }
 
 /// A menu entry with its keyboard shortcut shown at the right.
