@@ -4,7 +4,9 @@
 
 use crate::model::{System, WindowSize, WindowSpec};
 
-use super::builtins::{AGGREGATES, STORM_BOLT, choice, component, field, flag, upstream};
+use super::builtins::{
+    AGGREGATES, STORM_BOLT, choice, component, field, flag, keeps, upstream,
+};
 use super::descriptor::{ComponentDescriptor, OutputShape};
 
 /// Reductions of `reduce_by_key`, per key within one batch.
@@ -34,7 +36,7 @@ fn windowed(d: ComponentDescriptor) -> ComponentDescriptor {
 pub fn all() -> Vec<ComponentDescriptor> {
     use System::Spark;
     vec![
-        windowed(component(
+        keeps("window", windowed(component(
             "window_aggregate",
             "Window aggregate",
             Spark,
@@ -51,7 +53,7 @@ pub fn all() -> Vec<ComponentDescriptor> {
                 ),
             ],
             OutputShape::Fields(&["key", "value", "window_end_ms"]),
-        )),
+        ))),
         batch_only(component(
             "reduce_by_key",
             "Reduce by key",
