@@ -167,8 +167,14 @@ fn the_snapshot_says_when_the_killed_workers_tasks_lost_their_state() {
     assert_eq!(tasks("mid"), [false, true]);
     assert_eq!(tasks("src"), [true, false]);
     let json = serde_json::to_value(&snap).unwrap();
-    assert!(json["nodes"]["mid"]["last_restart"].as_f64().is_some(), "{json}");
-    assert!(json["nodes"]["sink"].get("last_restart").is_none(), "{json}");
+    assert!(
+        json["nodes"]["mid"]["last_restart"].as_f64().is_some(),
+        "{json}"
+    );
+    assert!(
+        json["nodes"]["sink"].get("last_restart").is_none(),
+        "{json}"
+    );
     engine.stop(StopMode::Immediate);
 }
 

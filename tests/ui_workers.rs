@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use egui::{FontId, Vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::runtime::{Control, FaultSpec};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
-use tributary::runtime::{Control, FaultSpec};
 
 mod common;
 use common::ui;
@@ -127,15 +127,16 @@ fn labels_containing(h: &Harness<'_, DesignerApp>, text: &str) -> Vec<String> {
 }
 
 #[test]
-fn after_kill_worker_a_stateful_node_says_its_state_restarted_and_a_stateless_one_does_not()
-{
+fn after_kill_worker_a_stateful_node_says_its_state_restarted_and_a_stateless_one_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = running_word_count(dir.path(), 2);
     step_until(&mut h, "the run to get going", |h| {
-        h.state()
-            .run
-            .as_ref()
-            .is_some_and(|r| r.snapshot().nodes.get("count").is_some_and(|m| m.executed > 0))
+        h.state().run.as_ref().is_some_and(|r| {
+            r.snapshot()
+                .nodes
+                .get("count")
+                .is_some_and(|m| m.executed > 0)
+        })
     });
     assert!(labels_containing(&h, "restarted at").is_empty());
     // Plan order is by name (count ×2, log, sentences, split ×2, acker), dealt round
@@ -158,7 +159,10 @@ fn after_kill_worker_a_stateful_node_says_its_state_restarted_and_a_stateless_on
         .last_restart
         .expect("the snapshot says when count restarted");
     let expected = format!("counts restarted at {:.1} s", at.as_secs_f64());
-    assert_eq!(labels_containing(&h, "restarted at"), [expected.clone()]);
+    assert_eq!(
+        labels_containing(&h, "restarted at"),
+        std::slice::from_ref(&expected)
+    );
     // The stateless nodes that restarted show only their restart badge.
     let badges = labels_containing(&h, "⟳");
     assert!(badges.len() >= 3, "{badges:?}");
@@ -194,10 +198,16 @@ fn a_spout_shows_its_replays_on_the_canvas_when_faults_fail_its_tuples() {
     let pill = labels_containing(&h, "replayed");
     assert_eq!(pill.len(), 1, "{pill:?}");
     let pill = pill[0].clone();
-    assert!(pill.starts_with("↻ ") && pill.ends_with(" replayed"), "{pill}");
+    assert!(
+        pill.starts_with("↻ ") && pill.ends_with(" replayed"),
+        "{pill}"
+    );
     // The bundled fonts draw it (the harness allows missing glyphs; the app would show
     // a box).
-    assert!(h.ctx.fonts_mut(|f| f.has_glyphs(&FontId::proportional(11.0), &pill)));
+    assert!(
+        h.ctx
+            .fonts_mut(|f| f.has_glyphs(&FontId::proportional(11.0), &pill))
+    );
     h.get_by_label(&pill).hover();
     h.run_steps(4);
     assert!(

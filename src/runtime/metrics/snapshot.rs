@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{as_millis, opt_as_millis};
 use super::batch::BatchMetrics;
 use super::flume::FlumeNodeMetrics;
+use super::{as_millis, opt_as_millis};
 
 /// Everything the engine measured, at one moment.
 #[derive(Debug, Clone, Default, Serialize)]

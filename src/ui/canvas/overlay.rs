@@ -321,7 +321,13 @@ pub fn node_notes_ui(
     let font = FontId::proportional(11.0 * z);
     if let Some(text) = &stats.stalled {
         let at = Pos2::new(node_on_screen.center().x, y);
-        let rect = painter.text(at, Align2::CENTER_TOP, text, font.clone(), visuals.warn_fg_color);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            text,
+            font.clone(),
+            style::note_color(visuals),
+        );
         y = note(
             "stalled",
             rect,
@@ -348,7 +354,13 @@ pub fn node_notes_ui(
     if let Some(lost) = &stats.lost_state {
         let text = lost.text();
         let at = Pos2::new(node_on_screen.center().x, y);
-        let rect = painter.text(at, Align2::CENTER_TOP, &text, font, visuals.warn_fg_color);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            &text,
+            font,
+            style::note_color(visuals),
+        );
         note("lost state", rect, &text, &lost.tooltip());
     }
 }
