@@ -410,4 +410,15 @@ mod tests {
         assert_eq!(count_text(123_456), "123.5k");
         assert_eq!(rate_text(2.0), "2.0/s");
     }
+
+    #[test]
+    fn replays_and_lost_state_read_as_words() {
+        assert_eq!(replayed_text(12_345), "↻ 12,345 replayed");
+        let lost = LostState {
+            what: "counts",
+            at: Duration::from_millis(12_345),
+        };
+        assert_eq!(lost.text(), "counts restarted at 12.3 s");
+        assert!(lost.tooltip().contains("at 12.3 s on the run clock"));
+    }
 }
