@@ -128,6 +128,17 @@ fn at_least_once_under_failures_and_crashes() {
                 assert!(restarts > 0);
                 let logged = log.iter().filter(|l| l.text.contains("crashed")).count() as u64;
                 assert_eq!(logged, restarts, "every restart is logged");
+                // Each restart is timed before its line is logged, on the same clock.
+                let last_line = log
+                    .iter()
+                    .filter(|l| l.text.contains("crashed"))
+                    .map(|l| l.at)
+                    .max()
+                    .unwrap();
+                let at = snap.nodes["mid"]
+                    .last_restart
+                    .expect("the restart is timed");
+                assert!(at <= last_line, "{at:?} after {last_line:?}");
             }
         }
     }

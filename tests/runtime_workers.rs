@@ -122,6 +122,63 @@ fn killing_a_worker_restarts_exactly_its_executors_and_nothing_is_lost() {
 }
 
 #[test]
+fn the_snapshot_says_when_the_killed_workers_tasks_lost_their_state() {
+    let engine = Engine::start(&pipeline(2, 150.0), RunOptions::default()).unwrap();
+    assert!(
+        eventually(|| seen(&engine).len() >= 20),
+        "the run got going"
+    );
+    let before = engine.snapshot();
+    assert!(
+        before.nodes.values().all(|m| m.last_restart.is_none()),
+        "no restart yet"
+    );
+    // The restart happens after this snapshot was taken, so its time is no earlier
+    // (restart times are whole milliseconds).
+    let sent_after = Duration::from_millis(before.elapsed.as_millis() as u64);
+    engine.control(Control::KillWorker { worker: 1 });
+    let mut snap = engine.snapshot();
+    assert!(
+        eventually(|| {
+            snap = engine.snapshot();
+            ["mid", "src"]
+                .iter()
+                .all(|n| snap.nodes[*n].last_restart.is_some())
+        }),
+        "restart times reported: {snap:#?}"
+    );
+    // Worker 1 holds mid's second executor and src's first; sink is all in worker 0.
+    for node in ["mid", "src"] {
+        let at = snap.nodes[node].last_restart.unwrap();
+        assert!(
+            sent_after <= at && at <= snap.elapsed,
+            "{node} restarted at {at:?}, kill sent after {sent_after:?}, snapshot at {:?}",
+            snap.elapsed
+        );
+    }
+    assert_eq!(snap.nodes["sink"].last_restart, None, "sink was not killed");
+    let tasks = |node: &str| -> Vec<bool> {
+        snap.nodes[node]
+            .tasks
+            .iter()
+            .map(|t| t.last_restart.is_some())
+            .collect()
+    };
+    assert_eq!(tasks("mid"), [false, true]);
+    assert_eq!(tasks("src"), [true, false]);
+    let json = serde_json::to_value(&snap).unwrap();
+    assert!(
+        json["nodes"]["mid"]["last_restart"].as_f64().is_some(),
+        "{json}"
+    );
+    assert!(
+        json["nodes"]["sink"].get("last_restart").is_none(),
+        "{json}"
+    );
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
 fn a_worker_out_of_range_is_refused_in_the_log() {
     let engine = Engine::start(&pipeline(2, 0.0), RunOptions::default()).unwrap();
     engine.control(Control::KillWorker { worker: 2 });

@@ -177,6 +177,15 @@ pub(super) fn component(
         default_window: None,
         open_config: false,
         micro_batch_only: false,
+        task_state: None,
+    }
+}
+
+/// A component whose tasks keep `what` in memory (lost when a task restarts).
+pub(super) fn keeps(what: &'static str, d: ComponentDescriptor) -> ComponentDescriptor {
+    ComponentDescriptor {
+        task_state: Some(what),
+        ..d
     }
 }
 
@@ -281,14 +290,17 @@ fn storm() -> Vec<ComponentDescriptor> {
             ],
             OutputShape::Fields(&["$into"]),
         ),
-        component(
-            "count_by_key",
-            "Count by key",
-            Storm,
-            STORM_BOLT,
-            "Keeps a running count per key and emits (key, count) on every tuple. Use a fields grouping on the key so each key has one counter. In micro-batch mode it is Spark's updateStateByKey: each batch's counts are added to the running totals, and every key the batch changed is emitted once with its new total.",
-            vec![field("key", "word", "Field whose values are counted.")],
-            OutputShape::Fields(&["$key", "count"]),
+        keeps(
+            "counts",
+            component(
+                "count_by_key",
+                "Count by key",
+                Storm,
+                STORM_BOLT,
+                "Keeps a running count per key and emits (key, count) on every tuple. Use a fields grouping on the key so each key has one counter. In micro-batch mode it is Spark's updateStateByKey: each batch's counts are added to the running totals, and every key the batch changed is emitted once with its new total.",
+                vec![field("key", "word", "Field whose values are counted.")],
+                OutputShape::Fields(&["$key", "count"]),
+            ),
         ),
         component(
             "filter",

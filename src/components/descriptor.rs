@@ -167,6 +167,10 @@ pub struct ComponentDescriptor {
     /// `window` re-emitting batches): validation refuses them in record-at-a-time mode
     /// rather than run them with a different meaning.
     pub micro_batch_only: bool,
+    /// What each task keeps in memory across tuples, named as the designer says it
+    /// ("counts", "window"): state a record-at-a-time restart (a crash, Kill worker)
+    /// loses. `None` for components whose tasks keep nothing a restart could lose.
+    pub task_state: Option<&'static str>,
 }
 
 impl ComponentDescriptor {

@@ -118,6 +118,18 @@ mod tests {
     }
 
     #[test]
+    fn only_keyed_and_windowed_bolts_keep_state_a_restart_loses() {
+        let stateful: Vec<(&str, &str)> = registry()
+            .iter()
+            .filter_map(|d| Some((d.id, d.task_state?)))
+            .collect();
+        assert_eq!(
+            stateful,
+            [("count_by_key", "counts"), ("window_aggregate", "window")]
+        );
+    }
+
+    #[test]
     fn ids_are_unique_and_every_component_plays_a_role() {
         let mut seen = HashSet::new();
         for d in registry() {

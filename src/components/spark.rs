@@ -4,7 +4,7 @@
 
 use crate::model::{System, WindowSize, WindowSpec};
 
-use super::builtins::{AGGREGATES, STORM_BOLT, choice, component, field, flag, upstream};
+use super::builtins::{AGGREGATES, STORM_BOLT, choice, component, field, flag, keeps, upstream};
 use super::descriptor::{ComponentDescriptor, OutputShape};
 
 /// Reductions of `reduce_by_key`, per key within one batch.
@@ -34,24 +34,27 @@ fn windowed(d: ComponentDescriptor) -> ComponentDescriptor {
 pub fn all() -> Vec<ComponentDescriptor> {
     use System::Spark;
     vec![
-        windowed(component(
-            "window_aggregate",
-            "Window aggregate",
-            Spark,
-            STORM_BOLT,
-            "Aggregates a field over a tumbling or sliding window (by count or time), per key if one is given. In micro-batch mode it is Spark's reduceByKeyAndWindow (countByValueAndWindow for count).",
-            vec![
-                field("key", "", "Group by this field; empty = one group."),
-                field("field", "", "Field to aggregate; unused by count."),
-                choice("aggregate", AGGREGATES, "count", "Aggregation."),
-                flag(
-                    "inverse",
-                    true,
-                    "Micro-batch mode: keep count and sum windows up to date with an inverse function (Spark's reduceByKeyAndWindow with finv) instead of re-adding every batch in the window.",
-                ),
-            ],
-            OutputShape::Fields(&["key", "value", "window_end_ms"]),
-        )),
+        keeps(
+            "window",
+            windowed(component(
+                "window_aggregate",
+                "Window aggregate",
+                Spark,
+                STORM_BOLT,
+                "Aggregates a field over a tumbling or sliding window (by count or time), per key if one is given. In micro-batch mode it is Spark's reduceByKeyAndWindow (countByValueAndWindow for count).",
+                vec![
+                    field("key", "", "Group by this field; empty = one group."),
+                    field("field", "", "Field to aggregate; unused by count."),
+                    choice("aggregate", AGGREGATES, "count", "Aggregation."),
+                    flag(
+                        "inverse",
+                        true,
+                        "Micro-batch mode: keep count and sum windows up to date with an inverse function (Spark's reduceByKeyAndWindow with finv) instead of re-adding every batch in the window.",
+                    ),
+                ],
+                OutputShape::Fields(&["key", "value", "window_end_ms"]),
+            )),
+        ),
         batch_only(component(
             "reduce_by_key",
             "Reduce by key",

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::app::DesignerApp;
-use super::canvas::overlay::{NodeStats, RunOverlay};
+use super::canvas::overlay::{LostState, NodeStats, RunOverlay};
 use super::flume_panel;
 use super::problems_panel::BottomTab;
 use super::run_log::LogBook;
@@ -97,6 +97,8 @@ impl RunSession {
                     queue_fill: (m.queue_capacity > 0)
                         .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
                     restarts: m.restarts,
+                    replayed: m.replayed,
+                    lost_state: None,
                     stalled: None,
                     window: None,
                     flume: m
@@ -134,6 +136,7 @@ impl RunSession {
         for (name, stats) in &mut overlay.nodes {
             if let Some(m) = self.last.nodes.get(name) {
                 stats.stalled = stall_text(m, t.settings.max_spout_pending);
+                stats.lost_state = lost_state(t, name, m);
             }
         }
         if let Some(b) = &self.last.batch {
@@ -317,6 +320,17 @@ pub fn stall_text(m: &NodeMetrics, max_spout_pending: Option<u32>) -> Option<Str
             "{}/{limit} pending — waiting for acks or timeouts",
             m.pending
         )
+    })
+}
+
+/// What a restart of `name` lost, if its component keeps state in its tasks (the
+/// registry says which) and a task of it restarted; the time is the engine's.
+fn lost_state(t: &Topology, name: &str, m: &NodeMetrics) -> Option<LostState> {
+    let component = &t.node_by_name(name)?.component;
+    let what = crate::components::descriptor(component)?.task_state?;
+    Some(LostState {
+        what,
+        at: m.last_restart?,
     })
 }
 

@@ -104,6 +104,10 @@ pub struct TaskCounters {
     pub replayed: AtomicU64,
     pub timed_out: AtomicU64,
     pub restarts: AtomicU64,
+    /// When the latest restart happened, in milliseconds of the run clock (meaningful
+    /// once `restarts` is above zero): the moment the task's in-memory state was lost,
+    /// so the designer can say "counts restarted at 12.3 s". Written by [`Self::note_restart`].
+    pub last_restart_ms: AtomicU64,
     /// Tuples lost because their task crashed while holding them.
     pub dropped: AtomicU64,
     /// Items a limit turned away (see `runtime::limits`).
@@ -114,6 +118,22 @@ pub struct TaskCounters {
     pub pending: AtomicU64,
     /// Spouts: 1 once the spout has nothing more to emit and nothing pending.
     pub done: AtomicU64,
+}
+
+impl TaskCounters {
+    /// Counts a restart (a crash, or the task's worker killed) that happened `at` into
+    /// the run; returns how many restarts the task has had. The one place that records
+    /// a restart, so the count and its time never disagree.
+    pub fn note_restart(&self, at: Duration) -> u64 {
+        let ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
+        self.last_restart_ms.fetch_max(ms, Ordering::Relaxed);
+        self.restarts.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The run clock time of the latest restart, if there was one.
+    pub fn last_restart(&self) -> Option<Duration> {
+        (get(&self.restarts) > 0).then(|| Duration::from_millis(get(&self.last_restart_ms)))
+    }
 }
 
 /// The latency histograms of one executor (record-at-a-time) or one node (micro-batch).

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::as_millis;
 use super::batch::BatchMetrics;
 use super::flume::FlumeNodeMetrics;
+use super::{as_millis, opt_as_millis};
 
 /// Everything the engine measured, at one moment.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -72,6 +72,14 @@ pub struct NodeMetrics {
     pub replayed: u64,
     pub timed_out: u64,
     pub restarts: u64,
+    /// The run clock time of the latest restart of any of its tasks (a crash, or its
+    /// worker killed): when that task's in-memory state was lost. `None` until one, and
+    /// in runs whose restarts keep state (micro-batch).
+    #[serde(
+        serialize_with = "opt_as_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_restart: Option<Duration>,
     /// Tuples lost inside a crashing task (they time out and are replayed).
     pub dropped: u64,
     /// Items a limit turned away at this node (`runtime::limits`): emits over the
@@ -126,6 +134,12 @@ pub struct TaskMetrics {
     pub replayed: u64,
     pub timed_out: u64,
     pub restarts: u64,
+    /// The run clock time of this task's latest restart.
+    #[serde(
+        serialize_with = "opt_as_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_restart: Option<Duration>,
     pub pending: u64,
     /// Batches waiting in this task's executor queue.
     pub queued_batches: usize,

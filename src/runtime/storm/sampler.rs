@@ -111,6 +111,7 @@ impl Sampler {
                     replayed: get(&t.replayed),
                     timed_out: get(&t.timed_out),
                     restarts: get(&t.restarts),
+                    last_restart: t.last_restart(),
                     pending: get(&t.pending),
                     queued_batches: queued(exec),
                 };
@@ -122,6 +123,7 @@ impl Sampler {
                 m.replayed += tm.replayed;
                 m.timed_out += tm.timed_out;
                 m.restarts += tm.restarts;
+                m.last_restart = m.last_restart.max(tm.last_restart);
                 m.pending += tm.pending;
                 m.dropped += get(&t.dropped);
                 m.done &= get(&t.done) == 1;

@@ -101,11 +101,7 @@ impl<'a> Frame<'a> {
     /// The canvas fill and its grid.
     pub fn paint_background(&self, view: &CanvasView) {
         let dark = self.visuals.dark_mode;
-        let canvas_fill = if dark {
-            Color32::from_rgb(0x1a, 0x1b, 0x1f)
-        } else {
-            Color32::from_rgb(0xf4, 0xf5, 0xf7)
-        };
+        let canvas_fill = super::style::canvas_fill(&self.visuals);
         self.painter
             .rect_filled(self.rect, CornerRadius::ZERO, canvas_fill);
         let (minor, major) = if dark {

@@ -4,6 +4,7 @@
 //! the run controller, so the canvas never depends on how the engine measures.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use egui::{
     Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Sense, Stroke, StrokeKind, Ui,
@@ -25,6 +26,11 @@ pub struct NodeStats {
     /// Queue fill, 0..=1, when the node has an input queue.
     pub queue_fill: Option<f32>,
     pub restarts: u64,
+    /// Spouts: tuple trees emitted again after they failed or timed out.
+    pub replayed: u64,
+    /// A node whose tasks keep state in memory (the registry's `task_state`), once a
+    /// task of it restarted: what was lost, and when on the run clock.
+    pub lost_state: Option<LostState>,
     /// A spout held at max spout pending, in words ("1000/1000 pending — waiting for
     /// acks or timeouts"), so a stall after a crash does not look like a freeze.
     pub stalled: Option<String>,
@@ -34,6 +40,46 @@ pub struct NodeStats {
     /// `flume_overlay` in place of the ack counts and queue bar).
     pub flume: Option<FlumeStats>,
 }
+
+/// In-memory state a restart threw away: "counts restarted at 12.3 s".
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostState {
+    /// What the component keeps, as the registry names it ("counts", "window").
+    pub what: &'static str,
+    /// The engine's run clock at the latest restart (not the window's clock).
+    pub at: Duration,
+}
+
+impl LostState {
+    /// The note under the node.
+    pub fn text(&self) -> String {
+        format!("{} restarted at {:.1} s", self.what, self.at.as_secs_f64())
+    }
+
+    /// What the note means.
+    pub fn tooltip(&self) -> String {
+        format!(
+            "This node keeps its {what} in each task's memory. A task of it was \
+             restarted at {at:.1} s on the run clock (it crashed, or its worker was \
+             killed) and started again from nothing: its {what} began again then. \
+             Tuples replayed since are counted anew; nothing restores what was lost.",
+            what = self.what,
+            at = self.at.as_secs_f64(),
+        )
+    }
+}
+
+/// The replay pill's text: `↻ 12 replayed`.
+pub fn replayed_text(replayed: u64) -> String {
+    format!("↻ {} replayed", count_text(replayed))
+}
+
+/// What the replay pill means.
+pub const REPLAYED_TOOLTIP: &str = "Replayed: tuple trees this spout emitted again \
+    because they failed or were not completely acked within the message timeout (for \
+    example, tuples lost when a task crashed or a worker was killed). Replaying is how a \
+    record-at-a-time run delivers every input at least once, so nodes downstream may \
+    see some tuples twice.";
 
 /// Everything the canvas shows during a run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -237,8 +283,10 @@ fn paint_counts(
 }
 
 /// What the overlay's marks mean, for the pointer and screen readers: the restart badge
-/// explains itself on hover, and a stalled spout says why it stopped emitting (the text
-/// under the node, drawn here, is also its accessible label).
+/// explains itself on hover, and notes under the node say what a record-at-a-time run
+/// did to it — a stalled spout why it stopped emitting, a spout's replays, a stateful
+/// node's state lost at a restart. Each note's text is also its accessible label and
+/// explains itself on hover.
 pub fn node_notes_ui(
     ui: &Ui,
     painter: &Painter,
@@ -257,27 +305,63 @@ pub fn node_notes_ui(
         response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, &label));
         response.on_hover_text(restarts_tooltip(stats.restarts));
     }
-    if let Some(text) = &stats.stalled
-        && zoom >= style::DETAIL_ZOOM
-    {
-        // Under the ack/fail line.
-        let at = node_on_screen.center_bottom() + Vec2::new(0.0, 19.0 * z);
+    if zoom < style::DETAIL_ZOOM {
+        return;
+    }
+    // Notes stack under the ack/fail line, one per line.
+    let mut y = node_on_screen.bottom() + 19.0 * z;
+    // Gives a drawn note its label and hover text; returns where the next one goes.
+    let note = |key: &str, rect: Rect, label: &str, hover: &str| {
+        let id = ui.scope_id().with((key, node));
+        let response = ui.interact(rect, id, Sense::hover());
+        response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, label));
+        response.on_hover_text(hover);
+        rect.bottom() + 2.0 * z
+    };
+    let font = FontId::proportional(11.0 * z);
+    if let Some(text) = &stats.stalled {
+        let at = Pos2::new(node_on_screen.center().x, y);
         let rect = painter.text(
             at,
             Align2::CENTER_TOP,
             text,
-            FontId::proportional(11.0 * z),
-            visuals.warn_fg_color,
+            font.clone(),
+            style::note_color(visuals),
         );
-        let id = ui.scope_id().with(("stalled", node));
-        let response = ui.interact(rect, id, Sense::hover());
-        response.widget_info(|| WidgetInfo::labeled(egui::Role::Status, true, text));
-        response.on_hover_text(
+        y = note(
+            "stalled",
+            rect,
+            text,
             "Every tuple this spout may have in flight (max spout pending, in the \
              settings) is waiting to be acked, failed or timed out; it emits again as \
              they complete. After a crash, lost tuples free their slots only at the \
              message timeout.",
         );
+    }
+    if stats.replayed > 0 {
+        let text = replayed_text(stats.replayed);
+        let fill = style::warn_color();
+        let color = style::text_on(fill);
+        let galley = painter.layout_no_wrap(text.clone(), font.clone(), color);
+        let at = Pos2::new(node_on_screen.center().x, y + 1.0 * z);
+        let pill = Align2::CENTER_TOP
+            .anchor_size(at, galley.size())
+            .expand2(Vec2::new(6.0, 1.0) * z);
+        painter.rect_filled(pill, CornerRadius::same(8), fill);
+        painter.galley(pill.center() - galley.size() / 2.0, galley, color);
+        y = note("replayed", pill, &text, REPLAYED_TOOLTIP);
+    }
+    if let Some(lost) = &stats.lost_state {
+        let text = lost.text();
+        let at = Pos2::new(node_on_screen.center().x, y);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            &text,
+            font,
+            style::note_color(visuals),
+        );
+        note("lost state", rect, &text, &lost.tooltip());
     }
 }
 
@@ -325,5 +409,16 @@ mod tests {
         assert_eq!(rate_text(1_980.0), "1,980/s");
         assert_eq!(count_text(123_456), "123.5k");
         assert_eq!(rate_text(2.0), "2.0/s");
+    }
+
+    #[test]
+    fn replays_and_lost_state_read_as_words() {
+        assert_eq!(replayed_text(12_345), "↻ 12,345 replayed");
+        let lost = LostState {
+            what: "counts",
+            at: Duration::from_millis(12_345),
+        };
+        assert_eq!(lost.text(), "counts restarted at 12.3 s");
+        assert!(lost.tooltip().contains("at 12.3 s on the run clock"));
     }
 }

@@ -264,7 +264,7 @@ impl BoltTask {
 
     fn restart(&mut self, w: &Wiring, why: String) {
         let c = &w.counters.tasks[self.task as usize];
-        let n = c.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+        let n = c.note_restart(w.run_clock());
         let name = &w.plan.nodes[self.node].node.name;
         w.env.log.push(
             name,

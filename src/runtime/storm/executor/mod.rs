@@ -111,6 +111,11 @@ impl Wiring {
         self.plan.ackers() > 0
     }
 
+    /// Time since the run started, the clock snapshots and the run log use.
+    pub fn run_clock(&self) -> Duration {
+        self.env.start.elapsed()
+    }
+
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(u64::from(self.plan.message_timeout_secs))
     }
@@ -161,11 +166,12 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
             return;
         }
         epoch = kills.load(Ordering::Relaxed);
+        let lost_at = w.run_clock();
         lose_queued_input(w, &inbox);
         w.exec_held[index].store(0, Ordering::Relaxed);
         for task in ex.tasks.clone() {
             let c = &w.counters.tasks[task as usize];
-            c.restarts.fetch_add(1, Ordering::Relaxed);
+            c.note_restart(lost_at);
             c.pending.store(0, Ordering::Relaxed);
         }
         let delay = backoff.next_delay(Instant::now());
