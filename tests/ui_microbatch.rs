@@ -132,6 +132,74 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
     assert_eq!(runtime_threads(), 0, "Stop joins every runtime thread");
 }
 
+/// Seconds in a strip line such as "clock 25.8 s" or "next batch ends at 26.0 s".
+fn seconds_after(h: &Harness<'static, DesignerApp>, prefix: &str) -> f64 {
+    let text = h
+        .query_all_by_label_contains(prefix)
+        .filter_map(|n| n.accesskit_node().value())
+        .find(|v| v.starts_with(prefix))
+        .unwrap_or_else(|| panic!("a line starting {prefix:?}"));
+    text.trim_start_matches(prefix)
+        .trim_end_matches(" s")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("seconds in {text:?}"))
+}
+
+#[test]
+fn the_batch_strip_keeps_the_canvas_in_place_and_reads_at_body_size() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let ctx = h.ctx.clone();
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/spark_windowed_top_words.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.step();
+    let before = h.get_by_label("canvas").rect();
+    assert!(batch_number(&h).is_none(), "no batch numbers before a run");
+
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    step_until(&mut h, "a completed batch in the strip", |h| {
+        batch_number(h).is_some_and(|n| n > 0)
+    });
+    assert_eq!(
+        h.get_by_label("canvas").rect(),
+        before,
+        "the strip appeared without moving or shrinking the canvas"
+    );
+    // The next batch is ahead of the clock it is read with (one snapshot, one frame).
+    let clock = seconds_after(&h, "clock ");
+    let next = seconds_after(&h, "next batch ends at ");
+    assert!(
+        next >= clock && next <= clock + 0.6,
+        "next batch {next} s at clock {clock} s"
+    );
+    // Body text, not small text.
+    let body = ctx.global_style().text_styles[&egui::TextStyle::Body].size;
+    for line in ["next batch ends at", "delay ", "interval 500 ms"] {
+        let height = h.get_by_label_contains(line).rect().height();
+        assert!(
+            height >= body,
+            "{line}: {height} px against body text {body}"
+        );
+    }
+
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert!(h.state().run.is_none());
+    assert_eq!(
+        h.get_by_label("canvas").rect(),
+        before,
+        "the canvas keeps its size after Stop"
+    );
+    assert_eq!(runtime_threads(), 0);
+}
+
 #[test]
 fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
