@@ -201,6 +201,54 @@ fn the_batch_strip_keeps_the_canvas_in_place_and_reads_at_body_size() {
 }
 
 #[test]
+fn micro_batch_edges_say_what_their_grouping_means_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let ctx = h.ctx.clone();
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/spark_windowed_top_words.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.step();
+    let keyed = "edge split → top_words: by key (word)";
+    h.get_by_label(keyed);
+    h.get_by_label("edge sentences → split: round-robin");
+    assert!(
+        h.query_by_label("edge split → top_words: fields(word)")
+            .is_none()
+    );
+
+    // The hover names the Storm grouping and says what it becomes.
+    h.get_by_label(keyed).hover();
+    h.run_steps(4);
+    assert!(
+        h.query_by_label_contains(
+            "Storm's fields(word). In micro-batch mode, a repartition by key"
+        )
+        .is_some(),
+        "the hover explains the Storm name"
+    );
+
+    // Selected, the inspector keeps the file's grouping and says what it means here.
+    h.get_by_label(keyed).click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("In micro-batch mode: by key (word)")
+            .is_some()
+    );
+
+    // The same design record at a time keeps Storm's names.
+    let mut t = h.state().doc.topology.clone();
+    t.settings.mode = ExecutionMode::RecordAtATime;
+    h.state_mut().doc = Document::new(t, None, "record at a time".into());
+    h.step();
+    h.step();
+    h.get_by_label("edge split → top_words: fields(word)");
+    h.get_by_label("edge sentences → split: shuffle");
+}
+
+#[test]
 fn compare_modes_shows_both_runs_and_stop_leaves_no_threads() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
