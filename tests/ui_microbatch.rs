@@ -1,6 +1,8 @@
 //! Micro-batch runs in the designer: the batch strip shows the batch clock, the interval
-//! and the latest window's results; Compare modes runs a design both ways at once and
-//! shows each run's throughput and latency, and Stop leaves no runtime thread behind.
+//! and the latest window's results, in body text, without moving the canvas; edges say
+//! what their grouping means in micro-batch mode; Compare modes runs a design both ways
+//! at once and shows each run's throughput and latency, and Stop leaves no runtime
+//! thread behind.
 //! In its own test binary so thread counting sees no other test binary's engines; the
 //! tests here take turns.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing

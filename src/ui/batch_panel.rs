@@ -27,6 +27,16 @@ pub const WINDOW_ROWS: usize = 5;
 /// Bars within the interval.
 const ON_TIME: Color32 = Color32::from_rgb(0x40, 0xb0, 0x60);
 
+/// The strip's height until the user drags its edge: the clock column in body text.
+const STRIP_HEIGHT: f32 = 195.0;
+
+/// Share of the window's height the strip takes at most until dragged, so a small
+/// window keeps room for the canvas (the clock column then scrolls).
+const STRIP_SHARE: f32 = 0.3;
+
+/// Width of the clock column.
+const CLOCK_WIDTH: f32 = 270.0;
+
 /// `12.3 s` for a time on the batch clock.
 pub fn clock_text(ms: u64) -> String {
     format!("{:.1} s", ms as f64 / 1000.0)
@@ -84,7 +94,7 @@ pub fn window_badges(b: &BatchMetrics, t: &Topology) -> Vec<(String, WindowBadge
 /// Whether the strip has its place: every micro-batch design has it, run or not, so the
 /// canvas keeps its size when a run starts (a strip that came with the run pushed the
 /// canvas down and shrank it).
-pub fn has_strip(t: &Topology) -> bool {
+fn has_strip(t: &Topology) -> bool {
     matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
 }
 
@@ -102,7 +112,7 @@ pub fn strip_panel_ui(
     }
     egui::Panel::top("batch-strip")
         .resizable(true)
-        .default_size(STRIP_HEIGHT)
+        .default_size(STRIP_HEIGHT.min(ui.available_height() * STRIP_SHARE))
         .min_size(110.0)
         .show(ui, |ui| {
             // The strip takes exactly the panel's size whatever it holds, so its content
@@ -122,12 +132,6 @@ pub fn strip_panel_ui(
         });
     actions
 }
-
-/// The strip's height until the user drags its edge: the clock column in body text.
-const STRIP_HEIGHT: f32 = 195.0;
-
-/// Width of the clock column.
-const CLOCK_WIDTH: f32 = 270.0;
 
 /// The three columns, each as tall as the strip: clock | chart | window results.
 fn columns_ui(
