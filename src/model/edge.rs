@@ -153,8 +153,8 @@ impl Grouping {
                  workers: {round_robin}."
             ),
             Grouping::None => format!(
-                "Storm's {storm} grouping (\"don't care\", run as shuffle). In micro-batch mode, \
-                 {round_robin}."
+                "Storm's {storm} grouping (\"don't care\": a random task per tuple). In \
+                 micro-batch mode, {round_robin}."
             ),
             Grouping::Custom(_) => {
                 format!("Storm's {storm}, run as shuffle. In micro-batch mode, {round_robin}.")
