@@ -426,3 +426,64 @@ fn injected_latency_makes_a_real_run_fall_behind() {
     let b = engine.stop(StopMode::Immediate).batch.unwrap();
     assert!(b.processing_time_p99 >= Duration::from_millis(150));
 }
+
+/// A bolt whose per-batch flush says it started, then waits until the test drops the
+/// gate: a batch's job stays running while the test moves the clock.
+struct Gated {
+    entered: Sender<()>,
+    gate: Receiver<()>,
+}
+
+impl Bolt for Gated {
+    fn execute(&mut self, _input: &Tuple, _out: &mut Emitter) -> Result<(), Failed> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Failed> {
+        let _ = self.entered.send(());
+        // Returns when the test drops the gate's sender.
+        let _ = self.gate.recv();
+        Ok(())
+    }
+}
+
+#[test]
+fn the_next_batch_follows_the_clock_when_jobs_lag_behind_it() {
+    let mut t = word_count(ExecutionMode::MicroBatch { interval_ms: 500 });
+    t.node_by_name_mut("lines")
+        .unwrap()
+        .config
+        .insert("limit".into(), 5.into());
+    let (entered_tx, entered) = unbounded();
+    let (gate_tx, gate) = unbounded::<()>();
+    let gated: Factory = Arc::new(move |_info: &TaskInfo| {
+        Ok(Behaviour::Bolt(Box::new(Gated {
+            entered: entered_tx.clone(),
+            gate: gate.clone(),
+        })))
+    });
+    let options = RunOptions {
+        overrides: BTreeMap::from([("out".to_string(), gated)]),
+        ..RunOptions::default()
+    };
+    let clock = Arc::new(ManualClock::new(0));
+    let engine = Engine::start_with_clock(&t, options, clock.clone()).unwrap();
+    clock.set(500);
+    entered
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the first batch's job starts");
+    // The job of batch 0.5 s is held while the clock reaches 25.8 s.
+    clock.set(25_800);
+    let b = engine.snapshot().batch.unwrap();
+    assert_eq!(b.clock_ms, 25_800);
+    assert_eq!(b.next_batch_ms, 26_000, "the clock's next boundary");
+    // 1.0 s … 25.5 s have closed; 0.5 s has started.
+    assert_eq!(b.waiting_batches, 50);
+    assert_eq!(b.batches_completed, 0);
+
+    drop(gate_tx);
+    wait_for("the jobs to catch up", || batches(&engine) == 51);
+    let b = engine.snapshot().batch.unwrap();
+    assert_eq!((b.next_batch_ms, b.waiting_batches), (26_000, 0));
+    engine.stop(StopMode::Immediate);
+}

@@ -1,6 +1,8 @@
 //! Micro-batch runs in the designer: the batch strip shows the batch clock, the interval
-//! and the latest window's results; Compare modes runs a design both ways at once and
-//! shows each run's throughput and latency, and Stop leaves no runtime thread behind.
+//! and the latest window's results, in body text, without moving the canvas; edges say
+//! what their grouping means in micro-batch mode; Compare modes runs a design both ways
+//! at once and shows each run's throughput and latency, and Stop leaves no runtime
+//! thread behind.
 //! In its own test binary so thread counting sees no other test binary's engines; the
 //! tests here take turns.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
@@ -130,6 +132,122 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
     assert!(h.state().run.is_none());
     assert!(batch_number(&h).is_none(), "the strip goes with the run");
     assert_eq!(runtime_threads(), 0, "Stop joins every runtime thread");
+}
+
+/// Seconds in a strip line such as "clock 25.8 s" or "next batch ends at 26.0 s".
+fn seconds_after(h: &Harness<'static, DesignerApp>, prefix: &str) -> f64 {
+    let text = h
+        .query_all_by_label_contains(prefix)
+        .filter_map(|n| n.accesskit_node().value())
+        .find(|v| v.starts_with(prefix))
+        .unwrap_or_else(|| panic!("a line starting {prefix:?}"));
+    text.trim_start_matches(prefix)
+        .trim_end_matches(" s")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("seconds in {text:?}"))
+}
+
+#[test]
+fn the_batch_strip_keeps_the_canvas_in_place_and_reads_at_body_size() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let ctx = h.ctx.clone();
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/spark_windowed_top_words.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.step();
+    let before = h.get_by_label("canvas").rect();
+    assert!(batch_number(&h).is_none(), "no batch numbers before a run");
+
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    step_until(&mut h, "a completed batch in the strip", |h| {
+        batch_number(h).is_some_and(|n| n > 0)
+    });
+    assert_eq!(
+        h.get_by_label("canvas").rect(),
+        before,
+        "the strip appeared without moving or shrinking the canvas"
+    );
+    // The next batch is ahead of the clock it is read with (one snapshot, one frame).
+    let clock = seconds_after(&h, "clock ");
+    let next = seconds_after(&h, "next batch ends at ");
+    assert!(
+        next >= clock && next <= clock + 0.6,
+        "next batch {next} s at clock {clock} s"
+    );
+    // Body text, not small text.
+    let body = ctx.global_style().text_styles[&egui::TextStyle::Body].size;
+    for line in ["next batch ends at", "delay ", "interval 500 ms"] {
+        let height = h.get_by_label_contains(line).rect().height();
+        assert!(
+            height >= body,
+            "{line}: {height} px against body text {body}"
+        );
+    }
+
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert!(h.state().run.is_none());
+    assert_eq!(
+        h.get_by_label("canvas").rect(),
+        before,
+        "the canvas keeps its size after Stop"
+    );
+    assert_eq!(runtime_threads(), 0);
+}
+
+#[test]
+fn micro_batch_edges_say_what_their_grouping_means_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let ctx = h.ctx.clone();
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/spark_windowed_top_words.ron");
+    h.state_mut().perform(&ctx, Action::OpenExample(example));
+    h.step();
+    h.step();
+    let keyed = "edge split → top_words: by key (word)";
+    h.get_by_label(keyed);
+    h.get_by_label("edge sentences → split: round-robin");
+    assert!(
+        h.query_by_label("edge split → top_words: fields(word)")
+            .is_none()
+    );
+
+    // The hover names the Storm grouping and says what it becomes.
+    h.get_by_label(keyed).hover();
+    h.run_steps(4);
+    assert!(
+        h.query_by_label_contains(
+            "Storm's fields(word). In micro-batch mode, a repartition by key"
+        )
+        .is_some(),
+        "the hover explains the Storm name"
+    );
+
+    // Selected, the inspector keeps the file's grouping and says what it means here.
+    h.get_by_label(keyed).click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("In micro-batch mode: by key (word)")
+            .is_some()
+    );
+
+    // The same design record at a time keeps Storm's names.
+    let mut t = h.state().doc.topology.clone();
+    t.settings.mode = ExecutionMode::RecordAtATime;
+    h.state_mut().doc = Document::new(t, None, "record at a time".into());
+    h.step();
+    h.step();
+    h.get_by_label("edge split → top_words: fields(word)");
+    h.get_by_label("edge sentences → split: shuffle");
 }
 
 #[test]

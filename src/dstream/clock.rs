@@ -22,6 +22,16 @@ impl BatchClock {
         at_ms.div_ceil(self.interval_ms).max(1) * self.interval_ms
     }
 
+    /// End of the batch still open at `now_ms`: the next boundary strictly after it. A
+    /// batch is cut the moment the clock reaches its end, so on a boundary the batch
+    /// ending there is already closed and the next one is open. This is the batch clock's
+    /// own "next batch", whatever batch the jobs are at.
+    pub fn open_batch_end(&self, now_ms: u64) -> u64 {
+        (now_ms / self.interval_ms)
+            .saturating_add(1)
+            .saturating_mul(self.interval_ms)
+    }
+
     /// Index (1-based) of the batch ending at `time_ms`.
     pub fn batch_index(&self, time_ms: u64) -> u64 {
         time_ms / self.interval_ms
@@ -47,6 +57,16 @@ mod tests {
         assert_eq!(c.batch_end_for(1001), 2000);
         assert_eq!(c.batch_end_for(0), 1000);
         assert_eq!(c.batch_index(3000), 3);
+    }
+
+    #[test]
+    fn the_open_batch_ends_at_the_next_boundary_after_now() {
+        let c = BatchClock::new(500).unwrap();
+        assert_eq!(c.open_batch_end(0), 500);
+        assert_eq!(c.open_batch_end(25_800), 26_000);
+        assert_eq!(c.open_batch_end(25_999), 26_000);
+        // On a boundary the batch ending there is cut: the next one is open.
+        assert_eq!(c.open_batch_end(26_000), 26_500);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::settings::ExecutionMode;
+
 /// The stream id Storm gives a component's only stream.
 pub const DEFAULT_STREAM: &str = "default";
 
@@ -102,6 +104,79 @@ impl Grouping {
     }
 }
 
+/// What every micro-batch edge comes down to in this engine, said after each meaning.
+const ONE_PARTITION: &str = "Here each batch is one partition, which the next operator sees whole.";
+
+impl Grouping {
+    /// The grouping's name on an edge of a topology running in `mode`: the Storm name
+    /// (`fields(word)`) record at a time; in micro-batch mode, what it means there
+    /// (`by key (word)`, `round-robin`), since there are no tasks to route to. The
+    /// canvas and the inspector both ask here; files and diagnostics keep [`Self::label`],
+    /// the name the file uses.
+    pub fn label_in(&self, mode: ExecutionMode) -> String {
+        if mode == ExecutionMode::RecordAtATime {
+            return self.label();
+        }
+        match self {
+            Grouping::Fields(f) | Grouping::PartialKey(f) => format!("by key ({})", f.join(", ")),
+            Grouping::Shuffle | Grouping::LocalOrShuffle | Grouping::None | Grouping::Custom(_) => {
+                "round-robin".into()
+            }
+            Grouping::Global => "one partition".into(),
+            Grouping::All | Grouping::Direct => "whole batch".into(),
+            // Flume links: validation refuses Flume nodes in micro-batch mode.
+            other => other.label(),
+        }
+    }
+
+    /// Why [`Self::label_in`] says what it does, for hover text: in micro-batch mode,
+    /// the Storm name and what it becomes there (Spark's nearest operation). `None`
+    /// when the label is the Storm name itself.
+    pub fn meaning_in(&self, mode: ExecutionMode) -> Option<String> {
+        if mode == ExecutionMode::RecordAtATime {
+            return None;
+        }
+        let storm = self.label();
+        let by_key = "a repartition by key, as the shuffle of Spark's partitionBy or \
+                      reduceByKey: records with the same key meet in one place";
+        let round_robin = "a round-robin repartition, as Spark's repartition does: records \
+                           are spread evenly whatever their values";
+        let meaning = match self {
+            Grouping::Fields(_) => format!("Storm's {storm}. In micro-batch mode, {by_key}."),
+            Grouping::PartialKey(_) => format!(
+                "Storm's {storm}, which splits a busy key over two tasks. Micro-batch mode has \
+                 no tasks to balance: {by_key}."
+            ),
+            Grouping::Shuffle => format!("Storm's {storm}. In micro-batch mode, {round_robin}."),
+            Grouping::LocalOrShuffle => format!(
+                "Storm's {storm} (shuffle, preferring the same worker). Micro-batch mode has no \
+                 workers: {round_robin}."
+            ),
+            Grouping::None => format!(
+                "Storm's {storm} grouping (\"don't care\": a random task per tuple). In \
+                 micro-batch mode, {round_robin}."
+            ),
+            Grouping::Custom(_) => {
+                format!("Storm's {storm}, run as shuffle. In micro-batch mode, {round_robin}.")
+            }
+            Grouping::Global => format!(
+                "Storm's {storm}: everything to one task. In micro-batch mode, a coalesce to one \
+                 partition, as Spark's coalesce(1)."
+            ),
+            Grouping::All => format!(
+                "Storm's {storm}: every task gets a copy. Micro-batch mode has no tasks: the next \
+                 operator sees each batch once, so nothing is copied."
+            ),
+            Grouping::Direct => format!(
+                "Storm's {storm}: the producer picks the task. Micro-batch mode has no tasks to \
+                 pick: the next operator sees each batch once."
+            ),
+            _ => return None,
+        };
+        Some(format!("{meaning} {ONE_PARTITION}"))
+    }
+}
+
 fn short_class(class: &str) -> &str {
     class.rsplit('.').next().unwrap_or(class)
 }
@@ -112,4 +187,53 @@ pub struct Edge {
     /// The upstream stream this edge subscribes to.
     pub stream: String,
     pub grouping: Grouping,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BATCH: ExecutionMode = ExecutionMode::MicroBatch { interval_ms: 500 };
+
+    #[test]
+    fn record_at_a_time_edges_keep_their_storm_names() {
+        let fields = Grouping::Fields(vec!["word".into()]);
+        assert_eq!(
+            fields.label_in(ExecutionMode::RecordAtATime),
+            "fields(word)"
+        );
+        assert_eq!(
+            Grouping::Shuffle.label_in(ExecutionMode::RecordAtATime),
+            "shuffle"
+        );
+        assert_eq!(fields.meaning_in(ExecutionMode::RecordAtATime), None);
+    }
+
+    #[test]
+    fn micro_batch_edges_say_what_they_mean_there() {
+        let key = vec!["word".to_string(), "day".to_string()];
+        let cases = [
+            (Grouping::Fields(key.clone()), "by key (word, day)"),
+            (Grouping::PartialKey(key), "by key (word, day)"),
+            (Grouping::Shuffle, "round-robin"),
+            (Grouping::LocalOrShuffle, "round-robin"),
+            (Grouping::None, "round-robin"),
+            (Grouping::Custom("org.example.Mine".into()), "round-robin"),
+            (Grouping::Global, "one partition"),
+            (Grouping::All, "whole batch"),
+            (Grouping::Direct, "whole batch"),
+        ];
+        for (grouping, label) in cases {
+            assert_eq!(grouping.label_in(BATCH), label, "{grouping:?}");
+            // The hover names the grouping as the file and Storm do.
+            let meaning = grouping.meaning_in(BATCH).unwrap();
+            assert!(meaning.contains(&grouping.label()), "{meaning}");
+        }
+    }
+
+    #[test]
+    fn flume_links_have_no_micro_batch_meaning() {
+        assert_eq!(Grouping::Drain.label_in(BATCH), "drain");
+        assert_eq!(Grouping::Required.meaning_in(BATCH), None);
+    }
 }

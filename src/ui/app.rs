@@ -243,16 +243,12 @@ impl DesignerApp {
                     actions.extend(compare_panel::compare_panel_ui(ui, compare));
                 });
         }
-        if let Some(batch) = self.run.as_ref().and_then(|r| r.last.batch.as_ref()) {
-            egui::Panel::top("batch-strip")
-                .resizable(true)
-                .default_size(205.0)
-                .min_size(120.0)
-                .show(ui, |ui| {
-                    ui.add_space(4.0);
-                    actions.extend(batch_panel::batch_strip_ui(ui, batch, &self.doc.topology));
-                });
-        }
+        actions.extend(batch_panel::strip_panel_ui(
+            ui,
+            &self.doc.topology,
+            self.run.as_ref().and_then(|r| r.last.batch.as_ref()),
+            self.run.is_some(),
+        ));
         egui::Panel::left("palette")
             .resizable(true)
             .default_size(190.0)

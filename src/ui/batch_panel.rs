@@ -3,7 +3,9 @@
 //! and the latest result of every window operator.
 //!
 //! Everything here is read from the run's latest [`BatchMetrics`]; clicking a window
-//! result selects its node, the only thing the strip asks of the app.
+//! result selects its node, the only thing the strip asks of the app. A micro-batch
+//! design keeps the strip's place before and after a run too, so the canvas does not
+//! change size when a run starts.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use super::canvas::style;
 use super::canvas::window_badge::WindowBadge;
 use super::log_axis;
 use crate::design::selection::Selection;
-use crate::model::{Node, Topology};
+use crate::model::{ExecutionMode, Node, Topology};
 use crate::runtime::{BatchMetrics, WindowResult};
 
 /// Rows of a window's result shown in the strip and in the inspector.
@@ -24,6 +26,16 @@ pub const WINDOW_ROWS: usize = 5;
 
 /// Bars within the interval.
 const ON_TIME: Color32 = Color32::from_rgb(0x40, 0xb0, 0x60);
+
+/// The strip's height until the user drags its edge: the clock column in body text.
+const STRIP_HEIGHT: f32 = 195.0;
+
+/// Share of the window's height the strip takes at most until dragged, so a small
+/// window keeps room for the canvas (the clock column then scrolls).
+const STRIP_SHARE: f32 = 0.3;
+
+/// Width of the clock column.
+const CLOCK_WIDTH: f32 = 270.0;
 
 /// `12.3 s` for a time on the batch clock.
 pub fn clock_text(ms: u64) -> String {
@@ -79,28 +91,130 @@ pub fn window_badges(b: &BatchMetrics, t: &Topology) -> Vec<(String, WindowBadge
         .collect()
 }
 
-/// The strip: clock | chart | window results, side by side.
-pub fn batch_strip_ui(ui: &mut Ui, b: &BatchMetrics, t: &Topology) -> Vec<Action> {
+/// Whether the strip has its place: every micro-batch design has it, run or not, so the
+/// canvas keeps its size when a run starts (a strip that came with the run pushed the
+/// canvas down and shrank it).
+fn has_strip(t: &Topology) -> bool {
+    matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
+}
+
+/// The strip's panel above the canvas, for a micro-batch design (see [`has_strip`]):
+/// the live strip while a run has numbers, else what the strip will show.
+pub fn strip_panel_ui(
+    ui: &mut Ui,
+    t: &Topology,
+    batch: Option<&BatchMetrics>,
+    running: bool,
+) -> Vec<Action> {
     let mut actions = Vec::new();
+    if !has_strip(t) && batch.is_none() {
+        return actions;
+    }
+    egui::Panel::top("batch-strip")
+        .resizable(true)
+        .default_size(STRIP_HEIGHT.min(ui.available_height() * STRIP_SHARE))
+        .min_size(110.0)
+        .show(ui, |ui| {
+            // The strip takes exactly the panel's size whatever it holds, so its content
+            // (idle or live, long or short) never resizes the panel, and so the canvas.
+            let rect = ui.available_rect_before_wrap();
+            ui.allocate_rect(rect, egui::Sense::hover());
+            let mut strip = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(rect)
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
+            );
+            strip.shrink_clip_rect(rect);
+            actions = match batch {
+                Some(b) => batch_strip_ui(&mut strip, b, t),
+                None => idle_strip_ui(&mut strip, t, running),
+            };
+        });
+    actions
+}
+
+/// The three columns, each as tall as the strip: clock | chart | window results.
+fn columns_ui(
+    ui: &mut Ui,
+    clock: impl FnOnce(&mut Ui),
+    chart: impl FnOnce(&mut Ui),
+    windows: impl FnOnce(&mut Ui),
+) {
+    ui.add_space(4.0);
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
-            ui.set_width(250.0);
-            clock_ui(ui, b);
+            ui.set_width(CLOCK_WIDTH);
+            egui::ScrollArea::vertical()
+                .id_salt("batch-clock")
+                .auto_shrink([false, false])
+                .show(ui, clock);
         });
         ui.separator();
         let chart_width = (ui.available_width() * 0.55).max(220.0);
         ui.vertical(|ui| {
             ui.set_width(chart_width);
-            processing_chart_ui(ui, b);
+            chart(ui);
         });
         ui.separator();
         ui.vertical(|ui| {
             egui::ScrollArea::vertical()
                 .id_salt("window-results")
-                .auto_shrink([false, true])
-                .show(ui, |ui| actions.extend(window_results_ui(ui, b, t)));
+                .auto_shrink([false, false])
+                .show(ui, windows);
         });
     });
+}
+
+/// The strip of a live run: clock | chart | window results, side by side.
+fn batch_strip_ui(ui: &mut Ui, b: &BatchMetrics, t: &Topology) -> Vec<Action> {
+    let mut actions = Vec::new();
+    columns_ui(
+        ui,
+        |ui| clock_ui(ui, b),
+        |ui| processing_chart_ui(ui, b),
+        |ui| actions.extend(window_results_ui(ui, b, t)),
+    );
+    actions
+}
+
+/// The strip before a run (or before its first numbers): what it will show, in place.
+fn idle_strip_ui(ui: &mut Ui, t: &Topology, running: bool) -> Vec<Action> {
+    let interval_ms = match t.settings.mode {
+        ExecutionMode::MicroBatch { interval_ms } => interval_ms,
+        ExecutionMode::RecordAtATime => 0,
+    };
+    let mut actions = Vec::new();
+    columns_ui(
+        ui,
+        |ui| {
+            let state = if running {
+                "Starting…"
+            } else {
+                "Not running"
+            };
+            ui.label(RichText::new(state).heading());
+            ui.label(format!("interval {interval_ms} ms"));
+            if !running {
+                ui.label(
+                    RichText::new(format!(
+                        "▶ Run cuts a batch every {interval_ms} ms; the batch clock and how \
+                         each job keeps up show here."
+                    ))
+                    .weak(),
+                );
+            }
+        },
+        |ui| {
+            ui.label("Processing time per batch");
+            ui.label(
+                RichText::new(
+                    "Each batch's processing time, against the interval, once a run is on.",
+                )
+                .weak(),
+            );
+        },
+        |ui| actions.extend(window_results_ui(ui, &BatchMetrics::default(), t)),
+    );
     actions
 }
 
@@ -110,8 +224,11 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
     let interval_ms = b.interval.as_millis() as u64;
     ui.label(RichText::new(format!("Batch #{}", b.batches_completed)).heading())
         .on_hover_text("Batches completed so far");
-    ui.label(format!("clock {}", clock_text(b.clock_ms)));
-    ui.label(format!("interval {interval_ms} ms"));
+    ui.horizontal(|ui| {
+        ui.label(format!("clock {}", clock_text(b.clock_ms)));
+        ui.label("·");
+        ui.label(format!("interval {interval_ms} ms"));
+    });
     let phase = if interval_ms > 0 {
         (b.clock_ms % interval_ms) as f32 / interval_ms as f32
     } else {
@@ -120,35 +237,36 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
     ui.add(
         ProgressBar::new(phase)
             .desired_height(6.0)
-            .desired_width(220.0),
+            .desired_width(CLOCK_WIDTH - 30.0),
     )
     .on_hover_text("Where the clock is inside the current interval; a batch is cut when it fills");
     ui.label(format!(
         "next batch ends at {}",
         clock_text(b.next_batch_ms)
-    ));
-    let last = match b.last_batch_ms {
-        Some(ms) => format!(
-            "last batch (ended {}): {} records in {}",
-            clock_text(ms),
-            count_text(b.last_batch_records),
-            ms_text(b.last_processing_time)
-        ),
-        None => "no batch yet".to_string(),
+    ))
+    .on_hover_text("The end of the batch the clock is filling now");
+    match b.last_batch_ms {
+        Some(ms) => ui
+            .label(format!(
+                "last batch: {} records in {}",
+                count_text(b.last_batch_records),
+                ms_text(b.last_processing_time)
+            ))
+            .on_hover_text(format!(
+                "The latest batch whose job finished, ending {}",
+                clock_text(ms)
+            )),
+        None => ui.label("no batch yet"),
     };
-    ui.label(RichText::new(last).small());
-    ui.label(
-        RichText::new(format!(
-            "scheduling delay {} (max {}) · queued {}",
-            ms_text(b.last_scheduling_delay),
-            ms_text(b.max_scheduling_delay),
-            b.waiting_batches
-        ))
-        .small(),
-    )
+    ui.label(format!(
+        "delay {} (max {}) · queued {}",
+        ms_text(b.last_scheduling_delay),
+        ms_text(b.max_scheduling_delay),
+        b.waiting_batches
+    ))
     .on_hover_text(
-        "How late the last job started after its interval closed, and batches whose interval \
-         has closed but whose job has not started",
+        "Scheduling delay: how late the last job started after its interval closed. \
+         Queued: batches whose interval has closed but whose job has not started.",
     );
     if b.falling_behind {
         ui.label(
@@ -197,18 +315,15 @@ fn processing_chart_ui(ui: &mut Ui, b: &BatchMetrics) {
                 ))
         })
         .collect();
-    ui.label(
-        RichText::new(format!(
-            "Processing time per batch (p50 {}, p99 {}) against the {} ms interval",
-            ms_text(b.processing_time_p50),
-            ms_text(b.processing_time_p99),
-            b.interval.as_millis()
-        ))
-        .small(),
-    );
+    ui.label(format!(
+        "Processing time per batch (p50 {}, p99 {}) against the {} ms interval",
+        ms_text(b.processing_time_p50),
+        ms_text(b.processing_time_p99),
+        b.interval.as_millis()
+    ));
     let line_color = ui.visuals().warn_fg_color;
     let plot = Plot::new("batch-processing")
-        .height(ui.available_height().clamp(90.0, 150.0))
+        .height(ui.available_height().max(60.0))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -277,16 +392,13 @@ pub fn window_inspector_ui(ui: &mut Ui, node: &Node, batch: Option<&BatchMetrics
 
 /// One window's result: when it closed and its top keys (also used by the inspector).
 pub fn window_table_ui(ui: &mut Ui, name: &str, r: &WindowResult) {
-    ui.label(
-        RichText::new(format!(
-            "window ended at {} · {} batches · {} keys{}",
-            clock_text(r.window_end_ms),
-            r.batches,
-            r.keys,
-            if r.incremental { " · incremental" } else { "" }
-        ))
-        .small(),
-    );
+    ui.label(format!(
+        "window ended at {} · {} batches · {} keys{}",
+        clock_text(r.window_end_ms),
+        r.batches,
+        r.keys,
+        if r.incremental { " · incremental" } else { "" }
+    ));
     Grid::new(("window-table", name))
         .num_columns(2)
         .striped(true)

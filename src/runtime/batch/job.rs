@@ -87,12 +87,14 @@ pub(crate) fn run(shared: Arc<Shared>, mut ops: Vec<Operator>, order: Vec<usize>
     let interval = shared.interval_ms;
     let mut rng = Rng::new(derive_seed(shared.seed, 0x6d62_6174_6368));
     let mut t_ms = interval;
-    shared.stats_mut().next_batch_ms = t_ms;
+    shared.stats_mut().next_job_ms = t_ms;
     while wait_for_batch(&shared, t_ms) {
         shared.busy.store(true, Ordering::SeqCst);
+        // From here the batch's job has started: it is no longer waiting.
+        let next = t_ms.saturating_add(interval);
+        shared.stats_mut().next_job_ms = next;
         run_batch(&shared, &mut ops, &order, t_ms, &mut rng);
-        t_ms = t_ms.saturating_add(interval);
-        shared.stats_mut().next_batch_ms = t_ms;
+        t_ms = next;
         shared.busy.store(false, Ordering::SeqCst);
     }
 }

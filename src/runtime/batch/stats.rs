@@ -7,13 +7,16 @@ use std::time::Duration;
 use super::super::metrics::{
     BatchInfo, BatchMetrics, Histogram, RECENT_BATCHES, WindowResult, quantile,
 };
+use crate::dstream::BatchClock;
 
 /// Running batch statistics (scheduler side).
 #[derive(Debug, Default)]
 pub(crate) struct BatchStats {
     pub completed: u64,
     pub total_records: u64,
-    pub next_batch_ms: u64,
+    /// End of the batch whose job starts next. It lags the clock when jobs fall behind,
+    /// so it counts the batches queued; it is not the batch clock's next batch.
+    pub next_job_ms: u64,
     pub recent: VecDeque<BatchInfo>,
     pub max_delay: Duration,
     pub processing: Histogram,
@@ -38,15 +41,20 @@ impl BatchStats {
         let mut counts = Histogram::empty_counts();
         self.processing.add_to(&mut counts);
         let last = self.recent.back().cloned().unwrap_or_default();
-        let waiting = if clock_ms >= self.next_batch_ms && interval_ms > 0 {
-            (clock_ms - self.next_batch_ms) / interval_ms + 1
+        let waiting = if clock_ms >= self.next_job_ms && interval_ms > 0 {
+            (clock_ms - self.next_job_ms) / interval_ms + 1
         } else {
             0
         };
+        // The clock's next boundary, read from the clock itself: the jobs' position lags
+        // it by the queued batches (a strip once said "next batch ends at 19.5 s" at
+        // 25.8 s).
+        let next_batch_ms =
+            BatchClock::new(interval_ms).map_or(clock_ms, |c| c.open_batch_end(clock_ms));
         BatchMetrics {
             interval,
             clock_ms,
-            next_batch_ms: self.next_batch_ms,
+            next_batch_ms,
             waiting_batches: waiting,
             batches_completed: self.completed,
             last_batch_ms: self.recent.back().map(|b| b.time_ms),
@@ -66,5 +74,29 @@ impl BatchStats {
             recent: self.recent.iter().cloned().collect(),
             windows: self.windows.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_batch_is_the_clocks_not_the_jobs() {
+        // Jobs at the batch ending 19.5 s, the clock at 25.8 s (500 ms batches).
+        let stats = BatchStats {
+            next_job_ms: 19_500,
+            ..BatchStats::default()
+        };
+        let m = stats.metrics(500, 25_800);
+        assert_eq!(m.next_batch_ms, 26_000);
+        // 19.5 s … 25.5 s have closed without their jobs starting.
+        assert_eq!(m.waiting_batches, 13);
+        let caught_up = BatchStats {
+            next_job_ms: 26_000,
+            ..BatchStats::default()
+        };
+        let m = caught_up.metrics(500, 25_800);
+        assert_eq!((m.next_batch_ms, m.waiting_batches), (26_000, 0));
     }
 }

@@ -33,7 +33,8 @@ pub struct BatchMetrics {
     pub interval: Duration,
     /// The batch clock: ms since the start.
     pub clock_ms: u64,
-    /// End time of the next batch to run.
+    /// End of the batch the clock is filling: the next boundary after `clock_ms`, so
+    /// always ahead of the clock. Where the jobs are is `waiting_batches`.
     pub next_batch_ms: u64,
     /// Batches whose interval has closed but whose job has not started: > 0 means the
     /// jobs are behind the clock.

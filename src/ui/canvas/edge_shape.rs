@@ -1,5 +1,6 @@
 //! Painting one edge: a curve from an output port to an input port, an arrowhead, and a
-//! label with stream and grouping such as `fields(word)`.
+//! label with stream and grouping such as `fields(word)` (`by key (word)` in micro-batch
+//! mode).
 
 use egui::epaint::CubicBezierShape;
 use egui::{
@@ -7,7 +8,7 @@ use egui::{
 };
 
 use super::style;
-use crate::model::{DEFAULT_STREAM, Edge};
+use crate::model::{DEFAULT_STREAM, Edge, ExecutionMode};
 
 /// How far, in screen points, the straight pieces an edge is drawn with may stray from
 /// the true curve: short edges (zoomed out) get a few pieces, long ones more.
@@ -78,13 +79,16 @@ fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     (p - (a + ab * t)).length()
 }
 
-/// Text on an edge's label: the grouping, prefixed by the stream when it is not the
-/// default one (`errors: shuffle`).
-pub fn label_text(edge: &Edge) -> String {
+/// Text on an edge's label: the grouping as the topology's mode names it
+/// ([`crate::model::Grouping::label_in`]: `fields(word)`, or `by key (word)` in
+/// micro-batch mode), prefixed by the stream when it is not the default one
+/// (`errors: shuffle`).
+pub fn label_text(edge: &Edge, mode: ExecutionMode) -> String {
+    let grouping = edge.grouping.label_in(mode);
     if edge.stream == DEFAULT_STREAM {
-        edge.grouping.label()
+        grouping
     } else {
-        format!("{}: {}", edge.stream, edge.grouping.label())
+        format!("{}: {grouping}", edge.stream)
     }
 }
 

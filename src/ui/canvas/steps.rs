@@ -56,7 +56,8 @@ pub(super) fn edges_ui(ui: &Ui, f: &Frame<'_>, actions: &mut Vec<CanvasAction>) 
             stream: named.stream.clone(),
             grouping: named.grouping.clone(),
         };
-        let text = edge_shape::label_text(&edge);
+        let mode = f.t.settings.mode;
+        let text = edge_shape::label_text(&edge, mode);
         let highlight = (selected || targeted).then_some(visuals.selection.stroke.color);
         let label_rect = edge_shape::paint_label(
             &f.painter,
@@ -73,8 +74,13 @@ pub(super) fn edges_ui(ui: &Ui, f: &Frame<'_>, actions: &mut Vec<CanvasAction>) 
         let response = ui.interact(label_rect, id, Sense::click());
         let accessible = format!("edge {} → {}: {}", named.from, named.to, text);
         response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &accessible));
+        let meaning = edge
+            .grouping
+            .meaning_in(mode)
+            .map(|m| format!("\n{m}"))
+            .unwrap_or_default();
         let response = response.on_hover_text(format!(
-            "{text}\nClick to select; drop a grouping here to change it"
+            "{text}{meaning}\nClick to select; drop a grouping here to change it"
         ));
         if response.clicked() {
             actions.push(CanvasAction::Select(Selection::edge(named.clone())));

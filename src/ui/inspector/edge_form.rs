@@ -1,4 +1,5 @@
-//! The inspector's form for one edge: stream, grouping, grouping fields.
+//! The inspector's form for one edge: stream, grouping, grouping fields, and in
+//! micro-batch mode what the grouping means there.
 
 use egui::{ComboBox, Grid, Ui};
 
@@ -140,6 +141,16 @@ pub fn edge_form_ui(ui: &mut Ui, t: &Topology, edge: &NamedEdge) -> Vec<Action> 
                 ui.end_row();
             }
         });
+    // The grouping above is the file's (Storm's) name; say what it means in this mode.
+    let mode = t.settings.mode;
+    if let Some(meaning) = grouping.meaning_in(mode) {
+        ui.add_space(4.0);
+        ui.label(
+            egui::RichText::new(format!("In micro-batch mode: {}", grouping.label_in(mode)))
+                .strong(),
+        );
+        ui.label(egui::RichText::new(meaning).weak());
+    }
     ui.separator();
     if ui
         .button("🗑 Delete edge")
