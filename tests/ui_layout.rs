@@ -164,29 +164,30 @@ fn at_800_by_600_the_toolbar_wraps_and_stop_is_visible_and_clickable() {
         Rect::from_min_size(Pos2::ZERO, window).contains_rect(stop),
         "Stop at {stop:?} is inside the window"
     );
-    // Nothing else of the toolbar overlaps it (the theme buttons used to).
-    for other in ["⏸ Pause", "Auto-layout", "Fit", "Examples", "File"] {
+    // Nothing else of the toolbar overlaps it (the theme buttons used to; they live in
+    // the View menu now).
+    for other in ["⏸ Pause", "Auto-layout", "Fit", "Examples", "File", "View"] {
         let r = h.get_by_label(other).rect();
         assert!(!r.intersects(stop), "{other} at {r:?} overlaps Stop");
-    }
-    for theme in ["💻", "🌙", "☀️"] {
-        let r = h.get_by_label(theme).rect();
-        assert!(
-            !r.intersects(stop),
-            "theme button {theme} at {r:?} overlaps Stop"
-        );
     }
     click_at(&mut h, stop.center());
     assert!(h.state().run.is_none(), "a click on Stop stopped the run");
 }
 
-/// The toolbar's toggle for a side panel (its heading has the same words).
-fn panel_toggle<'h>(h: &'h Harness<'_, DesignerApp>, name: &'h str) -> egui_kittest::Node<'h> {
-    h.get_by_role_and_label(egui::accesskit::Role::Button, name)
+/// Shows or hides a side panel the way a user does: View, then the panel's checkbox.
+fn toggle_panel(h: &mut Harness<'_, DesignerApp>, name: &str) {
+    h.get_by_label("View").click();
+    h.run();
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, name)
+        .click();
+    h.run();
+    // Close the menu, as a click elsewhere would.
+    h.key_press(egui::Key::Escape);
+    h.run();
 }
 
 #[test]
-fn side_panels_fold_in_a_narrow_window_and_the_toolbar_brings_them_back() {
+fn side_panels_fold_in_a_narrow_window_and_the_view_menu_brings_them_back() {
     let dir = tempfile::tempdir().unwrap();
     let narrow = Vec2::new(800.0, 600.0);
     let mut h = ui::harness(DesignerApp::new(ui::places(dir.path(), false)), narrow);
@@ -200,17 +201,14 @@ fn side_panels_fold_in_a_narrow_window_and_the_toolbar_brings_them_back() {
     let folded = h.get_by_label("canvas").rect();
     assert!(folded.width() > 700.0, "canvas {folded:?}");
 
-    panel_toggle(&h, "Palette").click();
-    h.run();
+    toggle_panel(&mut h, "Palette");
     assert!(palette_shown(&h));
     assert!(!inspector_shown(&h), "the other panel stays folded");
     let with_palette = h.get_by_label("canvas").rect();
     assert!(with_palette.width() < folded.width() - 100.0);
-    panel_toggle(&h, "Inspector").click();
-    h.run();
+    toggle_panel(&mut h, "Inspector");
     assert!(inspector_shown(&h));
-    panel_toggle(&h, "Palette").click();
-    h.run();
+    toggle_panel(&mut h, "Palette");
     assert!(!palette_shown(&h), "folded again");
 
     // A wide window shows both from the start.
@@ -220,4 +218,26 @@ fn side_panels_fold_in_a_narrow_window_and_the_toolbar_brings_them_back() {
     );
     h.run();
     assert!(palette_shown(&h) && inspector_shown(&h));
+}
+
+#[test]
+fn the_view_menu_switches_the_theme() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::harness(
+        DesignerApp::new(ui::places(dir.path(), false)),
+        Vec2::new(1400.0, 900.0),
+    );
+    h.run();
+    for (label, theme) in [
+        ("Light theme", egui::Theme::Light),
+        ("Dark theme", egui::Theme::Dark),
+    ] {
+        h.get_by_label("View").click();
+        h.run();
+        h.get_by_label(label).click();
+        h.run();
+        assert_eq!(h.ctx.theme(), theme, "{label}");
+        h.key_press(egui::Key::Escape);
+        h.run();
+    }
 }

@@ -104,6 +104,7 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 }
             }
         });
+        ui.menu_button("View", |ui| view_menu_ui(ui, s, &mut actions));
         ui.separator();
         if ui.button("New").clicked() {
             actions.push(Action::New);
@@ -163,29 +164,6 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
         {
             actions.push(Action::AutoLayout);
         }
-        for (panel, label, shown, what) in [
-            (
-                SidePanel::Palette,
-                "Palette",
-                s.palette_shown,
-                "the palette",
-            ),
-            (
-                SidePanel::Inspector,
-                "Inspector",
-                s.inspector_shown,
-                "the inspector",
-            ),
-        ] {
-            let hint = if shown { "Hide" } else { "Show" };
-            if ui
-                .selectable_label(shown, label)
-                .on_hover_text(format!("{hint} {what}"))
-                .clicked()
-            {
-                actions.push(Action::TogglePanel(panel));
-            }
-        }
         ui.separator();
         match s.run {
             None if s.comparing => {
@@ -239,26 +217,31 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 super::speed::speed_ui(ui, s.speed, &mut actions);
             }
         }
-        // In the flow like every other item, so a narrow window wraps it onto the next
-        // row instead of drawing it over the run controls.
-        ui.separator();
-        theme_buttons_ui(ui);
     });
     actions
 }
 
-/// System / dark / light, each a widget of its own in the toolbar's flow (egui's own
-/// row of three is one block that runs off the window's edge instead of wrapping).
-fn theme_buttons_ui(ui: &mut Ui) {
+/// Which side panels are shown, and the theme: settings of the window, not of the
+/// design, kept in a menu so the toolbar stays one row at common widths.
+fn view_menu_ui(ui: &mut Ui, s: &ToolbarState<'_>, actions: &mut Vec<Action>) {
+    for (panel, label, shown) in [
+        (SidePanel::Palette, "Palette", s.palette_shown),
+        (SidePanel::Inspector, "Inspector", s.inspector_shown),
+    ] {
+        let mut checked = shown;
+        if ui.checkbox(&mut checked, label).clicked() {
+            actions.push(Action::TogglePanel(panel));
+        }
+    }
+    ui.separator();
     use egui::ThemePreference as Pref;
     let mut preference = ui.options(|o| o.theme_preference);
-    for (choice, hint) in [
-        (Pref::System, "Follow the system's theme"),
+    for (choice, label) in [
+        (Pref::System, "System theme"),
         (Pref::Dark, "Dark theme"),
         (Pref::Light, "Light theme"),
     ] {
-        ui.selectable_value(&mut preference, choice, choice.icon())
-            .on_hover_text(hint);
+        ui.radio_value(&mut preference, choice, label);
     }
     ui.ctx().set_theme(preference);
 }
