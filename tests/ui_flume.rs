@@ -190,6 +190,10 @@ fn a_running_channel_shows_its_fill_and_a_full_one_blocks_its_source() {
     h.step();
     h.step();
     h.get_by_label("Flume · agent tier1");
+    assert!(
+        h.query_by_label_contains("Tasks (").is_none() && h.query_by_label("replayed").is_none(),
+        "a Flume node shows no Storm task numbers"
+    );
 
     h.get_by_label("⏹ Stop").click();
     h.step();

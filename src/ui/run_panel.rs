@@ -50,9 +50,14 @@ impl RunSession {
         if let Some(f) = &m.flume {
             flume_panel::flume_numbers_ui(ui, f);
         }
-        numbers_ui(ui, &m);
-        workers_line_ui(ui, &m);
-        tasks_ui(ui, &m);
+        // A node run by a Flume agent has no Storm tasks: acks, replays and a task table
+        // would be zeros that mean nothing. (A channel drained by bolts runs as a spout
+        // and keeps them.)
+        if m.flume.is_none() || !m.tasks.is_empty() {
+            numbers_ui(ui, &m);
+            workers_line_ui(ui, &m);
+            tasks_ui(ui, &m);
+        }
         ui.separator();
         self.faults_ui(ui, &name);
         if is_emitter(t, &name) {
