@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::Vec2;
@@ -24,12 +23,7 @@ use common::ui;
 #[test]
 fn the_run_log_shows_its_newest_lines_and_lays_out_only_what_is_in_view() {
     let dir = tempfile::tempdir().unwrap();
-    let places = ui::places(dir.path(), true);
-    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
-    let ctx = h.ctx.clone();
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
-    h.state_mut().perform(&ctx, Action::OpenExample(example));
-    h.step();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
     h.get_by_label("▶ Run").click();
     h.step();
     assert!(h.state().run.is_some(), "{:?}", h.state().notice);
@@ -224,12 +218,8 @@ fn the_events_filter_hides_logger_output_but_keeps_restarts_and_kills() {
 #[test]
 fn a_fault_slider_drag_logs_plain_words_once() {
     let dir = tempfile::tempdir().unwrap();
-    let places = ui::places(dir.path(), true);
-    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
     let ctx = h.ctx.clone();
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
-    h.state_mut().perform(&ctx, Action::OpenExample(example));
-    h.step();
     h.get_by_label("▶ Run").click();
     h.step();
     assert!(h.state().run.is_some(), "{:?}", h.state().notice);

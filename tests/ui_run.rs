@@ -4,13 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 #![cfg(feature = "gui")]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use egui::Vec2;
 use egui_kittest::kittest::Queryable;
-use tributary::ui::DesignerApp;
-use tributary::ui::actions::Action;
 
 mod common;
 use common::runtime_threads;
@@ -19,12 +15,7 @@ use common::ui;
 #[test]
 fn run_on_an_example_shows_throughput_on_every_node_and_stop_leaves_no_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let places = ui::places(dir.path(), true);
-    let mut h = ui::harness(DesignerApp::new(places), Vec2::new(1400.0, 1000.0));
-    let ctx = h.ctx.clone();
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron");
-    h.state_mut().perform(&ctx, Action::OpenExample(example));
-    h.step();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
     assert_eq!(runtime_threads(), 0);
 
     h.get_by_label("▶ Run").click();

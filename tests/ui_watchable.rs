@@ -80,12 +80,17 @@ fn choosing_slow_caps_the_running_spouts_and_says_so() {
     h.step();
 }
 
-/// The canvas alone, with `overlay` as the live numbers of a run.
+/// The canvas alone, with `overlay` as the live numbers of a run, drawing one spout.
 fn canvas_with(overlay: RunOverlay) -> Harness<'static, Canvas> {
-    let mut t = Topology::new("t");
     let mut spout = Node::new("s", Role::Spout, "sentence_generator");
     spout.pos = Pos(200.0, 160.0);
-    t.add_node(spout).unwrap();
+    canvas_of(spout, Some(overlay))
+}
+
+/// The canvas alone, drawing `node`, with `overlay` as a run's live numbers if any.
+fn canvas_of(node: Node, overlay: Option<RunOverlay>) -> Harness<'static, Canvas> {
+    let mut t = Topology::new("t");
+    t.add_node(node).unwrap();
     let selection = Selection::default();
     let problems = BTreeMap::new();
     let mut h = Harness::builder()
@@ -96,7 +101,7 @@ fn canvas_with(overlay: RunOverlay) -> Harness<'static, Canvas> {
                     topology: &t,
                     selection: &selection,
                     problems: &problems,
-                    overlay: Some(&overlay),
+                    overlay: overlay.as_ref(),
                 };
                 canvas.canvas_ui(ui, &input);
             },
@@ -205,27 +210,9 @@ fn a_flume_only_design_offers_no_kill_worker() {
 #[test]
 fn a_long_node_name_is_cut_in_the_node_and_whole_on_hover() {
     let long = "parse-and-enrich-every-incoming-click-event-with-geo";
-    let mut t = Topology::new("t");
     let mut bolt = Node::new(long, Role::Bolt, "map");
     bolt.pos = Pos(200.0, 160.0);
-    t.add_node(bolt).unwrap();
-    let selection = Selection::default();
-    let problems = BTreeMap::new();
-    let mut h = Harness::builder()
-        .with_size(Vec2::new(900.0, 400.0))
-        .build_ui_state(
-            move |ui, canvas: &mut Canvas| {
-                let input = CanvasInput {
-                    topology: &t,
-                    selection: &selection,
-                    problems: &problems,
-                    overlay: None,
-                };
-                canvas.canvas_ui(ui, &input);
-            },
-            Canvas::default(),
-        );
-    h.run();
+    let mut h = canvas_of(bolt, None);
     let tooltip = format!("{long} (map)");
     assert!(h.query_by_label_contains(&tooltip).is_none());
     h.get_by_label(long).hover();

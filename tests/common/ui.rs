@@ -26,3 +26,19 @@ pub fn harness(app: DesignerApp, size: Vec2) -> Harness<'static, DesignerApp> {
         .allow_missing_glyphs()
         .build_ui_state(|ui, app: &mut DesignerApp| app.ui(ui), app)
 }
+
+/// The designer in a 1400 × 1000 window with `example` (a file of `topologies/`) opened
+/// as the Examples menu opens it: a copy with its data, inside `dir`. One frame has run.
+#[allow(dead_code)] // not every UI test binary opens an example
+pub fn with_example(dir: &Path, example: &str) -> Harness<'static, DesignerApp> {
+    let mut h = harness(
+        DesignerApp::new(places(dir, true)),
+        Vec2::new(1400.0, 1000.0),
+    );
+    let ctx = h.ctx.clone();
+    let path = super::examples_dir().join(example);
+    h.state_mut()
+        .perform(&ctx, tributary::ui::actions::Action::OpenExample(path));
+    h.step();
+    h
+}
