@@ -294,7 +294,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 task,
                 acks_after_flush: bolt.acks_after_flush(),
                 bolt,
-                out: TaskOut::new(w, node, task),
+                out: TaskOut::new(w, node, task, life.number()),
                 backoff: Backoff::default(),
                 executed: 0,
                 acked: 0,

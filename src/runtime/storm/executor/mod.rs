@@ -137,6 +137,11 @@ pub(crate) struct Life<'a> {
 }
 
 impl Life<'_> {
+    /// Which life this is: 0 for the first, then the worker's kill count at its start.
+    pub(crate) fn number(&self) -> u64 {
+        self.epoch
+    }
+
     /// One relaxed load: cheap enough for every loop turn.
     #[inline]
     pub(crate) fn killed(&self) -> bool {

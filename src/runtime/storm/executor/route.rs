@@ -41,10 +41,24 @@ pub enum Anchor<'a> {
     },
 }
 
+/// The seed of one life of a task's generator (ids, shuffles, faults). The first life
+/// keeps the seed every run has had, so seeded runs without kills are unchanged.
+pub(crate) fn task_seed(seed: u64, task: u32, life: u64) -> u64 {
+    let first = derive_seed(seed, u64::from(task));
+    if life == 0 {
+        first
+    } else {
+        derive_seed(first, life)
+    }
+}
+
 impl TaskOut {
-    pub fn new(w: &Wiring, node: usize, task: u32) -> Self {
+    /// `life` counts the task's executor's lives (0 at start, then its worker's kill
+    /// count), so a task restarted after a kill does not emit the root and edge ids of
+    /// its first life while the ackers may still hold them.
+    pub fn new(w: &Wiring, node: usize, task: u32, life: u64) -> Self {
         let plan = &w.plan;
-        let mut rng = Rng::new(derive_seed(w.seed, u64::from(task)));
+        let mut rng = Rng::new(task_seed(w.seed, task, life));
         let streams = plan.nodes[node]
             .outputs
             .iter()
@@ -281,5 +295,31 @@ pub fn task_info(w: &Wiring, node: usize, task: u32) -> TaskInfo {
         env: w.env.clone(),
         schemas: w.schemas.clone(),
         consumers: TaskOut::consumers(w, node),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_life_of_a_task_draws_fresh_ids_and_the_first_keeps_the_old_seed() {
+        let seed = 42;
+        assert_eq!(task_seed(seed, 7, 0), derive_seed(seed, 7));
+        let ids = |life| {
+            let mut rng = Rng::new(task_seed(seed, 7, life));
+            (0..1000)
+                .map(|_| rng.next_id())
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        let (first, second, third) = (ids(0), ids(1), ids(2));
+        assert!(first.is_disjoint(&second), "a restarted task reused ids");
+        assert!(second.is_disjoint(&third));
+        assert_eq!(
+            ids(1),
+            second,
+            "a life's ids depend only on seed, task and life"
+        );
+        assert_ne!(task_seed(seed, 7, 1), task_seed(seed, 8, 1));
     }
 }

@@ -261,7 +261,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 task,
                 exec: me,
                 spout: build(w, node, task)?,
-                out: TaskOut::new(w, node, task),
+                out: TaskOut::new(w, node, task, life.number()),
                 pending: PendingRoots::default(),
                 configured_rate,
                 tokens: 1.0,
