@@ -39,6 +39,7 @@ pub mod components;
 pub mod control;
 mod engine;
 pub mod error;
+pub(crate) mod exec;
 mod flume_bridge;
 pub mod limits;
 pub mod log;

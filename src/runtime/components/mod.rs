@@ -17,10 +17,10 @@ use crate::model::Role;
 use crate::policy::{Grant, PathUse};
 
 use super::error::RunError;
+use super::exec::BoltSink;
 use super::limits::{self, Budget, Refusal};
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
-use super::storm::executor::BoltSink;
 use super::tuple::{Tuple, Val, Values};
 
 pub use bolts::FieldLookup;

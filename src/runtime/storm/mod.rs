@@ -9,7 +9,6 @@
 //! switch, joins every executor, then stops the Flume agents (so drain spouts have
 //! rolled back their open takes first).
 
-pub(crate) mod executor;
 mod sampler;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +24,7 @@ use crate::model::{ExecutionMode, Topology};
 use super::components::{Collected, Env, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
+use super::exec::{self as executor, Msg, Wiring};
 use super::flume_bridge::{FlumeSide, view};
 use super::limits;
 use super::log::{LogKind, LogLine, RunLog};
@@ -33,7 +33,6 @@ use super::options::{RunOptions, admit};
 use super::plan::{ExecutorKind, compile};
 use super::running::RunningEngine;
 use super::tuple::Values;
-use executor::{Msg, Wiring};
 use sampler::Sampler;
 
 /// Quiescence seen by the previous `is_finished` call.

@@ -11,7 +11,7 @@ use super::super::metrics::{
     EdgeMetrics, Histogram, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics, get, quantile,
 };
 use super::super::plan::ExecutorKind;
-use super::executor::Wiring;
+use crate::runtime::exec::Wiring;
 
 /// Raw totals kept to compute rates.
 #[derive(Debug, Clone)]

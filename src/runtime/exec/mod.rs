@@ -1,5 +1,6 @@
-//! Executors: one OS thread each, running a contiguous range of one node's tasks (or
-//! one acker). They talk only through bounded crossbeam channels carrying *batches*.
+//! Executors: each runs a contiguous range of one node's tasks (or one acker). The
+//! threaded engine (`runtime::storm`) gives each its OS thread; they talk only through
+//! bounded crossbeam channels carrying *batches*.
 //!
 //! No executor ever blocks on a send: a full channel parks the batch in a local
 //! overflow queue (Storm's `pendingEmits`), because spout → bolt → acker → spout is a
