@@ -381,3 +381,31 @@ fn compare_modes_asks_before_reaching_outside_the_folder() {
     assert!(h.state().compare.as_ref().is_some_and(|c| !c.is_running()));
     assert_eq!(runtime_threads(), 0);
 }
+
+#[test]
+fn compare_modes_is_off_for_a_design_one_mode_refuses_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    h.state_mut().doc = Document::new(example("flume_fanout_failover.ron"), None, "f".into());
+    h.run();
+    let button = h.get_by_label("Compare modes");
+    assert!(
+        button.accesskit_node().is_disabled(),
+        "a Flume design cannot run in micro-batches"
+    );
+    button.hover();
+    h.run_steps(4);
+    assert!(
+        h.query_by_label_contains("cannot run in 500 ms micro-batches")
+            .is_some(),
+        "the disabled button says why"
+    );
+
+    h.state_mut().doc = Document::new(example("word_count.ron"), None, "w".into());
+    h.run();
+    assert!(
+        !h.get_by_label("Compare modes")
+            .accesskit_node()
+            .is_disabled()
+    );
+}

@@ -123,6 +123,34 @@ fn in_mode(topology: &Topology, mode: ExecutionMode) -> Topology {
     t
 }
 
+/// Why `topology` cannot be compared at `interval_ms`, in words naming the mode and
+/// the node: the first error either copy has (a Flume node in micro-batch mode, a
+/// micro-batch-only operator record at a time, a window the interval does not divide).
+/// `None` when both copies can run. The designer's Compare button and the start of a
+/// comparison both ask this.
+pub fn refusal(topology: &Topology, interval_ms: u64) -> Option<String> {
+    [
+        ExecutionMode::RecordAtATime,
+        ExecutionMode::MicroBatch { interval_ms },
+    ]
+    .into_iter()
+    .find_map(|mode| {
+        let copy = in_mode(topology, mode);
+        let diagnostics = crate::validate::validate(&copy);
+        let error = diagnostics.into_iter().find(|d| d.is_error())?;
+        let mode = match mode {
+            ExecutionMode::RecordAtATime => "record at a time".to_string(),
+            ExecutionMode::MicroBatch { interval_ms } => {
+                format!("in {interval_ms} ms micro-batches")
+            }
+        };
+        Some(format!(
+            "cannot run {mode}: {}: {}",
+            error.location, error.message
+        ))
+    })
+}
+
 impl SideBySide {
     /// Starts both engines with the same options (seed included). `rate_per_sec`, when
     /// given, caps every spout task in both runs (an unthrottled spout measures how fast
@@ -179,4 +207,31 @@ pub fn compare(
     let pair = SideBySide::start(topology, options, interval_ms, rate_per_sec)?;
     std::thread::sleep(run_for);
     Ok(pair.stop().0)
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    fn example(file: &str) -> Topology {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("topologies")
+            .join(file);
+        match crate::format::load_ron(&path) {
+            Ok(t) => t,
+            Err(e) => panic!("{file}: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_design_either_mode_refuses_cannot_be_compared_and_says_why() {
+        assert_eq!(refusal(&example("word_count.ron"), 500), None);
+        let flume = refusal(&example("flume_fanout_failover.ron"), 500).unwrap_or_default();
+        assert!(
+            flume.starts_with("cannot run in 500 ms micro-batches: ") && flume.contains("Flume"),
+            "{flume}"
+        );
+        let join = refusal(&example("spark_join_clicks.ron"), 500).unwrap_or_default();
+        assert!(join.starts_with("cannot run record at a time: "), "{join}");
+    }
 }

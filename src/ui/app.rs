@@ -72,6 +72,9 @@ pub struct DesignerApp {
     pub(super) inspector: InspectorState,
     pub(super) clipboard: Option<String>,
     diagnostics: Vec<Diagnostic>,
+    /// Why the design cannot be compared in both modes (`None`: it can), kept with the
+    /// diagnostics so the toolbar does not validate two copies every frame.
+    compare_refusal: Option<String>,
     problems_by_node: BTreeMap<String, String>,
     checked_generation: Option<u64>,
     recovery_generation: u64,
@@ -111,6 +114,7 @@ impl DesignerApp {
             inspector: InspectorState::default(),
             clipboard: None,
             diagnostics: Vec::new(),
+            compare_refusal: None,
             problems_by_node: BTreeMap::new(),
             checked_generation: None,
             recovery_generation: 0,
@@ -160,6 +164,15 @@ impl DesignerApp {
         }
         self.checked_generation = Some(self.doc.generation());
         self.diagnostics = validate::validate(&self.doc.topology);
+        self.compare_refusal = if self.doc.topology.node_count() == 0 {
+            Some("Nothing to compare yet: drag a spout or source from the palette".into())
+        } else if !validate::is_runnable(&self.diagnostics) {
+            Some("Fix the problems first".into())
+        } else {
+            let interval_ms =
+                super::compare::CompareSetup::for_topology(&self.doc.topology).interval_ms;
+            crate::runtime::compare::refusal(&self.doc.topology, interval_ms)
+        };
         self.problems_by_node.clear();
         for d in self.diagnostics.iter().filter(|d| d.is_error()) {
             for name in d.location.nodes() {
@@ -208,8 +221,7 @@ impl DesignerApp {
                 run: self.run.as_ref().map(RunSession::is_paused),
                 can_run: self.doc.topology.node_count() > 0,
                 comparing: self.comparing(),
-                can_compare: self.doc.topology.node_count() > 0
-                    && validate::is_runnable(&self.diagnostics),
+                compare_refusal: self.compare_refusal.as_deref(),
                 zoom: self.canvas.view.zoom,
                 speed: self
                     .run

@@ -250,6 +250,10 @@ impl DesignerApp {
             self.notify_error("Cannot compare: fix the problems first (see Problems)");
             return;
         }
+        if let Some(why) = crate::runtime::compare::refusal(&self.doc.topology, setup.interval_ms) {
+            self.notify_error(format!("Cannot compare: {why}"));
+            return;
+        }
         match reach::gate(
             &self.doc.topology,
             &self.doc.base_dir(),

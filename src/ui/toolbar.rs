@@ -22,8 +22,8 @@ pub struct ToolbarState<'a> {
     pub can_run: bool,
     /// A comparison of the two execution modes is running.
     pub comparing: bool,
-    /// The design is valid, so it can be compared.
-    pub can_compare: bool,
+    /// Why the design cannot be compared in both modes; `None` when it can.
+    pub compare_refusal: Option<&'a str>,
     pub zoom: f32,
     /// The run's speed cap (shown while running).
     pub speed: super::speed::Speed,
@@ -187,12 +187,15 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                     actions.push(Action::Run);
                 }
                 if ui
-                    .add_enabled(s.can_compare, egui::Button::new("Compare modes"))
+                    .add_enabled(
+                        s.compare_refusal.is_none(),
+                        egui::Button::new("Compare modes"),
+                    )
                     .on_hover_text(
                         "Run this design record-at-a-time and in micro-batches at once, \
                          and compare their throughput and latency",
                     )
-                    .on_disabled_hover_text("Fix the problems first")
+                    .on_disabled_hover_text(s.compare_refusal.unwrap_or_default())
                     .clicked()
                 {
                     actions.push(Action::CompareModes);
