@@ -9,8 +9,62 @@
 //! `flume` and `runtime` and imports neither.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Time as a run reads it, as `Instant`s from the run's start: the wall clock, or a
+/// [`ManualClock`] moved by hand (a single-threaded scheduler stepping a run one event at
+/// a time). Code written against `Instant` — rate tokens, timeouts, backoffs — works
+/// with either, so the engines keep one copy of it.
+#[derive(Debug, Clone)]
+pub struct RunClock {
+    start: Instant,
+    manual: Option<Arc<ManualClock>>,
+}
+
+impl RunClock {
+    /// The wall clock; the run started at `start`.
+    pub fn wall(start: Instant) -> Self {
+        Self {
+            start,
+            manual: None,
+        }
+    }
+
+    /// `clock`'s reading is the time since `start`.
+    pub fn manual(start: Instant, clock: Arc<ManualClock>) -> Self {
+        Self {
+            start,
+            manual: Some(clock),
+        }
+    }
+
+    /// When the run started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    #[inline]
+    pub fn now(&self) -> Instant {
+        match &self.manual {
+            None => Instant::now(),
+            Some(c) => self.start + Duration::from_micros(c.now_us()),
+        }
+    }
+
+    /// Time since the run started: what the run log and restart times say.
+    pub fn elapsed(&self) -> Duration {
+        self.now().saturating_duration_since(self.start)
+    }
+
+    /// Spends `d` of processing time: a real run sleeps, a manual clock moves on.
+    pub fn spend(&self, d: Duration) {
+        match &self.manual {
+            None => std::thread::sleep(d),
+            Some(c) => c.spend(d),
+        }
+    }
+}
 
 /// Longest a waiting thread sleeps before looking at its stop flag again.
 const POLL: Duration = Duration::from_millis(10);
@@ -154,6 +208,21 @@ impl Timer for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_clock_reads_a_manual_clock_as_time_since_the_start() {
+        let start = Instant::now();
+        let manual = Arc::new(ManualClock::new(0));
+        let clock = RunClock::manual(start, manual.clone());
+        assert_eq!(clock.now(), start);
+        clock.spend(Duration::from_millis(250));
+        assert_eq!(clock.elapsed(), Duration::from_millis(250));
+        assert_eq!(clock.now(), start + Duration::from_millis(250));
+        manual.set(2_000);
+        assert_eq!(clock.elapsed(), Duration::from_secs(2));
+        let wall = RunClock::wall(start);
+        assert!(wall.now() >= start);
+    }
 
     #[test]
     fn manual_clock_moves_only_forward() {

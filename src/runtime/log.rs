@@ -6,9 +6,11 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::clock::RunClock;
 
 /// Where a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,7 +40,7 @@ const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
 pub struct RunLog {
-    start: Instant,
+    clock: RunClock,
     queues: Mutex<Queues>,
     /// (node, topic) pairs already reported by [`RunLog::push_once`].
     reported: Mutex<BTreeSet<(String, &'static str)>>,
@@ -53,9 +55,9 @@ struct Queues {
 }
 
 impl RunLog {
-    pub fn new(start: Instant) -> Self {
+    pub fn new(clock: RunClock) -> Self {
         Self {
-            start,
+            clock,
             queues: Mutex::new(Queues::default()),
             reported: Mutex::new(BTreeSet::new()),
         }
@@ -86,7 +88,7 @@ impl RunLog {
 
     pub fn push(&self, node: &str, task: u32, kind: LogKind, text: String) {
         let line = LogLine {
-            at: self.start.elapsed(),
+            at: self.clock.elapsed(),
             node: node.to_string(),
             task,
             kind,
@@ -139,10 +141,11 @@ impl RunLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn a_flood_of_logger_output_keeps_the_events_and_the_order() {
-        let log = RunLog::new(Instant::now());
+        let log = RunLog::new(RunClock::wall(Instant::now()));
         log.push("count", 0, LogKind::Setting, "faults: fail 15 %".into());
         log.push("engine", 0, LogKind::Event, "worker 0 killed".into());
         for i in 0..CAPACITY + 500 {

@@ -117,14 +117,15 @@ impl BatchEngine {
         let grant = admit(topology, &options)?;
         let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
+        let clock = crate::clock::RunClock::wall(start);
         let collected = Arc::new(Collected::default());
         let env = Arc::new(Env {
-            log: Arc::new(RunLog::new(start)),
+            log: Arc::new(RunLog::new(clock.clone())),
             collected: collected.clone(),
             windows: super::limits::Budget::windows(),
             state: super::limits::Budget::state(),
             inputs: super::limits::Budget::inputs(),
-            start,
+            clock,
             grant: grant.clone(),
         });
         let factories = plan

@@ -354,7 +354,8 @@ pub struct Env {
     pub state: Budget,
     /// The run-wide allowance of `file_lines` inputs ([`limits::MAX_INPUT_BYTES`]).
     pub inputs: Budget,
-    pub start: Instant,
+    /// The run's clock: the wall clock, or a manual one when a run is stepped by hand.
+    pub clock: crate::clock::RunClock,
     /// What the user allowed this run to touch; every path goes through it.
     pub grant: Grant,
 }

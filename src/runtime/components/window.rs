@@ -215,7 +215,7 @@ pub fn factory(cfg: &Config, node: &PlanNode) -> Result<Factory, RunError> {
             size,
             buffer: VecDeque::new(),
             since_emit: 0,
-            start: info.env.start,
+            start: info.env.clock.start(),
             next_emit_ms: first,
             env: info.env.clone(),
         })))

@@ -114,7 +114,7 @@ impl Wiring {
 
     /// Time since the run started, the clock snapshots and the run log use.
     pub fn run_clock(&self) -> Duration {
-        self.env.start.elapsed()
+        self.env.clock.elapsed()
     }
 
     pub fn timeout(&self) -> Duration {

@@ -367,7 +367,7 @@ mod tests {
         let run = FlumeRun::start_with_panicking_source(&t, options, "gen").unwrap();
         let split = view::split(&t).unwrap();
         let start = Instant::now();
-        let log = RunLog::new(start);
+        let log = RunLog::new(crate::clock::RunClock::wall(start));
         let mut side = FlumeSide::around(
             run,
             &t,

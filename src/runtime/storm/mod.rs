@@ -33,6 +33,7 @@ use super::options::{RunOptions, admit};
 use super::plan::{ExecutorKind, compile};
 use super::running::RunningEngine;
 use super::tuple::Values;
+use crate::clock::RunClock;
 use sampler::Sampler;
 
 /// Quiescence seen by the previous `is_finished` call.
@@ -62,7 +63,8 @@ impl StormEngine {
     pub fn start(topology: &Topology, options: RunOptions) -> Result<StormEngine, RunError> {
         let grant = admit(topology, &options)?;
         let start = Instant::now();
-        let log = Arc::new(RunLog::new(start));
+        let clock = RunClock::wall(start);
+        let log = Arc::new(RunLog::new(clock.clone()));
         // Flume nodes run as Flume agents; the Storm plan keeps spouts, bolts and the
         // channels bolts drain (as spouts taking from the Flume channel).
         let split = view::split(topology)?;
@@ -88,7 +90,7 @@ impl StormEngine {
             windows: super::limits::Budget::windows(),
             state: super::limits::Budget::state(),
             inputs: super::limits::Budget::inputs(),
-            start,
+            clock,
             grant: grant.clone(),
         });
         let factories = plan
