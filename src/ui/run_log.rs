@@ -95,6 +95,9 @@ pub struct LogBook {
     lines: VecDeque<Entry>,
     /// Bumped on every change, so the filtered view is recomputed only when needed.
     generation: u64,
+    /// How many lines are not logger output, kept as lines come and go so the filter
+    /// buttons' counts do not walk the book every frame.
+    events: usize,
     view: LogView,
 }
 
@@ -133,6 +136,9 @@ impl LogBook {
     }
 
     fn add(&mut self, entry: Entry) {
+        if LogFilter::Events.keeps(entry.kind) {
+            self.events += 1;
+        }
         self.lines.push_back(entry);
         // Trimming walks the whole book, so it waits for a slack of an eighth: a busy
         // logger then costs a walk per 1 250 lines, not one per line.
@@ -160,11 +166,17 @@ impl LogBook {
             let more = self.lines.len() - keep;
             self.lines.drain(..more);
         }
+        self.events = self
+            .lines
+            .iter()
+            .filter(|e| LogFilter::Events.keeps(e.kind))
+            .count();
     }
 
     /// Empties the book (a new run, a new document); the filter and search stay.
     pub fn clear(&mut self) {
         self.lines.clear();
+        self.events = 0;
         self.view.follow = true;
         self.generation += 1;
     }
@@ -227,10 +239,6 @@ impl LogBook {
             .map(|(i, _)| i)
             .collect();
         self.view.shown_for = Some(key);
-    }
-
-    fn count(&self, filter: LogFilter) -> usize {
-        self.lines.iter().filter(|e| filter.keeps(e.kind)).count()
     }
 }
 
@@ -305,7 +313,7 @@ pub fn log_ui(ui: &mut Ui, book: &mut LogBook) {
 
 /// Filter buttons (with counts), the search box, and paging.
 fn controls_ui(ui: &mut Ui, book: &mut LogBook) {
-    let (all, events) = (book.len(), book.count(LogFilter::Events));
+    let (all, events) = (book.len(), book.events);
     let output = all - events;
     ui.horizontal(|ui| {
         let view = &mut book.view;
@@ -402,6 +410,7 @@ mod tests {
         assert!(lines[0].contains("worker 0 killed"));
         assert!(lines[1].ends_with("line 7"));
         assert!(lines[3].ends_with("line 9"));
+        assert_eq!(book.events, 1, "the kept count follows the trim");
 
         let mut errors = LogBook::default();
         for i in 0..5 {

@@ -263,17 +263,7 @@ impl BoltTask {
     }
 
     fn restart(&mut self, w: &Wiring, why: String) {
-        let c = &w.counters.tasks[self.task as usize];
-        let n = c.note_restart(w.run_clock());
-        let name = &w.plan.nodes[self.node].node.name;
-        w.env.log.push(
-            name,
-            self.task,
-            LogKind::Event,
-            format!("task {} crashed ({why}); restart #{n}", self.task),
-        );
-        let delay = self.backoff.next_delay(Instant::now());
-        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+        super::wait_after_crash(w, self.node, self.task, &mut self.backoff, &why);
         if let Some(b) = build(w, self.node, self.task) {
             self.acks_after_flush = b.acks_after_flush();
             self.bolt = b;

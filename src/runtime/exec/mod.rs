@@ -185,6 +185,28 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
     }
 }
 
+/// What a crashed task goes through before it is rebuilt, for spouts and bolts alike:
+/// the restart is counted and timed, logged, and the supervisor's backoff is waited out
+/// (cut short by shutdown).
+pub(crate) fn wait_after_crash(
+    w: &Wiring,
+    node: usize,
+    task: u32,
+    backoff: &mut supervisor::Backoff,
+    why: &str,
+) {
+    let n = w.counters.tasks[task as usize].note_restart(w.run_clock());
+    let name = &w.plan.nodes[node].node.name;
+    w.env.log.push(
+        name,
+        task,
+        crate::runtime::log::LogKind::Event,
+        format!("task {task} crashed ({why}); restart #{n}"),
+    );
+    let delay = backoff.next_delay(Instant::now());
+    supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+}
+
 /// A dead worker's receive queue dies with it: tuples waiting for this executor are
 /// counted as dropped (their trees time out and are replayed).
 fn lose_queued_input(w: &Wiring, inbox: &Receiver<Msg>) {

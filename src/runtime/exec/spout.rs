@@ -227,17 +227,7 @@ impl SpoutTask {
     /// Replaces a crashed spout with a fresh instance. Its pending roots are forgotten:
     /// the new instance starts its input again, which is how a restarted spout replays.
     fn restart(&mut self, w: &Wiring, why: String) {
-        let c = &w.counters.tasks[self.task as usize];
-        let n = c.note_restart(w.run_clock());
-        let name = &w.plan.nodes[self.node].node.name;
-        w.env.log.push(
-            name,
-            self.task,
-            LogKind::Event,
-            format!("task {} crashed ({why}); restart #{n}", self.task),
-        );
-        let delay = self.backoff.next_delay(Instant::now());
-        supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+        super::wait_after_crash(w, self.node, self.task, &mut self.backoff, &why);
         if let Some(s) = build(w, self.node, self.task) {
             self.spout = s;
         }
