@@ -22,7 +22,7 @@ mod spout;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -180,7 +180,7 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
             c.note_restart(lost_at);
             c.pending.store(0, Ordering::Relaxed);
         }
-        let delay = backoff.next_delay(Instant::now());
+        let delay = backoff.next_delay(w.env.clock.now());
         supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
     }
 }
