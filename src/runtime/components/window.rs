@@ -115,7 +115,7 @@ impl Bolt for WindowAggregate {
                 .as_f64()
                 .ok_or_else(|| Failed("the aggregated field is not a number".into()))?
         };
-        let at_ms = self.now_ms(Instant::now());
+        let at_ms = self.now_ms(self.env.clock.now());
         let entry = Entry { at_ms, key, value };
         match self.env.windows.take(1, entry.bytes()) {
             Ok(()) => self.buffer.push_back(entry),

@@ -17,7 +17,7 @@ pub(crate) fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>, life: &Life) -> 
     let mut outbox = Outbox::new(w, me);
     let task = w.plan.executors[me].tasks.start;
     let timeout = w.timeout();
-    let mut next_rotate = Instant::now() + timeout;
+    let mut next_rotate = w.env.clock.now() + timeout;
     while !w.switches.shutdown.load(Ordering::Relaxed) {
         if life.killed() {
             outbox.discard(w);
@@ -50,7 +50,7 @@ pub(crate) fn run(w: &Wiring, me: usize, inbox: &Receiver<Msg>, life: &Life) -> 
             c.pending.store(ledger.len() as u64, Ordering::Relaxed);
             outbox.flush_if_due(w, Instant::now());
         }
-        let now = Instant::now();
+        let now = w.env.clock.now();
         if now >= next_rotate {
             next_rotate = now + timeout;
             ledger.rotate();

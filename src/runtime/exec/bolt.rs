@@ -86,7 +86,7 @@ impl BoltTask {
         if switches.faults_active() {
             let f = switches.faults();
             if !f.added_latency.is_zero() {
-                std::thread::sleep(f.added_latency);
+                w.env.clock.spend(f.added_latency);
             }
             if f.crash_probability > 0.0 && self.out.rng.unit() < f.crash_probability {
                 supervisor::crash();
@@ -304,7 +304,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         .map(|&s| !w.plan.streams[s].edges.is_empty())
         .collect();
     let tick_every = Duration::from_millis(5);
-    let mut next_tick = Instant::now() + tick_every;
+    let mut next_tick = w.env.clock.now() + tick_every;
 
     while !w.switches.shutdown.load(Ordering::Relaxed) {
         if life.killed() {
@@ -370,7 +370,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             w.recycle_batch(me, tuples);
             outbox.flush_if_due(w, Instant::now());
         }
-        let now = Instant::now();
+        let now = w.env.clock.now();
         if now >= next_tick {
             next_tick = now + tick_every;
             for b in bolts.iter_mut().flatten() {

@@ -22,7 +22,7 @@ mod spout;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -180,7 +180,7 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
             c.note_restart(lost_at);
             c.pending.store(0, Ordering::Relaxed);
         }
-        let delay = backoff.next_delay(Instant::now());
+        let delay = backoff.next_delay(w.env.clock.now());
         supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
     }
 }
@@ -195,6 +195,20 @@ pub(crate) fn wait_after_crash(
     backoff: &mut supervisor::Backoff,
     why: &str,
 ) {
+    let delay = note_crash(w, node, task, backoff, why);
+    supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+}
+
+/// The bookkeeping of a crashed task (its restart count and time, the log line) and how
+/// long its supervisor waits before starting it again. Threads sleep that long; the lab
+/// keeps the executor down for that much virtual time.
+pub(crate) fn note_crash(
+    w: &Wiring,
+    node: usize,
+    task: u32,
+    backoff: &mut supervisor::Backoff,
+    why: &str,
+) -> Duration {
     let n = w.counters.tasks[task as usize].note_restart(w.run_clock());
     let name = &w.plan.nodes[node].node.name;
     w.env.log.push(
@@ -203,8 +217,7 @@ pub(crate) fn wait_after_crash(
         crate::runtime::log::LogKind::Event,
         format!("task {task} crashed ({why}); restart #{n}"),
     );
-    let delay = backoff.next_delay(Instant::now());
-    supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+    backoff.next_delay(w.env.clock.now())
 }
 
 /// A dead worker's receive queue dies with it: tuples waiting for this executor are

@@ -116,7 +116,7 @@ impl SpoutTask {
             if switches.faults_active() {
                 let f = switches.faults();
                 if !f.added_latency.is_zero() {
-                    std::thread::sleep(f.added_latency);
+                    w.env.clock.spend(f.added_latency);
                 }
                 if f.crash_probability > 0.0 && self.out.rng.unit() < f.crash_probability {
                     supervisor::crash();
@@ -242,7 +242,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
     let tasks = plan.executors[me].tasks.clone();
     let configured_rate =
         crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec");
-    let now = Instant::now();
+    let now = w.env.clock.now();
     let mut spouts: Vec<SpoutTask> = tasks
         .clone()
         .filter_map(|task| {
@@ -283,7 +283,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         _ => usize::MAX,
     };
     let timeout = w.timeout();
-    let mut next_rotate = Instant::now() + timeout;
+    let mut next_rotate = w.env.clock.now() + timeout;
     let budget = w.batch_size.max(1);
 
     while !w.switches.shutdown.load(Ordering::Relaxed) {
@@ -291,7 +291,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             outbox.discard(w);
             return Exit::Killed;
         }
-        let now = Instant::now();
+        let now = w.env.clock.now();
         // Outcomes first, always: this is what keeps the ack cycle moving.
         loop {
             match inbox.try_recv() {
@@ -333,7 +333,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 s.busy_ns += started.elapsed().as_nanos() as u64;
             }
         }
-        let now = Instant::now();
+        let now = w.env.clock.now();
         if calls == 0 {
             outbox.flush_all(w);
         } else {
@@ -345,7 +345,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         outbox.publish_held(w);
         if calls == 0 {
             match inbox.recv_timeout(Duration::from_millis(1)) {
-                Ok(msg) => handle(&mut spouts, w, msg, Instant::now()),
+                Ok(msg) => handle(&mut spouts, w, msg, w.env.clock.now()),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
             }
