@@ -158,6 +158,11 @@ impl ManualClock {
         self.move_to(|now| now.max(ms.saturating_mul(1000)));
     }
 
+    /// Moves time to `us` microseconds; a time earlier than now is ignored.
+    pub fn set_us(&self, us: u64) {
+        self.move_to(|now| now.max(us));
+    }
+
     /// Moves time forward by `ms` milliseconds.
     pub fn advance(&self, ms: u64) {
         self.move_to(|now| now.saturating_add(ms.saturating_mul(1000)));

@@ -8,6 +8,7 @@ mod diagnostics;
 mod export;
 mod fmt;
 mod import;
+mod lab;
 mod open;
 mod permissions;
 mod run;
@@ -44,6 +45,8 @@ pub enum Command {
     Export(export::Args),
     /// Run a topology headless: live progress, then a per-node table (and JSON).
     Run(run::Args),
+    /// Step a topology one event at a time (Lab mode) and write the trace as JSON lines.
+    Lab(lab::Args),
     /// Measure the runtime against a hand-written pipeline on the word-count workload.
     Bench(bench::Args),
 }
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 | Command::Import(_)
                 | Command::Export(_)
                 | Command::Bench(_)
+                | Command::Lab(_)
         )
     ) {
         quit_quietly_on_closed_pipe();
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Lab(args)) => lab::run(&args),
         None => open::run(cli.file),
     }
 }

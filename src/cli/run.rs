@@ -108,6 +108,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{text}: {e}"))
 }
 
+/// Prints why a run did not start (each diagnostic or refusal located in the file) and
+/// returns the exit code: 2 for an invalid or not-allowed topology, 1 otherwise.
+pub fn report_refusal(file: &std::path::Path, text: &str, error: RunError) -> ExitCode {
+    match error {
+        RunError::Invalid(diagnostics) => {
+            for d in &diagnostics {
+                print_diagnostic(&super::diagnostics::render(file, text, d));
+            }
+            term::err(format_args!(
+                "{}: invalid, not started",
+                term::escape(&file.display().to_string())
+            ));
+            ExitCode::from(2)
+        }
+        RunError::NotAllowed(refusals) => {
+            super::permissions::report(file, text, &refusals);
+            ExitCode::from(2)
+        }
+        e => {
+            term::err(format_args!("error: {}", term::escape(&e.to_string())));
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Exit code of a run ended by a second Ctrl+C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -156,24 +181,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let engine = match Engine::start(&topology, options) {
         Ok(e) => e,
-        Err(RunError::Invalid(diagnostics)) => {
-            for d in &diagnostics {
-                print_diagnostic(&super::diagnostics::render(&args.file, &text, d));
-            }
-            term::err(format_args!(
-                "{}: invalid, not started",
-                term::escape(&args.file.display().to_string())
-            ));
-            return Ok(ExitCode::from(2));
-        }
-        Err(RunError::NotAllowed(refusals)) => {
-            super::permissions::report(&args.file, &text, &refusals);
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => {
-            term::err(format_args!("error: {}", term::escape(&e.to_string())));
-            return Ok(ExitCode::FAILURE);
-        }
+        Err(e) => return Ok(report_refusal(&args.file, &text, e)),
     };
     for d in validate::validate(&topology) {
         print_diagnostic(&super::diagnostics::render(&args.file, &text, &d));

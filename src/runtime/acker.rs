@@ -62,6 +62,11 @@ impl<V, S: BuildHasher> RotatingMap<V, S> {
         newest.get_mut(&key).or_else(|| oldest.get_mut(&key))
     }
 
+    pub fn get(&self, key: u64) -> Option<&V> {
+        let [newest, oldest] = &self.buckets;
+        newest.get(&key).or_else(|| oldest.get(&key))
+    }
+
     pub fn remove(&mut self, key: u64) -> Option<V> {
         self.buckets[0]
             .remove(&key)
@@ -186,6 +191,12 @@ impl Ledger {
             root,
             ok: !done.failed,
         })
+    }
+
+    /// The XOR value the ledger holds for `root` (`None` when it holds nothing for it:
+    /// never seen, completed, failed or expired).
+    pub fn value(&self, root: u64) -> Option<u64> {
+        self.pending.get(root).map(|e| e.val)
     }
 
     /// Expires the oldest bucket silently (the spout times those roots out itself).

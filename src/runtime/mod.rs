@@ -41,6 +41,7 @@ mod engine;
 pub mod error;
 pub(crate) mod exec;
 mod flume_bridge;
+pub mod lab;
 pub mod limits;
 pub mod log;
 pub mod metrics;
@@ -58,6 +59,7 @@ pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo}
 pub use control::{Control, FaultSpec, StopMode};
 pub use engine::Engine;
 pub use error::RunError;
+pub use lab::{LabEngine, LabOptions, Until};
 pub use log::{LogKind, LogLine};
 pub use metrics::{
     BatchInfo, BatchMetrics, EdgeMetrics, FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics,

@@ -465,6 +465,16 @@ impl AckIds {
         self.root == 0
     }
 
+    /// The tree's root id (0 when untracked).
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// The id of the edge this tuple travelled (0 when untracked).
+    pub fn edge(&self) -> u64 {
+        self.edge
+    }
+
     /// Calls `f(root, edge)` for the tree this tuple belongs to, if any.
     #[inline]
     pub fn for_each(&self, mut f: impl FnMut(u64, u64)) {

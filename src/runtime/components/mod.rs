@@ -380,6 +380,12 @@ impl Env {
 
 /// Resolves a node's component to a factory, checking its config once so that errors
 /// name the node before any thread starts.
+/// Whether a built-in bolt acts on time as well as on input (its `Bolt::tick` emits):
+/// a stepping scheduler keeps a timer for it. Overrides are assumed not to.
+pub(crate) fn ticks(component: &str) -> bool {
+    component == "window_aggregate"
+}
+
 pub fn factory_for(
     plan: &Plan,
     node: &PlanNode,

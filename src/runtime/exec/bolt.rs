@@ -20,9 +20,9 @@ use crate::runtime::routing::RouteError;
 use crate::runtime::supervisor::{self, Backoff};
 use crate::runtime::tuple::{AckIds, Tuple, Values};
 
-struct BoltTask {
+pub(crate) struct BoltTask {
     node: usize,
-    task: u32,
+    pub(crate) task: u32,
     bolt: Box<dyn Bolt>,
     out: TaskOut,
     backoff: Backoff,
@@ -177,7 +177,7 @@ impl BoltTask {
     }
 
     /// Flushes the bolt; a failure is logged (once per node) and returned as false.
-    fn flush(&mut self, w: &Wiring) -> bool {
+    pub(crate) fn flush(&mut self, w: &Wiring) -> bool {
         match self.bolt.flush() {
             Ok(()) => true,
             Err(Failed(why)) => {
@@ -264,6 +264,16 @@ impl BoltTask {
 
     fn restart(&mut self, w: &Wiring, why: String) {
         super::wait_after_crash(w, self.node, self.task, &mut self.backoff, &why);
+        self.rebuild(w);
+    }
+
+    /// A crash's bookkeeping without the wait; returns how long the task stays down.
+    pub(crate) fn note_crash(&mut self, w: &Wiring, why: &str) -> Duration {
+        super::note_crash(w, self.node, self.task, &mut self.backoff, why)
+    }
+
+    /// The second half of a restart: a fresh instance of the bolt.
+    pub(crate) fn rebuild(&mut self, w: &Wiring) {
         if let Some(b) = build(w, self.node, self.task) {
             self.acks_after_flush = b.acks_after_flush();
             self.bolt = b;
@@ -271,61 +281,146 @@ impl BoltTask {
     }
 }
 
+/// One bolt executor's state for one life. The threaded loop below and the lab's
+/// scheduler both drive it.
+pub(crate) struct BoltExec {
+    /// Indexed by task − `first`; `None` for a task that could not be built.
+    pub(crate) bolts: Vec<Option<BoltTask>>,
+    pub(crate) first: u32,
+    pub(crate) outbox: Outbox,
+    /// Per local output stream: does anyone read it?
+    pub(crate) live: Vec<bool>,
+}
+
+/// How often the threaded loop lets time-driven bolts emit.
+pub(crate) const TICK_EVERY: Duration = Duration::from_millis(5);
+
+impl BoltExec {
+    pub(crate) fn new(w: &Wiring, me: usize, node: usize, life: u64) -> BoltExec {
+        let tasks = w.plan.executors[me].tasks.clone();
+        let first = tasks.start;
+        let bolts = tasks
+            .map(|task| {
+                let bolt = build(w, node, task)?;
+                Some(BoltTask {
+                    node,
+                    task,
+                    acks_after_flush: bolt.acks_after_flush(),
+                    bolt,
+                    out: TaskOut::new(w, node, task, life),
+                    backoff: Backoff::default(),
+                    executed: 0,
+                    acked: 0,
+                    failed: 0,
+                    refused: 0,
+                    reported_route_error: false,
+                    refusals: RefusalLog::default(),
+                    held: Vec::new(),
+                    reported_flush_error: false,
+                })
+            })
+            .collect();
+        let live = w.plan.nodes[node]
+            .outputs
+            .iter()
+            .map(|&s| !w.plan.streams[s].edges.is_empty())
+            .collect();
+        BoltExec {
+            bolts,
+            first,
+            outbox: Outbox::new(w, me),
+            live,
+        }
+    }
+
+    /// Runs one batch of input through its task. Returns the task's index and why when
+    /// the bolt panicked: the crashing tuple and the rest of the batch are lost (counted
+    /// as dropped; their trees time out and are replayed) and the caller restarts it.
+    #[inline]
+    pub(crate) fn execute_batch(
+        &mut self,
+        w: &Wiring,
+        me: usize,
+        node: usize,
+        task: u32,
+        tuples: Vec<Tuple>,
+    ) -> Option<(usize, String)> {
+        let index = (task - self.first) as usize;
+        let Some(Some(b)) = self.bolts.get_mut(index) else {
+            // The task could not be built (its error is in the log): its input is
+            // lost, and counted so the run can still drain.
+            add(
+                &w.counters.tasks[task as usize].dropped,
+                tuples.len() as u64,
+            );
+            return None;
+        };
+        let outbox = &mut self.outbox;
+        let live = &self.live[..];
+        let total = tuples.len() as u64;
+        let started = Instant::now();
+        let mut done = 0u64;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let faults = w.node_switches[node].faults_active();
+            for t in &tuples {
+                if faults && w.switches.shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                b.execute_one(w, outbox, live, t);
+                done += 1;
+            }
+        }));
+        // Acks of a bolt that acks after flushing leave only now, after its flush.
+        b.settle_held(w, outbox, result.is_err());
+        let busy = started.elapsed().as_nanos() as u64;
+        b.publish(w, me, busy, done);
+        w.recycle_batch(me, tuples);
+        let payload = result.err()?;
+        add(&w.counters.tasks[b.task as usize].dropped, total - done);
+        Some((index, supervisor::describe(payload.as_ref())))
+    }
+
+    /// Lets every time-driven bolt emit; a panic in a tick loses only that tick's output.
+    pub(crate) fn tick_all(&mut self, w: &Wiring, now: Instant) {
+        let outbox = &mut self.outbox;
+        for b in self.bolts.iter_mut().flatten() {
+            let _ = catch_unwind(AssertUnwindSafe(|| b.tick(w, outbox, &self.live, now)));
+        }
+        outbox.publish_held(w);
+    }
+
+    /// Pushes every bolt's buffered output to its destination (when idle, at stop).
+    pub(crate) fn flush_bolts(&mut self, w: &Wiring) {
+        for b in self.bolts.iter_mut().flatten() {
+            b.flush(w);
+        }
+    }
+}
+
 /// Runs one life of a bolt executor: until shutdown, or until its worker is killed
 /// (then its tasks' state and buffers are lost, unflushed).
 pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
-    let tasks = w.plan.executors[me].tasks.clone();
-    let first = tasks.start;
-    let mut bolts: Vec<Option<BoltTask>> = tasks
-        .map(|task| {
-            let bolt = build(w, node, task)?;
-            Some(BoltTask {
-                node,
-                task,
-                acks_after_flush: bolt.acks_after_flush(),
-                bolt,
-                out: TaskOut::new(w, node, task, life.number()),
-                backoff: Backoff::default(),
-                executed: 0,
-                acked: 0,
-                failed: 0,
-                refused: 0,
-                reported_route_error: false,
-                refusals: RefusalLog::default(),
-                held: Vec::new(),
-                reported_flush_error: false,
-            })
-        })
-        .collect();
-    let mut outbox = Outbox::new(w, me);
-    let live: Vec<bool> = w.plan.nodes[node]
-        .outputs
-        .iter()
-        .map(|&s| !w.plan.streams[s].edges.is_empty())
-        .collect();
-    let tick_every = Duration::from_millis(5);
-    let mut next_tick = w.env.clock.now() + tick_every;
+    let mut ex = BoltExec::new(w, me, node, life.number());
+    let mut next_tick = w.env.clock.now() + TICK_EVERY;
 
     while !w.switches.shutdown.load(Ordering::Relaxed) {
         if life.killed() {
-            outbox.discard(w);
+            ex.outbox.discard(w);
             return Exit::Killed;
         }
-        if !outbox.overflow_is_empty() && !outbox.retry_overflow(w) {
+        if !ex.outbox.overflow_is_empty() && !ex.outbox.retry_overflow(w) {
             // Downstream is full: stop reading input until it drains (backpressure).
-            outbox.publish_held(w);
-            outbox.wait_overflow(w, Duration::from_millis(1));
+            ex.outbox.publish_held(w);
+            ex.outbox.wait_overflow(w, Duration::from_millis(1));
             continue;
         }
         let msg = match inbox.try_recv() {
             Ok(msg) => Some(msg),
             Err(TryRecvError::Empty) => {
-                outbox.flush_all(w);
-                for b in bolts.iter_mut().flatten() {
-                    b.flush(w);
-                }
-                outbox.publish_held(w);
-                match inbox.recv_timeout(tick_every) {
+                ex.outbox.flush_all(w);
+                ex.flush_bolts(w);
+                ex.outbox.publish_held(w);
+                match inbox.recv_timeout(TICK_EVERY) {
                     Ok(msg) => Some(msg),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
@@ -334,54 +429,19 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             Err(TryRecvError::Disconnected) => return Exit::Shutdown,
         };
         if let Some(Msg::Tuples { task, tuples }) = msg {
-            let Some(Some(b)) = bolts.get_mut((task - first) as usize) else {
-                // The task could not be built (its error is in the log): its input is
-                // lost, and counted so the run can still drain.
-                add(
-                    &w.counters.tasks[task as usize].dropped,
-                    tuples.len() as u64,
-                );
-                continue;
-            };
-            let total = tuples.len() as u64;
-            let started = Instant::now();
-            let mut done = 0u64;
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                let faults = w.node_switches[node].faults_active();
-                for t in &tuples {
-                    if faults && w.switches.shutdown.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    b.execute_one(w, &mut outbox, &live, t);
-                    done += 1;
-                }
-            }));
-            // Acks of a bolt that acks after flushing leave only now, after its flush.
-            b.settle_held(w, &mut outbox, result.is_err());
-            let busy = started.elapsed().as_nanos() as u64;
-            b.publish(w, me, busy, done);
-            if let Err(payload) = result {
-                // The crashing tuple and the rest of the batch are lost; their trees
-                // time out and are replayed.
-                let lost = total - done;
-                add(&w.counters.tasks[b.task as usize].dropped, lost);
-                b.restart(w, supervisor::describe(payload.as_ref()));
+            if let Some((index, why)) = ex.execute_batch(w, me, node, task, tuples)
+                && let Some(Some(b)) = ex.bolts.get_mut(index)
+            {
+                b.restart(w, why);
             }
-            w.recycle_batch(me, tuples);
-            outbox.flush_if_due(w, Instant::now());
+            ex.outbox.flush_if_due(w, Instant::now());
         }
         let now = w.env.clock.now();
         if now >= next_tick {
-            next_tick = now + tick_every;
-            for b in bolts.iter_mut().flatten() {
-                // A panic in a tick loses only that tick's output.
-                let _ = catch_unwind(AssertUnwindSafe(|| b.tick(w, &mut outbox, &live, now)));
-            }
-            outbox.publish_held(w);
+            next_tick = now + TICK_EVERY;
+            ex.tick_all(w, now);
         }
     }
-    for b in bolts.iter_mut().flatten() {
-        b.flush(w);
-    }
+    ex.flush_bolts(w);
     Exit::Shutdown
 }

@@ -18,7 +18,9 @@ mod bolt;
 mod outbox;
 mod pending;
 mod route;
+mod sampler;
 mod spout;
+mod transport;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,12 +32,18 @@ use crate::runtime::acker::AckMsg;
 use crate::runtime::components::{Env, Factory};
 use crate::runtime::control::{EngineSwitches, NodeSwitches};
 use crate::runtime::metrics::{self, Counters};
+use crate::runtime::options::RunOptions;
 use crate::runtime::plan::{ExecutorKind, Plan};
 use crate::runtime::supervisor;
 use crate::runtime::tuple::Tuple;
+use crossbeam_utils::CachePadded;
 
-pub(crate) use bolt::BoltSink;
+pub(crate) use acker_loop::AckerExec;
+pub(crate) use bolt::{BoltExec, BoltSink, TICK_EVERY};
 pub use outbox::Outbox;
+pub(crate) use sampler::Sampler;
+pub(crate) use spout::{SpoutExec, handle as deliver_outcomes, spouts_active};
+pub use transport::{LabQueues, Transport};
 
 /// What travels on a channel: always a batch.
 #[derive(Debug)]
@@ -67,7 +75,8 @@ pub type SpareBatches = (Sender<Vec<Tuple>>, Receiver<Vec<Tuple>>);
 /// Everything executors share, read-only.
 pub struct Wiring {
     pub plan: Arc<Plan>,
-    pub senders: Vec<Sender<Msg>>,
+    /// How batches reach each executor.
+    pub transport: Transport,
     /// Per executor: emptied batch buffers, handed back for producers to refill. Reusing
     /// them keeps batch memory warm in cache instead of faulting in fresh pages.
     pub spare_batches: Vec<SpareBatches>,
@@ -90,6 +99,46 @@ pub struct Wiring {
 }
 
 impl Wiring {
+    /// The wiring of a compiled plan: counters, switches and spare buffers sized to it,
+    /// with batches travelling over `transport`.
+    pub fn new(
+        plan: Arc<Plan>,
+        env: Arc<Env>,
+        factories: Vec<Factory>,
+        options: &RunOptions,
+        transport: Transport,
+    ) -> Wiring {
+        let executors = plan.executors.len();
+        let padded = || CachePadded::new(AtomicU64::new(0));
+        Wiring {
+            counters: Arc::new(Counters::new(
+                plan.task_executor.len(),
+                executors,
+                plan.edges.len(),
+            )),
+            exec_sent: (0..executors).map(|_| padded()).collect(),
+            exec_held: (0..executors).map(|_| padded()).collect(),
+            switches: Arc::new(EngineSwitches::default()),
+            node_switches: plan
+                .nodes
+                .iter()
+                .map(|_| Arc::new(NodeSwitches::new()))
+                .collect(),
+            env,
+            factories,
+            schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
+            batch_size: options.batch_size.max(1),
+            flush_interval: options.flush_interval,
+            seed: options.seed,
+            transport,
+            spare_batches: (0..executors)
+                .map(|_| crossbeam_channel::bounded(options.queue_batches.max(1) * 2))
+                .collect(),
+            worker_kills: (0..plan.workers).map(|_| padded()).collect(),
+            plan,
+        }
+    }
+
     /// An empty batch buffer for executor `exec`: a recycled one if available, else a
     /// fresh one with room for `capacity` tuples (it grows if more come).
     #[inline]
@@ -172,16 +221,30 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
             return;
         }
         epoch = kills.load(Ordering::Relaxed);
-        let lost_at = w.run_clock();
-        lose_queued_input(w, &inbox);
-        w.exec_held[index].store(0, Ordering::Relaxed);
-        for task in ex.tasks.clone() {
-            let c = &w.counters.tasks[task as usize];
-            c.note_restart(lost_at);
-            c.pending.store(0, Ordering::Relaxed);
-        }
+        after_kill(w, index, std::iter::from_fn(|| inbox.try_recv().ok()));
         let delay = backoff.next_delay(w.env.clock.now());
         supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
+    }
+}
+
+/// What a killed worker's executor leaves behind, for either scheduler: the input that
+/// was waiting for it is lost (counted as dropped at its tasks; those trees time out
+/// and are replayed), it holds nothing, and each of its tasks counts a restart.
+pub(crate) fn after_kill(w: &Wiring, index: usize, lost_input: impl Iterator<Item = Msg>) {
+    let lost_at = w.run_clock();
+    for msg in lost_input {
+        if let Msg::Tuples { task, tuples } = msg {
+            metrics::add(
+                &w.counters.tasks[task as usize].dropped,
+                tuples.len() as u64,
+            );
+        }
+    }
+    w.exec_held[index].store(0, Ordering::Relaxed);
+    for task in w.plan.executors[index].tasks.clone() {
+        let c = &w.counters.tasks[task as usize];
+        c.note_restart(lost_at);
+        c.pending.store(0, Ordering::Relaxed);
     }
 }
 
@@ -218,17 +281,4 @@ pub(crate) fn note_crash(
         format!("task {task} crashed ({why}); restart #{n}"),
     );
     backoff.next_delay(w.env.clock.now())
-}
-
-/// A dead worker's receive queue dies with it: tuples waiting for this executor are
-/// counted as dropped (their trees time out and are replayed).
-fn lose_queued_input(w: &Wiring, inbox: &Receiver<Msg>) {
-    while let Ok(msg) = inbox.try_recv() {
-        if let Msg::Tuples { task, tuples } = msg {
-            metrics::add(
-                &w.counters.tasks[task as usize].dropped,
-                tuples.len() as u64,
-            );
-        }
-    }
 }

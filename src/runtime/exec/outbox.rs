@@ -11,8 +11,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crossbeam_channel::TrySendError;
-
+use super::transport::Refused;
 use super::{Msg, Wiring};
 use crate::runtime::acker::AckMsg;
 use crate::runtime::plan::ExecutorKind;
@@ -298,14 +297,14 @@ impl Outbox {
             self.overflow.push_back((exec, msg));
             return;
         }
-        match w.senders[exec].try_send(msg) {
+        match w.transport.try_send(exec, msg) {
             Ok(()) => {}
-            Err(TrySendError::Full(msg)) => {
+            Err(Refused::Full(msg)) => {
                 self.overflow_tuples += n;
                 self.overflow.push_back((exec, msg));
             }
             // The receiver is gone: the engine is shutting down; drop it.
-            Err(TrySendError::Disconnected(_)) => {}
+            Err(Refused::Gone) => {}
         }
     }
 
@@ -313,9 +312,9 @@ impl Outbox {
     pub fn retry_overflow(&mut self, w: &Wiring) -> bool {
         while let Some((exec, msg)) = self.overflow.pop_front() {
             let n = msg.tuple_count();
-            match w.senders[exec].try_send(msg) {
-                Ok(()) | Err(TrySendError::Disconnected(_)) => self.overflow_tuples -= n,
-                Err(TrySendError::Full(msg)) => {
+            match w.transport.try_send(exec, msg) {
+                Ok(()) | Err(Refused::Gone) => self.overflow_tuples -= n,
+                Err(Refused::Full(msg)) => {
                     self.overflow.push_front((exec, msg));
                     return false;
                 }
@@ -329,16 +328,16 @@ impl Outbox {
     pub fn wait_overflow(&mut self, w: &Wiring, limit: std::time::Duration) {
         if let Some((exec, msg)) = self.overflow.pop_front() {
             let n = msg.tuple_count();
-            match w.senders[exec].send_timeout(msg, limit) {
-                Ok(()) => self.overflow_tuples -= n,
-                Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => {
-                    self.overflow_tuples -= n
-                }
-                Err(crossbeam_channel::SendTimeoutError::Timeout(msg)) => {
-                    self.overflow.push_front((exec, msg))
-                }
+            match w.transport.send_timeout(exec, msg, limit) {
+                Ok(()) | Err(Refused::Gone) => self.overflow_tuples -= n,
+                Err(Refused::Full(msg)) => self.overflow.push_front((exec, msg)),
             }
         }
+    }
+
+    /// The parked messages, oldest first (the lab draws them on their edges).
+    pub fn overflow(&self) -> impl Iterator<Item = &(usize, Msg)> {
+        self.overflow.iter()
     }
 
     pub fn overflow_is_empty(&self) -> bool {

@@ -64,6 +64,14 @@ impl PendingRoots {
         }
     }
 
+    /// The pending entry of `root`, if it is still pending.
+    pub fn get(&self, root: u64) -> Option<&Pending> {
+        self.slots
+            .get(root as u32 as usize)?
+            .as_ref()
+            .filter(|p| p.root == root)
+    }
+
     /// Takes the pending entry of `root`, if it is still pending.
     #[inline]
     pub fn remove(&mut self, root: u64) -> Option<Pending> {

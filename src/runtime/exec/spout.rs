@@ -19,14 +19,14 @@ use crate::runtime::metrics::add;
 use crate::runtime::routing::{RouteError, acker_for};
 use crate::runtime::supervisor::{self, Backoff};
 
-struct SpoutTask {
+pub(crate) struct SpoutTask {
     node: usize,
-    task: u32,
+    pub(crate) task: u32,
     /// The executor running it (latency histograms are per executor).
     exec: usize,
     spout: Box<dyn Spout>,
     out: TaskOut,
-    pending: PendingRoots,
+    pub(crate) pending: PendingRoots,
     configured_rate: f64,
     tokens: f64,
     last_refill: Instant,
@@ -91,12 +91,16 @@ impl SpoutTask {
         }
     }
 
-    fn rotate(&mut self) {
-        for p in self.pending.rotate() {
+    /// One timeout period passed: fails the roots that have waited too long, and
+    /// returns them.
+    pub(crate) fn rotate(&mut self) -> Vec<super::pending::Pending> {
+        let expired = self.pending.rotate();
+        for p in &expired {
             self.failed += 1;
             self.timed_out += 1;
             self.spout.fail(p.msg_id);
         }
+        expired
     }
 
     /// Calls `next_tuple` up to `budget` times and routes what it emits.
@@ -209,7 +213,7 @@ impl SpoutTask {
         }
     }
 
-    fn publish(&mut self, w: &Wiring) {
+    pub(crate) fn publish(&mut self, w: &Wiring) {
         self.out.publish(w);
         let c = &w.counters.tasks[self.task as usize];
         add(&c.acked, std::mem::take(&mut self.acked));
@@ -228,61 +232,159 @@ impl SpoutTask {
     /// the new instance starts its input again, which is how a restarted spout replays.
     fn restart(&mut self, w: &Wiring, why: String) {
         super::wait_after_crash(w, self.node, self.task, &mut self.backoff, &why);
+        self.rebuild(w);
+    }
+
+    /// A crash's bookkeeping without the wait; returns how long the task stays down.
+    pub(crate) fn note_crash(&mut self, w: &Wiring, why: &str) -> Duration {
+        super::note_crash(w, self.node, self.task, &mut self.backoff, why)
+    }
+
+    /// The second half of a restart: a fresh instance, no pending roots.
+    pub(crate) fn rebuild(&mut self, w: &Wiring) {
         if let Some(s) = build(w, self.node, self.task) {
             self.spout = s;
         }
         self.pending.clear();
     }
+
+    /// One turn of this task: up to `budget` calls of `next_tuple` as the rate allows,
+    /// with the tokens it used taken. `Err` carries why the spout panicked (its
+    /// half-made emits are thrown away); the caller restarts it.
+    #[inline]
+    pub(crate) fn turn(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        emitter: &mut Emitter<'static, 'static>,
+        budget: usize,
+        max_pending: usize,
+        now: Instant,
+    ) -> Result<usize, String> {
+        let allowance = self.allowance(w, now).min(budget);
+        let started = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.emit_some(w, outbox, emitter, allowance, max_pending, now)
+        }));
+        self.busy_ns += started.elapsed().as_nanos() as u64;
+        match result {
+            Ok(n) => {
+                if n > 0 {
+                    self.tokens = (self.tokens - n as f64).max(0.0);
+                }
+                Ok(n)
+            }
+            Err(payload) => {
+                emitter.items.clear();
+                let _ = emitter.take_refusals();
+                Err(supervisor::describe(payload.as_ref()))
+            }
+        }
+    }
+
+    /// When the rate lets this task make its next call (now, if it already may).
+    pub(crate) fn ready_at(&self, w: &Wiring, now: Instant) -> Instant {
+        let rate = self.rate(w);
+        if rate <= 0.0 || self.tokens >= 1.0 {
+            return now;
+        }
+        // Rounded up by a microsecond, so the refill at that time reaches a whole token.
+        let wait = Duration::from_secs_f64((1.0 - self.tokens) / rate) + Duration::from_micros(1);
+        (self.last_refill + wait).max(now)
+    }
+
+    /// The message id a pending root was emitted with.
+    pub(crate) fn msg_id_of(&self, root: u64) -> Option<u64> {
+        self.pending.get(root).map(|p| p.msg_id)
+    }
+
+    /// True when the spout says it has nothing more to emit.
+    pub(crate) fn is_done(&self) -> bool {
+        self.spout.is_done()
+    }
+}
+
+/// One spout executor's state for one life: its tasks, outbox and limits. The threaded
+/// loop below and the lab's scheduler both drive it.
+pub(crate) struct SpoutExec {
+    pub(crate) spouts: Vec<SpoutTask>,
+    pub(crate) outbox: Outbox,
+    pub(crate) emitter: Emitter<'static, 'static>,
+    /// Storm's `topology.max.spout.pending`, per task (unlimited without acking).
+    pub(crate) max_pending: usize,
+    pub(crate) timeout: Duration,
+}
+
+impl SpoutExec {
+    pub(crate) fn new(w: &Wiring, me: usize, node: usize, life: u64, now: Instant) -> SpoutExec {
+        let plan = &w.plan;
+        let tasks = plan.executors[me].tasks.clone();
+        let configured_rate =
+            crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec");
+        let spouts: Vec<SpoutTask> = tasks
+            .clone()
+            .filter_map(|task| {
+                Some(SpoutTask {
+                    node,
+                    task,
+                    exec: me,
+                    spout: build(w, node, task)?,
+                    out: TaskOut::new(w, node, task, life),
+                    pending: PendingRoots::default(),
+                    configured_rate,
+                    tokens: 1.0,
+                    last_refill: now,
+                    backoff: Backoff::default(),
+                    acked: 0,
+                    failed: 0,
+                    replayed: 0,
+                    timed_out: 0,
+                    busy_ns: 0,
+                    refused: 0,
+                    reported_route_error: false,
+                    refusals: RefusalLog::default(),
+                })
+            })
+            .collect();
+        // A task that could not be built (its error is in the log) has nothing to emit.
+        for task in tasks {
+            if !spouts.iter().any(|s| s.task == task) {
+                w.counters.tasks[task as usize]
+                    .done
+                    .store(1, Ordering::Relaxed);
+            }
+        }
+        let max_pending = match (w.acking(), plan.max_spout_pending) {
+            (true, Some(m)) => m.max(1) as usize,
+            _ => usize::MAX,
+        };
+        SpoutExec {
+            spouts,
+            outbox: Outbox::new(w, me),
+            emitter: Emitter::default(),
+            max_pending,
+            timeout: w.timeout(),
+        }
+    }
+}
+
+/// Whether spouts may call `next_tuple` at all: the run is neither paused nor
+/// deactivated.
+#[inline]
+pub(crate) fn spouts_active(w: &Wiring) -> bool {
+    !w.switches.paused.load(Ordering::Relaxed) && !w.switches.deactivated.load(Ordering::Relaxed)
 }
 
 /// Runs one life of a spout executor: until shutdown, or until its worker is killed
 /// (then its pending roots are forgotten and a fresh instance replays its input).
 pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, life: &Life) -> Exit {
-    let plan = &w.plan;
-    let tasks = plan.executors[me].tasks.clone();
-    let configured_rate =
-        crate::runtime::components::Config::new(&plan.nodes[node]).float("rate_per_sec");
-    let now = w.env.clock.now();
-    let mut spouts: Vec<SpoutTask> = tasks
-        .clone()
-        .filter_map(|task| {
-            Some(SpoutTask {
-                node,
-                task,
-                exec: me,
-                spout: build(w, node, task)?,
-                out: TaskOut::new(w, node, task, life.number()),
-                pending: PendingRoots::default(),
-                configured_rate,
-                tokens: 1.0,
-                last_refill: now,
-                backoff: Backoff::default(),
-                acked: 0,
-                failed: 0,
-                replayed: 0,
-                timed_out: 0,
-                busy_ns: 0,
-                refused: 0,
-                reported_route_error: false,
-                refusals: RefusalLog::default(),
-            })
-        })
-        .collect();
-    // A task that could not be built (its error is in the log) has nothing to emit.
-    for task in tasks.clone() {
-        if !spouts.iter().any(|s| s.task == task) {
-            w.counters.tasks[task as usize]
-                .done
-                .store(1, Ordering::Relaxed);
-        }
-    }
-    let mut outbox = Outbox::new(w, me);
-    let mut emitter = Emitter::default();
-    let max_pending = match (w.acking(), plan.max_spout_pending) {
-        (true, Some(m)) => m.max(1) as usize,
-        _ => usize::MAX,
-    };
-    let timeout = w.timeout();
+    let SpoutExec {
+        mut spouts,
+        mut outbox,
+        mut emitter,
+        max_pending,
+        timeout,
+    } = SpoutExec::new(w, me, node, life.number(), w.env.clock.now());
     let mut next_rotate = w.env.clock.now() + timeout;
     let budget = w.batch_size.max(1);
 
@@ -295,7 +397,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         // Outcomes first, always: this is what keeps the ack cycle moving.
         loop {
             match inbox.try_recv() {
-                Ok(msg) => handle(&mut spouts, w, msg, now),
+                Ok(msg) => handle_or_restart(&mut spouts, w, msg, now),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return Exit::Shutdown,
             }
@@ -307,30 +409,13 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 s.rotate();
             }
         }
-        let active = !w.switches.paused.load(Ordering::Relaxed)
-            && !w.switches.deactivated.load(Ordering::Relaxed);
         let mut calls = 0;
-        if clear && active {
+        if clear && spouts_active(w) {
             for s in &mut spouts {
-                let allowance = s.allowance(w, now).min(budget);
-                let started = Instant::now();
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    s.emit_some(w, &mut outbox, &mut emitter, allowance, max_pending, now)
-                }));
-                match result {
-                    Ok(n) => {
-                        calls += n;
-                        if n > 0 {
-                            s.tokens = (s.tokens - n as f64).max(0.0);
-                        }
-                    }
-                    Err(payload) => {
-                        emitter.items.clear();
-                        let _ = emitter.take_refusals();
-                        s.restart(w, supervisor::describe(payload.as_ref()));
-                    }
+                match s.turn(w, &mut outbox, &mut emitter, budget, max_pending, now) {
+                    Ok(n) => calls += n,
+                    Err(why) => s.restart(w, why),
                 }
-                s.busy_ns += started.elapsed().as_nanos() as u64;
             }
         }
         let now = w.env.clock.now();
@@ -345,7 +430,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         outbox.publish_held(w);
         if calls == 0 {
             match inbox.recv_timeout(Duration::from_millis(1)) {
-                Ok(msg) => handle(&mut spouts, w, msg, w.env.clock.now()),
+                Ok(msg) => handle_or_restart(&mut spouts, w, msg, w.env.clock.now()),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Exit::Shutdown,
             }
@@ -354,17 +439,32 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
     Exit::Shutdown
 }
 
-fn handle(spouts: &mut [SpoutTask], w: &Wiring, msg: Msg, now: Instant) {
+fn handle_or_restart(spouts: &mut [SpoutTask], w: &Wiring, msg: Msg, now: Instant) {
+    if let Some((i, why)) = handle(spouts, w, msg, now) {
+        spouts[i].restart(w, why);
+    }
+}
+
+/// Hands a batch of outcomes to the spout task they belong to. Returns the task's
+/// index and why, when the spout panicked in `ack` or `fail`.
+pub(crate) fn handle(
+    spouts: &mut [SpoutTask],
+    w: &Wiring,
+    msg: Msg,
+    now: Instant,
+) -> Option<(usize, String)> {
     if let Msg::Outcomes { task, outcomes } = msg
-        && let Some(s) = spouts.iter_mut().find(|s| s.task == task)
+        && let Some(i) = spouts.iter().position(|s| s.task == task)
     {
+        let s = &mut spouts[i];
         let result = catch_unwind(AssertUnwindSafe(|| {
             for (root, ok) in outcomes {
                 s.handle_outcome(w, root, ok, now);
             }
         }));
         if let Err(payload) = result {
-            s.restart(w, supervisor::describe(payload.as_ref()));
+            return Some((i, supervisor::describe(payload.as_ref())));
         }
     }
+    None
 }

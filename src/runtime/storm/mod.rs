@@ -1,6 +1,6 @@
 //! The record-at-a-time engine (Storm's model): validates and compiles a topology,
 //! starts one thread per executor (`executor`: spouts, bolts, ackers, their outboxes and
-//! routing) and answers the facade's calls; [`sampler`] turns the executors' counters
+//! routing) and answers the facade's calls; `exec::Sampler` turns the executors' counters
 //! into snapshots. Flume nodes of the topology run as Flume agents beside the executors
 //! (`super::flume_bridge`).
 //!
@@ -9,32 +9,29 @@
 //! switch, joins every executor, then stops the Flume agents (so drain spouts have
 //! rolled back their open takes first).
 
-mod sampler;
-
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
-use crossbeam_utils::CachePadded;
 
 use crate::model::{ExecutionMode, Topology};
 
 use super::components::{Collected, Env, factory_for};
-use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
+use super::control::{Control, StopMode};
 use super::error::RunError;
+use super::exec::Sampler;
 use super::exec::{self as executor, Msg, Wiring};
 use super::flume_bridge::{FlumeSide, view};
 use super::limits;
 use super::log::{LogKind, LogLine, RunLog};
-use super::metrics::{Counters, MetricsSnapshot, get};
+use super::metrics::{MetricsSnapshot, get};
 use super::options::{RunOptions, admit};
 use super::plan::{ExecutorKind, compile};
 use super::running::RunningEngine;
 use super::tuple::Values;
 use crate::clock::RunClock;
-use sampler::Sampler;
 
 /// Quiescence seen by the previous `is_finished` call.
 #[derive(Debug, Default)]
@@ -104,38 +101,13 @@ impl StormEngine {
             .iter()
             .map(|_| bounded::<Msg>(queue_batches))
             .unzip();
-        let executors = plan.executors.len();
-        let wiring = Arc::new(Wiring {
-            counters: Arc::new(Counters::new(
-                plan.task_executor.len(),
-                executors,
-                plan.edges.len(),
-            )),
-            exec_sent: (0..executors)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            exec_held: (0..executors)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            switches: Arc::new(EngineSwitches::default()),
-            node_switches: plan
-                .nodes
-                .iter()
-                .map(|_| Arc::new(NodeSwitches::new()))
-                .collect(),
+        let wiring = Arc::new(Wiring::new(
+            plan,
             env,
             factories,
-            schemas: Arc::new(plan.streams.iter().map(|s| s.fields.clone()).collect()),
-            batch_size: options.batch_size.max(1),
-            flush_interval: options.flush_interval,
-            seed: options.seed,
-            senders,
-            spare_batches: (0..executors).map(|_| bounded(queue_batches * 2)).collect(),
-            worker_kills: (0..plan.workers)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
-            plan,
-        });
+            &options,
+            executor::Transport::Channels(senders),
+        ));
         let sampler = Sampler::new(
             options.rate_window,
             start,
@@ -318,7 +290,13 @@ impl RunningEngine for StormEngine {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        let mut snap = sampler.snapshot(&self.wiring, &queued, self.queue_batches, self.start);
+        let mut snap = sampler.snapshot(
+            &self.wiring,
+            &queued,
+            self.queue_batches,
+            self.start,
+            Instant::now(),
+        );
         if let Some(flume) = &self.flume {
             flume.fold_into(&mut snap);
         }

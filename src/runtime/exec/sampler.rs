@@ -51,8 +51,8 @@ impl Sampler {
         queued: &dyn Fn(usize) -> usize,
         queue_batches: usize,
         start: Instant,
+        now: Instant,
     ) -> MetricsSnapshot {
-        let now = Instant::now();
         let plan = &w.plan;
         let c = &w.counters;
         let mut snap = MetricsSnapshot {

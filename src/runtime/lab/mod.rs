@@ -1,0 +1,510 @@
+//! Lab mode: a record-at-a-time run stepped one event at a time, on the caller's
+//! thread, over a virtual clock, so a learner can watch a tuple tree being acked and
+//! see which task each tuple lands on.
+//!
+//! The lab is the third way to run a plan, beside the threaded record-at-a-time engine
+//! (`storm`) and the micro-batch engine (`batch`). It runs the threaded engine's own
+//! executors (`exec`): the same plan, task numbering, routing, acker ledger, timeouts,
+//! max spout pending, faults and simulated workers. What differs is only the schedule
+//! (`world`): one event at a time, chosen by a seeded generator, with one tuple per
+//! message so every delivery and every ack is its own event.
+//!
+//! Rules:
+//! - Same topology, seed and learner actions → the same events, byte for byte
+//!   ([`Event::to_json`]).
+//! - Learner actions (faults, rates, pause, kill worker) are steps of their own, so a
+//!   run is its seed plus the list of actions with the step each was taken at.
+//! - Stepping back rebuilds the world and re-executes up to the earlier step (no
+//!   snapshots: components hold closures, files and user code, which cannot be
+//!   copied). Each re-executed event is compared with the one recorded the first time;
+//!   a difference is a determinism bug and is reported in the run log.
+//! - Files a run appends to are cut back to their length at the lab's start before a
+//!   re-execution, so stepping back never writes a line twice.
+
+mod trace;
+mod world;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crate::components::PathUse;
+use crate::model::{ExecutionMode, Topology};
+use crate::policy::{Declared, Grant, declared};
+
+use super::control::{Control, StopMode};
+use super::error::RunError;
+use super::exec::Sampler;
+use super::log::{LogKind, LogLine};
+use super::metrics::MetricsSnapshot;
+use super::options::{RunOptions, admit};
+use super::running::RunningEngine;
+use super::tuple::Values;
+
+pub use trace::{Event, Fields, Id, Kind, Sent, TaskRef};
+pub use world::ACKER;
+use world::World;
+
+/// How a lab run is paced.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// Virtual time one event takes. With the default 1 ms, a 30 s message timeout is
+    /// 30 000 events away (run-until-timeout jumps there).
+    pub event_cost: Duration,
+    /// How many messages each executor's queue holds (each message is one tuple or one
+    /// ack here); a full queue parks messages in the sender's outbox, as threaded runs
+    /// park whole batches.
+    pub queue_capacity: usize,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        Self {
+            event_cost: Duration::from_millis(1),
+            queue_capacity: 64,
+        }
+    }
+}
+
+/// Where "run until" stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// A tree completed: its spout's `ack` ran.
+    Acked,
+    /// A tree failed: its spout's `fail` ran (a failure or a timeout's verdict).
+    Failed,
+    /// Pending trees expired.
+    Timeout,
+    /// A window emitted.
+    Window,
+    /// The tree with this root was acked or failed.
+    TreeDone(u64),
+}
+
+impl Until {
+    fn matches(self, e: &Event) -> bool {
+        match self {
+            Until::Acked => e.kind == Kind::Outcome && e.ok == Some(true),
+            Until::Failed => e.kind == Kind::Outcome && e.ok == Some(false),
+            Until::Timeout => e.kind == Kind::Timeout,
+            Until::Window => e.kind == Kind::Window,
+            Until::TreeDone(root) => {
+                (e.kind == Kind::Outcome && e.root == Some(Id(root)))
+                    || (e.kind == Kind::Timeout && e.roots.contains(&Id(root)))
+            }
+        }
+    }
+}
+
+/// A lab run. Methods that move it take `&mut self`; the [`RunningEngine`] view (for
+/// the canvas overlays) reads it.
+pub struct LabEngine {
+    topology: Topology,
+    options: RunOptions,
+    lab: LabOptions,
+    grant: Grant,
+    world: World,
+    /// Every event so far; `trace[i].step == i + 1`.
+    trace: Vec<Event>,
+    /// Learner actions with the step each one is. Kept past the current step after a
+    /// step back, so stepping forward again replays them.
+    actions: Vec<(u64, Control)>,
+    /// Actions sent through [`RunningEngine::control`], taken at the next step.
+    queued: Mutex<Vec<Control>>,
+    /// Files the run appends to, with their length when the lab started.
+    files: Vec<(PathBuf, Option<u64>)>,
+    /// The furthest step reached: log lines of steps up to it were already shown.
+    furthest: u64,
+    sampler: Mutex<Sampler>,
+    /// Set when a re-execution did not reproduce the recorded events.
+    diverged: bool,
+}
+
+impl LabEngine {
+    /// Checks and builds a lab run at step 0. Refuses, naming the node, what it cannot
+    /// step: Flume nodes (their agents run on their own threads and clocks) and
+    /// micro-batch topologies.
+    pub fn start(
+        topology: &Topology,
+        options: RunOptions,
+        lab: LabOptions,
+    ) -> Result<LabEngine, RunError> {
+        refuse_unsteppable(topology)?;
+        let grant = admit(topology, &options)?;
+        let files = appended_files(topology, &grant);
+        let world = World::build(
+            topology,
+            &options,
+            grant.clone(),
+            lab.queue_capacity,
+            lab.event_cost,
+        )?;
+        let plan = &world.wiring.plan;
+        let sampler = Sampler::new(
+            options.rate_window,
+            world.start,
+            plan.nodes.len(),
+            plan.task_executor.len(),
+            plan.edges.len(),
+        );
+        Ok(LabEngine {
+            topology: topology.clone(),
+            options,
+            lab,
+            grant,
+            world,
+            trace: Vec::new(),
+            actions: Vec::new(),
+            queued: Mutex::new(Vec::new()),
+            files,
+            furthest: 0,
+            sampler: Mutex::new(sampler),
+            diverged: false,
+        })
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.world.steps
+    }
+
+    /// Every event so far, oldest first.
+    pub fn trace(&self) -> &[Event] {
+        &self.trace
+    }
+
+    /// Virtual time since the start.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_micros(self.world.t_us())
+    }
+
+    /// True when every spout is done and nothing is pending or queued.
+    pub fn is_finished_now(&self) -> bool {
+        self.world.is_finished()
+    }
+
+    /// True when a re-execution did not reproduce the recorded run.
+    pub fn diverged(&self) -> bool {
+        self.diverged
+    }
+
+    /// Takes one step: a recorded or queued learner action due now, else the
+    /// scheduler's next event. `None` when nothing can happen (finished or stalled).
+    pub fn step(&mut self) -> Option<&Event> {
+        let queued = std::mem::take(&mut *lock(&self.queued));
+        for c in queued {
+            self.act(c);
+        }
+        let next = self.world.steps + 1;
+        let e = match self.action_at(next) {
+            Some(c) => apply_action(&mut self.world, c),
+            None => self.world.step()?,
+        };
+        self.record(e);
+        self.trace.last()
+    }
+
+    /// Takes up to `n` steps; returns how many were taken.
+    pub fn step_n(&mut self, n: u64) -> u64 {
+        let mut taken = 0;
+        while taken < n && self.step().is_some() {
+            taken += 1;
+        }
+        taken
+    }
+
+    /// Steps until an event matches `until` (that event included) or `max` steps were
+    /// taken; returns the steps taken.
+    pub fn run_until(&mut self, until: Until, max: u64) -> u64 {
+        let mut taken = 0;
+        while taken < max {
+            let Some(e) = self.step() else {
+                break;
+            };
+            taken += 1;
+            if until.matches(e) {
+                break;
+            }
+        }
+        taken
+    }
+
+    /// Takes a learner action now, as a step of its own. Recorded actions after the
+    /// current step (from before a step back) are dropped: this is a new branch.
+    pub fn act(&mut self, command: Control) -> &Event {
+        let step = self.world.steps + 1;
+        self.actions.retain(|(s, _)| *s < step);
+        self.actions.push((step, command.clone()));
+        let e = apply_action(&mut self.world, command);
+        self.record(e);
+        // `record` just pushed it.
+        &self.trace[self.trace.len() - 1]
+    }
+
+    /// Goes back `n` steps (to step 0 at most): the world is rebuilt and re-executed up
+    /// to there. Stepping forward afterwards replays the same events, actions included.
+    pub fn back(&mut self, n: u64) -> Result<(), RunError> {
+        let target = self.world.steps.saturating_sub(n);
+        if n == 0 || self.world.steps == 0 {
+            return Ok(());
+        }
+        self.rewind_to(target)
+    }
+
+    /// Rebuilds the world and re-executes it up to step `target`.
+    fn rewind_to(&mut self, target: u64) -> Result<(), RunError> {
+        // Buffered lines reach their files before the files are cut back.
+        self.world.flush();
+        cut_back(&self.files);
+        let mut world = World::build(
+            &self.topology,
+            &self.options,
+            self.grant.clone(),
+            self.lab.queue_capacity,
+            self.lab.event_cost,
+        )?;
+        for step in 1..=target {
+            let e = match self.action_at(step) {
+                Some(c) => apply_action(&mut world, c),
+                None => match world.step() {
+                    Some(e) => e,
+                    None => break,
+                },
+            };
+            // The lines of a re-executed step were shown the first time.
+            world.wiring.env.log.drain();
+            let recorded = self.trace.get((step - 1) as usize);
+            if recorded != Some(&e) {
+                self.diverged = true;
+                world.wiring.env.log.push(
+                    "lab",
+                    0,
+                    LogKind::Error,
+                    format!("stepping back did not reproduce step {step}; the trace from there on is the new one"),
+                );
+                self.trace.truncate((step - 1) as usize);
+                self.trace.push(e);
+            }
+        }
+        self.trace.truncate(world.steps as usize);
+        self.world = world;
+        Ok(())
+    }
+
+    fn action_at(&self, step: u64) -> Option<Control> {
+        self.actions
+            .iter()
+            .find(|(s, _)| *s == step)
+            .map(|(_, c)| c.clone())
+    }
+
+    fn record(&mut self, e: Event) {
+        if e.step <= self.furthest {
+            // Shown already, before a step back.
+            self.world.wiring.env.log.drain();
+        }
+        self.furthest = self.furthest.max(e.step);
+        self.trace.truncate((e.step - 1) as usize);
+        self.trace.push(e);
+    }
+
+    /// The ledger value an acker holds for `root` now (`None`: nothing held).
+    pub fn ledger_value(&self, root: u64) -> Option<u64> {
+        let ackers = self.world.wiring.plan.ackers();
+        let acker = crate::runtime::routing::acker_for(root, ackers.max(1));
+        self.world.ledger_value(acker, root)
+    }
+
+    /// The message id spout task `task` holds for the pending tree `root`.
+    pub fn pending_msg_id(&self, task: u32, root: u64) -> Option<u64> {
+        self.world.pending_msg_id(task, root)
+    }
+
+    /// Every queued tuple: (receiving task, sending task, values), in queue order.
+    pub fn queued_tuples(&self) -> Vec<(u32, u32, Fields)> {
+        let mut out = Vec::new();
+        let w = &self.world.wiring;
+        self.world.for_each_queued(|_, msg| {
+            if let super::exec::Msg::Tuples { task, tuples } = msg {
+                for t in tuples {
+                    let schema = w.schemas.get(t.stream as usize).map_or(&[][..], |s| s);
+                    out.push((*task, t.source_task, Fields::named(schema, &t.values)));
+                }
+            }
+        });
+        out
+    }
+
+    /// Every tuple parked in an outbox (its queue was full): (receiving task, sending
+    /// task, values).
+    pub fn parked_tuples(&self) -> Vec<(u32, u32, Fields)> {
+        let mut out = Vec::new();
+        let w = &self.world.wiring;
+        self.world.for_each_parked(|_, _, msg| {
+            if let super::exec::Msg::Tuples { task, tuples } = msg {
+                for t in tuples {
+                    let schema = w.schemas.get(t.stream as usize).map_or(&[][..], |s| s);
+                    out.push((*task, t.source_task, Fields::named(schema, &t.values)));
+                }
+            }
+        });
+        out
+    }
+}
+
+/// Applies a learner action to a world and describes it as a step.
+fn apply_action(world: &mut World, command: Control) -> Event {
+    let t_us = world.t_us();
+    let mut e = match &command {
+        Control::KillWorker { worker } => {
+            let mut e = Event::new(0, t_us, Kind::Kill, "engine", *worker);
+            world.kill_worker(*worker, &mut e);
+            e
+        }
+        other => {
+            let node = match other {
+                Control::SetRate { node, .. } | Control::SetFaults { node, .. } => node.clone(),
+                _ => "engine".to_string(),
+            };
+            let mut e = Event::new(0, t_us, Kind::Control, &node, 0);
+            e.note = Some(describe(other));
+            let w = &world.wiring;
+            super::control::apply_to_switches(
+                command,
+                &w.switches,
+                &w.plan,
+                &w.node_switches,
+                &w.env.log,
+            );
+            e
+        }
+    };
+    world.steps += 1;
+    e.step = world.steps;
+    e
+}
+
+fn describe(c: &Control) -> String {
+    match c {
+        Control::Pause => "pause".into(),
+        Control::Resume => "resume".into(),
+        Control::SetRate { per_sec: None, .. } => "rate as configured".into(),
+        Control::SetRate {
+            per_sec: Some(r), ..
+        } => format!("rate {r}/s per task"),
+        Control::SetFaults { faults, .. } => faults.describe(),
+        Control::KillWorker { worker } => format!("kill worker {worker}"),
+    }
+}
+
+/// What the lab cannot step, named before anything starts.
+fn refuse_unsteppable(topology: &Topology) -> Result<(), RunError> {
+    if let ExecutionMode::MicroBatch { .. } = topology.settings.mode {
+        return Err(RunError::Unsupported {
+            node: "settings.mode".into(),
+            what: "micro-batch topologies in Lab mode yet; switch the mode to record-at-a-time"
+                .into(),
+        });
+    }
+    let split = super::flume_bridge::view::split(topology)?;
+    if split.has_flume
+        && let Some(node) = topology.nodes().find(|n| {
+            matches!(
+                n.role,
+                crate::model::Role::Source | crate::model::Role::Channel | crate::model::Role::Sink
+            )
+        })
+    {
+        return Err(RunError::Unsupported {
+            node: node.name.clone(),
+            what: "Flume nodes in Lab mode (Flume agents run on their own threads and clocks)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Files the topology's nodes append to, resolved through the grant, with their
+/// length now (`None`: the file does not exist yet).
+fn appended_files(topology: &Topology, grant: &Grant) -> Vec<(PathBuf, Option<u64>)> {
+    declared(topology)
+        .into_iter()
+        .filter_map(|d| match d {
+            Declared::Path {
+                node,
+                key,
+                usage: PathUse::WriteFile,
+                raw,
+            } => grant.path(&node, &key, PathUse::WriteFile, &raw).ok(),
+            _ => None,
+        })
+        .map(|path| {
+            let len = std::fs::metadata(&path).ok().map(|m| m.len());
+            (path, len)
+        })
+        .collect()
+}
+
+/// Cuts each file back to the length it had when the lab started (empty if it did not
+/// exist then). A file that cannot be opened is left alone: re-execution then appends
+/// to it again, which the next run's output shows.
+fn cut_back(files: &[(PathBuf, Option<u64>)]) {
+    for (path, len) in files {
+        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) {
+            let _ = f.set_len(len.unwrap_or(0));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RunningEngine for LabEngine {
+    fn mode(&self) -> ExecutionMode {
+        ExecutionMode::RecordAtATime
+    }
+
+    fn snapshot(&self) -> MetricsSnapshot {
+        let world = &self.world;
+        let queued = |exec: usize| world.queued(exec);
+        lock(&self.sampler).snapshot(
+            &world.wiring,
+            &queued,
+            self.lab.queue_capacity,
+            world.start,
+            world.now(),
+        )
+    }
+
+    fn control(&self, command: Control) {
+        lock(&self.queued).push(command);
+    }
+
+    fn drain_log(&self) -> Vec<LogLine> {
+        self.world.wiring.env.log.drain()
+    }
+
+    fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
+        self.world.collected.get(node)
+    }
+
+    fn tasks_of(&self, node: &str) -> Vec<u32> {
+        self.world.wiring.plan.tasks_of(node)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.world.is_finished()
+    }
+
+    fn stop(
+        mut self: Box<Self>,
+        _mode: StopMode,
+        _interrupt: &AtomicBool,
+    ) -> (MetricsSnapshot, Vec<LogLine>) {
+        self.world.flush();
+        let snap = self.snapshot();
+        (snap, self.drain_log())
+    }
+}
