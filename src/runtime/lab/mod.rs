@@ -22,6 +22,7 @@
 //!   re-execution, so stepping back never writes a line twice.
 
 mod trace;
+mod tree;
 mod world;
 
 use std::path::PathBuf;
@@ -43,6 +44,7 @@ use super::running::RunningEngine;
 use super::tuple::Values;
 
 pub use trace::{Event, Fields, Id, Kind, Sent, TaskRef};
+pub use tree::{LedgerStep, Tree, TreeTuple, TupleState, Verdict};
 pub use world::ACKER;
 use world::World;
 
@@ -67,9 +69,22 @@ impl Default for LabOptions {
     }
 }
 
+/// Events kept for the designer and for checking re-executions; older ones are dropped
+/// (about 1 KB each at most, so this bounds a long session's memory). Stepping back
+/// still works from anywhere: it re-executes from step 0.
+pub const MAX_TRACE: usize = 200_000;
+
+/// Why the lab cannot step `topology`, or `None` when it can: one rule, for the
+/// designer's Lab button and for [`LabEngine::start`].
+pub fn refusal(topology: &Topology) -> Option<String> {
+    refuse_unsteppable(topology).err().map(|e| e.to_string())
+}
+
 /// Where "run until" stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
+    /// A spout emitted a tracked tuple (a new tree).
+    Emitted,
     /// A tree completed: its spout's `ack` ran.
     Acked,
     /// A tree failed: its spout's `fail` ran (a failure or a timeout's verdict).
@@ -85,6 +100,7 @@ pub enum Until {
 impl Until {
     fn matches(self, e: &Event) -> bool {
         match self {
+            Until::Emitted => e.kind == Kind::NextTuple && e.root.is_some(),
             Until::Acked => e.kind == Kind::Outcome && e.ok == Some(true),
             Until::Failed => e.kind == Kind::Outcome && e.ok == Some(false),
             Until::Timeout => e.kind == Kind::Timeout,
@@ -105,7 +121,7 @@ pub struct LabEngine {
     lab: LabOptions,
     grant: Grant,
     world: World,
-    /// Every event so far; `trace[i].step == i + 1`.
+    /// The latest events (at most [`MAX_TRACE`]), oldest first, steps consecutive.
     trace: Vec<Event>,
     /// Learner actions with the step each one is. Kept past the current step after a
     /// step back, so stepping forward again replays them.
@@ -238,7 +254,6 @@ impl LabEngine {
         self.actions.push((step, command.clone()));
         let e = apply_action(&mut self.world, command);
         self.record(e);
-        // `record` just pushed it.
         &self.trace[self.trace.len() - 1]
     }
 
@@ -264,6 +279,7 @@ impl LabEngine {
             self.lab.queue_capacity,
             self.lab.event_cost,
         )?;
+        let mut fresh: Vec<Event> = Vec::new();
         for step in 1..=target {
             let e = match self.action_at(step) {
                 Some(c) => apply_action(&mut world, c),
@@ -274,22 +290,41 @@ impl LabEngine {
             };
             // The lines of a re-executed step were shown the first time.
             world.wiring.env.log.drain();
-            let recorded = self.trace.get((step - 1) as usize);
-            if recorded != Some(&e) {
+            if let Some(recorded) = self.recorded(step)
+                && recorded != &e
+                && !self.diverged
+            {
                 self.diverged = true;
                 world.wiring.env.log.push(
                     "lab",
                     0,
                     LogKind::Error,
-                    format!("stepping back did not reproduce step {step}; the trace from there on is the new one"),
+                    format!(
+                        "stepping back did not reproduce step {step}; the trace from there on is the new one"
+                    ),
                 );
-                self.trace.truncate((step - 1) as usize);
-                self.trace.push(e);
             }
+            push_capped(&mut fresh, e);
         }
-        self.trace.truncate(world.steps as usize);
+        self.trace = fresh;
         self.world = world;
         Ok(())
+    }
+
+    /// The recorded event of `step`, if still kept.
+    fn recorded(&self, step: u64) -> Option<&Event> {
+        let first = self.trace.first()?.step;
+        self.trace.get(usize::try_from(step.checked_sub(first)?).ok()?)
+    }
+
+    /// The tree of `root` as the kept trace shows it.
+    pub fn tree(&self, root: u64) -> Option<Tree> {
+        Tree::from_trace(&self.trace, Id(root))
+    }
+
+    /// False at step 0, where there is nothing to go back to.
+    pub fn can_step_back(&self) -> bool {
+        self.world.steps > 0
     }
 
     fn action_at(&self, step: u64) -> Option<Control> {
@@ -305,8 +340,7 @@ impl LabEngine {
             self.world.wiring.env.log.drain();
         }
         self.furthest = self.furthest.max(e.step);
-        self.trace.truncate((e.step - 1) as usize);
-        self.trace.push(e);
+        push_capped(&mut self.trace, e);
     }
 
     /// The ledger value an acker holds for `root` now (`None`: nothing held).
@@ -351,6 +385,14 @@ impl LabEngine {
         });
         out
     }
+}
+
+/// Appends an event, dropping the oldest quarter when the trace is full.
+fn push_capped(trace: &mut Vec<Event>, e: Event) {
+    if trace.len() >= MAX_TRACE {
+        trace.drain(..MAX_TRACE / 4);
+    }
+    trace.push(e);
 }
 
 /// Applies a learner action to a world and describes it as a step.
