@@ -314,7 +314,13 @@ impl LabEngine {
     /// The recorded event of `step`, if still kept.
     fn recorded(&self, step: u64) -> Option<&Event> {
         let first = self.trace.first()?.step;
-        self.trace.get(usize::try_from(step.checked_sub(first)?).ok()?)
+        self.trace
+            .get(usize::try_from(step.checked_sub(first)?).ok()?)
+    }
+
+    /// Task ids of a node (Storm numbering); empty for unknown nodes.
+    pub fn tasks_of_node(&self, node: &str) -> Vec<u32> {
+        self.world.wiring.plan.tasks_of(node)
     }
 
     /// The tree of `root` as the kept trace shows it.

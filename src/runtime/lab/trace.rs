@@ -139,6 +139,10 @@ pub struct Sent {
     pub ok: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Fields>,
+    /// The receiving queue was full: the message waits in the sender's outbox (and
+    /// shows up under `moved` of the step that delivers it to the queue).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
 }
 
 /// One step of a lab run.

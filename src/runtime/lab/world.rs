@@ -279,6 +279,7 @@ impl World {
             xor: None,
             ok: None,
             values: None,
+            parked: false,
         };
         match msg {
             Msg::Tuples { task, tuples } => tuples
@@ -331,6 +332,31 @@ impl World {
         let mut out = Vec::new();
         self.queues()
             .since(from, |exec, msg| out.extend(self.sent(exec, msg)));
+        out
+    }
+
+    /// How many messages executor `index` has parked now.
+    fn parked_len(&self, index: usize) -> usize {
+        self.slots[index]
+            .exec
+            .as_ref()
+            .map_or(0, |e| e.outbox_ref().overflow().count())
+    }
+
+    /// What executor `index` parked beyond the first `before` messages: the part of
+    /// a step's output that found its queue full.
+    fn parked_since(&self, index: usize, before: usize) -> Vec<Sent> {
+        let Some(exec) = &self.slots[index].exec else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (to, msg) in exec.outbox_ref().overflow().skip(before) {
+            out.extend(
+                self.sent(*to, msg)
+                    .into_iter()
+                    .map(|s| Sent { parked: true, ..s }),
+            );
+        }
         out
     }
 
@@ -455,6 +481,7 @@ impl World {
         let (node, _) = self.who(index);
         let t_us = self.t_us();
         let mark = self.queues().next_seq();
+        let parked = self.parked_len(index);
         let slot = &mut self.slots[index];
         let Some(Exec::Spout(s)) = &mut slot.exec else {
             return Event::new(0, t_us, Kind::NextTuple, &node, 0);
@@ -476,6 +503,7 @@ impl World {
         }
         s.outbox.flush_all(&w);
         e.emits = self.sent_since(mark);
+        e.emits.extend(self.parked_since(index, parked));
         e.root = e
             .emits
             .iter()
@@ -496,6 +524,7 @@ impl World {
             return Event::new(0, t_us, Kind::Deliver, &node, first_task);
         };
         let mark = self.queues().next_seq();
+        let parked = self.parked_len(index);
         let mut e = match msg {
             Msg::Tuples { task, tuples } => {
                 let mut e = Event::new(0, t_us, Kind::Deliver, &node, task);
@@ -582,6 +611,7 @@ impl World {
             }
         };
         e.emits = self.sent_since(mark);
+        e.emits.extend(self.parked_since(index, parked));
         if e.kind == Kind::Ack {
             e.ok = e
                 .emits
@@ -660,11 +690,13 @@ impl World {
                     continue;
                 }
                 let mark = self.queues().next_seq();
+                let parked = self.parked_len(index);
                 if let Some(Exec::Bolt(b)) = &mut self.slots[index].exec {
                     b.tick_all(&w, now);
                     b.outbox.flush_all(&w);
                 }
-                let emits = self.sent_since(mark);
+                let mut emits = self.sent_since(mark);
+                emits.extend(self.parked_since(index, parked));
                 if !emits.is_empty() {
                     let (node, task) = self.who(index);
                     let mut e = Event::new(0, t_us, Kind::Window, &node, task);
