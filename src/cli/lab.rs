@@ -32,7 +32,7 @@ pub struct Args {
     /// Also allow file components to use this folder or file (repeatable).
     #[arg(long = "allow", value_name = "PATH")]
     pub allow: Vec<PathBuf>,
-    /// Kill simulated worker N just before step STEP (e.g. `200:1`; repeatable).
+    /// Kill simulated worker N as step STEP (e.g. `200:1`; repeatable).
     #[arg(long = "kill-worker", value_name = "STEP:N", value_parser = parse_kill_at)]
     pub kill_worker: Vec<(u64, u32)>,
     /// Virtual milliseconds one event takes.

@@ -11,9 +11,11 @@
 //! - [`Engine`] (`engine.rs`) is the one public handle: it picks an engine from the
 //!   topology's execution mode and holds it as a `RunningEngine` (`running.rs`), the
 //!   trait every engine implements, so neither it nor its callers branch on the mode.
-//! - `storm/`: the threaded record-at-a-time engine (one thread per executor; the
-//!   executors with their outboxes, routing and pending roots; the sampler that turns
-//!   their counters into snapshots).
+//! - `exec/`: the record-at-a-time executors (spout, bolt, acker) with their outboxes,
+//!   routing, pending roots and the sampler; two schedulers drive them:
+//! - `storm/`: the threaded record-at-a-time engine (one thread per executor);
+//! - [`lab`]: Lab mode, one event at a time on the caller's thread over a virtual clock,
+//!   with a trace of every event.
 //! - `batch/`: the micro-batch engine (receivers and a batch scheduler); the pure
 //!   Spark Streaming math it applies lives in `crate::dstream`.
 //! - `flume_bridge/`: where Storm executors meet Flume agents (drain spouts, put bolts,
@@ -27,10 +29,11 @@
 //!   [`log`] the run log, [`error`] the refusals, [`compare`] the two modes side by
 //!   side, [`rng`] and [`fxhash`] the seeded randomness and hashing.
 //!
-//! Import rules: `metrics` and the shared modules import no engine (one exception:
-//! `components::Emitter` holds the Storm executor's concrete `BoltSink`, so a bolt's
-//! emits inline into its routing); engines import the shared modules, never each other
-//! (`storm` uses `flume_bridge`); only `engine.rs` names the engines.
+//! Import rules: `metrics` and the shared modules import no engine (`components::Emitter`
+//! holds `exec`'s concrete `BoltSink`, so a bolt's emits inline into its routing);
+//! engines import the shared modules and `exec`, never each other (`storm` uses
+//! `flume_bridge`); only `engine.rs` names the threaded engines, and the
+//! lab is started on its own (`LabEngine::start`) because stepping is its interface.
 
 pub mod acker;
 mod batch;
