@@ -460,7 +460,7 @@ fn the_lab_and_the_threaded_engine_send_each_key_to_the_same_task() {
 }
 
 #[test]
-fn flume_nodes_and_micro_batch_designs_are_refused_by_name() {
+fn flume_nodes_are_refused_by_name_and_micro_batch_designs_step() {
     let mixed =
         tributary::format::load_ron(&common::examples_dir().join("mixed_pipeline.ron")).unwrap();
     let why = tributary::runtime::lab::refusal(&mixed).unwrap();
@@ -472,7 +472,7 @@ fn flume_nodes_and_micro_batch_designs_are_refused_by_name() {
     assert!(why.contains(&first_flume.name), "{why}");
     let batch =
         tributary::format::load_ron(&common::examples_dir().join("spark_join_clicks.ron")).unwrap();
-    assert!(tributary::runtime::lab::refusal(&batch).is_some());
+    assert_eq!(tributary::runtime::lab::refusal(&batch), None);
     assert!(tributary::runtime::lab::refusal(&topology(None, 1)).is_none());
 }
 
@@ -563,4 +563,105 @@ fn cli_lab_reports_an_unwritable_trace_and_unsteppable_designs_clearly() {
         .code(2)
         .stderr(predicates::str::contains("parallelism"))
         .stderr(predicates::str::contains("t.ron:"));
+}
+
+/// The micro-batch example at 20 sentences a second, so every record of a batch is in
+/// the trace.
+fn slow_micro_batch(seed: u64) -> LabEngine {
+    let t =
+        tributary::format::load_ron(&common::examples_dir().join("spark_windowed_top_words.ron"))
+            .unwrap();
+    let mut l = lab(&t, seed);
+    l.act(Control::SetRate {
+        node: "sentences".into(),
+        per_sec: Some(20.0),
+    });
+    l
+}
+
+fn words_of(node: &tributary::runtime::lab::NodeBatch) -> Vec<String> {
+    node.values
+        .iter()
+        .map(|f| match f.get("word") {
+            Some(Val::Str(w)) => w.as_str().to_string(),
+            other => panic!("no word: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn micro_batch_lab_steps_one_batch_at_a_time_with_each_operators_output() {
+    let run = || {
+        let mut l = slow_micro_batch(2);
+        l.step_n(12);
+        l.trace().to_vec()
+    };
+    let trace = run();
+    assert_eq!(lines(&trace), lines(&run()), "deterministic");
+    let mut l = slow_micro_batch(2);
+    l.step_n(12);
+    l.back(5).unwrap();
+    l.step_n(5);
+    assert_eq!(
+        lines(l.trace()),
+        lines(&trace),
+        "back then forward: the same batches"
+    );
+    let batches: Vec<_> = trace.iter().filter_map(|e| e.batch.as_ref()).collect();
+    assert_eq!(batches.len(), 12);
+    for (k, b) in batches.iter().enumerate() {
+        let k = k as u64 + 1;
+        assert_eq!(
+            (b.from_ms, b.time_ms),
+            ((k - 1) * 500, k * 500),
+            "batch {k}"
+        );
+        // 20 a second for half a second.
+        assert_eq!(b.records, 10, "batch {k}");
+        let node = |name: &str| b.nodes.iter().find(|n| n.node == name).unwrap();
+        assert_eq!(node("sentences").count, 10);
+        // Every sentence has 8 words: split's output is the batch's words, in order.
+        let expected: Vec<String> = node("sentences")
+            .values
+            .iter()
+            .flat_map(|f| match f.get("sentence") {
+                Some(Val::Str(s)) => s
+                    .as_str()
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+                _ => panic!("no sentence"),
+            })
+            .collect();
+        assert_eq!(words_of(node("split")), expected, "batch {k}");
+    }
+}
+
+#[test]
+fn micro_batch_lab_windows_hold_exactly_the_words_of_their_last_three_seconds() {
+    let mut l = slow_micro_batch(4);
+    l.step_n(16);
+    let batches: Vec<_> = l.trace().iter().filter_map(|e| e.batch.clone()).collect();
+    let mut checked = 0;
+    for (i, b) in batches.iter().enumerate() {
+        let Some(w) = b.windows.iter().find(|w| w.node == "top_words") else {
+            assert_ne!(b.time_ms % 1000, 0, "a window closes every slide (1 s)");
+            continue;
+        };
+        assert_eq!(w.result.window_end_ms, b.time_ms);
+        // The window covers the batches of (end − 3 s, end]: up to six of 500 ms.
+        let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+        for earlier in batches[..=i].iter().rev().take(6) {
+            let split = earlier.nodes.iter().find(|n| n.node == "split").unwrap();
+            for word in words_of(split) {
+                *counts.entry(word).or_default() += 1.0;
+            }
+        }
+        assert_eq!(w.result.keys, counts.len(), "at {} ms", b.time_ms);
+        for (key, value) in &w.result.top {
+            assert_eq!(counts.get(key), Some(value), "{key} at {} ms", b.time_ms);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 8, "one window per second over 8 s");
 }

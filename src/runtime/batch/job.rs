@@ -93,13 +93,27 @@ pub(crate) fn run(shared: Arc<Shared>, mut ops: Vec<Operator>, order: Vec<usize>
         // From here the batch's job has started: it is no longer waiting.
         let next = t_ms.saturating_add(interval);
         shared.stats_mut().next_job_ms = next;
-        run_batch(&shared, &mut ops, &order, t_ms, &mut rng);
+        run_batch(&shared, &mut ops, &order, t_ms, &mut rng, &mut |_, _| {});
         t_ms = next;
         shared.busy.store(false, Ordering::SeqCst);
     }
 }
 
-fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, rng: &mut Rng) {
+/// What a batch's run shows an observer: each node's output for the batch (a
+/// receiver's: the records cut into it), in topological order, and a window's latest
+/// result when it closed at this batch.
+pub(crate) type Observer<'a> = dyn FnMut(usize, &[Item]) + 'a;
+
+/// Cuts the batch ending at `t_ms` and runs it through every operator, calling
+/// `observe` with each node's output (once per node and batch, never per record).
+pub(crate) fn run_batch(
+    shared: &Shared,
+    ops: &mut [Operator],
+    order: &[usize],
+    t_ms: u64,
+    rng: &mut Rng,
+    observe: &mut Observer<'_>,
+) {
     let plan = &shared.plan;
     let timer = shared.timer.as_ref();
     let until_us = t_ms.saturating_mul(1000);
@@ -147,6 +161,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
         let counts = match &mut ops[n] {
             Operator::Receiver => {
                 add(&c.emitted, outputs[n].len() as u64);
+                observe(n, &outputs[n]);
                 OpCounts::default()
             }
             Operator::PerRecord(op) => op.run(&input, &mut hook, &mut out),
@@ -187,6 +202,7 @@ fn run_batch(shared: &Shared, ops: &mut [Operator], order: &[usize], t_ms: u64, 
                     .execute_latency
                     .record_n(per_record, counts.executed);
             }
+            observe(n, &out);
             outputs[n] = out;
         }
     }

@@ -29,6 +29,7 @@ mod operator;
 mod receiver;
 mod sample;
 mod stats;
+pub(crate) mod stepper;
 mod stream_window;
 mod window_op;
 
@@ -90,6 +91,90 @@ impl Shared {
     }
 }
 
+/// A micro-batch run built and not started: what the threaded engine and the lab's
+/// batch stepper share.
+pub(crate) struct Prepared {
+    pub shared: Arc<Shared>,
+    pub ops: Vec<operator::Operator>,
+    pub order: Vec<usize>,
+    pub receiver_infos: Vec<super::components::TaskInfo>,
+    pub collected: Arc<Collected>,
+}
+
+/// Validates, compiles and builds a micro-batch run's shared state, operators and
+/// receivers' task infos, on `timer` (batch time) and `clock` (what components and the
+/// run log read).
+pub(crate) fn prepare(
+    topology: &Topology,
+    options: &RunOptions,
+    timer: Arc<dyn Timer>,
+    clock: crate::clock::RunClock,
+) -> Result<Prepared, RunError> {
+    let ExecutionMode::MicroBatch { interval_ms } = topology.settings.mode else {
+        return Err(RunError::Config {
+            node: topology.name.clone(),
+            message: "not a micro-batch topology".into(),
+        });
+    };
+    let grant = admit(topology, options)?;
+    let plan = Arc::new(compile(topology)?);
+    let collected = Arc::new(Collected::default());
+    let env = Arc::new(Env {
+        log: Arc::new(RunLog::new(clock.clone())),
+        collected: collected.clone(),
+        windows: super::limits::Budget::windows(),
+        state: super::limits::Budget::state(),
+        inputs: super::limits::Budget::inputs(),
+        clock,
+        grant: grant.clone(),
+    });
+    let factories = plan
+        .nodes
+        .iter()
+        .map(|n| factory_for(&plan, n, &env, &options.overrides))
+        .collect::<Result<Vec<_>, _>>()?;
+    let order = topological_order(&plan)?;
+    let ops = (0..plan.nodes.len())
+        .map(|n| {
+            let overridden = options.overrides.contains_key(plan.nodes[n].name());
+            operator_for(&plan, n, &env, &factories[n], overridden, interval_ms)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut receivers = Vec::new();
+    let mut receiver_infos = Vec::new();
+    for (n, pn) in plan.nodes.iter().enumerate().filter(|(_, p)| p.is_spout()) {
+        let count = pn.tasks.end - pn.tasks.start;
+        for index in 0..count {
+            receivers.push(ReceiverState::new(n, pn.tasks.start + index));
+            receiver_infos.push(task_info(&plan, n, &env, index, count));
+        }
+    }
+    let shared = Arc::new(Shared {
+        counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
+        node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
+        switches: EngineSwitches::default(),
+        env,
+        factories,
+        timer,
+        receivers,
+        stats: Mutex::new(BatchStats::default()),
+        interval_ms,
+        budget: Budget::receivers(),
+        seed: options.seed,
+        busy: AtomicBool::new(false),
+        draining: AtomicBool::new(false),
+        drained: AtomicBool::new(false),
+        plan,
+    });
+    Ok(Prepared {
+        shared,
+        ops,
+        order,
+        receiver_infos,
+        collected,
+    })
+}
+
 /// A topology running in micro-batch mode. Dropping it stops and joins every thread.
 pub struct BatchEngine {
     shared: Arc<Shared>,
@@ -108,68 +193,14 @@ impl BatchEngine {
         options: RunOptions,
         manual: Option<Arc<ManualClock>>,
     ) -> Result<BatchEngine, RunError> {
-        let ExecutionMode::MicroBatch { interval_ms } = topology.settings.mode else {
-            return Err(RunError::Config {
-                node: topology.name.clone(),
-                message: "not a micro-batch topology".into(),
-            });
-        };
-        let grant = admit(topology, &options)?;
-        let plan = Arc::new(compile(topology)?);
         let start = Instant::now();
-        let clock = crate::clock::RunClock::wall(start);
-        let collected = Arc::new(Collected::default());
-        let env = Arc::new(Env {
-            log: Arc::new(RunLog::new(clock.clone())),
-            collected: collected.clone(),
-            windows: super::limits::Budget::windows(),
-            state: super::limits::Budget::state(),
-            inputs: super::limits::Budget::inputs(),
-            clock,
-            grant: grant.clone(),
-        });
-        let factories = plan
-            .nodes
-            .iter()
-            .map(|n| factory_for(&plan, n, &env, &options.overrides))
-            .collect::<Result<Vec<_>, _>>()?;
-        let order = topological_order(&plan)?;
-        let ops = (0..plan.nodes.len())
-            .map(|n| {
-                let overridden = options.overrides.contains_key(plan.nodes[n].name());
-                operator_for(&plan, n, &env, &factories[n], overridden, interval_ms)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut receivers = Vec::new();
-        let mut receiver_infos = Vec::new();
-        for (n, pn) in plan.nodes.iter().enumerate().filter(|(_, p)| p.is_spout()) {
-            let count = pn.tasks.end - pn.tasks.start;
-            for index in 0..count {
-                receivers.push(ReceiverState::new(n, pn.tasks.start + index));
-                receiver_infos.push(task_info(&plan, n, &env, index, count));
-            }
-        }
         let timer: Arc<dyn Timer> = match manual {
             Some(clock) => clock,
             None => Arc::new(MonotonicClock { start }),
         };
-        let shared = Arc::new(Shared {
-            counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
-            node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
-            switches: EngineSwitches::default(),
-            env,
-            factories,
-            timer,
-            receivers,
-            stats: Mutex::new(BatchStats::default()),
-            interval_ms,
-            budget: Budget::receivers(),
-            seed: options.seed,
-            busy: AtomicBool::new(false),
-            draining: AtomicBool::new(false),
-            drained: AtomicBool::new(false),
-            plan,
-        });
+        let clock = crate::clock::RunClock::wall(start);
+        let prepared = prepare(topology, &options, timer, clock)?;
+        let shared = prepared.shared;
         let mut engine = BatchEngine {
             sampler: Mutex::new(sample::Sampler::new(
                 shared.plan.nodes.len(),
@@ -179,15 +210,16 @@ impl BatchEngine {
             shared: shared.clone(),
             threads: Vec::new(),
             start,
-            collected,
+            collected: prepared.collected,
             rate_window: options.rate_window.max(Duration::from_millis(100)),
         };
-        for (index, info) in receiver_infos.into_iter().enumerate() {
+        for (index, info) in prepared.receiver_infos.into_iter().enumerate() {
             let s = shared.clone();
             let name = format!("trib-recv-{}-{index}", info.node);
             engine.spawn(name, move || receiver::run(s, index, info))?;
         }
         let s = shared.clone();
+        let (ops, order) = (prepared.ops, prepared.order);
         engine.spawn("trib-batches".into(), move || job::run(s, ops, order))?;
         Ok(engine)
     }
@@ -229,7 +261,7 @@ impl RunningEngine for BatchEngine {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
-        let mut snap = sampler.snapshot(&self.shared, self.start, self.rate_window);
+        let mut snap = sampler.snapshot(&self.shared, self.start, self.rate_window, Instant::now());
         snap.batch = Some(
             self.shared
                 .stats_mut()

@@ -147,22 +147,22 @@ fn build(shared: &Shared, node: usize, info: &TaskInfo) -> Option<Box<dyn Spout>
     }
 }
 
-/// Token bucket over real time (rates are a property of the source, not of the batch
-/// clock).
+/// Token bucket over the run's time (rates are a property of the source, not of the
+/// batch clock). The threaded receivers pass the wall clock's `now`, the lab its
+/// virtual one.
 struct Rate {
     tokens: f64,
     last: Instant,
 }
 
 impl Rate {
-    fn allowance(&mut self, per_sec: f64) -> usize {
-        let now = Instant::now();
+    fn allowance(&mut self, per_sec: f64, now: Instant) -> usize {
         if per_sec <= 0.0 {
             self.last = now;
             self.tokens = 1.0;
             return usize::MAX;
         }
-        let dt = now.duration_since(self.last).as_secs_f64();
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + per_sec * dt).min((per_sec * 0.05).max(1.0));
         self.tokens.floor() as usize
@@ -173,48 +173,81 @@ impl Rate {
     }
 }
 
-/// The receiver thread's loop for receiver `index`.
-pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
-    let me = &shared.receivers[index];
-    let node = me.node;
-    let outputs = shared.plan.nodes[node].outputs.clone();
-    let configured =
-        super::super::components::Config::new(&shared.plan.nodes[node]).float("rate_per_sec");
-    let mut spout = build(&shared, node, &info);
-    let mut rate = Rate {
-        tokens: 1.0,
-        last: Instant::now(),
-    };
-    let mut emitter = Emitter::default();
-    let mut refusal_log = RefusalLog::default();
-    let mut reported_full = false;
-    let switches = &shared.switches;
-    loop {
+/// What a receiver's loop does after one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Poll {
+    /// Go again at once.
+    Again,
+    /// Nothing to do now: wait this long (a thread sleeps; the lab moves on).
+    Wait(Duration),
+    /// The run is shutting down.
+    Stop,
+}
+
+/// One receiver's own state: its spout instance and its rate. The receiver thread and
+/// the lab's batch stepper both call [`Receiver::poll`].
+pub(crate) struct Receiver {
+    index: usize,
+    info: TaskInfo,
+    node: usize,
+    outputs: Vec<usize>,
+    configured: f64,
+    spout: Option<Box<dyn Spout>>,
+    rate: Rate,
+    emitter: Emitter<'static, 'static>,
+    refusal_log: RefusalLog,
+    reported_full: bool,
+}
+
+impl Receiver {
+    pub(crate) fn new(shared: &Shared, index: usize, info: TaskInfo, now: Instant) -> Self {
+        let node = shared.receivers[index].node;
+        Self {
+            index,
+            node,
+            outputs: shared.plan.nodes[node].outputs.clone(),
+            configured: super::super::components::Config::new(&shared.plan.nodes[node])
+                .float("rate_per_sec"),
+            spout: build(shared, node, &info),
+            info,
+            rate: Rate {
+                tokens: 1.0,
+                last: now,
+            },
+            emitter: Emitter::default(),
+            refusal_log: RefusalLog::default(),
+            reported_full: false,
+        }
+    }
+
+    /// One round: up to [`CALLS_PER_ROUND`] calls of `next_tuple` as the rate and the
+    /// shared buffer room allow, the records pushed with the timer's stamp.
+    pub(crate) fn poll(&mut self, shared: &Shared, now: Instant) -> Poll {
+        let me = &shared.receivers[self.index];
+        let info = &self.info;
+        let switches = &shared.switches;
         if switches.shutdown.load(Ordering::Relaxed) {
-            return;
+            return Poll::Stop;
         }
         if switches.deactivated.load(Ordering::Relaxed) {
             me.idle.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(2));
-            continue;
+            return Poll::Wait(Duration::from_millis(2));
         }
-        let Some(s) = spout.as_mut() else {
+        let Some(s) = self.spout.as_mut() else {
             me.done.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
-            continue;
+            return Poll::Wait(Duration::from_millis(5));
         };
         if switches.paused.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(2));
-            continue;
+            return Poll::Wait(Duration::from_millis(2));
         }
-        let node_switches = &shared.node_switches[node];
-        let per_sec = node_switches.rate().unwrap_or(configured);
-        let calls = rate.allowance(per_sec).min(CALLS_PER_ROUND);
+        let node_switches = &shared.node_switches[self.node];
+        let per_sec = node_switches.rate().unwrap_or(self.configured);
+        let calls = self.rate.allowance(per_sec, now).min(CALLS_PER_ROUND);
         // Room for the whole round first, so back-pressure loses nothing.
         if calls > 0 && !(shared.budget.has_byte_room() && shared.budget.take_items(calls)) {
             me.throttled.fetch_add(1, Ordering::Relaxed);
-            if !reported_full {
-                reported_full = true;
+            if !self.reported_full {
+                self.reported_full = true;
                 shared.env.log.push_once(
                     &info.node,
                     info.task,
@@ -227,13 +260,13 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
                     ),
                 );
             }
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
+            return Poll::Wait(Duration::from_millis(1));
         }
         let faults = node_switches
             .faults_active()
             .then(|| node_switches.faults());
         let mut made = 0;
+        let emitter = &mut self.emitter;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for _ in 0..calls {
                 if let Some(f) = &faults
@@ -241,20 +274,21 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
                 {
                     shared.timer.spend(f.added_latency);
                 }
-                if !s.next_tuple(&mut emitter) {
+                if !s.next_tuple(emitter) {
                     break;
                 }
                 made += 1;
             }
         }));
-        rate.spend(made);
-        if let Some(r) = emitter.take_refusals() {
+        self.rate.spend(made);
+        if let Some(r) = self.emitter.take_refusals() {
             me.refused.fetch_add(r.count, Ordering::Relaxed);
-            refusal_log.report(&shared.env.log, &info.node, info.task, &r.first);
+            self.refusal_log
+                .report(&shared.env.log, &info.node, info.task, &r.first);
         }
         if let Err(payload) = outcome {
             shared.budget.give(calls, 0);
-            emitter.items.clear();
+            self.emitter.items.clear();
             me.restarts.fetch_add(1, Ordering::Relaxed);
             shared.env.log.push(
                 &info.node,
@@ -265,12 +299,14 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
                     supervisor::describe(payload.as_ref())
                 ),
             );
-            spout = build(&shared, node, &info);
-            continue;
+            self.spout = build(shared, self.node, info);
+            return Poll::Again;
         }
         // Refused emits are already counted (and logged) above.
-        let n = emitter.items.iter().filter(|e| !e.refused).count();
-        let items: Vec<(u32, Values)> = emitter
+        let n = self.emitter.items.iter().filter(|e| !e.refused).count();
+        let outputs = &self.outputs;
+        let items: Vec<(u32, Values)> = self
+            .emitter
             .items
             .drain(..)
             .filter(|e| !e.refused)
@@ -283,7 +319,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
         let refused = me.push(items, calls, &shared.budget, || shared.timer.now_us());
         if refused > 0 {
             me.refused.fetch_add(refused as u64, Ordering::Relaxed);
-            refusal_log.report(
+            self.refusal_log.report(
                 &shared.env.log,
                 &info.node,
                 info.task,
@@ -292,11 +328,23 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
         }
         if n > 0 {
             me.emitted.fetch_add(n as u64, Ordering::Relaxed);
-        } else {
-            if s.is_done() {
-                me.done.store(true, Ordering::SeqCst);
-            }
-            std::thread::sleep(Duration::from_millis(if calls == 0 { 1 } else { 2 }));
+            return Poll::Again;
+        }
+        if self.spout.as_ref().is_some_and(|s| s.is_done()) {
+            me.done.store(true, Ordering::SeqCst);
+        }
+        Poll::Wait(Duration::from_millis(if calls == 0 { 1 } else { 2 }))
+    }
+}
+
+/// The receiver thread's loop for receiver `index`.
+pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
+    let mut receiver = Receiver::new(&shared, index, info, Instant::now());
+    loop {
+        match receiver.poll(&shared, Instant::now()) {
+            Poll::Again => {}
+            Poll::Wait(d) => std::thread::sleep(d),
+            Poll::Stop => return,
         }
     }
 }

@@ -35,8 +35,13 @@ impl Sampler {
         }
     }
 
-    pub fn snapshot(&mut self, s: &Shared, start: Instant, window: Duration) -> MetricsSnapshot {
-        let now = Instant::now();
+    pub fn snapshot(
+        &mut self,
+        s: &Shared,
+        start: Instant,
+        window: Duration,
+        now: Instant,
+    ) -> MetricsSnapshot {
         while self.history.len() > 1 && now.duration_since(self.history[1].at) >= window {
             self.history.pop_front();
         }

@@ -1,13 +1,18 @@
-//! Lab mode: a record-at-a-time run stepped one event at a time, on the caller's
-//! thread, over a virtual clock, so a learner can watch a tuple tree being acked and
-//! see which task each tuple lands on.
+//! Lab mode: a run stepped one event at a time, on the caller's thread, over a
+//! virtual clock, so a learner can watch a tuple tree being acked, see which task each
+//! tuple lands on, or see what one micro-batch held and what each operator made of it.
 //!
 //! The lab is the third way to run a plan, beside the threaded record-at-a-time engine
-//! (`storm`) and the micro-batch engine (`batch`). It runs the threaded engine's own
-//! executors (`exec`): the same plan, task numbering, routing, acker ledger, timeouts,
-//! max spout pending, faults and simulated workers. What differs is only the schedule
-//! (`world`): one event at a time, chosen by a seeded generator, with one tuple per
-//! message so every delivery and every ack is its own event.
+//! (`storm`) and the micro-batch engine (`batch`), and it runs their code:
+//! - record-at-a-time (`world`): the threaded engine's own executors (`exec`): the same
+//!   plan, task numbering, routing, acker ledger, timeouts, max spout pending, faults
+//!   and simulated workers. What differs is only the schedule: one event at a time,
+//!   chosen by a seeded generator, with one tuple per message so every delivery and
+//!   every ack is its own event.
+//! - micro-batch (`batches`): the batch engine's receivers, operators and job through
+//!   its stepper (`batch::stepper`); a step is one batch. This is the one place an
+//!   engine reaches into another's folder: the stepper is the batch engine's own API
+//!   for being stepped, and the lab only describes what it returns.
 //!
 //! Rules:
 //! - Same topology, seed and learner actions → the same events, byte for byte
@@ -21,6 +26,8 @@
 //! - Files a run appends to are cut back to their length at the lab's start before a
 //!   re-execution, so stepping back never writes a line twice.
 
+mod batches;
+mod stepping;
 mod trace;
 mod tree;
 mod world;
@@ -36,17 +43,16 @@ use crate::policy::{Declared, Grant, declared};
 
 use super::control::{Control, StopMode};
 use super::error::RunError;
-use super::exec::Sampler;
 use super::log::{LogKind, LogLine};
 use super::metrics::MetricsSnapshot;
 use super::options::{RunOptions, admit};
 use super::running::RunningEngine;
 use super::tuple::Values;
 
-pub use trace::{Event, Fields, Id, Kind, Sent, TaskRef};
+use stepping::Stepping;
+pub use trace::{BatchTrace, Event, Fields, Id, Kind, NamedWindow, NodeBatch, Sent, TaskRef};
 pub use tree::{LedgerStep, Tree, TreeTuple, TupleState, Verdict};
 pub use world::ACKER;
-use world::World;
 
 /// How a lab run is paced.
 #[derive(Debug, Clone)]
@@ -120,7 +126,7 @@ pub struct LabEngine {
     options: RunOptions,
     lab: LabOptions,
     grant: Grant,
-    world: World,
+    run: Stepping,
     /// The latest events (at most [`MAX_TRACE`]), oldest first, steps consecutive.
     trace: Vec<Event>,
     /// Learner actions with the step each one is. Kept past the current step after a
@@ -132,15 +138,13 @@ pub struct LabEngine {
     files: Vec<(PathBuf, Option<u64>)>,
     /// The furthest step reached: log lines of steps up to it were already shown.
     furthest: u64,
-    sampler: Mutex<Sampler>,
     /// Set when a re-execution did not reproduce the recorded events.
     diverged: bool,
 }
 
 impl LabEngine {
     /// Checks and builds a lab run at step 0. Refuses, naming the node, what it cannot
-    /// step: Flume nodes (their agents run on their own threads and clocks) and
-    /// micro-batch topologies.
+    /// step: Flume nodes (their agents run on their own threads and clocks).
     pub fn start(
         topology: &Topology,
         options: RunOptions,
@@ -149,40 +153,25 @@ impl LabEngine {
         refuse_unsteppable(topology)?;
         let grant = admit(topology, &options)?;
         let files = appended_files(topology, &grant);
-        let world = World::build(
-            topology,
-            &options,
-            grant.clone(),
-            lab.queue_capacity,
-            lab.event_cost,
-        )?;
-        let plan = &world.wiring.plan;
-        let sampler = Sampler::new(
-            options.rate_window,
-            world.start,
-            plan.nodes.len(),
-            plan.task_executor.len(),
-            plan.edges.len(),
-        );
+        let run = Stepping::build(topology, &options, grant.clone(), &lab)?;
         Ok(LabEngine {
             topology: topology.clone(),
             options,
             lab,
             grant,
-            world,
+            run,
             trace: Vec::new(),
             actions: Vec::new(),
             queued: Mutex::new(Vec::new()),
             files,
             furthest: 0,
-            sampler: Mutex::new(sampler),
             diverged: false,
         })
     }
 
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
-        self.world.steps
+        self.run.steps()
     }
 
     /// Every event so far, oldest first.
@@ -192,12 +181,12 @@ impl LabEngine {
 
     /// Virtual time since the start.
     pub fn elapsed(&self) -> Duration {
-        Duration::from_micros(self.world.t_us())
+        Duration::from_micros(self.run.t_us())
     }
 
     /// True when every spout is done and nothing is pending or queued.
     pub fn is_finished_now(&self) -> bool {
-        self.world.is_finished()
+        self.run.is_finished()
     }
 
     /// True when a re-execution did not reproduce the recorded run.
@@ -212,10 +201,10 @@ impl LabEngine {
         for c in queued {
             self.act(c);
         }
-        let next = self.world.steps + 1;
+        let next = self.run.steps() + 1;
         let e = match self.action_at(next) {
-            Some(c) => apply_action(&mut self.world, c),
-            None => self.world.step()?,
+            Some(c) => self.run.act(c),
+            None => self.run.step()?,
         };
         self.record(e);
         self.trace.last()
@@ -249,10 +238,10 @@ impl LabEngine {
     /// Takes a learner action now, as a step of its own. Recorded actions after the
     /// current step (from before a step back) are dropped: this is a new branch.
     pub fn act(&mut self, command: Control) -> &Event {
-        let step = self.world.steps + 1;
+        let step = self.run.steps() + 1;
         self.actions.retain(|(s, _)| *s < step);
         self.actions.push((step, command.clone()));
-        let e = apply_action(&mut self.world, command);
+        let e = self.run.act(command);
         self.record(e);
         &self.trace[self.trace.len() - 1]
     }
@@ -260,8 +249,8 @@ impl LabEngine {
     /// Goes back `n` steps (to step 0 at most): the world is rebuilt and re-executed up
     /// to there. Stepping forward afterwards replays the same events, actions included.
     pub fn back(&mut self, n: u64) -> Result<(), RunError> {
-        let target = self.world.steps.saturating_sub(n);
-        if n == 0 || self.world.steps == 0 {
+        let target = self.run.steps().saturating_sub(n);
+        if n == 0 || self.run.steps() == 0 {
             return Ok(());
         }
         self.rewind_to(target)
@@ -270,32 +259,27 @@ impl LabEngine {
     /// Rebuilds the world and re-executes it up to step `target`.
     fn rewind_to(&mut self, target: u64) -> Result<(), RunError> {
         // Buffered lines reach their files before the files are cut back.
-        self.world.flush();
+        self.run.flush();
         cut_back(&self.files);
-        let mut world = World::build(
-            &self.topology,
-            &self.options,
-            self.grant.clone(),
-            self.lab.queue_capacity,
-            self.lab.event_cost,
-        )?;
+        let mut run =
+            Stepping::build(&self.topology, &self.options, self.grant.clone(), &self.lab)?;
         let mut fresh: Vec<Event> = Vec::new();
         for step in 1..=target {
             let e = match self.action_at(step) {
-                Some(c) => apply_action(&mut world, c),
-                None => match world.step() {
+                Some(c) => run.act(c),
+                None => match run.step() {
                     Some(e) => e,
                     None => break,
                 },
             };
             // The lines of a re-executed step were shown the first time.
-            world.wiring.env.log.drain();
+            run.log().drain();
             if let Some(recorded) = self.recorded(step)
                 && recorded != &e
                 && !self.diverged
             {
                 self.diverged = true;
-                world.wiring.env.log.push(
+                run.log().push(
                     "lab",
                     0,
                     LogKind::Error,
@@ -307,7 +291,7 @@ impl LabEngine {
             push_capped(&mut fresh, e);
         }
         self.trace = fresh;
-        self.world = world;
+        self.run = run;
         Ok(())
     }
 
@@ -320,7 +304,7 @@ impl LabEngine {
 
     /// Task ids of a node (Storm numbering); empty for unknown nodes.
     pub fn tasks_of_node(&self, node: &str) -> Vec<u32> {
-        self.world.wiring.plan.tasks_of(node)
+        self.run.tasks_of(node)
     }
 
     /// The tree of `root` as the kept trace shows it.
@@ -330,7 +314,7 @@ impl LabEngine {
 
     /// False at step 0, where there is nothing to go back to.
     pub fn can_step_back(&self) -> bool {
-        self.world.steps > 0
+        self.run.steps() > 0
     }
 
     fn action_at(&self, step: u64) -> Option<Control> {
@@ -343,7 +327,7 @@ impl LabEngine {
     fn record(&mut self, e: Event) {
         if e.step <= self.furthest {
             // Shown already, before a step back.
-            self.world.wiring.env.log.drain();
+            self.run.log().drain();
         }
         self.furthest = self.furthest.max(e.step);
         push_capped(&mut self.trace, e);
@@ -351,21 +335,25 @@ impl LabEngine {
 
     /// The ledger value an acker holds for `root` now (`None`: nothing held).
     pub fn ledger_value(&self, root: u64) -> Option<u64> {
-        let ackers = self.world.wiring.plan.ackers();
+        let world = self.run.records()?;
+        let ackers = world.wiring.plan.ackers();
         let acker = crate::runtime::routing::acker_for(root, ackers.max(1));
-        self.world.ledger_value(acker, root)
+        world.ledger_value(acker, root)
     }
 
     /// The message id spout task `task` holds for the pending tree `root`.
     pub fn pending_msg_id(&self, task: u32, root: u64) -> Option<u64> {
-        self.world.pending_msg_id(task, root)
+        self.run.records()?.pending_msg_id(task, root)
     }
 
     /// Every queued tuple: (receiving task, sending task, values), in queue order.
     pub fn queued_tuples(&self) -> Vec<(u32, u32, Fields)> {
         let mut out = Vec::new();
-        let w = &self.world.wiring;
-        self.world.for_each_queued(|_, msg| {
+        let Some(world) = self.run.records() else {
+            return out;
+        };
+        let w = &world.wiring;
+        world.for_each_queued(|_, msg| {
             if let super::exec::Msg::Tuples { task, tuples } = msg {
                 for t in tuples {
                     let schema = w.schemas.get(t.stream as usize).map_or(&[][..], |s| s);
@@ -380,8 +368,11 @@ impl LabEngine {
     /// task, values).
     pub fn parked_tuples(&self) -> Vec<(u32, u32, Fields)> {
         let mut out = Vec::new();
-        let w = &self.world.wiring;
-        self.world.for_each_parked(|_, _, msg| {
+        let Some(world) = self.run.records() else {
+            return out;
+        };
+        let w = &world.wiring;
+        world.for_each_parked(|_, _, msg| {
             if let super::exec::Msg::Tuples { task, tuples } = msg {
                 for t in tuples {
                     let schema = w.schemas.get(t.stream as usize).map_or(&[][..], |s| s);
@@ -401,60 +392,8 @@ fn push_capped(trace: &mut Vec<Event>, e: Event) {
     trace.push(e);
 }
 
-/// Applies a learner action to a world and describes it as a step.
-fn apply_action(world: &mut World, command: Control) -> Event {
-    let t_us = world.t_us();
-    let mut e = match &command {
-        Control::KillWorker { worker } => {
-            let mut e = Event::new(0, t_us, Kind::Kill, "engine", *worker);
-            world.kill_worker(*worker, &mut e);
-            e
-        }
-        other => {
-            let node = match other {
-                Control::SetRate { node, .. } | Control::SetFaults { node, .. } => node.clone(),
-                _ => "engine".to_string(),
-            };
-            let mut e = Event::new(0, t_us, Kind::Control, &node, 0);
-            e.note = Some(describe(other));
-            let w = &world.wiring;
-            super::control::apply_to_switches(
-                command,
-                &w.switches,
-                &w.plan,
-                &w.node_switches,
-                &w.env.log,
-            );
-            e
-        }
-    };
-    world.steps += 1;
-    e.step = world.steps;
-    e
-}
-
-fn describe(c: &Control) -> String {
-    match c {
-        Control::Pause => "pause".into(),
-        Control::Resume => "resume".into(),
-        Control::SetRate { per_sec: None, .. } => "rate as configured".into(),
-        Control::SetRate {
-            per_sec: Some(r), ..
-        } => format!("rate {r}/s per task"),
-        Control::SetFaults { faults, .. } => faults.describe(),
-        Control::KillWorker { worker } => format!("kill worker {worker}"),
-    }
-}
-
 /// What the lab cannot step, named before anything starts.
 fn refuse_unsteppable(topology: &Topology) -> Result<(), RunError> {
-    if let ExecutionMode::MicroBatch { .. } = topology.settings.mode {
-        return Err(RunError::Unsupported {
-            node: "settings.mode".into(),
-            what: "micro-batch topologies in Lab mode yet; switch the mode to record-at-a-time"
-                .into(),
-        });
-    }
     let split = super::flume_bridge::view::split(topology)?;
     if split.has_flume
         && let Some(node) = topology.nodes().find(|n| {
@@ -511,19 +450,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl RunningEngine for LabEngine {
     fn mode(&self) -> ExecutionMode {
-        ExecutionMode::RecordAtATime
+        self.run.mode()
     }
 
     fn snapshot(&self) -> MetricsSnapshot {
-        let world = &self.world;
-        let queued = |exec: usize| world.queued(exec);
-        lock(&self.sampler).snapshot(
-            &world.wiring,
-            &queued,
-            self.lab.queue_capacity,
-            world.start,
-            world.now(),
-        )
+        self.run.snapshot()
     }
 
     fn control(&self, command: Control) {
@@ -531,19 +462,19 @@ impl RunningEngine for LabEngine {
     }
 
     fn drain_log(&self) -> Vec<LogLine> {
-        self.world.wiring.env.log.drain()
+        self.run.log().drain()
     }
 
     fn collected_by_task(&self, node: &str) -> Vec<(u32, Values)> {
-        self.world.collected.get(node)
+        self.run.collected().get(node)
     }
 
     fn tasks_of(&self, node: &str) -> Vec<u32> {
-        self.world.wiring.plan.tasks_of(node)
+        self.run.tasks_of(node)
     }
 
     fn is_finished(&self) -> bool {
-        self.world.is_finished()
+        self.run.is_finished()
     }
 
     fn stop(
@@ -551,7 +482,7 @@ impl RunningEngine for LabEngine {
         _mode: StopMode,
         _interrupt: &AtomicBool,
     ) -> (MetricsSnapshot, Vec<LogLine>) {
-        self.world.flush();
+        self.run.flush();
         let snap = self.snapshot();
         (snap, self.drain_log())
     }

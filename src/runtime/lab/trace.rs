@@ -110,6 +110,8 @@ pub enum Kind {
     Restart,
     /// A setting changed (faults, rates, pause).
     Control,
+    /// Micro-batch mode: one batch cut and run through every operator.
+    Batch,
 }
 
 /// A task named by its node and Storm task id.
@@ -198,6 +200,43 @@ pub struct Event {
     /// Messages parked earlier (a full queue) that reached their queue in this step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Sent>,
+    /// Micro-batch mode: what the batch held and what each node made of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchTrace>,
+}
+
+/// One micro-batch as a step shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchTrace {
+    /// The batch covers `(from_ms, time_ms]` of run time.
+    pub from_ms: u64,
+    pub time_ms: u64,
+    /// Records cut from the receivers into it.
+    pub records: usize,
+    /// Each node's output for this batch, in the job's order (a spout's is what was
+    /// cut from its receivers).
+    pub nodes: Vec<NodeBatch>,
+    /// Windows that closed at this batch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<NamedWindow>,
+}
+
+/// One node's output for one batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeBatch {
+    pub node: String,
+    /// How many records it produced.
+    pub count: usize,
+    /// The first of them (at most `runtime::batch::stepper::SHOWN_PER_NODE`).
+    pub values: Vec<Fields>,
+}
+
+/// A window's result, with its node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedWindow {
+    pub node: String,
+    #[serde(flatten)]
+    pub result: crate::runtime::metrics::WindowResult,
 }
 
 impl Event {
@@ -222,6 +261,7 @@ impl Event {
             note: None,
             emits: Vec::new(),
             moved: Vec::new(),
+            batch: None,
         }
     }
 

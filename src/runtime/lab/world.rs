@@ -101,6 +101,8 @@ pub(super) struct World {
     /// Steps taken so far.
     pub(super) steps: u64,
     event_cost: Duration,
+    sampler: std::sync::Mutex<exec::Sampler>,
+    queue_capacity: usize,
 }
 
 impl World {
@@ -145,7 +147,16 @@ impl World {
             Transport::Lab(queues),
         ));
         let timeout = wiring.timeout();
+        let sampler = exec::Sampler::new(
+            options.rate_window,
+            start,
+            plan.nodes.len(),
+            plan.task_executor.len(),
+            plan.edges.len(),
+        );
         let mut world = World {
+            sampler: std::sync::Mutex::new(sampler),
+            queue_capacity,
             slots: Vec::with_capacity(plan.executors.len()),
             picks: Rng::new(derive_seed(options.seed, LAB_PICKS)),
             next_tick: start + TICK_EVERY,
@@ -827,6 +838,19 @@ impl World {
         w.env.log.push("engine", 0, LogKind::Event, note.clone());
         e.note = Some(note);
         true
+    }
+
+    /// The run's numbers at virtual time (rates per virtual second).
+    pub(super) fn snapshot(&self) -> crate::runtime::metrics::MetricsSnapshot {
+        let queued = |exec: usize| self.queued(exec);
+        let mut sampler = self.sampler.lock().unwrap_or_else(|p| p.into_inner());
+        sampler.snapshot(
+            &self.wiring,
+            &queued,
+            self.queue_capacity,
+            self.start,
+            self.now(),
+        )
     }
 
     /// True when every spout is done and nothing is pending or queued.
