@@ -33,6 +33,10 @@ pub struct Args {
     /// this long (e.g. `10m`) and print resident memory every `--sample-every`.
     #[arg(long, value_parser = super::run::parse_duration)]
     pub soak: Option<Duration>,
+    /// Instead of the comparison, measure Lab mode: microseconds per step on the word
+    /// count and on a 50-node chain, and the share of a frame playing at 1000 events/s.
+    #[arg(long)]
+    pub lab: bool,
     /// Interval between soak samples.
     #[arg(long, default_value = "10s", value_parser = super::run::parse_duration)]
     pub sample_every: Duration,
@@ -277,6 +281,20 @@ fn print_config(c: &Config) {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.lab {
+        let figures = super::bench_lab::figures(100_000)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+        } else {
+            for f in &figures {
+                println!(
+                    "{:<16} {:>7} steps  {:>6.2} µs/step  {:>5.2} ms of a frame at 1000 events/s",
+                    f.design, f.steps, f.us_per_step, f.frame_ms_at_1000_per_s
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(duration) = args.soak {
         let report = super::bench_soak::soak(
             &word_count(1, 1, true),

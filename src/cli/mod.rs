@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch, one file per command.
 
 mod bench;
+mod bench_lab;
 mod bench_raw;
 mod bench_soak;
 mod compare;
