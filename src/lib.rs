@@ -11,6 +11,7 @@ pub mod design;
 pub mod dstream;
 pub mod flume;
 pub mod format;
+pub mod lesson;
 pub mod model;
 pub mod policy;
 pub mod runtime;

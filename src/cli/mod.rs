@@ -10,6 +10,7 @@ mod export;
 mod fmt;
 mod import;
 mod lab;
+mod lesson;
 mod open;
 mod permissions;
 mod run;
@@ -48,6 +49,8 @@ pub enum Command {
     Run(run::Args),
     /// Step a topology one event at a time (Lab mode) and write the trace as JSON lines.
     Lab(lab::Args),
+    /// Check lessons: play every step headless and check its expectations and answers.
+    Lesson(lesson::Args),
     /// Measure the runtime against a hand-written pipeline on the word-count workload.
     Bench(bench::Args),
 }
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Lab(args)) => lab::run(&args),
+        Some(Command::Lesson(args)) => lesson::run(&args),
         None => open::run(cli.file),
     }
 }

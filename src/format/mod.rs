@@ -27,3 +27,4 @@ pub use ron_file::{
     CURRENT_VERSION, MAX_RON_NESTING, from_ron_str, load_ron, load_ron_with_text, save_ron,
     to_ron_string,
 };
+pub use ron_message::user_message as parser_message;

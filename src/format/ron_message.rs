@@ -32,6 +32,25 @@ const RECORDS: &[(&str, &str)] = &[
         "Value",
         "a config value (a number, text, true or false, or a list)",
     ),
+    // Lesson files (`crate::lesson::file`).
+    ("LessonRecord", "the lesson"),
+    ("Step", "a step"),
+    ("Action", "an action"),
+    ("Highlight", "a highlight"),
+    ("Check", "a check (`Question(…)` or `Expect([…])`)"),
+    ("Answer", "an answer (`TaskOf`, `Count` or `Holds`)"),
+    ("Expect", "an expectation `(metric, op, number)`"),
+    ("Metric", "a metric"),
+    ("Op", "a comparison (`Eq`, `Ne`, `Gt`, `Ge`, `Lt` or `Le`)"),
+    (
+        "TopologySource",
+        "a topology (`File(\"…\")` or `Inline(\"…\")`)",
+    ),
+    ("Engine", "an engine (`Lab` or `Live`)"),
+    (
+        "UntilEvent",
+        "an event (`Emitted`, `Acked`, `Failed`, `Timeout` or `Window`)",
+    ),
 ];
 
 /// Rust's number and text types as serde names them in "expected …".
@@ -114,7 +133,7 @@ fn scrub(message: &str) -> String {
 }
 
 /// The message for one parser error, about the file and never about the code.
-pub(super) fn user_message(code: &ron::Error) -> String {
+pub fn user_message(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
         E::ExceededRecursionLimit => format!(

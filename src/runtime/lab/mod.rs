@@ -302,6 +302,21 @@ impl LabEngine {
             .get(usize::try_from(step.checked_sub(first)?).ok()?)
     }
 
+    /// The run's numbers now (the same as its [`RunningEngine`] snapshot).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.run.snapshot()
+    }
+
+    /// What collector `node` received so far.
+    pub fn collected(&self, node: &str) -> Vec<Values> {
+        self.run
+            .collected()
+            .get(node)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
     /// Task ids of a node (Storm numbering); empty for unknown nodes.
     pub fn tasks_of_node(&self, node: &str) -> Vec<u32> {
         self.run.tasks_of(node)
