@@ -228,7 +228,10 @@ fn check_metric(
         | Metric::Replayed(n)
         | Metric::TimedOut(n)
         | Metric::Restarts(n) => need_node(design, n, at),
-        Metric::Collected(n) | Metric::Distinct(n) => match design.node_by_name(n) {
+        Metric::Collected(n)
+        | Metric::Distinct(n)
+        | Metric::TasksReached(n)
+        | Metric::TasksPerKey(n) => match design.node_by_name(n) {
             Some(node) if node.component == "collector" => {}
             Some(_) => at(
                 n,
@@ -241,6 +244,36 @@ fn check_metric(
             "Steps counts Lab steps; this lesson runs live".into(),
         ),
         Metric::TreesAcked | Metric::TreesFailed | Metric::Steps => {}
+        Metric::EventsIn(n) | Metric::EventsOut(n) => need_node(design, n, at),
+        Metric::ChannelSize(n) | Metric::Commits(n) | Metric::Rollbacks(n) => {
+            match design.node_by_name(n) {
+                Some(node) if node.role == Role::Channel => {}
+                Some(_) => at(n, format!("'{n}' is not a Flume channel")),
+                None => need_node(design, n, at),
+            }
+        }
+        Metric::WindowKeys(n) | Metric::WindowBatches(n) => {
+            match design.node_by_name(n) {
+                Some(node) if node.window.is_some() => {}
+                Some(_) => at(n, format!("'{n}' has no window")),
+                None => need_node(design, n, at),
+            }
+            if !matches!(design.settings.mode, ExecutionMode::MicroBatch { .. }) {
+                at(n, "window results are kept in micro-batch mode".into());
+            }
+        }
+        Metric::LatencyMs => {}
+        Metric::Batches
+        | Metric::LastBatchRecords
+        | Metric::SchedulingDelayMs
+        | Metric::ProcessingMs => {
+            if !matches!(design.settings.mode, ExecutionMode::MicroBatch { .. }) {
+                at(
+                    "",
+                    "a batch metric needs the design in micro-batch mode".into(),
+                );
+            }
+        }
     }
 }
 

@@ -144,11 +144,37 @@ pub enum Metric {
     Collected(String),
     /// Distinct values a collector received (every one of N records arrived: N).
     Distinct(String),
+    /// How many tasks of a collector received something.
+    TasksReached(String),
+    /// The most tasks of a collector any one value (its first field) reached: 1 under
+    /// a fields grouping, at most 2 under partial key, every task under all.
+    TasksPerKey(String),
     /// Trees acked so far (lab: from the trace; live: spouts' acks).
     TreesAcked,
     TreesFailed,
     /// Lab steps taken.
     Steps,
+    /// Flume: events a node took in / passed on.
+    EventsIn(String),
+    EventsOut(String),
+    /// Flume: events a channel holds now.
+    ChannelSize(String),
+    /// Flume: a channel's committed and rolled-back transactions.
+    Commits(String),
+    Rollbacks(String),
+    /// Micro-batch: batches completed.
+    Batches,
+    /// Micro-batch: records in the last batch.
+    LastBatchRecords,
+    /// Micro-batch: how late the last batch's job started, and how long it ran (ms).
+    SchedulingDelayMs,
+    ProcessingMs,
+    /// Micro-batch: keys in a window's latest result, and the batches it covered.
+    WindowKeys(String),
+    WindowBatches(String),
+    /// End-to-end latency, median, in milliseconds (spouts' emit to ack; micro-batch:
+    /// arrival to the end of the record's batch).
+    LatencyMs,
 }
 
 /// How a metric compares with a value.

@@ -6,13 +6,14 @@
 //! gives (the designer: the user's data folder; the CLI: a temporary folder), so a
 //! lesson never writes beside the files it was opened from.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::model::{Grouping, Topology};
 use crate::runtime::lab::Kind;
 use crate::runtime::routing::{deep_hash, floor_mod};
-use crate::runtime::tuple::Val;
+use crate::runtime::tuple::{Val, Values};
 use crate::runtime::{
     Control, Engine as LiveEngine, FaultSpec, LabEngine, LabOptions, MetricsSnapshot, RunOptions,
     StopMode, Until,
@@ -323,11 +324,13 @@ impl Player {
         self.ensure_run(step)?;
         let snap = self.snapshot().unwrap_or_default();
         let node = |name: &str| snap.nodes.get(name).cloned().unwrap_or_default();
-        let collected = |name: &str| match &self.run {
-            Run::Lab(l) => l.collected(name),
-            Run::Live(e) => e.collected(name),
+        let by_task = |name: &str| match &self.run {
+            Run::Lab(l) => l.collected_with_tasks(name),
+            Run::Live(e) => e.collected_by_task(name),
             Run::Idle => Vec::new(),
         };
+        let collected =
+            |name: &str| -> Vec<Values> { by_task(name).into_iter().map(|(_, v)| v).collect() };
         let lab_outcomes = |ok: bool| {
             self.lab().map(|l| {
                 l.trace()
@@ -336,6 +339,10 @@ impl Player {
                     .count() as f64
             })
         };
+        let channel =
+            |n: &crate::runtime::NodeMetrics| n.flume.as_ref().and_then(|f| f.channel.clone());
+        let batch = || snap.batch.as_ref();
+        let window = |name: &str| batch().and_then(|b| b.windows.get(name).cloned());
         let spouts_total = |f: fn(&crate::runtime::NodeMetrics) -> u64| {
             snap.nodes
                 .values()
@@ -352,6 +359,18 @@ impl Player {
             Metric::TimedOut(n) => node(n).timed_out as f64,
             Metric::Restarts(n) => node(n).restarts as f64,
             Metric::Collected(n) => collected(n).len() as f64,
+            Metric::TasksReached(n) => {
+                let tasks: BTreeSet<u32> = by_task(n).iter().map(|(t, _)| *t).collect();
+                tasks.len() as f64
+            }
+            Metric::TasksPerKey(n) => {
+                let mut per_key: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+                for (task, v) in by_task(n) {
+                    let key = v.get(0).map(|x| format!("{x:?}")).unwrap_or_default();
+                    per_key.entry(key).or_default().insert(task);
+                }
+                per_key.values().map(BTreeSet::len).max().unwrap_or(0) as f64
+            }
             Metric::Distinct(n) => {
                 let mut keys: Vec<String> = collected(n).iter().map(|v| format!("{v:?}")).collect();
                 keys.sort_unstable();
@@ -363,6 +382,22 @@ impl Player {
                 lab_outcomes(false).unwrap_or_else(|| spouts_total(|n| n.failed))
             }
             Metric::Steps => self.lab().map_or(0.0, |l| l.steps() as f64),
+            Metric::EventsIn(n) => node(n).flume.map_or(0, |f| f.events_in) as f64,
+            Metric::EventsOut(n) => node(n).flume.map_or(0, |f| f.events_out) as f64,
+            Metric::ChannelSize(n) => channel(&node(n)).map_or(0, |c| c.size) as f64,
+            Metric::Commits(n) => channel(&node(n)).map_or(0, |c| c.commits) as f64,
+            Metric::Rollbacks(n) => channel(&node(n)).map_or(0, |c| c.rollbacks) as f64,
+            Metric::Batches => batch().map_or(0, |b| b.batches_completed) as f64,
+            Metric::LastBatchRecords => batch().map_or(0, |b| b.last_batch_records) as f64,
+            Metric::SchedulingDelayMs => {
+                batch().map_or(0.0, |b| b.last_scheduling_delay.as_secs_f64() * 1000.0)
+            }
+            Metric::ProcessingMs => {
+                batch().map_or(0.0, |b| b.last_processing_time.as_secs_f64() * 1000.0)
+            }
+            Metric::WindowKeys(n) => window(n).map_or(0, |w| w.keys) as f64,
+            Metric::WindowBatches(n) => window(n).map_or(0, |w| w.batches) as f64,
+            Metric::LatencyMs => snap.end_to_end_latency_p50.as_secs_f64() * 1000.0,
         })
     }
 

@@ -221,8 +221,15 @@ impl Receiver {
     }
 
     /// One round: up to [`CALLS_PER_ROUND`] calls of `next_tuple` as the rate and the
-    /// shared buffer room allow, the records pushed with the timer's stamp.
-    pub(crate) fn poll(&mut self, shared: &Shared, now: Instant) -> Poll {
+    /// shared buffer room allow, the records pushed stamped with `stamp_us()` (the
+    /// threads: the batch timer; the stepper: its receiving time, which a batch job
+    /// running late does not move).
+    pub(crate) fn poll(
+        &mut self,
+        shared: &Shared,
+        now: Instant,
+        stamp_us: &dyn Fn() -> u64,
+    ) -> Poll {
         let me = &shared.receivers[self.index];
         let info = &self.info;
         let switches = &shared.switches;
@@ -316,7 +323,7 @@ impl Receiver {
                     .map(|&global| (global as u32, e.values))
             })
             .collect();
-        let refused = me.push(items, calls, &shared.budget, || shared.timer.now_us());
+        let refused = me.push(items, calls, &shared.budget, stamp_us);
         if refused > 0 {
             me.refused.fetch_add(refused as u64, Ordering::Relaxed);
             self.refusal_log.report(
@@ -341,7 +348,7 @@ impl Receiver {
 pub(crate) fn run(shared: Arc<Shared>, index: usize, info: TaskInfo) {
     let mut receiver = Receiver::new(&shared, index, info, Instant::now());
     loop {
-        match receiver.poll(&shared, Instant::now()) {
+        match receiver.poll(&shared, Instant::now(), &|| shared.timer.now_us()) {
             Poll::Again => {}
             Poll::Wait(d) => std::thread::sleep(d),
             Poll::Stop => return,

@@ -132,19 +132,26 @@ impl Stepper {
     }
 
     /// Receives for one interval, then cuts and runs the batch.
+    ///
+    /// Receivers run on their own time, as receiver threads run beside the jobs: records
+    /// of `(t − B, t]` are stamped in it even when the previous job ran past `t − B`.
+    /// The batch clock (the shared timer) is what the jobs move: a job starts at `t`, or
+    /// later if the previous one is still running, so a slow job shows as scheduling
+    /// delay, as in a threaded run.
     pub fn step(&mut self) -> BatchStep {
         let interval = self.shared.interval_ms;
         let t_ms = self.next_ms;
         let from = t_ms.saturating_sub(interval);
         for ms in from + 1..=t_ms {
-            self.clock.set_us(ms.saturating_mul(1000));
             let now = self.start + Duration::from_millis(ms);
+            let stamp = move || ms.saturating_mul(1000);
             for r in &mut self.receivers {
                 // One round per receiver and millisecond; its wait hint is the lab's
                 // next millisecond.
-                let _ = r.poll(&self.shared, now);
+                let _ = r.poll(&self.shared, now, &stamp);
             }
         }
+        // A no-op when the previous job ran past `t`: this one then starts late.
         self.clock.set_us(t_ms.saturating_mul(1000));
         let mut outputs = Vec::new();
         let mut records = 0;

@@ -317,6 +317,11 @@ impl LabEngine {
             .collect()
     }
 
+    /// What collector `node` received so far, with the receiving task's id.
+    pub fn collected_with_tasks(&self, node: &str) -> Vec<(u32, Values)> {
+        self.run.collected().get(node)
+    }
+
     /// Task ids of a node (Storm numbering); empty for unknown nodes.
     pub fn tasks_of_node(&self, node: &str) -> Vec<u32> {
         self.run.tasks_of(node)
