@@ -109,6 +109,9 @@ pub enum Action {
     SetRate { node: String, per_sec: f64 },
     /// Kill a simulated worker (record-at-a-time only).
     KillWorker(u32),
+    /// Stop the run abruptly and start it again on the same folder: what survives is
+    /// what was on disk (a file channel's events), not what was in memory.
+    Restart,
     /// Change the grouping of the edge `from → to` (the run starts again).
     SetGrouping {
         from: String,

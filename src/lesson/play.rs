@@ -267,6 +267,10 @@ impl Player {
                 self.restart();
                 return Ok(());
             }
+            Action::Restart => {
+                self.restart();
+                return self.ensure_run(step);
+            }
             _ => {}
         }
         self.ensure_run(step)?;
@@ -314,7 +318,10 @@ impl Player {
                 per_sec: Some(*per_sec),
             }),
             Action::KillWorker(worker) => self.control(Control::KillWorker { worker: *worker }),
-            Action::SetGrouping { .. } | Action::SetParallelism { .. } | Action::SwitchMode(_) => {}
+            Action::SetGrouping { .. }
+            | Action::SetParallelism { .. }
+            | Action::SwitchMode(_)
+            | Action::Restart => {}
         }
         Ok(())
     }
