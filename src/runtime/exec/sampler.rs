@@ -8,7 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::super::metrics::{
-    EdgeMetrics, Histogram, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics, get, quantile,
+    EdgeMetrics, Histogram, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WorkerMetrics,
+    get, quantile,
 };
 use super::super::plan::ExecutorKind;
 use crate::runtime::exec::Wiring;
@@ -179,6 +180,7 @@ impl Sampler {
                 grouping: edge.grouping.label(),
                 tuples: current.edges[e],
                 rate: rate(current.edges[e], old),
+                pairs: pairs_of(w, e),
             });
         }
         for ex in &plan.executors {
@@ -209,4 +211,32 @@ impl Sampler {
         self.history.push_back(current);
         snap
     }
+}
+
+/// The non-zero pair counts of plan edge `e`, in task order (`None` when the run keeps
+/// none for it): the table's rows are the sending node's tasks, its columns the
+/// receiving node's.
+fn pairs_of(w: &Wiring, e: usize) -> Option<Vec<TaskPair>> {
+    let cells = &w.counters.pairs[e];
+    if cells.is_empty() {
+        return None;
+    }
+    let edge = &w.plan.edges[e];
+    let senders = w.plan.nodes[edge.from].tasks.clone();
+    let first_target = edge.targets.first().copied().unwrap_or(0);
+    let span = cells.len() / senders.len().max(1);
+    let mut out = Vec::new();
+    for (row, from) in senders.enumerate() {
+        for col in 0..span {
+            let tuples = cells.get(row * span + col).map_or(0, get);
+            if tuples > 0 {
+                out.push(TaskPair {
+                    from,
+                    to: first_target + col as u32,
+                    tuples,
+                });
+            }
+        }
+    }
+    Some(out)
 }

@@ -155,6 +155,11 @@ pub fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
+/// The most (sending task, receiving task) pairs an edge keeps counts for. Beyond it
+/// the grouping lens says the edge has too many tasks to draw, and the run spends
+/// nothing on it.
+pub const MAX_TASK_PAIRS: usize = 4096;
+
 /// All counters of a run: one block per task id (index 0 unused), latency histograms
 /// per executor, and one counter per plan edge.
 #[derive(Debug)]
@@ -164,6 +169,11 @@ pub struct Counters {
     pub latencies: Vec<CachePadded<Latencies>>,
     /// `edges[e]` counts tuples sent along plan edge `e` (producers add in bulk).
     pub edges: Vec<CachePadded<AtomicU64>>,
+    /// `pairs[e]` counts tuples delivered on each (sending task, receiving task) pair of
+    /// plan edge `e`, row by sending task (`senders × receivers`), for the grouping lens.
+    /// Empty for an edge with no pair counts (over [`MAX_TASK_PAIRS`], or an engine that
+    /// keeps none). Producers add once per step, like `edges`.
+    pub pairs: Vec<Box<[AtomicU64]>>,
 }
 
 impl Counters {
@@ -178,7 +188,22 @@ impl Counters {
             edges: (0..edges)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
+            pairs: (0..edges).map(|_| Box::default()).collect(),
         }
+    }
+
+    /// Gives plan edge `e` a pair table of `senders × receivers` counters, unless that
+    /// is more than [`MAX_TASK_PAIRS`]. Returns whether it did.
+    pub fn keep_pairs(&mut self, e: usize, senders: usize, receivers: usize) -> bool {
+        let cells = senders.saturating_mul(receivers);
+        let Some(slot) = self.pairs.get_mut(e) else {
+            return false;
+        };
+        if cells == 0 || cells > MAX_TASK_PAIRS {
+            return false;
+        }
+        *slot = (0..cells).map(|_| AtomicU64::new(0)).collect();
+        true
     }
 }
 
