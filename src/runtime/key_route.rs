@@ -5,10 +5,26 @@
 //! `floor_mod`, `partial_key_bytes`, `partial_key_draw`), so the lens cannot explain a
 //! rule the engine does not follow.
 
-use crate::model::Grouping;
+use std::collections::BTreeMap;
+
+use crate::model::{Grouping, Topology};
+
+use super::error::RunError;
 
 use super::routing::{deep_hash, fields_index, floor_mod, partial_key_bytes, partial_key_draw};
 use super::tuple::{Val, Values};
+
+/// Every Storm node's task ids as a record-at-a-time run numbers them (the plan of the
+/// topology's Storm half), so the lens can label tasks before anything runs.
+pub fn task_ids(topology: &Topology) -> Result<BTreeMap<String, Vec<u32>>, RunError> {
+    let split = super::flume_bridge::view::split(topology)?;
+    let plan = super::plan::compile(&split.storm)?;
+    Ok(plan
+        .nodes
+        .iter()
+        .map(|n| (n.node.name.clone(), n.tasks.clone().collect()))
+        .collect())
+}
 
 /// Reads one typed key value the way a component would emit it: a whole number as a
 /// `Long`, a decimal number as a `Double`, `true`/`false` as a `Boolean`, anything else
@@ -145,6 +161,24 @@ mod tests {
     use super::*;
     use crate::runtime::rng::Rng;
     use crate::runtime::routing::Grouper;
+
+    #[test]
+    fn task_ids_number_nodes_as_the_plan_does() {
+        use crate::model::{Node, Role, StreamDecl};
+        let mut t = Topology::new("t");
+        t.add_node(
+            Node::new("b", Role::Spout, "sequence").with_output(StreamDecl::default_stream(&["n"])),
+        )
+        .unwrap();
+        let mut sink = Node::new("a", Role::Bolt, "collector").with_parallelism(2);
+        sink.tasks = Some(3);
+        t.add_node(sink).unwrap();
+        t.connect_names("b", "a", "default", Grouping::Shuffle)
+            .unwrap();
+        let ids = task_ids(&t).unwrap();
+        assert_eq!(ids["a"], [1, 2, 3]);
+        assert_eq!(ids["b"], [4]);
+    }
 
     #[test]
     fn typed_keys_read_as_a_component_would_emit_them() {

@@ -293,6 +293,12 @@ impl DesignerApp {
                         actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
                         ui.separator();
                     }
+                    actions.extend(inspector::lens_section::lens_section_ui(
+                        ui,
+                        &self.doc.topology,
+                        &self.selection,
+                        &self.canvas.lens,
+                    ));
                     let form = ui.add_enabled_ui(!busy, |ui| {
                         inspector::inspector_ui(
                             ui,

@@ -87,6 +87,9 @@ pub struct RunOverlay {
     pub nodes: BTreeMap<String, NodeStats>,
     /// (from, to, stream) → tuples per second.
     pub edges: BTreeMap<(String, String, String), f64>,
+    /// (from, to, stream) → tuples delivered per (sending task, receiving task), for the
+    /// grouping lens; `None` when the run keeps no pair counts for the edge.
+    pub pairs: BTreeMap<(String, String, String), Option<Vec<(u32, u32, u64)>>>,
     /// "running", "paused", "finished", …
     pub state: String,
 }
