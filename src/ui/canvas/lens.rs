@@ -9,11 +9,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use egui::{Align2, CornerRadius, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Ui, Vec2};
+use egui::epaint::CubicBezierShape;
+use egui::{
+    Align2, Color32, CornerRadius, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Ui, Vec2,
+};
 
 use super::edge_shape::{self, EdgeCurve};
 use super::frame::Frame;
-use super::overlay::count_text;
+use super::overlay::{compact, count_text};
 use super::style;
 use crate::runtime::key_route;
 
@@ -103,15 +106,38 @@ pub(super) fn lens_ui(ui: &Ui, f: &Frame<'_>, lens: &Lens) {
         let boxes = lane_rects(*r, tasks.len(), f.zoom);
         lanes.insert(name, tasks.iter().copied().zip(boxes).collect());
     }
-    links_ui(ui, f, &lanes);
+    let totals = links_ui(ui, f, &lanes);
     for (name, tasks) in &lanes {
         for (&task, &lane) in tasks {
-            paint_lane(ui, f, name, task, lane);
+            let total = totals.get(&(name.to_string(), task)).copied();
+            paint_lane(ui, f, name, task, lane, total);
         }
     }
 }
 
-fn paint_lane(ui: &Ui, f: &Frame<'_>, node: &str, task: u32, lane: Rect) {
+/// Tuples a task received and sent along the edges drawn, by (node, task).
+type LaneTotals = BTreeMap<(String, u32), (u64, u64)>;
+
+/// `in 1,204 · out 2,408`: a lane's totals, only the sides it has.
+fn totals_text((got, sent): (u64, u64)) -> String {
+    let mut parts = Vec::new();
+    if got > 0 {
+        parts.push(format!("in {}", compact(got as f64)));
+    }
+    if sent > 0 {
+        parts.push(format!("out {}", compact(sent as f64)));
+    }
+    parts.join(" · ")
+}
+
+fn paint_lane(
+    ui: &Ui,
+    f: &Frame<'_>,
+    node: &str,
+    task: u32,
+    lane: Rect,
+    total: Option<(u64, u64)>,
+) {
     let z = f.zoom;
     let accent =
         f.t.node_by_name(node)
@@ -131,14 +157,26 @@ fn paint_lane(ui: &Ui, f: &Frame<'_>, node: &str, task: u32, lane: Rect) {
             FontId::proportional(11.0 * z),
             f.visuals.text_color(),
         );
+        if let Some(total) = total {
+            f.painter.text(
+                lane.right_center() - Vec2::new(6.0 * z, 0.0),
+                Align2::RIGHT_CENTER,
+                totals_text(total),
+                FontId::proportional(10.0 * z),
+                f.visuals.weak_text_color(),
+            );
+        }
     }
     let id = ui.scope_id().with(("lens-lane", node, task));
     let label = lane_label(node, task);
     let response = ui.interact(lane, id, Sense::hover());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+    let numbers = total.map_or(String::new(), |(got, sent)| {
+        format!("\nSo far it received {got} and sent {sent} tuples on the edges drawn.")
+    });
     response.on_hover_text(format!(
         "Task {task} of {node}, as Storm numbers tasks (components in name order, \
-         each with a block of ids from 1)."
+         each with a block of ids from 1).{numbers}"
     ));
 }
 
@@ -157,10 +195,26 @@ fn end_of(
     }
 }
 
+/// A link's count, placed once every link is drawn.
+struct LinkLabel {
+    curve: EdgeCurve,
+    /// Where along the link the count would best sit.
+    t: f32,
+    tuples: u64,
+    label: String,
+    id: egui::Id,
+}
+
+/// A link's sending and receiving task (`None`: that end's node is not expanded).
+type LinkEnds = (Option<u32>, Option<u32>);
+
 /// The task-to-task links of every edge with an expanded end, from the run's counts.
-fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>) {
+/// Returns what each task received and sent on them.
+fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>) -> LaneTotals {
+    let mut totals = LaneTotals::new();
+    let mut labels = Vec::new();
     let Some(overlay) = f.input.overlay else {
-        return;
+        return totals;
     };
     let color = f.visuals.selection.stroke.color;
     for named in f.t.edge_list() {
@@ -182,13 +236,21 @@ fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>)
             continue;
         };
         // Links between the same two ends add up (a collapsed end gathers its tasks).
-        let mut links: BTreeMap<(Option<u32>, Option<u32>), (Pos2, Pos2, u64)> = BTreeMap::new();
+        let mut links: BTreeMap<LinkEnds, (Pos2, Pos2, u64)> = BTreeMap::new();
         for &(s, r, n) in pairs {
+            totals.entry((named.from.clone(), s)).or_default().1 += n;
+            totals.entry((named.to.clone(), r)).or_default().0 += n;
             let (sk, sp) = end_of(lanes, from, s, a.right_center(), true);
             let (rk, rp) = end_of(lanes, to, r, b.left_center(), false);
             links.entry((sk, rk)).or_insert((sp, rp, 0)).2 += n;
         }
         let most = links.values().map(|l| l.2).max().unwrap_or(1).max(1) as f32;
+        let senders: Vec<Option<u32>> = links
+            .keys()
+            .map(|k| k.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         for ((sk, rk), (sp, rp, n)) in links {
             let share = n as f32 / most;
             let width = (1.0 + 5.0 * share) * f.zoom.max(0.5);
@@ -198,30 +260,64 @@ fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>)
                 &curve,
                 Stroke::new(width, color.gamma_multiply(0.8)),
             );
-            let text = count_text(n);
-            let font = FontId::proportional(10.0 * f.zoom.max(0.6));
-            let galley = f.painter.layout_no_wrap(text, font, f.visuals.text_color());
-            let at = curve.midpoint();
-            let r = Align2::CENTER_CENTER
-                .anchor_size(at, galley.size())
-                .expand(2.0);
-            f.painter
-                .rect_filled(r, CornerRadius::same(3), style::rate_pill_fill(&f.visuals));
-            f.painter
-                .galley(r.min + Vec2::splat(2.0), galley, f.visuals.text_color());
+            // Labels sit where the links are apart: near the expanded end, and with
+            // several senders, each sender's labels at their own distance along.
+            let rank = senders.iter().position(|&x| x == sk).unwrap_or(0) as f32;
+            let t = match (sk, rk) {
+                (_, None) => 0.25,
+                (None, _) => 0.75,
+                _ => 0.8 - 0.6 * rank / senders.len().max(1) as f32,
+            };
             let end = |k: Option<u32>, node: &str| match k {
                 Some(t) => format!("task {t}"),
                 None => node.to_string(),
             };
-            let label = link_label(&end(sk, from), &end(rk, to));
-            let id = ui
-                .scope_id()
-                .with(("lens-link", from, to, &named.stream, sk, rk));
-            let response = ui.interact(r, id, Sense::hover());
-            let accessible = format!("{label}: {n}");
-            response
-                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &accessible));
-            response.on_hover_text(format!("{label}: {n} tuples delivered so far"));
+            labels.push(LinkLabel {
+                curve,
+                t,
+                tuples: n,
+                label: link_label(&end(sk, from), &end(rk, to)),
+                id: ui
+                    .scope_id()
+                    .with(("lens-link", from, to, &named.stream, sk, rk)),
+            });
         }
     }
+    // Over every link: each count where it covers no lane and no other count; a count
+    // with no such place is left to its tooltip (the link's width still shows it).
+    let mut taken: Vec<Rect> = lanes.values().flat_map(|l| l.values().copied()).collect();
+    for l in labels {
+        let font = FontId::proportional(10.0 * f.zoom.max(0.6));
+        let galley = f
+            .painter
+            .layout_no_wrap(count_text(l.tuples), font, f.visuals.text_color());
+        let shape = CubicBezierShape::from_points_stroke(
+            l.curve.points,
+            false,
+            Color32::TRANSPARENT,
+            Stroke::NONE,
+        );
+        let place = |t: f32| {
+            Align2::CENTER_CENTER
+                .anchor_size(shape.sample(t), galley.size())
+                .expand(2.0)
+        };
+        let free = [l.t, 0.5, 0.35, 0.65, 0.2, 0.8]
+            .into_iter()
+            .map(place)
+            .find(|r| !taken.iter().any(|o| o.intersects(*r)));
+        let r = free.unwrap_or_else(|| place(l.t));
+        if free.is_some() {
+            taken.push(r);
+            f.painter
+                .rect_filled(r, CornerRadius::same(3), style::rate_pill_fill(&f.visuals));
+            f.painter
+                .galley(r.min + Vec2::splat(2.0), galley, f.visuals.text_color());
+        }
+        let response = ui.interact(r, l.id, Sense::hover());
+        let accessible = format!("{}: {}", l.label, l.tuples);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &accessible));
+        response.on_hover_text(format!("{}: {} tuples delivered so far", l.label, l.tuples));
+    }
+    totals
 }

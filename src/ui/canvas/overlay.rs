@@ -81,6 +81,10 @@ pub const REPLAYED_TOOLTIP: &str = "Replayed: tuple trees this spout emitted aga
     record-at-a-time run delivers every input at least once, so nodes downstream may \
     see some tuples twice.";
 
+/// Tuples one task delivered to one task along an edge: (sending task, receiving task,
+/// tuples).
+pub type TaskPairCount = (u32, u32, u64);
+
 /// Everything the canvas shows during a run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOverlay {
@@ -89,7 +93,7 @@ pub struct RunOverlay {
     pub edges: BTreeMap<(String, String, String), f64>,
     /// (from, to, stream) → tuples delivered per (sending task, receiving task), for the
     /// grouping lens; `None` when the run keeps no pair counts for the edge.
-    pub pairs: BTreeMap<(String, String, String), Option<Vec<(u32, u32, u64)>>>,
+    pub pairs: BTreeMap<(String, String, String), Option<Vec<TaskPairCount>>>,
     /// "running", "paused", "finished", …
     pub state: String,
 }
