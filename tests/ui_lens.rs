@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
-use tributary::runtime::Val;
-use tributary::runtime::routing::deep_hash;
+use tributary::design::commands::Command;
+use tributary::model::{Edge, Grouping};
+use tributary::runtime::routing::{deep_hash, partial_key_bytes, partial_key_draw};
+use tributary::runtime::{Val, Values};
 
 mod common;
 use common::ui;
@@ -72,6 +74,47 @@ fn typing_a_key_on_a_fields_edge_names_its_task_and_why() {
     );
     assert!(h.query_by_label_contains("Arrays.deepHashCode").is_some());
     assert!(h.query_by_label_contains("Math.floorMod").is_some());
+}
+
+#[test]
+fn typing_a_key_on_a_partial_key_edge_names_its_two_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
+    let t = &h.state().doc.topology;
+    let key = t
+        .edge_list()
+        .into_iter()
+        .find(|e| e.from == "split")
+        .unwrap();
+    let edge = Edge {
+        stream: key.stream.clone(),
+        grouping: Grouping::PartialKey(vec!["word".into()]),
+    };
+    h.state_mut()
+        .doc
+        .apply(Command::SetEdge { key, edge })
+        .unwrap();
+    h.run_steps(2);
+    h.get_by_label_contains("edge split → count").click();
+    h.run_steps(2);
+    h.get_by_role(Role::TextInput).focus();
+    h.step();
+    h.get_by_role(Role::TextInput).type_text("storm");
+    h.run_steps(2);
+    let bytes = partial_key_bytes(&Values::One(Val::str("storm")), &[0]);
+    let draw = partial_key_draw(&bytes, 4);
+    let (a, b) = (COUNT_TASKS[draw.first], COUNT_TASKS[draw.second]);
+    assert_ne!(a, b);
+    assert!(
+        h.query_by_label(&format!("goes to task {a} or task {b}"))
+            .is_some(),
+        "the lens does not name tasks {a} and {b}"
+    );
+    assert!(
+        h.query_by_label_contains("seeds java.util.Random")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("sent fewer tuples").is_some());
 }
 
 #[test]
