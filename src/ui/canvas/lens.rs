@@ -18,6 +18,7 @@ use super::edge_shape::{self, EdgeCurve};
 use super::frame::Frame;
 use super::overlay::{compact, count_text};
 use super::style;
+use crate::model::{ExecutionMode, Role};
 use crate::runtime::key_route;
 
 /// More tasks than this and a node's lanes would be too thin to read: the lens says so.
@@ -75,7 +76,8 @@ pub fn link_label(from: &str, to: &str) -> String {
 
 /// Draws every expanded node's lanes, then the task-to-task links of the edges at them.
 pub(super) fn lens_ui(ui: &Ui, f: &Frame<'_>, lens: &Lens) {
-    if lens.is_empty() {
+    // Task lanes are the record-at-a-time engine's; a micro-batch run has no such tasks.
+    if lens.is_empty() || f.t.settings.mode != ExecutionMode::RecordAtATime {
         return;
     }
     let ids = match key_route::task_ids(f.t) {
@@ -222,6 +224,14 @@ fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>)
         if !lanes.contains_key(from) && !lanes.contains_key(to) {
             continue;
         }
+        // Links into or out of Flume nodes are a channel's puts and takes, not tasks.
+        let storm = |name: &str| {
+            f.t.node_by_name(name)
+                .is_some_and(|n| matches!(n.role, Role::Spout | Role::Bolt))
+        };
+        if !storm(from) || !storm(to) {
+            continue;
+        }
         let (Some(a), Some(b)) = (f.node_rects.get(from), f.node_rects.get(to)) else {
             continue;
         };
@@ -231,7 +241,7 @@ fn links_ui(ui: &Ui, f: &Frame<'_>, lanes: &BTreeMap<&str, BTreeMap<u32, Rect>>)
         };
         let Some(pairs) = pairs else {
             let at = b.left_center() - Vec2::new(60.0 * f.zoom, 0.0);
-            let text = "too many tasks to draw (or no task counts in this mode)";
+            let text = "too many task pairs to draw";
             f.paint_hint(at, text, f.visuals.weak_text_color());
             continue;
         };
