@@ -213,15 +213,15 @@ fn partial_key_uses_at_most_two_tasks_per_key_the_two_the_lens_names() {
 
 #[test]
 fn an_edge_over_the_pair_cap_keeps_no_pairs_but_still_counts_its_tuples() {
-    // 2 senders × 2049 receivers = 4098 pairs, over the 4096 the lens draws.
-    let mut t = topology("sequence", "n", Grouping::Shuffle, 2, 1, 50);
-    t.node_by_name_mut("sink").unwrap().tasks = Some(2049);
+    // 17 senders × 241 receivers = 4097 pairs, one over the 4096 the lens draws.
+    let mut t = topology("sequence", "n", Grouping::Shuffle, 17, 1, 10);
+    t.node_by_name_mut("sink").unwrap().tasks = Some(241);
     let f = run(&t);
     assert!(
         f.edge.pairs.is_none(),
         "{:?}",
         f.edge.pairs.as_ref().map(Vec::len)
     );
-    assert_eq!(f.edge.tuples, 100);
-    assert_eq!(f.collected().values().sum::<u64>(), 100);
+    assert_eq!(f.edge.tuples, 170);
+    assert_eq!(f.collected().values().sum::<u64>(), 170);
 }

@@ -258,8 +258,8 @@ impl TaskOut {
                     // Every pair bump came with a `sent` bump, so nothing is left
                     // behind when `sent` was zero.
                     let cells = &w.counters.pairs[r.edge];
-                    for (i, n) in r.pairs.iter_mut().enumerate() {
-                        if let Some(cell) = cells.get(r.row + i) {
+                    if let Some(row) = cells.get(r.row..r.row + r.pairs.len()) {
+                        for (cell, n) in row.iter().zip(&mut r.pairs) {
                             add(cell, std::mem::take(n));
                         }
                     }

@@ -17,7 +17,8 @@ use serde::Serializer;
 
 pub use batch::{BatchInfo, BatchMetrics, RECENT_BATCHES, WINDOW_TOP, WindowResult};
 pub use counters::{
-    Counters, Histogram, Latencies, MAX_TASK_PAIRS, TaskCounters, add, get, quantile,
+    Counters, Histogram, Latencies, MAX_PAIR_RECEIVERS, MAX_TASK_PAIRS, TaskCounters, add, get,
+    quantile,
 };
 pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use snapshot::{

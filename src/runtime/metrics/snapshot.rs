@@ -156,7 +156,7 @@ pub struct EdgeMetrics {
     /// Tuples delivered on each (sending task, receiving task) pair so far, pairs with
     /// none left out, in task order: what the grouping lens draws. `None` when the run
     /// kept no pair counts for this edge (micro-batch and Flume links, or more than
-    /// [`super::MAX_TASK_PAIRS`] pairs).
+    /// [`super::MAX_TASK_PAIRS`] pairs or [`super::MAX_PAIR_RECEIVERS`] receiving tasks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pairs: Option<Vec<TaskPair>>,
 }
