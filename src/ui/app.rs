@@ -297,7 +297,7 @@ impl DesignerApp {
                         ui,
                         &self.doc.topology,
                         &self.selection,
-                        &self.canvas.lens,
+                        &mut self.canvas.lens,
                     ));
                     let form = ui.add_enabled_ui(!busy, |ui| {
                         inspector::inspector_ui(

@@ -18,17 +18,23 @@ use super::edge_shape::{self, EdgeCurve};
 use super::frame::Frame;
 use super::overlay::{compact, count_text};
 use super::style;
-use crate::model::{ExecutionMode, Role};
+use crate::model::{ExecutionMode, Role, Topology};
 use crate::runtime::key_route;
 
 /// More tasks than this and a node's lanes would be too thin to read: the lens says so.
 pub const MAX_LANES: usize = 16;
+
+/// Task ids by node name, or why the design has none yet.
+type TaskIds = Result<BTreeMap<String, Vec<u32>>, String>;
 
 /// Which nodes are shown as their tasks. Kept by the canvas across frames; the
 /// inspector's "Show tasks" toggles it (through `Action::ShowTasks`).
 #[derive(Debug, Default, Clone)]
 pub struct Lens {
     expanded: BTreeSet<String>,
+    /// The task ids of the design they were worked out for: compiling a plan every
+    /// frame would cost a big design a good part of its frame budget.
+    ids: Option<(Topology, TaskIds)>,
 }
 
 impl Lens {
@@ -46,6 +52,20 @@ impl Lens {
 
     pub fn is_empty(&self) -> bool {
         self.expanded.is_empty()
+    }
+
+    /// Every Storm node's task ids as a run of `t` numbers them (worked out again only
+    /// when the design changed).
+    pub fn task_ids(&mut self, t: &Topology) -> Result<&BTreeMap<String, Vec<u32>>, &str> {
+        if self.ids.as_ref().is_none_or(|(seen, _)| seen != t) {
+            let ids = key_route::task_ids(t).map_err(|e| e.to_string());
+            self.ids = Some((t.clone(), ids));
+        }
+        match &self.ids {
+            Some((_, Ok(ids))) => Ok(ids),
+            Some((_, Err(e))) => Err(e.as_str()),
+            None => Err("no design"),
+        }
     }
 }
 
@@ -75,15 +95,16 @@ pub fn link_label(from: &str, to: &str) -> String {
 }
 
 /// Draws every expanded node's lanes, then the task-to-task links of the edges at them.
-pub(super) fn lens_ui(ui: &Ui, f: &Frame<'_>, lens: &Lens) {
+pub(super) fn lens_ui(ui: &Ui, f: &Frame<'_>, lens: &mut Lens) {
     // Task lanes are the record-at-a-time engine's; a micro-batch run has no such tasks.
     if lens.is_empty() || f.t.settings.mode != ExecutionMode::RecordAtATime {
         return;
     }
-    let ids = match key_route::task_ids(f.t) {
+    let expanded = lens.expanded.clone();
+    let ids = match lens.task_ids(f.t) {
         Ok(ids) => ids,
         Err(e) => {
-            for name in &lens.expanded {
+            for name in &expanded {
                 if let Some(r) = f.node_rects.get(name) {
                     let at = r.center_bottom() + Vec2::new(0.0, 40.0 * f.zoom);
                     let why = format!("tasks show once the design runs: {e}");
@@ -95,7 +116,7 @@ pub(super) fn lens_ui(ui: &Ui, f: &Frame<'_>, lens: &Lens) {
     };
     // Where each expanded node's tasks sit: task id → lane box.
     let mut lanes: BTreeMap<&str, BTreeMap<u32, Rect>> = BTreeMap::new();
-    for name in &lens.expanded {
+    for name in &expanded {
         let (Some(r), Some(tasks)) = (f.node_rects.get(name), ids.get(name)) else {
             continue;
         };

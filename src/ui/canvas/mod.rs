@@ -138,7 +138,7 @@ impl Canvas {
         let edge_hits = steps::edges_ui(ui, &f, &mut actions);
         let connect_target = self.connect_target(&f);
         self.nodes_ui(ui, &f, connect_target.as_ref(), &mut actions);
-        lens::lens_ui(ui, &f, &self.lens);
+        lens::lens_ui(ui, &f, &mut self.lens);
         self.paint_connection(&f, connect_target.as_ref());
         self.background_interaction(ui, &f, &background, &edge_hits, &mut actions);
         self.paint_box_select(&f);

@@ -21,35 +21,34 @@ pub fn lens_section_ui(
     ui: &mut Ui,
     t: &Topology,
     selection: &Selection,
-    lens: &Lens,
+    lens: &mut Lens,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     if t.settings.mode != ExecutionMode::RecordAtATime {
         return actions;
     }
-    let ids = key_route::task_ids(t).ok();
-    let tasks_of = |name: &str| {
-        ids.as_ref()
-            .and_then(|m| m.get(name))
-            .cloned()
-            .unwrap_or_default()
+    let mut tasks_of = |name: &str| -> Vec<u32> {
+        let ids = lens.task_ids(t).ok();
+        ids.and_then(|m| m.get(name)).cloned().unwrap_or_default()
     };
     if let Some(name) = selection.single_node() {
         if !has_tasks(t, name) {
             return actions;
         }
+        let tasks = tasks_of(name);
         ui.label(RichText::new("Grouping lens").strong());
-        show_tasks_ui(ui, lens, name, &tasks_of(name), &mut actions);
+        show_tasks_ui(ui, lens, name, &tasks, &mut actions);
         ui.separator();
     } else if let (Some(edge), true) = (&selection.edge, selection.nodes.is_empty()) {
         if !has_tasks(t, &edge.from) || !has_tasks(t, &edge.to) {
             return actions;
         }
+        let ends = [tasks_of(&edge.from), tasks_of(&edge.to)];
         ui.label(RichText::new("Grouping lens").strong());
-        for name in [&edge.from, &edge.to] {
-            show_tasks_ui(ui, lens, name, &tasks_of(name), &mut actions);
+        for (name, tasks) in [&edge.from, &edge.to].into_iter().zip(&ends) {
+            show_tasks_ui(ui, lens, name, tasks, &mut actions);
         }
-        key_ui(ui, edge, &tasks_of(&edge.to));
+        key_ui(ui, edge, &ends[1]);
         ui.separator();
     }
     actions
