@@ -12,6 +12,7 @@ use tributary::design::commands::Command;
 use tributary::model::{Edge, Grouping};
 use tributary::runtime::routing::{deep_hash, partial_key_bytes, partial_key_draw};
 use tributary::runtime::{Val, Values};
+use tributary::ui::actions::Action;
 
 mod common;
 use common::ui;
@@ -42,6 +43,34 @@ fn show_tasks_draws_lanes_labelled_with_the_task_ids() {
         "only count is expanded"
     );
     assert!(h.query_by_label_contains("runs tasks 1 to 4").is_some());
+
+    // The lanes follow the design: two tasks after an edit, four again after undo.
+    let mut node = h
+        .state()
+        .doc
+        .topology
+        .node_by_name("count")
+        .unwrap()
+        .clone();
+    node.tasks = Some(2);
+    let name = node.name.clone();
+    h.state_mut()
+        .doc
+        .apply(Command::ReplaceNode { name, node })
+        .unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("count: task 2").is_some());
+    assert!(
+        h.query_by_label("count: task 3").is_none(),
+        "lanes kept the old tasks"
+    );
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(&ctx, Action::Undo);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("count: task 4").is_some(),
+        "undo brings the lanes back"
+    );
 
     h.get_by_role_and_label(Role::CheckBox, "Show tasks of count")
         .click();

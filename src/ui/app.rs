@@ -194,6 +194,7 @@ impl DesignerApp {
     /// Draws one frame of the designer into `ui` (the whole window).
     pub fn ui(&mut self, ui: &mut Ui) {
         self.revalidate();
+        self.canvas.lens.note_generation(self.doc.generation());
         let mut actions = self.shortcuts(ui);
         if let Some(run) = &mut self.run {
             run.poll(&mut self.log);

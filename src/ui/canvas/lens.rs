@@ -32,9 +32,11 @@ type TaskIds = Result<BTreeMap<String, Vec<u32>>, String>;
 #[derive(Debug, Default, Clone)]
 pub struct Lens {
     expanded: BTreeSet<String>,
-    /// The task ids of the design they were worked out for: compiling a plan every
+    /// The document generation of the design shown (`Document::generation`).
+    generation: u64,
+    /// The task ids and the generation they were worked out for: compiling a plan every
     /// frame would cost a big design a good part of its frame budget.
-    ids: Option<(Topology, TaskIds)>,
+    ids: Option<(u64, TaskIds)>,
 }
 
 impl Lens {
@@ -54,12 +56,22 @@ impl Lens {
         self.expanded.is_empty()
     }
 
-    /// Every Storm node's task ids as a run of `t` numbers them (worked out again only
-    /// when the design changed).
+    /// Says which state of the design is shown, by its document generation (which
+    /// changes with every edit, undo and opened file); the app calls it every frame.
+    pub fn note_generation(&mut self, generation: u64) {
+        self.generation = generation;
+    }
+
+    /// Every Storm node's task ids as a run of `t` numbers them, `t` being the design
+    /// of the noted generation; worked out again only when the generation moved.
     pub fn task_ids(&mut self, t: &Topology) -> Result<&BTreeMap<String, Vec<u32>>, &str> {
-        if self.ids.as_ref().is_none_or(|(seen, _)| seen != t) {
+        if self
+            .ids
+            .as_ref()
+            .is_none_or(|(seen, _)| *seen != self.generation)
+        {
             let ids = key_route::task_ids(t).map_err(|e| e.to_string());
-            self.ids = Some((t.clone(), ids));
+            self.ids = Some((self.generation, ids));
         }
         match &self.ids {
             Some((_, Ok(ids))) => Ok(ids),
