@@ -44,6 +44,7 @@ mod engine;
 pub mod error;
 pub(crate) mod exec;
 mod flume_bridge;
+pub mod key_route;
 pub mod lab;
 pub mod limits;
 pub mod log;
@@ -66,7 +67,7 @@ pub use lab::{LabEngine, LabOptions, Until};
 pub use log::{LogKind, LogLine};
 pub use metrics::{
     BatchInfo, BatchMetrics, EdgeMetrics, FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics,
-    MetricsSnapshot, NodeMetrics, TaskMetrics, WindowResult, WorkerMetrics,
+    MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WindowResult, WorkerMetrics,
 };
 pub use options::RunOptions;
 pub use tuple::{AckIds, Text, Tuple, Val, Values};

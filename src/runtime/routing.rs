@@ -77,6 +77,13 @@ pub fn floor_mod(h: i32, n: usize) -> usize {
     }
 }
 
+/// Fields grouping's choice among `n` targets for a key (the grouping fields' values,
+/// in order): `floorMod(Arrays.deepHashCode(key), n)`. The lens explains the same call.
+#[inline]
+pub fn fields_index<'a>(key: impl IntoIterator<Item = &'a Val>, n: usize) -> usize {
+    floor_mod(deep_hash(key), n)
+}
+
 /// Which of `n` ackers tracks a root: fields grouping on the root id, as Storm does.
 #[inline]
 pub fn acker_for(root: u64, n: usize) -> usize {
@@ -170,10 +177,7 @@ impl Grouper {
                 0 => None,
                 // One target: every hash maps to it, so skip hashing the values.
                 1 => Some(targets[0]),
-                n => {
-                    let h = deep_hash(fields.iter().filter_map(|&i| values.get(i)));
-                    Some(targets[floor_mod(h, n)])
-                }
+                n => Some(targets[fields_index(fields.iter().filter_map(|&i| values.get(i)), n)]),
             },
             Grouper::All { .. } => return None,
             Grouper::Global { target } => Some(*target),
@@ -198,30 +202,64 @@ impl Grouper {
 /// Storm's `PartialKeyGrouping`: two candidates from a `java.util.Random` seeded with the
 /// key bytes' hash; the one this sender used less wins, the first on a tie.
 fn partial_key_choice(values: &Values, fields: &[usize], sent: &[u64]) -> usize {
-    let n = sent.len() as i32;
-    let mut bytes: Vec<u8> = Vec::with_capacity(fields.len() * 4);
-    if fields.is_empty() {
-        if let Some(v) = values.get(0) {
-            bytes.extend_from_slice(v.to_string().as_bytes());
-        }
+    let draw = partial_key_draw(&partial_key_bytes(values, fields), sent.len());
+    if sent[draw.second] < sent[draw.first] {
+        draw.second
     } else {
-        for v in fields.iter().filter_map(|&i| values.get(i)) {
-            bytes.extend_from_slice(&v.java_hash().to_be_bytes());
-        }
+        draw.first
     }
+}
+
+/// The bytes Storm's partial key grouping hashes for a tuple: each grouping field's
+/// `hashCode` as four big-endian bytes, or with no fields named, the first value's text.
+pub fn partial_key_bytes(values: &Values, fields: &[usize]) -> Vec<u8> {
+    if fields.is_empty() {
+        return values
+            .get(0)
+            .map(|v| v.to_string().into_bytes())
+            .unwrap_or_default();
+    }
+    fields
+        .iter()
+        .filter_map(|&i| values.get(i))
+        .flat_map(|v| v.java_hash().to_be_bytes())
+        .collect()
+}
+
+/// How partial key grouping drew its two candidates for one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialKeyDraw {
+    /// `Arrays.hashCode(bytes)`: the seed of the `java.util.Random`.
+    pub seed: i32,
+    /// The first `nextInt(n)`: the first candidate's index.
+    pub first: usize,
+    /// The second `nextInt(n)`, before it is moved off the first.
+    pub drawn: usize,
+    /// The second candidate's index (`drawn`, or the next index when it equals `first`).
+    pub second: usize,
+}
+
+/// The two candidates among `n > 0` targets for the key `bytes`, as Storm's
+/// `RandomTwoTaskAssignmentCreator` draws them. Routing and the lens both call it.
+#[inline]
+pub fn partial_key_draw(bytes: &[u8], n: usize) -> PartialKeyDraw {
     let seed = bytes.iter().fold(1i32, |h, &b| {
         h.wrapping_mul(31).wrapping_add(b as i8 as i32)
     });
+    let bound = i32::try_from(n).unwrap_or(i32::MAX).max(1);
     let mut random = JavaRandom::new(seed as i64);
-    let first = random.next_int(n) as usize;
-    let mut second = random.next_int(n) as usize;
-    if first == second {
-        second = (second + 1) % n as usize;
-    }
-    if sent[second] < sent[first] {
-        second
+    let first = random.next_int(bound) as usize;
+    let drawn = random.next_int(bound) as usize;
+    let second = if first == drawn {
+        (drawn + 1) % bound as usize
     } else {
-        first
+        drawn
+    };
+    PartialKeyDraw {
+        seed,
+        first,
+        drawn,
+        second,
     }
 }
 

@@ -36,6 +36,11 @@ pub enum Action {
     SaveAs(Option<PathBuf>),
     Fit,
     AutoLayout,
+    /// Show a node as its tasks on the canvas, or as one box again (the grouping lens).
+    ShowTasks {
+        node: String,
+        shown: bool,
+    },
     /// Show or hide the palette or the inspector.
     TogglePanel(super::side_panels::SidePanel),
     Zoom(f32),

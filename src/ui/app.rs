@@ -194,6 +194,7 @@ impl DesignerApp {
     /// Draws one frame of the designer into `ui` (the whole window).
     pub fn ui(&mut self, ui: &mut Ui) {
         self.revalidate();
+        self.canvas.lens.note_generation(self.doc.generation());
         let mut actions = self.shortcuts(ui);
         if let Some(run) = &mut self.run {
             run.poll(&mut self.log);
@@ -293,6 +294,12 @@ impl DesignerApp {
                         actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
                         ui.separator();
                     }
+                    actions.extend(inspector::lens_section::lens_section_ui(
+                        ui,
+                        &self.doc.topology,
+                        &self.selection,
+                        &mut self.canvas.lens,
+                    ));
                     let form = ui.add_enabled_ui(!busy, |ui| {
                         inspector::inspector_ui(
                             ui,

@@ -70,6 +70,7 @@ impl DesignerApp {
                 let _ = self.save_as(path);
             }
             Action::Fit => self.canvas.request_fit(),
+            Action::ShowTasks { node, shown } => self.canvas.lens.set(&node, shown),
             Action::TogglePanel(panel) => {
                 let width = ctx.content_rect().width();
                 self.side_panels.toggle(panel, width);

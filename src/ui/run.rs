@@ -125,6 +125,18 @@ impl RunSession {
         RunOverlay {
             nodes,
             edges,
+            pairs: self
+                .last
+                .edges
+                .iter()
+                .map(|e| {
+                    let pairs = e
+                        .pairs
+                        .as_ref()
+                        .map(|p| p.iter().map(|p| (p.from, p.to, p.tuples)).collect());
+                    ((e.from.clone(), e.to.clone(), e.stream.clone()), pairs)
+                })
+                .collect(),
             state: state.to_string(),
         }
     }

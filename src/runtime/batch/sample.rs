@@ -159,6 +159,7 @@ impl Sampler {
                 grouping: edge.grouping.label(),
                 tuples: current.edges[e],
                 rate: rate(current.edges[e], old),
+                ..Default::default()
             });
         }
         snap.end_to_end_latency_p50 = quantile(&e2e, 0.5);

@@ -110,12 +110,13 @@ impl Wiring {
     ) -> Wiring {
         let executors = plan.executors.len();
         let padded = || CachePadded::new(AtomicU64::new(0));
+        let mut counters = Counters::new(plan.task_executor.len(), executors, plan.edges.len());
+        for (e, edge) in plan.edges.iter().enumerate() {
+            let senders = plan.nodes[edge.from].tasks.len();
+            counters.keep_pairs(e, senders, route::receiver_span(&edge.targets));
+        }
         Wiring {
-            counters: Arc::new(Counters::new(
-                plan.task_executor.len(),
-                executors,
-                plan.edges.len(),
-            )),
+            counters: Arc::new(counters),
             exec_sent: (0..executors).map(|_| padded()).collect(),
             exec_held: (0..executors).map(|_| padded()).collect(),
             switches: Arc::new(EngineSwitches::default()),

@@ -15,6 +15,32 @@ struct Route {
     edge: usize,
     grouper: Grouper,
     sent: u64,
+    /// Deliveries per receiving task since the last publish, indexed by `target -
+    /// first` (the grouping lens's pair counts). Empty when the run keeps none for this
+    /// edge, so the bump below finds no slot and costs one compare.
+    pairs: Vec<u64>,
+    first: u32,
+    /// Where this task's row starts in the edge's pair table.
+    row: usize,
+}
+
+impl Route {
+    /// Counts one delivery to `target`: the one per-tuple cost of the lens.
+    #[inline(always)]
+    fn count_pair(&mut self, target: u32) {
+        if let Some(c) = self.pairs.get_mut(target.wrapping_sub(self.first) as usize) {
+            *c += 1;
+        }
+    }
+}
+
+/// How many receiving-task slots an edge's pair table has per sender: its targets are
+/// one node's tasks, a contiguous range, so this is their count.
+pub(super) fn receiver_span(targets: &[u32]) -> usize {
+    match (targets.first(), targets.last()) {
+        (Some(&a), Some(&b)) => (b - a) as usize + 1,
+        _ => 0,
+    }
 }
 
 /// The sending side of one task.
@@ -68,6 +94,9 @@ impl TaskOut {
                     .iter()
                     .map(|&e| {
                         let edge = &plan.edges[e];
+                        let span = receiver_span(&edge.targets);
+                        let kept = !w.counters.pairs[e].is_empty();
+                        let sender = (task - plan.nodes[node].tasks.start) as usize;
                         Route {
                             edge: e,
                             grouper: Grouper::new(
@@ -77,6 +106,9 @@ impl TaskOut {
                                 &mut rng,
                             ),
                             sent: 0,
+                            pairs: if kept { vec![0; span] } else { Vec::new() },
+                            first: edge.targets.first().copied().unwrap_or(0),
+                            row: sender * span,
                         }
                     })
                     .collect();
@@ -150,6 +182,7 @@ impl TaskOut {
                 return Ok(0);
             };
             route.sent += 1;
+            route.count_pair(target);
             self.transferred += 1;
             let mut acc = 0u64;
             let ids = edge_ids(&anchor, &mut self.rng, &mut acc);
@@ -175,6 +208,9 @@ impl TaskOut {
             let before = self.targets.len();
             r.grouper.choose(&values, direct, &mut self.targets)?;
             r.sent += (self.targets.len() - before) as u64;
+            for &target in &self.targets[before..] {
+                r.count_pair(target);
+            }
         }
         let n = self.targets.len();
         self.transferred += n as u64;
@@ -219,6 +255,14 @@ impl TaskOut {
                 if r.sent > 0 {
                     w.counters.edges[r.edge]
                         .fetch_add(std::mem::take(&mut r.sent), Ordering::Relaxed);
+                    // Every pair bump came with a `sent` bump, so nothing is left
+                    // behind when `sent` was zero.
+                    let cells = &w.counters.pairs[r.edge];
+                    if let Some(row) = cells.get(r.row..r.row + r.pairs.len()) {
+                        for (cell, n) in row.iter().zip(&mut r.pairs) {
+                            add(cell, std::mem::take(n));
+                        }
+                    }
                 }
             }
         }

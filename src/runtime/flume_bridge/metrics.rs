@@ -199,6 +199,7 @@ pub fn fold(
             grouping: link.grouping.clone(),
             tuples: total,
             rate: rate(total, base_links.get(i).copied().unwrap_or(0)),
+            ..Default::default()
         });
     }
     rates.history.push_back((now, current, link_now));

@@ -155,6 +155,15 @@ pub fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
+/// The most (sending task, receiving task) pairs an edge keeps counts for. Beyond it
+/// the grouping lens says the edge has too many tasks to draw, and the run spends
+/// nothing on it.
+pub const MAX_TASK_PAIRS: usize = 4096;
+
+/// The most receiving tasks an edge keeps pair counts for: a sender scans its row of
+/// counts once per step, and a row this long still costs next to nothing per tuple.
+pub const MAX_PAIR_RECEIVERS: usize = 256;
+
 /// All counters of a run: one block per task id (index 0 unused), latency histograms
 /// per executor, and one counter per plan edge.
 #[derive(Debug)]
@@ -164,6 +173,11 @@ pub struct Counters {
     pub latencies: Vec<CachePadded<Latencies>>,
     /// `edges[e]` counts tuples sent along plan edge `e` (producers add in bulk).
     pub edges: Vec<CachePadded<AtomicU64>>,
+    /// `pairs[e]` counts tuples delivered on each (sending task, receiving task) pair of
+    /// plan edge `e`, row by sending task (`senders × receivers`), for the grouping lens.
+    /// Empty for an edge with no pair counts (over [`MAX_TASK_PAIRS`] or
+    /// [`MAX_PAIR_RECEIVERS`], or an engine that keeps none). Producers add once per step, like `edges`.
+    pub pairs: Vec<Box<[AtomicU64]>>,
 }
 
 impl Counters {
@@ -178,13 +192,41 @@ impl Counters {
             edges: (0..edges)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
+            pairs: (0..edges).map(|_| Box::default()).collect(),
         }
+    }
+
+    /// Gives plan edge `e` a pair table of `senders × receivers` counters, unless that
+    /// is more than [`MAX_TASK_PAIRS`] or the receivers more than [`MAX_PAIR_RECEIVERS`].
+    /// Returns whether it did.
+    pub fn keep_pairs(&mut self, e: usize, senders: usize, receivers: usize) -> bool {
+        let cells = senders.saturating_mul(receivers);
+        let Some(slot) = self.pairs.get_mut(e) else {
+            return false;
+        };
+        if cells == 0 || cells > MAX_TASK_PAIRS || receivers > MAX_PAIR_RECEIVERS {
+            return false;
+        }
+        *slot = (0..cells).map(|_| AtomicU64::new(0)).collect();
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pair_tables_are_kept_up_to_their_caps() {
+        let mut c = Counters::new(1, 1, 4);
+        assert!(c.keep_pairs(0, 16, MAX_TASK_PAIRS / 16));
+        assert_eq!(c.pairs[0].len(), MAX_TASK_PAIRS);
+        assert!(!c.keep_pairs(1, 17, 241), "4097 pairs");
+        assert!(!c.keep_pairs(2, 1, MAX_PAIR_RECEIVERS + 1));
+        assert!(!c.keep_pairs(3, 0, 4));
+        assert!(!c.keep_pairs(9, 1, 1), "no such edge");
+        assert!(c.pairs[1..].iter().all(|p| p.is_empty()));
+    }
 
     #[test]
     fn buckets_are_monotonic_and_invertible() {

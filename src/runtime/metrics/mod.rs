@@ -16,10 +16,13 @@ use std::time::Duration;
 use serde::Serializer;
 
 pub use batch::{BatchInfo, BatchMetrics, RECENT_BATCHES, WINDOW_TOP, WindowResult};
-pub use counters::{Counters, Histogram, Latencies, TaskCounters, add, get, quantile};
+pub use counters::{
+    Counters, Histogram, Latencies, MAX_PAIR_RECEIVERS, MAX_TASK_PAIRS, TaskCounters, add, get,
+    quantile,
+};
 pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use snapshot::{
-    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics, fatal_errors,
+    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WorkerMetrics, fatal_errors,
 };
 
 /// Durations in JSON output are milliseconds (fractional), whatever struct holds them.

@@ -153,6 +153,22 @@ pub struct EdgeMetrics {
     pub grouping: String,
     pub tuples: u64,
     pub rate: f64,
+    /// Tuples delivered on each (sending task, receiving task) pair so far, pairs with
+    /// none left out, in task order: what the grouping lens draws. `None` when the run
+    /// kept no pair counts for this edge (micro-batch and Flume links, or more than
+    /// [`super::MAX_TASK_PAIRS`] pairs or [`super::MAX_PAIR_RECEIVERS`] receiving tasks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<Vec<TaskPair>>,
+}
+
+/// Deliveries from one task to one task along an edge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TaskPair {
+    /// The sending task's Storm id.
+    pub from: u32,
+    /// The receiving task's Storm id.
+    pub to: u32,
+    pub tuples: u64,
 }
 
 /// Every Flume node whose thread died, with why, from a snapshot: the one test of "did

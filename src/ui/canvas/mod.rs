@@ -12,6 +12,7 @@ pub mod flume_overlay;
 mod frame;
 mod gestures;
 pub mod grid;
+pub mod lens;
 pub mod node_shape;
 pub mod overlay;
 mod steps;
@@ -78,6 +79,8 @@ pub struct Canvas {
     fit_requested: bool,
     /// The pending fit is the automatic one after opening a file: keep text drawn.
     fit_readable: bool,
+    /// Nodes shown as their tasks (the grouping lens).
+    pub lens: lens::Lens,
 }
 
 /// Hit distance for edges, in screen points.
@@ -135,6 +138,7 @@ impl Canvas {
         let edge_hits = steps::edges_ui(ui, &f, &mut actions);
         let connect_target = self.connect_target(&f);
         self.nodes_ui(ui, &f, connect_target.as_ref(), &mut actions);
+        lens::lens_ui(ui, &f, &mut self.lens);
         self.paint_connection(&f, connect_target.as_ref());
         self.background_interaction(ui, &f, &background, &edge_hits, &mut actions);
         self.paint_box_select(&f);

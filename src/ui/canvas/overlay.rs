@@ -81,12 +81,19 @@ pub const REPLAYED_TOOLTIP: &str = "Replayed: tuple trees this spout emitted aga
     record-at-a-time run delivers every input at least once, so nodes downstream may \
     see some tuples twice.";
 
+/// Tuples one task delivered to one task along an edge: (sending task, receiving task,
+/// tuples).
+pub type TaskPairCount = (u32, u32, u64);
+
 /// Everything the canvas shows during a run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOverlay {
     pub nodes: BTreeMap<String, NodeStats>,
     /// (from, to, stream) → tuples per second.
     pub edges: BTreeMap<(String, String, String), f64>,
+    /// (from, to, stream) → tuples delivered per (sending task, receiving task), for the
+    /// grouping lens; `None` when the run keeps no pair counts for the edge.
+    pub pairs: BTreeMap<(String, String, String), Option<Vec<TaskPairCount>>>,
     /// "running", "paused", "finished", …
     pub state: String,
 }

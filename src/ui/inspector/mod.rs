@@ -1,6 +1,7 @@
 //! The inspector: a form for whatever is selected, or the topology settings.
 
 mod edge_form;
+pub mod lens_section;
 mod node_form;
 mod settings_form;
 
