@@ -43,6 +43,9 @@ use super::options::{RunOptions, admit};
 use super::running::RunningEngine;
 use super::tuple::Values;
 
+/// The contract `LabEngine` fulfils (snapshot, log, tasks of a node, stop), named here
+/// so the designer, which drives a lab directly rather than through `Engine`, can call it.
+pub use super::running::RunningEngine;
 pub use trace::{Event, Fields, Id, Kind, Sent, TaskRef};
 pub use tree::{LedgerStep, Tree, TreeTuple, TupleState, Verdict};
 pub use world::ACKER;
