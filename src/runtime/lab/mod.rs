@@ -101,7 +101,8 @@ pub enum Until {
 }
 
 impl Until {
-    fn matches(self, e: &Event) -> bool {
+    /// True when `e` is where "run until" stops.
+    pub fn matches(self, e: &Event) -> bool {
         match self {
             Until::Emitted => e.kind == Kind::NextTuple && e.root.is_some(),
             Until::Acked => e.kind == Kind::Outcome && e.ok == Some(true),
