@@ -40,7 +40,6 @@ use super::exec::Sampler;
 use super::log::{LogKind, LogLine};
 use super::metrics::MetricsSnapshot;
 use super::options::{RunOptions, admit};
-use super::running::RunningEngine;
 use super::tuple::Values;
 
 /// The contract `LabEngine` fulfils (snapshot, log, tasks of a node, stop), named here
