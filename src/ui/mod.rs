@@ -18,6 +18,7 @@ mod file_dialogs;
 mod flume_panel;
 pub mod image_export;
 pub mod inspector;
+pub mod lab;
 mod log_axis;
 pub mod palette;
 mod perform;

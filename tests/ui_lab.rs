@@ -1,0 +1,207 @@
+//! Lab mode in the designer: the Lab button steps the design one event at a time; Step,
+//! Back and the keys move it; the tree panel traces a tree until its ledger is 0; the
+//! inspector's Kill worker acts on the lab; a design the lab cannot step has the
+//! button off, saying why.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
+#![cfg(feature = "gui")]
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use tributary::runtime::lab::{Kind, TupleState};
+use tributary::ui::DesignerApp;
+use tributary::ui::lab::LabSession;
+
+mod common;
+use common::ui;
+
+fn lab<'a>(h: &'a Harness<'_, DesignerApp>) -> &'a LabSession {
+    h.state()
+        .run
+        .as_ref()
+        .and_then(|r| r.lab())
+        .expect("lab mode is on")
+}
+
+fn steps(h: &Harness<'_, DesignerApp>) -> u64 {
+    lab(h).engine.steps()
+}
+
+/// word_count in Lab mode, at step 0.
+fn word_count_lab(dir: &std::path::Path) -> Harness<'static, DesignerApp> {
+    let mut h = ui::with_example(dir, "word_count.ron");
+    assert!(h.state().run.is_none());
+    h.get_by_label("Lab").click();
+    h.run();
+    assert!(
+        h.state().run.as_ref().is_some_and(|r| r.lab().is_some()),
+        "{:?}",
+        h.state().notice
+    );
+    h
+}
+
+#[test]
+fn lab_button_starts_lab_mode_and_step_shows_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    assert_eq!(steps(&h), 0);
+    assert!(h.query_by_label_contains("step 0 ·").is_some());
+    h.get_by_label("Step").click();
+    h.run();
+    assert_eq!(steps(&h), 1);
+    assert!(h.query_by_label_contains("step 1 ·").is_some());
+    // The first event is a spout emitting a sentence to a split task.
+    let line = h
+        .query_by_label_contains("#1 sentences[")
+        .expect("the event list shows step 1");
+    let text = line.accesskit_node().label().unwrap_or_default();
+    assert!(text.contains("sentence="), "{text}");
+
+    h.get_by_label("Step 10").click();
+    h.run();
+    assert_eq!(steps(&h), 11);
+    assert!(h.query_by_label_contains("#11 ").is_some());
+
+    // Stop lab leaves lab mode; editing is unlocked again.
+    h.get_by_label("⏹ Stop lab").click();
+    h.run();
+    assert!(h.state().run.is_none());
+    assert!(h.query_by_label("Lab").is_some());
+}
+
+#[test]
+fn back_returns_to_the_previous_step_and_is_off_at_step_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    assert!(
+        h.get_by_label("Back").accesskit_node().is_disabled(),
+        "nothing to go back to at step 0"
+    );
+    for _ in 0..3 {
+        h.get_by_label("Step").click();
+        h.run();
+    }
+    assert_eq!(steps(&h), 3);
+    let third = lab(&h).engine.trace().last().cloned().unwrap();
+    h.get_by_label("Back").click();
+    h.run();
+    assert_eq!(steps(&h), 2);
+    assert!(
+        h.query_by_label_contains("#3 ").is_none(),
+        "step 3 is undone"
+    );
+    // Forward again replays the same event.
+    h.get_by_label("Step").click();
+    h.run();
+    assert_eq!(lab(&h).engine.trace().last(), Some(&third));
+    for _ in 0..3 {
+        h.get_by_label("Back").click();
+        h.run();
+    }
+    assert_eq!(steps(&h), 0);
+    assert!(h.get_by_label("Back").accesskit_node().is_disabled());
+}
+
+#[test]
+fn space_steps_shift_space_steps_ten_backspace_steps_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    h.key_press(Key::Space);
+    h.run();
+    assert_eq!(steps(&h), 1);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, Key::Space);
+    h.run();
+    assert_eq!(steps(&h), 11);
+    h.key_press(Key::Backspace);
+    h.run();
+    assert_eq!(steps(&h), 10);
+    // Backspace stepped back; it deleted nothing.
+    assert_eq!(h.state().doc.topology.node_count(), 4);
+}
+
+#[test]
+fn trace_the_next_tree_shows_it_until_its_ledger_is_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    h.get_by_label("Trace the next tree").click();
+    h.run();
+    let root = lab(&h).selected.expect("a tree is selected");
+    assert!(h.query_by_label_contains("pending: times out in").is_some());
+    assert!(
+        h.query_by_label_contains(&format!("root {root:016x}"))
+            .is_some()
+    );
+
+    // Run until this tree is done, from the Run until menu.
+    h.get_by_label("Run until").click();
+    h.run();
+    h.get_by_label("This tree done").click();
+    h.run();
+    let tree = h
+        .state_mut()
+        .run
+        .as_mut()
+        .and_then(|r| r.lab_mut())
+        .and_then(|l| l.selected_tree().cloned())
+        .expect("the selected tree");
+    let verdict = tree.verdict.expect("the tree is done");
+    assert!(verdict.ok, "{verdict:?}");
+    assert_eq!(tree.ledger_now().0, 0, "an acked tree's ledger is 0");
+    assert!(tree.tuples.len() > 1);
+    assert!(tree.tuples.iter().all(|t| t.state == TupleState::Acked));
+    // Every step before the last ack, the ledger was not 0.
+    let (last, before) = tree.ledger.split_last().unwrap();
+    assert_eq!(last.ledger.0, 0);
+    assert!(before.iter().all(|l| l.ledger.0 != 0));
+    assert!(
+        h.query_by_label_contains(&format!("acked at step {}", verdict.step))
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("ledger is 0, every tuple acked")
+            .is_some()
+    );
+    assert_eq!(
+        h.query_all_by_label(" acked ").count(),
+        tree.tuples.len(),
+        "a state chip per tuple"
+    );
+}
+
+#[test]
+fn kill_worker_in_lab_mode_is_a_kill_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
+    h.state_mut().doc.topology.settings.workers = 2;
+    h.run();
+    h.get_by_label("Lab").click();
+    h.run();
+    for _ in 0..5 {
+        h.get_by_label("Step").click();
+        h.run();
+    }
+    h.get_by_label("Kill worker").click();
+    h.run();
+    let last = lab(&h).engine.trace().last().cloned().unwrap();
+    assert_eq!(last.kind, Kind::Kill, "{last:?}");
+    assert_eq!(last.step, 6, "the kill is a step of its own");
+    assert!(h.query_by_label_contains("#6 worker 0 killed").is_some());
+}
+
+#[test]
+fn lab_is_off_for_a_flume_design_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::with_example(dir.path(), "mixed_pipeline.ron");
+    let why = tributary::runtime::lab::refusal(&h.state().doc.topology)
+        .expect("the lab cannot step Flume nodes");
+    let button = h.get_by_label("Lab");
+    assert!(button.accesskit_node().is_disabled());
+    button.hover();
+    h.run_steps(4);
+    assert!(
+        h.query_by_label_contains(&why).is_some(),
+        "the disabled button says why: {why}"
+    );
+    assert!(h.state().run.is_none());
+}
