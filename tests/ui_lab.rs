@@ -9,8 +9,9 @@ use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::runtime::lab::{Kind, TupleState};
+use tributary::runtime::{Control, FaultSpec};
 use tributary::ui::DesignerApp;
-use tributary::ui::lab::LabSession;
+use tributary::ui::lab::{LabAction, LabSession};
 
 mod common;
 use common::ui;
@@ -204,4 +205,169 @@ fn lab_is_off_for_a_flume_design_and_says_why() {
         "the disabled button says why: {why}"
     );
     assert!(h.state().run.is_none());
+}
+
+#[test]
+fn play_takes_steps_every_frame_until_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(
+        &ctx,
+        tributary::ui::actions::Action::Lab(LabAction::Speed(1000.0)),
+    );
+    h.get_by_label("▶ Play").click();
+    // Playing asks for the next frame at once, so frames are stepped one by one.
+    for _ in 0..5 {
+        h.step();
+    }
+    let played = steps(&h);
+    assert!(
+        played > 5,
+        "1000 events/s takes several events a frame: {played}"
+    );
+    h.get_by_label("⏸ Pause").click();
+    h.step();
+    let paused = steps(&h);
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(steps(&h), paused, "paused, the lab stays where it is");
+}
+
+#[test]
+fn clicking_an_event_line_selects_its_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    h.get_by_label("Step 10").click();
+    h.run();
+    // The latest event about a tree (the list follows the tail, so it is in view).
+    let event = lab(&h)
+        .engine
+        .trace()
+        .iter()
+        .rev()
+        .find(|e| e.root.is_some())
+        .cloned()
+        .unwrap();
+    let root = event.root.unwrap().0;
+    assert_eq!(lab(&h).selected, None);
+    h.query_by_label_contains(&format!("#{} ", event.step))
+        .unwrap()
+        .click();
+    h.run();
+    assert_eq!(lab(&h).selected, Some(root));
+    assert!(h.query_by_label(&format!("root {root:016x}")).is_some());
+}
+
+#[test]
+fn a_failed_tree_links_to_its_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    // Every word fails at the counter: each tree fails and the spout replays it.
+    h.state_mut()
+        .run
+        .as_mut()
+        .and_then(|r| r.lab_mut())
+        .unwrap()
+        .engine
+        .act(Control::SetFaults {
+            node: "count".into(),
+            faults: FaultSpec {
+                fail_probability: 1.0,
+                ..FaultSpec::default()
+            },
+        });
+    h.get_by_label("Trace the next tree").click();
+    h.run();
+    let root = lab(&h).selected.unwrap();
+    h.get_by_label("Run until").click();
+    h.run();
+    h.get_by_label("This tree done").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("failed at step").is_some(),
+        "{:?}",
+        h.state().notice
+    );
+    // The spout emits the same message again as a new tree.
+    let mut replay = None;
+    for _ in 0..50 {
+        h.get_by_label("Step 10").click();
+        h.run();
+        replay = h
+            .query_by_label_contains("replayed as ")
+            .map(|n| n.accesskit_node().label().unwrap_or_default().to_string());
+        if replay.is_some() {
+            break;
+        }
+    }
+    let link = replay.expect("the failed tree links to its replay");
+    h.get_by_label(&link).click();
+    h.run();
+    let new = lab(&h).selected.unwrap();
+    assert_ne!(new, root);
+    assert!(link.ends_with(&format!("{new:016x}")), "{link}");
+    assert!(
+        h.query_by_label(&format!("replay of {root:016x}"))
+            .is_some(),
+        "the replay links back"
+    );
+}
+
+#[test]
+fn the_inspectors_fault_slider_acts_on_the_lab_as_a_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(
+        &ctx,
+        tributary::ui::actions::Action::Select(tributary::design::selection::Selection::node(
+            "split",
+        )),
+    );
+    h.run();
+    h.get_by_label("Step").click();
+    h.run();
+    let slider = h
+        .query_all_by_label("Fail %")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Slider)
+        .expect("the fail slider");
+    slider.focus();
+    h.run();
+    h.key_press(Key::ArrowRight);
+    h.run();
+    let last = lab(&h).engine.trace().last().cloned().unwrap();
+    assert_eq!(last.kind, Kind::Control, "{last:?}");
+    assert_eq!(last.node, "split");
+    assert_eq!(last.step, 2, "the change is a step of its own");
+}
+
+#[test]
+fn queued_tuples_are_dots_on_the_canvas() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = word_count_lab(dir.path());
+    h.get_by_label("Step 10").click();
+    h.run();
+    let lab = lab(&h);
+    let queued = lab.engine.queued_tuples().len() + lab.engine.parked_tuples().len();
+    assert!(queued > 0, "ten steps in, tuples wait on queues");
+    let dots = lab.tuple_dots().expect("drawn this frame");
+    assert_eq!(dots.drawn() + dots.hidden, queued);
+    let (node, list) = dots
+        .queued
+        .iter()
+        .next()
+        .expect("a node with queued tuples");
+    let dot = &list[0];
+    assert!(
+        dot.text.contains(&format!("to {node}[{}]", dot.task)),
+        "{}",
+        dot.text
+    );
+    assert!(
+        dot.text.contains("=\"") && dot.text.contains(" from "),
+        "{}",
+        dot.text
+    );
 }
