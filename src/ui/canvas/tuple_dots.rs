@@ -14,6 +14,8 @@ use super::frame::Frame;
 pub const MAX_DOTS: usize = 300;
 /// Rows of dots above a node; tasks beyond share the last row.
 const MAX_ROWS: usize = 6;
+/// Half the width of a node's rate pill at zoom 1, which the dots keep clear of.
+const PILL_HALF_WIDTH: f32 = 34.0;
 
 /// One tuple to draw.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +61,9 @@ pub(super) fn tuple_dots_ui(ui: &Ui, f: &Frame<'_>, dots: &TupleDots) {
         let Some(rect) = f.node_rects.get(node) else {
             continue;
         };
-        let per_row = (((rect.width() - gap) / gap).floor() as usize).max(1);
+        // Rows run from the node's left edge to short of its rate pill (centred above).
+        let room = rect.width() * 0.5 - PILL_HALF_WIDTH * f.zoom - gap;
+        let per_row = ((room / gap).floor() as usize).max(1);
         let mut in_row: BTreeMap<usize, usize> = BTreeMap::new();
         for dot in list {
             let row = dot.lane.min(MAX_ROWS - 1);
@@ -83,7 +87,10 @@ pub(super) fn tuple_dots_ui(ui: &Ui, f: &Frame<'_>, dots: &TupleDots) {
         for (row, count) in in_row {
             if count > per_row {
                 f.painter.text(
-                    Pos2::new(rect.right() + 2.0, rect.top() - gap * (row as f32 + 0.8)),
+                    Pos2::new(
+                        rect.left() + gap * (per_row as f32 + 0.6),
+                        rect.top() - gap * (row as f32 + 0.8),
+                    ),
                     Align2::LEFT_CENTER,
                     format!("+{}", count - per_row),
                     FontId::proportional((9.0 * f.zoom).clamp(8.0, 12.0)),

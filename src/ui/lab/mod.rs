@@ -203,7 +203,7 @@ pub fn lab_panels_ui(ui: &mut egui::Ui, lab: &mut LabSession) -> Vec<Action> {
         .show(ui, |ui| actions.extend(events::event_list_ui(ui, lab)));
     egui::Panel::right("lab-tree")
         .resizable(true)
-        .default_size(380.0)
+        .default_size(440.0)
         .min_size(200.0)
         .show(ui, |ui| actions.extend(tree_panel::tree_panel_ui(ui, lab)));
     actions

@@ -36,7 +36,8 @@ pub fn tree_panel_ui(ui: &mut Ui, lab: &mut LabSession) -> Vec<Action> {
         ui.label(RichText::new(text).weak());
         return actions;
     };
-    egui::ScrollArea::vertical()
+    // Both ways: a long tree or long values scroll rather than widen the panel.
+    egui::ScrollArea::both()
         .id_salt("lab-tree")
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -157,7 +158,8 @@ fn tuple_row_ui(ui: &mut Ui, lab: &LabSession, t: &TreeTuple, depth: usize) {
             ));
         // Monospace: the bundled proportional font has no arrows.
         ui.label(RichText::new(format!("\u{2192} {}", lab.task_name(t.to.task))).monospace());
-        ui.label(RichText::new(t.values.describe()).weak());
+        // Cut to the panel's width; hovering shows all of it.
+        ui.add(egui::Label::new(RichText::new(t.values.describe()).weak()).truncate());
     });
 }
 
