@@ -371,3 +371,16 @@ fn queued_tuples_are_dots_on_the_canvas() {
         dot.text
     );
 }
+
+#[test]
+fn lab_is_off_while_a_run_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
+    h.get_by_label("▶ Run").click();
+    h.run();
+    assert!(h.state().run.as_ref().is_some_and(|r| r.lab().is_none()));
+    assert!(h.get_by_label("Lab").accesskit_node().is_disabled());
+    h.get_by_label("⏹ Stop").click();
+    h.run();
+    assert!(!h.get_by_label("Lab").accesskit_node().is_disabled());
+}
