@@ -168,6 +168,20 @@ fn trace_the_next_tree_shows_it_until_its_ledger_is_zero() {
         tree.tuples.len(),
         "a state chip per tuple"
     );
+
+    // Once it is done, "this tree done" takes no step (it would never come again).
+    let at = steps(&h);
+    h.get_by_label("Run until").click();
+    h.run();
+    h.get_by_label("This tree done").click();
+    h.run();
+    assert_eq!(steps(&h), at);
+    assert!(
+        h.state()
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("done already"))
+    );
 }
 
 #[test]

@@ -397,15 +397,27 @@ impl DesignerApp {
     /// Stops the run, or the comparison, whichever is on.
     pub(super) fn stop_run(&mut self) {
         self.stop_compare();
+        let lab_step = self
+            .run
+            .as_ref()
+            .and_then(|r| r.lab())
+            .map(|l| l.engine.steps());
         if let Some(run) = self.run.take()
             && let Some(last) = run.stop()
         {
             let tuples: u64 = last.nodes.values().map(|m| m.executed).sum();
-            self.log.push(format!(
-                "run stopped after {:.1}s; {tuples} tuples executed",
-                last.elapsed.as_secs_f64()
-            ));
-            self.notify("Run stopped");
+            if let Some(step) = lab_step {
+                self.log.push(format!(
+                    "lab stopped at step {step}; {tuples} tuples executed"
+                ));
+                self.notify("Lab stopped");
+            } else {
+                self.log.push(format!(
+                    "run stopped after {:.1}s; {tuples} tuples executed",
+                    last.elapsed.as_secs_f64()
+                ));
+                self.notify("Run stopped");
+            }
         }
     }
 }

@@ -260,6 +260,13 @@ impl DesignerApp {
             }
             LabAction::Play(on) => lab.playing = on,
             LabAction::Speed(speed) => lab.speed = speed.clamp(*SPEEDS.start(), *SPEEDS.end()),
+            LabAction::RunUntil(Until::TreeDone(root))
+                if lab.selected == Some(root)
+                    && lab.selected_tree().is_some_and(|t| t.verdict.is_some()) =>
+            {
+                // Its verdict is behind us: running on would never find it.
+                problem = Some("This tree is done already".into());
+            }
             LabAction::RunUntil(until) => {
                 let taken = lab.engine.run_until(until, UNTIL_LIMIT);
                 let matched =
