@@ -49,8 +49,8 @@ impl TupleDots {
 
 /// Draws the dots over the nodes and edges of `f`, and the hovered dot's tooltip.
 pub(super) fn tuple_dots_ui(ui: &Ui, f: &Frame<'_>, dots: &TupleDots) {
-    let radius = (2.6 * f.zoom).clamp(1.5, 5.0);
-    let gap = radius * 2.6;
+    let radius = (3.0 * f.zoom).clamp(1.8, 5.0);
+    let gap = radius * 2.5;
     let pointer = f.pointer_in_rect();
     let near = |p: Pos2| pointer.is_some_and(|q| q.distance(p) <= radius + 2.0);
     let mut hovered: Option<(Pos2, &str)> = None;

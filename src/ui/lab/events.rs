@@ -77,15 +77,15 @@ pub fn event_list_ui(ui: &mut Ui, lab: &LabSession) -> Vec<Action> {
         ui.label(RichText::new("Events").strong());
         ui.label(RichText::new("click a line to see its tree").weak());
     });
-    if latest.is_empty() {
-        ui.label(RichText::new("No events yet: press Step (Space).").weak());
-        return actions;
-    }
+    // The scroll area fills the panel even when empty, so the panel keeps its size.
     egui::ScrollArea::both()
         .id_salt("lab-events")
         .stick_to_bottom(true)
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            if latest.is_empty() {
+                ui.label(RichText::new("No events yet: press Step (Space).").weak());
+            }
             for e in latest {
                 let root = root_of(e);
                 let selected = root.is_some() && root == lab.selected;
