@@ -63,6 +63,25 @@ fn lab_button_starts_lab_mode_and_step_shows_the_event() {
     h.run();
     assert_eq!(steps(&h), 11);
     assert!(h.query_by_label_contains("#11 ").is_some());
+    // A delivery reads receiver ← sender, values, outcome.
+    let deliver = lab(&h)
+        .engine
+        .trace()
+        .iter()
+        .find(|e| e.kind == Kind::Deliver)
+        .cloned()
+        .expect("a delivery in the first 11 steps");
+    let from = deliver.from.as_ref().unwrap();
+    let line = format!(
+        "#{} {}[{}] \u{2190} {}[{}]  {}  ok",
+        deliver.step,
+        deliver.node,
+        deliver.task,
+        from.node,
+        from.task,
+        deliver.values.as_ref().unwrap().describe()
+    );
+    assert!(h.query_by_label(&line).is_some(), "no line {line:?}");
 
     // Stop lab leaves lab mode; editing is unlocked again.
     h.get_by_label("⏹ Stop lab").click();
