@@ -417,3 +417,50 @@ fn lab_is_off_while_a_run_is_on() {
     h.run();
     assert!(!h.get_by_label("Lab").accesskit_node().is_disabled());
 }
+
+#[test]
+fn lab_asks_before_reaching_outside_the_folder_then_steps() {
+    use tributary::design::document::Document;
+    use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+
+    let root = tempfile::tempdir().unwrap();
+    let design_dir = root.path().join("design");
+    std::fs::create_dir_all(&design_dir).unwrap();
+    std::fs::create_dir_all(root.path().join("outside")).unwrap();
+    let mut t = Topology::new("out");
+    t.add_node(
+        Node::new("sentences", Role::Spout, "sentence_generator")
+            .with_output(StreamDecl::default_stream(&["sentence"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("out", Role::Bolt, "file_sink").with_config("path", "../outside/out.txt"))
+        .unwrap();
+    t.connect_names("sentences", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let mut h = ui::harness(
+        DesignerApp::new(ui::places(root.path(), false)),
+        egui::Vec2::new(1400.0, 1000.0),
+    );
+    h.state_mut().doc = Document::new(t, Some(design_dir.join("out.ron")), "out".into());
+    h.run();
+
+    h.get_by_label("Lab").click();
+    h.run();
+    assert!(h.state().run.is_none(), "nothing starts before the answer");
+    let asked = h
+        .state()
+        .run_permission
+        .clone()
+        .expect("the permission prompt");
+    assert!(asked.lab, "the prompt is for the lab");
+    h.get_by_label("Allow once and run").click();
+    h.run();
+    assert!(
+        h.state().run.as_ref().is_some_and(|r| r.lab().is_some()),
+        "{:?}",
+        h.state().notice
+    );
+    h.get_by_label("Step 10").click();
+    h.run();
+    assert_eq!(steps(&h), 10);
+}
