@@ -262,6 +262,7 @@ impl RunSession {
         }
     }
 
+    /// The lab, to step it, when this run is one.
     pub fn lab_mut(&mut self) -> Option<&mut super::lab::LabSession> {
         match &mut self.engine {
             Some(Driver::Lab(lab)) => Some(lab),
