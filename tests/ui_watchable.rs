@@ -102,6 +102,7 @@ fn canvas_of(node: Node, overlay: Option<RunOverlay>) -> Harness<'static, Canvas
                     selection: &selection,
                     problems: &problems,
                     overlay: overlay.as_ref(),
+                    tuples: None,
                 };
                 canvas.canvas_ui(ui, &input);
             },

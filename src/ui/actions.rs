@@ -60,6 +60,8 @@ pub enum Action {
     SetSpeed(super::speed::Speed),
     /// Stops the run or the comparison, whichever is on.
     Stop,
+    /// Lab mode: start it, step, go back, play, run until, select a tree.
+    Lab(super::lab::LabAction),
     /// Close a stopped comparison's results.
     ClearComparison,
     Quit,

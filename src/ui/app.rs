@@ -75,6 +75,8 @@ pub struct DesignerApp {
     /// Why the design cannot be compared in both modes (`None`: it can), kept with the
     /// diagnostics so the toolbar does not validate two copies every frame.
     compare_refusal: Option<String>,
+    /// Why the design cannot be stepped in Lab mode, kept with the diagnostics.
+    lab_refused: Option<String>,
     problems_by_node: BTreeMap<String, String>,
     checked_generation: Option<u64>,
     recovery_generation: u64,
@@ -115,6 +117,7 @@ impl DesignerApp {
             clipboard: None,
             diagnostics: Vec::new(),
             compare_refusal: None,
+            lab_refused: None,
             problems_by_node: BTreeMap::new(),
             checked_generation: None,
             recovery_generation: 0,
@@ -173,6 +176,7 @@ impl DesignerApp {
                 super::compare::CompareSetup::for_topology(&self.doc.topology).interval_ms;
             crate::runtime::compare::refusal(&self.doc.topology, interval_ms)
         };
+        self.lab_refused = self.lab_refusal();
         self.problems_by_node.clear();
         for d in self.diagnostics.iter().filter(|d| d.is_error()) {
             for name in d.location.nodes() {
@@ -196,6 +200,13 @@ impl DesignerApp {
         self.revalidate();
         self.canvas.lens.note_generation(self.doc.generation());
         let mut actions = self.shortcuts(ui);
+        if let Some(lab) = self.run.as_mut().and_then(RunSession::lab_mut) {
+            let dt = ui.ctx().input(|i| i.stable_dt);
+            if lab.tick(dt) {
+                ui.ctx().request_repaint();
+            }
+            lab.refresh_dots();
+        }
         if let Some(run) = &mut self.run {
             run.poll(&mut self.log);
             ui.ctx().request_repaint_after(Duration::from_millis(100));
@@ -230,6 +241,12 @@ impl DesignerApp {
                     .map_or_else(Default::default, RunSession::speed),
                 palette_shown,
                 inspector_shown,
+                lab_refusal: self.lab_refused.as_deref(),
+                lab: self
+                    .run
+                    .as_ref()
+                    .and_then(RunSession::lab)
+                    .map(super::lab::toolbar::LabBar::of),
             };
             actions.extend(toolbar::toolbar_ui(ui, &state));
         });
@@ -317,13 +334,18 @@ impl DesignerApp {
         if inspector_open != inspector_shown {
             self.side_panels.set(SidePanel::Inspector, inspector_open);
         }
+        if let Some(lab) = self.run.as_mut().and_then(RunSession::lab_mut) {
+            actions.extend(super::lab::lab_panels_ui(ui, lab));
+        }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let overlay = self.run.as_ref().map(|r| r.overlay_on(&self.doc.topology));
+            let lab = self.run.as_ref().and_then(RunSession::lab);
             let input = CanvasInput {
                 topology: &self.doc.topology,
                 selection: &self.selection,
                 problems: &self.problems_by_node,
                 overlay: overlay.as_ref(),
+                tuples: lab.and_then(super::lab::LabSession::tuple_dots),
             };
             actions.extend(
                 self.canvas
@@ -402,6 +424,7 @@ impl DesignerApp {
         let mut actions = Vec::new();
         let ctx = ui.ctx();
         let typing = ctx.egui_wants_keyboard_input();
+        let lab_on = self.run.as_ref().is_some_and(|r| r.lab().is_some());
         ctx.input_mut(|i| {
             use super::shortcuts as keys;
             if i.consume_shortcut(&keys::SAVE_AS) {
@@ -427,6 +450,9 @@ impl DesignerApp {
             }
             if i.consume_shortcut(&keys::SELECT_ALL) {
                 actions.push(Action::SelectAll);
+            }
+            if lab_on {
+                super::lab::lab_keys(i, &mut actions);
             }
             if i.consume_key(Modifiers::NONE, Key::Delete)
                 || i.consume_key(Modifiers::NONE, Key::Backspace)

@@ -263,6 +263,7 @@ impl DesignerApp {
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
                     refusals,
+                    lab: false,
                     compare: Some(setup),
                 });
             }

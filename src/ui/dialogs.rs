@@ -85,6 +85,7 @@ impl DesignerApp {
                     self.run_permission = None;
                     match permission.compare {
                         Some(setup) => self.launch_compare(setup, &permission.refusals),
+                        None if permission.lab => self.launch_lab(&permission.refusals),
                         None => self.launch(&permission.refusals),
                     }
                 }

@@ -30,10 +30,15 @@ pub fn ms_label(ms: f64) -> String {
         }
     } else if ms >= 1.0 {
         format!("{ms:.0} ms")
-    } else {
-        // Two significant digits below a millisecond: 0.2, 0.05, 0.01.
-        let digits = (-ms.log10().floor()).max(1.0) as usize;
+    } else if ms > 0.0 && ms.is_finite() {
+        // One significant digit below a millisecond: 0.2, 0.05, 0.01 (at most six
+        // decimals: below a nanosecond nothing is measured).
+        let digits = (-ms.log10().floor()).clamp(1.0, 6.0) as usize;
         format!("{ms:.digits$} ms")
+    } else {
+        // Zero (a lab run's batches take no time unless a fault spends some), or not
+        // a number at all.
+        "0 ms".to_string()
     }
 }
 
@@ -110,6 +115,14 @@ pub fn log_ms_plot<'a>(plot: Plot<'a>, (low, high): (f64, f64)) -> Plot<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_of_zero_and_tiny_times_do_not_panic() {
+        assert_eq!(ms_label(0.0), "0 ms");
+        assert_eq!(ms_label(f64::NAN), "0 ms");
+        assert_eq!(ms_label(1e-12), "0.000000 ms");
+        assert_eq!(ms_label(0.05), "0.05 ms");
+    }
 
     #[test]
     fn decades_are_evenly_spaced_and_zero_sits_on_the_floor() {

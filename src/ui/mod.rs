@@ -18,6 +18,7 @@ mod file_dialogs;
 mod flume_panel;
 pub mod image_export;
 pub mod inspector;
+pub mod lab;
 pub mod lab_batch_view;
 mod log_axis;
 pub mod palette;

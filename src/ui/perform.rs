@@ -117,6 +117,7 @@ impl DesignerApp {
                 }
             }
             Action::Stop => self.stop_run(),
+            Action::Lab(action) => self.perform_lab(action),
             Action::ClearComparison if !self.comparing() => self.compare = None,
             Action::ClearComparison => {}
             Action::Quit => self.ask_then(Pending::Quit),

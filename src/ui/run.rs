@@ -16,6 +16,7 @@ use super::speed::Speed;
 use crate::design::reach::{self, Gate};
 use crate::model::Topology;
 use crate::policy::Refusal;
+use crate::runtime::lab::RunningEngine;
 use crate::runtime::{
     Control, Engine, FaultSpec, MetricsSnapshot, NodeMetrics, RunOptions, StopMode,
 };
@@ -26,9 +27,42 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// Seconds of rate history kept per node for the sparkline.
 const HISTORY_SECS: f64 = 60.0;
 
+/// What a run drives: the threaded engine, or a lab stepped from the UI thread.
+enum Driver {
+    Threads(Engine),
+    Lab(Box<super::lab::LabSession>),
+}
+
+impl Driver {
+    fn snapshot(&self) -> MetricsSnapshot {
+        match self {
+            Driver::Threads(e) => e.snapshot(),
+            Driver::Lab(lab) => lab.engine.snapshot(),
+        }
+    }
+
+    fn drain_log(&self) -> Vec<crate::runtime::LogLine> {
+        match self {
+            Driver::Threads(e) => e.drain_log(),
+            Driver::Lab(lab) => lab.engine.drain_log(),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        match self {
+            Driver::Threads(e) => e.is_finished(),
+            Driver::Lab(lab) => lab.engine.is_finished(),
+        }
+    }
+}
+
 /// A run in progress (or finished but not yet stopped, so its numbers stay visible).
+/// A lab run is one too, so the canvas overlays, the live inspector and the run log
+/// read it as they read a threaded run.
 pub struct RunSession {
-    engine: Option<Engine>,
+    engine: Option<Driver>,
+    /// The lab step the snapshot was taken at (lab runs sample when they move).
+    sampled_step: Option<u64>,
     paused: bool,
     pub(super) last: MetricsSnapshot,
     last_sample: Option<Instant>,
@@ -53,13 +87,16 @@ pub struct RunPermission {
     pub refusals: Vec<Refusal>,
     /// Set when the permission is for Compare modes rather than Run.
     pub compare: Option<super::compare::CompareSetup>,
+    /// Set when the permission is for the Lab button rather than Run.
+    pub lab: bool,
 }
 
 impl RunSession {
-    fn new(engine: Engine) -> Self {
+    fn new(engine: Driver) -> Self {
         let last = engine.snapshot();
         Self {
             engine: Some(engine),
+            sampled_step: None,
             paused: false,
             last,
             last_sample: None,
@@ -115,12 +152,14 @@ impl RunSession {
             .iter()
             .map(|e| ((e.from.clone(), e.to.clone(), e.stream.clone()), e.rate))
             .collect();
-        let state = if self.finished {
-            "finished"
+        let state = if let Some(lab) = self.lab() {
+            format!("lab · step {}", lab.engine.steps())
+        } else if self.finished {
+            "finished".to_string()
         } else if self.paused {
-            "paused"
+            "paused".to_string()
         } else {
-            "running"
+            "running".to_string()
         };
         RunOverlay {
             nodes,
@@ -137,7 +176,7 @@ impl RunSession {
                     ((e.from.clone(), e.to.clone(), e.stream.clone()), pairs)
                 })
                 .collect(),
-            state: state.to_string(),
+            state,
         }
     }
 
@@ -171,8 +210,19 @@ impl RunSession {
         let Some(engine) = &self.engine else {
             return;
         };
-        if self.last_sample.is_some_and(|t| t.elapsed() < SAMPLE_EVERY) {
-            return;
+        match engine {
+            Driver::Threads(_) => {
+                if self.last_sample.is_some_and(|t| t.elapsed() < SAMPLE_EVERY) {
+                    return;
+                }
+            }
+            // A lab moves only when stepped: its numbers change with its step.
+            Driver::Lab(lab) => {
+                if self.sampled_step == Some(lab.engine.steps()) {
+                    return;
+                }
+                self.sampled_step = Some(lab.engine.steps());
+            }
         }
         self.last_sample = Some(Instant::now());
         self.last = engine.snapshot();
@@ -195,9 +245,40 @@ impl RunSession {
         }
     }
 
+    /// Sends a control message to a threaded run; a lab takes it at its next step
+    /// (the inspector's knobs use [`Self::send`], which a lab takes at once).
     pub fn control(&self, command: Control) {
-        if let Some(engine) = &self.engine {
-            engine.control(command);
+        match &self.engine {
+            Some(Driver::Threads(engine)) => engine.control(command),
+            Some(Driver::Lab(lab)) => RunningEngine::control(&lab.engine, command),
+            None => {}
+        }
+    }
+
+    /// The one place the inspector's knobs (faults, rates, kill worker) reach the run:
+    /// a lab takes the command now, as a step of its own, so its event shows at once.
+    pub(super) fn send(&mut self, command: Control) {
+        match &mut self.engine {
+            Some(Driver::Lab(lab)) => {
+                lab.engine.act(command);
+            }
+            _ => self.control(command),
+        }
+    }
+
+    /// The lab, when this run is one.
+    pub fn lab(&self) -> Option<&super::lab::LabSession> {
+        match &self.engine {
+            Some(Driver::Lab(lab)) => Some(lab),
+            _ => None,
+        }
+    }
+
+    /// The lab, to step it, when this run is one.
+    pub fn lab_mut(&mut self) -> Option<&mut super::lab::LabSession> {
+        match &mut self.engine {
+            Some(Driver::Lab(lab)) => Some(lab),
+            _ => None,
         }
     }
 
@@ -228,7 +309,13 @@ impl RunSession {
     /// Stops every thread now (tuples in flight are dropped) and returns the final
     /// numbers. Immediate, so the window never waits for a drain.
     pub fn stop(mut self) -> Option<MetricsSnapshot> {
-        self.engine.take().map(|e| e.stop(StopMode::Immediate))
+        self.engine.take().map(|e| match e {
+            Driver::Threads(e) => e.stop(StopMode::Immediate),
+            Driver::Lab(lab) => {
+                let never = std::sync::atomic::AtomicBool::new(false);
+                Box::new(lab.engine).stop(StopMode::Immediate, &never).0
+            }
+        })
     }
 }
 
@@ -236,6 +323,11 @@ impl DesignerApp {
     /// Run: refused with the problems listed if invalid; asks first if the topology
     /// reaches outside its folder or loopback.
     pub(super) fn start_run(&mut self, _ctx: &egui::Context) {
+        self.start_run_as(false);
+    }
+
+    /// Run or Lab: the same checks and permission prompt; `lab` picks the engine.
+    pub(super) fn start_run_as(&mut self, lab: bool) {
         if self.run.is_some() || self.comparing() {
             return;
         }
@@ -257,11 +349,13 @@ impl DesignerApp {
             &self.doc.base_dir(),
             self.doc.path.as_deref(),
         ) {
+            Gate::Open if lab => self.launch_lab(&[]),
             Gate::Open => self.launch(&[]),
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
                     refusals,
                     compare: None,
+                    lab,
                 });
             }
             Gate::Blocked(why) => self.notify_error(format!("Cannot run: {why}")),
@@ -270,21 +364,12 @@ impl DesignerApp {
 
     /// Starts the engine, with what the user allowed in the permission prompt.
     pub(super) fn launch(&mut self, consented: &[Refusal]) {
-        let options = reach::with_consent(
-            RunOptions {
-                seed: 42,
-                base_dir: self.doc.base_dir(),
-                topology_file: self.doc.path.clone(),
-                ..RunOptions::default()
-            },
-            consented,
-        );
-        match Engine::start(&self.doc.topology, options) {
+        match Engine::start(&self.doc.topology, self.run_options(consented)) {
             Ok(engine) => {
                 self.log.clear();
                 self.log
                     .push(format!("run started: {}", self.doc.topology.name));
-                self.run = Some(RunSession::new(engine));
+                self.run = Some(RunSession::new(Driver::Threads(engine)));
                 self.bottom_tab = BottomTab::Log;
                 self.notify("Running. Editing is locked until you stop.");
             }
@@ -292,18 +377,60 @@ impl DesignerApp {
         }
     }
 
+    /// The options every run of the designer starts with (Run and Lab alike): a fixed
+    /// seed, the design's folder, and what the user allowed in the permission prompt.
+    pub(super) fn run_options(&self, consented: &[Refusal]) -> RunOptions {
+        reach::with_consent(
+            RunOptions {
+                seed: 42,
+                base_dir: self.doc.base_dir(),
+                topology_file: self.doc.path.clone(),
+                ..RunOptions::default()
+            },
+            consented,
+        )
+    }
+
+    /// Starts a lab on the design at step 0, with what the user allowed.
+    pub(super) fn launch_lab(&mut self, consented: &[Refusal]) {
+        let options = self.run_options(consented);
+        match super::lab::LabSession::start(&self.doc.topology, options) {
+            Ok(lab) => {
+                self.log.clear();
+                self.log
+                    .push(format!("lab started: {}", self.doc.topology.name));
+                self.run = Some(RunSession::new(Driver::Lab(Box::new(lab))));
+                self.bottom_tab = BottomTab::Log;
+                self.notify("Lab mode: step with Space, go back with Backspace. Editing is locked until you stop.");
+            }
+            Err(e) => self.notify_error(format!("Cannot start the lab: {e}")),
+        }
+    }
+
     /// Stops the run, or the comparison, whichever is on.
     pub(super) fn stop_run(&mut self) {
         self.stop_compare();
+        let lab_step = self
+            .run
+            .as_ref()
+            .and_then(|r| r.lab())
+            .map(|l| l.engine.steps());
         if let Some(run) = self.run.take()
             && let Some(last) = run.stop()
         {
             let tuples: u64 = last.nodes.values().map(|m| m.executed).sum();
-            self.log.push(format!(
-                "run stopped after {:.1}s; {tuples} tuples executed",
-                last.elapsed.as_secs_f64()
-            ));
-            self.notify("Run stopped");
+            if let Some(step) = lab_step {
+                self.log.push(format!(
+                    "lab stopped at step {step}; {tuples} tuples executed"
+                ));
+                self.notify("Lab stopped");
+            } else {
+                self.log.push(format!(
+                    "run stopped after {:.1}s; {tuples} tuples executed",
+                    last.elapsed.as_secs_f64()
+                ));
+                self.notify("Run stopped");
+            }
         }
     }
 }

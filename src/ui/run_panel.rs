@@ -89,7 +89,7 @@ impl RunSession {
                 "All its executors die at once and are restarted; their state is lost.",
             );
             if kill.clicked() {
-                self.control(Control::KillWorker {
+                self.send(Control::KillWorker {
                     worker: self.kill_target,
                 });
             }
@@ -183,7 +183,7 @@ impl RunSession {
         let applied = self.applied_faults.get(name).copied().unwrap_or_default();
         if settled && f != applied {
             self.applied_faults.insert(name.to_string(), f);
-            self.control(Control::SetFaults {
+            self.send(Control::SetFaults {
                 node: name.to_string(),
                 faults: f,
             });
@@ -214,7 +214,7 @@ impl RunSession {
             let commands = super::speed::rate_commands(t, self.speed, &self.rates);
             for command in commands {
                 if matches!(&command, Control::SetRate { node, .. } if node == name) {
-                    self.control(command);
+                    self.send(command);
                 }
             }
         }

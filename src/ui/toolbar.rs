@@ -29,6 +29,10 @@ pub struct ToolbarState<'a> {
     pub speed: super::speed::Speed,
     pub palette_shown: bool,
     pub inspector_shown: bool,
+    /// Why the design cannot be stepped in Lab mode; `None` when it can.
+    pub lab_refusal: Option<&'a str>,
+    /// The lab, while Lab mode is on (its toolbar replaces the run controls).
+    pub lab: Option<super::lab::toolbar::LabBar>,
 }
 
 pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
@@ -165,6 +169,10 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
             actions.push(Action::AutoLayout);
         }
         ui.separator();
+        if let Some(bar) = &s.lab {
+            super::lab::toolbar::lab_toolbar_ui(ui, bar, &mut actions);
+            return;
+        }
         match s.run {
             None if s.comparing => {
                 if ui
@@ -186,6 +194,7 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 {
                     actions.push(Action::Run);
                 }
+                lab_button_ui(ui, s.lab_refusal, &mut actions);
                 if ui
                     .add_enabled(
                         s.compare_refusal.is_none(),
@@ -216,12 +225,33 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 {
                     actions.push(Action::Stop);
                 }
+                lab_button_ui(
+                    ui,
+                    Some("Stop the run to step it in Lab mode"),
+                    &mut actions,
+                );
                 ui.separator();
                 super::speed::speed_ui(ui, s.speed, &mut actions);
             }
         }
     });
     actions
+}
+
+/// The Lab button: step the design one event at a time; disabled with the reason when
+/// the lab cannot step it (or a run is on).
+fn lab_button_ui(ui: &mut Ui, refusal: Option<&str>, actions: &mut Vec<Action>) {
+    if ui
+        .add_enabled(refusal.is_none(), egui::Button::new("Lab"))
+        .on_hover_text(
+            "Step this design one event at a time: watch tuples move, trees get acked \
+             and the acker's ledger fall to zero",
+        )
+        .on_disabled_hover_text(refusal.unwrap_or_default())
+        .clicked()
+    {
+        actions.push(Action::Lab(super::lab::LabAction::Start));
+    }
 }
 
 /// Which side panels are shown, and the theme: settings of the window, not of the

@@ -46,9 +46,11 @@ use super::error::RunError;
 use super::log::{LogKind, LogLine};
 use super::metrics::MetricsSnapshot;
 use super::options::{RunOptions, admit};
-use super::running::RunningEngine;
 use super::tuple::Values;
 
+/// The contract `LabEngine` fulfils (snapshot, log, tasks of a node, stop), named here
+/// so the designer, which drives a lab directly rather than through `Engine`, can call it.
+pub use super::running::RunningEngine;
 use stepping::Stepping;
 pub use trace::{BatchTrace, Event, Fields, Id, Kind, NamedWindow, NodeBatch, Sent, TaskRef};
 pub use tree::{LedgerStep, Tree, TreeTuple, TupleState, Verdict};
@@ -104,7 +106,8 @@ pub enum Until {
 }
 
 impl Until {
-    fn matches(self, e: &Event) -> bool {
+    /// True when `e` is where "run until" stops.
+    pub fn matches(self, e: &Event) -> bool {
         match self {
             Until::Emitted => e.kind == Kind::NextTuple && e.root.is_some(),
             Until::Acked => e.kind == Kind::Outcome && e.ok == Some(true),

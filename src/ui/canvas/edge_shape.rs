@@ -53,6 +53,11 @@ impl EdgeCurve {
         })
     }
 
+    /// The point at `t` (0 = the output port, 1 = the input port).
+    pub fn at(&self, t: f32) -> Pos2 {
+        self.shape().sample(t)
+    }
+
     pub fn midpoint(&self) -> Pos2 {
         self.shape().sample(0.5)
     }

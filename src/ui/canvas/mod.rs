@@ -17,6 +17,7 @@ pub mod node_shape;
 pub mod overlay;
 mod steps;
 pub mod style;
+pub mod tuple_dots;
 pub mod view;
 pub mod window_badge;
 
@@ -39,6 +40,8 @@ pub struct CanvasInput<'a> {
     pub problems: &'a BTreeMap<String, String>,
     /// Live metrics while a run is on.
     pub overlay: Option<&'a RunOverlay>,
+    /// Lab mode's queued and parked tuples.
+    pub tuples: Option<&'a tuple_dots::TupleDots>,
 }
 
 /// What the user did on the canvas this frame.
@@ -139,6 +142,9 @@ impl Canvas {
         let connect_target = self.connect_target(&f);
         self.nodes_ui(ui, &f, connect_target.as_ref(), &mut actions);
         lens::lens_ui(ui, &f, &mut self.lens);
+        if let Some(dots) = input.tuples {
+            tuple_dots::tuple_dots_ui(ui, &f, dots);
+        }
         self.paint_connection(&f, connect_target.as_ref());
         self.background_interaction(ui, &f, &background, &edge_hits, &mut actions);
         self.paint_box_select(&f);
@@ -230,6 +236,7 @@ mod tests {
                         selection: &selection,
                         problems: &problems,
                         overlay: None,
+                        tuples: None,
                     };
                     canvas.canvas_ui(ui, &input);
                 },
