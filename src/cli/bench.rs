@@ -33,6 +33,9 @@ pub struct Args {
     /// this long (e.g. `10m`) and print resident memory every `--sample-every`.
     #[arg(long, value_parser = super::run::parse_duration)]
     pub soak: Option<Duration>,
+    /// Turn tracer bullets on in the framework's runs: trace one tree in N (0: off).
+    #[arg(long = "trace-every", default_value_t = 0)]
+    pub trace_every: u32,
     /// Instead of the comparison, measure Lab mode: microseconds per step on the word
     /// count and on a 50-node chain, and the share of a frame playing at 1000 events/s.
     #[arg(long)]
@@ -157,10 +160,14 @@ fn framework(
     split: u32,
     count: u32,
     acked: bool,
+    trace_every: u32,
     warmup: Duration,
     window: Duration,
 ) -> anyhow::Result<Measured> {
     let engine = Engine::start(&word_count(split, count, acked), RunOptions::default())?;
+    if trace_every > 0 {
+        engine.control(Control::TraceEvery { every: trace_every });
+    }
     let words = || {
         engine
             .snapshot()
@@ -194,11 +201,12 @@ fn measure_config(
     pool: &Arc<Vec<Arc<str>>>,
     split: u32,
     count: u32,
+    trace_every: u32,
     warmup: Duration,
     measure: Duration,
 ) -> anyhow::Result<Config> {
-    let unacked = framework(split, count, false, warmup, measure)?;
-    let acked = framework(split, count, true, warmup, measure)?;
+    let unacked = framework(split, count, false, trace_every, warmup, measure)?;
+    let acked = framework(split, count, true, trace_every, warmup, measure)?;
     let raw = super::bench_raw::words_per_sec::<String>(
         pool.clone(),
         split as usize,
@@ -326,7 +334,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut per_shape: Vec<Vec<Config>> = vec![Vec::new(); shapes.len()];
     for _ in 0..args.rounds {
         for (i, &(split, count)) in shapes.iter().enumerate() {
-            per_shape[i].push(measure_config(&pool, split, count, warmup, measure)?);
+            per_shape[i].push(measure_config(
+                &pool,
+                split,
+                count,
+                args.trace_every,
+                warmup,
+                measure,
+            )?);
         }
     }
     let configs: Vec<Config> = per_shape.iter().filter_map(|r| median_config(r)).collect();

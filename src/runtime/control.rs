@@ -31,6 +31,11 @@ pub enum Control {
     KillWorker {
         worker: u32,
     },
+    /// Tracer bullets (record-at-a-time runs): record every hop of one tuple tree in
+    /// `every` (0 turns it off). Which trees follows from their root ids.
+    TraceEvery {
+        every: u32,
+    },
 }
 
 /// How an engine should stop.
@@ -198,6 +203,12 @@ pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
             0,
             super::log::LogKind::Error,
             format!("kill worker {worker} ignored: micro-batch runs have no workers"),
+        ),
+        Control::TraceEvery { .. } => log.push(
+            "engine",
+            0,
+            super::log::LogKind::Error,
+            "tracer bullets ignored: micro-batch runs have no tuple trees".into(),
         ),
     }
 }

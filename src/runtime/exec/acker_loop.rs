@@ -34,9 +34,13 @@ impl AckerExec {
     pub(crate) fn on_acks(&mut self, w: &Wiring, acks: Vec<AckMsg>) {
         let started = Instant::now();
         let n = acks.len() as u64;
+        let every = w.tracer.every();
         for a in acks {
             if let Some(o) = self.ledger.apply(a) {
                 self.outbox.push_outcome(w, o.spout_task, o.root, o.ok);
+                if super::tracer::samples(o.root, every) {
+                    w.tracer.done(o.root, o.ok, w.run_clock());
+                }
             }
         }
         let c = &w.counters.tasks[self.task as usize];

@@ -141,6 +141,35 @@ impl BoltTask {
         }
     }
 
+    /// `execute_one` for a tuple of a traced tree: the hop is recorded with its times
+    /// and outcome. Out of line, so the untraced path keeps its shape.
+    #[cold]
+    #[inline(never)]
+    fn execute_traced(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], t: &Tuple) {
+        let started = w.run_clock();
+        let failed_before = self.failed;
+        self.execute_one(w, outbox, live, t);
+        let ended = w.run_clock();
+        let plan = &w.plan;
+        let name = |task: u32| {
+            plan.task_node
+                .get(task as usize)
+                .copied()
+                .flatten()
+                .map_or("", |n| plan.nodes[n].node.name.as_str())
+        };
+        w.tracer.executed(
+            t.ids.root(),
+            name(self.task),
+            self.task,
+            name(t.source_task),
+            t.source_task,
+            started,
+            ended,
+            self.failed == failed_before,
+        );
+    }
+
     /// Counts and reports what the last `execute` had refused; a value over the cap
     /// fails the input. Kept out of line: it is rare, and the hot path stays small.
     #[cold]
@@ -362,11 +391,16 @@ impl BoltExec {
         let mut done = 0u64;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let faults = w.node_switches[node].faults_active();
+            let every = w.tracer.every();
             for t in &tuples {
                 if faults && w.switches.shutdown.load(Ordering::Relaxed) {
                     break;
                 }
-                b.execute_one(w, outbox, live, t);
+                if every != 0 && super::tracer::samples(t.ids.root(), every) {
+                    b.execute_traced(w, outbox, live, t);
+                } else {
+                    b.execute_one(w, outbox, live, t);
+                }
                 done += 1;
             }
         }));

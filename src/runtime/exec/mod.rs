@@ -20,6 +20,7 @@ mod pending;
 mod route;
 mod sampler;
 mod spout;
+pub(crate) mod tracer;
 mod transport;
 
 use std::sync::Arc;
@@ -77,6 +78,8 @@ pub struct Wiring {
     pub plan: Arc<Plan>,
     /// How batches reach each executor.
     pub transport: Transport,
+    /// Tracer bullets: the sampled trees' hops.
+    pub tracer: tracer::Tracer,
     /// Per executor: emptied batch buffers, handed back for producers to refill. Reusing
     /// them keeps batch memory warm in cache instead of faulting in fresh pages.
     pub spare_batches: Vec<SpareBatches>,
@@ -132,6 +135,7 @@ impl Wiring {
             flush_interval: options.flush_interval,
             seed: options.seed,
             transport,
+            tracer: tracer::Tracer::default(),
             spare_batches: (0..executors)
                 .map(|_| crossbeam_channel::bounded(options.queue_batches.max(1) * 2))
                 .collect(),

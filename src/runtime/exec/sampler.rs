@@ -59,6 +59,7 @@ impl Sampler {
         let mut snap = MetricsSnapshot {
             elapsed: now.duration_since(start),
             paused: w.switches.paused.load(Ordering::Relaxed),
+            traces: w.tracer.recent(),
             ..Default::default()
         };
         // Baseline: the oldest sample still inside the window (or the newest older one).

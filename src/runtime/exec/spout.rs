@@ -39,6 +39,8 @@ pub(crate) struct SpoutTask {
     refused: u64,
     reported_route_error: bool,
     refusals: RefusalLog,
+    /// Tracer bullets' sampling this turn (0: off), read once per turn.
+    trace_every: u64,
 }
 
 fn build(w: &Wiring, node: usize, task: u32) -> Option<Box<dyn Spout>> {
@@ -154,6 +156,10 @@ impl SpoutTask {
                         self.report(w, routed);
                         if ok {
                             self.pending.fill(root, msg_id, now);
+                            if super::tracer::samples(root, self.trace_every) {
+                                let name = &w.plan.nodes[self.node].node.name;
+                                w.tracer.emitted(root, name, self.task, w.run_clock());
+                            }
                             let acker = acker_for(root, w.plan.ackers());
                             let init = AckMsg::Init {
                                 root,
@@ -262,6 +268,7 @@ impl SpoutTask {
         now: Instant,
     ) -> Result<usize, String> {
         let allowance = self.allowance(w, now).min(budget);
+        self.trace_every = w.tracer.every();
         let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.emit_some(w, outbox, emitter, allowance, max_pending, now)
@@ -343,6 +350,7 @@ impl SpoutExec {
                     refused: 0,
                     reported_route_error: false,
                     refusals: RefusalLog::default(),
+                    trace_every: 0,
                 })
             })
             .collect();

@@ -80,6 +80,11 @@ impl Stepping {
                 let mut e = Event::new(0, t_us, Kind::Control, &node, 0);
                 e.note = Some(describe(other));
                 match &*self {
+                    Stepping::Records(world) if matches!(command, Control::TraceEvery { .. }) => {
+                        if let Control::TraceEvery { every } = command {
+                            world.wiring.tracer.set_every(u64::from(every));
+                        }
+                    }
                     Stepping::Records(world) => {
                         let w = &world.wiring;
                         super::super::control::apply_to_switches(
@@ -179,5 +184,7 @@ fn describe(c: &Control) -> String {
         } => format!("rate {r}/s per task"),
         Control::SetFaults { faults, .. } => faults.describe(),
         Control::KillWorker { worker } => format!("kill worker {worker}"),
+        Control::TraceEvery { every: 0 } => "tracer bullets off".into(),
+        Control::TraceEvery { every } => format!("trace 1 tree in {every}"),
     }
 }

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod counters;
 pub mod flume;
 pub mod snapshot;
+pub mod trace;
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use snapshot::{
     EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WorkerMetrics, fatal_errors,
 };
+pub use trace::{TraceDone, TraceHop, TracedTree};
 
 /// Durations in JSON output are milliseconds (fractional), whatever struct holds them.
 pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -34,6 +34,10 @@ pub struct MetricsSnapshot {
     pub batch: Option<BatchMetrics>,
     /// Record-at-a-time runs: the simulated workers, in index order.
     pub workers: Vec<WorkerMetrics>,
+    /// Record-at-a-time runs with tracer bullets on: the latest sampled trees, oldest
+    /// first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<super::trace::TracedTree>,
 }
 
 /// One simulated worker: what runs in it and how often it was killed.

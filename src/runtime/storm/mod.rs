@@ -311,6 +311,10 @@ impl RunningEngine for StormEngine {
             self.kill_worker(worker);
             return;
         }
+        if let Control::TraceEvery { every } = command {
+            w.tracer.set_every(u64::from(every));
+            return;
+        }
         if let Some(flume) = &self.flume {
             match &command {
                 Control::Pause => flume.set_paused(true),
