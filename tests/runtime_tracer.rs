@@ -63,7 +63,11 @@ fn traced_trees_record_every_hop_along_the_path_with_consistent_times() {
     engine.stop(StopMode::Immediate);
     // About 1 in 10 of the 400 trees (a few may have been emitted before the switch);
     // the snapshot keeps the latest 32.
-    assert!(snap.traces.len() >= 20, "{} traced trees", snap.traces.len());
+    assert!(
+        snap.traces.len() >= 20,
+        "{} traced trees",
+        snap.traces.len()
+    );
     for tree in &snap.traces {
         assert_eq!(tree.spout, "sentences");
         assert!(spout.contains(&tree.spout_task));

@@ -67,7 +67,8 @@ pub use lab::{LabEngine, LabOptions, Until};
 pub use log::{LogKind, LogLine};
 pub use metrics::{
     BatchInfo, BatchMetrics, EdgeMetrics, FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics,
-    MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WindowResult, WorkerMetrics,
+    MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, TraceHop, TracedTree, WindowResult,
+    WorkerMetrics,
 };
 pub use options::RunOptions;
 pub use tuple::{AckIds, Text, Tuple, Val, Values};

@@ -31,6 +31,7 @@ mod shortcuts;
 pub mod side_panels;
 pub mod speed;
 pub mod toolbar;
+mod tracer_panel;
 pub mod words;
 
 use std::path::PathBuf;

@@ -75,6 +75,10 @@ pub struct RunSession {
     pub(super) rates: BTreeMap<String, Option<f64>>,
     /// The worker the Kill worker control points at.
     pub(super) kill_target: u32,
+    /// Tracer bullets: one tree in this many traced (0: off), as last sent.
+    pub(super) trace_every: u32,
+    /// The traced tree the canvas draws (its root); `None`: the latest.
+    pub(super) traced: Option<u64>,
     /// The toolbar's cap on every spout.
     pub(super) speed: Speed,
     finished: bool,
@@ -105,6 +109,8 @@ impl RunSession {
             applied_faults: BTreeMap::new(),
             rates: BTreeMap::new(),
             kill_target: 0,
+            trace_every: 0,
+            traced: None,
             speed: Speed::default(),
             finished: false,
         }
@@ -116,6 +122,15 @@ impl RunSession {
 
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// The traced tree the canvas draws: the one picked in the inspector while it is
+    /// still kept, else the latest.
+    pub(super) fn shown_trace(&self) -> Option<&crate::runtime::TracedTree> {
+        let traces = &self.last.traces;
+        self.traced
+            .and_then(|root| traces.iter().find(|t| t.root == root))
+            .or_else(|| traces.last())
     }
 
     /// The latest numbers, as the canvas draws them.
@@ -177,6 +192,9 @@ impl RunSession {
                 })
                 .collect(),
             state,
+            trace: self
+                .shown_trace()
+                .map(super::canvas::trace_path::TracePath::of),
         }
     }
 

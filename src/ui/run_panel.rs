@@ -37,6 +37,7 @@ impl RunSession {
                 .weak(),
             );
             self.kill_worker_ui(ui);
+            self.tracer_ui(ui);
             return Vec::new();
         };
         let Some(m) = self.last.nodes.get(&name).cloned() else {
@@ -64,6 +65,7 @@ impl RunSession {
             self.rate_ui(ui, t, &name);
         }
         self.kill_worker_ui(ui);
+        self.tracer_ui(ui);
         Vec::new()
     }
 

@@ -17,6 +17,7 @@ pub mod node_shape;
 pub mod overlay;
 mod steps;
 pub mod style;
+pub mod trace_path;
 pub mod tuple_dots;
 pub mod view;
 pub mod window_badge;
@@ -144,6 +145,9 @@ impl Canvas {
         lens::lens_ui(ui, &f, &mut self.lens);
         if let Some(dots) = input.tuples {
             tuple_dots::tuple_dots_ui(ui, &f, dots);
+        }
+        if let Some(path) = input.overlay.and_then(|o| o.trace.as_ref()) {
+            trace_path::trace_path_ui(&f, path);
         }
         self.paint_connection(&f, connect_target.as_ref());
         self.background_interaction(ui, &f, &background, &edge_hits, &mut actions);

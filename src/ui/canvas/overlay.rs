@@ -96,6 +96,8 @@ pub struct RunOverlay {
     pub pairs: BTreeMap<(String, String, String), Option<Vec<TaskPairCount>>>,
     /// "running", "paused", "finished", …
     pub state: String,
+    /// Tracer bullets: the path of the traced tree the inspector shows.
+    pub trace: Option<super::trace_path::TracePath>,
 }
 
 impl RunOverlay {
