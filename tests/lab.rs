@@ -213,6 +213,71 @@ struct Meaning {
     creates: Vec<u64>,
 }
 
+/// Checks, at every acker step of `trace`, that the ledger is the XOR of the edges
+/// created minus those acked so far, and zero exactly when the two sets are equal; and
+/// that every acked tree had all its tuples acked. Returns the acked trees checked.
+fn check_ledger_invariant(trace: &[Event]) -> usize {
+    // Every ack message, keyed by (root, kind, xor), with what it carries.
+    let mut meaning: HashMap<(u64, &str, u64), Meaning> = HashMap::new();
+    for e in trace {
+        for s in &e.emits {
+            let (Some(root), Some(xor)) = (s.root, s.xor) else {
+                continue;
+            };
+            let children: Vec<u64> = e
+                .emits
+                .iter()
+                .filter(|c| c.kind == "tuple" && c.root == Some(root))
+                .filter_map(|c| c.edge.map(|x| x.0))
+                .collect();
+            let m = match s.kind {
+                "init" => Meaning {
+                    acks: Vec::new(),
+                    creates: children,
+                },
+                "ack" => Meaning {
+                    acks: e.edge.map(|x| x.0).into_iter().collect(),
+                    creates: children,
+                },
+                _ => continue,
+            };
+            meaning.insert((root.0, s.kind, xor.0), m);
+        }
+    }
+    let mut created: HashMap<u64, BTreeSet<u64>> = HashMap::new();
+    let mut acked: HashMap<u64, BTreeSet<u64>> = HashMap::new();
+    for e in trace.iter().filter(|e| e.kind == Kind::Ack) {
+        let root = e.root.unwrap().0;
+        let msg = e.msg.unwrap();
+        if msg == "fail" {
+            continue;
+        }
+        let m = &meaning[&(root, msg, e.xor.unwrap().0)];
+        created.entry(root).or_default().extend(&m.creates);
+        acked.entry(root).or_default().extend(&m.acks);
+        let c = created[&root].clone();
+        let a = acked[&root].clone();
+        let expected = c.iter().chain(a.iter()).fold(0, |x, e| x ^ e);
+        assert_eq!(e.ledger, Some(Id(expected)), "{}", e.to_json());
+        assert_eq!(
+            e.ledger == Some(Id(0)),
+            c == a,
+            "zero exactly when every created tuple is acked: {}",
+            e.to_json()
+        );
+    }
+    let mut checked = 0;
+    for e in trace.iter().filter(|e| e.kind == Kind::Outcome) {
+        let tree = Tree::from_trace(trace, e.root.unwrap()).unwrap();
+        if e.ok == Some(true) {
+            assert!(tree.all_acked(), "{tree:#?}");
+            assert_eq!(tree.ledger_now(), Id(0));
+            checked += 1;
+        }
+    }
+    checked
+}
+
 #[test]
 fn the_ledger_is_zero_exactly_when_every_tuple_of_the_tree_is_acked() {
     let t = topology(Some(8), 1);
@@ -220,67 +285,30 @@ fn the_ledger_is_zero_exactly_when_every_tuple_of_the_tree_is_acked() {
     for seed in 0..20 {
         let mut l = lab(&t, seed);
         l.step_n(4000);
-        let trace = l.trace();
-        // Every ack message, keyed by (root, kind, xor), with what it carries.
-        let mut meaning: HashMap<(u64, &str, u64), Meaning> = HashMap::new();
-        for e in trace {
-            for s in &e.emits {
-                let (Some(root), Some(xor)) = (s.root, s.xor) else {
-                    continue;
-                };
-                let children: Vec<u64> = e
-                    .emits
-                    .iter()
-                    .filter(|c| c.kind == "tuple" && c.root == Some(root))
-                    .filter_map(|c| c.edge.map(|x| x.0))
-                    .collect();
-                let m = match s.kind {
-                    "init" => Meaning {
-                        acks: Vec::new(),
-                        creates: children,
-                    },
-                    "ack" => Meaning {
-                        acks: e.edge.map(|x| x.0).into_iter().collect(),
-                        creates: children,
-                    },
-                    _ => continue,
-                };
-                meaning.insert((root.0, s.kind, xor.0), m);
-            }
-        }
-        let mut created: HashMap<u64, BTreeSet<u64>> = HashMap::new();
-        let mut acked: HashMap<u64, BTreeSet<u64>> = HashMap::new();
-        for e in trace.iter().filter(|e| e.kind == Kind::Ack) {
-            let root = e.root.unwrap().0;
-            let msg = e.msg.unwrap();
-            if msg == "fail" {
-                continue;
-            }
-            let m = &meaning[&(root, msg, e.xor.unwrap().0)];
-            created.entry(root).or_default().extend(&m.creates);
-            acked.entry(root).or_default().extend(&m.acks);
-            let c = created[&root].clone();
-            let a = acked[&root].clone();
-            let expected = c.iter().chain(a.iter()).fold(0, |x, e| x ^ e);
-            assert_eq!(e.ledger, Some(Id(expected)), "{}", e.to_json());
-            assert_eq!(
-                e.ledger == Some(Id(0)),
-                c == a,
-                "zero exactly when every created tuple is acked: {}",
-                e.to_json()
-            );
-        }
-        // Every acked tree: all its tuples acked, and the ledger's last value is zero.
-        for e in trace.iter().filter(|e| e.kind == Kind::Outcome) {
-            let tree = Tree::from_trace(trace, e.root.unwrap()).unwrap();
-            if e.ok == Some(true) {
-                assert!(tree.all_acked(), "{tree:#?}");
-                assert_eq!(tree.ledger_now(), Id(0));
-                trees_checked += 1;
-            }
-        }
+        trees_checked += check_ledger_invariant(l.trace());
     }
     assert!(trees_checked > 200, "{trees_checked} trees checked");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Random schedules (the seed picks every interleaving, hence the order acks
+    /// reach the acker) with random failures: the invariant holds at every step.
+    #[test]
+    fn the_ledger_invariant_holds_for_random_ack_orders_and_failures(
+        seed in proptest::prelude::any::<u64>(),
+        fail in 0.0f64..0.4,
+        pending in 1u32..12,
+    ) {
+        let t = topology(Some(pending), 1);
+        let mut l = lab(&t, seed);
+        l.act(Control::SetFaults {
+            node: "count".into(),
+            faults: FaultSpec { fail_probability: fail, ..FaultSpec::default() },
+        });
+        l.step_n(2500);
+        check_ledger_invariant(l.trace());
+    }
 }
 
 #[test]

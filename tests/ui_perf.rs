@@ -29,6 +29,43 @@ use tributary::model::{DEFAULT_STREAM, Grouping, Role, Topology};
 use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 
+/// 5 spouts and 45 map bolts in 10 layers of 5, each bolt reading the bolt before it and
+/// its neighbour: 50 nodes, 90 edges, acked (Lab mode's frame-budget case).
+fn generated_50() -> Topology {
+    let mut t = Topology::new("generated-50");
+    t.settings.ackers = 1;
+    t.settings.max_spout_pending = Some(64);
+    let spout = components::descriptor("sentence_generator").expect("built-in");
+    let map = components::descriptor("map").expect("built-in");
+    for layer in 0..10 {
+        for i in 0..5 {
+            let node = if layer == 0 {
+                components::new_node_as(spout, format!("n-0-{i}"), Role::Spout)
+                    .with_config("rate_per_sec", 0.0)
+            } else {
+                let mut n = components::new_node_as(map, format!("n-{layer}-{i}"), Role::Bolt)
+                    .with_config("field", "sentence");
+                n.outputs = vec![tributary::model::StreamDecl::default_stream(&["sentence"])];
+                n
+            };
+            t.add_node(node.at(80.0 + layer as f32 * 240.0, 80.0 + i as f32 * 100.0))
+                .expect("unique");
+            if layer > 0 {
+                for j in [i, (i + 1) % 5] {
+                    t.connect_names(
+                        &format!("n-{}-{j}", layer - 1),
+                        &format!("n-{layer}-{i}"),
+                        DEFAULT_STREAM,
+                        Grouping::Shuffle,
+                    )
+                    .expect("nodes exist");
+                }
+            }
+        }
+    }
+    t
+}
+
 /// 20 spouts and 180 map bolts in 10 layers; every bolt reads one node of the layer
 /// before it, and 120 read a second one: 300 edges.
 fn generated() -> Topology {
@@ -107,7 +144,7 @@ impl Figures {
         self.total.sort();
         let n = self.total.len();
         println!(
-            "UI frame, 200 nodes / 300 edges running, {view} (zoom {:.2}): mean {:.2} ms \
+            "UI frame, {view} (zoom {:.2}): mean {:.2} ms \
              (layout {:.2} ms, tessellation {:.2} ms), median {:.2} ms, p95 {:.2} ms",
             self.zoom,
             mean_total,
@@ -188,6 +225,60 @@ fn frame_cost_with_200_nodes_running() {
     }
     let mut opened = measure(&mut app, &ctx, &input, 200);
     app.perform(&ctx, Action::Stop);
-    fitted.print("whole graph fitted");
-    opened.print("as opened");
+    fitted.print("200 nodes / 300 edges running, whole graph fitted");
+    opened.print("200 nodes / 300 edges running, as opened");
+}
+
+#[test]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+fn frame_cost_with_50_nodes_playing_the_lab_at_1000_events_per_second() {
+    let t = generated_50();
+    assert_eq!((t.node_count(), t.edge_count()), (50, 90));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let places = FilePlaces {
+        config_dir: Some(dir.path().to_path_buf()),
+        examples_dir: None::<PathBuf>,
+        data_dir: None,
+    };
+    let mut app = DesignerApp::new(places);
+    app.doc = Document::new(t, Some(dir.path().join("g50.ron")), "g50".into());
+    let ctx = egui::Context::default();
+    let input = RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1400.0, 900.0))),
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        let mut output = ctx.run_ui(input.clone(), |ui| app.ui(ui));
+        output.textures_delta.clear();
+    }
+    app.perform(&ctx, Action::Fit);
+    use tributary::ui::lab::LabAction;
+    app.perform(&ctx, Action::Lab(LabAction::Start));
+    assert!(app.run.is_some(), "{:?}", app.notice);
+    app.perform(&ctx, Action::Lab(LabAction::Speed(1000.0)));
+    app.perform(&ctx, Action::Lab(LabAction::Play(true)));
+    // 60 frames a second: about 17 events a frame.
+    let mut figures = Figures {
+        zoom: 0.0,
+        total: Vec::new(),
+        layout: Vec::new(),
+        tessellation: Vec::new(),
+    };
+    for _ in 0..300 {
+        let before = thread_cpu();
+        let mut output = ctx.run_ui(input.clone(), |ui| app.ui(ui));
+        output.textures_delta.clear();
+        let laid_out = thread_cpu();
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        let done = thread_cpu();
+        assert!(!primitives.is_empty());
+        figures.layout.push(laid_out - before);
+        figures.tessellation.push(done - laid_out);
+        figures.total.push(done - before);
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    figures.zoom = app.canvas.view.zoom;
+    let steps = app.run.as_ref().and_then(|r| r.lab()).map_or(0, |l| l.engine.steps());
+    assert!(steps > 1000, "the lab played: {steps} steps");
+    figures.print(&format!("50 nodes, Lab playing at 1000 events/s ({steps} steps)"));
 }
