@@ -31,6 +31,7 @@ pub enum Pending {
     New,
     Open(Option<PathBuf>),
     OpenExample(PathBuf),
+    OpenLesson(PathBuf),
     Import(Option<PathBuf>),
     Quit,
 }
@@ -87,6 +88,11 @@ pub struct DesignerApp {
     recent: Vec<PathBuf>,
     examples: Vec<PathBuf>,
     pub(super) side_panels: super::side_panels::SidePanels,
+    /// The lesson being played, if any: its panel replaces the inspector.
+    pub lesson: Option<super::lesson::LessonSession>,
+    /// How far the learner got in each lesson (saved in the config folder).
+    pub lesson_progress: super::lesson::progress::Progress,
+    lessons: Vec<super::lesson::LessonEntry>,
 }
 
 impl DesignerApp {
@@ -96,6 +102,8 @@ impl DesignerApp {
         let recent = places.recent();
         let examples = places.examples();
         let recovery_offer = places.pending_recovery();
+        let lessons = super::lesson::list(super::lesson::lessons_dir(&places).as_deref());
+        let lesson_progress = super::lesson::progress::Progress::load(&places);
         Self {
             doc: Document::untitled(),
             selection: Selection::default(),
@@ -128,6 +136,9 @@ impl DesignerApp {
             recent,
             examples,
             side_panels: Default::default(),
+            lesson: None,
+            lesson_progress,
+            lessons,
         }
     }
 
@@ -230,6 +241,8 @@ impl DesignerApp {
                 can_redo: self.doc.can_redo() && !busy,
                 recent: &self.recent,
                 examples: &self.examples,
+                lessons: &self.lessons,
+                lesson_progress: &self.lesson_progress,
                 run: self.run.as_ref().map(RunSession::is_paused),
                 can_run: self.doc.topology.node_count() > 0,
                 comparing: self.comparing(),
@@ -298,36 +311,57 @@ impl DesignerApp {
                     );
                 }
             });
-        egui::Panel::right("inspector")
-            .resizable(true)
-            .default_size(290.0)
-            .show_collapsible(ui, &mut inspector_open, |ui| {
-                ui.add_space(4.0);
-                ui.heading("Inspector");
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    // While running, the live numbers come first; the form below stays
-                    // readable but locked, because the run uses the topology.
-                    if let Some(run) = &mut self.run {
-                        actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
-                        ui.separator();
-                    }
-                    actions.extend(inspector::lens_section::lens_section_ui(
-                        ui,
-                        &self.doc.topology,
-                        &self.selection,
-                        &mut self.canvas.lens,
-                    ));
-                    let form = ui.add_enabled_ui(!busy, |ui| {
-                        inspector::inspector_ui(
+        if let Some(session) = &mut self.lesson {
+            egui::Panel::right("lesson")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| {
+                    ui.add_space(4.0);
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        actions.extend(
+                            super::lesson::panel::lesson_panel_ui(ui, session)
+                                .into_iter()
+                                .map(Action::Lesson),
+                        );
+                    });
+                });
+            inspector_open = inspector_shown;
+        } else {
+            egui::Panel::right("inspector")
+                .resizable(true)
+                .default_size(290.0)
+                .show_collapsible(ui, &mut inspector_open, |ui| {
+                    ui.add_space(4.0);
+                    ui.heading("Inspector");
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        // While running, the live numbers come first; the form below stays
+                        // readable but locked, because the run uses the topology.
+                        if let Some(run) = &mut self.run {
+                            actions.extend(run.inspector_ui(
+                                ui,
+                                &self.doc.topology,
+                                &self.selection,
+                            ));
+                            ui.separator();
+                        }
+                        actions.extend(inspector::lens_section::lens_section_ui(
                             ui,
                             &self.doc.topology,
                             &self.selection,
-                            &mut self.inspector,
-                        )
+                            &mut self.canvas.lens,
+                        ));
+                        let form = ui.add_enabled_ui(!busy, |ui| {
+                            inspector::inspector_ui(
+                                ui,
+                                &self.doc.topology,
+                                &self.selection,
+                                &mut self.inspector,
+                            )
+                        });
+                        actions.extend(form.inner);
                     });
-                    actions.extend(form.inner);
                 });
-            });
+        }
         if palette_open != palette_shown {
             self.side_panels.set(SidePanel::Palette, palette_open);
         }

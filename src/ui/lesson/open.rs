@@ -1,0 +1,76 @@
+//! Opening, playing and closing a lesson in the designer: the one place the lesson
+//! session and the document meet. Opening goes through `ask_then` like New, so the
+//! user's unsaved design is never lost.
+
+use std::path::Path;
+
+use super::{LessonAction, LessonSession};
+use crate::design::document::Document;
+use crate::ui::app::DesignerApp;
+
+impl DesignerApp {
+    /// Opens the lesson in `path` (the unsaved-changes question already answered):
+    /// refused with every problem shown, or its design becomes the document.
+    pub(in crate::ui) fn open_lesson(&mut self, path: &Path) {
+        let Some(data) = self.places.data_dir.clone() else {
+            self.open_error = Some("No data folder to play the lesson in".into());
+            return;
+        };
+        match LessonSession::open(path, &data.join("lessons")) {
+            Ok(session) => {
+                self.stop_run();
+                let name = format!("{} (lesson)", session.player.lesson().title);
+                self.replace_document(Document::new(session.player.design().clone(), None, name));
+                self.lesson = Some(session);
+                self.show_lesson_highlights();
+            }
+            Err(e) => self.open_error = Some(format!("The lesson cannot be opened:\n{e}")),
+        }
+    }
+
+    /// Carries out what the lesson panel asked.
+    pub(in crate::ui) fn perform_lesson(&mut self, action: LessonAction) {
+        let Some(session) = &mut self.lesson else {
+            return;
+        };
+        match action {
+            LessonAction::DoStep => match session.play() {
+                Ok(changed) => {
+                    let done = session.player.next_step();
+                    let path = session.path.clone();
+                    if changed {
+                        let name = self.doc.display_name.clone();
+                        self.doc = Document::new(session.player.design().clone(), None, name);
+                    }
+                    if let Err(e) = self.lesson_progress.record(&path, done) {
+                        self.notify_error(e);
+                    }
+                }
+                Err(e) => self.notify_error(e),
+            },
+            LessonAction::Next => {
+                if session.shown_played() && session.shown + 1 < session.step_count() {
+                    session.shown += 1;
+                }
+            }
+            LessonAction::Previous => session.shown = session.shown.saturating_sub(1),
+            LessonAction::Close => {
+                self.lesson = None;
+                self.selection = Default::default();
+                return;
+            }
+        }
+        self.show_lesson_highlights();
+    }
+
+    /// Selects what the shown step talks about and shows the tasks it names.
+    fn show_lesson_highlights(&mut self) {
+        if let Some(session) = &self.lesson {
+            let (selection, lens) = session.highlights();
+            self.selection = selection;
+            for node in lens {
+                self.canvas.lens.set(&node, true);
+            }
+        }
+    }
+}
