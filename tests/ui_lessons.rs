@@ -147,6 +147,10 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     click(&mut h, "Do this step");
     h.get_by_label_contains("✔ Collected(\"sink\") = 36");
     h.get_by_label("Lesson done.");
+    let overlay = h.state().lesson.as_ref().unwrap().overlay.clone();
+    let overlay = overlay.expect("the lesson's run drives the canvas overlay");
+    assert_eq!(overlay.nodes["sentences"].acked, 12, "{overlay:?}");
+    assert_eq!(overlay.state, "lesson · step 5 of 5");
     assert!(h.state().lesson.as_ref().unwrap().player.is_done());
 
     let saved = std::fs::read_to_string(dir.path().join("config/lessons.json")).unwrap();

@@ -372,7 +372,11 @@ impl DesignerApp {
             actions.extend(super::lab::lab_panels_ui(ui, lab));
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            let overlay = self.run.as_ref().map(|r| r.overlay_on(&self.doc.topology));
+            let overlay = self
+                .run
+                .as_ref()
+                .map(|r| r.overlay_on(&self.doc.topology))
+                .or_else(|| self.lesson.as_ref().and_then(|l| l.overlay.clone()));
             let lab = self.run.as_ref().and_then(RunSession::lab);
             let input = CanvasInput {
                 topology: &self.doc.topology,

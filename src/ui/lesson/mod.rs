@@ -97,6 +97,8 @@ pub struct LessonSession {
     pub shown: usize,
     /// The prediction being entered for the next step.
     pub prediction: Prediction,
+    /// The run's numbers after the last played step, as the canvas draws them.
+    pub overlay: Option<crate::ui::canvas::overlay::RunOverlay>,
 }
 
 impl LessonSession {
@@ -120,6 +122,7 @@ impl LessonSession {
             predictions: Vec::new(),
             shown: 0,
             prediction: Prediction::None,
+            overlay: None,
         })
     }
 
@@ -146,6 +149,14 @@ impl LessonSession {
         let report = self.player.play_next().map_err(|e| e.to_string())?;
         self.reports.push(report);
         self.predictions.push(std::mem::take(&mut self.prediction));
+        self.overlay = self.player.snapshot().map(|snap| {
+            let state = format!(
+                "lesson · step {} of {}",
+                self.reports.len(),
+                self.step_count()
+            );
+            crate::ui::run::overlay_of(&snap, state)
+        });
         let d = self.player.design();
         Ok(d.edge_list() != before
             || d.settings.mode != mode
