@@ -165,6 +165,8 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
         h.state().doc.topology.node_by_name("count").is_some(),
         "read-only"
     );
+    perform(&mut h, Action::Run);
+    assert!(h.state().run.is_none(), "the lesson's own run drives the canvas");
     click(&mut h, "Close lesson");
     assert!(h.state().lesson.is_none());
     h.get_by_label("Inspector");

@@ -244,9 +244,9 @@ impl DesignerApp {
                 lessons: &self.lessons,
                 lesson_progress: &self.lesson_progress,
                 run: self.run.as_ref().map(RunSession::is_paused),
-                can_run: self.doc.topology.node_count() > 0,
+                can_run: self.doc.topology.node_count() > 0 && self.lesson.is_none(),
                 comparing: self.comparing(),
-                compare_refusal: self.compare_refusal.as_deref(),
+                compare_refusal: self.lesson_refusal().or(self.compare_refusal.as_deref()),
                 zoom: self.canvas.view.zoom,
                 speed: self
                     .run
@@ -254,7 +254,7 @@ impl DesignerApp {
                     .map_or_else(Default::default, RunSession::speed),
                 palette_shown,
                 inspector_shown,
-                lab_refusal: self.lab_refused.as_deref(),
+                lab_refusal: self.lesson_refusal().or(self.lab_refused.as_deref()),
                 lab: self
                     .run
                     .as_ref()

@@ -98,6 +98,9 @@ impl DesignerApp {
                     edge: None,
                 };
             }
+            Action::Run | Action::CompareModes | Action::Lab(_) if self.lesson.is_some() => {
+                self.notify_error("Close the lesson to run the design");
+            }
             Action::Run => self.start_run(ctx),
             Action::Pause => {
                 if let Some(run) = &mut self.run {

@@ -200,7 +200,7 @@ pub fn action_words(action: &lesson::Action) -> String {
     use lesson::Action as A;
     match action {
         A::LabStep(n) => format!("take {n} lab steps"),
-        A::LabUntil(e) => format!("step until the next {e:?} event"),
+        A::LabUntil(e) => format!("step until {}", until_words(e)),
         A::Run(s) => format!("run for {s} s"),
         A::RunToEnd => "run until the spouts are done".into(),
         A::SetFaults {
@@ -221,5 +221,16 @@ pub fn action_words(action: &lesson::Action) -> String {
             format!("set the parallelism of `{node}` to {parallelism}")
         }
         A::SwitchMode(mode) => format!("switch to {mode:?}"),
+    }
+}
+
+fn until_words(event: &lesson::UntilEvent) -> &'static str {
+    use lesson::UntilEvent as U;
+    match event {
+        U::Emitted => "a spout emits a new tree",
+        U::Acked => "a tree is acked",
+        U::Failed => "a tree fails",
+        U::Timeout => "a tree times out",
+        U::Window => "a window fires",
     }
 }

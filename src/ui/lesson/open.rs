@@ -63,6 +63,13 @@ impl DesignerApp {
         self.show_lesson_highlights();
     }
 
+    /// Why Run, Lab and Compare are off: the lesson's own run drives the canvas.
+    pub(in crate::ui) fn lesson_refusal(&self) -> Option<&'static str> {
+        self.lesson
+            .as_ref()
+            .map(|_| "Close the lesson to run the design")
+    }
+
     /// Selects what the shown step talks about and shows the tasks it names.
     fn show_lesson_highlights(&mut self) {
         if let Some(session) = &self.lesson {

@@ -141,10 +141,10 @@ fn report_ui(ui: &mut Ui, report: &StepReport, prediction: &Prediction) {
         let text = match answer {
             Outcome::Task {
                 task, explanation, ..
-            } => format!("Answer: task {task}. {explanation}"),
-            Outcome::Number(v) => format!("Answer: {}", number(*v)),
+            } => format!("**Answer: task {task}.** {explanation}"),
+            Outcome::Number(v) => format!("**Answer: {}**", number(*v)),
             Outcome::YesNo { holds, value } => format!(
-                "Answer: {} (the run gave {})",
+                "**Answer: {}** (the run gave {})",
                 if *holds { "yes" } else { "no" },
                 number(*value)
             ),
