@@ -15,7 +15,7 @@ use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 
 mod common;
-use common::ui;
+use common::{ui, wait_for};
 
 fn harness(dir: &Path) -> Harness<'static, DesignerApp> {
     let mut h = ui::harness(
@@ -29,6 +29,17 @@ fn harness(dir: &Path) -> Harness<'static, DesignerApp> {
 fn perform(h: &mut Harness<'static, DesignerApp>, action: Action) {
     let ctx = h.ctx.clone();
     h.state_mut().perform(&ctx, action);
+    h.run();
+}
+
+/// Clicks "Do this step" and waits for the step, which plays on its own thread.
+fn do_step(h: &mut Harness<'static, DesignerApp>) {
+    h.get_by_label("Do this step").click();
+    h.step();
+    wait_for("the step to play", || {
+        h.step();
+        !h.state().lesson.as_ref().unwrap().is_playing()
+    });
     h.run();
 }
 
@@ -69,7 +80,7 @@ fn the_lessons_menu_lists_the_shipped_lessons() {
         .click();
     h.run();
     let lesson = h.state().lesson.as_ref().expect("the lesson opened");
-    assert_eq!(lesson.player.next_step(), 0);
+    assert_eq!(lesson.played(), 0);
     h.get_by_label("Do this step");
 }
 
@@ -93,7 +104,7 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
         h.state().selection.nodes.contains("sentences"),
         "highlighted"
     );
-    click(&mut h, "Do this step");
+    do_step(&mut h);
     h.get_by_label_contains("✔ Emitted(\"sentences\") = 1");
     assert!(h.query_by_label_contains("✖").is_none());
     click(&mut h, "Next step");
@@ -108,7 +119,7 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     assert_eq!(tasks.len(), 3, "count's three tasks: {tasks:?}");
     let first = tasks[0].clone();
     click(&mut h, &first);
-    click(&mut h, "Do this step");
+    do_step(&mut h);
     h.get_by_label_contains("Answer: task");
     h.get_by_label_contains("mod 3 = ");
     let session = h.state().lesson.as_ref().unwrap();
@@ -126,13 +137,13 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     click(&mut h, "Next step");
 
     // Step 3: the first tree completes.
-    click(&mut h, "Do this step");
+    do_step(&mut h);
     h.get_by_label_contains("✔ TreesAcked = 1");
     click(&mut h, "Next step");
 
     // Step 4: yes or no; no tree failed.
     click(&mut h, "No");
-    click(&mut h, "Do this step");
+    do_step(&mut h);
     h.get_by_label_contains("Answer: no");
     h.get_by_label("✔ Your prediction was right");
 
@@ -144,14 +155,14 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     click(&mut h, "Next step");
 
     // Step 5: the rest.
-    click(&mut h, "Do this step");
+    do_step(&mut h);
     h.get_by_label_contains("✔ Collected(\"sink\") = 36");
     h.get_by_label("Lesson done.");
     let overlay = h.state().lesson.as_ref().unwrap().overlay.clone();
     let overlay = overlay.expect("the lesson's run drives the canvas overlay");
     assert_eq!(overlay.nodes["sentences"].acked, 12, "{overlay:?}");
     assert_eq!(overlay.state, "lesson · step 5 of 5");
-    assert!(h.state().lesson.as_ref().unwrap().player.is_done());
+    assert!(h.state().lesson.as_ref().unwrap().is_done());
 
     let saved = std::fs::read_to_string(dir.path().join("config/lessons.json")).unwrap();
     assert!(saved.contains("\"06-tuple-tree.ron\": 5"), "{saved}");
@@ -166,7 +177,10 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
         "read-only"
     );
     perform(&mut h, Action::Run);
-    assert!(h.state().run.is_none(), "the lesson's own run drives the canvas");
+    assert!(
+        h.state().run.is_none(),
+        "the lesson's own run drives the canvas"
+    );
     click(&mut h, "Close lesson");
     assert!(h.state().lesson.is_none());
     h.get_by_label("Inspector");

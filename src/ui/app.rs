@@ -222,6 +222,7 @@ impl DesignerApp {
             run.poll(&mut self.log);
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
+        self.poll_lesson(ui.ctx());
         if let Some(compare) = self.compare.as_mut().filter(|c| c.is_running()) {
             compare.poll();
             ui.ctx().request_repaint_after(Duration::from_millis(100));

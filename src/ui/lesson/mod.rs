@@ -11,10 +11,12 @@ pub mod panel;
 pub mod progress;
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use crate::design::FilePlaces;
 use crate::design::selection::Selection;
-use crate::lesson::{self, Highlight, Player, StepReport};
+use crate::lesson::{self, Highlight, Lesson, LessonError, Player, StepReport};
+use crate::model::Topology;
 
 /// What the lesson panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,10 +87,20 @@ pub enum Prediction {
     YesNo(bool),
 }
 
+/// A step being played on its own thread, so a live lesson's run (up to 20 s a step)
+/// never freezes the window. The player comes back with the report.
+type Playing = mpsc::Receiver<(Player, Result<StepReport, LessonError>)>;
+
 /// A lesson being played.
 pub struct LessonSession {
     pub path: PathBuf,
-    pub player: Player,
+    /// The lesson as read (the player keeps its own copy while it plays).
+    pub lesson: Lesson,
+    /// The design as the played steps made it: the document shows it.
+    pub design: Topology,
+    /// `None` while a step plays on its thread.
+    player: Option<Player>,
+    playing: Option<Playing>,
     /// What each played step revealed, in order.
     pub reports: Vec<StepReport>,
     /// The predictions made for played steps (shown beside their answers).
@@ -114,10 +126,13 @@ impl LessonSession {
                 .collect::<Vec<_>>()
                 .join("\n"));
         }
-        let player = Player::new(lesson, workdir).map_err(|e| e.to_string())?;
+        let player = Player::new(lesson.clone(), workdir).map_err(|e| e.to_string())?;
         Ok(LessonSession {
             path: path.to_path_buf(),
-            player,
+            design: player.design().clone(),
+            lesson,
+            player: Some(player),
+            playing: None,
             reports: Vec::new(),
             predictions: Vec::new(),
             shown: 0,
@@ -127,7 +142,21 @@ impl LessonSession {
     }
 
     pub fn step_count(&self) -> usize {
-        self.player.lesson().steps.len()
+        self.lesson.steps.len()
+    }
+
+    /// Steps played so far.
+    pub fn played(&self) -> usize {
+        self.reports.len()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.played() >= self.step_count()
+    }
+
+    /// Whether a step is playing now.
+    pub fn is_playing(&self) -> bool {
+        self.playing.is_some()
     }
 
     /// Whether the shown step has been played.
@@ -135,32 +164,50 @@ impl LessonSession {
         self.shown < self.reports.len()
     }
 
-    /// Plays the next step with the prediction entered; returns whether the design
-    /// changed (a grouping, a parallelism or the mode).
-    pub fn play(&mut self) -> Result<bool, String> {
-        let before = self.player.design().edge_list();
-        let mode = self.player.design().settings.mode;
-        let parallelism: Vec<u32> = self
-            .player
-            .design()
-            .nodes()
-            .map(|n| n.parallelism)
-            .collect();
-        let report = self.player.play_next().map_err(|e| e.to_string())?;
-        self.reports.push(report);
-        self.predictions.push(std::mem::take(&mut self.prediction));
-        self.overlay = self.player.snapshot().map(|snap| {
-            let state = format!(
-                "lesson · step {} of {}",
-                self.reports.len(),
-                self.step_count()
-            );
-            crate::ui::run::overlay_of(&snap, state)
+    /// Starts playing the next step, with the prediction entered, on its own thread.
+    pub fn start_play(&mut self) {
+        let Some(mut player) = self.player.take() else {
+            return;
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let result = player.play_next();
+            // The session may have closed meanwhile: then nobody waits for the step.
+            let _ = tx.send((player, result));
         });
-        let d = self.player.design();
-        Ok(d.edge_list() != before
-            || d.settings.mode != mode
-            || d.nodes().map(|n| n.parallelism).collect::<Vec<_>>() != parallelism)
+        self.playing = Some(rx);
+    }
+
+    /// The playing step's result once it is in: `Ok(true)` when the step changed the
+    /// design (a grouping, a parallelism, the mode). An error leaves the step unplayed.
+    pub fn poll(&mut self) -> Option<Result<bool, String>> {
+        let rx = self.playing.as_ref()?;
+        let (player, result) = match rx.try_recv() {
+            Ok(back) => back,
+            Err(mpsc::TryRecvError::Empty) => return None,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.playing = None;
+                return Some(Err(
+                    "the step stopped unexpectedly; close the lesson and open it again".into(),
+                ));
+            }
+        };
+        self.playing = None;
+        let outcome = result.map_err(|e| e.to_string()).map(|report| {
+            self.reports.push(report);
+            self.predictions.push(std::mem::take(&mut self.prediction));
+            self.overlay = player.snapshot().map(|snap| {
+                let state = format!("lesson · step {} of {}", self.played(), self.step_count());
+                crate::ui::run::overlay_of(&snap, state)
+            });
+            let changed = *player.design() != self.design;
+            if changed {
+                self.design = player.design().clone();
+            }
+            changed
+        });
+        self.player = Some(player);
+        Some(outcome)
     }
 
     /// The shown step's highlights as a canvas selection, and the nodes whose tasks a
@@ -168,10 +215,10 @@ impl LessonSession {
     pub fn highlights(&self) -> (Selection, Vec<String>) {
         let mut selection = Selection::default();
         let mut lens = Vec::new();
-        let Some(step) = self.player.lesson().steps.get(self.shown) else {
+        let Some(step) = self.lesson.steps.get(self.shown) else {
             return (selection, lens);
         };
-        let edges = self.player.design().edge_list();
+        let edges = self.design.edge_list();
         for h in &step.highlight {
             match h {
                 Highlight::Node(n) => {

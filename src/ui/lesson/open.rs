@@ -19,8 +19,8 @@ impl DesignerApp {
         match LessonSession::open(path, &data.join("lessons")) {
             Ok(session) => {
                 self.stop_run();
-                let name = format!("{} (lesson)", session.player.lesson().title);
-                self.replace_document(Document::new(session.player.design().clone(), None, name));
+                let name = format!("{} (lesson)", session.lesson.title);
+                self.replace_document(Document::new(session.design.clone(), None, name));
                 self.lesson = Some(session);
                 self.show_lesson_highlights();
             }
@@ -34,20 +34,7 @@ impl DesignerApp {
             return;
         };
         match action {
-            LessonAction::DoStep => match session.play() {
-                Ok(changed) => {
-                    let done = session.player.next_step();
-                    let path = session.path.clone();
-                    if changed {
-                        let name = self.doc.display_name.clone();
-                        self.doc = Document::new(session.player.design().clone(), None, name);
-                    }
-                    if let Err(e) = self.lesson_progress.record(&path, done) {
-                        self.notify_error(e);
-                    }
-                }
-                Err(e) => self.notify_error(e),
-            },
+            LessonAction::DoStep => session.start_play(),
             LessonAction::Next => {
                 if session.shown_played() && session.shown + 1 < session.step_count() {
                     session.shown += 1;
@@ -61,6 +48,32 @@ impl DesignerApp {
             }
         }
         self.show_lesson_highlights();
+    }
+
+    /// Takes in a step that finished playing: its design on the canvas, the progress
+    /// saved. Asks for frames while a step plays.
+    pub(in crate::ui) fn poll_lesson(&mut self, ctx: &egui::Context) {
+        let Some(session) = &mut self.lesson else {
+            return;
+        };
+        if session.is_playing() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        match session.poll() {
+            None => {}
+            Some(Ok(changed)) => {
+                let (played, path) = (session.played(), session.path.clone());
+                if changed {
+                    let name = self.doc.display_name.clone();
+                    self.doc = Document::new(session.design.clone(), None, name);
+                }
+                if let Err(e) = self.lesson_progress.record(&path, played) {
+                    self.notify_error(e);
+                }
+                self.show_lesson_highlights();
+            }
+            Some(Err(e)) => self.notify_error(e),
+        }
     }
 
     /// Why Run, Lab and Compare are off: the lesson's own run drives the canvas.

@@ -15,7 +15,7 @@ const RIGHT: Color32 = Color32::from_rgb(0x40, 0xb0, 0x60);
 /// Draws the panel; the app carries out what it returns.
 pub fn lesson_panel_ui(ui: &mut Ui, s: &mut LessonSession) -> Vec<LessonAction> {
     let mut actions = Vec::new();
-    let lesson = s.player.lesson().clone();
+    let lesson = s.lesson.clone();
     ui.heading(&lesson.title);
     ui.label(RichText::new(lesson.concepts.join(" · ")).small().weak());
     ui.separator();
@@ -44,7 +44,13 @@ pub fn lesson_panel_ui(ui: &mut Ui, s: &mut LessonSession) -> Vec<LessonAction> 
             Some(q) => prediction_ui(ui, q, s),
             None => true,
         };
-        let button = ui.add_enabled(ready, egui::Button::new("Do this step"));
+        let button = ui.add_enabled(ready && !s.is_playing(), egui::Button::new("Do this step"));
+        if s.is_playing() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Playing the step…");
+            });
+        }
         if button.clicked() {
             actions.push(LessonAction::DoStep);
         }
@@ -77,7 +83,7 @@ pub fn lesson_panel_ui(ui: &mut Ui, s: &mut LessonSession) -> Vec<LessonAction> 
             actions.push(LessonAction::Close);
         }
     });
-    if s.player.is_done() && s.shown + 1 >= n {
+    if s.is_done() && s.shown + 1 >= n {
         ui.label(RichText::new("Lesson done.").strong().color(RIGHT));
     }
     actions
@@ -88,7 +94,7 @@ fn prediction_ui(ui: &mut Ui, question: &Answer, s: &mut LessonSession) -> bool 
     ui.label(RichText::new("Your prediction:").strong());
     match question {
         Answer::TaskOf { node, .. } => {
-            let tasks = crate::runtime::plan::compile(s.player.design())
+            let tasks = crate::runtime::plan::compile(&s.design)
                 .map(|p| p.tasks_of(node))
                 .unwrap_or_default();
             ui.horizontal_wrapped(|ui| {
