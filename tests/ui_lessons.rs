@@ -112,6 +112,10 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     // Step 2: a question; Do this step waits for a prediction.
     h.get_by_label_contains("Step 2 of 5");
     h.get_by_label_contains("Predict first");
+    assert!(
+        h.state().canvas.lens.shows("count"),
+        "the tasks asked about are shown"
+    );
     let tasks: Vec<String> = h
         .query_all_by_label_contains("task ")
         .filter_map(|n| n.accesskit_node().label())

@@ -219,6 +219,10 @@ impl LessonSession {
             return (selection, lens);
         };
         let edges = self.design.edge_list();
+        // A question about which task gets a key shows that node's tasks to pick from.
+        if let Some(lesson::Check::Question(lesson::Answer::TaskOf { node, .. })) = &step.check {
+            lens.push(node.clone());
+        }
         for h in &step.highlight {
             match h {
                 Highlight::Node(n) => {
