@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use egui::Vec2;
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::lesson::Outcome;
@@ -241,4 +242,32 @@ fn opening_a_lesson_over_unsaved_work_asks_first() {
     );
     click(&mut h, "Don't save");
     assert!(h.state().lesson.is_some());
+}
+
+#[test]
+fn a_number_prediction_is_typed_and_checked_against_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path());
+    perform(
+        &mut h,
+        Action::OpenLesson(lessons_dir().join("05-groupings.ron")),
+    );
+    do_step(&mut h);
+    click(&mut h, "Next step");
+    h.get_by_label_contains("How many tuples did");
+    assert!(
+        h.get_by_label("Do this step")
+            .accesskit_node()
+            .is_disabled(),
+        "no prediction yet"
+    );
+    h.get_by_role(Role::TextInput).focus();
+    h.step();
+    h.get_by_role(Role::TextInput).type_text("89");
+    h.step();
+    h.step();
+    do_step(&mut h);
+    // `all` copies each of the 30 words to the 3 tasks of `every`.
+    h.get_by_label("Answer: 90");
+    h.get_by_label("✖ Your prediction was wrong");
 }
