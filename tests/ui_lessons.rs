@@ -106,7 +106,7 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
         "highlighted"
     );
     do_step(&mut h);
-    h.get_by_label_contains("✔ Emitted(\"sentences\") = 1");
+    h.get_by_label_contains("✔ Emitted(sentences) = 1");
     assert!(h.query_by_label_contains("✖").is_none());
     click(&mut h, "Next step");
 
@@ -161,7 +161,7 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
 
     // Step 5: the rest.
     do_step(&mut h);
-    h.get_by_label_contains("✔ Collected(\"sink\") = 36");
+    h.get_by_label_contains("✔ Collected(sink) = 36");
     h.get_by_label("Lesson done.");
     let overlay = h.state().lesson.as_ref().unwrap().overlay.clone();
     let overlay = overlay.expect("the lesson's run drives the canvas overlay");

@@ -176,8 +176,8 @@ fn report_ui(ui: &mut Ui, report: &StepReport, prediction: &Prediction) {
         };
         ui.label(
             RichText::new(format!(
-                "{mark} {:?} {} {} (the run gave {})",
-                e.0,
+                "{mark} {} {} {} (the run gave {})",
+                format!("{:?}", e.0).replace('"', ""),
                 e.1.symbol(),
                 number(e.2),
                 number(*value)
