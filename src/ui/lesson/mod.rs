@@ -253,7 +253,7 @@ pub fn action_words(action: &lesson::Action) -> String {
         A::LabStep(n) => format!("take {n} lab steps"),
         A::LabUntil(e) => format!("step until {}", until_words(e)),
         A::Run(s) => format!("run for {s} s"),
-        A::RunToEnd => "run until the spouts are done".into(),
+        A::RunToEnd => "run until every finite source is done (at most 20 s)".into(),
         A::SetFaults {
             node,
             fail,
