@@ -99,6 +99,10 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
         "its design is shown"
     );
     assert!(!h.state().doc.is_dirty());
+    assert!(
+        h.query_by_label("Inspector").is_none(),
+        "the panel takes its place"
+    );
     // Step 1: an expectation, shown with what the run gave.
     h.get_by_label_contains("Step 1 of 5");
     assert!(

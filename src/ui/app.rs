@@ -312,56 +312,41 @@ impl DesignerApp {
                     );
                 }
             });
-        if let Some(session) = &mut self.lesson {
-            egui::Panel::right("lesson")
-                .resizable(true)
-                .default_size(340.0)
-                .show(ui, |ui| {
-                    ui.add_space(4.0);
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        actions.extend(
-                            super::lesson::panel::lesson_panel_ui(ui, session)
-                                .into_iter()
-                                .map(Action::Lesson),
-                        );
-                    });
-                });
-            inspector_open = inspector_shown;
-        } else {
-            egui::Panel::right("inspector")
-                .resizable(true)
-                .default_size(290.0)
-                .show_collapsible(ui, &mut inspector_open, |ui| {
-                    ui.add_space(4.0);
-                    ui.heading("Inspector");
-                    egui::ScrollArea::vertical().show(ui, |ui| {
-                        // While running, the live numbers come first; the form below stays
-                        // readable but locked, because the run uses the topology.
-                        if let Some(run) = &mut self.run {
-                            actions.extend(run.inspector_ui(
-                                ui,
-                                &self.doc.topology,
-                                &self.selection,
-                            ));
-                            ui.separator();
-                        }
-                        actions.extend(inspector::lens_section::lens_section_ui(
+        // A lesson's panel takes the inspector's place; the inspector folds meanwhile.
+        let lesson_on = self.lesson_panel_ui(ui, &mut actions);
+        let mut inspector_here = inspector_open && !lesson_on;
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(290.0)
+            .show_collapsible(ui, &mut inspector_here, |ui| {
+                ui.add_space(4.0);
+                ui.heading("Inspector");
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    // While running, the live numbers come first; the form below stays
+                    // readable but locked, because the run uses the topology.
+                    if let Some(run) = &mut self.run {
+                        actions.extend(run.inspector_ui(ui, &self.doc.topology, &self.selection));
+                        ui.separator();
+                    }
+                    actions.extend(inspector::lens_section::lens_section_ui(
+                        ui,
+                        &self.doc.topology,
+                        &self.selection,
+                        &mut self.canvas.lens,
+                    ));
+                    let form = ui.add_enabled_ui(!busy, |ui| {
+                        inspector::inspector_ui(
                             ui,
                             &self.doc.topology,
                             &self.selection,
-                            &mut self.canvas.lens,
-                        ));
-                        let form = ui.add_enabled_ui(!busy, |ui| {
-                            inspector::inspector_ui(
-                                ui,
-                                &self.doc.topology,
-                                &self.selection,
-                                &mut self.inspector,
-                            )
-                        });
-                        actions.extend(form.inner);
+                            &mut self.inspector,
+                        )
                     });
+                    actions.extend(form.inner);
                 });
+            });
+        if !lesson_on {
+            inspector_open = inspector_here;
         }
         if palette_open != palette_shown {
             self.side_panels.set(SidePanel::Palette, palette_open);

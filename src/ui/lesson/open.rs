@@ -76,6 +76,31 @@ impl DesignerApp {
         }
     }
 
+    /// Draws the lesson panel on the right, if a lesson is on; returns whether it is.
+    pub(in crate::ui) fn lesson_panel_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        actions: &mut Vec<crate::ui::actions::Action>,
+    ) -> bool {
+        let Some(session) = &mut self.lesson else {
+            return false;
+        };
+        egui::Panel::right("lesson")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    actions.extend(
+                        super::panel::lesson_panel_ui(ui, session)
+                            .into_iter()
+                            .map(crate::ui::actions::Action::Lesson),
+                    );
+                });
+            });
+        true
+    }
+
     /// Why Run, Lab and Compare are off: the lesson's own run drives the canvas.
     pub(in crate::ui) fn lesson_refusal(&self) -> Option<&'static str> {
         self.lesson
