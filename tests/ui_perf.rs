@@ -278,7 +278,13 @@ fn frame_cost_with_50_nodes_playing_the_lab_at_1000_events_per_second() {
         std::thread::sleep(Duration::from_millis(16));
     }
     figures.zoom = app.canvas.view.zoom;
-    let steps = app.run.as_ref().and_then(|r| r.lab()).map_or(0, |l| l.engine.steps());
+    let steps = app
+        .run
+        .as_ref()
+        .and_then(|r| r.lab())
+        .map_or(0, |l| l.engine.steps());
     assert!(steps > 1000, "the lab played: {steps} steps");
-    figures.print(&format!("50 nodes, Lab playing at 1000 events/s ({steps} steps)"));
+    figures.print(&format!(
+        "50 nodes, Lab playing at 1000 events/s ({steps} steps)"
+    ));
 }

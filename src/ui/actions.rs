@@ -25,6 +25,10 @@ pub enum Action {
     Open(Option<PathBuf>),
     /// Open an example as an untitled copy, so saving never overwrites it.
     OpenExample(PathBuf),
+    /// Open a lesson (asking about unsaved changes first, as New does).
+    OpenLesson(PathBuf),
+    /// What the lesson panel asks: do the step, next, previous, close.
+    Lesson(super::lesson::LessonAction),
     /// Import a Storm Flux or Flume file as an untitled design (dialog when `None`).
     Import(Option<PathBuf>),
     /// Export to another engine's format (dialog when the path is `None`).

@@ -31,6 +31,7 @@ pub enum Pending {
     New,
     Open(Option<PathBuf>),
     OpenExample(PathBuf),
+    OpenLesson(PathBuf),
     Import(Option<PathBuf>),
     Quit,
 }
@@ -87,6 +88,11 @@ pub struct DesignerApp {
     recent: Vec<PathBuf>,
     examples: Vec<PathBuf>,
     pub(super) side_panels: super::side_panels::SidePanels,
+    /// The lesson being played, if any: its panel replaces the inspector.
+    pub lesson: Option<super::lesson::LessonSession>,
+    /// How far the learner got in each lesson (saved in the config folder).
+    pub lesson_progress: super::lesson::progress::Progress,
+    lessons: Vec<super::lesson::LessonEntry>,
 }
 
 impl DesignerApp {
@@ -96,6 +102,8 @@ impl DesignerApp {
         let recent = places.recent();
         let examples = places.examples();
         let recovery_offer = places.pending_recovery();
+        let lessons = super::lesson::list(super::lesson::lessons_dir(&places).as_deref());
+        let lesson_progress = super::lesson::progress::Progress::load(&places);
         Self {
             doc: Document::untitled(),
             selection: Selection::default(),
@@ -128,6 +136,9 @@ impl DesignerApp {
             recent,
             examples,
             side_panels: Default::default(),
+            lesson: None,
+            lesson_progress,
+            lessons,
         }
     }
 
@@ -211,6 +222,7 @@ impl DesignerApp {
             run.poll(&mut self.log);
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
+        self.poll_lesson(ui.ctx());
         if let Some(compare) = self.compare.as_mut().filter(|c| c.is_running()) {
             compare.poll();
             ui.ctx().request_repaint_after(Duration::from_millis(100));
@@ -230,10 +242,12 @@ impl DesignerApp {
                 can_redo: self.doc.can_redo() && !busy,
                 recent: &self.recent,
                 examples: &self.examples,
+                lessons: &self.lessons,
+                lesson_progress: &self.lesson_progress,
                 run: self.run.as_ref().map(RunSession::is_paused),
-                can_run: self.doc.topology.node_count() > 0,
+                can_run: self.doc.topology.node_count() > 0 && self.lesson.is_none(),
                 comparing: self.comparing(),
-                compare_refusal: self.compare_refusal.as_deref(),
+                compare_refusal: self.lesson_refusal().or(self.compare_refusal.as_deref()),
                 zoom: self.canvas.view.zoom,
                 speed: self
                     .run
@@ -241,7 +255,7 @@ impl DesignerApp {
                     .map_or_else(Default::default, RunSession::speed),
                 palette_shown,
                 inspector_shown,
-                lab_refusal: self.lab_refused.as_deref(),
+                lab_refusal: self.lesson_refusal().or(self.lab_refused.as_deref()),
                 lab: self
                     .run
                     .as_ref()
@@ -298,10 +312,13 @@ impl DesignerApp {
                     );
                 }
             });
+        // A lesson's panel takes the inspector's place; the inspector folds meanwhile.
+        let lesson_on = self.lesson_panel_ui(ui, &mut actions);
+        let mut inspector_here = inspector_open && !lesson_on;
         egui::Panel::right("inspector")
             .resizable(true)
             .default_size(290.0)
-            .show_collapsible(ui, &mut inspector_open, |ui| {
+            .show_collapsible(ui, &mut inspector_here, |ui| {
                 ui.add_space(4.0);
                 ui.heading("Inspector");
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -328,6 +345,9 @@ impl DesignerApp {
                     actions.extend(form.inner);
                 });
             });
+        if !lesson_on {
+            inspector_open = inspector_here;
+        }
         if palette_open != palette_shown {
             self.side_panels.set(SidePanel::Palette, palette_open);
         }
@@ -338,7 +358,11 @@ impl DesignerApp {
             actions.extend(super::lab::lab_panels_ui(ui, lab));
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            let overlay = self.run.as_ref().map(|r| r.overlay_on(&self.doc.topology));
+            let overlay = self
+                .run
+                .as_ref()
+                .map(|r| r.overlay_on(&self.doc.topology))
+                .or_else(|| self.lesson.as_ref().and_then(|l| l.overlay.clone()));
             let lab = self.run.as_ref().and_then(RunSession::lab);
             let input = CanvasInput {
                 topology: &self.doc.topology,

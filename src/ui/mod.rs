@@ -20,6 +20,7 @@ pub mod image_export;
 pub mod inspector;
 pub mod lab;
 pub mod lab_batch_view;
+pub mod lesson;
 mod log_axis;
 pub mod palette;
 mod perform;

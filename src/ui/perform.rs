@@ -16,7 +16,7 @@ impl DesignerApp {
     /// Performs one action. Public so tests (and the CLI's `tributary FILE`) can do what
     /// a menu click would, with file paths given instead of picked in a dialog.
     pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
-        let editing_locked = self.run.is_some() || self.comparing();
+        let editing_locked = self.run.is_some() || self.comparing() || self.lesson.is_some();
         match action {
             Action::Apply { .. }
             | Action::Undo
@@ -26,7 +26,11 @@ impl DesignerApp {
             | Action::AutoLayout
                 if editing_locked =>
             {
-                self.notify_error("Stop the run to edit the topology");
+                self.notify_error(if self.lesson.is_some() {
+                    "Close the lesson to edit the topology"
+                } else {
+                    "Stop the run to edit the topology"
+                });
             }
             Action::Apply { command, merge } => {
                 let renamed = match &command {
@@ -60,6 +64,8 @@ impl DesignerApp {
             Action::New => self.ask_then(Pending::New),
             Action::Open(path) => self.ask_then(Pending::Open(path)),
             Action::OpenExample(path) => self.ask_then(Pending::OpenExample(path)),
+            Action::OpenLesson(path) => self.ask_then(Pending::OpenLesson(path)),
+            Action::Lesson(action) => self.perform_lesson(action),
             Action::Import(path) => self.ask_then(Pending::Import(path)),
             Action::Export(target, path) => self.export(target, path),
             Action::ExportPng(path) => self.export_png(path),
@@ -91,6 +97,9 @@ impl DesignerApp {
                     nodes: self.doc.topology.nodes().map(|n| n.name.clone()).collect(),
                     edge: None,
                 };
+            }
+            Action::Run | Action::CompareModes | Action::Lab(_) if self.lesson.is_some() => {
+                self.notify_error("Close the lesson to run the design");
             }
             Action::Run => self.start_run(ctx),
             Action::Pause => {
@@ -158,6 +167,7 @@ impl DesignerApp {
                 }
             }
             Pending::OpenExample(path) => self.open_example_copy(&path),
+            Pending::OpenLesson(path) => self.open_lesson(&path),
             Pending::Import(path) => {
                 let start = self.doc.base_dir();
                 if let Some(path) = path.or_else(|| file_dialogs::pick_import_path(Some(&start))) {
@@ -192,6 +202,7 @@ impl DesignerApp {
     /// design before go with it.
     pub(super) fn replace_document(&mut self, doc: Document) {
         self.doc = doc;
+        self.lesson = None;
         self.log.clear();
         self.notice = None;
         self.compare = None;

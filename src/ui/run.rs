@@ -135,38 +135,6 @@ impl RunSession {
 
     /// The latest numbers, as the canvas draws them.
     pub fn overlay(&self) -> RunOverlay {
-        let now_ms = flume_panel::now_ms();
-        let nodes = self
-            .last
-            .nodes
-            .iter()
-            .map(|(name, m)| {
-                let emits = m.role == "spout" || m.role == "source";
-                let stats = NodeStats {
-                    rate: if emits { m.emit_rate } else { m.execute_rate },
-                    acked: m.acked,
-                    failed: m.failed,
-                    queue_fill: (m.queue_capacity > 0)
-                        .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
-                    restarts: m.restarts,
-                    replayed: m.replayed,
-                    lost_state: None,
-                    stalled: None,
-                    window: None,
-                    flume: m
-                        .flume
-                        .as_ref()
-                        .map(|f| flume_panel::flume_stats(f, now_ms)),
-                };
-                (name.clone(), stats)
-            })
-            .collect();
-        let edges = self
-            .last
-            .edges
-            .iter()
-            .map(|e| ((e.from.clone(), e.to.clone(), e.stream.clone()), e.rate))
-            .collect();
         let state = if let Some(lab) = self.lab() {
             format!("lab · step {}", lab.engine.steps())
         } else if self.finished {
@@ -176,26 +144,11 @@ impl RunSession {
         } else {
             "running".to_string()
         };
-        RunOverlay {
-            nodes,
-            edges,
-            pairs: self
-                .last
-                .edges
-                .iter()
-                .map(|e| {
-                    let pairs = e
-                        .pairs
-                        .as_ref()
-                        .map(|p| p.iter().map(|p| (p.from, p.to, p.tuples)).collect());
-                    ((e.from.clone(), e.to.clone(), e.stream.clone()), pairs)
-                })
-                .collect(),
-            state,
-            trace: self
-                .shown_trace()
-                .map(super::canvas::trace_path::TracePath::of),
-        }
+        let mut overlay = overlay_of(&self.last, state);
+        overlay.trace = self
+            .shown_trace()
+            .map(super::canvas::trace_path::TracePath::of);
+        overlay
     }
 
     /// The overlay with, in a micro-batch run, each window operator's span and latest
@@ -489,6 +442,58 @@ fn lost_state(t: &Topology, name: &str, m: &NodeMetrics) -> Option<LostState> {
         what,
         at: m.last_restart?,
     })
+}
+
+/// A snapshot's numbers as the canvas draws them (a run's, or a lesson's), with `state`
+/// shown as the run's state.
+pub fn overlay_of(last: &MetricsSnapshot, state: String) -> RunOverlay {
+    let now_ms = flume_panel::now_ms();
+    let nodes = last
+        .nodes
+        .iter()
+        .map(|(name, m)| {
+            let emits = m.role == "spout" || m.role == "source";
+            let stats = NodeStats {
+                rate: if emits { m.emit_rate } else { m.execute_rate },
+                acked: m.acked,
+                failed: m.failed,
+                queue_fill: (m.queue_capacity > 0)
+                    .then(|| m.queue_depth as f32 / m.queue_capacity as f32),
+                restarts: m.restarts,
+                replayed: m.replayed,
+                lost_state: None,
+                stalled: None,
+                window: None,
+                flume: m
+                    .flume
+                    .as_ref()
+                    .map(|f| flume_panel::flume_stats(f, now_ms)),
+            };
+            (name.clone(), stats)
+        })
+        .collect();
+    let edges = last
+        .edges
+        .iter()
+        .map(|e| ((e.from.clone(), e.to.clone(), e.stream.clone()), e.rate))
+        .collect();
+    RunOverlay {
+        nodes,
+        edges,
+        pairs: last
+            .edges
+            .iter()
+            .map(|e| {
+                let pairs = e
+                    .pairs
+                    .as_ref()
+                    .map(|p| p.iter().map(|p| (p.from, p.to, p.tuples)).collect());
+                ((e.from.clone(), e.to.clone(), e.stream.clone()), pairs)
+            })
+            .collect(),
+        state,
+        trace: None,
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub struct ToolbarState<'a> {
     pub can_redo: bool,
     pub recent: &'a [PathBuf],
     pub examples: &'a [PathBuf],
+    pub lessons: &'a [super::lesson::LessonEntry],
+    pub lesson_progress: &'a super::lesson::progress::Progress,
     /// `None` = not running; `Some(paused)`.
     pub run: Option<bool>,
     /// There is something to run (an empty design is not).
@@ -108,6 +110,7 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                 }
             }
         });
+        super::lesson::menu::lessons_menu_ui(ui, s.lessons, s.lesson_progress, &mut actions);
         ui.menu_button("View", |ui| view_menu_ui(ui, s, &mut actions));
         ui.separator();
         if ui.button("New").clicked() {
