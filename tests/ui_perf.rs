@@ -156,9 +156,15 @@ impl Figures {
     }
 }
 
-/// Runs `frames` frames ~10 ms apart (the run's snapshots arrive every 100 ms, so about
+/// Runs `frames` frames `gap` apart (a run's snapshots arrive every 100 ms, so at 10 ms about
 /// every fifth frame shows new numbers) and measures each.
-fn measure(app: &mut DesignerApp, ctx: &egui::Context, input: &RawInput, frames: usize) -> Figures {
+fn measure(
+    app: &mut DesignerApp,
+    ctx: &egui::Context,
+    input: &RawInput,
+    frames: usize,
+    gap: Duration,
+) -> Figures {
     let mut figures = Figures {
         zoom: 0.0,
         total: Vec::new(),
@@ -176,7 +182,7 @@ fn measure(app: &mut DesignerApp, ctx: &egui::Context, input: &RawInput, frames:
         figures.layout.push(laid_out - before);
         figures.tessellation.push(done - laid_out);
         figures.total.push(done - before);
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(gap);
     }
     figures.zoom = app.canvas.view.zoom;
     figures
@@ -216,14 +222,14 @@ fn frame_cost_with_200_nodes_running() {
     app.perform(&ctx, Action::Run);
     assert!(app.run.is_some(), "{:?}", app.notice);
     std::thread::sleep(Duration::from_secs(2));
-    let mut fitted = measure(&mut app, &ctx, &input, 200);
+    let mut fitted = measure(&mut app, &ctx, &input, 200, Duration::from_millis(10));
 
     // The view on opening the file: readable zoom, the upstream end.
     app.canvas.request_readable_fit();
     for _ in 0..5 {
         frame(&mut app);
     }
-    let mut opened = measure(&mut app, &ctx, &input, 200);
+    let mut opened = measure(&mut app, &ctx, &input, 200, Duration::from_millis(10));
     app.perform(&ctx, Action::Stop);
     fitted.print("200 nodes / 300 edges running, whole graph fitted");
     opened.print("200 nodes / 300 edges running, as opened");
@@ -258,26 +264,7 @@ fn frame_cost_with_50_nodes_playing_the_lab_at_1000_events_per_second() {
     app.perform(&ctx, Action::Lab(LabAction::Speed(1000.0)));
     app.perform(&ctx, Action::Lab(LabAction::Play(true)));
     // 60 frames a second: about 17 events a frame.
-    let mut figures = Figures {
-        zoom: 0.0,
-        total: Vec::new(),
-        layout: Vec::new(),
-        tessellation: Vec::new(),
-    };
-    for _ in 0..300 {
-        let before = thread_cpu();
-        let mut output = ctx.run_ui(input.clone(), |ui| app.ui(ui));
-        output.textures_delta.clear();
-        let laid_out = thread_cpu();
-        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
-        let done = thread_cpu();
-        assert!(!primitives.is_empty());
-        figures.layout.push(laid_out - before);
-        figures.tessellation.push(done - laid_out);
-        figures.total.push(done - before);
-        std::thread::sleep(Duration::from_millis(16));
-    }
-    figures.zoom = app.canvas.view.zoom;
+    let mut figures = measure(&mut app, &ctx, &input, 300, Duration::from_millis(16));
     let steps = app
         .run
         .as_ref()

@@ -8,7 +8,6 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tributary::format;
 use tributary::runtime::lab::Kind;
 use tributary::runtime::{Control, LabEngine, LabOptions, RunOptions};
 
@@ -101,15 +100,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
     }
     let mut sink = Sink::open(args.trace.as_deref())?;
-    let (topology, text) = match format::load_ron_with_text(&args.file) {
+    let (topology, text) = match super::run::load_for_run(&args.file) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            term::err(format_args!(
-                "error: {}",
-                term::escape_lines(&format!("{e:#}"))
-            ));
-            return Ok(ExitCode::FAILURE);
-        }
+        Err(code) => return Ok(code),
     };
     let options = RunOptions {
         seed: args.seed,

@@ -151,16 +151,25 @@ fn on_interrupt() -> Arc<AtomicBool> {
     interrupted
 }
 
+/// Loads a topology for a command that runs it, with its text for locating problems;
+/// a file that cannot be read or parsed is reported (`FILE:LINE:COL`) and becomes the
+/// command's failing exit code.
+pub fn load_for_run(
+    file: &std::path::Path,
+) -> Result<(tributary::model::Topology, String), ExitCode> {
+    format::load_ron_with_text(file).map_err(|e| {
+        term::err(format_args!(
+            "error: {}",
+            term::escape_lines(&format!("{e:#}"))
+        ));
+        ExitCode::FAILURE
+    })
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (mut topology, text) = match format::load_ron_with_text(&args.file) {
+    let (mut topology, text) = match load_for_run(&args.file) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            term::err(format_args!(
-                "error: {}",
-                term::escape_lines(&format!("{e:#}"))
-            ));
-            return Ok(ExitCode::FAILURE);
-        }
+        Err(code) => return Ok(code),
     };
     let options = RunOptions {
         seed: args.seed,
