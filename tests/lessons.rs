@@ -15,8 +15,10 @@ fn lessons_dir() -> PathBuf {
 
 #[test]
 fn every_shipped_lesson_checks_headless() {
+    // The shipped lessons read some of their designs from the shipped examples.
     let out = common::cli()
-        .args(["lesson", "check"])
+        .args(["lesson", "check", "--allow"])
+        .arg(common::examples_dir())
         .arg(lessons_dir())
         .assert()
         .success()
@@ -54,7 +56,7 @@ fn write_lesson(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 fn errors_of(text: &str) -> Vec<String> {
     let (_dir, file) = write_lesson(text);
-    match lesson::load(&file) {
+    match lesson::load(&file, &[]) {
         Err(e) => vec![e.to_string()],
         Ok(l) => lesson::check(&l).iter().map(ToString::to_string).collect(),
     }
@@ -133,7 +135,7 @@ fn a_task_question_is_answered_by_the_routing_and_the_lab_agrees() {
     let (dir, file) = write_lesson(
         "(version: 1, title: \"t\", topology: File(\"designs/small_word_count.ron\"), steps: [\n            (text: \"a\", actions: [LabStep(3000)], check: Question(TaskOf(node: \"count\", key: [\"kalo\"]))),\n        ])",
     );
-    let l = lesson::load(&file).unwrap();
+    let l = lesson::load(&file, &[]).unwrap();
     let mut player = lesson::Player::new(l, dir.path()).unwrap();
     let report = player.play_next().unwrap();
     let Some(Outcome::Task {
@@ -164,4 +166,27 @@ fn a_task_question_is_answered_by_the_routing_and_the_lab_agrees() {
         seen += 1;
     }
     assert_eq!(seen, 36);
+}
+
+#[test]
+fn a_lesson_reads_its_topology_only_from_its_folder_unless_allowed() {
+    let (dir, file) = write_lesson(
+        "(version: 1, title: \"t\", topology: File(\"../elsewhere/t.ron\"), steps: [(text: \"a\")])",
+    );
+    let outside = dir.path().parent().unwrap().join("elsewhere");
+    let errors = errors_of_file(&file, &[]);
+    assert!(
+        errors[0].contains("l.ron:1:41") && errors[0].contains("outside"),
+        "{errors:?}"
+    );
+    // Allowed, it is read (and here it does not exist, which is the next complaint).
+    let errors = errors_of_file(&file, &[outside]);
+    assert!(!errors[0].contains("outside"), "{errors:?}");
+}
+
+fn errors_of_file(file: &Path, allowed: &[PathBuf]) -> Vec<String> {
+    match lesson::load(file, allowed) {
+        Err(e) => vec![e.to_string()],
+        Ok(l) => lesson::check(&l).iter().map(ToString::to_string).collect(),
+    }
 }

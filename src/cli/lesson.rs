@@ -1,4 +1,4 @@
-//! `tributary lesson check PATH…`: plays every step of the given lesson files (or of
+//! `tributary lesson check PATH… [--allow PATH]…`: plays every step of the given lesson files (or of
 //! every `.ron` file in the given folders) without a display, checks every expectation
 //! and that every question has an answer the run gives, and prints one line per
 //! lesson. Exits 1 if a lesson is malformed or a check fails.
@@ -24,6 +24,10 @@ pub enum LessonCommand {
         /// Lesson files (.ron) or folders of them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Also let lessons read their topology from this folder or file (repeatable);
+        /// by default only from the lesson's own folder.
+        #[arg(long = "allow", value_name = "PATH")]
+        allow: Vec<PathBuf>,
     },
 }
 
@@ -48,7 +52,7 @@ fn lesson_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let LessonCommand::Check { paths } = &args.command;
+    let LessonCommand::Check { paths, allow } = &args.command;
     let files = lesson_files(paths)?;
     if files.is_empty() {
         anyhow::bail!("no lesson files (.ron) found");
@@ -57,7 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for (i, file) in files.iter().enumerate() {
         let workdir = work.path().join(i.to_string());
-        if !check_one(file, &workdir) {
+        if !check_one(file, allow, &workdir) {
             failed += 1;
         }
     }
@@ -69,10 +73,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Checks one lesson, printing its line (and its problems); true when it passed.
-fn check_one(file: &Path, workdir: &Path) -> bool {
+fn check_one(file: &Path, allow: &[PathBuf], workdir: &Path) -> bool {
     let name = file.display().to_string();
     let shown = term::escape(&name);
-    let lesson = match lesson::load(file) {
+    let lesson = match lesson::load(file, allow) {
         Ok(l) => l,
         Err(e) => {
             term::err(format_args!("{}", term::escape_lines(&e.to_string())));

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::components::PathUse;
 use crate::format::TextPos;
 use crate::model::{ExecutionMode, Grouping, Topology, Value};
 
@@ -57,8 +58,9 @@ impl LessonError {
 /// Where a lesson's topology comes from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub enum TopologySource {
-    /// A topology file, relative to the lesson's folder (and inside it or beside it:
-    /// the same folder rules as a topology's own paths).
+    /// A topology file, relative to the lesson's folder. It must lie inside that folder
+    /// or in one the user allowed (`lesson check --allow`, the designer's shipped
+    /// examples): the same rule, through the same policy, as a topology's own paths.
     File(String),
     /// A topology written into the lesson, in the topology file format's text.
     Inline(String),
@@ -288,15 +290,17 @@ pub struct Lesson {
 }
 
 /// Reads and parses a lesson and its topology; every problem names the file and,
-/// where it can, the line and column.
-pub fn load(path: &Path) -> Result<Lesson, LessonError> {
+/// where it can, the line and column. `allowed` are folders or files beyond the
+/// lesson's own folder its topology may be read from.
+pub fn load(path: &Path, allowed: &[PathBuf]) -> Result<Lesson, LessonError> {
     let text = crate::format::limited::read_text(path, MAX_LESSON_BYTES)
         .map_err(|e| LessonError::new(path, None, e.to_string()))?;
-    parse(&text, path)
+    parse(&text, path, allowed)
 }
 
-/// Parses lesson text; `path` names the file in errors and anchors relative paths.
-pub fn parse(text: &str, path: &Path) -> Result<Lesson, LessonError> {
+/// Parses lesson text; `path` names the file in errors and anchors relative paths
+/// (`allowed` as in [`load`]).
+pub fn parse(text: &str, path: &Path, allowed: &[PathBuf]) -> Result<Lesson, LessonError> {
     if text.trim().is_empty() {
         return Err(LessonError::new(
             path,
@@ -335,7 +339,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Lesson, LessonError> {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let (topology, base_dir, topology_file) = match &record.topology {
         TopologySource::File(rel) => {
-            let file = folder.join(rel);
+            let grant = crate::policy::Grant::new(&folder).allowing(allowed);
+            let file = grant
+                .path("lesson", "topology", PathUse::ReadFile, rel)
+                .map_err(|refusal| {
+                    LessonError::new(
+                        path,
+                        super::locate::quoted(text, rel, 0),
+                        format!("its topology {rel}: {}", refusal.message()),
+                    )
+                })?;
             let topology = crate::format::load_ron(&file).map_err(|e| {
                 LessonError::new(
                     path,

@@ -102,7 +102,10 @@ impl DesignerApp {
         let recent = places.recent();
         let examples = places.examples();
         let recovery_offer = places.pending_recovery();
-        let lessons = super::lesson::list(super::lesson::lessons_dir(&places).as_deref());
+        let lessons = super::lesson::list(
+            super::lesson::lessons_dir(&places).as_deref(),
+            &super::lesson::allowed_topologies(&places),
+        );
         let lesson_progress = super::lesson::progress::Progress::load(&places);
         Self {
             doc: Document::untitled(),

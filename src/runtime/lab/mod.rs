@@ -450,18 +450,20 @@ fn appended_files(topology: &Topology, grant: &Grant) -> Vec<(PathBuf, Option<u6
             _ => None,
         })
         .map(|path| {
-            let len = std::fs::metadata(&path).ok().map(|m| m.len());
+            let len = std::fs::symlink_metadata(&path).ok().map(|m| m.len());
             (path, len)
         })
         .collect()
 }
 
 /// Cuts each file back to the length it had when the lab started (empty if it did not
-/// exist then). A file that cannot be opened is left alone: re-execution then appends
-/// to it again, which the next run's output shows.
+/// exist then). Opened as the file sinks open them (`policy::paths::open_for_append`:
+/// a symbolic link planted at the path is refused, not followed). A file that cannot be
+/// opened is left alone: re-execution then appends to it again, which the next run's
+/// output shows.
 fn cut_back(files: &[(PathBuf, Option<u64>)]) {
     for (path, len) in files {
-        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) {
+        if let Ok(f) = crate::policy::paths::open_for_append(path) {
             let _ = f.set_len(len.unwrap_or(0));
         }
     }

@@ -37,14 +37,21 @@ pub struct LessonEntry {
     pub problem: bool,
 }
 
+/// Where a lesson may read its topology besides its own folder: the shipped examples,
+/// which the shipped lessons use.
+pub fn allowed_topologies(places: &FilePlaces) -> Vec<PathBuf> {
+    places.examples_dir.iter().cloned().collect()
+}
+
 /// The folder of shipped lessons: `lessons/` beside the examples folder.
 pub fn lessons_dir(places: &FilePlaces) -> Option<PathBuf> {
     let dir = places.examples_dir.as_deref()?.parent()?.join("lessons");
     dir.is_dir().then_some(dir)
 }
 
-/// The lessons in `dir`, by file name, each read once for its title.
-pub fn list(dir: Option<&Path>) -> Vec<LessonEntry> {
+/// The lessons in `dir`, by file name, each read once for its title. `allowed`: where
+/// besides its own folder a lesson may read its topology (the shipped examples).
+pub fn list(dir: Option<&Path>, allowed: &[PathBuf]) -> Vec<LessonEntry> {
     let Some(dir) = dir else {
         return Vec::new();
     };
@@ -58,7 +65,7 @@ pub fn list(dir: Option<&Path>) -> Vec<LessonEntry> {
     paths.sort();
     paths
         .into_iter()
-        .map(|path| match lesson::load(&path) {
+        .map(|path| match lesson::load(&path, allowed) {
             Ok(l) => LessonEntry {
                 title: l.title,
                 steps: l.steps.len(),
@@ -115,9 +122,10 @@ pub struct LessonSession {
 
 impl LessonSession {
     /// Loads, checks and prepares the lesson in `path`, its copy under `workdir`. Every
-    /// problem is returned, one `FILE:LINE:COL: error: …` a line.
-    pub fn open(path: &Path, workdir: &Path) -> Result<Self, String> {
-        let lesson = lesson::load(path).map_err(|e| e.to_string())?;
+    /// problem is returned, one `FILE:LINE:COL: error: …` a line. `allowed` as in
+    /// [`list`].
+    pub fn open(path: &Path, workdir: &Path, allowed: &[PathBuf]) -> Result<Self, String> {
+        let lesson = lesson::load(path, allowed).map_err(|e| e.to_string())?;
         let problems = lesson::check(&lesson);
         if !problems.is_empty() {
             return Err(problems

@@ -16,7 +16,8 @@ impl DesignerApp {
             self.open_error = Some("No data folder to play the lesson in".into());
             return;
         };
-        match LessonSession::open(path, &data.join("lessons")) {
+        let allowed = super::allowed_topologies(&self.places);
+        match LessonSession::open(path, &data.join("lessons"), &allowed) {
             Ok(session) => {
                 self.stop_run();
                 let name = format!("{} (lesson)", session.lesson.title);
