@@ -47,6 +47,10 @@ pub struct Args {
     /// host names. By default only loopback is allowed and no name is looked up.
     #[arg(long = "allow-network")]
     pub allow_network: bool,
+    /// Let shell spouts and bolts run the programs they name (listed when refused). By
+    /// default a topology runs no program at all.
+    #[arg(long = "allow-exec")]
+    pub allow_exec: bool,
     /// Don't print logger output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -178,6 +182,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // the policy reads relative allowed paths.
         allowed_dirs: args.allow.clone(),
         allow_network: args.allow_network,
+        allow_exec: args.allow_exec,
         topology_file: Some(args.file.clone()),
         ..RunOptions::default()
     };

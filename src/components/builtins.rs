@@ -137,7 +137,7 @@ fn seed() -> ParamSpec {
     )
 }
 
-fn rate() -> ParamSpec {
+pub(super) fn rate() -> ParamSpec {
     float(
         "rate_per_sec",
         0.0,
@@ -193,6 +193,7 @@ pub(super) fn keeps(what: &'static str, d: ComponentDescriptor) -> ComponentDesc
 pub fn all() -> Vec<ComponentDescriptor> {
     let mut list = storm();
     list.extend(super::spark::all());
+    list.extend(super::shell::all());
     list.extend(flume());
     list.push(stand_in());
     list

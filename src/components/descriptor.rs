@@ -33,6 +33,9 @@ pub enum ParamKind {
     Upstream,
     /// A list of texts (e.g. constructor arguments kept by a stand-in).
     List,
+    /// A program to run and its arguments, as a list of texts (the program first). Running
+    /// anything needs the user's consent, so the safety policy lists every such setting.
+    Command,
 }
 
 impl ParamKind {
@@ -71,6 +74,20 @@ impl ParamKind {
                 }
             }
             (ParamKind::List, Value::List(_)) => Ok(()),
+            (ParamKind::Command, Value::List(items)) => {
+                if items.is_empty() {
+                    Err("the command is empty: give the program, then its arguments".into())
+                } else if let Some(bad) = items.iter().find(|v| v.as_str().is_none()) {
+                    Err(format!(
+                        "every part of a command is text; found {} {bad}",
+                        bad.type_name()
+                    ))
+                } else if items.first().and_then(Value::as_str) == Some("") {
+                    Err("the program's name is empty".into())
+                } else {
+                    Ok(())
+                }
+            }
             (kind, v) => Err(format!(
                 "expected {}, found {} {v}",
                 kind.expected(),
@@ -91,6 +108,7 @@ impl ParamKind {
             ParamKind::ListenHost => "a host name or address",
             ParamKind::Upstream => "the name of an upstream node",
             ParamKind::List => "a list",
+            ParamKind::Command => "a command (a list of texts: the program, then its arguments)",
         }
     }
 }
@@ -145,6 +163,9 @@ pub enum OutputShape {
     /// A join: the `key` field, then the left input's other fields, then the right
     /// input's. Only the key is known without the wiring; validation names the rest.
     Joined,
+    /// Whatever the node declares: the component is the user's own code (a shell bolt),
+    /// so only the user knows its fields. A new node starts with these on `default`.
+    Declared(&'static [&'static str]),
 }
 
 /// A component as the registry knows it.
@@ -193,6 +214,7 @@ impl ComponentDescriptor {
             OutputShape::None => None,
             OutputShape::SameAsInput => Some(input_fields.to_vec()),
             OutputShape::Joined => Some(vec![self.config_text(config, "key")]),
+            OutputShape::Declared(fields) => Some(fields.iter().map(|f| f.to_string()).collect()),
             OutputShape::Fields(fields) => Some(
                 fields
                     .iter()

@@ -4,9 +4,11 @@
 
 mod builtins;
 mod descriptor;
+mod shell;
 mod spark;
 
 pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec, PathUse};
+pub use shell::{SHELL_BOLT, SHELL_SPOUT, runs_a_program};
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -44,6 +44,7 @@ pub fn with_consent(mut options: RunOptions, consented: &[Refusal]) -> RunOption
     let consent = policy::Consent::to(consented);
     options.allowed_dirs.extend(consent.paths);
     options.allow_network |= consent.network;
+    options.allow_exec |= consent.exec;
     options
 }
 

@@ -1,6 +1,6 @@
 //! What a topology says it will touch outside the process, read from the component
 //! registry: every path parameter (with what the component does there) and every host
-//! a component listens on. Components declare; this module only collects, so a new
+//! a component listens on, and every program a component runs. Components declare; this module only collects, so a new
 //! component with a `Path` or `ListenHost` parameter is covered without code here.
 
 use crate::components::{self, ParamKind, PathUse};
@@ -23,6 +23,12 @@ pub enum Declared {
         host: String,
         port: u16,
     },
+    /// A program the node runs (`node.key = [program, args…]`).
+    Exec {
+        node: String,
+        key: String,
+        argv: Vec<String>,
+    },
 }
 
 /// Every path and listening address `t`'s nodes declare, in node order. Parameters left
@@ -34,8 +40,24 @@ pub fn declared(t: &Topology) -> Vec<Declared> {
             continue;
         };
         for spec in &desc.params {
-            let Some(Value::Str(value)) = node.config.get(spec.key).or(spec.default.as_ref())
-            else {
+            let value = node.config.get(spec.key).or(spec.default.as_ref());
+            if spec.kind == ParamKind::Command {
+                // Declared even when unset or malformed: a program-running component
+                // is listed (and refused) however its setting is written.
+                let argv = value
+                    .and_then(Value::as_list)
+                    .map(|l| l.iter().map(|v| v.as_str().unwrap_or("").to_string()))
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                out.push(Declared::Exec {
+                    node: node.name.clone(),
+                    key: spec.key.to_string(),
+                    argv,
+                });
+                continue;
+            }
+            let Some(Value::Str(value)) = value else {
                 continue;
             };
             match spec.kind {

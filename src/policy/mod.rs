@@ -16,6 +16,7 @@
 //!   which refuse a symbolic link swapped in after the check.
 
 mod declare;
+mod exec;
 mod guard;
 mod network;
 pub mod paths;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::components::PathUse;
 pub use declare::{Declared, declared, path_entries};
+pub use exec::{Program, display_command};
 pub use guard::Guard;
 pub use network::ListenTarget;
 
@@ -41,6 +43,8 @@ pub struct Grant {
     /// Resolved folders (or single files) allowed besides `base_dir`.
     allowed: Vec<PathBuf>,
     network: bool,
+    /// May components run programs (shell spouts and bolts)?
+    exec: bool,
     /// The topology file being run, which no component may write or consume.
     topology_file: Option<PathBuf>,
 }
@@ -56,6 +60,7 @@ impl Grant {
             base_dir: base,
             allowed: Vec::new(),
             network: false,
+            exec: false,
             topology_file: None,
         }
     }
@@ -90,6 +95,16 @@ impl Grant {
     pub fn with_network(mut self, network: bool) -> Grant {
         self.network = network;
         self
+    }
+
+    /// Allows (or not) running the programs the topology's shell components name.
+    pub fn with_exec(mut self, exec: bool) -> Grant {
+        self.exec = exec;
+        self
+    }
+
+    pub fn exec_allowed(&self) -> bool {
+        self.exec
     }
 
     pub fn base_dir(&self) -> &Path {
@@ -201,6 +216,8 @@ impl Grant {
 pub struct Consent {
     pub paths: Vec<PathBuf>,
     pub network: bool,
+    /// Running the listed commands.
+    pub exec: bool,
 }
 
 impl Consent {
@@ -214,7 +231,10 @@ impl Consent {
                     }
                 }
                 Refusal::Network { .. } => consent.network = true,
-                Refusal::Unusable { .. } | Refusal::Unreachable { .. } => {}
+                Refusal::Exec { .. } => consent.exec = true,
+                Refusal::Unusable { .. }
+                | Refusal::Unreachable { .. }
+                | Refusal::Program { .. } => {}
             }
         }
         consent
@@ -246,6 +266,11 @@ pub fn check(t: &Topology, grant: &Grant) -> Vec<Refusal> {
                 node, host, port, ..
             } => {
                 if let Err(r) = grant.listen_target(&node, &host, port) {
+                    refusals.push(r);
+                }
+            }
+            Declared::Exec { node, argv, .. } => {
+                if let Err(r) = grant.program(&node, &argv) {
                     refusals.push(r);
                 }
             }
@@ -298,15 +323,26 @@ pub enum Refusal {
         address: String,
         reason: String,
     },
+    /// Running a program without the user's consent.
+    Exec { node: String, command: String },
+    /// A command that cannot be run as written (empty, its program outside the allowed
+    /// folders), whatever the user allows.
+    Program {
+        node: String,
+        command: String,
+        reason: String,
+    },
 }
 
 impl Refusal {
     /// Can the user allow it (a path outside, the network), or must the file change?
     pub fn is_grantable(&self) -> bool {
         match self {
-            Refusal::Outside { .. } | Refusal::Network { .. } => true,
+            Refusal::Outside { .. } | Refusal::Network { .. } | Refusal::Exec { .. } => true,
             Refusal::Guarded { guard, .. } => guard.is_grantable(),
-            Refusal::Unusable { .. } | Refusal::Unreachable { .. } => false,
+            Refusal::Unusable { .. }
+            | Refusal::Unreachable { .. }
+            | Refusal::Program { .. } => false,
         }
     }
 
@@ -316,7 +352,10 @@ impl Refusal {
             Refusal::Outside { setting, .. }
             | Refusal::Guarded { setting, .. }
             | Refusal::Unusable { setting, .. } => &setting.node,
-            Refusal::Network { node, .. } | Refusal::Unreachable { node, .. } => node,
+            Refusal::Network { node, .. }
+            | Refusal::Unreachable { node, .. }
+            | Refusal::Exec { node, .. }
+            | Refusal::Program { node, .. } => node,
         }
     }
 
@@ -358,6 +397,12 @@ impl Refusal {
                 address,
                 reason,
             } => format!("{node}: cannot resolve {address}: {reason}"),
+            Refusal::Exec { node, command } => format!("{node} runs the program: {command}"),
+            Refusal::Program {
+                node,
+                command,
+                reason,
+            } => format!("{node} runs {command}: {reason}"),
         }
     }
 
@@ -392,7 +437,13 @@ impl Refusal {
             Refusal::Network { .. } => Some(
                 "pass --allow-network to let it listen there, or bind 127.0.0.1".into(),
             ),
-            Refusal::Unusable { .. } | Refusal::Unreachable { .. } => None,
+            Refusal::Exec { .. } => Some(
+                "read the command (and its script) first; pass --allow-exec to let the topology run it"
+                    .into(),
+            ),
+            Refusal::Unusable { .. } | Refusal::Unreachable { .. } | Refusal::Program { .. } => {
+                None
+            }
         }
     }
 }
@@ -443,6 +494,12 @@ impl Refusal {
             Refusal::Unreachable {
                 address, reason, ..
             } => format!("cannot resolve {address}: {reason}"),
+            Refusal::Exec { command, .. } => {
+                format!("running a program ({command}) needs the user's consent")
+            }
+            Refusal::Program {
+                command, reason, ..
+            } => format!("cannot run {command}: {reason}"),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub allowed_dirs: Vec<PathBuf>,
     /// May sources listen beyond loopback (and resolve host names)?
     pub allow_network: bool,
+    /// May shell spouts and bolts run the programs they name?
+    pub allow_exec: bool,
     /// The file the topology was read from, which its components may never write or
     /// consume (a spool folder or file sink pointing at it is refused).
     pub topology_file: Option<PathBuf>,
@@ -49,6 +51,7 @@ impl Default for RunOptions {
             base_dir: PathBuf::from("."),
             allowed_dirs: Vec::new(),
             allow_network: false,
+            allow_exec: false,
             topology_file: None,
             batch_size: 256,
             queue_batches: 64,
@@ -66,6 +69,7 @@ impl std::fmt::Debug for RunOptions {
             .field("base_dir", &self.base_dir)
             .field("allowed_dirs", &self.allowed_dirs)
             .field("allow_network", &self.allow_network)
+            .field("allow_exec", &self.allow_exec)
             .field("batch_size", &self.batch_size)
             .field("overrides", &self.overrides.keys().collect::<Vec<_>>())
             .finish()
@@ -78,6 +82,7 @@ impl RunOptions {
         Grant::new(&self.base_dir)
             .allowing(&self.allowed_dirs)
             .with_network(self.allow_network)
+            .with_exec(self.allow_exec)
             .protecting(self.topology_file.as_deref())
     }
 }

@@ -25,6 +25,15 @@ pub(super) fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
             "micro-batch mode runs spouts and bolts; switch the topology to RecordAtATime, or use a spout instead",
         ));
     }
+    if matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
+        && crate::components::runs_a_program(&node.component)
+    {
+        out.push(Diagnostic::error(
+            loc(),
+            format!("a {} runs record at a time only", node.component),
+            "its program acks and emits at its own pace, which a batch cannot wait for; switch the topology to RecordAtATime",
+        ));
+    }
     if node.parallelism == 0 {
         out.push(Diagnostic::error(
             loc(),

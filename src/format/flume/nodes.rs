@@ -79,7 +79,7 @@ fn parse_param(kind: &ParamKind, raw: &str) -> Option<Value> {
         | ParamKind::ListenHost
         | ParamKind::Upstream => Some(Value::Str(raw.to_string())),
         ParamKind::Choice(options) => options.contains(&raw).then(|| Value::Str(raw.to_string())),
-        ParamKind::List => Some(Value::List(
+        ParamKind::List | ParamKind::Command => Some(Value::List(
             raw.split_whitespace()
                 .map(|s| Value::Str(s.to_string()))
                 .collect(),

@@ -84,7 +84,7 @@ mod tests {
                     ParamKind::Bool => {
                         assert_eq!(Some(cfg.flag(p.key)), default.as_bool(), "{what}")
                     }
-                    ParamKind::List => {}
+                    ParamKind::List | ParamKind::Command => {}
                     _ => assert_eq!(Some(cfg.text(p.key).as_str()), default.as_str(), "{what}"),
                 }
             }

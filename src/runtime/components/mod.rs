@@ -4,6 +4,7 @@
 
 mod bolts;
 mod config;
+mod shell;
 mod sinks;
 mod spouts;
 mod window;
@@ -21,7 +22,7 @@ use super::exec::BoltSink;
 use super::limits::{self, Budget, Refusal};
 use super::log::RunLog;
 use super::plan::{Plan, PlanNode};
-use super::tuple::{Tuple, Val, Values};
+use super::tuple::{AckIds, Tuple, Val, Values};
 
 pub use bolts::FieldLookup;
 pub use config::Config;
@@ -41,6 +42,8 @@ pub struct Emitted {
     /// A tracked emit refused by the value cap: nothing is sent, the message counts as
     /// failed and the spout hears of it through `Spout::refused`.
     pub refused: bool,
+    /// The spout wants to hear which tasks received it (`Spout::routed`).
+    pub report_targets: bool,
 }
 
 /// Receives what a component emits during one call: buffered for spouts (which need
@@ -111,6 +114,7 @@ impl Emitter<'_, '_> {
             msg_id: None,
             replay: false,
             refused: false,
+            report_targets: false,
         });
     }
 
@@ -131,6 +135,7 @@ impl Emitter<'_, '_> {
             msg_id: None,
             replay: false,
             refused: false,
+            report_targets: false,
         });
     }
 
@@ -148,6 +153,7 @@ impl Emitter<'_, '_> {
             msg_id: Some(msg_id),
             replay: false,
             refused: false,
+            report_targets: false,
         });
     }
 
@@ -165,7 +171,66 @@ impl Emitter<'_, '_> {
             msg_id: Some(msg_id),
             replay: true,
             refused: false,
+            report_targets: false,
         });
+    }
+
+    /// Spouts: any emit — on any stream, direct or not, tracked when `msg_id` is given —
+    /// optionally asking to hear where it went (`Spout::routed`). For spouts whose
+    /// emits are described by data, such as a multi-lang child's.
+    pub fn emit_spout(
+        &mut self,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        msg_id: Option<u64>,
+        report_targets: bool,
+    ) {
+        if !self.admit(&values) {
+            if let Some(id) = msg_id {
+                self.refused_id(id);
+            }
+            return;
+        }
+        self.items.push(Emitted {
+            stream,
+            values,
+            direct,
+            msg_id,
+            replay: false,
+            refused: false,
+            report_targets,
+        });
+    }
+
+    /// Bolts that ack their inputs themselves ([`Bolt::acks_itself`]): emits anchored to
+    /// an input they still hold (its ids and the ack value gathered for it), or
+    /// unanchored, and returns the tasks that received it when `report` is set.
+    pub fn emit_anchored(
+        &mut self,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        anchor: Option<(&AckIds, &mut u64)>,
+        report: bool,
+    ) -> Result<Vec<u32>, String> {
+        if let Err(e) = limits::check_values(&values) {
+            return Err(e.to_string());
+        }
+        match &mut self.sink {
+            Some(sink) => sink
+                .emit_anchored(stream, values, direct, anchor, report)
+                .map_err(|e| e.to_string()),
+            None => Err("an anchored emit outside a bolt".into()),
+        }
+    }
+
+    /// Bolts that ack their inputs themselves: acks (`ok`) or fails an input they held,
+    /// with the ack value its anchored emits gathered.
+    pub fn settle(&mut self, ids: &AckIds, ack_val: u64, ok: bool) {
+        if let Some(sink) = &mut self.sink {
+            sink.settle(ids, ack_val, ok);
+        }
     }
 
     /// The value-size rule ([`limits::check_values`]) for every emit: false (and the
@@ -211,6 +276,7 @@ impl Emitter<'_, '_> {
             msg_id: Some(msg_id),
             replay: false,
             refused: true,
+            report_targets: false,
         });
     }
 
@@ -253,6 +319,8 @@ pub trait Spout: Send {
     fn is_done(&self) -> bool {
         false
     }
+    /// Where an emit marked `report_targets` went (empty when it was refused).
+    fn routed(&mut self, _targets: &[u32]) {}
 }
 
 /// A bolt with Storm's BasicBolt contract: emits are anchored to the input, and the
@@ -271,6 +339,12 @@ pub trait Bolt: Send {
     /// file): the executor then holds the acks of a batch's inputs until after the
     /// flush, and fails them if it fails. False (the default) acks as each returns.
     fn acks_after_flush(&self) -> bool {
+        false
+    }
+    /// True for a bolt that acks and fails its inputs itself, whenever it likes, with
+    /// [`Emitter::settle`] (Storm's IRichBolt: a multi-lang child). The executor then
+    /// settles an input only when `execute` returns an error.
+    fn acks_itself(&self) -> bool {
         false
     }
 }
@@ -358,6 +432,9 @@ pub struct Env {
     pub clock: crate::clock::RunClock,
     /// What the user allowed this run to touch; every path goes through it.
     pub grant: Grant,
+    /// Set when the run stops, for components that wait on something outside the
+    /// process (a multi-lang child) and must not hold Stop up.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Env {
@@ -399,7 +476,7 @@ pub fn factory_for(
     let name = node.name().to_string();
     let role = node.node.role;
     let direct_out = node.outputs.iter().any(|&s| plan.streams[s].direct);
-    if direct_out && !matches!(node.node.component.as_str(), "stand_in") {
+    if direct_out && !matches!(node.node.component.as_str(), "stand_in" | "shell_spout" | "shell_bolt") {
         return Err(RunError::Unsupported {
             node: name,
             what: format!(
@@ -415,6 +492,8 @@ pub fn factory_for(
         ("sequence", true) => spouts::sequence_factory(&cfg),
         ("file_lines", true) => spouts::file_lines_factory(&cfg, env, &name)?,
         ("stand_in", true) => spouts::silent_factory(),
+        ("shell_spout", true) => shell::factory(plan, node, env, true)?,
+        ("shell_bolt", false) => shell::factory(plan, node, env, false)?,
         ("split", false) => bolts::split_factory(&cfg),
         ("map", false) => bolts::map_factory(&cfg),
         ("filter", false) => bolts::filter_factory(&cfg),

@@ -34,6 +34,8 @@ pub(crate) struct BoltTask {
     refusals: RefusalLog,
     /// The bolt's output is safe only after `flush` ([`Bolt::acks_after_flush`]).
     acks_after_flush: bool,
+    /// The bolt settles its inputs itself ([`Bolt::acks_itself`]).
+    acks_itself: bool,
     /// Such a bolt's outcomes of the current batch: (input ids, ack value, ok), settled
     /// after the flush that follows the batch.
     held: Vec<(AckIds, u64, bool)>,
@@ -60,6 +62,9 @@ pub(crate) struct BoltSink<'x> {
     ids: &'x AckIds,
     ack_val: u64,
     error: Option<RouteError>,
+    /// Inputs a bolt that acks itself settled during this call.
+    acked: u64,
+    failed: u64,
 }
 
 impl BoltSink<'_> {
@@ -74,6 +79,41 @@ impl BoltSink<'_> {
             .dispatch_values(self.w, self.outbox, stream, values, direct, anchor);
         if let Err(e) = routed {
             self.error.get_or_insert(e);
+        }
+    }
+
+    /// See [`Emitter::emit_anchored`].
+    #[inline(never)]
+    pub(crate) fn emit_anchored(
+        &mut self,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        anchor: Option<(&AckIds, &mut u64)>,
+        report: bool,
+    ) -> Result<Vec<u32>, RouteError> {
+        let anchor = match anchor {
+            Some((ids, ack_val)) => Anchor::Input { ids, ack_val },
+            None => Anchor::None,
+        };
+        if report {
+            self.out
+                .dispatch_reporting(self.w, self.outbox, stream, values, direct, anchor)
+        } else {
+            self.out
+                .dispatch_values(self.w, self.outbox, stream, values, direct, anchor)
+                .map(|_| Vec::new())
+        }
+    }
+
+    /// See [`Emitter::settle`].
+    #[inline(never)]
+    pub(crate) fn settle(&mut self, ids: &AckIds, ack_val: u64, ok: bool) {
+        complete_held(self.w, self.outbox, ids, ack_val, ok);
+        if ok {
+            self.acked += 1;
+        } else {
+            self.failed += 1;
         }
     }
 }
@@ -100,6 +140,8 @@ impl BoltTask {
             ids: &t.ids,
             ack_val: 0,
             error: None,
+            acked: 0,
+            failed: 0,
         };
         let mut emitter = Emitter {
             live,
@@ -115,6 +157,8 @@ impl BoltTask {
         let refusals = emitter.take_refusals();
         drop(emitter);
         let (ack_val, error) = (sink.ack_val, sink.error);
+        self.acked += sink.acked;
+        self.failed += sink.failed;
         self.out.emitted += discarded;
         if let Some(refusals) = refusals {
             self.on_refusals(w, refusals, &mut result);
@@ -134,7 +178,9 @@ impl BoltTask {
         }
         self.executed += 1;
         let ok = result.is_ok();
-        if self.acks_after_flush {
+        if ok && self.acks_itself {
+            // The bolt holds the input and settles it itself, later.
+        } else if self.acks_after_flush {
             self.hold(t.ids, ack_val, ok);
         } else {
             self.settle(w, outbox, &t.ids, ack_val, ok);
@@ -243,7 +289,7 @@ impl BoltTask {
         self.held.clear();
     }
 
-    /// Lets a time-driven bolt emit (unanchored).
+    /// Lets a time-driven bolt emit (unanchored), and a bolt that acks itself settle.
     fn tick(&mut self, w: &Wiring, outbox: &mut Outbox, live: &[bool], now: Instant) {
         let none = AckIds::NONE;
         let mut sink = BoltSink {
@@ -253,6 +299,8 @@ impl BoltTask {
             ids: &none,
             ack_val: 0,
             error: None,
+            acked: 0,
+            failed: 0,
         };
         let mut emitter = Emitter {
             live,
@@ -263,6 +311,8 @@ impl BoltTask {
         let discarded = emitter.discarded;
         let refusals = emitter.take_refusals();
         drop(emitter);
+        self.acked += sink.acked;
+        self.failed += sink.failed;
         self.out.emitted += discarded;
         if let Some(r) = refusals {
             self.refused += r.count;
@@ -270,10 +320,10 @@ impl BoltTask {
             self.refusals.report(&w.env.log, name, self.task, &r.first);
         }
         self.out.publish(w);
-        add(
-            &w.counters.tasks[self.task as usize].refused,
-            std::mem::take(&mut self.refused),
-        );
+        let c = &w.counters.tasks[self.task as usize];
+        add(&c.refused, std::mem::take(&mut self.refused));
+        add(&c.acked, std::mem::take(&mut self.acked));
+        add(&c.failed, std::mem::take(&mut self.failed));
     }
 
     fn publish(&mut self, w: &Wiring, me: usize, busy_ns: u64, batch: u64) {
@@ -305,6 +355,7 @@ impl BoltTask {
     pub(crate) fn rebuild(&mut self, w: &Wiring) {
         if let Some(b) = build(w, self.node, self.task) {
             self.acks_after_flush = b.acks_after_flush();
+            self.acks_itself = b.acks_itself();
             self.bolt = b;
         }
     }
@@ -335,6 +386,7 @@ impl BoltExec {
                     node,
                     task,
                     acks_after_flush: bolt.acks_after_flush(),
+                    acks_itself: bolt.acks_itself(),
                     bolt,
                     out: TaskOut::new(w, node, task, life),
                     backoff: Backoff::default(),
@@ -414,13 +466,21 @@ impl BoltExec {
         Some((index, supervisor::describe(payload.as_ref())))
     }
 
-    /// Lets every time-driven bolt emit; a panic in a tick loses only that tick's output.
-    pub(crate) fn tick_all(&mut self, w: &Wiring, now: Instant) {
+    /// Lets every time-driven bolt emit. A panic in a tick loses that tick's output and
+    /// crashes its task: the index and why of each are returned, for the caller to
+    /// restart (a multi-lang child that died is noticed here).
+    pub(crate) fn tick_all(&mut self, w: &Wiring, now: Instant) -> Vec<(usize, String)> {
         let outbox = &mut self.outbox;
-        for b in self.bolts.iter_mut().flatten() {
-            let _ = catch_unwind(AssertUnwindSafe(|| b.tick(w, outbox, &self.live, now)));
+        let mut crashed = Vec::new();
+        for (i, slot) in self.bolts.iter_mut().enumerate() {
+            let Some(b) = slot else { continue };
+            let ticked = catch_unwind(AssertUnwindSafe(|| b.tick(w, outbox, &self.live, now)));
+            if let Err(payload) = ticked {
+                crashed.push((i, supervisor::describe(payload.as_ref())));
+            }
         }
         outbox.publish_held(w);
+        crashed
     }
 
     /// Pushes every bolt's buffered output to its destination (when idle, at stop).
@@ -473,7 +533,11 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
         let now = w.env.clock.now();
         if now >= next_tick {
             next_tick = now + TICK_EVERY;
-            ex.tick_all(w, now);
+            for (index, why) in ex.tick_all(w, now) {
+                if let Some(Some(b)) = ex.bolts.get_mut(index) {
+                    b.restart(w, why);
+                }
+            }
         }
     }
     ex.flush_bolts(w);

@@ -204,14 +204,45 @@ impl TaskOut {
             return Ok(1);
         }
         self.targets.clear();
-        for r in routes.iter_mut() {
-            let before = self.targets.len();
-            r.grouper.choose(&values, direct, &mut self.targets)?;
-            r.sent += (self.targets.len() - before) as u64;
-            for &target in &self.targets[before..] {
-                r.count_pair(target);
-            }
-        }
+        choose_all(routes, &values, direct, &mut self.targets)?;
+        Ok(self.deliver(w, outbox, gsid, values, anchor))
+    }
+
+    /// Routes like [`TaskOut::dispatch_values`] and returns the tasks that received the
+    /// tuple: what Storm's `emit` returns, which a multi-lang child may ask for
+    /// (`need_task_ids`). Never on the hot path, so it skips the one-target shortcut.
+    #[inline(never)]
+    pub fn dispatch_reporting(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        stream: usize,
+        values: Values,
+        direct: Option<u32>,
+        anchor: Anchor<'_>,
+    ) -> Result<Vec<u32>, RouteError> {
+        self.emitted += 1;
+        let Some((gsid, routes)) = self.streams.get_mut(stream) else {
+            return Ok(Vec::new());
+        };
+        let gsid = *gsid;
+        self.targets.clear();
+        choose_all(routes, &values, direct, &mut self.targets)?;
+        self.deliver(w, outbox, gsid, values, anchor);
+        Ok(self.targets.clone())
+    }
+
+    /// Sends `values` to every task in `self.targets` with fresh edge ids; returns how
+    /// many deliveries that was.
+    #[inline(always)]
+    fn deliver(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        gsid: u32,
+        values: Values,
+        anchor: Anchor<'_>,
+    ) -> usize {
         let n = self.targets.len();
         self.transferred += n as u64;
         let mut acc = 0u64;
@@ -242,7 +273,7 @@ impl TaskOut {
             Anchor::Input { ack_val, .. } => *ack_val ^= acc,
             Anchor::None => {}
         }
-        Ok(n)
+        n
     }
 
     /// Publishes the counts gathered since the last call (once per step, not per tuple).
@@ -267,6 +298,26 @@ impl TaskOut {
             }
         }
     }
+}
+
+/// Every subscription's choice of tasks for one emit, appended to `targets`, with the
+/// per-edge and per-pair counts.
+#[inline(always)]
+fn choose_all(
+    routes: &mut [Route],
+    values: &Values,
+    direct: Option<u32>,
+    targets: &mut Vec<u32>,
+) -> Result<(), RouteError> {
+    for r in routes.iter_mut() {
+        let before = targets.len();
+        r.grouper.choose(values, direct, targets)?;
+        r.sent += (targets.len() - before) as u64;
+        for &target in &targets[before..] {
+            r.count_pair(target);
+        }
+    }
+    Ok(())
 }
 
 /// The acking ids of one delivery: a fresh edge id per delivery, XOR-ed into `acc`.

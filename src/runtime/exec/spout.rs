@@ -151,7 +151,7 @@ impl SpoutTask {
                             root,
                             xor: &mut xor,
                         };
-                        let routed = self.out.dispatch(w, outbox, em, anchor);
+                        let routed = self.route(w, outbox, em, anchor);
                         let ok = routed.is_ok();
                         self.report(w, routed);
                         if ok {
@@ -173,13 +173,13 @@ impl SpoutTask {
                     }
                     Some(msg_id) => {
                         // No ackers: a tracked emit is acked at once (Storm).
-                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        let routed = self.route(w, outbox, em, Anchor::None);
                         self.report(w, routed);
                         self.acked += 1;
                         self.spout.ack(msg_id);
                     }
                     None => {
-                        let routed = self.out.dispatch(w, outbox, em, Anchor::None);
+                        let routed = self.route(w, outbox, em, Anchor::None);
                         self.report(w, routed);
                     }
                 }
@@ -189,6 +189,48 @@ impl SpoutTask {
             }
         }
         calls
+    }
+
+    /// Routes one emit; one the spout asked about is told where it went.
+    #[inline(always)]
+    fn route(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        em: crate::runtime::components::Emitted,
+        anchor: Anchor<'_>,
+    ) -> Result<usize, RouteError> {
+        if em.report_targets {
+            return self.route_and_report(w, outbox, em, anchor);
+        }
+        self.out.dispatch(w, outbox, em, anchor)
+    }
+
+    /// [`SpoutTask::route`] for an emit whose receivers the spout wants to hear of (a
+    /// multi-lang child waiting for its task ids): it hears of them even when the emit
+    /// was refused, as an empty list, so it never waits forever.
+    #[cold]
+    #[inline(never)]
+    fn route_and_report(
+        &mut self,
+        w: &Wiring,
+        outbox: &mut Outbox,
+        em: crate::runtime::components::Emitted,
+        anchor: Anchor<'_>,
+    ) -> Result<usize, RouteError> {
+        let routed =
+            self.out
+                .dispatch_reporting(w, outbox, em.stream, em.values, em.direct, anchor);
+        match routed {
+            Ok(targets) => {
+                self.spout.routed(&targets);
+                Ok(targets.len())
+            }
+            Err(e) => {
+                self.spout.routed(&[]);
+                Err(e)
+            }
+        }
     }
 
     /// Emits refused during the last `next_tuple` (a value over the cap): each counts as

@@ -432,6 +432,16 @@ fn refuse_unsteppable(topology: &Topology) -> Result<(), RunError> {
                 .into(),
         });
     }
+    if let Some(node) = topology
+        .nodes()
+        .find(|n| crate::components::runs_a_program(&n.component))
+    {
+        return Err(RunError::Unsupported {
+            node: node.name.clone(),
+            what: "a shell component in Lab mode (its program runs at its own pace, which a step cannot replay)"
+                .into(),
+        });
+    }
     Ok(())
 }
 

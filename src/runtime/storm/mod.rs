@@ -89,6 +89,7 @@ impl StormEngine {
             inputs: super::limits::Budget::inputs(),
             clock,
             grant: grant.clone(),
+            stopping: Default::default(),
         });
         let factories = plan
             .nodes
@@ -264,6 +265,7 @@ impl StormEngine {
 
     fn shutdown(&mut self) {
         self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
+        self.wiring.env.stopping.store(true, Ordering::Relaxed);
         super::supervisor::join_all(&mut self.threads, &self.wiring.env.log, "an executor");
         // After the executors: drain spouts have rolled back their open takes by now.
         if let Some(flume) = &mut self.flume {

@@ -336,6 +336,36 @@ fn param_ui(
                 changed = Some(Value::Str(v));
             }
         }
+        ParamKind::Command => {
+            // A command line: the program, then its arguments, separated by spaces (a
+            // part with a space in it is written in the file as its own list entry).
+            let mut text = current
+                .as_ref()
+                .and_then(Value::as_list)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            if ui
+                .add(
+                    TextEdit::singleline(&mut text)
+                        .desired_width(150.0)
+                        .hint_text("python3 bolt.py"),
+                )
+                .labelled_by(label)
+                .on_hover_text("The program and its arguments, run in the topology's folder")
+                .changed()
+            {
+                changed = Some(Value::List(
+                    text.split_whitespace()
+                        .map(|s| Value::Str(s.to_string()))
+                        .collect(),
+                ));
+            }
+        }
         ParamKind::List => {
             let items: Vec<String> = current
                 .as_ref()

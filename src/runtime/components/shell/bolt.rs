@@ -1,0 +1,257 @@
+//! A shell bolt: each input goes to the child as a tuple with an id; the child emits
+//! (anchored to any input it still holds), acks and fails by those ids, whenever it
+//! likes. The bolt holds each input's acking ids until the child settles it, sends a
+//! heartbeat tuple every second and restarts the child when one goes unanswered for
+//! the node's timeout.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::child::{Child, Incoming};
+use super::protocol::{self, Emit, FromChild};
+use super::{Spec, crash, level_name};
+use crate::runtime::components::{Bolt, Emitter, Failed, TaskInfo};
+use crate::runtime::log::LogKind;
+use crate::runtime::tuple::{AckIds, Tuple, Values};
+
+/// Inputs a child may hold unsettled; beyond this, new inputs are failed at once (their
+/// trees replay) rather than held without bound.
+const MAX_HELD: usize = 100_000;
+/// Messages handled per call, so one chatty child cannot starve its executor.
+const MAX_PER_DRAIN: usize = 4096;
+/// How often a heartbeat tuple goes to the child.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) struct ShellBolt {
+    spec: Arc<Spec>,
+    info: TaskInfo,
+    child: Option<Child>,
+    /// Inputs the child holds, by the id it knows them by: acking ids and the ack value
+    /// their anchored emits gathered.
+    held: HashMap<String, (AckIds, u64)>,
+    next_id: u64,
+    last_heartbeat: Instant,
+    /// When the unanswered heartbeat was sent.
+    awaiting_sync: Option<Instant>,
+    warned_multi_anchor: bool,
+    metrics_seen: Vec<String>,
+}
+
+impl ShellBolt {
+    pub(super) fn new(spec: Arc<Spec>, info: TaskInfo) -> Self {
+        Self {
+            spec,
+            info,
+            child: None,
+            held: HashMap::new(),
+            next_id: 1,
+            last_heartbeat: Instant::now(),
+            awaiting_sync: None,
+            warned_multi_anchor: false,
+            metrics_seen: Vec::new(),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.info.env.stopping.load(Ordering::Relaxed)
+    }
+
+    /// The running child, started (with its handshake) on first use.
+    fn child(&mut self) -> &Child {
+        if self.child.is_none() {
+            match self.spec.start(&self.info) {
+                Ok(c) => {
+                    self.last_heartbeat = Instant::now();
+                    self.child = Some(c);
+                }
+                Err(why) => crash(why),
+            }
+        }
+        match &self.child {
+            Some(c) => c,
+            None => crash("the child is gone".into()),
+        }
+    }
+
+    fn send(&mut self, message: &serde_json::Value) {
+        let timeout = self.spec.timeout;
+        let stop = self.info.env.clone();
+        let sent = self
+            .child()
+            .send(message, timeout, &|| stop.stopping.load(Ordering::Relaxed));
+        if let Err(why) = sent {
+            if self.stopping() {
+                return;
+            }
+            crash(why);
+        }
+    }
+
+    /// Handles what the child has sent so far, without waiting.
+    fn drain(&mut self, out: &mut Emitter) {
+        for _ in 0..MAX_PER_DRAIN {
+            let Some(incoming) = self.child.as_ref().and_then(Child::try_recv) else {
+                return;
+            };
+            self.handle(incoming, out);
+        }
+    }
+
+    fn handle(&mut self, incoming: Incoming, out: &mut Emitter) {
+        let message = match incoming {
+            Incoming::Message(m) => m,
+            Incoming::Broken(why) => crash(format!("the program broke the protocol: {why}")),
+            Incoming::Closed => {
+                let why = match &mut self.child {
+                    Some(c) => c.exit_reason("while running"),
+                    None => "the program is gone".into(),
+                };
+                crash(why)
+            }
+        };
+        match message {
+            FromChild::Emit(e) => self.emit(e, out),
+            FromChild::Ack(id) => self.settle(&id, true, out),
+            FromChild::Fail(id) => self.settle(&id, false, out),
+            FromChild::Sync => self.awaiting_sync = None,
+            FromChild::Log { level, text } => self.info.env.log.push(
+                &self.info.node,
+                self.info.task,
+                LogKind::Event,
+                format!("[{}] {text}", level_name(level)),
+            ),
+            FromChild::Error(text) => self.info.env.log.push(
+                &self.info.node,
+                self.info.task,
+                LogKind::Error,
+                format!("the program reports: {text}"),
+            ),
+            FromChild::Metrics { name, value } => self.metric(name, &value),
+            FromChild::Pid(_) => crash("a second handshake answer (pid) from the program".into()),
+        }
+    }
+
+    fn emit(&mut self, e: Emit, out: &mut Emitter) {
+        let stream = self.spec.stream_index(e.stream.as_deref()).unwrap_or_else(|why| crash(why));
+        let fields = self.spec.outputs[stream].1.len();
+        if e.values.len() != fields {
+            crash(format!(
+                "an emit of {} value(s) to \"{}\", which declares {fields} field(s)",
+                e.values.len(),
+                self.spec.outputs[stream].0
+            ));
+        }
+        if e.id.is_some() {
+            crash("a bolt's emit carries a spout's message id".into());
+        }
+        for a in &e.anchors {
+            if !self.held.contains_key(a) {
+                crash(format!("an emit anchored to the unknown or settled tuple id \"{a}\""));
+            }
+        }
+        if e.anchors.len() > 1 && !self.warned_multi_anchor {
+            self.warned_multi_anchor = true;
+            self.info.env.log.push(
+                &self.info.node,
+                self.info.task,
+                LogKind::Event,
+                "an emit anchored to several tuples is anchored to the first one only (a tuple here belongs to one tree)".into(),
+            );
+        }
+        let values = Values::from(e.values);
+        let anchor = e.anchors.first().and_then(|a| self.held.get_mut(a));
+        let anchor = anchor.map(|(ids, ack_val)| (&*ids, ack_val));
+        let targets = out
+            .emit_anchored(stream, values, e.task, anchor, e.need_task_ids)
+            .unwrap_or_else(|why| crash(format!("an emit was refused: {why}")));
+        if e.need_task_ids {
+            self.send(&protocol::task_ids(&targets));
+        }
+    }
+
+    fn settle(&mut self, id: &str, ok: bool, out: &mut Emitter) {
+        match self.held.remove(id) {
+            Some((ids, ack_val)) => out.settle(&ids, ack_val, ok),
+            None => crash(format!(
+                "{} of the unknown or already settled tuple id \"{id}\"",
+                if ok { "an ack" } else { "a fail" }
+            )),
+        }
+    }
+
+    fn metric(&mut self, name: String, value: &serde_json::Value) {
+        if self.metrics_seen.contains(&name) || self.metrics_seen.len() >= 64 {
+            return;
+        }
+        self.info.env.log.push(
+            &self.info.node,
+            self.info.task,
+            LogKind::Event,
+            format!("metric {name} = {value} (further values of it are not logged)"),
+        );
+        self.metrics_seen.push(name);
+    }
+
+    /// Sends a heartbeat every second; a child that leaves one unanswered for the
+    /// timeout is restarted.
+    fn heartbeat(&mut self, now: Instant) {
+        match self.awaiting_sync {
+            Some(sent) if now.duration_since(sent) > self.spec.timeout => crash(format!(
+                "no answer to a heartbeat for {} s",
+                self.spec.timeout.as_secs()
+            )),
+            Some(_) => {}
+            None if now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY => {
+                self.last_heartbeat = now;
+                self.awaiting_sync = Some(now);
+                self.send(&protocol::heartbeat());
+            }
+            None => {}
+        }
+    }
+}
+
+impl Bolt for ShellBolt {
+    fn execute(&mut self, input: &Tuple, out: &mut Emitter) -> Result<(), Failed> {
+        if self.held.len() >= MAX_HELD {
+            self.drain(out);
+            if self.held.len() >= MAX_HELD {
+                return Err(Failed(format!(
+                    "the program holds {MAX_HELD} tuples it has not acked or failed"
+                )));
+            }
+        }
+        let id = self.next_id.to_string();
+        self.next_id += 1;
+        let (component, stream) = self
+            .spec
+            .stream_names
+            .get(input.stream as usize)
+            .cloned()
+            .unwrap_or_default();
+        let message = protocol::tuple(&id, &component, &stream, input.source_task, &input.values);
+        self.held.insert(id, (input.ids, 0));
+        self.send(&message);
+        self.drain(out);
+        Ok(())
+    }
+
+    fn tick(&mut self, now: Instant, out: &mut Emitter) {
+        if self.stopping() {
+            return;
+        }
+        self.child();
+        self.drain(out);
+        self.heartbeat(now);
+    }
+
+    fn flush(&mut self) -> Result<(), Failed> {
+        Ok(())
+    }
+
+    fn acks_itself(&self) -> bool {
+        true
+    }
+}
