@@ -55,8 +55,10 @@ impl Grant {
         if !first.contains('/') {
             return Ok(Program::OnPath(first.clone()));
         }
-        let resolved = paths::resolve(self.base_dir(), Path::new(first))
-            .map_err(|e| unusable(e.to_string()))?;
+        // Judged as written, not through symbolic links: an interpreter in a virtual
+        // environment is a link to the system's, and must run by its own path to find
+        // its packages. What runs is what the user consented to by its command.
+        let resolved = lexical(&self.base_dir().join(first));
         if self.allowed().any(|dir| paths::is_within(&resolved, dir)) {
             Ok(Program::At(resolved))
         } else {
@@ -66,6 +68,22 @@ impl Grant {
             )))
         }
     }
+}
+
+/// `path` with `.` and `..` taken away by name (a `..` at the root stays at the root).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -340,9 +340,9 @@ impl Refusal {
         match self {
             Refusal::Outside { .. } | Refusal::Network { .. } | Refusal::Exec { .. } => true,
             Refusal::Guarded { guard, .. } => guard.is_grantable(),
-            Refusal::Unusable { .. }
-            | Refusal::Unreachable { .. }
-            | Refusal::Program { .. } => false,
+            Refusal::Unusable { .. } | Refusal::Unreachable { .. } | Refusal::Program { .. } => {
+                false
+            }
         }
     }
 

@@ -127,8 +127,8 @@ pub(crate) fn prepare(
         inputs: super::limits::Budget::inputs(),
         clock,
         grant: grant.clone(),
-            stopping: Default::default(),
-        });
+        stopping: Default::default(),
+    });
     let factories = plan
         .nodes
         .iter()

@@ -476,7 +476,12 @@ pub fn factory_for(
     let name = node.name().to_string();
     let role = node.node.role;
     let direct_out = node.outputs.iter().any(|&s| plan.streams[s].direct);
-    if direct_out && !matches!(node.node.component.as_str(), "stand_in" | "shell_spout" | "shell_bolt") {
+    if direct_out
+        && !matches!(
+            node.node.component.as_str(),
+            "stand_in" | "shell_spout" | "shell_bolt"
+        )
+    {
         return Err(RunError::Unsupported {
             node: name,
             what: format!(

@@ -218,9 +218,9 @@ impl SpoutTask {
         em: crate::runtime::components::Emitted,
         anchor: Anchor<'_>,
     ) -> Result<usize, RouteError> {
-        let routed =
-            self.out
-                .dispatch_reporting(w, outbox, em.stream, em.values, em.direct, anchor);
+        let routed = self
+            .out
+            .dispatch_reporting(w, outbox, em.stream, em.values, em.direct, anchor);
         match routed {
             Ok(targets) => {
                 self.spout.routed(&targets);

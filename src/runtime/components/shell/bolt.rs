@@ -134,7 +134,10 @@ impl ShellBolt {
     }
 
     fn emit(&mut self, e: Emit, out: &mut Emitter) {
-        let stream = self.spec.stream_index(e.stream.as_deref()).unwrap_or_else(|why| crash(why));
+        let stream = self
+            .spec
+            .stream_index(e.stream.as_deref())
+            .unwrap_or_else(|why| crash(why));
         let fields = self.spec.outputs[stream].1.len();
         if e.values.len() != fields {
             crash(format!(
@@ -148,7 +151,9 @@ impl ShellBolt {
         }
         for a in &e.anchors {
             if !self.held.contains_key(a) {
-                crash(format!("an emit anchored to the unknown or settled tuple id \"{a}\""));
+                crash(format!(
+                    "an emit anchored to the unknown or settled tuple id \"{a}\""
+                ));
             }
         }
         if e.anchors.len() > 1 && !self.warned_multi_anchor {

@@ -106,7 +106,16 @@ impl Child {
         };
         let (to_child, writer_rx) = bounded::<Vec<u8>>(WRITE_AHEAD);
         let (reader_tx, from_child) = bounded::<Incoming>(READ_AHEAD);
-        let spawned = spawn_io(launch.node, launch.task, &launch.log, stdin, writer_rx, stdout, reader_tx, stderr);
+        let spawned = spawn_io(
+            launch.node,
+            launch.task,
+            &launch.log,
+            stdin,
+            writer_rx,
+            stdout,
+            reader_tx,
+            stderr,
+        );
         let mut child = Child {
             process,
             to_child: Some(to_child),
@@ -290,7 +299,9 @@ fn read_loop(stdout: std::process::ChildStdout, tx: &Sender<Incoming>) {
         }
         let Ok(text) = std::str::from_utf8(&line) else {
             let sample = protocol::sample(&String::from_utf8_lossy(&line), SAMPLE_BYTES);
-            let _ = tx.send(Incoming::Broken(format!("a line that is not UTF-8: {sample}")));
+            let _ = tx.send(Incoming::Broken(format!(
+                "a line that is not UTF-8: {sample}"
+            )));
             return;
         };
         let text = text.trim_end_matches(['\n', '\r']);

@@ -71,7 +71,11 @@ impl Spec {
                 let declared: Vec<&str> = self.outputs.iter().map(|(n, _, _)| n.as_str()).collect();
                 format!(
                     "an emit to the undeclared stream \"{name}\" (declared: {})",
-                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
                 )
             })
     }
@@ -94,7 +98,10 @@ impl Spec {
             &self.node,
             info.task,
             crate::runtime::log::LogKind::Event,
-            format!("task {} started its program (pid {})", info.task, started.pid),
+            format!(
+                "task {} started its program (pid {})",
+                info.task, started.pid
+            ),
         );
         Ok(started)
     }
@@ -106,7 +113,12 @@ fn argv(node: &PlanNode) -> Vec<String> {
         .config
         .get("command")
         .and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 

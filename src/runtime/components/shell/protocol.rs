@@ -101,7 +101,12 @@ pub fn task_ids(tasks: &[u32]) -> Json {
 }
 
 pub fn values_to_json(values: &Values) -> Json {
-    Json::Array((0..values.len()).filter_map(|i| values.get(i)).map(val_to_json).collect())
+    Json::Array(
+        (0..values.len())
+            .filter_map(|i| values.get(i))
+            .map(val_to_json)
+            .collect(),
+    )
 }
 
 fn val_to_json(v: &Val) -> Json {
@@ -139,9 +144,15 @@ pub enum FromChild {
     /// Bolts: settle the input with this id.
     Ack(String),
     Fail(String),
-    Log { level: u8, text: String },
+    Log {
+        level: u8,
+        text: String,
+    },
     Error(String),
-    Metrics { name: String, value: Json },
+    Metrics {
+        name: String,
+        value: Json,
+    },
     /// Spouts: done with the last command; bolts: the heartbeat's answer.
     Sync,
 }
@@ -280,7 +291,13 @@ mod tests {
         assert_eq!(e.anchors, ["7"]);
         assert_eq!(
             e.values,
-            [Val::str("a"), Val::Int(1), Val::Float(2.5), Val::Bool(true), Val::Null]
+            [
+                Val::str("a"),
+                Val::Int(1),
+                Val::Float(2.5),
+                Val::Bool(true),
+                Val::Null
+            ]
         );
         assert!(!e.need_task_ids);
         assert_eq!(e.stream, None);
@@ -309,7 +326,10 @@ mod tests {
         };
         assert_eq!(e.values, [Val::str("[1,2]"), Val::str(r#"{"k":"v"}"#)]);
         assert_eq!(e.id, Some(json!(12)));
-        assert_eq!(parse(r#"{"command":"ack","id":5}"#), Ok(FromChild::Ack("5".into())));
+        assert_eq!(
+            parse(r#"{"command":"ack","id":5}"#),
+            Ok(FromChild::Ack("5".into()))
+        );
     }
 
     #[test]
@@ -321,8 +341,14 @@ mod tests {
             (r#"{"command":"dance"}"#, "unknown command"),
             (r#"{"command":"ack"}"#, "without an id"),
             (r#"{"command":"emit"}"#, "without a \"tuple\""),
-            (r#"{"command":"emit","tuple":[],"anchors":"x"}"#, "must be a list"),
-            (r#"{"command":"emit","tuple":[],"task":-3}"#, "not a task id"),
+            (
+                r#"{"command":"emit","tuple":[],"anchors":"x"}"#,
+                "must be a list",
+            ),
+            (
+                r#"{"command":"emit","tuple":[],"task":-3}"#,
+                "not a task id",
+            ),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(expected), "{text}: {err}");

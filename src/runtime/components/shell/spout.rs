@@ -142,7 +142,10 @@ impl ShellSpout {
     }
 
     fn emit(&mut self, e: Emit, out: &mut Emitter) -> bool {
-        let stream = self.spec.stream_index(e.stream.as_deref()).unwrap_or_else(|why| crash(why));
+        let stream = self
+            .spec
+            .stream_index(e.stream.as_deref())
+            .unwrap_or_else(|why| crash(why));
         let fields = self.spec.outputs[stream].1.len();
         if e.values.len() != fields {
             crash(format!(
@@ -160,7 +163,13 @@ impl ShellSpout {
             self.ids.insert(m, id);
             m
         });
-        out.emit_spout(stream, Values::from(e.values), e.task, msg_id, e.need_task_ids);
+        out.emit_spout(
+            stream,
+            Values::from(e.values),
+            e.task,
+            msg_id,
+            e.need_task_ids,
+        );
         e.need_task_ids
     }
 

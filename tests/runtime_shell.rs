@@ -1,0 +1,555 @@
+//! Shell spouts and bolts against clients written elsewhere: pystorm (a maintained Python
+//! implementation of Storm's multi-lang protocol, installed by `.ci/setup` in `.venv`), a
+//! Node.js bolt with no library at all, and hand-written Python scripts that misbehave
+//! on purpose. Expected values come from the built-in components or from the inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{wait_for, wait_for_snapshot};
+use tributary::model::{Grouping, Node, Role, StreamDecl, Topology, Value};
+use tributary::runtime::{Engine, LogLine, RunError, RunOptions, StopMode, Val};
+
+/// The Python with pystorm in it; fails (never skips) when the set-up has not run.
+fn venv_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/setup, which installs the test peers (pystorm)",
+        python.display()
+    );
+    python
+}
+
+/// A folder holding the test scripts, to run topologies from.
+fn scripts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shell");
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+fn command(parts: &[&str]) -> Value {
+    Value::List(parts.iter().map(|p| Value::Str(p.to_string())).collect())
+}
+
+fn pystorm(script: &str) -> Value {
+    command(&[venv_python().to_str().unwrap(), script])
+}
+
+/// Options for a run from `dir` that may execute programs (and the venv's Python).
+fn options(dir: &Path) -> RunOptions {
+    RunOptions {
+        base_dir: dir.to_path_buf(),
+        allow_exec: true,
+        allowed_dirs: vec![venv_python().parent().unwrap().to_path_buf()],
+        ..RunOptions::default()
+    }
+}
+
+fn add(t: &mut Topology, node: Node) {
+    t.add_node(node).unwrap();
+}
+
+/// sentences → split (built-in or the given shell bolt) → count → collector.
+fn word_count(split: Option<Value>) -> Topology {
+    let mut t = Topology::new("wc");
+    add(
+        &mut t,
+        Node::new("s", Role::Spout, "sentence_generator")
+            .with_config("limit", 100)
+            .with_config("words_per_sentence", 6)
+            .with_config("vocabulary", 30)
+            .with_output(StreamDecl::default_stream(&["sentence"])),
+    );
+    let splitter = match split {
+        Some(cmd) => Node::new("split", Role::Bolt, "shell_bolt").with_config("command", cmd),
+        None => Node::new("split", Role::Bolt, "split"),
+    };
+    add(
+        &mut t,
+        splitter
+            .with_output(StreamDecl::default_stream(&["word"]))
+            .with_parallelism(2),
+    );
+    add(
+        &mut t,
+        Node::new("count", Role::Bolt, "count_by_key")
+            .with_output(StreamDecl::default_stream(&["word", "count"]))
+            .with_parallelism(2),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    t.connect_names("s", "split", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names(
+        "split",
+        "count",
+        "default",
+        Grouping::Fields(vec!["word".into()]),
+    )
+    .unwrap();
+    t.connect_names("count", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    t
+}
+
+/// The final count of every word in what `out` collected.
+fn final_counts(engine: &Engine) -> BTreeMap<String, i64> {
+    let mut finals = BTreeMap::new();
+    for v in engine.collected("out") {
+        let (Some(w), Some(Val::Int(c))) = (v.get(0), v.get(1)) else {
+            panic!("unexpected {v:?}")
+        };
+        let e = finals.entry(w.to_string()).or_insert(0);
+        *e = (*e).max(*c);
+    }
+    finals
+}
+
+fn all_log(engine: &Engine, into: &mut Vec<LogLine>) {
+    into.extend(engine.drain_log());
+}
+
+#[test]
+fn a_pystorm_split_counts_exactly_what_the_built_in_split_counts() {
+    let dir = scripts();
+    let builtin = Engine::start(&word_count(None), options(dir.path())).unwrap();
+    assert!(builtin.wait_finished(Duration::from_secs(60)));
+    let expected = final_counts(&builtin);
+    builtin.stop(StopMode::Immediate);
+    assert_eq!(expected.values().sum::<i64>(), 600);
+
+    let engine = Engine::start(
+        &word_count(Some(pystorm("split_bolt.py"))),
+        options(dir.path()),
+    )
+    .unwrap();
+    wait_for("every sentence acked through the pystorm split", || {
+        engine.is_finished()
+    });
+    assert_eq!(final_counts(&engine), expected);
+    let snap = engine.stop(StopMode::Drain);
+    assert_eq!(snap.nodes["split"].acked, 100, "{:#?}", snap.nodes["split"]);
+    assert_eq!(snap.nodes["split"].failed, 0);
+    assert_eq!(snap.nodes["s"].acked, 100);
+}
+
+#[test]
+fn a_pystorm_bolt_that_fails_tuples_gets_them_replayed_and_every_number_arrives() {
+    let dir = scripts();
+    let mut t = Topology::new("replay");
+    add(
+        &mut t,
+        Node::new("numbers", Role::Spout, "sequence")
+            .with_config("limit", 200)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    );
+    add(
+        &mut t,
+        Node::new("picky", Role::Bolt, "shell_bolt")
+            .with_config("command", pystorm("fail_once_bolt.py"))
+            .with_output(StreamDecl::default_stream(&["n"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    t.connect_names("numbers", "picky", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("picky", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    wait_for("all 200 numbers acked after their replays", || {
+        engine.is_finished()
+    });
+    let mut got: Vec<i64> = engine
+        .collected("out")
+        .iter()
+        .map(|v| match v.get(0) {
+            Some(Val::Int(n)) => *n,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    got.sort_unstable();
+    let snap = engine.stop(StopMode::Drain);
+    // Every number failed once (at the bolt), was replayed by the spout, then passed.
+    assert_eq!(got, (0..200).collect::<Vec<i64>>());
+    assert_eq!(
+        snap.nodes["picky"].failed, 200,
+        "{:#?}",
+        snap.nodes["picky"]
+    );
+    assert_eq!(snap.nodes["picky"].acked, 200);
+    assert_eq!(snap.nodes["numbers"].replayed, 200);
+    assert_eq!(snap.nodes["numbers"].acked, 200);
+}
+
+#[test]
+fn a_pystorm_spout_feeds_built_in_bolts_and_hears_every_ack() {
+    let dir = scripts();
+    let mut t = Topology::new("spout");
+    add(
+        &mut t,
+        Node::new("sentences", Role::Spout, "shell_spout")
+            .with_config("command", pystorm("sentence_spout.py"))
+            .with_output(StreamDecl::default_stream(&["sentence"])),
+    );
+    add(
+        &mut t,
+        Node::new("split", Role::Bolt, "split").with_output(StreamDecl::default_stream(&["word"])),
+    );
+    add(
+        &mut t,
+        Node::new("count", Role::Bolt, "count_by_key")
+            .with_output(StreamDecl::default_stream(&["word", "count"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    t.connect_names("sentences", "split", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names(
+        "split",
+        "count",
+        "default",
+        Grouping::Fields(vec!["word".into()]),
+    )
+    .unwrap();
+    t.connect_names("count", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for("60 acks heard by the pystorm spout", || {
+        all_log(&engine, &mut log);
+        log.iter().filter(|l| l.text.contains("] acked ")).count() == 60
+    });
+    let counts = final_counts(&engine);
+    let snap = engine.stop(StopMode::Immediate);
+    // 20 copies each of three sentences: "the" twice per first sentence.
+    assert_eq!(counts["the"], 40);
+    assert_eq!(counts["apple"], 20);
+    assert_eq!(counts["seven"], 20);
+    assert_eq!(counts.values().sum::<i64>(), 20 * (6 + 4 + 4));
+    assert_eq!(snap.nodes["sentences"].acked, 60);
+    assert!(
+        log.iter()
+            .all(|l| l.node != "sentences" || !l.text.contains("crashed")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn need_task_ids_and_direct_emits_reach_the_tasks_the_child_was_told() {
+    let dir = scripts();
+    let mut t = Topology::new("tasks");
+    add(
+        &mut t,
+        Node::new("words", Role::Spout, "word_generator")
+            .with_config("limit", 60)
+            .with_output(StreamDecl::default_stream(&["word"])),
+    );
+    let mut direct = StreamDecl::new("direct", &["word"]);
+    direct.direct = true;
+    add(
+        &mut t,
+        Node::new("tagger", Role::Bolt, "shell_bolt")
+            .with_config("command", pystorm("task_ids_bolt.py"))
+            .with_output(StreamDecl::new("keyed", &["word"]))
+            .with_output(StreamDecl::new("report", &["word", "task", "receivers"]))
+            .with_output(direct),
+    );
+    add(
+        &mut t,
+        Node::new("keyed_out", Role::Bolt, "collector").with_parallelism(3),
+    );
+    add(&mut t, Node::new("report_out", Role::Bolt, "collector"));
+    add(
+        &mut t,
+        Node::new("direct_out", Role::Bolt, "collector").with_parallelism(3),
+    );
+    t.connect_names("words", "tagger", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names(
+        "tagger",
+        "keyed_out",
+        "keyed",
+        Grouping::Fields(vec!["word".into()]),
+    )
+    .unwrap();
+    t.connect_names("tagger", "report_out", "report", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("tagger", "direct_out", "direct", Grouping::Direct)
+        .unwrap();
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    wait_for("every word tagged", || engine.is_finished());
+    let keyed = engine.collected_by_task("keyed_out");
+    let reports = engine.collected("report_out");
+    let directs = engine.collected_by_task("direct_out");
+    let direct_target = *engine.tasks_of("direct_out").iter().max().unwrap();
+    engine.stop(StopMode::Immediate);
+    assert_eq!(keyed.len(), 60);
+    assert_eq!(reports.len(), 60);
+    // The task the child was told is the task that received the word, every time.
+    let mut received: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (task, v) in &keyed {
+        received
+            .entry(v.get(0).unwrap().to_string())
+            .or_default()
+            .push(i64::from(*task));
+    }
+    let mut reported: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for v in &reports {
+        let (Some(w), Some(Val::Int(task)), Some(Val::Int(n))) = (v.get(0), v.get(1), v.get(2))
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(*n, 1, "a fields grouping sends to one task");
+        reported.entry(w.to_string()).or_default().push(*task);
+    }
+    for list in received.values_mut().chain(reported.values_mut()) {
+        list.sort_unstable();
+    }
+    assert_eq!(received, reported);
+    assert_eq!(directs.len(), 60);
+    assert!(
+        directs.iter().all(|(task, _)| *task == direct_target),
+        "{directs:?}"
+    );
+}
+
+#[test]
+fn a_node_bolt_with_no_library_speaks_the_protocol_too() {
+    let dir = scripts();
+    let mut t = Topology::new("node");
+    add(
+        &mut t,
+        Node::new("words", Role::Spout, "word_generator")
+            .with_config("limit", 50)
+            .with_output(StreamDecl::default_stream(&["word"])),
+    );
+    add(
+        &mut t,
+        Node::new("upper", Role::Bolt, "shell_bolt")
+            .with_config("command", command(&["node", "upper.js"]))
+            .with_output(StreamDecl::default_stream(&["word"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    add(&mut t, Node::new("plain", Role::Bolt, "collector"));
+    t.connect_names("words", "upper", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("words", "plain", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("upper", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    wait_for("50 words upper-cased", || engine.is_finished());
+    let mut upper: Vec<String> = engine.collected("out").iter().map(|v| v.join("")).collect();
+    let mut expected: Vec<String> = engine
+        .collected("plain")
+        .iter()
+        .map(|v| v.join("").to_uppercase())
+        .collect();
+    engine.stop(StopMode::Immediate);
+    upper.sort();
+    expected.sort();
+    assert_eq!(upper.len(), 50);
+    assert_eq!(upper, expected);
+}
+
+/// numbers → a hand-written bolt in `mode` → collector.
+fn plain_bolt(mode: &[&str], limit: i64, timeout: i64) -> Topology {
+    let mut t = Topology::new("plain");
+    t.settings.message_timeout_secs = 2;
+    add(
+        &mut t,
+        Node::new("numbers", Role::Spout, "sequence")
+            .with_config("limit", limit)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    );
+    let mut cmd = vec!["python3", "plain.py"];
+    cmd.extend_from_slice(mode);
+    add(
+        &mut t,
+        Node::new("bolt", Role::Bolt, "shell_bolt")
+            .with_config("command", command(&cmd))
+            .with_config("timeout_secs", timeout)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    );
+    add(&mut t, Node::new("out", Role::Bolt, "collector"));
+    t.connect_names("numbers", "bolt", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("bolt", "out", "default", Grouping::Shuffle)
+        .unwrap();
+    t
+}
+
+/// The pids of every child the run started, from its log.
+fn pids(log: &[LogLine]) -> Vec<i32> {
+    log.iter()
+        .filter_map(|l| {
+            l.text
+                .split("(pid ")
+                .nth(1)?
+                .trim_end_matches(')')
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+fn process_exists(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn a_child_that_exits_is_restarted_and_at_least_once_holds_and_stop_leaves_no_process() {
+    let dir = scripts();
+    let t = plain_bolt(&["exit_after", "7"], 40, 30);
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for(
+        "all 40 numbers through a bolt that exits every 7 tuples",
+        || {
+            all_log(&engine, &mut log);
+            engine.is_finished()
+        },
+    );
+    let mut got: Vec<String> = engine.collected("out").iter().map(|v| v.join("")).collect();
+    got.sort();
+    got.dedup();
+    let (snap, last) = engine.stop_interruptible(StopMode::Immediate, &Default::default());
+    log.extend(last);
+    assert_eq!(got.len(), 40, "every number arrived at least once");
+    assert!(
+        snap.nodes["bolt"].restarts >= 5,
+        "{:#?}",
+        snap.nodes["bolt"]
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.node == "bolt" && l.text.contains("exited") && l.text.contains("3")),
+        "the exit and its status are in the log: {log:#?}"
+    );
+    let started = pids(&log);
+    assert!(started.len() >= 6, "{started:?}");
+    for pid in started {
+        assert!(
+            !process_exists(pid),
+            "child {pid} outlived the run (or is a zombie)"
+        );
+    }
+}
+
+#[test]
+fn a_child_that_ignores_heartbeats_is_killed_and_its_stderr_reaches_the_log() {
+    let dir = scripts();
+    let engine = Engine::start(&plain_bolt(&["deaf"], 5, 1), options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for("the deaf child restarted for its silence", || {
+        all_log(&engine, &mut log);
+        log.iter()
+            .any(|l| l.text.contains("no answer to a heartbeat for 1 s"))
+    });
+    engine.stop(StopMode::Immediate);
+
+    let engine = Engine::start(&plain_bolt(&["stderr"], 5, 30), options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for("the child's stderr in the run log", || {
+        all_log(&engine, &mut log);
+        log.iter()
+            .any(|l| l.node == "bolt" && l.text.contains("hello from the bolt's stderr"))
+    });
+    wait_for("the stderr bolt still works", || engine.is_finished());
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn a_child_that_breaks_the_protocol_is_named_and_restarted_while_the_rest_runs() {
+    let dir = scripts();
+    for (mode, expected) in [
+        (
+            "garbage",
+            "not a JSON message (expected value at line 1 column 1): \"just printing, not speaking the protocol\"",
+        ),
+        ("undeclared", "undeclared stream \"nowhere\""),
+        ("stranger", "\"no-such-id\""),
+        ("flood", "a message over"),
+    ] {
+        let mut t = plain_bolt(&[mode], 0, 30);
+        // A second pipeline beside the broken one must keep running.
+        add(
+            &mut t,
+            Node::new("other", Role::Spout, "sequence")
+                .with_config("rate_per_sec", 200.0)
+                .with_output(StreamDecl::default_stream(&["n"])),
+        );
+        add(&mut t, Node::new("other_out", Role::Bolt, "collector"));
+        t.connect_names("other", "other_out", "default", Grouping::Shuffle)
+            .unwrap();
+        let engine = Engine::start(&t, options(dir.path())).unwrap();
+        let mut log = Vec::new();
+        wait_for(&format!("{mode}: the crash named"), || {
+            all_log(&engine, &mut log);
+            log.iter()
+                .filter(|l| l.node == "bolt" && l.text.contains(expected))
+                .count()
+                >= 2
+        });
+        let before = engine.collected("other_out").len();
+        wait_for(&format!("{mode}: the other pipeline keeps running"), || {
+            engine.collected("other_out").len() > before + 10
+        });
+        let snap = engine.stop(StopMode::Immediate);
+        assert!(
+            snap.nodes["bolt"].restarts >= 2,
+            "{mode}: {:#?}",
+            snap.nodes["bolt"]
+        );
+    }
+}
+
+#[test]
+fn a_missing_program_is_an_error_in_the_log_and_the_task_keeps_retrying() {
+    let dir = scripts();
+    let mut t = plain_bolt(&[], 0, 30);
+    t.node_by_name_mut("bolt").unwrap().config.insert(
+        "command".into(),
+        command(&["no-such-program-anywhere", "x"]),
+    );
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for("the missing program named, twice", || {
+        all_log(&engine, &mut log);
+        log.iter()
+            .filter(|l| l.text.contains("cannot start no-such-program-anywhere x"))
+            .count()
+            >= 2
+    });
+    let snap = wait_for_snapshot(&engine, "the spout still emitting", |s| {
+        s.nodes["numbers"].emitted > 0
+    });
+    assert!(snap.nodes["bolt"].restarts >= 2);
+    engine.stop(StopMode::Immediate);
+}
+
+#[test]
+fn nothing_runs_without_consent_and_the_refusal_lists_the_command() {
+    let dir = scripts();
+    let t = plain_bolt(&["stderr"], 5, 30);
+    let refused = Engine::start(
+        &t,
+        RunOptions {
+            base_dir: dir.path().to_path_buf(),
+            ..RunOptions::default()
+        },
+    );
+    let Err(RunError::NotAllowed(refusals)) = refused else {
+        panic!("a shell bolt must not start without consent")
+    };
+    let text: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0].contains("python3 plain.py stderr"), "{text:?}");
+    assert!(refusals[0].hint().unwrap().contains("--allow-exec"));
+}
