@@ -36,9 +36,18 @@ fn timeout() -> ParamSpec {
     )
 }
 
+/// Shell components imported from Flux keep what Flux said about them beyond the
+/// command (config methods, component config), so export writes it back.
+fn imported_keys_kept(d: ComponentDescriptor) -> ComponentDescriptor {
+    ComponentDescriptor {
+        open_config: true,
+        ..d
+    }
+}
+
 pub fn all() -> Vec<ComponentDescriptor> {
     vec![
-        component(
+        imported_keys_kept(component(
             SHELL_SPOUT,
             "Shell spout",
             System::Storm,
@@ -46,8 +55,8 @@ pub fn all() -> Vec<ComponentDescriptor> {
             "Your own spout in any language: a program speaking Storm's multi-lang protocol (JSON over stdin/stdout), asked for tuples with next and told of acks and fails.",
             vec![command(), timeout(), rate()],
             OutputShape::Declared(&["value"]),
-        ),
-        component(
+        )),
+        imported_keys_kept(component(
             SHELL_BOLT,
             "Shell bolt",
             System::Storm,
@@ -55,6 +64,6 @@ pub fn all() -> Vec<ComponentDescriptor> {
             "Your own bolt in any language: a program speaking Storm's multi-lang protocol (JSON over stdin/stdout); it emits, acks and fails tuples itself.",
             vec![command(), timeout()],
             OutputShape::Declared(&["value"]),
-        ),
+        )),
     ]
 }

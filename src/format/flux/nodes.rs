@@ -109,13 +109,29 @@ pub(super) fn build_node(
         node.tasks = spec.tasks;
         return node;
     }
+    if let Some(mut node) = shell_node(spec) {
+        node.parallelism = spec.parallelism;
+        node.tasks = spec.tasks;
+        keep_rest(spec, &mut node, &["constructorArgs"], problems);
+        return node;
+    }
     let mut node = Node::new(&spec.id, spec.role, STAND_IN);
     node.parallelism = spec.parallelism;
     node.tasks = spec.tasks;
     node.config
         .insert("class".into(), Value::Str(spec.class.clone()));
+    keep_rest(spec, &mut node, &[], problems);
+    node
+}
+
+/// Keeps every key of the definition but `skip` in the node's config, so export can
+/// write it back as it was.
+fn keep_rest(spec: &Spec, node: &mut Node, skip: &[&str], problems: &mut Vec<String>) {
     for (key, value) in &spec.rest {
         let Some(key) = key.as_str() else { continue };
+        if skip.contains(&key) {
+            continue;
+        }
         let entries: Vec<(String, &Yaml)> = match (key, value.as_mapping()) {
             ("config", Some(config)) => config
                 .iter()
@@ -132,7 +148,33 @@ pub(super) fn build_node(
             }
         }
     }
-    node
+}
+
+/// Flux's shell wrappers become shell spouts and bolts that really run their command:
+/// `constructorArgs: [[program, args…], [fields…]]`. Anything else about them (config
+/// methods, component config) is kept for export. A definition of another shape stays a
+/// stand-in.
+fn shell_node(spec: &Spec) -> Option<Node> {
+    let component = match (spec.class.as_str(), spec.role) {
+        (classes::SHELL_SPOUT, crate::model::Role::Spout) => components::SHELL_SPOUT,
+        (classes::SHELL_BOLT, crate::model::Role::Bolt) => components::SHELL_BOLT,
+        _ => return None,
+    };
+    let args = spec.rest.get("constructorArgs")?.as_sequence()?;
+    let [command, _fields] = args.as_slice() else {
+        return None;
+    };
+    let command: Vec<Value> = command
+        .as_sequence()?
+        .iter()
+        .map(|part| part.as_str().map(|s| Value::Str(s.to_string())))
+        .collect::<Option<_>>()?;
+    if command.is_empty() {
+        return None;
+    }
+    let mut node = Node::new(&spec.id, spec.role, component);
+    node.config.insert("command".into(), Value::List(command));
+    Some(node)
 }
 
 fn built_in_node(spec: &Spec, outgoing: &[&StreamSpec]) -> Option<Node> {

@@ -1,4 +1,4 @@
-//! The output streams of stand-in nodes, which Flux files never declare.
+//! The output streams of stand-in and shell nodes, which Flux files never declare.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -6,7 +6,7 @@ use petgraph::stable_graph::NodeIndex;
 
 use super::classes::{self, SHELL_BOLT, SHELL_SPOUT};
 use super::nodes::Spec;
-use crate::components::STAND_IN;
+use crate::components::{self, STAND_IN};
 use crate::model::{DEFAULT_STREAM, Grouping, StreamDecl, Topology};
 
 /// Stand-ins declare the streams their consumers subscribe to. Fields come from the
@@ -18,7 +18,9 @@ pub(super) fn declare_stand_in_outputs(topology: &mut Topology, specs: &[Spec]) 
         let Some(node) = topology.node(index) else {
             continue;
         };
-        if node.component != STAND_IN {
+        // Shell components declare like stand-ins: Flux names their fields, not their
+        // streams.
+        if node.component != STAND_IN && !components::runs_a_program(&node.component) {
             continue;
         }
         let base = by_id

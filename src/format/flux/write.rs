@@ -8,7 +8,7 @@ use super::classes;
 use super::emit;
 use super::encode::{self, JSON_PREFIX};
 use super::read::{CONFIG_PREFIX, SECTION_PREFIX};
-use crate::components::STAND_IN;
+use crate::components::{self, STAND_IN};
 use crate::model::{DEFAULT_STREAM, ExecutionMode, Grouping, NamedEdge, Node, Role, Topology};
 
 /// Settings keys that belong to other formats and are not Storm config.
@@ -133,23 +133,44 @@ fn component(node: &Node, problems: &mut Vec<String>) -> Option<Yaml> {
             ));
         }
         spec.insert("className".into(), Yaml::String(class.to_string()));
-        let mut own_config = Mapping::new();
-        for (key, value) in node.config.iter().filter(|(k, _)| *k != "class") {
-            match encode::decode(key, value) {
-                Ok((k, v)) => match k.strip_prefix(CONFIG_PREFIX) {
-                    Some(c) => {
-                        own_config.insert(c.into(), v);
-                    }
-                    None => {
-                        spec.insert(k.into(), v);
-                    }
-                },
-                Err(e) => problems.push(format!("'{}': {e}", node.name)),
-            }
+        write_kept(node, &mut spec, &["class"], problems);
+    } else if components::runs_a_program(&node.component) {
+        let class = if node.component == components::SHELL_SPOUT {
+            classes::SHELL_SPOUT
+        } else {
+            classes::SHELL_BOLT
+        };
+        spec.insert("className".into(), Yaml::String(class.into()));
+        let command: Vec<Yaml> = node
+            .config
+            .get("command")
+            .and_then(|v| v.as_list())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(|p| Yaml::String(p.to_string()))
+            .collect();
+        let fields: Vec<Yaml> = node
+            .outputs
+            .first()
+            .map(|d| d.fields.iter().map(|f| Yaml::String(f.clone())).collect())
+            .unwrap_or_default();
+        if node.outputs.len() > 1 {
+            problems.push(format!(
+                "'{}' declares {} streams; Flux's shell wrappers declare one, so only '{}' is written",
+                node.name,
+                node.outputs.len(),
+                node.outputs[0].stream
+            ));
         }
-        if !own_config.is_empty() {
-            spec.insert("config".into(), Yaml::Mapping(own_config));
-        }
+        spec.insert(
+            "constructorArgs".into(),
+            Yaml::Sequence(vec![Yaml::Sequence(command), Yaml::Sequence(fields)]),
+        );
+        let own: Vec<&str> = components::descriptor(&node.component)
+            .map(|d| d.params.iter().map(|p| p.key).collect())
+            .unwrap_or_default();
+        write_kept(node, &mut spec, &own, problems);
     } else {
         match classes::class_for(&node.component) {
             Some(class) => {
@@ -166,6 +187,32 @@ fn component(node: &Node, problems: &mut Vec<String>) -> Option<Yaml> {
         spec.insert("numTasks".into(), tasks.into());
     }
     Some(Yaml::Mapping(spec))
+}
+
+/// Writes back what import kept of a definition (every config key but `skip`), with
+/// `config.`-prefixed keys under `config`.
+fn write_kept(node: &Node, spec: &mut Mapping, skip: &[&str], problems: &mut Vec<String>) {
+    let mut own_config = Mapping::new();
+    for (key, value) in node
+        .config
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+    {
+        match encode::decode(key, value) {
+            Ok((k, v)) => match k.strip_prefix(CONFIG_PREFIX) {
+                Some(c) => {
+                    own_config.insert(c.into(), v);
+                }
+                None => {
+                    spec.insert(k.into(), v);
+                }
+            },
+            Err(e) => problems.push(format!("'{}': {e}", node.name)),
+        }
+    }
+    if !own_config.is_empty() {
+        spec.insert("config".into(), Yaml::Mapping(own_config));
+    }
 }
 
 fn streams(
