@@ -622,3 +622,59 @@ streams:
     assert_eq!(snap.nodes["splitter"].failed, 0);
     engine.stop(StopMode::Immediate);
 }
+
+/// The shipped example, copied with its script into a temp folder to run from there.
+fn python_example() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = common::examples_dir();
+    std::fs::create_dir_all(dir.path().join("bolts")).unwrap();
+    std::fs::copy(
+        examples.join("bolts/split_words.py"),
+        dir.path().join("bolts/split_words.py"),
+    )
+    .unwrap();
+    let file = dir.path().join("python_word_count.ron");
+    std::fs::copy(examples.join("python_word_count.ron"), &file).unwrap();
+    (dir, file)
+}
+
+#[test]
+fn the_cli_refuses_to_run_a_program_unasked_and_runs_the_example_with_allow_exec() {
+    let (_dir, file) = python_example();
+    let refused = common::cli()
+        .args(["run", file.to_str().unwrap(), "--for", "5s"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(stderr.contains("python3 bolts/split_words.py"), "{stderr}");
+    assert!(stderr.contains("--allow-exec"), "{stderr}");
+    assert!(stderr.contains("1 program(s) it would run"), "{stderr}");
+    assert!(!stderr.contains("started its program"), "{stderr}");
+
+    let ran = common::cli()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--for",
+            "2s",
+            "-q",
+            "--allow-exec",
+            "--json",
+            "-",
+        ])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&ran.get_output().stdout).unwrap();
+    let split = &json["nodes"]["split"];
+    assert!(split["acked"].as_u64().unwrap() > 0, "{json}");
+    assert_eq!(split["failed"], 0, "{json}");
+    assert_eq!(split["restarts"], 0, "{json}");
+    // Each word of a sentence reached count: ten words a sentence.
+    assert_eq!(
+        json["nodes"]["count"]["executed"].as_u64().unwrap(),
+        10 * split["acked"].as_u64().unwrap(),
+        "{json}"
+    );
+}

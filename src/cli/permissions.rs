@@ -16,9 +16,23 @@ pub fn report(file: &Path, text: &str, refusals: &[Refusal]) {
         let line = super::diagnostics::render(file, text, &r.diagnostic(Severity::Error));
         term::err(format_args!("{line}"));
     }
+    let programs = refusals
+        .iter()
+        .filter(|r| matches!(r, Refusal::Exec { .. } | Refusal::Program { .. }))
+        .count();
+    let settings = refusals.len() - programs;
+    let mut why = Vec::new();
+    if programs > 0 {
+        why.push(format!("{programs} program(s) it would run"));
+    }
+    if settings > 0 {
+        why.push(format!(
+            "{settings} setting(s) reach beyond the topology's folder or loopback"
+        ));
+    }
     term::err(format_args!(
-        "{}: not started: {} setting(s) reach beyond the topology's folder or loopback",
+        "{}: not started: {}",
         term::escape(&file.display().to_string()),
-        refusals.len()
+        why.join("; ")
     ));
 }

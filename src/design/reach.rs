@@ -39,6 +39,17 @@ pub fn gate(t: &Topology, base_dir: &Path, file: Option<&Path>) -> Gate {
     }
 }
 
+/// True when every refusal is a program the user already allowed for this design: the
+/// designer asks before the first run of each command, not before every run (an edited
+/// command is a new refusal and is asked about again). Paths and the network are asked
+/// each run, as before.
+pub fn all_remembered(refusals: &[Refusal], remembered: &[Refusal]) -> bool {
+    !refusals.is_empty()
+        && refusals
+            .iter()
+            .all(|r| matches!(r, Refusal::Exec { .. }) && remembered.contains(r))
+}
+
 /// `options` extended by exactly what the user agreed to in the prompt.
 pub fn with_consent(mut options: RunOptions, consented: &[Refusal]) -> RunOptions {
     let consent = policy::Consent::to(consented);
@@ -59,6 +70,41 @@ mod tests {
         let node = components::new_node_as(desc, "n", desc.roles[0]).with_config(key, value);
         t.add_node(node).unwrap();
         t
+    }
+
+    #[test]
+    fn a_program_allowed_once_is_remembered_until_its_command_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Topology::new("t");
+        let desc = components::descriptor("shell_bolt").unwrap();
+        let cmd = |parts: &[&str]| {
+            crate::model::Value::List(
+                parts
+                    .iter()
+                    .map(|p| crate::model::Value::Str(p.to_string()))
+                    .collect(),
+            )
+        };
+        t.add_node(
+            components::new_node_as(desc, "b", crate::model::Role::Bolt)
+                .with_config("command", cmd(&["python3", "b.py"])),
+        )
+        .unwrap();
+        let Gate::Ask(first) = gate(&t, dir.path(), None) else {
+            panic!("a program needs consent")
+        };
+        assert!(!all_remembered(&first, &[]));
+        assert!(all_remembered(&first, &first));
+        let options = with_consent(RunOptions::default(), &first);
+        assert!(options.allow_exec);
+        if let Some(n) = t.node_by_name_mut("b") {
+            n.config
+                .insert("command".into(), cmd(&["python3", "other.py"]));
+        }
+        let Gate::Ask(edited) = gate(&t, dir.path(), None) else {
+            panic!()
+        };
+        assert!(!all_remembered(&edited, &first));
     }
 
     #[test]

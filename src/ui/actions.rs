@@ -68,6 +68,13 @@ pub enum Action {
     Lab(super::lab::LabAction),
     /// Close a stopped comparison's results.
     ClearComparison,
+    /// Run a shell node's program once on a sample ("Try it" in the inspector).
+    TryShell {
+        node: String,
+        command: Vec<String>,
+        spout: bool,
+        sample: String,
+    },
     Quit,
 }
 

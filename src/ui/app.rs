@@ -66,6 +66,9 @@ pub struct DesignerApp {
     pub compare_setup: Option<super::compare::CompareSetup>,
     /// A run waiting for the user to allow paths or sockets outside its folder.
     pub run_permission: Option<super::run::RunPermission>,
+    /// Programs the user allowed, by design file: asked before a command's first run
+    /// only (`design::reach::all_remembered`).
+    pub exec_consent: Vec<(Option<std::path::PathBuf>, crate::policy::Refusal)>,
     pub log: super::run_log::LogBook,
     /// A PNG export waiting for its screenshot.
     pub image_export: Option<super::image_export::PendingImage>,
@@ -121,6 +124,7 @@ impl DesignerApp {
             compare: None,
             compare_setup: None,
             run_permission: None,
+            exec_consent: Vec::new(),
             log: Default::default(),
             image_export: None,
             bottom_tab: BottomTab::default(),

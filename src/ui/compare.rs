@@ -260,6 +260,9 @@ impl DesignerApp {
             self.doc.path.as_deref(),
         ) {
             Gate::Open => self.launch_compare(setup, &[]),
+            Gate::Ask(refusals) if reach::all_remembered(&refusals, &self.remembered_exec()) => {
+                self.launch_compare(setup, &refusals)
+            }
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
                     refusals,

@@ -61,16 +61,43 @@ impl DesignerApp {
             let mut answer = None;
             Modal::new(Id::unique("run-permission")).show(&ctx, |ui| {
                 ui.set_max_width(520.0);
-                ui.heading("Allow this run to go beyond its folder?");
-                ui.label(format!(
-                    "The topology works in {}. These settings reach outside it, into hidden \
-                     places, or onto the network:",
-                    self.doc.base_dir().display()
-                ));
-                for r in &permission.refusals {
-                    ui.monospace(r.describe());
+                let (programs, others): (Vec<_>, Vec<_>) = permission
+                    .refusals
+                    .iter()
+                    .partition(|r| matches!(r, crate::policy::Refusal::Exec { .. }));
+                ui.heading(if programs.is_empty() {
+                    "Allow this run to go beyond its folder?"
+                } else {
+                    "Allow this topology to run programs?"
+                });
+                if !programs.is_empty() {
+                    ui.label(
+                        "Its shell components start these programs, which run with all your \
+                         permissions. Read their scripts first if the file is not yours:",
+                    );
+                    for r in &programs {
+                        ui.monospace(r.describe());
+                    }
                 }
-                ui.label(RichText::new("Allowed for this run only.").weak());
+                if !others.is_empty() {
+                    ui.label(format!(
+                        "The topology works in {}. These settings reach outside it, into \
+                         hidden places, or onto the network:",
+                        self.doc.base_dir().display()
+                    ));
+                    for r in &others {
+                        ui.monospace(r.describe());
+                    }
+                }
+                ui.label(
+                    RichText::new(if programs.is_empty() {
+                        "Allowed for this run only."
+                    } else {
+                        "Programs stay allowed for this design until their command changes; \
+                         anything else is allowed for this run only."
+                    })
+                    .weak(),
+                );
                 ui.horizontal(|ui| {
                     if ui.button("Allow once and run").clicked() {
                         answer = Some(true);
@@ -83,6 +110,7 @@ impl DesignerApp {
             match answer {
                 Some(true) => {
                     self.run_permission = None;
+                    self.remember_exec(&permission.refusals);
                     match permission.compare {
                         Some(setup) => self.launch_compare(setup, &permission.refusals),
                         None if permission.lab => self.launch_lab(&permission.refusals),

@@ -51,6 +51,12 @@ impl DesignerApp {
             Action::Select(selection) => self.selection = selection,
             Action::Notice(text) => self.notify(text),
             Action::Refused(text) => self.notify_error(text),
+            Action::TryShell {
+                node,
+                command,
+                spout,
+                sample,
+            } => self.try_shell(node, command, spout, sample),
             Action::Undo => {
                 if let Err(e) = self.doc.undo() {
                     self.notify_error(e);

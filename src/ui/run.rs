@@ -322,6 +322,13 @@ impl DesignerApp {
         ) {
             Gate::Open if lab => self.launch_lab(&[]),
             Gate::Open => self.launch(&[]),
+            Gate::Ask(refusals) if reach::all_remembered(&refusals, &self.remembered_exec()) => {
+                if lab {
+                    self.launch_lab(&refusals);
+                } else {
+                    self.launch(&refusals);
+                }
+            }
             Gate::Ask(refusals) => {
                 self.run_permission = Some(RunPermission {
                     refusals,
@@ -330,6 +337,27 @@ impl DesignerApp {
                 });
             }
             Gate::Blocked(why) => self.notify_error(format!("Cannot run: {why}")),
+        }
+    }
+
+    /// The programs the user already allowed for the open design.
+    pub(super) fn remembered_exec(&self) -> Vec<Refusal> {
+        self.exec_consent
+            .iter()
+            .filter(|(path, _)| *path == self.doc.path)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    /// Remembers the programs among `consented` for the open design.
+    pub(super) fn remember_exec(&mut self, consented: &[Refusal]) {
+        for r in consented {
+            if matches!(r, Refusal::Exec { .. }) {
+                let entry = (self.doc.path.clone(), r.clone());
+                if !self.exec_consent.contains(&entry) {
+                    self.exec_consent.push(entry);
+                }
+            }
         }
     }
 
@@ -528,5 +556,43 @@ mod tests {
         m.role = "bolt".into();
         m.tasks = vec![task(1000)];
         assert_eq!(stall_text(&m, Some(1000)), None);
+    }
+}
+
+impl DesignerApp {
+    /// Runs a shell node's program once on `sample`, on a thread of its own: the
+    /// inspector polls for the result (a slow or silent program never blocks a frame).
+    pub(super) fn try_shell(
+        &mut self,
+        node: String,
+        command: Vec<String>,
+        spout: bool,
+        sample: String,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let base_dir = self.doc.base_dir();
+        let spawned = std::thread::Builder::new()
+            .name("try-shell".into())
+            .spawn(move || {
+                let tried =
+                    crate::runtime::components::try_once(&crate::runtime::components::TryRequest {
+                        node: &node,
+                        command: &command,
+                        base_dir: &base_dir,
+                        spout,
+                        sample: &sample,
+                        timeout: std::time::Duration::from_secs(10),
+                    });
+                let _ = tx.send(tried);
+            });
+        match spawned {
+            Ok(_) => {
+                if let Some(t) = &mut self.inspector.shell_try {
+                    t.running = Some(rx);
+                    t.result = None;
+                }
+            }
+            Err(e) => self.notify_error(format!("Cannot start the try: {e}")),
+        }
     }
 }

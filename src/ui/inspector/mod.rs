@@ -4,6 +4,7 @@ mod edge_form;
 pub mod lens_section;
 mod node_form;
 mod settings_form;
+pub mod shell_try;
 
 use egui::Ui;
 
@@ -16,6 +17,8 @@ use crate::model::Topology;
 pub struct InspectorState {
     /// (node name, text being typed) for the rename field.
     pub name_buffer: Option<(String, String)>,
+    /// The shell node's "Try it" (sample, run in progress, result).
+    pub shell_try: Option<shell_try::ShellTry>,
 }
 
 pub fn inspector_ui(

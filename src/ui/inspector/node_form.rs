@@ -150,6 +150,16 @@ pub fn node_form_ui(
         );
     }
 
+    if components::runs_a_program(&node.component) {
+        let inputs = input_fields(t, node);
+        actions.extend(super::shell_try::shell_try_ui(
+            ui,
+            node,
+            &inputs,
+            &mut state.shell_try,
+        ));
+    }
+
     ui.separator();
     if ui
         .button("🗑 Delete node")

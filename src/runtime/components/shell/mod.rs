@@ -16,6 +16,9 @@ mod bolt;
 mod child;
 mod protocol;
 mod spout;
+mod try_once;
+
+pub use try_once::{Tried, TryRequest, try_once};
 
 use std::sync::Arc;
 use std::time::Duration;
