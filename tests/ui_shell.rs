@@ -117,3 +117,25 @@ fn try_it_runs_the_program_once_on_a_sample_and_shows_what_it_did() {
     h.get_by_label("emit default: sentence");
     assert!(h.state().run.is_none(), "a try is not a run");
 }
+
+#[test]
+fn the_example_opens_as_a_copy_with_its_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::harness(
+        DesignerApp::new(ui::places(dir.path(), true)),
+        Vec2::new(1400.0, 1000.0),
+    );
+    h.run();
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(
+        &ctx,
+        Action::OpenExample(common::examples_dir().join("python_word_count.ron")),
+    );
+    h.run();
+    let copy = dir.path().join("data/examples/python_word_count-1");
+    assert_eq!(h.state().doc.base_dir(), copy, "{:?}", h.state().open_error);
+    assert_eq!(
+        std::fs::read(copy.join("bolts/split_words.py")).unwrap(),
+        std::fs::read(common::examples_dir().join("bolts/split_words.py")).unwrap()
+    );
+}

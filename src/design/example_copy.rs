@@ -5,8 +5,9 @@
 //! What an example reads is found the way the safety policy finds it: every path its
 //! nodes declare (`policy::declared`). Files and folders it reads are copied when they
 //! exist beside the example; a folder it consumes (a spooling directory) is created empty
-//! when the example ships none, so the copy runs as it is. Paths it writes need nothing:
-//! a run resolves them against the copy's folder.
+//! when the example ships none, so the copy runs as it is; the scripts a shell component
+//! runs are copied too. Paths it writes need nothing: a run resolves them against the
+//! copy's folder.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -48,8 +49,26 @@ pub fn copy_example(places: &FilePlaces, example: &Path) -> Result<PathBuf, Stri
         .unwrap_or(Path::new("."));
     let mut budget = MAX_FILES;
     for declared in policy::declared(&topology) {
-        let Declared::Path { usage, raw, .. } = declared else {
-            continue;
+        let (usage, raw) = match declared {
+            Declared::Path { usage, raw, .. } => (usage, raw),
+            // A shell component's scripts are its data too: every part of its command
+            // that names a file beside the example comes with it.
+            Declared::Exec { argv, .. } => {
+                for part in argv {
+                    if let Some(relative) = inside(&part)
+                        && source_dir.join(&relative).is_file()
+                    {
+                        copy_tree(
+                            &source_dir.join(&relative),
+                            &folder.join(&relative),
+                            0,
+                            &mut budget,
+                        )?;
+                    }
+                }
+                continue;
+            }
+            Declared::Listen { .. } => continue,
         };
         let Some(relative) = inside(&raw) else {
             continue;
