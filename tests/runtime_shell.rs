@@ -678,3 +678,25 @@ fn the_cli_refuses_to_run_a_program_unasked_and_runs_the_example_with_allow_exec
         "{json}"
     );
 }
+
+#[test]
+fn a_shell_bolt_at_full_speed_with_thousands_pending_never_deadlocks() {
+    // The spout runs unthrottled with 8192 trees in flight: the child is forever
+    // writing emits while Tributary is writing tuples. A writer that waited for room
+    // without reading what the child sent would wait forever.
+    let dir = scripts();
+    let mut t = word_count(Some(pystorm("split_bolt.py")));
+    t.settings.max_spout_pending = Some(8192);
+    t.node_by_name_mut("s")
+        .unwrap()
+        .config
+        .insert("limit".into(), Value::Int(3000));
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    wait_for(
+        "3000 sentences through the pystorm split at full speed",
+        || engine.is_finished(),
+    );
+    let snap = engine.stop(StopMode::Drain);
+    assert_eq!(snap.nodes["count"].executed, 3000 * 6);
+    assert_eq!(snap.nodes["split"].restarts, 0);
+}

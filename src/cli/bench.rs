@@ -4,7 +4,8 @@
 //! framework/raw ratios. The headline of each ratio is its weakest configuration, named,
 //! so a good figure at one parallelism cannot hide a poor one at another; every
 //! configuration's figures follow. Also complete latency at about half of the acked peak
-//! (1/1/1), and (`--soak`) the resident memory of a long acked run.
+//! (1/1/1), and (`--soak`) the resident memory of a long acked run; `--lab` and
+//! `--shell` measure Lab mode and a Python bolt instead.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +41,10 @@ pub struct Args {
     /// count and on a 50-node chain, and the share of a frame playing at 1000 events/s.
     #[arg(long)]
     pub lab: bool,
+    /// Instead of the comparison, measure a shell bolt: the acked word count with its
+    /// split as the built-in and as a Python program (needs `python3`).
+    #[arg(long)]
+    pub shell: bool,
     /// Interval between soak samples.
     #[arg(long, default_value = "10s", value_parser = super::run::parse_duration)]
     pub sample_every: Duration,
@@ -122,7 +127,7 @@ const VOCABULARY: i64 = 1000;
 const WORDS: i64 = 10;
 const SEED: i64 = 42;
 
-fn word_count(split: u32, count: u32, acked: bool) -> Topology {
+pub(super) fn word_count(split: u32, count: u32, acked: bool) -> Topology {
     let mut t = Topology::new("bench");
     t.settings.ackers = u32::from(acked);
     t.settings.max_spout_pending = acked.then_some(8192);
@@ -298,6 +303,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 println!(
                     "{:<16} {:>7} steps  {:>6.2} µs/step  {:>5.2} ms of a frame at 1000 events/s",
                     f.design, f.steps, f.us_per_step, f.frame_ms_at_1000_per_s
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.shell {
+        let figures = super::bench_shell::figures(args.secs)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+        } else {
+            for (i, f) in figures.iter().enumerate() {
+                println!(
+                    "{}{:<6} built-in split {:>10.0} words/s | Python split {:>10.0} words/s | {:.3}x",
+                    if i == 0 { "weakest " } else { "        " },
+                    f.parallelism,
+                    f.built_in_words_per_s,
+                    f.python_words_per_s,
+                    f.ratio
                 );
             }
         }

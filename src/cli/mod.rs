@@ -3,6 +3,7 @@
 mod bench;
 mod bench_lab;
 mod bench_raw;
+mod bench_shell;
 mod bench_soak;
 mod compare;
 mod diagnostics;

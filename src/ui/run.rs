@@ -524,41 +524,6 @@ pub fn overlay_of(last: &MetricsSnapshot, state: String) -> RunOverlay {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runtime::TaskMetrics;
-
-    #[test]
-    fn a_spout_at_max_spout_pending_says_it_waits() {
-        let task = |pending| TaskMetrics {
-            pending,
-            ..TaskMetrics::default()
-        };
-        let mut m = NodeMetrics {
-            role: "spout".into(),
-            pending: 1000,
-            tasks: vec![task(1000)],
-            ..NodeMetrics::default()
-        };
-        assert_eq!(
-            stall_text(&m, Some(1000)).as_deref(),
-            Some("1000/1000 pending — waiting for acks or timeouts")
-        );
-        assert_eq!(stall_text(&m, None), None, "no limit, no stall");
-        m.emit_rate = 20_000.0;
-        assert_eq!(stall_text(&m, Some(1000)), None, "at its limit but flowing");
-        m.emit_rate = 0.0;
-        m.tasks = vec![task(1000), task(3)];
-        assert_eq!(stall_text(&m, Some(1000)), None, "one task still has room");
-        m.tasks = vec![task(999)];
-        assert_eq!(stall_text(&m, Some(1000)), None);
-        m.role = "bolt".into();
-        m.tasks = vec![task(1000)];
-        assert_eq!(stall_text(&m, Some(1000)), None);
-    }
-}
-
 impl DesignerApp {
     /// Runs a shell node's program once on `sample`, on a thread of its own: the
     /// inspector polls for the result (a slow or silent program never blocks a frame).
@@ -594,5 +559,40 @@ impl DesignerApp {
             }
             Err(e) => self.notify_error(format!("Cannot start the try: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::TaskMetrics;
+
+    #[test]
+    fn a_spout_at_max_spout_pending_says_it_waits() {
+        let task = |pending| TaskMetrics {
+            pending,
+            ..TaskMetrics::default()
+        };
+        let mut m = NodeMetrics {
+            role: "spout".into(),
+            pending: 1000,
+            tasks: vec![task(1000)],
+            ..NodeMetrics::default()
+        };
+        assert_eq!(
+            stall_text(&m, Some(1000)).as_deref(),
+            Some("1000/1000 pending — waiting for acks or timeouts")
+        );
+        assert_eq!(stall_text(&m, None), None, "no limit, no stall");
+        m.emit_rate = 20_000.0;
+        assert_eq!(stall_text(&m, Some(1000)), None, "at its limit but flowing");
+        m.emit_rate = 0.0;
+        m.tasks = vec![task(1000), task(3)];
+        assert_eq!(stall_text(&m, Some(1000)), None, "one task still has room");
+        m.tasks = vec![task(999)];
+        assert_eq!(stall_text(&m, Some(1000)), None);
+        m.role = "bolt".into();
+        m.tasks = vec![task(1000)];
+        assert_eq!(stall_text(&m, Some(1000)), None);
     }
 }

@@ -75,6 +75,8 @@ impl ShellBolt {
         }
     }
 
+    /// Sends a reply the child is waiting for (task ids): it is reading, so the queue
+    /// moves.
     fn send(&mut self, message: &serde_json::Value) {
         let timeout = self.spec.timeout;
         let stop = self.info.env.clone();
@@ -86,6 +88,38 @@ impl ShellBolt {
                 return;
             }
             crash(why);
+        }
+    }
+
+    /// Sends a tuple or heartbeat; while the child's input is full, handles what it
+    /// sends (it may be blocked writing to us, reading nothing until we read). A child
+    /// that takes nothing for the timeout is restarted.
+    fn send_draining(&mut self, message: &serde_json::Value, out: &mut Emitter) {
+        let mut bytes = protocol::frame(message);
+        let deadline = Instant::now() + self.spec.timeout;
+        loop {
+            let offered = self.child().offer(bytes);
+            match offered {
+                Ok(None) => return,
+                Ok(Some(back)) => bytes = back,
+                Err(why) => crash(why),
+            }
+            if self.stopping() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                crash(format!(
+                    "the program took no input for {} s",
+                    self.spec.timeout.as_secs()
+                ));
+            }
+            let incoming = self
+                .child()
+                .recv(Duration::from_millis(1))
+                .unwrap_or_else(|why| crash(why));
+            if let Some(incoming) = incoming {
+                self.handle(incoming, out);
+            }
         }
     }
 
@@ -201,7 +235,7 @@ impl ShellBolt {
 
     /// Sends a heartbeat every second; a child that leaves one unanswered for the
     /// timeout is restarted.
-    fn heartbeat(&mut self, now: Instant) {
+    fn heartbeat(&mut self, now: Instant, out: &mut Emitter) {
         match self.awaiting_sync {
             Some(sent) if now.duration_since(sent) > self.spec.timeout => crash(format!(
                 "no answer to a heartbeat for {} s",
@@ -211,7 +245,7 @@ impl ShellBolt {
             None if now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY => {
                 self.last_heartbeat = now;
                 self.awaiting_sync = Some(now);
-                self.send(&protocol::heartbeat());
+                self.send_draining(&protocol::heartbeat(), out);
             }
             None => {}
         }
@@ -238,7 +272,7 @@ impl Bolt for ShellBolt {
             .unwrap_or_default();
         let message = protocol::tuple(&id, &component, &stream, input.source_task, &input.values);
         self.held.insert(id, (input.ids, 0));
-        self.send(&message);
+        self.send_draining(&message, out);
         self.drain(out);
         Ok(())
     }
@@ -249,7 +283,7 @@ impl Bolt for ShellBolt {
         }
         self.child();
         self.drain(out);
-        self.heartbeat(now);
+        self.heartbeat(now, out);
     }
 
     fn flush(&mut self) -> Result<(), Failed> {

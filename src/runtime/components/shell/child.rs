@@ -60,6 +60,22 @@ pub struct Launch<'a> {
     pub log: Arc<RunLog>,
 }
 
+/// Makes a write to a pipe whose reader is gone an error instead of the end of the
+/// process: a child that exits while its writer thread writes must only crash its task.
+/// (Commands that only print restore the default `SIGPIPE` to stop quietly under
+/// `| head`; once they start a child, its pipes matter more, and their own output still
+/// stops quietly through `cli::term`, which treats a failed write as a closed reader.)
+fn ignore_broken_pipes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `signal` with SIG_IGN changes the process-wide disposition and touches
+        // no memory of ours; it is safe to call while other threads run.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    });
+}
+
 impl Child {
     /// Starts the program and completes the handshake, waiting at most `timeout` for its
     /// pid.
@@ -68,6 +84,7 @@ impl Child {
         context: &protocol::Context,
         timeout: Duration,
     ) -> Result<Child, ChildError> {
+        ignore_broken_pipes();
         let program = match launch.program {
             Program::OnPath(name) => std::path::PathBuf::from(name),
             Program::At(path) => path.clone(),
@@ -171,6 +188,22 @@ impl Child {
                 Err(SendTimeoutError::Disconnected(_)) => {
                     return Err("the child stopped reading its input".into());
                 }
+            }
+        }
+    }
+
+    /// Queues a framed message if the queue has room; gives it back when full, so the
+    /// caller can read what the child says meanwhile (a child blocked writing to us
+    /// reads nothing until we do).
+    pub fn offer(&self, bytes: Vec<u8>) -> Result<Option<Vec<u8>>, ChildError> {
+        let Some(tx) = &self.to_child else {
+            return Err("the child's input is closed".into());
+        };
+        match tx.try_send(bytes) {
+            Ok(()) => Ok(None),
+            Err(crossbeam_channel::TrySendError::Full(b)) => Ok(Some(b)),
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                Err("the child stopped reading its input".into())
             }
         }
     }

@@ -33,6 +33,9 @@ pub(super) struct ShellSpout {
     ids: HashMap<u64, Json>,
     next_msg_id: u64,
     metrics_seen: Vec<String>,
+    /// Framed commands and replies waiting for room in the child's input queue: acks
+    /// and fails arrive while the child may be busy writing to us, so they never block.
+    deferred: std::collections::VecDeque<Vec<u8>>,
 }
 
 impl ShellSpout {
@@ -46,6 +49,7 @@ impl ShellSpout {
             ids: HashMap::new(),
             next_msg_id: 1,
             metrics_seen: Vec::new(),
+            deferred: std::collections::VecDeque::new(),
         }
     }
 
@@ -69,17 +73,28 @@ impl ShellSpout {
         }
     }
 
+    /// Queues a message behind those waiting, and passes on as many as fit.
     fn send(&mut self, message: &Json) {
-        let timeout = self.spec.timeout;
-        let env = self.info.env.clone();
-        let sent = self
-            .child()
-            .send(message, timeout, &|| env.stopping.load(Ordering::Relaxed));
-        if let Err(why) = sent {
-            if self.stopping() {
-                return;
+        self.deferred.push_back(protocol::frame(message));
+        self.pass_on();
+    }
+
+    /// Moves waiting messages into the child's input queue until it is full.
+    fn pass_on(&mut self) {
+        while let Some(bytes) = self.deferred.pop_front() {
+            let offered = self.child().offer(bytes);
+            match offered {
+                Ok(None) => {}
+                Ok(Some(back)) => {
+                    self.deferred.push_front(back);
+                    return;
+                }
+                Err(_) if self.stopping() => {
+                    self.deferred.clear();
+                    return;
+                }
+                Err(why) => crash(why),
             }
-            crash(why);
         }
     }
 
@@ -185,6 +200,7 @@ impl Spout for ShellSpout {
         if self.stopping() {
             return false;
         }
+        self.pass_on();
         if self.unsynced == 0 {
             self.command(&protocol::next());
         }
