@@ -1,0 +1,510 @@
+//! What each node of a design becomes in Spark Structured Streaming: an operation, a
+//! caveat where the Spark form behaves differently, or a refusal naming the node. The
+//! designer's export dialog shows these notes before anything is written, and the
+//! Python emitter writes only from a plan without refusals.
+
+use std::collections::BTreeMap;
+
+use crate::components::config_or_default;
+use crate::model::{
+    DEFAULT_STREAM, ExecutionMode, Grouping, Node, Role, Topology, Value, WindowSize,
+};
+
+/// Whether a note lets the export go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// Exported, with a comment in the job naming the difference.
+    Caveat,
+    /// Not exported: the design has to change first.
+    Refusal,
+}
+
+/// One thing the user should know about a node (or the design) before exporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub kind: NoteKind,
+    /// The node, sink group or `settings` the note is about.
+    pub subject: String,
+    pub text: String,
+}
+
+impl Note {
+    /// `'node': text`, as messages and the dialog show it.
+    pub fn message(&self) -> String {
+        format!("'{}': {}", self.subject, self.text)
+    }
+}
+
+/// A source's records: finite ones let the job end by itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    FileLines { path: String },
+    Sentences { seed: u64, vocabulary: i64, words: i64 },
+    Words { seed: u64, vocabulary: i64 },
+    Sequence { start: i64 },
+    Netcat { host: String, port: i64 },
+}
+
+/// The Spark form of one node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Source {
+        source: Source,
+        /// Records per task before the source ends; `None` = endless.
+        limit: Option<u64>,
+        rate_per_sec: f64,
+    },
+    Split { field: String, separator: String },
+    Map { field: String, op: String, arg: String },
+    Filter { field: String, op: String, value: String },
+    CountByKey { key: String },
+    Window {
+        key: String,
+        field: String,
+        aggregate: String,
+        length_ms: u64,
+        slide_ms: u64,
+    },
+    FileSink { path: String },
+    Logger { max_bytes: i64 },
+    Discard,
+}
+
+impl Op {
+    /// A streaming aggregation: Spark keeps state for it and its query runs in update
+    /// mode (one per query).
+    pub fn is_aggregation(&self) -> bool {
+        matches!(self, Op::CountByKey { .. } | Op::Window { .. })
+    }
+
+    pub fn is_sink(&self) -> bool {
+        matches!(self, Op::FileSink { .. } | Op::Logger { .. } | Op::Discard)
+    }
+}
+
+/// How records reach a node from one input, as Spark partitions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// Any partitioning does: `repartition(n)` when the node has several tasks.
+    Spread,
+    /// Records with the same values of these fields share a partition.
+    ByFields(Vec<String>),
+    /// Every task gets a copy: the records are repeated once per task.
+    Copies,
+    /// Everything in one partition.
+    One,
+}
+
+/// One input of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub from: String,
+    pub route: Route,
+    /// What Storm's grouping was, for the comment in the job.
+    pub grouping: String,
+}
+
+/// One node as the job computes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub name: String,
+    pub component: String,
+    pub op: Op,
+    pub inputs: Vec<Input>,
+    pub partitions: u32,
+    /// Column names of the node's output, from its declared default stream.
+    pub fields: Vec<String>,
+    pub caveats: Vec<String>,
+}
+
+/// The whole design as Spark sees it: steps upstream-first, and every note.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub notes: Vec<Note>,
+    /// The micro-batch interval, which becomes the trigger interval.
+    pub interval_ms: Option<u64>,
+}
+
+impl Plan {
+    pub fn refusals(&self) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(|n| n.kind == NoteKind::Refusal)
+    }
+
+    pub fn caveats(&self) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(|n| n.kind == NoteKind::Caveat)
+    }
+
+    /// Every source ends (no repeat, a limit on each generator, no socket), so the job
+    /// can run with `availableNow` and exit by itself.
+    pub fn is_finite(&self) -> bool {
+        self.steps.iter().all(|s| match &s.op {
+            Op::Source { source, limit, .. } => {
+                !matches!(source, Source::Netcat { .. })
+                    && (matches!(source, Source::FileLines { .. }) || limit.is_some())
+            }
+            _ => true,
+        })
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// Judges every node and edge of `topology` for Spark. Never stops at the first problem.
+pub fn review(topology: &Topology) -> Plan {
+    let mut plan = Plan {
+        interval_ms: match topology.settings.mode {
+            ExecutionMode::MicroBatch { interval_ms } => Some(interval_ms),
+            ExecutionMode::RecordAtATime => None,
+        },
+        ..Plan::default()
+    };
+    for e in &topology.dangling_edges {
+        refuse(&mut plan, &e.to, format!("its input '{}' does not exist", e.from));
+    }
+    for group in &topology.sink_groups {
+        refuse(
+            &mut plan,
+            &group.name,
+            "a Flume sink group (failover or load balancing between sinks) has no Spark form"
+                .into(),
+        );
+    }
+    for index in topology.reading_order() {
+        let Some(node) = topology.node(index) else {
+            continue;
+        };
+        let op = match operation(node) {
+            Ok(op) => op,
+            Err(why) => {
+                refuse(&mut plan, &node.name, why);
+                continue;
+            }
+        };
+        let mut caveats = node_caveats(node, &op);
+        let mut inputs = Vec::new();
+        for (_, from, edge) in topology.inputs(index) {
+            let Some(upstream) = topology.node(from) else {
+                continue;
+            };
+            if edge.stream != DEFAULT_STREAM {
+                refuse(
+                    &mut plan,
+                    &node.name,
+                    format!(
+                        "it reads stream '{}' of '{}'; exported jobs carry each node's default stream only",
+                        edge.stream, upstream.name
+                    ),
+                );
+            }
+            match route(&edge.grouping) {
+                Ok((route, caveat)) => {
+                    if let Some(c) = caveat {
+                        caveats.push(format!("from '{}': {c}", upstream.name));
+                    }
+                    inputs.push(Input {
+                        from: upstream.name.clone(),
+                        route,
+                        grouping: edge.grouping.label(),
+                    });
+                }
+                Err(why) => refuse(&mut plan, &node.name, why),
+            }
+        }
+        inputs.sort_by(|a, b| a.from.cmp(&b.from));
+        let fields = node
+            .output(DEFAULT_STREAM)
+            .map(|d| d.fields.clone())
+            .unwrap_or_default();
+        for c in &caveats {
+            plan.notes.push(Note {
+                kind: NoteKind::Caveat,
+                subject: node.name.clone(),
+                text: c.clone(),
+            });
+        }
+        plan.steps.push(Step {
+            name: node.name.clone(),
+            component: node.component.clone(),
+            op,
+            inputs,
+            partitions: node.parallelism.max(1),
+            fields,
+            caveats,
+        });
+    }
+    chained_aggregations(&mut plan);
+    if !plan.steps.iter().any(|s| matches!(s.op, Op::Source { .. })) {
+        let sources: Vec<String> = topology
+            .nodes()
+            .filter(|n| matches!(n.role, Role::Spout | Role::Source))
+            .map(|n| format!("'{}'", n.name))
+            .collect();
+        let subject = if sources.is_empty() {
+            "design".to_string()
+        } else {
+            sources.join(", ")
+        };
+        plan.notes.push(Note {
+            kind: NoteKind::Refusal,
+            subject,
+            text: "the design has no source Spark can read (file_lines, a generator, sequence or netcat)"
+                .into(),
+        });
+    }
+    plan
+}
+
+fn refuse(plan: &mut Plan, subject: &str, text: String) {
+    plan.notes.push(Note {
+        kind: NoteKind::Refusal,
+        subject: subject.to_string(),
+        text,
+    });
+}
+
+/// Structured Streaming runs one aggregation per query: an aggregation downstream of
+/// another is refused, naming both.
+fn chained_aggregations(plan: &mut Plan) {
+    let mut upstream_agg: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for step in &plan.steps {
+        let before = step
+            .inputs
+            .iter()
+            .find_map(|i| upstream_agg.get(&i.from).cloned().flatten());
+        if step.op.is_aggregation()
+            && let Some(first) = &before
+        {
+            problems.push((
+                step.name.clone(),
+                format!("it aggregates the output of the aggregation '{first}'; a Structured Streaming query allows one aggregation"),
+            ));
+        }
+        let mine = if step.op.is_aggregation() {
+            Some(step.name.clone())
+        } else {
+            before
+        };
+        upstream_agg.insert(step.name.clone(), mine);
+    }
+    for (name, text) in problems {
+        refuse(plan, &name, text);
+    }
+}
+
+fn text(node: &Node, key: &str) -> String {
+    config_or_default(&node.config, &node.component, key, |v| {
+        v.as_str().map(str::to_string)
+    })
+    .unwrap_or_default()
+}
+
+fn int(node: &Node, key: &str) -> i64 {
+    config_or_default(&node.config, &node.component, key, Value::as_i64).unwrap_or(0)
+}
+
+fn float(node: &Node, key: &str) -> f64 {
+    config_or_default(&node.config, &node.component, key, Value::as_f64).unwrap_or(0.0)
+}
+
+fn flag(node: &Node, key: &str) -> bool {
+    config_or_default(&node.config, &node.component, key, Value::as_bool).unwrap_or(false)
+}
+
+fn source(node: &Node, source: Source) -> Op {
+    let limit = match int(node, "limit") {
+        n if n > 0 => Some(n as u64),
+        _ => None,
+    };
+    Op::Source {
+        source,
+        limit,
+        rate_per_sec: float(node, "rate_per_sec"),
+    }
+}
+
+/// The Spark form of a node, or why it has none.
+fn operation(node: &Node) -> Result<Op, String> {
+    if node.role == Role::Channel {
+        return Err(format!(
+            "a Flume channel ({}) holds events in transactions between a source and a sink; Spark has no channel, so route the source straight to its consumers",
+            node.component
+        ));
+    }
+    if node.role == Role::Sink && !matches!(node.component.as_str(), "logger" | "null") {
+        return Err(format!(
+            "the Flume sink '{}' has no Spark form",
+            node.component
+        ));
+    }
+    let op = match node.component.as_str() {
+        "file_lines" => Op::Source {
+            source: Source::FileLines {
+                path: text(node, "path"),
+            },
+            limit: None,
+            rate_per_sec: float(node, "rate_per_sec"),
+        },
+        "sentence_generator" => source(
+            node,
+            Source::Sentences {
+                seed: int(node, "seed").max(0) as u64,
+                vocabulary: int(node, "vocabulary"),
+                words: int(node, "words_per_sentence"),
+            },
+        ),
+        "word_generator" => source(
+            node,
+            Source::Words {
+                seed: int(node, "seed").max(0) as u64,
+                vocabulary: int(node, "vocabulary"),
+            },
+        ),
+        "sequence" => source(
+            node,
+            Source::Sequence {
+                start: int(node, "start"),
+            },
+        ),
+        "netcat" => Op::Source {
+            source: Source::Netcat {
+                host: text(node, "bind"),
+                port: int(node, "port"),
+            },
+            limit: None,
+            rate_per_sec: 0.0,
+        },
+        "split" => Op::Split {
+            field: text(node, "field"),
+            separator: text(node, "separator"),
+        },
+        "map" => Op::Map {
+            field: text(node, "field"),
+            op: text(node, "op"),
+            arg: text(node, "arg"),
+        },
+        "filter" => Op::Filter {
+            field: text(node, "field"),
+            op: text(node, "op"),
+            value: text(node, "value"),
+        },
+        "count_by_key" => Op::CountByKey {
+            key: text(node, "key"),
+        },
+        "window_aggregate" | "count_by_window" => {
+            let Some(w) = node.window else {
+                return Err("it has no window".into());
+            };
+            let (WindowSize::Millis(length_ms), WindowSize::Millis(slide_ms)) = (w.length, w.slide)
+            else {
+                return Err(
+                    "its window counts tuples; Structured Streaming windows are by time".into(),
+                );
+            };
+            if length_ms == 0 || slide_ms == 0 {
+                return Err("its window length and slide must be positive".into());
+            }
+            let counting = node.component == "count_by_window";
+            Op::Window {
+                key: if counting { String::new() } else { text(node, "key") },
+                field: if counting { String::new() } else { text(node, "field") },
+                aggregate: if counting {
+                    "count".into()
+                } else {
+                    text(node, "aggregate")
+                },
+                length_ms,
+                slide_ms,
+            }
+        }
+        "file_sink" => Op::FileSink {
+            path: text(node, "path"),
+        },
+        "logger" => Op::Logger {
+            max_bytes: int(node, "max_bytes"),
+        },
+        "null" | "collector" => Op::Discard,
+        "count_by_value" | "reduce_by_key" | "window" | "join" => {
+            return Err(format!(
+                "{} works on each micro-batch on its own; Structured Streaming aggregates across batches, so the job would compute something else",
+                node.component
+            ));
+        }
+        other => {
+            return Err(format!(
+                "component '{other}' has no Spark form (only Tributary's built-in sources, operators and sinks are exported)"
+            ));
+        }
+    };
+    Ok(op)
+}
+
+/// What differs between the node in Tributary and its Spark form.
+fn node_caveats(node: &Node, op: &Op) -> Vec<String> {
+    let mut out = Vec::new();
+    match op {
+        Op::Source { source, .. } => match source {
+            Source::FileLines { .. } if flag(node, "repeat") => out.push(
+                "repeat is not exported: Spark's file source reads each line once".into(),
+            ),
+            Source::Netcat { .. } => out.push(
+                "Tributary's netcat listens on the port; Spark's socket source connects to a server there (start one with `nc -lk PORT`) and keeps no copy for replay".into(),
+            ),
+            _ => {}
+        },
+        Op::Window { .. } => out.push(
+            "windows are in processing time aligned to the epoch, and Spark emits a window each time a batch updates it (update mode), not once when it closes".into(),
+        ),
+        Op::CountByKey { .. } => out.push(
+            "Spark emits each changed key once per batch with its new total (update mode), as Tributary's micro-batch mode does".into(),
+        ),
+        Op::Logger { .. } => out.push(
+            "the log lines go to the driver's standard output".into(),
+        ),
+        Op::FileSink { .. } => out.push(
+            "the driver appends the lines to the file, so on a cluster the path is on the driver's machine".into(),
+        ),
+        _ => {}
+    }
+    if node.component == "collector" {
+        out.push("a collector keeps tuples for Tributary's tests; the job discards them".into());
+    }
+    if node.component == "count_by_window" {
+        out.push("countByWindow becomes a windowed count with no key".into());
+    }
+    if node.tasks.is_some_and(|t| t != node.parallelism) {
+        out.push("Storm tasks are not exported; partitions follow parallelism".into());
+    }
+    out
+}
+
+/// The partitioning a Storm grouping implies, with a caveat where Spark's differs.
+fn route(grouping: &Grouping) -> Result<(Route, Option<String>), String> {
+    Ok(match grouping {
+        Grouping::Shuffle | Grouping::None | Grouping::LocalOrShuffle => (Route::Spread, None),
+        Grouping::Fields(f) => (Route::ByFields(f.clone()), None),
+        Grouping::PartialKey(f) => (
+            Route::ByFields(f.clone()),
+            Some("partial-key grouping splits a hot key over two tasks; Spark keeps each key in one partition".into()),
+        ),
+        Grouping::All => (Route::Copies, None),
+        Grouping::Global => (Route::One, None),
+        Grouping::Direct => (
+            Route::Spread,
+            Some("a direct grouping lets the producer pick the task; Spark spreads the records instead".into()),
+        ),
+        Grouping::Custom(class) => (
+            Route::Spread,
+            Some(format!("the custom grouping {class} is not exported; records are spread")),
+        ),
+        other => {
+            return Err(format!(
+                "the Flume link '{}' has no Spark form",
+                other.label()
+            ));
+        }
+    })
+}
