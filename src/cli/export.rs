@@ -77,7 +77,10 @@ fn valid_for_job(path: &std::path::Path, topology: &tributary::model::Topology) 
     }
     let text = format::read_text(path, format::MAX_FILE_BYTES).unwrap_or_default();
     for d in &errors {
-        term::err(format_args!("{}", super::diagnostics::render(path, &text, d)));
+        term::err(format_args!(
+            "{}",
+            super::diagnostics::render(path, &text, d)
+        ));
     }
     term::err(format_args!(
         "{}: not exported: the design has {} validation error(s)",

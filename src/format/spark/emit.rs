@@ -49,9 +49,13 @@ fn header(out: &mut String, topology: &Topology, plan: &Plan) {
     out.push_str("#\n");
     let _ = writeln!(out, "# Written for pyspark {PYSPARK_VERSION} (Java 17).");
     out.push_str("# Run here:       python THIS-FILE.py\n");
-    out.push_str("# On a cluster:   spark-submit --master spark://HOST:7077 THIS-FILE.py --checkpoint DIR\n");
+    out.push_str(
+        "# On a cluster:   spark-submit --master spark://HOST:7077 THIS-FILE.py --checkpoint DIR\n",
+    );
     if plan.is_finite() {
-        out.push_str("# Every source ends, so the job reads everything there is (availableNow) and exits.\n");
+        out.push_str(
+            "# Every source ends, so the job reads everything there is (availableNow) and exits.\n",
+        );
     } else {
         out.push_str("# A source never ends, so the job runs until it is stopped.\n");
     }
@@ -130,7 +134,10 @@ fn routed(input: &Input, frame: &str, partitions: u32) -> String {
         Route::Spread if partitions > 1 => format!("{frame}.repartition({partitions})"),
         Route::Spread => frame.to_string(),
         Route::ByFields(fields) => {
-            let cols: Vec<String> = fields.iter().map(|f| format!("F.col({})", literal(f))).collect();
+            let cols: Vec<String> = fields
+                .iter()
+                .map(|f| format!("F.col({})", literal(f)))
+                .collect();
             format!("{frame}.repartition({partitions}, {})", cols.join(", "))
         }
         Route::Copies => format!("with_copies({frame}, {partitions})"),
@@ -139,7 +146,10 @@ fn routed(input: &Input, frame: &str, partitions: u32) -> String {
 }
 
 fn first_field(step: &Step, fallback: &str) -> String {
-    step.fields.first().cloned().unwrap_or_else(|| fallback.to_string())
+    step.fields
+        .first()
+        .cloned()
+        .unwrap_or_else(|| fallback.to_string())
 }
 
 fn body(out: &mut String, step: &Step) {
@@ -185,7 +195,10 @@ fn body(out: &mut String, step: &Step) {
                         "    make = F.udf(sentence_records({seed}, {vocabulary}, {words}, {tasks}), T.StringType())"
                     );
                     generated(
-                        &format!("make(\"_v\").alias({})", literal(&first_field(step, "sentence"))),
+                        &format!(
+                            "make(\"_v\").alias({})",
+                            literal(&first_field(step, "sentence"))
+                        ),
                         out,
                     );
                 }
@@ -195,7 +208,10 @@ fn body(out: &mut String, step: &Step) {
                         "    make = F.udf(word_records({seed}, {vocabulary}, {tasks}), T.StringType())"
                     );
                     generated(
-                        &format!("make(\"_v\").alias({})", literal(&first_field(step, "word"))),
+                        &format!(
+                            "make(\"_v\").alias({})",
+                            literal(&first_field(step, "word"))
+                        ),
                         out,
                     );
                 }

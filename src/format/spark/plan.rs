@@ -38,11 +38,25 @@ impl Note {
 /// A source's records: finite ones let the job end by itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
-    FileLines { path: String },
-    Sentences { seed: u64, vocabulary: i64, words: i64 },
-    Words { seed: u64, vocabulary: i64 },
-    Sequence { start: i64 },
-    Netcat { host: String, port: i64 },
+    FileLines {
+        path: String,
+    },
+    Sentences {
+        seed: u64,
+        vocabulary: i64,
+        words: i64,
+    },
+    Words {
+        seed: u64,
+        vocabulary: i64,
+    },
+    Sequence {
+        start: i64,
+    },
+    Netcat {
+        host: String,
+        port: i64,
+    },
 }
 
 /// The Spark form of one node.
@@ -54,10 +68,23 @@ pub enum Op {
         limit: Option<u64>,
         rate_per_sec: f64,
     },
-    Split { field: String, separator: String },
-    Map { field: String, op: String, arg: String },
-    Filter { field: String, op: String, value: String },
-    CountByKey { key: String },
+    Split {
+        field: String,
+        separator: String,
+    },
+    Map {
+        field: String,
+        op: String,
+        arg: String,
+    },
+    Filter {
+        field: String,
+        op: String,
+        value: String,
+    },
+    CountByKey {
+        key: String,
+    },
     Window {
         key: String,
         field: String,
@@ -65,8 +92,12 @@ pub enum Op {
         length_ms: u64,
         slide_ms: u64,
     },
-    FileSink { path: String },
-    Logger { max_bytes: i64 },
+    FileSink {
+        path: String,
+    },
+    Logger {
+        max_bytes: i64,
+    },
     Discard,
 }
 
@@ -162,7 +193,11 @@ pub fn review(topology: &Topology) -> Plan {
         ..Plan::default()
     };
     for e in &topology.dangling_edges {
-        refuse(&mut plan, &e.to, format!("its input '{}' does not exist", e.from));
+        refuse(
+            &mut plan,
+            &e.to,
+            format!("its input '{}' does not exist", e.from),
+        );
     }
     for group in &topology.sink_groups {
         refuse(
@@ -409,8 +444,16 @@ fn operation(node: &Node) -> Result<Op, String> {
             }
             let counting = node.component == "count_by_window";
             Op::Window {
-                key: if counting { String::new() } else { text(node, "key") },
-                field: if counting { String::new() } else { text(node, "field") },
+                key: if counting {
+                    String::new()
+                } else {
+                    text(node, "key")
+                },
+                field: if counting {
+                    String::new()
+                } else {
+                    text(node, "field")
+                },
                 aggregate: if counting {
                     "count".into()
                 } else {

@@ -63,10 +63,10 @@ pub struct Names {
 }
 
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
-    "try", "while", "with", "yield", "spark", "df", "batch", "F", "T",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "spark", "df", "batch", "F", "T",
 ];
 
 impl Names {
@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn comments_cannot_be_broken_out_of() {
         assert_eq!(comment_text("a\nimport os\rb"), "a import os b");
-        assert_eq!(comment_block("one two three", "", 8), "# one two\n# three\n");
+        assert_eq!(
+            comment_block("one two three", "", 8),
+            "# one two\n# three\n"
+        );
     }
 
     #[test]
