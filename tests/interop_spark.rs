@@ -40,6 +40,9 @@ enum Compare {
     FinalCounts,
     /// `key… value window_end`: the sum over windows of each window's last value, per key.
     WindowTotals,
+    /// `key… value` per micro-batch: the sum over batches, per key (where batches are cut
+    /// differs between the engines; the sums do not).
+    KeySums,
 }
 
 struct Case {
@@ -126,7 +129,34 @@ fn examples() -> Vec<Case> {
     to_file(&mut top_words, "discard", "totals.txt");
     to_file(&mut top_words, "log", "frequent.txt");
 
+    // Its `log` sink gets the per-batch join, whose pairs depend on which records share a
+    // batch; the per-batch counts feeding the join, summed over batches, do not.
+    let mut join = example("spark_join_clicks");
+    finite(&mut join, 300);
+    to_file(&mut join, "log", "joined.txt");
+    add(
+        &mut join,
+        vec![
+            sink("views_out", "views.txt"),
+            sink("clicks_out", "clicks.txt"),
+        ],
+        &[
+            ("views_per_page", "views_out", Grouping::Shuffle),
+            ("clicks_per_page", "clicks_out", Grouping::Shuffle),
+        ],
+    );
+
     vec![
+        Case {
+            name: "spark_join_clicks".into(),
+            topology: join,
+            inputs: vec![],
+            checks: vec![
+                ("views.txt", Compare::KeySums),
+                ("clicks.txt", Compare::KeySums),
+            ],
+            windows_close_in: None,
+        },
         Case {
             name: "word_count".into(),
             topology: word_count,
@@ -475,6 +505,14 @@ fn reduce(lines: &[String], how: Compare) -> BTreeMap<String, String> {
             }
             out = last.into_iter().map(|(k, v)| (k, v.to_string())).collect();
         }
+        Compare::KeySums => {
+            let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+            for l in lines {
+                let (key, value) = l.rsplit_once('\t').unwrap();
+                *sums.entry(key.to_string()).or_default() += value.parse::<i64>().unwrap();
+            }
+            out = sums.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+        }
         Compare::WindowTotals => {
             let mut windows: BTreeMap<(String, String), i64> = BTreeMap::new();
             for l in lines {
@@ -571,7 +609,6 @@ fn exported_jobs_compute_what_tributary_computes() {
 fn designs_spark_cannot_express_are_refused_naming_the_node() {
     let dir = tempfile::tempdir().unwrap();
     for (example, node) in [
-        ("spark_join_clicks", "per_page"),
         ("mixed_pipeline", "buffer"),
         ("flume_log_pipeline", "durable"),
         ("flume_fanout_failover", "alerting"),
@@ -592,6 +629,37 @@ fn designs_spark_cannot_express_are_refused_naming_the_node() {
         );
         assert!(!out.exists(), "{example}: a refused export left a file");
     }
+    // Running state fed by a per-batch operator: foreachBatch keeps nothing across batches.
+    let mut t = Topology::new("state-after-batch");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    add(
+        &mut t,
+        vec![
+            node("words", Role::Spout, "word_generator", &["word"]).with_config("limit", 5),
+            node(
+                "per_batch",
+                Role::Bolt,
+                "count_by_value",
+                &["word", "count"],
+            )
+            .with_config("field", "word"),
+            node("running", Role::Bolt, "count_by_key", &["word", "count"])
+                .with_config("key", "word"),
+            sink("out", "out.txt"),
+        ],
+        &[
+            ("words", "per_batch", Grouping::Shuffle),
+            ("per_batch", "running", Grouping::Shuffle),
+            ("running", "out", Grouping::Shuffle),
+        ],
+    );
+    let problems = tributary::format::spark::export(&t).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("'running'") && p.contains("'per_batch'")),
+        "{problems:?}"
+    );
 }
 
 #[test]

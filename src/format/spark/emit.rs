@@ -2,7 +2,7 @@
 //! streaming query per sink, and `main`. Everything a design file controls reaches the
 //! script through [`python::literal`] or [`python::comment_text`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::plan::{Input, Op, Plan, Route, Source, Step};
@@ -33,7 +33,7 @@ pub fn script(topology: &Topology, plan: &Plan) -> String {
     for step in &plan.steps {
         node_function(&mut out, step, &id);
     }
-    queries(&mut out, plan, &id);
+    super::queries::queries(&mut out, plan, &id);
     out
 }
 
@@ -92,7 +92,9 @@ fn header(out: &mut String, topology: &Topology, plan: &Plan) {
 
 fn node_function(out: &mut String, step: &Step, id: &dyn Fn(&str) -> String) {
     let me = id(&step.name);
-    let params: Vec<String> = if step.inputs.is_empty() {
+    let params: Vec<String> = if step.op.is_sink() {
+        vec!["df".into()]
+    } else if step.inputs.is_empty() {
         vec!["spark".into()]
     } else {
         step.inputs.iter().map(|i| id(&i.from)).collect()
@@ -109,23 +111,25 @@ fn node_function(out: &mut String, step: &Step, id: &dyn Fn(&str) -> String) {
     for c in &step.caveats {
         out.push_str(&comment_block(&format!("Differs: {c}"), "    ", 84));
     }
-    if !step.inputs.is_empty() {
+    for i in &step.inputs {
+        let _ = writeln!(
+            out,
+            "    # From '{}' by {}.",
+            comment_text(&i.from),
+            comment_text(&i.grouping)
+        );
+    }
+    if step.op.is_sink() {
+        out.push_str("    # Each input reaches the sink through a query of its own.\n");
+    } else if !step.inputs.is_empty() && !matches!(step.op, Op::Join { .. }) {
         let routed: Vec<String> = step
             .inputs
             .iter()
             .map(|i| routed(i, &id(&i.from), step.partitions))
             .collect();
-        for i in &step.inputs {
-            let _ = writeln!(
-                out,
-                "    # From '{}' by {}.",
-                comment_text(&i.from),
-                comment_text(&i.grouping)
-            );
-        }
         let _ = writeln!(out, "    df = union_all([{}])", routed.join(", "));
     }
-    body(out, step);
+    body(out, step, id);
 }
 
 /// An input as the node's grouping partitions it.
@@ -152,7 +156,7 @@ fn first_field(step: &Step, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
-fn body(out: &mut String, step: &Step) {
+fn body(out: &mut String, step: &Step, id: &dyn Fn(&str) -> String) {
     let col = |f: &str| format!("F.col({})", literal(f));
     match &step.op {
         Op::Source {
@@ -313,6 +317,38 @@ fn body(out: &mut String, step: &Step) {
                 literal_list(&names_or(step, default))
             );
         }
+        Op::CountByValue { field } => {
+            let _ = writeln!(
+                out,
+                "    df = df.groupBy({}).count()\n    return df.toDF(*{})",
+                col(field),
+                literal_list(&names_or(step, &[field.as_str(), "count"]))
+            );
+        }
+        Op::ReduceByKey { key, field, reduce } => {
+            let agg = match reduce.as_str() {
+                "sum" | "min" | "max" => format!("F.{reduce}({}.try_cast(\"double\"))", col(field)),
+                _ => "F.count(F.lit(1))".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "    df = df.groupBy({}).agg({agg}.alias(\"_value\"))\n    return df.toDF(*{})",
+                col(key),
+                literal_list(&names_or(step, &[key.as_str(), "value"]))
+            );
+        }
+        Op::Join { key, left, right } => {
+            let _ = writeln!(
+                out,
+                "    # The batch's records of '{}' (left) and '{}' (right), paired on the key.\n    df = {}.join({}, on={}, how=\"inner\")\n    return renamed(df, {})",
+                comment_text(left),
+                comment_text(right),
+                id(left),
+                id(right),
+                literal(key),
+                literal_list(&step.fields)
+            );
+        }
         Op::FileSink { path } => {
             let _ = writeln!(
                 out,
@@ -354,65 +390,4 @@ fn split_pattern(separator: &str) -> String {
         }
     }
     out
-}
-
-/// One query per sink: the sink's upstream nodes, built in order, and its writer.
-fn queries(out: &mut String, plan: &Plan, id: &dyn Fn(&str) -> String) {
-    let mut starts = Vec::new();
-    for sink in plan.steps.iter().filter(|s| s.op.is_sink()) {
-        let upstream = ancestors(plan, &sink.name);
-        let update = plan
-            .steps
-            .iter()
-            .any(|s| upstream.contains(&s.name) && s.op.is_aggregation());
-        let me = id(&sink.name);
-        let _ = writeln!(
-            out,
-            "\n\ndef query_{me}(spark):\n    # The streaming query that feeds '{}'.",
-            comment_text(&sink.name)
-        );
-        for step in plan.steps.iter().filter(|s| upstream.contains(&s.name)) {
-            let args: Vec<String> = if step.inputs.is_empty() {
-                vec!["spark".into()]
-            } else {
-                step.inputs.iter().map(|i| id(&i.from)).collect()
-            };
-            let _ = writeln!(
-                out,
-                "    {} = node_{}({})",
-                id(&step.name),
-                id(&step.name),
-                args.join(", ")
-            );
-        }
-        let args: Vec<String> = sink.inputs.iter().map(|i| id(&i.from)).collect();
-        let _ = writeln!(
-            out,
-            "    df, write = node_{me}({})\n    return df.writeStream.outputMode({}).foreachBatch(write)",
-            args.join(", "),
-            if update { "\"update\"" } else { "\"append\"" }
-        );
-        starts.push(format!("({}, query_{me})", literal(&sink.name)));
-    }
-    let _ = write!(
-        out,
-        "\n\nQUERIES = [{}]\n\n\ndef run(spark, checkpoint=None):\n    \"\"\"Starts every query and waits until they end.\"\"\"\n    spark.conf.set(\"spark.sql.shuffle.partitions\", str(PARTITIONS))\n    start_queries(spark, QUERIES, checkpoint, TRIGGER)\n\n\ndef main(argv):\n    args = arguments(argv)\n    spark = session(args)\n    try:\n        run(spark, args.checkpoint)\n    finally:\n        spark.stop()\n\n\nif __name__ == \"__main__\":\n    main(sys.argv[1:])\n",
-        starts.join(", ")
-    );
-}
-
-/// Names of the nodes `name` reads from, directly or not.
-fn ancestors(plan: &Plan, name: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut todo = vec![name.to_string()];
-    while let Some(n) = todo.pop() {
-        if let Some(step) = plan.step(&n) {
-            for i in &step.inputs {
-                if found.insert(i.from.clone()) {
-                    todo.push(i.from.clone());
-                }
-            }
-        }
-    }
-    found
 }

@@ -1,11 +1,13 @@
 //! A design as a self-contained PySpark Structured Streaming job: `plan` judges every
-//! node (mapped, mapped with a caveat, or refused), `emit` writes the Python, and
+//! node (mapped, mapped with a caveat, or refused), `emit` writes the Python (`queries`
+//! its streaming queries), and
 //! `prelude.py` carries the helpers every job needs, the seeded generators' exact port
 //! among them.
 
 mod emit;
 mod plan;
 mod python;
+mod queries;
 
 pub use emit::PYSPARK_VERSION;
 pub use plan::{Note, NoteKind, Plan, review};

@@ -92,6 +92,20 @@ pub enum Op {
         length_ms: u64,
         slide_ms: u64,
     },
+    /// Spark Streaming's per-batch operators, run inside `foreachBatch`.
+    CountByValue {
+        field: String,
+    },
+    ReduceByKey {
+        key: String,
+        field: String,
+        reduce: String,
+    },
+    Join {
+        key: String,
+        left: String,
+        right: String,
+    },
     FileSink {
         path: String,
     },
@@ -106,6 +120,15 @@ impl Op {
     /// mode (one per query).
     pub fn is_aggregation(&self) -> bool {
         matches!(self, Op::CountByKey { .. } | Op::Window { .. })
+    }
+
+    /// An operator whose result is per micro-batch: the job computes it, and everything
+    /// downstream of it, inside `foreachBatch` on each batch's records.
+    pub fn is_per_batch(&self) -> bool {
+        matches!(
+            self,
+            Op::CountByValue { .. } | Op::ReduceByKey { .. } | Op::Join { .. }
+        )
     }
 
     pub fn is_sink(&self) -> bool {
@@ -146,6 +169,8 @@ pub struct Step {
     /// Column names of the node's output, from its declared default stream.
     pub fields: Vec<String>,
     pub caveats: Vec<String>,
+    /// The node is, or reads from, a per-batch operator.
+    pub per_batch: bool,
 }
 
 /// The whole design as Spark sees it: steps upstream-first, and every note.
@@ -268,9 +293,10 @@ pub fn review(topology: &Topology) -> Plan {
             partitions: node.parallelism.max(1),
             fields,
             caveats,
+            per_batch: false,
         });
     }
-    chained_aggregations(&mut plan);
+    state_rules(&mut plan);
     if !plan.steps.iter().any(|s| matches!(s.op, Op::Source { .. })) {
         let sources: Vec<String> = topology
             .nodes()
@@ -300,30 +326,46 @@ fn refuse(plan: &mut Plan, subject: &str, text: String) {
     });
 }
 
-/// Structured Streaming runs one aggregation per query: an aggregation downstream of
-/// another is refused, naming both.
-fn chained_aggregations(plan: &mut Plan) {
-    let mut upstream_agg: BTreeMap<String, Option<String>> = BTreeMap::new();
+/// What one query can hold: one streaming aggregation, and per-batch operators only
+/// over raw streams (they run inside `foreachBatch`, where no state outlives a batch).
+/// Marks the steps computed per batch; refusals name both nodes.
+fn state_rules(plan: &mut Plan) {
+    // For each node: the nearest streaming aggregation and per-batch operator upstream
+    // of it, itself included.
+    let mut agg: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut batch: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut problems = Vec::new();
-    for step in &plan.steps {
-        let before = step
-            .inputs
-            .iter()
-            .find_map(|i| upstream_agg.get(&i.from).cloned().flatten());
-        if step.op.is_aggregation()
-            && let Some(first) = &before
-        {
-            problems.push((
-                step.name.clone(),
-                format!("it aggregates the output of the aggregation '{first}'; a Structured Streaming query allows one aggregation"),
-            ));
-        }
-        let mine = if step.op.is_aggregation() {
-            Some(step.name.clone())
-        } else {
-            before
+    for step in &mut plan.steps {
+        let find = |map: &BTreeMap<String, Option<String>>| {
+            step.inputs
+                .iter()
+                .find_map(|i| map.get(&i.from).cloned().flatten())
         };
-        upstream_agg.insert(step.name.clone(), mine);
+        let (agg_before, batch_before) = (find(&agg), find(&batch));
+        if step.op.is_aggregation() {
+            if let Some(first) = &agg_before {
+                problems.push((step.name.clone(), format!("it aggregates the output of the aggregation '{first}'; a Structured Streaming query allows one aggregation")));
+            }
+            if let Some(first) = &batch_before {
+                problems.push((step.name.clone(), format!("it keeps state across batches but reads '{first}', which is computed per micro-batch inside foreachBatch, where no state outlives a batch")));
+            }
+        }
+        if step.op.is_per_batch()
+            && let Some(first) = &agg_before
+        {
+            problems.push((step.name.clone(), format!("it works per micro-batch but reads the running aggregation '{first}'; per-batch operators run on the records of each batch")));
+        }
+        step.per_batch = step.op.is_per_batch() || batch_before.is_some();
+        let mine =
+            |own: bool, before: Option<String>| if own { Some(step.name.clone()) } else { before };
+        agg.insert(
+            step.name.clone(),
+            mine(step.op.is_aggregation(), agg_before),
+        );
+        batch.insert(
+            step.name.clone(),
+            mine(step.op.is_per_batch(), batch_before),
+        );
     }
     for (name, text) in problems {
         refuse(plan, &name, text);
@@ -470,11 +512,24 @@ fn operation(node: &Node) -> Result<Op, String> {
             max_bytes: int(node, "max_bytes"),
         },
         "null" | "collector" => Op::Discard,
-        "count_by_value" | "reduce_by_key" | "window" | "join" => {
-            return Err(format!(
-                "{} works on each micro-batch on its own; Structured Streaming aggregates across batches, so the job would compute something else",
-                node.component
-            ));
+        "count_by_value" => Op::CountByValue {
+            field: text(node, "field"),
+        },
+        "reduce_by_key" => Op::ReduceByKey {
+            key: text(node, "key"),
+            field: text(node, "field"),
+            reduce: text(node, "reduce"),
+        },
+        "join" => Op::Join {
+            key: text(node, "key"),
+            left: text(node, "left"),
+            right: text(node, "right"),
+        },
+        "window" => {
+            return Err(
+                "Spark Streaming's window re-emits the records of past batches; Structured Streaming has no such operator (aggregate with window_aggregate instead)"
+                    .into(),
+            );
         }
         other => {
             return Err(format!(
@@ -503,6 +558,9 @@ fn node_caveats(node: &Node, op: &Op) -> Vec<String> {
         ),
         Op::CountByKey { .. } => out.push(
             "Spark emits each changed key once per batch with its new total (update mode), as Tributary's micro-batch mode does".into(),
+        ),
+        Op::CountByValue { .. } | Op::ReduceByKey { .. } | Op::Join { .. } => out.push(
+            "computed per micro-batch inside foreachBatch, on the records each trigger brings (with availableNow, everything there is), so batch boundaries follow Spark's triggers".into(),
         ),
         Op::Logger { .. } => out.push(
             "the log lines go to the driver's standard output".into(),

@@ -148,6 +148,28 @@ def union_all(frames):
     return out
 
 
+def pack(streams):
+    """Several streams as one, each row as JSON tagged with its node, so one query (and
+    one `foreachBatch`) sees the same micro-batch of all of them."""
+    out = None
+    for name, df in streams.items():
+        tagged = df.select(F.lit(name).alias("_from"),
+                           F.to_json(F.struct(*[F.col(c) for c in df.columns])).alias("_row"))
+        out = tagged if out is None else out.unionByName(tagged)
+    return out
+
+
+def unpack(batch, streams, name):
+    """One node's rows of a packed micro-batch, with their columns again."""
+    rows = batch.filter(F.col("_from") == name)
+    return rows.select(F.from_json("_row", streams[name].schema).alias("_r")).select("_r.*")
+
+
+def renamed(df, fields):
+    """The node's declared field names, when there are as many as columns."""
+    return df.toDF(*fields) if len(fields) == len(df.columns) else df
+
+
 def trimmed(column):
     """Whitespace cut from both ends, as Rust's `trim` cuts it."""
     return F.regexp_replace(column, r"(?U)^\s+|\s+$", "")
@@ -288,9 +310,9 @@ def start_queries(spark, starts, checkpoint, trigger):
     """Starts one streaming query per sink and waits for them all."""
     root = checkpoint or tempfile.mkdtemp(prefix="tributary-spark-")
     queries = []
-    for name, start in starts:
+    for number, (name, start) in enumerate(starts):
         writer = start(spark)
-        writer = writer.option("checkpointLocation", os.path.join(root, name))
+        writer = writer.option("checkpointLocation", os.path.join(root, "query-%d" % number))
         writer = writer.trigger(**trigger).queryName(name)
         queries.append(writer.start())
     for q in queries:
