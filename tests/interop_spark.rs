@@ -689,3 +689,81 @@ fn a_design_with_validation_errors_is_refused_with_its_diagnostics() {
     assert!(stderr.contains("nope"), "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+fn names_and_settings_from_the_file_stay_inside_literals_and_comments() {
+    let python = python();
+    let dir = tempfile::tempdir().unwrap();
+    let payload = "x\"\"\")\nimport subprocess\nsubprocess.call(['true'])  # \u{2028}\r'''";
+    let mut t = Topology::new(payload);
+    t.description = format!("{payload}\n\"\"\"");
+    add(
+        &mut t,
+        vec![
+            node(
+                &format!("lines{payload}"),
+                Role::Spout,
+                "file_lines",
+                &["line"],
+            )
+            .with_config("path", format!("in{payload}.txt")),
+            node("F", Role::Bolt, "filter", &["line"])
+                .with_config("field", "line")
+                .with_config("op", "eq")
+                .with_config("value", payload),
+            node("unpack", Role::Bolt, "split", &["word"])
+                .with_config("field", "line")
+                .with_config("separator", "\\E.*[")
+                .with_config("into", "word"),
+            sink(&format!("out{payload}"), &format!("out{payload}.txt")),
+        ],
+        &[],
+    );
+    let names: Vec<String> = t.nodes().map(|n| n.name.clone()).collect();
+    let (lines, out) = (&names[0], &names[3]);
+    t.connect_names(lines, "F", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("F", "unpack", "default", Grouping::Shuffle)
+        .unwrap();
+    t.connect_names("unpack", out, "default", Grouping::Shuffle)
+        .unwrap();
+    let text = tributary::format::spark::export(&t).unwrap();
+    let job = dir.path().join("job.py");
+    std::fs::write(&job, &text).unwrap();
+    // The script parses, and the only imports are the job's own.
+    let check = Command::new(python)
+        .arg("-c")
+        .arg(
+            "import ast, sys\n\
+             tree = ast.parse(open(sys.argv[1], encoding='utf-8').read())\n\
+             imported = sorted({a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names})\n\
+             print(' '.join(imported))",
+        )
+        .arg(&job)
+        .output()
+        .unwrap();
+    check_ok("parsing the job", &check);
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "SparkSession argparse functions math os sys tempfile time types"
+    );
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_an_error_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let design = common::examples_dir().join("word_count.ron");
+    let target = dir.path().join("missing-folder").join("job.py");
+    let result = common::cli()
+        .args(["export", "--to", "spark"])
+        .arg(&design)
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(!result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert!(!dir.path().join("missing-folder").exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
