@@ -29,6 +29,7 @@ pub fn script(topology: &Topology, plan: &Plan) -> String {
     let mut out = String::new();
     header(&mut out, topology, plan);
     out.push_str(PRELUDE);
+    constants(&mut out, topology, plan);
     out.push_str("\n\n# ---------------------------------------------------------------------------\n# One function per node, upstream first.\n# ---------------------------------------------------------------------------\n");
     for step in &plan.steps {
         node_function(&mut out, step, &id);
@@ -79,7 +80,13 @@ fn header(out: &mut String, topology: &Topology, plan: &Plan) {
             out.push_str(&block.replacen("# ", "# - ", 1));
         }
     }
-    let _ = writeln!(out, "\nJOB_NAME = {}", literal(&topology.name));
+    out.push('\n');
+}
+
+/// The job's settings, read by the helpers and `run`.
+fn constants(out: &mut String, topology: &Topology, plan: &Plan) {
+    out.push_str("\n\n# The design's name, its most tasks of a node, and how often batches run.\n");
+    let _ = writeln!(out, "JOB_NAME = {}", literal(&topology.name));
     let partitions = plan.steps.iter().map(|s| s.partitions).max().unwrap_or(1);
     let _ = writeln!(out, "PARTITIONS = {partitions}");
     let trigger = match (plan.is_finite(), plan.interval_ms) {
@@ -87,7 +94,7 @@ fn header(out: &mut String, topology: &Topology, plan: &Plan) {
         (false, Some(ms)) => format!("{{\"processingTime\": \"{ms} milliseconds\"}}"),
         (false, None) => "{\"processingTime\": \"0 seconds\"}".to_string(),
     };
-    let _ = writeln!(out, "TRIGGER = {trigger}\n");
+    let _ = writeln!(out, "TRIGGER = {trigger}");
 }
 
 fn node_function(out: &mut String, step: &Step, id: &dyn Fn(&str) -> String) {
