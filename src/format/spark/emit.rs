@@ -5,15 +5,12 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::plan::{Input, Op, Plan, Route, Source, Step};
+use super::plan::{Input, Op, Plan, Route, Source, Step, UNTHROTTLED_ROWS_PER_SEC};
 use super::python::{Names, comment_block, comment_text, literal, literal_list};
 use crate::model::Topology;
 
 /// The helpers every job carries (the generators' port among them).
 const PRELUDE: &str = include_str!("prelude.py");
-
-/// Rows a second an endless generator without a rate gets from Spark's rate source.
-const UNTHROTTLED_ROWS_PER_SEC: u64 = 1000;
 
 /// The PySpark version the jobs are written for and tested with.
 pub const PYSPARK_VERSION: &str = "4.0.1";

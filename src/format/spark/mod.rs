@@ -4,6 +4,7 @@
 //! `prelude.py` carries the helpers every job needs, the seeded generators' exact port
 //! among them.
 
+mod caveats;
 mod emit;
 mod plan;
 mod python;

@@ -5,10 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use super::caveats;
+
 use crate::components::config_or_default;
-use crate::model::{
-    DEFAULT_STREAM, ExecutionMode, Grouping, Node, Role, Topology, Value, WindowSize,
-};
+use crate::model::{DEFAULT_STREAM, ExecutionMode, Node, Role, Topology, Value, WindowSize};
+
+/// Rows a second an endless generator without a rate gets from Spark's rate source
+/// (which needs a rate).
+pub const UNTHROTTLED_ROWS_PER_SEC: u64 = 1000;
 
 /// Whether a note lets the export go ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +247,7 @@ pub fn review(topology: &Topology) -> Plan {
                 continue;
             }
         };
-        let mut caveats = node_caveats(node, &op);
+        let mut caveats = caveats::of_node(node, &op);
         let mut inputs = Vec::new();
         for (_, from, edge) in topology.inputs(index) {
             let Some(upstream) = topology.node(from) else {
@@ -259,7 +263,7 @@ pub fn review(topology: &Topology) -> Plan {
                     ),
                 );
             }
-            match route(&edge.grouping) {
+            match caveats::route(&edge.grouping) {
                 Ok((route, caveat)) => {
                     if let Some(c) = caveat {
                         caveats.push(format!("from '{}': {c}", upstream.name));
@@ -301,12 +305,13 @@ pub fn review(topology: &Topology) -> Plan {
         let sources: Vec<String> = topology
             .nodes()
             .filter(|n| matches!(n.role, Role::Spout | Role::Source))
-            .map(|n| format!("'{}'", n.name))
+            .map(|n| n.name.clone())
             .collect();
+        // Quoted one by one in the message: 'a', 'b': …
         let subject = if sources.is_empty() {
             "design".to_string()
         } else {
-            sources.join(", ")
+            sources.join("', '")
         };
         plan.notes.push(Note {
             kind: NoteKind::Refusal,
@@ -387,7 +392,7 @@ fn float(node: &Node, key: &str) -> f64 {
     config_or_default(&node.config, &node.component, key, Value::as_f64).unwrap_or(0.0)
 }
 
-fn flag(node: &Node, key: &str) -> bool {
+pub(super) fn flag(node: &Node, key: &str) -> bool {
     config_or_default(&node.config, &node.component, key, Value::as_bool).unwrap_or(false)
 }
 
@@ -540,72 +545,105 @@ fn operation(node: &Node) -> Result<Op, String> {
     Ok(op)
 }
 
-/// What differs between the node in Tributary and its Spark form.
-fn node_caveats(node: &Node, op: &Op) -> Vec<String> {
-    let mut out = Vec::new();
-    match op {
-        Op::Source { source, .. } => match source {
-            Source::FileLines { .. } if flag(node, "repeat") => out.push(
-                "repeat is not exported: Spark's file source reads each line once".into(),
-            ),
-            Source::Netcat { .. } => out.push(
-                "Tributary's netcat listens on the port; Spark's socket source connects to a server there (start one with `nc -lk PORT`) and keeps no copy for replay".into(),
-            ),
-            _ => {}
-        },
-        Op::Window { .. } => out.push(
-            "windows are in processing time aligned to the epoch, and Spark emits a window each time a batch updates it (update mode), not once when it closes".into(),
-        ),
-        Op::CountByKey { .. } => out.push(
-            "Spark emits each changed key once per batch with its new total (update mode), as Tributary's micro-batch mode does".into(),
-        ),
-        Op::CountByValue { .. } | Op::ReduceByKey { .. } | Op::Join { .. } => out.push(
-            "computed per micro-batch inside foreachBatch, on the records each trigger brings (with availableNow, everything there is), so batch boundaries follow Spark's triggers".into(),
-        ),
-        Op::Logger { .. } => out.push(
-            "the log lines go to the driver's standard output".into(),
-        ),
-        Op::FileSink { .. } => out.push(
-            "the driver appends the lines to the file, so on a cluster the path is on the driver's machine".into(),
-        ),
-        _ => {}
-    }
-    if node.component == "collector" {
-        out.push("a collector keeps tuples for Tributary's tests; the job discards them".into());
-    }
-    if node.component == "count_by_window" {
-        out.push("countByWindow becomes a windowed count with no key".into());
-    }
-    if node.tasks.is_some_and(|t| t != node.parallelism) {
-        out.push("Storm tasks are not exported; partitions follow parallelism".into());
-    }
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Grouping, StreamDecl, WindowSpec};
 
-/// The partitioning a Storm grouping implies, with a caveat where Spark's differs.
-fn route(grouping: &Grouping) -> Result<(Route, Option<String>), String> {
-    Ok(match grouping {
-        Grouping::Shuffle | Grouping::None | Grouping::LocalOrShuffle => (Route::Spread, None),
-        Grouping::Fields(f) => (Route::ByFields(f.clone()), None),
-        Grouping::PartialKey(f) => (
-            Route::ByFields(f.clone()),
-            Some("partial-key grouping splits a hot key over two tasks; Spark keeps each key in one partition".into()),
-        ),
-        Grouping::All => (Route::Copies, None),
-        Grouping::Global => (Route::One, None),
-        Grouping::Direct => (
-            Route::Spread,
-            Some("a direct grouping lets the producer pick the task; Spark spreads the records instead".into()),
-        ),
-        Grouping::Custom(class) => (
-            Route::Spread,
-            Some(format!("the custom grouping {class} is not exported; records are spread")),
-        ),
-        other => {
-            return Err(format!(
-                "the Flume link '{}' has no Spark form",
-                other.label()
-            ));
+    fn design(nodes: Vec<Node>, edges: &[(&str, &str)]) -> Topology {
+        let mut t = Topology::new("t");
+        for n in nodes {
+            t.add_node(n).unwrap();
         }
-    })
+        for (from, to) in edges {
+            t.connect_names(from, to, DEFAULT_STREAM, Grouping::Shuffle)
+                .unwrap();
+        }
+        t
+    }
+
+    fn spout(name: &str, component: &str) -> Node {
+        Node::new(name, Role::Spout, component).with_output(StreamDecl::default_stream(&["x"]))
+    }
+
+    fn refused(plan: &Plan) -> Vec<String> {
+        plan.refusals().map(Note::message).collect()
+    }
+
+    #[test]
+    fn finite_only_when_every_source_ends() {
+        let sink = Node::new("out", Role::Bolt, "null");
+        let limited = spout("g", "word_generator").with_config("limit", 3);
+        let t = design(vec![limited, sink.clone()], &[("g", "out")]);
+        assert!(review(&t).is_finite());
+        let endless = spout("g", "word_generator");
+        let lines = spout("f", "file_lines");
+        let t = design(vec![endless, lines, sink], &[("g", "out"), ("f", "out")]);
+        let plan = review(&t);
+        assert!(!plan.is_finite());
+        assert!(refused(&plan).is_empty(), "{:?}", refused(&plan));
+    }
+
+    #[test]
+    fn what_spark_cannot_express_is_refused_by_name() {
+        let mut counted = Node::new("w", Role::Bolt, "window_aggregate");
+        counted.window = Some(WindowSpec {
+            length: WindowSize::Count(10),
+            slide: WindowSize::Count(5),
+        });
+        let t = design(
+            vec![
+                spout("g", "word_generator"),
+                counted,
+                Node::new("s", Role::Bolt, "stand_in"),
+            ],
+            &[("g", "w"), ("g", "s")],
+        );
+        let problems = refused(&review(&t));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("'w': its window counts tuples"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("'s': component 'stand_in'"))
+        );
+    }
+
+    #[test]
+    fn one_aggregation_per_query() {
+        let first = Node::new("a", Role::Bolt, "count_by_key").with_config("key", "x");
+        let second = Node::new("b", Role::Bolt, "count_by_key").with_config("key", "x");
+        let t = design(
+            vec![spout("g", "word_generator"), first, second],
+            &[("g", "a"), ("a", "b")],
+        );
+        let problems = refused(&review(&t));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("'b': it aggregates the output of the aggregation 'a'"));
+    }
+
+    #[test]
+    fn no_source_is_refused_naming_the_sources() {
+        let t = design(
+            vec![
+                Node::new("in", Role::Source, "spooldir"),
+                Node::new("buffer", Role::Channel, "memory"),
+            ],
+            &[("in", "buffer")],
+        );
+        let problems = refused(&review(&t));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("'in': the design has no source"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("'buffer': a Flume channel"))
+        );
+    }
 }
