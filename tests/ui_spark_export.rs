@@ -20,7 +20,7 @@ fn the_review_lists_caveats_and_writes_only_when_confirmed() {
     h.run();
     h.get_by_label("Export as a Spark job");
     // `count` has Storm tasks, which become partitions: said before anything is written.
-    h.get_by_label_contains("'count': Storm tasks are not exported");
+    h.get_by_label_contains("'count': Storm tasks are not exported:");
     assert!(h.query_by_label_contains("Refused").is_none());
     assert!(!job.exists(), "written before the user confirmed");
 

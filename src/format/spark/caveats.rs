@@ -63,13 +63,13 @@ pub fn of_node(node: &Node, op: &Op) -> Vec<String> {
         out.push("countByWindow becomes a windowed count with no key".into());
     }
     if node.tasks.is_some_and(|t| t != node.parallelism) {
-        out.push("Storm tasks are not exported; partitions follow parallelism".into());
+        out.push("Storm tasks are not exported: partitions follow parallelism (an all grouping still gives each task its copy)".into());
     }
     out
 }
 
 /// The partitioning a Storm grouping implies, with a caveat where Spark's differs.
-pub fn route(grouping: &Grouping) -> Result<(Route, Option<String>), String> {
+pub fn route(grouping: &Grouping, tasks: u32) -> Result<(Route, Option<String>), String> {
     Ok(match grouping {
         Grouping::Shuffle | Grouping::None | Grouping::LocalOrShuffle => (Route::Spread, None),
         Grouping::Fields(f) => (Route::ByFields(f.clone()), None),
@@ -77,7 +77,7 @@ pub fn route(grouping: &Grouping) -> Result<(Route, Option<String>), String> {
             Route::ByFields(f.clone()),
             Some("partial-key grouping splits a hot key over two tasks; Spark keeps each key in one partition".into()),
         ),
-        Grouping::All => (Route::Copies, None),
+        Grouping::All => (Route::Copies(tasks.max(1)), None),
         Grouping::Global => (Route::One, None),
         Grouping::Direct => (
             Route::Spread,

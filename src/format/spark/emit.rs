@@ -148,7 +148,7 @@ fn routed(input: &Input, frame: &str, partitions: u32) -> String {
                 .collect();
             format!("{frame}.repartition({partitions}, {})", cols.join(", "))
         }
-        Route::Copies => format!("with_copies({frame}, {partitions})"),
+        Route::Copies(tasks) => format!("with_copies({frame}, {tasks})"),
         Route::One => format!("{frame}.coalesce(1)"),
     }
 }

@@ -147,8 +147,9 @@ pub enum Route {
     Spread,
     /// Records with the same values of these fields share a partition.
     ByFields(Vec<String>),
-    /// Every task gets a copy: the records are repeated once per task.
-    Copies,
+    /// Every task gets a copy: the records are repeated once per task (Storm's tasks,
+    /// which may be more than the parallelism).
+    Copies(u32),
     /// Everything in one partition.
     One,
 }
@@ -263,7 +264,7 @@ pub fn review(topology: &Topology) -> Plan {
                     ),
                 );
             }
-            match caveats::route(&edge.grouping) {
+            match caveats::route(&edge.grouping, node.task_count()) {
                 Ok((route, caveat)) => {
                     if let Some(c) = caveat {
                         caveats.push(format!("from '{}': {c}", upstream.name));
@@ -645,5 +646,18 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("'buffer': a Flume channel"))
         );
+    }
+
+    #[test]
+    fn an_all_grouping_copies_once_per_storm_task() {
+        let mut shout = Node::new("shout", Role::Bolt, "logger").with_parallelism(2);
+        shout.tasks = Some(4);
+        let mut t = design(vec![spout("g", "word_generator"), shout], &[]);
+        t.connect_names("g", "shout", DEFAULT_STREAM, Grouping::All)
+            .unwrap();
+        let plan = review(&t);
+        let step = plan.step("shout").unwrap();
+        assert_eq!(step.inputs[0].route, Route::Copies(4));
+        assert_eq!(step.partitions, 2);
     }
 }
