@@ -71,3 +71,25 @@ fn the_file_menu_offers_the_spark_job() {
     h.run();
     assert!(h.query_by_label("Export as a Spark job").is_none());
 }
+
+#[test]
+fn validation_errors_are_listed_as_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = common::ui::with_example(dir.path(), "word_count.ron");
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .doc
+        .topology
+        .node_by_name_mut("split")
+        .unwrap()
+        .parallelism = 0;
+    let job = dir.path().join("wc.py");
+    h.state_mut()
+        .perform(&ctx, Action::Export(ExportTarget::Spark, Some(job.clone())));
+    h.run();
+    h.get_by_label_contains("Refused (");
+    h.get_by_label_contains("parallelism is 0");
+    h.get_by_label("Export…").click();
+    h.run();
+    assert!(!job.exists());
+}
