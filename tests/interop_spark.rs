@@ -248,7 +248,8 @@ fn generated() -> Vec<Case> {
         ],
     );
 
-    // Numbers from two tasks: a numeric filter, a suffix, and a windowed sum with no key.
+    // Numbers from two tasks: a numeric filter, a suffix, and a windowed sum (floats, as
+    // Tributary sums) with no key.
     let mut numbers = Topology::new("generated-numbers");
     let mut sum = node(
         "sums",
@@ -256,7 +257,7 @@ fn generated() -> Vec<Case> {
         "window_aggregate",
         &["key", "value", "window_end_ms"],
     )
-    .with_config("aggregate", "count")
+    .with_config("aggregate", "sum")
     .with_config("key", "")
     .with_config("field", "n");
     sum.window = window(2000, 1000);
@@ -745,7 +746,7 @@ fn names_and_settings_from_the_file_stay_inside_literals_and_comments() {
     check_ok("parsing the job", &check);
     assert_eq!(
         String::from_utf8_lossy(&check.stdout).trim(),
-        "SparkSession argparse functions math os sys tempfile time types"
+        "SparkSession argparse decimal functions math os sys tempfile time types"
     );
 }
 

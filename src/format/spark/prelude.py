@@ -4,6 +4,7 @@
 # generator with the same seed yields the same records in the same order.
 # ---------------------------------------------------------------------------
 import argparse
+import decimal
 import math
 import os
 import sys
@@ -224,19 +225,21 @@ def passes(column, op, value, number):
 
 
 def show(v):
-    """A value as Tributary's file sink and logger print it."""
+    """A value as Tributary's file sink and logger print it (Rust's formatting: floats
+    in their shortest exact digits, never in exponent form)."""
     if v is None:
         return "null"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        if math.isfinite(v) and v == int(v) and abs(v) < 1e16:
-            return str(int(v))
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
         if math.isnan(v):
             return "NaN"
-        return repr(v)
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        if v == int(v):
+            return "-0" if v == 0 and math.copysign(1.0, v) < 0 else str(int(v))
+        text = repr(v)
+        return format(decimal.Decimal(text), "f") if "e" in text else text
     return str(v)
 
 

@@ -101,6 +101,7 @@ const KEYWORDS: &[&str] = &[
     "with",
     "yield",
     "argparse",
+    "decimal",
     "math",
     "os",
     "sys",
