@@ -768,3 +768,15 @@ fn an_output_that_cannot_be_written_is_an_error_and_leaves_nothing() {
     assert!(!dir.path().join("missing-folder").exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+#[should_panic(
+    expected = "first differing keys:\n  \"river\": tributary Some(\"3\"), spark Some(\"2\")"
+)]
+fn a_mismatch_names_the_first_differing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ours, theirs) = (dir.path().join("ours.txt"), dir.path().join("theirs.txt"));
+    std::fs::write(&ours, "river\t1\ndelta\t1\nriver\t2\nriver\t3\n").unwrap();
+    std::fs::write(&theirs, "delta\t1\nriver\t2\n").unwrap();
+    assert_same("case", "counts.txt", Compare::FinalCounts, &ours, &theirs);
+}
