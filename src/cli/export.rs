@@ -1,9 +1,10 @@
-//! `tributary export --to flux|flume|dot|svg FILE [-o OUT]`
+//! `tributary export --to flux|flume|spark|dot|svg FILE [-o OUT]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tributary::format::{self, ExportTarget};
+use tributary::validate;
 
 use super::term;
 
@@ -13,6 +14,8 @@ pub enum Target {
     Flux,
     /// Flume agent properties.
     Flume,
+    /// A PySpark Structured Streaming job (Python).
+    Spark,
     /// Graphviz DOT.
     Dot,
     /// SVG picture of the canvas layout.
@@ -24,6 +27,7 @@ impl From<Target> for ExportTarget {
         match t {
             Target::Flux => ExportTarget::Flux,
             Target::Flume => ExportTarget::Flume,
+            Target::Spark => ExportTarget::Spark,
             Target::Dot => ExportTarget::Dot,
             Target::Svg => ExportTarget::Svg,
         }
@@ -44,6 +48,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let topology = super::import::load_any(&args.file)?;
+    if matches!(args.to, Target::Spark) && !valid_for_job(&args.file, &topology) {
+        return Ok(ExitCode::FAILURE);
+    }
     let text = format::export(&topology, args.to.into())?;
     match &args.output {
         Some(path) => {
@@ -56,4 +63,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A job is generated only from a design that would run: validation errors are printed
+/// (with their positions in a `.ron` file) and nothing is written.
+fn valid_for_job(path: &std::path::Path, topology: &tributary::model::Topology) -> bool {
+    let errors: Vec<validate::Diagnostic> = validate::validate(topology)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    if errors.is_empty() {
+        return true;
+    }
+    let text = format::read_text(path, format::MAX_FILE_BYTES).unwrap_or_default();
+    for d in &errors {
+        term::err(format_args!(
+            "{}",
+            super::diagnostics::render(path, &text, d)
+        ));
+    }
+    term::err(format_args!(
+        "{}: not exported: the design has {} validation error(s)",
+        term::path(path),
+        errors.len()
+    ));
+    false
 }

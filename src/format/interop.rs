@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::{dot, flume, flux, svg};
+use super::{dot, flume, flux, spark, svg};
 use crate::model::Topology;
 
 /// Choices a user makes when importing, mirroring the engines' own command lines.
@@ -35,6 +35,8 @@ pub enum ExportTarget {
     Dot,
     /// SVG of the canvas layout, for slides and docs without Graphviz.
     Svg,
+    /// A PySpark Structured Streaming job, run with `python` or `spark-submit`.
+    Spark,
 }
 
 /// File extensions `import_file` understands, for file dialogs and help texts.
@@ -42,9 +44,10 @@ pub const IMPORT_EXTENSIONS: &[&str] = &["yaml", "yml", "properties", "conf"];
 
 impl ExportTarget {
     /// Every target, in menu order.
-    pub const ALL: [ExportTarget; 4] = [
+    pub const ALL: [ExportTarget; 5] = [
         ExportTarget::Flux,
         ExportTarget::Flume,
+        ExportTarget::Spark,
         ExportTarget::Dot,
         ExportTarget::Svg,
     ];
@@ -56,6 +59,7 @@ impl ExportTarget {
             ExportTarget::Flume => "Flume properties",
             ExportTarget::Dot => "Graphviz DOT",
             ExportTarget::Svg => "SVG image",
+            ExportTarget::Spark => "Spark job",
         }
     }
 
@@ -66,6 +70,7 @@ impl ExportTarget {
             ExportTarget::Flume => "properties",
             ExportTarget::Dot => "dot",
             ExportTarget::Svg => "svg",
+            ExportTarget::Spark => "py",
         }
     }
 }
@@ -189,6 +194,7 @@ pub fn export(topology: &Topology, target: ExportTarget) -> Result<String, Expor
         ExportTarget::Flume => flume::export(topology),
         ExportTarget::Dot => Ok(dot::export(topology)),
         ExportTarget::Svg => Ok(svg::export(topology)),
+        ExportTarget::Spark => spark::export(topology),
     }
     .map_err(|problems| ExportError { target, problems })
 }

@@ -14,6 +14,7 @@ mod placeholder;
 pub mod properties;
 pub mod ron_file;
 mod ron_message;
+pub mod spark;
 pub mod svg;
 
 pub use atomic::write_atomically;

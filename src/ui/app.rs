@@ -72,6 +72,8 @@ pub struct DesignerApp {
     pub log: super::run_log::LogBook,
     /// A PNG export waiting for its screenshot.
     pub image_export: Option<super::image_export::PendingImage>,
+    /// File → Export → Spark job, waiting for the user to read what it maps and refuses.
+    pub spark_review: Option<super::spark_export::SparkReview>,
     pub(super) bottom_tab: BottomTab,
     pub(super) inspector: InspectorState,
     pub(super) clipboard: Option<String>,
@@ -127,6 +129,7 @@ impl DesignerApp {
             exec_consent: Vec::new(),
             log: Default::default(),
             image_export: None,
+            spark_review: None,
             bottom_tab: BottomTab::default(),
             inspector: InspectorState::default(),
             clipboard: None,

@@ -13,6 +13,7 @@ impl DesignerApp {
         let actions = Vec::new();
         let ctx = ui.ctx().clone();
         self.asks_ui(&ctx);
+        self.spark_review_ui(&ctx);
         if let Some(next) = self.pending.clone() {
             let mut answer = None;
             Modal::new(Id::unique("unsaved-changes")).show(&ctx, |ui| {

@@ -30,6 +30,7 @@ pub mod run_log;
 mod run_panel;
 mod shortcuts;
 pub mod side_panels;
+pub mod spark_export;
 pub mod speed;
 pub mod toolbar;
 mod tracer_panel;

@@ -263,6 +263,18 @@ impl DesignerApp {
     }
 
     fn export(&mut self, target: format::ExportTarget, path: Option<PathBuf>) {
+        // A job for another engine is reviewed first: what it maps with a caveat and what
+        // it refuses are shown before anything is written.
+        if target == format::ExportTarget::Spark {
+            self.review_spark_export(path);
+            return;
+        }
+        self.write_export(target, path);
+    }
+
+    /// Exports without asking: the text first (a refusal is told and nothing is
+    /// written), then the path, then an atomic write.
+    pub(super) fn write_export(&mut self, target: format::ExportTarget, path: Option<PathBuf>) {
         let text = match format::export(&self.doc.topology, target) {
             Ok(text) => text,
             Err(e) => {
