@@ -362,7 +362,7 @@ fn param_ui(
             if ui
                 .add(
                     TextEdit::singleline(&mut text)
-                        .desired_width(150.0)
+                        .desired_width(ui.available_width().max(150.0))
                         .hint_text("python3 bolt.py"),
                 )
                 .labelled_by(label)
