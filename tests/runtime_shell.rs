@@ -269,6 +269,12 @@ fn need_task_ids_and_direct_emits_reach_the_tasks_the_child_was_told() {
         &mut t,
         Node::new("direct_out", Role::Bolt, "collector").with_parallelism(3),
     );
+    // A second consumer of the direct stream: a task of direct_out is not one of its
+    // tasks, so it receives nothing (and the emit is no error).
+    add(
+        &mut t,
+        Node::new("direct_other", Role::Bolt, "collector").with_parallelism(2),
+    );
     t.connect_names("words", "tagger", "default", Grouping::Shuffle)
         .unwrap();
     t.connect_names(
@@ -280,6 +286,8 @@ fn need_task_ids_and_direct_emits_reach_the_tasks_the_child_was_told() {
     .unwrap();
     t.connect_names("tagger", "report_out", "report", Grouping::Shuffle)
         .unwrap();
+    t.connect_names("tagger", "direct_other", "direct", Grouping::Direct)
+        .unwrap();
     t.connect_names("tagger", "direct_out", "direct", Grouping::Direct)
         .unwrap();
     let engine = Engine::start(&t, options(dir.path())).unwrap();
@@ -288,7 +296,11 @@ fn need_task_ids_and_direct_emits_reach_the_tasks_the_child_was_told() {
     let reports = engine.collected("report_out");
     let directs = engine.collected_by_task("direct_out");
     let direct_target = *engine.tasks_of("direct_out").iter().max().unwrap();
-    engine.stop(StopMode::Immediate);
+    let others = engine.collected("direct_other");
+    let snap = engine.stop(StopMode::Immediate);
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!(snap.nodes["tagger"].restarts, 0);
+    assert_eq!(snap.nodes["tagger"].failed, 0);
     assert_eq!(keyed.len(), 60);
     assert_eq!(reports.len(), 60);
     // The task the child was told is the task that received the word, every time.
@@ -449,8 +461,10 @@ fn a_child_that_ignores_heartbeats_is_killed_and_its_stderr_reaches_the_log() {
     let mut log = Vec::new();
     wait_for("the deaf child restarted for its silence", || {
         all_log(&engine, &mut log);
-        log.iter()
-            .any(|l| l.text.contains("no answer to a heartbeat for 1 s"))
+        log.iter().any(|l| {
+            l.text
+                .contains("no answer to a heartbeat, and nothing else, for 1 s")
+        })
     });
     engine.stop(StopMode::Immediate);
 
@@ -523,7 +537,11 @@ fn a_missing_program_is_an_error_in_the_log_and_the_task_keeps_retrying() {
     wait_for("the missing program named, twice", || {
         all_log(&engine, &mut log);
         log.iter()
-            .filter(|l| l.text.contains("cannot start no-such-program-anywhere x"))
+            .filter(|l| {
+                l.text.contains(
+                    "cannot start no-such-program-anywhere: no program of that name on PATH",
+                )
+            })
             .count()
             >= 2
     });
@@ -699,4 +717,81 @@ fn a_shell_bolt_at_full_speed_with_thousands_pending_never_deadlocks() {
     let snap = engine.stop(StopMode::Drain);
     assert_eq!(snap.nodes["count"].executed, 3000 * 6);
     assert_eq!(snap.nodes["split"].restarts, 0);
+}
+
+#[test]
+fn a_busy_bolt_that_acks_slowly_is_alive_even_when_its_heartbeat_waits_behind_tuples() {
+    // 50 ms a tuple and 60 tuples queued at once: the heartbeat waits behind seconds of
+    // work, longer than the 1 s timeout, but the child acks all along, which shows it
+    // is alive (as Storm's ShellBolt counts any message).
+    let dir = scripts();
+    let t = plain_bolt(&["slow", "0.05"], 60, 1);
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    let mut log = Vec::new();
+    wait_for("60 slow tuples acked", || {
+        all_log(&engine, &mut log);
+        engine.is_finished()
+    });
+    let snap = engine.stop(StopMode::Immediate);
+    assert_eq!(snap.nodes["bolt"].restarts, 0, "{log:#?}");
+    assert_eq!(snap.nodes["bolt"].acked, 60);
+}
+
+#[test]
+fn stop_is_prompt_while_a_child_never_answers_its_handshake_and_the_child_is_gone() {
+    let dir = scripts();
+    let t = plain_bolt(&["silent"], 5, 3600);
+    let engine = Engine::start(&t, options(dir.path())).unwrap();
+    let pid_file = dir.path().join("silent.pid");
+    wait_for("the silent child started", || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|s| !s.is_empty())
+    });
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        engine.stop(StopMode::Immediate);
+        let _ = tx.send(());
+    });
+    // The deadline only turns a hang into a failure: a stop waiting for the handshake
+    // would wait the node's hour.
+    rx.recv_timeout(common::DEADLINE)
+        .expect("Stop waited for a child that never answers its handshake");
+    wait_for("the silent child killed and reaped", || {
+        !process_exists(pid)
+    });
+}
+
+#[test]
+fn a_flux_shell_bolt_cannot_carry_a_command_of_its_own_beside_its_constructor() {
+    let dir = scripts();
+    let path = dir.path().join("sneaky.yaml");
+    std::fs::write(
+        &path,
+        r#"
+name: "sneaky"
+spouts:
+  - id: "words"
+    className: "org.apache.storm.testing.TestWordSpout"
+bolts:
+  - id: "split"
+    className: "org.apache.storm.flux.wrappers.bolts.FluxShellBolt"
+    constructorArgs:
+      - ["python3", "splitsentence.py"]
+      - ["word"]
+    command: ["sh", "-c", "echo pwned"]
+streams:
+  - from: "words"
+    to: "split"
+    grouping:
+      type: SHUFFLE
+"#,
+    )
+    .unwrap();
+    let err = tributary::format::import_file(&path, &Default::default()).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("'command' is not a Flux key"), "{text}");
 }

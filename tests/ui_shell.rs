@@ -139,3 +139,28 @@ fn the_example_opens_as_a_copy_with_its_script() {
         std::fs::read(common::examples_dir().join("bolts/split_words.py")).unwrap()
     );
 }
+
+#[test]
+fn an_unsaved_design_is_asked_every_run() {
+    // An imported or example design has no file to remember a consent by: another
+    // unsaved design with the same node and command (from a stranger) must not inherit it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open(dir.path());
+    let topology = h.state().doc.topology.clone();
+    h.state_mut().doc = Document::new(topology, None, "imported".into());
+    h.step();
+    let ctx = h.ctx.clone();
+    for _ in 0..2 {
+        h.get_by_label("▶ Run").click();
+        h.step();
+        h.step();
+        assert!(h.state().run.is_none(), "nothing starts before the answer");
+        assert!(h.state().run_permission.is_some(), "{:?}", h.state().notice);
+        h.step();
+        h.get_by_label("Allow once and run").click();
+        h.step();
+        assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+        h.state_mut().perform(&ctx, Action::Stop);
+        h.step();
+    }
+}

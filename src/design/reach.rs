@@ -39,15 +39,57 @@ pub fn gate(t: &Topology, base_dir: &Path, file: Option<&Path>) -> Gate {
     }
 }
 
-/// True when every refusal is a program the user already allowed for this design: the
-/// designer asks before the first run of each command, not before every run (an edited
-/// command is a new refusal and is asked about again). Paths and the network are asked
-/// each run, as before.
-pub fn all_remembered(refusals: &[Refusal], remembered: &[Refusal]) -> bool {
+/// A program the user allowed for one saved design: its file, the folder it runs in,
+/// and the command exactly (`Refusal::Exec` holds the node and the argv).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecConsent {
+    pub file: std::path::PathBuf,
+    pub base_dir: std::path::PathBuf,
+    pub refusal: Refusal,
+}
+
+/// The consents to remember from an answered prompt: the programs in it, for a design
+/// saved as `file` (an unsaved, imported or example design has no identity to remember
+/// them by, so it is asked every run).
+pub fn to_remember(
+    consented: &[Refusal],
+    file: Option<&Path>,
+    base_dir: &Path,
+) -> Vec<ExecConsent> {
+    let Some(file) = file else {
+        return Vec::new();
+    };
+    consented
+        .iter()
+        .filter(|r| matches!(r, Refusal::Exec { .. }))
+        .map(|r| ExecConsent {
+            file: file.to_path_buf(),
+            base_dir: base_dir.to_path_buf(),
+            refusal: r.clone(),
+        })
+        .collect()
+}
+
+/// True when every refusal is a program the user already allowed for this very design
+/// (same file, same folder, same node and command): the designer asks before the first
+/// run of each command, not before every run; an edited command, another file or an
+/// unsaved design is asked about again. Paths and the network are asked each run.
+pub fn all_remembered(
+    refusals: &[Refusal],
+    remembered: &[ExecConsent],
+    file: Option<&Path>,
+    base_dir: &Path,
+) -> bool {
+    let Some(file) = file else {
+        return false;
+    };
     !refusals.is_empty()
-        && refusals
-            .iter()
-            .all(|r| matches!(r, Refusal::Exec { .. }) && remembered.contains(r))
+        && refusals.iter().all(|r| {
+            matches!(r, Refusal::Exec { .. })
+                && remembered
+                    .iter()
+                    .any(|c| c.file == file && c.base_dir == base_dir && c.refusal == *r)
+        })
 }
 
 /// `options` extended by exactly what the user agreed to in the prompt.
@@ -73,8 +115,9 @@ mod tests {
     }
 
     #[test]
-    fn a_program_allowed_once_is_remembered_until_its_command_changes() {
+    fn a_program_allowed_once_is_remembered_for_that_design_until_its_command_changes() {
         let dir = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
         let mut t = Topology::new("t");
         let desc = components::descriptor("shell_bolt").unwrap();
         let cmd = |parts: &[&str]| {
@@ -90,21 +133,39 @@ mod tests {
                 .with_config("command", cmd(&["python3", "b.py"])),
         )
         .unwrap();
-        let Gate::Ask(first) = gate(&t, dir.path(), None) else {
+        let file = dir.path().join("t.ron");
+        let Gate::Ask(first) = gate(&t, dir.path(), Some(&file)) else {
             panic!("a program needs consent")
         };
-        assert!(!all_remembered(&first, &[]));
-        assert!(all_remembered(&first, &first));
+        let remembered = to_remember(&first, Some(&file), dir.path());
+        assert!(!all_remembered(&first, &[], Some(&file), dir.path()));
+        assert!(all_remembered(&first, &remembered, Some(&file), dir.path()));
+        // Another design with the same node and command is asked again, as is an
+        // unsaved one, and nothing is remembered for an unsaved design.
+        let elsewhere = other.path().join("t.ron");
+        assert!(!all_remembered(
+            &first,
+            &remembered,
+            Some(&elsewhere),
+            other.path()
+        ));
+        assert!(!all_remembered(&first, &remembered, None, dir.path()));
+        assert!(to_remember(&first, None, dir.path()).is_empty());
         let options = with_consent(RunOptions::default(), &first);
         assert!(options.allow_exec);
+        // A command that merely displays alike is another command.
         if let Some(n) = t.node_by_name_mut("b") {
-            n.config
-                .insert("command".into(), cmd(&["python3", "other.py"]));
+            n.config.insert("command".into(), cmd(&["python3 b.py"]));
         }
-        let Gate::Ask(edited) = gate(&t, dir.path(), None) else {
+        let Gate::Ask(edited) = gate(&t, dir.path(), Some(&file)) else {
             panic!()
         };
-        assert!(!all_remembered(&edited, &first));
+        assert!(!all_remembered(
+            &edited,
+            &remembered,
+            Some(&file),
+            dir.path()
+        ));
     }
 
     #[test]

@@ -50,6 +50,7 @@ impl Grant {
             return Err(Refusal::Exec {
                 node: node.to_string(),
                 command: shown,
+                argv: argv.to_vec(),
             });
         }
         if !first.contains('/') {

@@ -323,8 +323,13 @@ pub enum Refusal {
         address: String,
         reason: String,
     },
-    /// Running a program without the user's consent.
-    Exec { node: String, command: String },
+    /// Running a program without the user's consent. `argv` is the command exactly, so
+    /// a consent given to one command never covers another that merely displays alike.
+    Exec {
+        node: String,
+        command: String,
+        argv: Vec<String>,
+    },
     /// A command that cannot be run as written (empty, its program outside the allowed
     /// folders), whatever the user allows.
     Program {
@@ -397,7 +402,9 @@ impl Refusal {
                 address,
                 reason,
             } => format!("{node}: cannot resolve {address}: {reason}"),
-            Refusal::Exec { node, command } => format!("{node} runs the program: {command}"),
+            Refusal::Exec { node, command, .. } => {
+                format!("{node} runs the program: {command}")
+            }
             Refusal::Program {
                 node,
                 command,

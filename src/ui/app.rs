@@ -68,7 +68,7 @@ pub struct DesignerApp {
     pub run_permission: Option<super::run::RunPermission>,
     /// Programs the user allowed, by design file: asked before a command's first run
     /// only (`design::reach::all_remembered`).
-    pub exec_consent: Vec<(Option<std::path::PathBuf>, crate::policy::Refusal)>,
+    pub exec_consent: Vec<crate::design::reach::ExecConsent>,
     pub log: super::run_log::LogBook,
     /// A PNG export waiting for its screenshot.
     pub image_export: Option<super::image_export::PendingImage>,

@@ -260,7 +260,7 @@ impl DesignerApp {
             self.doc.path.as_deref(),
         ) {
             Gate::Open => self.launch_compare(setup, &[]),
-            Gate::Ask(refusals) if reach::all_remembered(&refusals, &self.remembered_exec()) => {
+            Gate::Ask(refusals) if self.remembered_exec(&refusals) => {
                 self.launch_compare(setup, &refusals)
             }
             Gate::Ask(refusals) => {

@@ -209,6 +209,9 @@ impl DesignerApp {
     pub(super) fn replace_document(&mut self, doc: Document) {
         self.doc = doc;
         self.lesson = None;
+        // Programs allowed for the design being closed are not allowed for the next,
+        // nor for this one reopened (its scripts may have changed meanwhile).
+        self.exec_consent.clear();
         self.log.clear();
         self.notice = None;
         self.compare = None;

@@ -322,7 +322,7 @@ impl DesignerApp {
         ) {
             Gate::Open if lab => self.launch_lab(&[]),
             Gate::Open => self.launch(&[]),
-            Gate::Ask(refusals) if reach::all_remembered(&refusals, &self.remembered_exec()) => {
+            Gate::Ask(refusals) if self.remembered_exec(&refusals) => {
                 if lab {
                     self.launch_lab(&refusals);
                 } else {
@@ -340,23 +340,22 @@ impl DesignerApp {
         }
     }
 
-    /// The programs the user already allowed for the open design.
-    pub(super) fn remembered_exec(&self) -> Vec<Refusal> {
-        self.exec_consent
-            .iter()
-            .filter(|(path, _)| *path == self.doc.path)
-            .map(|(_, r)| r.clone())
-            .collect()
+    /// Have all of `refusals` (programs) been allowed for the open design already?
+    pub(super) fn remembered_exec(&self, refusals: &[Refusal]) -> bool {
+        reach::all_remembered(
+            refusals,
+            &self.exec_consent,
+            self.doc.path.as_deref(),
+            &self.doc.base_dir(),
+        )
     }
 
-    /// Remembers the programs among `consented` for the open design.
+    /// Remembers the programs among `consented` for the open design, if it is saved.
     pub(super) fn remember_exec(&mut self, consented: &[Refusal]) {
-        for r in consented {
-            if matches!(r, Refusal::Exec { .. }) {
-                let entry = (self.doc.path.clone(), r.clone());
-                if !self.exec_consent.contains(&entry) {
-                    self.exec_consent.push(entry);
-                }
+        let base_dir = self.doc.base_dir();
+        for c in reach::to_remember(consented, self.doc.path.as_deref(), &base_dir) {
+            if !self.exec_consent.contains(&c) {
+                self.exec_consent.push(c);
             }
         }
     }

@@ -5,10 +5,13 @@ stderr         writes a line to stderr, then behaves;
 garbage        answers the first tuple with a plain print;
 undeclared     emits to a stream nobody declared;
 stranger       acks an id it was never given;
-flood          writes one endless line."""
+flood          writes one endless line;
+slow S         takes S seconds over each tuple (acking each), answering heartbeats late;
+silent         writes its pid to silent.pid and never answers the handshake."""
 import json
 import os
 import sys
+import time
 
 
 def read():
@@ -29,7 +32,12 @@ def send(message):
 
 
 mode = sys.argv[1]
-limit = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+limit = float(sys.argv[2]) if len(sys.argv) > 2 else 0
+if mode == "silent":
+    with open("silent.pid", "w") as f:
+        f.write(str(os.getpid()))
+    while True:
+        time.sleep(60)
 hello = read()
 open(os.path.join(hello["pidDir"], str(os.getpid())), "w").close()
 send({"pid": os.getpid()})
@@ -58,6 +66,8 @@ while True:
     if mode == "flood":
         while True:
             sys.stdout.write("x" * 65536)
+    if mode == "slow":
+        time.sleep(limit)
     send({"command": "emit", "anchors": [tup["id"]], "tuple": tup["tuple"], "need_task_ids": False})
     send({"command": "ack", "id": tup["id"]})
     if mode == "exit_after" and seen >= limit:

@@ -112,7 +112,22 @@ pub(super) fn build_node(
     if let Some(mut node) = shell_node(spec) {
         node.parallelism = spec.parallelism;
         node.tasks = spec.tasks;
-        keep_rest(spec, &mut node, &["constructorArgs"], problems);
+        // Keys named like the shell component's own settings are not Flux: kept, they
+        // would replace the command the constructor gives.
+        let own: Vec<&str> = components::descriptor(&node.component)
+            .map(|d| d.params.iter().map(|p| p.key).collect())
+            .unwrap_or_default();
+        for key in spec.rest.keys().filter_map(Yaml::as_str) {
+            if own.contains(&key) {
+                problems.push(format!(
+                    "{} '{}': '{key}' is not a Flux key of {}; the constructor arguments say what runs",
+                    spec.role, spec.id, spec.class
+                ));
+            }
+        }
+        let mut skip = vec!["constructorArgs"];
+        skip.extend(own);
+        keep_rest(spec, &mut node, &skip, problems);
         return node;
     }
     let mut node = Node::new(&spec.id, spec.role, STAND_IN);

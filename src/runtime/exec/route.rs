@@ -309,15 +309,25 @@ fn choose_all(
     direct: Option<u32>,
     targets: &mut Vec<u32>,
 ) -> Result<(), RouteError> {
+    let first = targets.len();
+    let several = routes.len() > 1;
     for r in routes.iter_mut() {
         let before = targets.len();
-        r.grouper.choose(values, direct, targets)?;
+        match r.grouper.choose(values, direct, targets) {
+            // A direct stream read by several consumers: the named task belongs to one
+            // of them, and the others receive nothing (Storm's emitDirect).
+            Err(RouteError::NotATarget(_)) if several => {}
+            other => other?,
+        }
         r.sent += (targets.len() - before) as u64;
         for &target in &targets[before..] {
             r.count_pair(target);
         }
     }
-    Ok(())
+    match direct {
+        Some(task) if targets.len() == first => Err(RouteError::NotATarget(task)),
+        _ => Ok(()),
+    }
 }
 
 /// The acking ids of one delivery: a fresh edge id per delivery, XOR-ed into `acc`.

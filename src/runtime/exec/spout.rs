@@ -168,7 +168,11 @@ impl SpoutTask {
                             };
                             outbox.push_ack(w, acker, init);
                         } else {
+                            // Routing refused it (a direct emit to no consumer): the
+                            // message counts as failed, and the spout hears of it.
                             self.pending.release(root);
+                            self.failed += 1;
+                            self.spout.fail(msg_id);
                         }
                     }
                     Some(msg_id) => {

@@ -92,6 +92,9 @@ pub fn shell_try_ui(
     }
     let command = command_of(node);
     let shown = crate::policy::display_command(&command);
+    // The command is shown in full before the button: pressing it is the consent to run
+    // it, so the user sees what runs rather than finding it in a tooltip.
+    ui.label(RichText::new(format!("runs: {shown}")).monospace().weak());
     let mut action = None;
     ui.add_enabled_ui(current.running.is_none() && !command.is_empty(), |ui| {
         let label = if spout {
@@ -101,7 +104,7 @@ pub fn shell_try_ui(
         };
         if ui
             .button(label)
-            .on_hover_text(format!("Runs: {shown}"))
+            .on_hover_text("Starts the program above once, outside any run, in the design's folder")
             .clicked()
         {
             action = Some(Action::TryShell {

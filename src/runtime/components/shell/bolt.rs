@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::child::{Child, Incoming};
 use super::protocol::{self, Emit, FromChild};
-use super::{Spec, crash, level_name};
+use super::{Spec, crash};
 use crate::runtime::components::{Bolt, Emitter, Failed, TaskInfo};
 use crate::runtime::log::LogKind;
 use crate::runtime::tuple::{AckIds, Tuple, Values};
@@ -36,7 +36,13 @@ pub(super) struct ShellBolt {
     /// When the unanswered heartbeat was sent.
     awaiting_sync: Option<Instant>,
     warned_multi_anchor: bool,
-    metrics_seen: Vec<String>,
+    voice: super::Voice,
+    /// When the child last said anything.
+    last_heard: Instant,
+    /// Inputs whose output was refused (a value over the cap): failed whatever the
+    /// child says of them, so their trees replay rather than complete without it.
+    doomed: std::collections::HashSet<String>,
+    reported_refusal: bool,
 }
 
 impl ShellBolt {
@@ -50,7 +56,10 @@ impl ShellBolt {
             last_heartbeat: Instant::now(),
             awaiting_sync: None,
             warned_multi_anchor: false,
-            metrics_seen: Vec::new(),
+            voice: super::Voice::default(),
+            last_heard: Instant::now(),
+            doomed: std::collections::HashSet::new(),
+            reported_refusal: false,
         }
     }
 
@@ -64,6 +73,7 @@ impl ShellBolt {
             match self.spec.start(&self.info) {
                 Ok(c) => {
                     self.last_heartbeat = Instant::now();
+                    self.last_heard = Instant::now();
                     self.child = Some(c);
                 }
                 Err(why) => crash(why),
@@ -134,6 +144,8 @@ impl ShellBolt {
     }
 
     fn handle(&mut self, incoming: Incoming, out: &mut Emitter) {
+        // Anything the child says shows it is alive (as Storm's ShellBolt counts it).
+        self.last_heard = Instant::now();
         let message = match incoming {
             Incoming::Message(m) => m,
             Incoming::Broken(why) => crash(format!("the program broke the protocol: {why}")),
@@ -150,19 +162,9 @@ impl ShellBolt {
             FromChild::Ack(id) => self.settle(&id, true, out),
             FromChild::Fail(id) => self.settle(&id, false, out),
             FromChild::Sync => self.awaiting_sync = None,
-            FromChild::Log { level, text } => self.info.env.log.push(
-                &self.info.node,
-                self.info.task,
-                LogKind::Event,
-                format!("[{}] {text}", level_name(level)),
-            ),
-            FromChild::Error(text) => self.info.env.log.push(
-                &self.info.node,
-                self.info.task,
-                LogKind::Error,
-                format!("the program reports: {text}"),
-            ),
-            FromChild::Metrics { name, value } => self.metric(name, &value),
+            said @ (FromChild::Log { .. } | FromChild::Error(_) | FromChild::Metrics { .. }) => {
+                self.voice.hear(&self.info, &said)
+            }
             FromChild::Pid(_) => crash("a second handshake answer (pid) from the program".into()),
         }
     }
@@ -202,17 +204,36 @@ impl ShellBolt {
         let values = Values::from(e.values);
         let anchor = e.anchors.first().and_then(|a| self.held.get_mut(a));
         let anchor = anchor.map(|(ids, ack_val)| (&*ids, ack_val));
-        let targets = out
-            .emit_anchored(stream, values, e.task, anchor, e.need_task_ids)
-            .unwrap_or_else(|why| crash(format!("an emit was refused: {why}")));
+        let targets = match out.emit_anchored(stream, values, e.task, anchor, e.need_task_ids) {
+            Ok(targets) => targets,
+            Err(why) => {
+                // Refused (a value over the cap, a direct emit to no consumer): the
+                // input it was anchored to fails when the child settles it, so its tree
+                // replays instead of completing without this tuple.
+                if let Some(first) = e.anchors.first() {
+                    self.doomed.insert(first.clone());
+                }
+                if !self.reported_refusal {
+                    self.reported_refusal = true;
+                    self.info.env.log.push(
+                        &self.info.node,
+                        self.info.task,
+                        LogKind::Error,
+                        format!("an emit was refused: {}", super::capped(&why)),
+                    );
+                }
+                Vec::new()
+            }
+        };
         if e.need_task_ids {
             self.send(&protocol::task_ids(&targets));
         }
     }
 
     fn settle(&mut self, id: &str, ok: bool, out: &mut Emitter) {
+        let doomed = self.doomed.remove(id);
         match self.held.remove(id) {
-            Some((ids, ack_val)) => out.settle(&ids, ack_val, ok),
+            Some((ids, ack_val)) => out.settle(&ids, ack_val, ok && !doomed),
             None => crash(format!(
                 "{} of the unknown or already settled tuple id \"{id}\"",
                 if ok { "an ack" } else { "a fail" }
@@ -220,34 +241,21 @@ impl ShellBolt {
         }
     }
 
-    fn metric(&mut self, name: String, value: &serde_json::Value) {
-        if self.metrics_seen.contains(&name) || self.metrics_seen.len() >= 64 {
-            return;
-        }
-        self.info.env.log.push(
-            &self.info.node,
-            self.info.task,
-            LogKind::Event,
-            format!("metric {name} = {value} (further values of it are not logged)"),
-        );
-        self.metrics_seen.push(name);
-    }
-
-    /// Sends a heartbeat every second; a child that leaves one unanswered for the
-    /// timeout is restarted.
+    /// Sends a heartbeat every second; a child that says nothing at all (no emit, ack,
+    /// log or sync) for the timeout is restarted, as Storm's ShellBolt does.
     fn heartbeat(&mut self, now: Instant, out: &mut Emitter) {
-        match self.awaiting_sync {
-            Some(sent) if now.duration_since(sent) > self.spec.timeout => crash(format!(
-                "no answer to a heartbeat for {} s",
+        if now.duration_since(self.last_heard) > self.spec.timeout {
+            crash(format!(
+                "no answer to a heartbeat, and nothing else, for {} s",
                 self.spec.timeout.as_secs()
-            )),
-            Some(_) => {}
-            None if now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY => {
-                self.last_heartbeat = now;
-                self.awaiting_sync = Some(now);
-                self.send_draining(&protocol::heartbeat(), out);
-            }
-            None => {}
+            ));
+        }
+        if self.awaiting_sync.is_none()
+            && now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY
+        {
+            self.last_heartbeat = now;
+            self.awaiting_sync = Some(now);
+            self.send_draining(&protocol::heartbeat(), out);
         }
     }
 }

@@ -58,6 +58,24 @@ pub struct Launch<'a> {
     pub node: &'a str,
     pub task: u32,
     pub log: Arc<RunLog>,
+    /// True once the run is stopping: no wait on the child outlasts it.
+    pub stop: &'a dyn Fn() -> bool,
+}
+
+/// The program a bare name means: the first executable file of that name in an
+/// absolute `PATH` entry. Relative entries (`.`, `bin`) are skipped: the child runs in
+/// the topology's folder, where they would find a program the topology ships.
+fn on_path(name: &str) -> Result<std::path::PathBuf, ChildError> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| format!("cannot start {name}: no program of that name on PATH"))
 }
 
 /// Makes a write to a pipe whose reader is gone an error instead of the end of the
@@ -86,7 +104,7 @@ impl Child {
     ) -> Result<Child, ChildError> {
         ignore_broken_pipes();
         let program = match launch.program {
-            Program::OnPath(name) => std::path::PathBuf::from(name),
+            Program::OnPath(name) => on_path(name)?,
             Program::At(path) => path.clone(),
         };
         let pid_dir = tempfile::Builder::new()
@@ -98,7 +116,24 @@ impl Child {
                 .chain(launch.args.iter().cloned())
                 .collect::<Vec<_>>(),
         );
-        let mut process = Command::new(&program)
+        let parent = std::process::id();
+        let mut command = Command::new(&program);
+        // SAFETY: the closure runs in the forked child before exec and calls only
+        // async-signal-safe functions (`prctl`, `getppid`); it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                // Killed with us, however we end (a second Ctrl+C, SIGKILL, a crash):
+                // no child outlives Tributary.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    return Err(std::io::Error::other("Tributary exited while starting it"));
+                }
+                Ok(())
+            });
+        }
+        let mut process = command
             .args(launch.args)
             .current_dir(launch.cwd)
             .env("PYTHONUNBUFFERED", "1")
@@ -142,18 +177,27 @@ impl Child {
         };
         spawned?;
         let dir = child._pid_dir.path().display().to_string();
-        child.send(&protocol::handshake(context, &dir), timeout, &|| false)?;
-        match child.recv(timeout)? {
-            Some(Incoming::Message(FromChild::Pid(_))) => Ok(child),
-            Some(Incoming::Message(other)) => Err(format!(
-                "the handshake's answer must be the pid, not {other:?}"
-            )),
-            Some(Incoming::Broken(why)) => Err(why),
-            Some(Incoming::Closed) => Err(child.exit_reason("before the handshake")),
-            None => Err(format!(
-                "no answer to the handshake within {} s",
-                timeout.as_secs()
-            )),
+        child.send(&protocol::handshake(context, &dir), timeout, launch.stop)?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            match child.recv(Duration::from_millis(20))? {
+                Some(Incoming::Message(FromChild::Pid(_))) => return Ok(child),
+                Some(Incoming::Message(other)) => {
+                    return Err(format!(
+                        "the handshake's answer must be the pid, not {other:?}"
+                    ));
+                }
+                Some(Incoming::Broken(why)) => return Err(why),
+                Some(Incoming::Closed) => return Err(child.exit_reason("before the handshake")),
+                None if (launch.stop)() => return Err("the run is stopping".into()),
+                None if Instant::now() >= deadline => {
+                    return Err(format!(
+                        "no answer to the handshake within {} s",
+                        timeout.as_secs()
+                    ));
+                }
+                None => {}
+            }
         }
     }
 
@@ -314,7 +358,7 @@ fn read_loop(stdout: std::process::ChildStdout, tx: &Sender<Incoming>) {
     let mut line = Vec::new();
     loop {
         line.clear();
-        let limit = (MAX_MESSAGE_BYTES - message.len() + 1) as u64;
+        let limit = (MAX_MESSAGE_BYTES.saturating_sub(message.len()) + 1) as u64;
         match (&mut reader).take(limit).read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => {
                 let _ = tx.send(Incoming::Closed);
@@ -322,7 +366,7 @@ fn read_loop(stdout: std::process::ChildStdout, tx: &Sender<Incoming>) {
             }
             Ok(_) => {}
         }
-        if !line.ends_with(b"\n") && message.len() + line.len() > MAX_MESSAGE_BYTES {
+        if message.len() + line.len() > MAX_MESSAGE_BYTES {
             let sample = protocol::sample(&String::from_utf8_lossy(&line), SAMPLE_BYTES);
             let _ = tx.send(Incoming::Broken(format!(
                 "a message over {} bytes, starting {sample}",
@@ -364,6 +408,7 @@ fn read_loop(stdout: std::process::ChildStdout, tx: &Sender<Incoming>) {
 fn stderr_loop(stderr: std::process::ChildStderr, log: &RunLog, node: &str, task: u32) {
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
+    let mut lines = 0u32;
     loop {
         line.clear();
         match (&mut reader)
@@ -376,7 +421,15 @@ fn stderr_loop(stderr: std::process::ChildStderr, log: &RunLog, node: &str, task
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end();
         if !text.is_empty() {
-            log.push(node, task, LogKind::Error, format!("stderr: {text}"));
+            // The first lines (a traceback, say) among the events; then with the output,
+            // so a chatty program cannot push the run's events out of the log.
+            lines = lines.saturating_add(1);
+            let kind = if lines <= super::EVENTS_PER_TASK {
+                LogKind::Error
+            } else {
+                LogKind::Tuple
+            };
+            log.push(node, task, kind, format!("stderr: {text}"));
         }
     }
 }

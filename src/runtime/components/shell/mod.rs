@@ -93,6 +93,7 @@ impl Spec {
                 node: &self.node,
                 task: info.task,
                 log: info.env.log.clone(),
+                stop: &|| info.env.stopping.load(std::sync::atomic::Ordering::Relaxed),
             },
             &self.context(info.task),
             self.timeout,
@@ -195,6 +196,70 @@ pub(super) fn factory(
 /// misbehaving program fills the run log, not the terminal.
 fn crash(why: String) -> ! {
     std::panic::resume_unwind(Box::new(why))
+}
+
+/// Longest text a child's log line, error or stderr line keeps in the run log.
+pub(crate) const MAX_SAID_BYTES: usize = 2000;
+/// Errors (and stderr lines) of one task shown among the run's events; the rest go with
+/// the output, so a chatty program cannot push restarts and crashes out of the log.
+pub(crate) const EVENTS_PER_TASK: u32 = 20;
+
+/// `text` cut to [`MAX_SAID_BYTES`] at a character boundary.
+pub(crate) fn capped(text: &str) -> String {
+    if text.len() <= MAX_SAID_BYTES {
+        return text.to_string();
+    }
+    let mut end = MAX_SAID_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len())
+}
+
+/// What a child says beside the protocol (`log`, `error`, `metrics`), into the run log:
+/// capped in length, logs as output, the first errors as events and the rest as output,
+/// each metric's name once. One home for spouts and bolts.
+#[derive(Default)]
+pub(crate) struct Voice {
+    metrics_seen: Vec<String>,
+    errors: u32,
+}
+
+impl Voice {
+    fn hear(&mut self, info: &TaskInfo, message: &protocol::FromChild) {
+        use crate::runtime::log::LogKind;
+        use protocol::FromChild;
+        let push = |kind, text: String| info.env.log.push(&info.node, info.task, kind, text);
+        match message {
+            FromChild::Log { level, text } => push(
+                LogKind::Tuple,
+                format!("[{}] {}", level_name(*level), capped(text)),
+            ),
+            FromChild::Error(text) => {
+                self.errors = self.errors.saturating_add(1);
+                let kind = if self.errors <= EVENTS_PER_TASK {
+                    LogKind::Error
+                } else {
+                    LogKind::Tuple
+                };
+                push(kind, format!("the program reports: {}", capped(text)));
+            }
+            FromChild::Metrics { name, value } => {
+                if !self.metrics_seen.contains(name) && self.metrics_seen.len() < 64 {
+                    push(
+                        LogKind::Event,
+                        format!(
+                            "metric {} = {} (further values of it are not logged)",
+                            capped(name),
+                            capped(&value.to_string())
+                        ),
+                    );
+                    self.metrics_seen.push(name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Storm's log levels, as the run log shows them.

@@ -248,7 +248,9 @@ fn parse_emit(fields: &Map<String, Json>) -> Result<Emit, String> {
         Some(other) => return Err(format!("the stream {other} is not a name")),
     };
     let task = match fields.get("task") {
+        // Storm reads task 0 as "not direct" (task ids start at 1).
         None | Some(Json::Null) => None,
+        Some(t) if t.as_u64() == Some(0) => None,
         Some(t) => Some(
             t.as_u64()
                 .and_then(|t| u32::try_from(t).ok())
@@ -315,6 +317,14 @@ mod tests {
         };
         assert!(!e.need_task_ids);
         assert_eq!(e.task, Some(4));
+        // Task 0 is no task: a plain emit, as Storm reads it.
+        let FromChild::Emit(e) =
+            parse(r#"{"command":"emit","tuple":["x"],"task":0,"need_task_ids":true}"#).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.task, None);
+        assert!(e.need_task_ids);
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! A shell spout: asked for tuples with `next`, it emits (tracked when it gives an id)
-//! and ends each command with `sync`; acks and fails reach it by the ids it gave. A call
-//! of `next_tuple` waits only briefly for the child, so the executor keeps handling
-//! acks, pauses and Stop; a `next` still unanswered is awaited on the following calls,
-//! and a child silent for the node's timeout is restarted.
+//! A shell spout, in lockstep with its child as Storm's ShellSpout is: one command at a
+//! time (`next`, `ack` or `fail`), each answered with `sync` before the next is sent, so
+//! a program with no library that reads its task ids right after an emit never finds a
+//! command there instead. Emits carry the child's own message ids (any JSON), mapped to
+//! the executor's. A call of `next_tuple` waits only briefly, so the executor keeps
+//! handling outcomes, pauses and Stop; a command still unanswered is awaited on the
+//! following calls, and a child silent for the node's timeout is restarted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -13,29 +15,32 @@ use serde_json::Value as Json;
 
 use super::child::{Child, Incoming};
 use super::protocol::{self, Emit, FromChild};
-use super::{Spec, crash, level_name};
+use super::{Spec, Voice, crash};
 use crate::runtime::components::{Emitter, Spout, TaskInfo};
-use crate::runtime::log::LogKind;
 use crate::runtime::tuple::Values;
 
 /// Longest one `next_tuple` call waits for the child.
 const WAIT_PER_CALL: Duration = Duration::from_millis(2);
+/// Acks and fails waiting for their turn, at most: more means the child emits without
+/// ever ending a command, and it is restarted rather than let memory grow.
+const MAX_WAITING: usize = 100_000;
 
 pub(super) struct ShellSpout {
     spec: Arc<Spec>,
     info: TaskInfo,
     child: Option<Child>,
-    /// Commands sent (`next`, `ack`, `fail`) whose `sync` has not come back.
-    unsynced: u32,
-    /// When the child last said anything, or was last asked something while silent.
+    /// The command sent whose `sync` has not come back: `true` for a `next`.
+    in_command: Option<bool>,
+    /// When the child last said anything, or was last sent a command.
     last_heard: Instant,
     /// The ids the child gave its tracked emits, by the message id the executor knows.
     ids: HashMap<u64, Json>,
     next_msg_id: u64,
-    metrics_seen: Vec<String>,
-    /// Framed commands and replies waiting for room in the child's input queue: acks
-    /// and fails arrive while the child may be busy writing to us, so they never block.
-    deferred: std::collections::VecDeque<Vec<u8>>,
+    /// Acks and fails waiting for the current command to end.
+    waiting: VecDeque<Json>,
+    /// An emit that waits for its task ids was passed on; the reply goes out in `routed`.
+    awaiting_routing: bool,
+    voice: Voice,
 }
 
 impl ShellSpout {
@@ -44,12 +49,13 @@ impl ShellSpout {
             spec,
             info,
             child: None,
-            unsynced: 0,
+            in_command: None,
             last_heard: Instant::now(),
             ids: HashMap::new(),
             next_msg_id: 1,
-            metrics_seen: Vec::new(),
-            deferred: std::collections::VecDeque::new(),
+            waiting: VecDeque::new(),
+            awaiting_routing: false,
+            voice: Voice::default(),
         }
     }
 
@@ -73,42 +79,37 @@ impl ShellSpout {
         }
     }
 
-    /// Queues a message behind those waiting, and passes on as many as fit.
+    /// Sends one message. In lockstep at most one command and its replies are queued,
+    /// so the queue has room unless the child stopped reading for the timeout.
     fn send(&mut self, message: &Json) {
-        self.deferred.push_back(protocol::frame(message));
-        self.pass_on();
-    }
-
-    /// Moves waiting messages into the child's input queue until it is full.
-    fn pass_on(&mut self) {
-        while let Some(bytes) = self.deferred.pop_front() {
-            let offered = self.child().offer(bytes);
-            match offered {
-                Ok(None) => {}
-                Ok(Some(back)) => {
-                    self.deferred.push_front(back);
-                    return;
-                }
-                Err(_) if self.stopping() => {
-                    self.deferred.clear();
-                    return;
-                }
-                Err(why) => crash(why),
+        let timeout = self.spec.timeout;
+        let env = self.info.env.clone();
+        let sent = self
+            .child()
+            .send(message, timeout, &|| env.stopping.load(Ordering::Relaxed));
+        if let Err(why) = sent {
+            if self.stopping() {
+                return;
             }
+            crash(why);
         }
     }
 
-    /// A command that the child answers with `sync`.
-    fn command(&mut self, message: &Json) {
-        if self.unsynced == 0 {
-            self.last_heard = Instant::now();
-        }
-        self.unsynced += 1;
-        self.send(message);
+    /// Starts the next command: a waiting ack or fail first, else `next` if asked.
+    fn start_command(&mut self, may_ask_next: bool) -> bool {
+        let (message, is_next) = match self.waiting.pop_front() {
+            Some(m) => (m, false),
+            None if may_ask_next => (protocol::next(), true),
+            None => return false,
+        };
+        self.in_command = Some(is_next);
+        self.last_heard = Instant::now();
+        self.send(&message);
+        true
     }
 
     /// Handles one message; true when it was an emit that waits for its task ids (the
-    /// call must return so the executor routes it).
+    /// call must return so the executor routes it, and `routed` replies).
     fn handle(&mut self, incoming: Incoming, out: &mut Emitter) -> bool {
         self.last_heard = Instant::now();
         let message = match incoming {
@@ -124,29 +125,9 @@ impl ShellSpout {
         };
         match message {
             FromChild::Emit(e) => return self.emit(e, out),
-            FromChild::Sync => self.unsynced = self.unsynced.saturating_sub(1),
-            FromChild::Log { level, text } => self.info.env.log.push(
-                &self.info.node,
-                self.info.task,
-                LogKind::Event,
-                format!("[{}] {text}", level_name(level)),
-            ),
-            FromChild::Error(text) => self.info.env.log.push(
-                &self.info.node,
-                self.info.task,
-                LogKind::Error,
-                format!("the program reports: {text}"),
-            ),
-            FromChild::Metrics { name, value } => {
-                if !self.metrics_seen.contains(&name) && self.metrics_seen.len() < 64 {
-                    self.info.env.log.push(
-                        &self.info.node,
-                        self.info.task,
-                        LogKind::Event,
-                        format!("metric {name} = {value} (further values of it are not logged)"),
-                    );
-                    self.metrics_seen.push(name);
-                }
+            FromChild::Sync => self.in_command = None,
+            said @ (FromChild::Log { .. } | FromChild::Error(_) | FromChild::Metrics { .. }) => {
+                self.voice.hear(&self.info, &said)
             }
             FromChild::Ack(_) | FromChild::Fail(_) => {
                 crash("a spout sent an ack or fail, which only bolts may".into())
@@ -178,6 +159,7 @@ impl ShellSpout {
             self.ids.insert(m, id);
             m
         });
+        let before = out.len();
         out.emit_spout(
             stream,
             Values::from(e.values),
@@ -185,13 +167,27 @@ impl ShellSpout {
             msg_id,
             e.need_task_ids,
         );
+        let passed_on = out.items.last().is_some_and(|em| !em.refused) && out.len() > before;
+        if e.need_task_ids && !passed_on {
+            // Refused before routing (a value over the cap): it went to no task.
+            self.send(&protocol::task_ids(&[]));
+            return false;
+        }
+        self.awaiting_routing = e.need_task_ids;
         e.need_task_ids
     }
 
+    /// Queues an ack or fail for its turn.
     fn outcome(&mut self, msg_id: u64, ok: bool) {
-        if let Some(id) = self.ids.remove(&msg_id) {
-            self.command(&protocol::outcome(&id, ok));
+        let Some(id) = self.ids.remove(&msg_id) else {
+            return;
+        };
+        if self.waiting.len() >= MAX_WAITING {
+            crash(format!(
+                "{MAX_WAITING} acks and fails wait while the program never ends its command with sync"
+            ));
         }
+        self.waiting.push_back(protocol::outcome(&id, ok));
     }
 }
 
@@ -200,29 +196,29 @@ impl Spout for ShellSpout {
         if self.stopping() {
             return false;
         }
-        self.pass_on();
-        if self.unsynced == 0 {
-            self.command(&protocol::next());
-        }
+        self.child();
         let deadline = Instant::now() + WAIT_PER_CALL;
         let emitted_before = out.len();
+        let mut asked_next = false;
         loop {
-            let now = Instant::now();
-            let wait = deadline.saturating_duration_since(now);
+            if self.in_command.is_none() {
+                // One `next` per call: its emits are routed before the next one.
+                if !self.start_command(!asked_next) {
+                    break;
+                }
+                asked_next |= self.in_command == Some(true);
+            }
+            let wait = deadline.saturating_duration_since(Instant::now());
             let incoming = match self.child().recv(wait) {
                 Ok(m) => m,
                 Err(why) => crash(why),
             };
             let Some(incoming) = incoming else { break };
             if self.handle(incoming, out) {
-                // An emit waiting for its task ids: route it now (see `routed`).
                 return true;
             }
-            if self.unsynced == 0 {
-                break;
-            }
         }
-        if self.unsynced > 0 && self.last_heard.elapsed() > self.spec.timeout {
+        if self.in_command.is_some() && self.last_heard.elapsed() > self.spec.timeout {
             crash(format!(
                 "no sync from the program for {} s",
                 self.spec.timeout.as_secs()
@@ -232,7 +228,9 @@ impl Spout for ShellSpout {
     }
 
     fn routed(&mut self, targets: &[u32]) {
-        self.send(&protocol::task_ids(targets));
+        if std::mem::take(&mut self.awaiting_routing) {
+            self.send(&protocol::task_ids(targets));
+        }
     }
 
     fn ack(&mut self, msg_id: u64) {

@@ -15,6 +15,9 @@ use crate::policy::Grant;
 use crate::runtime::log::RunLog;
 use crate::runtime::tuple::{Val, Values};
 
+/// Emits and lines a try keeps, at most: a program that floods shows that it does.
+const MAX_SHOWN: usize = 50;
+
 /// What the program did with the sample.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tried {
@@ -74,15 +77,24 @@ fn run(request: &TryRequest<'_>, tried: &mut Tried) -> Result<(), String> {
         node: request.node,
         task: 1,
         log: log.clone(),
+        stop: &|| false,
     };
     let result = Child::start(launch, &context, request.timeout)
         .and_then(|mut child| converse(&mut child, request, &values, tried));
     // Give stderr a moment to arrive, then collect it with the rest.
     std::thread::sleep(Duration::from_millis(50));
-    tried
-        .said
-        .extend(log.drain().into_iter().map(|line| line.text));
+    for line in log.drain() {
+        tried.say(line.text);
+    }
     result
+}
+
+impl Tried {
+    fn say(&mut self, text: String) {
+        if self.said.len() < MAX_SHOWN {
+            self.said.push(super::capped(&text));
+        }
+    }
 }
 
 fn sample_values(sample: &str) -> Result<Values, String> {
@@ -131,9 +143,10 @@ fn converse(
         match message {
             FromChild::Emit(e) => {
                 let stream = e.stream.clone().unwrap_or_else(|| "default".into());
-                tried
-                    .emitted
-                    .push((stream, Values::from(e.values).join(", ")));
+                if tried.emitted.len() < MAX_SHOWN {
+                    let values = super::capped(&Values::from(e.values).join(", "));
+                    tried.emitted.push((super::capped(&stream), values));
+                }
                 if e.need_task_ids {
                     // Nothing is wired to a try: the emit went to no task.
                     child.send(&protocol::task_ids(&[]), request.timeout, &never)?;
@@ -152,11 +165,9 @@ fn converse(
             }
             FromChild::Sync if request.spout => return Ok(()),
             FromChild::Sync => {}
-            FromChild::Log { text, .. } => tried.said.push(text),
-            FromChild::Error(text) => tried.said.push(format!("error: {text}")),
-            FromChild::Metrics { name, value } => {
-                tried.said.push(format!("metric {name} = {value}"))
-            }
+            FromChild::Log { text, .. } => tried.say(text),
+            FromChild::Error(text) => tried.say(format!("error: {text}")),
+            FromChild::Metrics { name, value } => tried.say(format!("metric {name} = {value}")),
             FromChild::Pid(_) => return Err("a second handshake answer".into()),
         }
     }
