@@ -244,18 +244,18 @@ impl Voice {
                 };
                 push(kind, format!("the program reports: {}", capped(text)));
             }
-            FromChild::Metrics { name, value } => {
-                if !self.metrics_seen.contains(name) && self.metrics_seen.len() < 64 {
-                    push(
-                        LogKind::Event,
-                        format!(
-                            "metric {} = {} (further values of it are not logged)",
-                            capped(name),
-                            capped(&value.to_string())
-                        ),
-                    );
-                    self.metrics_seen.push(name.clone());
-                }
+            FromChild::Metrics { name, value }
+                if !self.metrics_seen.contains(name) && self.metrics_seen.len() < 64 =>
+            {
+                push(
+                    LogKind::Event,
+                    format!(
+                        "metric {} = {} (further values of it are not logged)",
+                        capped(name),
+                        capped(&value.to_string())
+                    ),
+                );
+                self.metrics_seen.push(name.clone());
             }
             _ => {}
         }
