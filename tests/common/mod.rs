@@ -12,6 +12,8 @@
 #[cfg(feature = "gui")]
 pub mod ui;
 
+pub mod java;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
