@@ -209,7 +209,10 @@ fn file_sink_outside_allowed_folders_is_refused() {
         base_dir: inner.clone(),
         ..Default::default()
     };
-    for bad in ["../escape.txt", "/tmp/escape.txt"] {
+    // An absolute path outside: a file in a sibling temporary folder, never a shared place.
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("escape.txt");
+    for bad in ["../escape.txt", &absolute.to_string_lossy()] {
         match Engine::start(&file_topology(bad), options.clone()) {
             Err(RunError::NotAllowed(refusals)) => {
                 assert_eq!(refusals.len(), 1, "{refusals:?}");
@@ -219,6 +222,7 @@ fn file_sink_outside_allowed_folders_is_refused() {
             Ok(_) => panic!("{bad} was allowed"),
         }
     }
+    assert!(!dir.path().join("escape.txt").exists() && !absolute.exists());
     let allowed = RunOptions {
         allowed_dirs: vec![inner, dir.path().to_path_buf()],
         ..options
