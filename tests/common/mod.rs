@@ -152,3 +152,38 @@ pub fn save_in(dir: &Path, file_name: &str, topology: &Topology) -> PathBuf {
 pub fn cli() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_tributary"))
 }
+
+/// Runs `tributary ARGS` to the end and returns its output; kills it and fails naming
+/// `ARGS` if it is still running after [`DEADLINE`], so a hung command fails the test
+/// instead of hanging the suite.
+pub fn output_within(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = tributary()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`tributary {}` still running after {DEADLINE:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
+}
