@@ -6,11 +6,12 @@
 //! and column, or the include) and says what to do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use tributary::format::{
     self, FormatError, ImportError, ImportOptions, MAX_FILE_BYTES,
     flux::{MAX_FLOW_NESTING, MAX_INCLUDE_BYTES, MAX_INCLUDE_FILES},
@@ -78,8 +79,7 @@ fn refusal(result: Result<tributary::model::Topology, ImportError>) -> String {
 /// `tributary import FILE -o OUT ARGS…`: (success, stdout + stderr, whether OUT exists and
 /// its text).
 fn cli_import(file: &Path, out: &Path, args: &[&str]) -> (bool, String, Option<String>) {
-    let output = Command::cargo_bin("tributary")
-        .unwrap()
+    let output = common::cli()
         .arg("import")
         .arg(file)
         .arg("-o")
@@ -348,8 +348,7 @@ fn dev_zero_is_refused_by_every_reader_and_the_cli() {
         let message = refusal(import(&link, &ImportOptions::default()));
         assert!(message.contains("not a regular file"), "{name}: {message}");
     }
-    let output = Command::cargo_bin("tributary")
-        .unwrap()
+    let output = common::cli()
         .args(["validate", "/dev/zero"])
         .timeout(GUARD)
         .output()

@@ -3,9 +3,10 @@
 //! the loader and validator hold up against input nobody thought of.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use tributary::format::{FormatError, from_ron_str, load_ron};
 
 fn examples() -> Vec<(PathBuf, Vec<u8>)> {
@@ -321,12 +322,7 @@ fn cli_reports_file_line_col_and_fails() {
         "(\n  version: 1,\n  name: \"x\",\n  nodes: [ (name: ) ],\n)",
     )
     .unwrap();
-    let out = Command::cargo_bin("tributary")
-        .unwrap()
-        .arg("validate")
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = common::cli().arg("validate").arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.ron:4:"), "{stderr}");

@@ -148,9 +148,12 @@ pub fn save_in(dir: &Path, file_name: &str, topology: &Topology) -> PathBuf {
     file
 }
 
-/// The `tributary` binary under `assert_cmd`, for tests that assert on its output.
+/// The `tributary` binary under `assert_cmd`, for tests that assert on its output. It
+/// is killed after [`DEADLINE`], so a hung command fails its test instead of the suite.
 pub fn cli() -> assert_cmd::Command {
-    assert_cmd::Command::new(env!("CARGO_BIN_EXE_tributary"))
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tributary"));
+    cmd.timeout(DEADLINE);
+    cmd
 }
 
 /// Runs `tributary ARGS` to the end and returns its output; kills it and fails naming
