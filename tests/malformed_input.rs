@@ -213,21 +213,6 @@ fn truncated_file_points_at_the_end() {
     assert_eq!((at.line, at.col), (5, 1), "{err}");
 }
 
-/// A small deterministic generator, so the mutation test is the same on every run.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// True when `at` is a place in the file: a line it has (or the one after a final
 /// newline) and a column up to just after that line's last character. Characters after
 /// a byte that is not UTF-8 do not matter: the error points at that byte.
@@ -243,7 +228,7 @@ fn is_in(bytes: &[u8], at: tributary::format::TextPos) -> bool {
 
 #[test]
 fn random_mutations_never_panic_and_every_error_is_located() {
-    let mut rng = SplitMix(0x7121_BAB5);
+    let mut rng = common::SeededRng(0x7121_BAB5);
     let tokens: &[&[u8]] = &[
         b"(", b")", b"[", b"]", b"{", b"}", b",", b":", b"\"", b"//", b"/*", b"Some(", b"-",
         b"1e999", b"\\u{", b"r#\"",

@@ -2,6 +2,8 @@
 //! the path rule, control (pause, rate), and refusal of bad topologies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec};
@@ -145,10 +147,9 @@ fn sum_window_over_time_emits() {
             .filter_map(|v| v.get(1).and_then(Val::as_f64))
             .sum()
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sum(&engine) < (0..50).sum::<i64>() as f64 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_for("the last window", || {
+        sum(&engine) >= (0..50).sum::<i64>() as f64
+    });
     let total = sum(&engine);
     assert_eq!(
         total,
@@ -321,14 +322,9 @@ fn pause_rate_and_resume() {
     let emitted = engine.snapshot().nodes["s"].emitted - a;
     let limit = 100.0 * start.elapsed().as_secs_f64() + 10.0;
     assert!((emitted as f64) <= limit, "{emitted} > {limit}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while engine.snapshot().nodes["s"].emitted == a && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(
-        engine.snapshot().nodes["s"].emitted > a,
-        "resumed spouts emit"
-    );
+    common::wait_for_snapshot(&engine, "resumed spouts emitting", |s| {
+        s.nodes["s"].emitted > a
+    });
     assert!(!engine.is_finished(), "endless spouts never finish");
     engine.stop(StopMode::Immediate);
 }

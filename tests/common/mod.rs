@@ -190,3 +190,22 @@ pub fn output_within(args: &[&str]) -> std::process::Output {
         stderr: std::fs::read(&err_path).unwrap(),
     }
 }
+
+/// A tiny seeded generator (xorshift64*) for tests that make up input or pick
+/// operations: the same seed gives the same sequence, so a failure reproduces. The seed
+/// must not be zero.
+pub struct SeededRng(pub u64);
+
+impl SeededRng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`0` when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
