@@ -15,6 +15,7 @@ use tributary::ui::actions::Action;
 
 mod common;
 use common::ui;
+use common::ui::perform;
 
 fn designer(dir: &std::path::Path) -> Harness<'static, DesignerApp> {
     let mut h = ui::harness(
@@ -23,12 +24,6 @@ fn designer(dir: &std::path::Path) -> Harness<'static, DesignerApp> {
     );
     h.step();
     h
-}
-
-fn perform(h: &mut Harness<'static, DesignerApp>, action: Action) {
-    let ctx = h.ctx.clone();
-    h.state_mut().perform(&ctx, action);
-    h.step();
 }
 
 fn position(h: &Harness<'static, DesignerApp>, node: &str) -> Pos {
