@@ -287,44 +287,50 @@ fn pause_rate_and_resume() {
     let mut t = Topology::new("c");
     add(
         &mut t,
-        Node::new("s", Role::Spout, "sequence").with_output(StreamDecl::default_stream(&["n"])),
+        Node::new("s", Role::Spout, "sequence")
+            .with_output(StreamDecl::default_stream(&["n"]))
+            .with_parallelism(2),
     );
     add(&mut t, Node::new("sink", Role::Bolt, "null"));
     t.connect_names("s", "sink", "default", Grouping::Shuffle)
         .unwrap();
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
+    common::wait_for_snapshot(&engine, "both spout tasks emitting", |s| {
+        s.nodes["s"].tasks.iter().all(|t| t.emitted > 0)
+    });
     engine.control(Control::Pause);
-    // Wait until the spout has seen the pause (its count stops moving).
-    let emitted = |e: &Engine| e.snapshot().nodes["s"].emitted;
-    let mut a = emitted(&engine);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let b = emitted(&engine);
-        if b == a || Instant::now() > deadline {
-            break;
-        }
-        a = b;
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    // The engine acknowledges the pause per spout task; from then on nothing is emitted,
+    // while what was in flight drains.
+    let held = common::wait_for_snapshot(&engine, "both spout tasks paused", |s| {
+        s.nodes["s"].tasks.iter().all(|t| t.paused)
+    });
+    let drained = common::wait_for_snapshot(&engine, "the tuples in flight acked", |s| {
+        s.nodes["s"].acked == s.nodes["s"].emitted
+    });
+    let per_task = |s: &tributary::runtime::MetricsSnapshot| -> Vec<u64> {
+        s.nodes["s"].tasks.iter().map(|t| t.emitted).collect()
+    };
     assert_eq!(
-        engine.snapshot().nodes["s"].emitted,
-        a,
+        per_task(&drained),
+        per_task(&held),
         "paused spouts emit nothing"
     );
+    assert!(drained.paused && drained.nodes["s"].tasks.iter().all(|t| t.paused));
+
+    let a = held.nodes["s"].emitted;
     engine.control(Control::SetRate {
         node: "s".into(),
         per_sec: Some(100.0),
     });
-    engine.control(Control::Resume);
     let start = Instant::now();
-    std::thread::sleep(Duration::from_millis(500));
-    let emitted = engine.snapshot().nodes["s"].emitted - a;
-    let limit = 100.0 * start.elapsed().as_secs_f64() + 10.0;
-    assert!((emitted as f64) <= limit, "{emitted} > {limit}");
-    common::wait_for_snapshot(&engine, "resumed spouts emitting", |s| {
-        s.nodes["s"].emitted > a
+    engine.control(Control::Resume);
+    let resumed = common::wait_for_snapshot(&engine, "resumed spouts emitting", |s| {
+        s.nodes["s"].emitted >= a + 20 && s.nodes["s"].tasks.iter().all(|t| !t.paused)
     });
+    // An upper bound only, which a slow machine cannot break: two tasks at 100/s each.
+    let emitted = resumed.nodes["s"].emitted - a;
+    let limit = 2.0 * 100.0 * start.elapsed().as_secs_f64() + 20.0;
+    assert!((emitted as f64) <= limit, "{emitted} > {limit}");
     assert!(!engine.is_finished(), "endless spouts never finish");
     engine.stop(StopMode::Immediate);
 }
