@@ -60,12 +60,23 @@ fn pause_resume_faults_and_the_sparkline_through_the_designer() {
         "points in time order: {history:?}"
     );
 
-    // Pause from the toolbar: the engine reports itself paused and the button turns
-    // into Resume.
+    // Pause from the toolbar: every spout task acknowledges it, nothing more is
+    // emitted while the tuples in flight drain, and the button turns into Resume.
     h.get_by_label("⏸ Pause").click();
-    frames_until(&mut h, "the engine paused", |a| {
-        a.run.as_ref().unwrap().snapshot().paused
+    frames_until(&mut h, "every spout task paused", |a| {
+        let snap = a.run.as_ref().unwrap().snapshot();
+        snap.paused && snap.nodes["sentences"].tasks.iter().all(|t| t.paused)
     });
+    let held = emitted(h.state(), "sentences");
+    frames_until(&mut h, "the tuples in flight acked", |a| {
+        let s = &a.run.as_ref().unwrap().snapshot().nodes["sentences"];
+        s.acked == s.emitted
+    });
+    assert_eq!(
+        emitted(h.state(), "sentences"),
+        held,
+        "a paused spout emits nothing"
+    );
     h.get_by_label("▶ Resume").click();
     frames_until(&mut h, "the engine resumed", |a| {
         !a.run.as_ref().unwrap().snapshot().paused
