@@ -10,6 +10,8 @@
 //! child may have delivered but not yet committed when it was killed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -34,22 +36,6 @@ fn channel_config(dir: &Path) -> FileChannelConfig {
     c.checkpoint_interval_ms = 15;
     c.max_file_size = 16 * 1024;
     c
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*: small, seeded, good enough to pick operations.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// Appends a journal line. One unbuffered `write` per line: the kernel has it once the call
@@ -83,12 +69,12 @@ fn crash_child_writer() {
         .open(dir.join("journal.txt"))
         .unwrap();
     journal_line(&mut journal, format!("S {round}\n"), false);
-    let mut rng = Rng(SEED ^ (round + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = common::SeededRng(SEED ^ (round + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut next_id = round * 1_000_000;
     let stdout = std::io::stdout();
     for step in 0..1_000_000u64 {
         if rng.below(100) < 55 {
-            let n = 1 + rng.below(8);
+            let n = 1 + rng.below(8) as u64;
             let ids: Vec<u64> = (next_id..next_id + n).collect();
             next_id += n;
             journal_line(&mut journal, format!("A {}\n", ids_text(&ids)), false);

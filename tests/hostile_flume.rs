@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Output};
 use std::sync::mpsc;
 
 use tributary::components;
@@ -55,10 +55,7 @@ fn flow(dir: &Path, source: Node) -> PathBuf {
 }
 
 fn tributary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::output_within(args)
 }
 
 /// Peak resident memory of a process, in bytes.

@@ -1,9 +1,10 @@
 //! `tributary import` and `tributary export` end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn corpus(file: &str) -> std::path::PathBuf {
@@ -16,16 +17,14 @@ fn corpus(file: &str) -> std::path::PathBuf {
 fn import_writes_ron_and_export_writes_each_format() {
     let dir = tempfile::tempdir().unwrap();
     let ron = dir.path().join("wc.ron");
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .arg("import")
         .arg(corpus("flux/examples__simple_wordcount.yaml"))
         .arg("-o")
         .arg(&ron)
         .assert()
         .success();
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .args(["validate"])
         .arg(&ron)
         .assert()
@@ -35,8 +34,7 @@ fn import_writes_ron_and_export_writes_each_format() {
         ("dot", "digraph"),
         ("svg", "<svg xmlns="),
     ] {
-        Command::cargo_bin("tributary")
-            .unwrap()
+        common::cli()
             .args(["export", "--to", to])
             .arg(&ron)
             .assert()
@@ -44,8 +42,7 @@ fn import_writes_ron_and_export_writes_each_format() {
             .stdout(predicate::str::contains(expect));
     }
     let out = dir.path().join("wc.yaml");
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .args(["export", "--to", "flux", "-o"])
         .arg(&out)
         .arg(&ron)
@@ -56,8 +53,7 @@ fn import_writes_ron_and_export_writes_each_format() {
 
 #[test]
 fn export_explains_what_the_target_cannot_express() {
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .args(["export", "--to", "flume"])
         .arg(corpus("flux/examples__simple_wordcount.yaml"))
         .assert()
@@ -68,16 +64,14 @@ fn export_explains_what_the_target_cannot_express() {
 #[test]
 fn import_picks_one_flume_agent_and_reports_broken_ones() {
     let file = corpus("flume/node-tests__flume-conf.properties");
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .arg("import")
         .arg(&file)
         .args(["--agent", "host1"])
         .assert()
         .success()
         .stdout(predicate::str::contains("agent: \"host1\""));
-    Command::cargo_bin("tributary")
-        .unwrap()
+    common::cli()
         .arg("import")
         .arg(&file)
         .assert()

@@ -2,26 +2,12 @@
 //! they accept reloads from RON and survives export → import unchanged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use tributary::format::{self, ExportTarget, ImportOptions};
 use tributary::validate;
-
-/// A tiny deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const INTERESTING: &[&[u8]] = &[
     b"${",
@@ -46,7 +32,7 @@ const INTERESTING: &[&[u8]] = &[
     b"  ",
 ];
 
-fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut common::SeededRng, original: &[u8]) -> Vec<u8> {
     let mut bytes = original.to_vec();
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
@@ -89,7 +75,7 @@ fn corpus() -> Vec<PathBuf> {
 
 #[test]
 fn mutated_corpus_files_never_panic_and_what_imports_round_trips() {
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut rng = common::SeededRng(0x5eed_1234_abcd_0001);
     let dir = tempfile::tempdir().unwrap();
     let mut accepted = 0;
     for path in corpus() {

@@ -3,9 +3,10 @@
 //! the loader and validator hold up against input nobody thought of.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use tributary::format::{FormatError, from_ron_str, load_ron};
 
 fn examples() -> Vec<(PathBuf, Vec<u8>)> {
@@ -23,13 +24,32 @@ fn examples() -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
-fn broken_corpus() -> Vec<(&'static str, Vec<u8>)> {
+/// Where a case's error must point, or that it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    At(usize, usize),
+    Loads,
+}
+use Expect::{At, Loads};
+
+/// The line and column just after the last character: where a cut-off file ends.
+fn end_of(bytes: &[u8]) -> Expect {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let last = text.rsplit('\n').next().unwrap();
+    At(text.matches('\n').count() + 1, last.chars().count() + 1)
+}
+
+/// Every broken file with the place its error must name, worked out from the file by
+/// hand (columns count characters from 1).
+fn broken_corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
     let word_count =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/word_count.ron"))
             .unwrap();
     let half = word_count[..word_count.len() / 2].to_vec();
+    let deep_prefix = "(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"map\", config: {\"k\": ";
+    assert_eq!(deep_prefix.len(), 88);
     let deep = format!(
-        "(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"map\", config: {{\"k\": {}1{}}})])",
+        "{deep_prefix}{}1{}}})])",
         "[".repeat(20_000),
         "]".repeat(20_000)
     );
@@ -39,39 +59,54 @@ fn broken_corpus() -> Vec<(&'static str, Vec<u8>)> {
         "x".repeat(5 * 1024 * 1024)
     );
     let huge_unterminated = format!("(version: 1, name: \"{}", "y".repeat(5 * 1024 * 1024));
+    let half_end = end_of(&half);
     vec![
-        ("empty", Vec::new()),
-        ("whitespace", b"  \n\t\n".to_vec()),
-        ("truncated", half),
-        ("binary", (0..=255u8).cycle().take(4096).collect()),
-        ("nul bytes", vec![0; 100]),
-        ("deep nesting", deep.into_bytes()),
-        ("deep parens", deep_parens.into_bytes()),
-        ("huge unterminated string", huge_unterminated.into_bytes()),
-        ("wrong type", b"(version: \"one\", name: 5)".to_vec()),
+        ("empty", Vec::new(), At(1, 1)),
+        ("whitespace", b"  \n\t\n".to_vec(), At(1, 1)),
+        ("truncated", half, half_end),
+        // The first byte that is not UTF-8 is 0x80 at offset 128; the one newline before
+        // it is at offset 10, so it is character 118 of line 2.
+        ("binary", (0..=255u8).cycle().take(4096).collect(), At(2, 118)),
+        ("nul bytes", vec![0; 100], At(1, 1)),
+        // The 29th `[`: a list in a config value costs two of the parser's 64 levels.
+        ("deep nesting", deep.into_bytes(), At(1, 88 + 29)),
+        // The second `(`, where a field name should be.
+        ("deep parens", deep_parens.into_bytes(), At(1, 2)),
+        // The string's opening quote.
+        ("huge unterminated string", huge_unterminated.into_bytes(), At(1, 20)),
+        // The text "one" where the version number should be.
+        ("wrong type", b"(version: \"one\", name: 5)".to_vec(), At(1, 11)),
+        // The 3 of -3: the parser reads the sign before it finds the number out of range.
         (
             "wrong nested type",
             b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"sequence\", parallelism: -3)])".to_vec(),
+            At(1, 95),
         ),
-        ("unknown role", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Teapot, component: \"x\")])".to_vec()),
-        ("unknown field", b"(version: 1, name: \"x\", colour: 3)".to_vec()),
-        ("missing version", b"(name: \"x\")".to_vec()),
-        ("json", br#"{"version": 1, "name": "x"}"#.to_vec()),
-        ("yaml", b"version: 1\nname: x\n".to_vec()),
-        ("bad utf8", b"(version: 1, name: \"\xff\xfe\")".to_vec()),
-        ("named top level", b"topology(version: 1, name: \"x\")".to_vec()),
-        ("named node", b"(version: 1, name: \"x\", nodes: [node(name: \"a\", role: Spout, component: \"x\")])".to_vec()),
-        ("missing node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", component: \"x\")])".to_vec()),
-        ("unknown node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", colour: 1)])".to_vec()),
-        ("duplicate field", b"(version: 1, version: 1, name: \"x\")".to_vec()),
-        ("unknown grouping", b"(version: 1, name: \"x\", edges: [(from: \"a\", to: \"b\", grouping: Teapot)])".to_vec()),
-        ("position of three", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", pos: (1, 2, 3))])".to_vec()),
-        ("settings not a record", b"(version: 1, name: \"x\", settings: 5)".to_vec()),
-        ("config not a map", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: [1])])".to_vec()),
-        ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": {1: 2}})])".to_vec()),
-        ("window of wrong shape", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"x\", window: Some(5))])".to_vec()),
-        ("newer version", b"(\n    version: 99,\n    name: \"x\",\n)".to_vec()),
-        ("huge but valid", huge.into_bytes()),
+        ("unknown role", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Teapot, component: \"x\")])".to_vec(), At(1, 51)),
+        ("unknown field", b"(version: 1, name: \"x\", colour: 3)".to_vec(), At(1, 25)),
+        // The record's closing `)`, where the missing field was due.
+        ("missing version", b"(name: \"x\")".to_vec(), At(1, 11)),
+        ("json", br#"{"version": 1, "name": "x"}"#.to_vec(), At(1, 1)),
+        ("yaml", b"version: 1\nname: x\n".to_vec(), At(1, 1)),
+        ("bad utf8", b"(version: 1, name: \"\xff\xfe\")".to_vec(), At(1, 21)),
+        ("named top level", b"topology(version: 1, name: \"x\")".to_vec(), At(1, 1)),
+        ("named node", b"(version: 1, name: \"x\", nodes: [node(name: \"a\", role: Spout, component: \"x\")])".to_vec(), At(1, 33)),
+        // The node's closing `)`.
+        ("missing node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", component: \"x\")])".to_vec(), At(1, 59)),
+        ("unknown node field", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", colour: 1)])".to_vec(), At(1, 74)),
+        // The second `version`.
+        ("duplicate field", b"(version: 1, version: 1, name: \"x\")".to_vec(), At(1, 14)),
+        ("unknown grouping", b"(version: 1, name: \"x\", edges: [(from: \"a\", to: \"b\", grouping: Teapot)])".to_vec(), At(1, 64)),
+        // The third number, where `)` should close the pair.
+        ("position of three", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", pos: (1, 2, 3))])".to_vec(), At(1, 86)),
+        ("settings not a record", b"(version: 1, name: \"x\", settings: 5)".to_vec(), At(1, 35)),
+        ("config not a map", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: [1])])".to_vec(), At(1, 82)),
+        // The `}` closing the value: it is judged once read.
+        ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": {1: 2}})])".to_vec(), At(1, 93)),
+        ("window of wrong shape", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"x\", window: Some(5))])".to_vec(), At(1, 81)),
+        // The 99.
+        ("newer version", b"(\n    version: 99,\n    name: \"x\",\n)".to_vec(), At(2, 14)),
+        ("huge but valid", huge.into_bytes(), Loads),
     ]
 }
 
@@ -86,31 +121,28 @@ fn load_bytes(
 }
 
 #[test]
-fn broken_files_give_errors_naming_the_file() {
+fn broken_files_give_errors_naming_the_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    for (label, bytes) in broken_corpus() {
+    for (label, bytes, expect) in broken_corpus() {
         let result = load_bytes(dir.path(), label, &bytes);
-        if label == "huge but valid" {
+        let At(line, col) = expect else {
             let t = result.unwrap();
             assert_eq!(t.name.len(), 5 * 1024 * 1024);
             continue;
-        }
+        };
         let err = result
             .err()
             .unwrap_or_else(|| panic!("{label}: loaded without error"));
         let text = err.to_string();
+        let at = err
+            .position()
+            .unwrap_or_else(|| panic!("{label}: the error names no place: {text}"));
+        assert_eq!((at.line, at.col), (line, col), "{label}: {text}");
+        let file = format!("{}.ron", label.replace(' ', "_"));
         assert!(
-            text.contains(".ron"),
-            "{label}: error does not name the file: {text}"
+            text.contains(&format!("{file}:{line}:{col}: error: ")),
+            "{label}: not FILE:LINE:COL: error: {text}"
         );
-        assert!(text.contains("error"), "{label}: {text}");
-        if let FormatError::Syntax { at, .. } = &err {
-            assert!(at.line >= 1 && at.col >= 1, "{label}: {text}");
-            assert!(
-                text.contains(&format!(":{}:{}:", at.line, at.col)),
-                "{label}: not FILE:LINE:COL: {text}"
-            );
-        }
     }
 }
 
@@ -149,7 +181,7 @@ fn assert_user_words(label: &str, message: &str) {
 #[test]
 fn broken_files_are_described_in_user_words() {
     let dir = tempfile::tempdir().unwrap();
-    for (label, bytes) in broken_corpus() {
+    for (label, bytes, _) in broken_corpus() {
         if let Err(err) = load_bytes(dir.path(), label, &bytes) {
             assert_user_words(label, &err.to_string());
         }
@@ -177,34 +209,35 @@ fn truncated_file_points_at_the_end() {
     let text = "(\n    version: 1,\n    name: \"x\",\n    nodes: [\n";
     let err = from_ron_str(text, Path::new("cut.ron")).unwrap_err();
     let at = err.position().unwrap();
-    assert!(at.line >= 4, "{err}");
+    // Just after the final newline: line 5, column 1.
+    assert_eq!((at.line, at.col), (5, 1), "{err}");
 }
 
-/// A small deterministic generator, so the mutation test is the same on every run.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// True when `at` is a place in the file: a line it has (or the one after a final
+/// newline) and a column up to just after that line's last character. Characters after
+/// a byte that is not UTF-8 do not matter: the error points at that byte.
+fn is_in(bytes: &[u8], at: tributary::format::TextPos) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.split('\n').collect();
+    at.line >= 1
+        && at.col >= 1
+        && lines
+            .get(at.line - 1)
+            .is_some_and(|l| at.col <= l.chars().count() + 1)
 }
 
 #[test]
-fn random_mutations_never_panic() {
-    let mut rng = SplitMix(0x7121_BAB5);
+fn random_mutations_never_panic_and_every_error_is_located() {
+    let mut rng = common::SeededRng(0x7121_BAB5);
     let tokens: &[&[u8]] = &[
         b"(", b")", b"[", b"]", b"{", b"}", b",", b":", b"\"", b"//", b"/*", b"Some(", b"-",
         b"1e999", b"\\u{", b"r#\"",
     ];
     let mut loaded_ok = 0;
     let mut errors = 0;
+    let dir = tempfile::tempdir().unwrap();
     for (path, original) in examples() {
+        let file = dir.path().join(path.file_name().unwrap());
         for _ in 0..300 {
             let mut bytes = original.clone();
             for _ in 0..=rng.below(4) {
@@ -230,8 +263,9 @@ fn random_mutations_never_panic() {
                     break;
                 }
             }
-            let text = String::from_utf8_lossy(&bytes);
-            match from_ron_str(&text, &path) {
+            // The loader gets the raw bytes, broken UTF-8 included, as from a disk.
+            std::fs::write(&file, &bytes).unwrap();
+            match load_ron(&file) {
                 Ok(t) => {
                     loaded_ok += 1;
                     let _ = tributary::validate::validate(&t);
@@ -239,8 +273,21 @@ fn random_mutations_never_panic() {
                 }
                 Err(e) => {
                     errors += 1;
-                    assert!(e.to_string().contains(&*path.to_string_lossy()), "{e}");
-                    assert_user_words("mutation", &e.to_string());
+                    let text = e.to_string();
+                    let at = e
+                        .position()
+                        .unwrap_or_else(|| panic!("the error names no place: {text}"));
+                    assert!(
+                        text.starts_with(&format!(
+                            "{}:{}:{}: error: ",
+                            file.display(),
+                            at.line,
+                            at.col
+                        )),
+                        "{text}"
+                    );
+                    assert!(is_in(&bytes, at), "{text} is outside the file");
+                    assert_user_words("mutation", &text);
                 }
             }
         }
@@ -260,12 +307,7 @@ fn cli_reports_file_line_col_and_fails() {
         "(\n  version: 1,\n  name: \"x\",\n  nodes: [ (name: ) ],\n)",
     )
     .unwrap();
-    let out = Command::cargo_bin("tributary")
-        .unwrap()
-        .arg("validate")
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = common::cli().arg("validate").arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.ron:4:"), "{stderr}");

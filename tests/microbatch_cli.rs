@@ -15,18 +15,32 @@ fn json(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_str(&text[start..]).unwrap()
 }
 
+/// A copy of a shipped example in `dir` whose spouts stop after `limits` records, so a
+/// run ends by itself once they are processed, whatever the machine's speed.
+fn finite_copy(dir: &std::path::Path, example: &str, limits: &[(&str, i64)]) -> String {
+    let mut t = tributary::format::load_ron(&common::examples_dir().join(example)).unwrap();
+    for (node, limit) in limits {
+        let node = t.node_by_name_mut(node).unwrap();
+        node.config
+            .insert("limit".into(), tributary::model::Value::Int(*limit));
+    }
+    common::save_in(dir, example, &t)
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[test]
-fn the_spark_example_runs_for_a_bounded_time() {
+fn the_spark_example_runs_finite_input_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1500 sentences at the example's 1000 a second: at least 1.5 s of input, so at
+    // least three 500 ms batches, however fast the machine.
+    let file = finite_copy(
+        dir.path(),
+        "spark_windowed_top_words.ron",
+        &[("sentences", 1500)],
+    );
     let out = bin()
-        .args([
-            "run",
-            "topologies/spark_windowed_top_words.ron",
-            "--for",
-            "1500ms",
-            "-q",
-            "--json",
-            "-",
-        ])
+        .args(["run", &file, "-q", "--json", "-"])
         .assert()
         .success()
         .stderr(contains("batches "))
@@ -35,7 +49,7 @@ fn the_spark_example_runs_for_a_bounded_time() {
         .clone();
     let m = json(&out);
     let batch = &m["batch"];
-    assert!(batch["batches_completed"].as_u64().unwrap() >= 2);
+    assert!(batch["batches_completed"].as_u64().unwrap() >= 3, "{batch}");
     assert_eq!(batch["interval"], 500.0);
     let window = &batch["windows"]["top_words"];
     // Windows close every second (every second 500 ms batch).
@@ -43,21 +57,23 @@ fn the_spark_example_runs_for_a_bounded_time() {
     assert!(end >= 1000 && end.is_multiple_of(1000), "{end}");
     assert!(!window["top"].as_array().unwrap().is_empty());
     assert!(m["end_to_end_latency_p99"].as_f64().unwrap() > 0.0);
-    assert!(m["nodes"]["sentences"]["acked"].as_u64().unwrap() > 0);
+    assert_eq!(
+        m["nodes"]["sentences"]["acked"], 1500,
+        "every sentence, once"
+    );
 }
 
 #[test]
 fn the_join_example_runs_and_refuses_a_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 views at 40 a second and 450 clicks at 300: 1.5 s of input each.
+    let file = finite_copy(
+        dir.path(),
+        "spark_join_clicks.ron",
+        &[("views", 60), ("clicks", 450)],
+    );
     let out = bin()
-        .args([
-            "run",
-            "topologies/spark_join_clicks.ron",
-            "--for",
-            "1200ms",
-            "-q",
-            "--json",
-            "-",
-        ])
+        .args(["run", &file, "-q", "--json", "-"])
         .assert()
         .success()
         .get_output()
@@ -66,6 +82,14 @@ fn the_join_example_runs_and_refuses_a_comparison() {
     let m = json(&out);
     // Views and clicks draw pages from the same 12, so same-time batches share pages.
     assert!(m["nodes"]["per_page"]["emitted"].as_u64().unwrap() > 0);
+    assert_eq!(
+        (
+            &m["nodes"]["views"]["acked"],
+            &m["nodes"]["clicks"]["acked"]
+        ),
+        (&serde_json::json!(60), &serde_json::json!(450)),
+        "every record, once"
+    );
     let window = &m["batch"]["windows"]["clicks_last_2s"];
     // Windows close every second (every second 500 ms batch).
     let end = window["window_end_ms"].as_u64().unwrap();

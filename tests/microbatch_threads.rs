@@ -2,8 +2,6 @@
 //! its own test binary, because it counts the threads of the whole process.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
-use std::time::{Duration, Instant};
-
 use tributary::model::{ExecutionMode, Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Engine, RunOptions, StopMode};
 
@@ -45,11 +43,9 @@ fn no_thread_is_left_behind() {
         let engine = Engine::start(&endless(), RunOptions::default()).unwrap();
         // Two receivers and the batch scheduler.
         assert_eq!(threads(), before + 3);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while engine.snapshot().nodes["sink"].executed == 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(engine.snapshot().nodes["sink"].executed > 0);
+        common::wait_for_snapshot(&engine, "the sink executing", |s| {
+            s.nodes["sink"].executed > 0
+        });
         match mode {
             Some(StopMode::Drain) => {
                 let s = engine.stop(StopMode::Drain);

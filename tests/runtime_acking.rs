@@ -160,7 +160,9 @@ fn max_spout_pending_bounds_in_flight_trees() {
     let t = pipeline(3000, 1, Some(10));
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
     let mut max_seen = 0;
+    let end = std::time::Instant::now() + Duration::from_secs(120);
     while !engine.is_finished() {
+        assert!(std::time::Instant::now() < end, "the run did not finish");
         let snap = engine.snapshot();
         for task in &snap.nodes["src"].tasks {
             max_seen = max_seen.max(task.pending);

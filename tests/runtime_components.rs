@@ -2,6 +2,8 @@
 //! the path rule, control (pause, rate), and refusal of bad topologies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology, WindowSize, WindowSpec};
@@ -145,10 +147,9 @@ fn sum_window_over_time_emits() {
             .filter_map(|v| v.get(1).and_then(Val::as_f64))
             .sum()
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sum(&engine) < (0..50).sum::<i64>() as f64 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_for("the last window", || {
+        sum(&engine) >= (0..50).sum::<i64>() as f64
+    });
     let total = sum(&engine);
     assert_eq!(
         total,
@@ -209,7 +210,10 @@ fn file_sink_outside_allowed_folders_is_refused() {
         base_dir: inner.clone(),
         ..Default::default()
     };
-    for bad in ["../escape.txt", "/tmp/escape.txt"] {
+    // An absolute path outside: a file in a sibling temporary folder, never a shared place.
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("escape.txt");
+    for bad in ["../escape.txt", &absolute.to_string_lossy()] {
         match Engine::start(&file_topology(bad), options.clone()) {
             Err(RunError::NotAllowed(refusals)) => {
                 assert_eq!(refusals.len(), 1, "{refusals:?}");
@@ -219,6 +223,7 @@ fn file_sink_outside_allowed_folders_is_refused() {
             Ok(_) => panic!("{bad} was allowed"),
         }
     }
+    assert!(!dir.path().join("escape.txt").exists() && !absolute.exists());
     let allowed = RunOptions {
         allowed_dirs: vec![inner, dir.path().to_path_buf()],
         ..options
@@ -282,49 +287,50 @@ fn pause_rate_and_resume() {
     let mut t = Topology::new("c");
     add(
         &mut t,
-        Node::new("s", Role::Spout, "sequence").with_output(StreamDecl::default_stream(&["n"])),
+        Node::new("s", Role::Spout, "sequence")
+            .with_output(StreamDecl::default_stream(&["n"]))
+            .with_parallelism(2),
     );
     add(&mut t, Node::new("sink", Role::Bolt, "null"));
     t.connect_names("s", "sink", "default", Grouping::Shuffle)
         .unwrap();
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
+    common::wait_for_snapshot(&engine, "both spout tasks emitting", |s| {
+        s.nodes["s"].tasks.iter().all(|t| t.emitted > 0)
+    });
     engine.control(Control::Pause);
-    // Wait until the spout has seen the pause (its count stops moving).
-    let emitted = |e: &Engine| e.snapshot().nodes["s"].emitted;
-    let mut a = emitted(&engine);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let b = emitted(&engine);
-        if b == a || Instant::now() > deadline {
-            break;
-        }
-        a = b;
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    // The engine acknowledges the pause per spout task; from then on nothing is emitted,
+    // while what was in flight drains.
+    let held = common::wait_for_snapshot(&engine, "both spout tasks paused", |s| {
+        s.nodes["s"].tasks.iter().all(|t| t.paused)
+    });
+    let drained = common::wait_for_snapshot(&engine, "the tuples in flight acked", |s| {
+        s.nodes["s"].acked == s.nodes["s"].emitted
+    });
+    let per_task = |s: &tributary::runtime::MetricsSnapshot| -> Vec<u64> {
+        s.nodes["s"].tasks.iter().map(|t| t.emitted).collect()
+    };
     assert_eq!(
-        engine.snapshot().nodes["s"].emitted,
-        a,
+        per_task(&drained),
+        per_task(&held),
         "paused spouts emit nothing"
     );
+    assert!(drained.paused && drained.nodes["s"].tasks.iter().all(|t| t.paused));
+
+    let a = held.nodes["s"].emitted;
     engine.control(Control::SetRate {
         node: "s".into(),
         per_sec: Some(100.0),
     });
-    engine.control(Control::Resume);
     let start = Instant::now();
-    std::thread::sleep(Duration::from_millis(500));
-    let emitted = engine.snapshot().nodes["s"].emitted - a;
-    let limit = 100.0 * start.elapsed().as_secs_f64() + 10.0;
+    engine.control(Control::Resume);
+    let resumed = common::wait_for_snapshot(&engine, "resumed spouts emitting", |s| {
+        s.nodes["s"].emitted >= a + 20 && s.nodes["s"].tasks.iter().all(|t| !t.paused)
+    });
+    // An upper bound only, which a slow machine cannot break: two tasks at 100/s each.
+    let emitted = resumed.nodes["s"].emitted - a;
+    let limit = 2.0 * 100.0 * start.elapsed().as_secs_f64() + 20.0;
     assert!((emitted as f64) <= limit, "{emitted} > {limit}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while engine.snapshot().nodes["s"].emitted == a && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(
-        engine.snapshot().nodes["s"].emitted > a,
-        "resumed spouts emit"
-    );
     assert!(!engine.is_finished(), "endless spouts never finish");
     engine.stop(StopMode::Immediate);
 }

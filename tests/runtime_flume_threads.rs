@@ -3,8 +3,6 @@
 //! binary, because it counts the threads of the whole process.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
-use std::time::{Duration, Instant};
-
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Engine, RunOptions, StopMode};
 
@@ -54,11 +52,9 @@ fn no_thread_is_left_behind() {
         };
         let engine = Engine::start(&mixed(), options).unwrap();
         assert!(threads() > before);
-        let end = Instant::now() + Duration::from_secs(60);
-        while engine.snapshot().nodes["bolt"].executed == 0 {
-            assert!(Instant::now() < end, "the bolt never got events");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        common::wait_for_snapshot(&engine, "the bolt getting events", |s| {
+            s.nodes["bolt"].executed > 0
+        });
         match mode {
             Some(mode) => {
                 engine.stop(mode);

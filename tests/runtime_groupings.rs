@@ -1,6 +1,8 @@
 //! One test per grouping, each asserting the routing property on a real run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -263,10 +265,7 @@ fn plain_emit_on_a_direct_stream_is_an_error() {
         Arc::new(|_: &TaskInfo| Ok(Behaviour::Bolt(Box::new(Wrong)))),
     );
     let engine = Engine::start(&t, options).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while engine.snapshot().nodes["mid"].failed < 10 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_for_snapshot(&engine, "ten failed emits", |s| s.nodes["mid"].failed >= 10);
     let log = engine.drain_log();
     let snap = engine.stop(StopMode::Immediate);
     assert!(snap.nodes["mid"].failed >= 10);

@@ -54,12 +54,9 @@ fn no_thread_is_left_behind() {
                 ..Default::default()
             },
         });
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while engine.snapshot().nodes["count"].executed == 0 && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(engine.snapshot().nodes["count"].executed > 0);
+        common::wait_for_snapshot(&engine, "count executing", |s| {
+            s.nodes["count"].executed > 0
+        });
         match mode {
             Some(mode) => {
                 engine.stop(mode);

@@ -3,8 +3,10 @@
 //! message still reaches the sink at least once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
 use tributary::runtime::{Control, Engine, LogLine, RunOptions, StopMode, Val};
@@ -54,18 +56,6 @@ fn seen(engine: &Engine) -> BTreeSet<i64> {
         .collect()
 }
 
-/// Polls until `cond` holds; false after a generous deadline.
-fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
 fn texts(log: &[LogLine]) -> Vec<String> {
     log.iter().map(|l| l.text.clone()).collect()
 }
@@ -94,10 +84,7 @@ fn executors_are_dealt_round_robin_in_plan_order() {
 fn killing_a_worker_restarts_exactly_its_executors_and_nothing_is_lost() {
     // Slow enough that the kill lands mid-run.
     let engine = Engine::start(&pipeline(2, 150.0), RunOptions::default()).unwrap();
-    assert!(
-        eventually(|| seen(&engine).len() >= 20),
-        "the run got going"
-    );
+    common::wait_for("the run got going", || seen(&engine).len() >= 20);
     engine.control(Control::KillWorker { worker: 1 });
     assert!(
         engine.wait_finished(Duration::from_secs(120)),
@@ -124,10 +111,7 @@ fn killing_a_worker_restarts_exactly_its_executors_and_nothing_is_lost() {
 #[test]
 fn the_snapshot_says_when_the_killed_workers_tasks_lost_their_state() {
     let engine = Engine::start(&pipeline(2, 150.0), RunOptions::default()).unwrap();
-    assert!(
-        eventually(|| seen(&engine).len() >= 20),
-        "the run got going"
-    );
+    common::wait_for("the run got going", || seen(&engine).len() >= 20);
     let before = engine.snapshot();
     assert!(
         before.nodes.values().all(|m| m.last_restart.is_none()),
@@ -137,16 +121,11 @@ fn the_snapshot_says_when_the_killed_workers_tasks_lost_their_state() {
     // (restart times are whole milliseconds).
     let sent_after = Duration::from_millis(before.elapsed.as_millis() as u64);
     engine.control(Control::KillWorker { worker: 1 });
-    let mut snap = engine.snapshot();
-    assert!(
-        eventually(|| {
-            snap = engine.snapshot();
-            ["mid", "src"]
-                .iter()
-                .all(|n| snap.nodes[*n].last_restart.is_some())
-        }),
-        "restart times reported: {snap:#?}"
-    );
+    let snap = common::wait_for_snapshot(&engine, "restart times reported", |s| {
+        ["mid", "src"]
+            .iter()
+            .all(|n| s.nodes[*n].last_restart.is_some())
+    });
     // Worker 1 holds mid's second executor and src's first; sink is all in worker 0.
     for node in ["mid", "src"] {
         let at = snap.nodes[node].last_restart.unwrap();
@@ -198,10 +177,7 @@ fn a_worker_out_of_range_is_refused_in_the_log() {
 #[test]
 fn with_one_worker_a_kill_restarts_everything_and_everything_comes_back() {
     let engine = Engine::start(&pipeline(1, 150.0), RunOptions::default()).unwrap();
-    assert!(
-        eventually(|| seen(&engine).len() >= 20),
-        "the run got going"
-    );
+    common::wait_for("the run got going", || seen(&engine).len() >= 20);
     engine.control(Control::KillWorker { worker: 0 });
     assert!(engine.wait_finished(Duration::from_secs(120)));
     let all: BTreeSet<i64> = (0..2 * LIMIT).collect();

@@ -8,29 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use egui::Vec2;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 
 mod common;
-use common::{examples_dir, ui, wait_for};
-
-fn harness(dir: &Path) -> Harness<'static, DesignerApp> {
-    let mut h = ui::harness(
-        DesignerApp::new(ui::places(dir, true)),
-        Vec2::new(1400.0, 1000.0),
-    );
-    h.run();
-    h
-}
-
-fn perform(h: &mut Harness<'static, DesignerApp>, action: Action) {
-    let ctx = h.ctx.clone();
-    h.state_mut().perform(&ctx, action);
-    h.run();
-}
+use common::ui::{designer as harness, perform};
+use common::{examples_dir, wait_for};
 
 /// Every path under `dir`, relative, sorted.
 fn listing(dir: &Path) -> Vec<PathBuf> {

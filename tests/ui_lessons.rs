@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use egui::Vec2;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -16,22 +15,8 @@ use tributary::ui::DesignerApp;
 use tributary::ui::actions::Action;
 
 mod common;
+use common::ui::{designer as harness, perform};
 use common::{ui, wait_for};
-
-fn harness(dir: &Path) -> Harness<'static, DesignerApp> {
-    let mut h = ui::harness(
-        DesignerApp::new(ui::places(dir, true)),
-        Vec2::new(1400.0, 1000.0),
-    );
-    h.run();
-    h
-}
-
-fn perform(h: &mut Harness<'static, DesignerApp>, action: Action) {
-    let ctx = h.ctx.clone();
-    h.state_mut().perform(&ctx, action);
-    h.run();
-}
 
 /// Clicks "Do this step" and waits for the step, which plays on its own thread.
 fn do_step(h: &mut Harness<'static, DesignerApp>) {

@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use egui::Vec2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::design::commands::Command;
@@ -18,26 +17,16 @@ use tributary::ui::asks::Ask;
 
 mod common;
 use common::ui;
+use common::ui::perform;
 
 fn harness(dir: &tempfile::TempDir) -> Harness<'static, DesignerApp> {
-    let mut h = ui::harness(
-        DesignerApp::new(ui::places(dir.path(), true)),
-        Vec2::new(1400.0, 1000.0),
-    );
-    h.run();
-    h
+    ui::designer(dir.path())
 }
 
 fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("topologies")
         .join(name)
-}
-
-fn perform(h: &mut Harness<'static, DesignerApp>, action: Action) {
-    let ctx = h.ctx.clone();
-    h.state_mut().perform(&ctx, action);
-    h.run();
 }
 
 /// Two Flume agents, each a netcat source, a memory channel and a logger sink.

@@ -119,14 +119,35 @@ fn newer_version(text: &str, options: &ron::Options) -> Option<(u32, TextPos)> {
         return None;
     };
     let found = message.strip_prefix(NEWER_VERSION)?.parse().ok()?;
-    Some((found, text_pos(&e.span.start)))
+    Some((found, text_pos(text, &e.span.start)))
 }
 
-fn text_pos(at: &ron::error::Position) -> TextPos {
-    TextPos {
-        line: at.line.max(1),
-        col: at.col.max(1),
+/// Where the parser stopped, moved past any blanks to the token it stopped at: the
+/// parser reports the place after the previous token, which for a value of the wrong
+/// kind is the space before it (`version: "one"` would point at the blank, not at `"`).
+fn text_pos(text: &str, at: &ron::error::Position) -> TextPos {
+    let (mut line, mut col) = (at.line.max(1), at.col.max(1));
+    let offset: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let from_line = text.get(offset..).unwrap_or("");
+    let start = from_line
+        .char_indices()
+        .nth(col - 1)
+        .map_or(from_line.len(), |(i, _)| i);
+    for c in from_line.get(start..).unwrap_or("").chars() {
+        match c {
+            '\n' => {
+                line += 1;
+                col = 1;
+            }
+            ' ' | '\t' | '\r' => col += 1,
+            _ => break,
+        }
     }
+    TextPos { line, col }
 }
 
 fn ron_options() -> ron::Options {
@@ -154,7 +175,7 @@ pub fn from_ron_str(text: &str, path: &Path) -> Result<Topology, FormatError> {
     }
     let record: FileRecord = options.from_str(text).map_err(|e| FormatError::Syntax {
         path: path.to_path_buf(),
-        at: text_pos(&e.span.start),
+        at: text_pos(text, &e.span.start),
         message: user_message(&e.code),
     })?;
     if record.version == 0 {
@@ -412,11 +433,7 @@ mod tests {
             "]".repeat(20_000)
         );
         let err = parse(&deep).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains(&format!("deeper than {MAX_RON_NESTING}")),
-            "{err}"
-        );
+        assert!(err.to_string().contains("nest too deeply"), "{err}");
         assert_eq!(err.position().map(|at| at.line), Some(1));
     }
 }

@@ -8,8 +8,6 @@
 //! the settings), numbers for what they may hold. No message it returns names a Rust
 //! type.
 
-use super::ron_file::MAX_RON_NESTING;
-
 /// What each type the file format is read into is called in a message: the type's
 /// name as serde reports it, then the user's words for it.
 const RECORDS: &[(&str, &str)] = &[
@@ -136,9 +134,11 @@ fn scrub(message: &str) -> String {
 pub fn user_message(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
-        E::ExceededRecursionLimit => format!(
-            "brackets nest deeper than {MAX_RON_NESTING} levels here; topology files need only a few"
-        ),
+        // The parser's limit counts its own levels (a list inside a config value costs
+        // two), not brackets, so the message gives no number the user could count.
+        E::ExceededRecursionLimit => {
+            "brackets nest too deeply here; topology files need only a few levels".to_string()
+        }
         E::ExpectedDifferentStructName { expected, found } => format!(
             "expected {} written as `( … )`, but found the name `{found}` before it; remove the name",
             describe(expected)

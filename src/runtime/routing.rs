@@ -211,12 +211,13 @@ fn partial_key_choice(values: &Values, fields: &[usize], sent: &[u64]) -> usize 
 }
 
 /// The bytes Storm's partial key grouping hashes for a tuple: each grouping field's
-/// `hashCode` as four big-endian bytes, or with no fields named, the first value's text.
+/// `hashCode` as four big-endian bytes, or with no fields named, the first value's Java
+/// text (`toString().getBytes()`, UTF-8).
 pub fn partial_key_bytes(values: &Values, fields: &[usize]) -> Vec<u8> {
     if fields.is_empty() {
         return values
             .get(0)
-            .map(|v| v.to_string().into_bytes())
+            .map(|v| v.java_text().into_bytes())
             .unwrap_or_default();
     }
     fields

@@ -190,6 +190,17 @@ impl Val {
         }
     }
 
+    /// Java's `toString` of the boxed value: the text Storm's partial key grouping hashes
+    /// when no key fields are named. It differs from `Display` for floats, which Java
+    /// always writes with a decimal point and, outside `[1e-3, 1e7)`, in E notation
+    /// (`1.0`, `1.0E-7`). Java throws on a null there; this gives `null`.
+    pub fn java_text(&self) -> String {
+        match self {
+            Val::Float(x) => java_double_text(*x),
+            other => other.to_string(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s.as_str()),
@@ -205,6 +216,41 @@ impl Val {
             Val::Bool(_) | Val::Null => None,
         }
     }
+}
+
+/// `Double.toString(x)`: the shortest digits that read back as `x` (Rust's `{:e}`
+/// gives them, as Java does from 19 on), laid out as Java lays them out.
+fn java_double_text(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return format!("{sign}Infinity");
+    }
+    if x == 0.0 {
+        return format!("{sign}0.0");
+    }
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if (-3..7).contains(&exp) {
+        if exp < 0 {
+            let zeros = "0".repeat((-exp - 1) as usize);
+            return format!("{sign}0.{zeros}{digits}");
+        }
+        let whole = exp as usize + 1;
+        let (int, frac) = if digits.len() > whole {
+            (digits[..whole].to_string(), digits[whole..].to_string())
+        } else {
+            (format!("{digits:0<whole$}"), "0".to_string())
+        };
+        return format!("{sign}{int}.{frac}");
+    }
+    let (first, rest) = digits.split_at(1);
+    let rest = if rest.is_empty() { "0" } else { rest };
+    format!("{sign}{first}.{rest}E{exp}")
 }
 
 /// Java's `String.hashCode` for ASCII bytes, four at a time: the same sum

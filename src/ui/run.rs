@@ -176,6 +176,15 @@ impl RunSession {
         &self.last
     }
 
+    /// The points the live inspector's sparkline draws for `node`: (seconds since the
+    /// start, tuples/s), oldest first. Read by tests to check what the sparkline shows.
+    pub fn rate_history(&self, node: &str) -> Vec<[f64; 2]> {
+        self.history
+            .get(node)
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Samples the engine (at most every 100 ms) and moves its log into `log`.
     pub fn poll(&mut self, log: &mut LogBook) {
         let Some(engine) = &self.engine else {

@@ -12,6 +12,8 @@
 #[cfg(feature = "gui")]
 pub mod ui;
 
+pub mod java;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -146,7 +148,64 @@ pub fn save_in(dir: &Path, file_name: &str, topology: &Topology) -> PathBuf {
     file
 }
 
-/// The `tributary` binary under `assert_cmd`, for tests that assert on its output.
+/// The `tributary` binary under `assert_cmd`, for tests that assert on its output. It
+/// is killed after [`DEADLINE`], so a hung command fails its test instead of the suite.
 pub fn cli() -> assert_cmd::Command {
-    assert_cmd::Command::new(env!("CARGO_BIN_EXE_tributary"))
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tributary"));
+    cmd.timeout(DEADLINE);
+    cmd
+}
+
+/// Runs `tributary ARGS` to the end and returns its output; kills it and fails naming
+/// `ARGS` if it is still running after [`DEADLINE`], so a hung command fails the test
+/// instead of hanging the suite.
+pub fn output_within(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = tributary()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`tributary {}` still running after {DEADLINE:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
+}
+
+/// A tiny seeded generator (xorshift64*) for tests that make up input or pick
+/// operations: the same seed gives the same sequence, so a failure reproduces. The seed
+/// must not be zero.
+pub struct SeededRng(pub u64);
+
+impl SeededRng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`0` when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
 }

@@ -27,6 +27,26 @@ pub fn harness(app: DesignerApp, size: Vec2) -> Harness<'static, DesignerApp> {
         .build_ui_state(|ui, app: &mut DesignerApp| app.ui(ui), app)
 }
 
+/// The designer in a 1400 × 1000 window with its configuration in `dir` (and the
+/// shipped examples), run until it settles.
+#[allow(dead_code)] // not every UI test binary starts empty
+pub fn designer(dir: &Path) -> Harness<'static, DesignerApp> {
+    let mut h = harness(
+        DesignerApp::new(places(dir, true)),
+        Vec2::new(1400.0, 1000.0),
+    );
+    h.run();
+    h
+}
+
+/// Performs `action` as the menus and keys do, then runs until the app settles.
+#[allow(dead_code)] // not every UI test binary performs actions
+pub fn perform(h: &mut Harness<'static, DesignerApp>, action: tributary::ui::actions::Action) {
+    let ctx = h.ctx.clone();
+    h.state_mut().perform(&ctx, action);
+    h.run();
+}
+
 /// The designer in a 1400 × 1000 window with `example` (a file of `topologies/`) opened
 /// as the Examples menu opens it: a copy with its data, inside `dir`. One frame has run.
 #[allow(dead_code)] // not every UI test binary opens an example

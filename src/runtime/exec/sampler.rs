@@ -102,6 +102,8 @@ impl Sampler {
             for task in pn.tasks.clone() {
                 let t = &c.tasks[task as usize];
                 let exec = plan.task_executor[task as usize];
+                // Read before the counts, so a task read as paused shows all its emits.
+                let paused = t.paused.load(Ordering::Acquire) == 1;
                 let tm = TaskMetrics {
                     task,
                     executor: exec,
@@ -116,6 +118,7 @@ impl Sampler {
                     last_restart: t.last_restart(),
                     pending: get(&t.pending),
                     queued_batches: queued(exec),
+                    paused,
                 };
                 m.emitted += tm.emitted;
                 m.transferred += tm.transferred;

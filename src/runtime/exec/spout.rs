@@ -463,6 +463,7 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
                 s.rotate();
             }
         }
+        let paused = w.switches.paused.load(Ordering::Relaxed);
         let mut calls = 0;
         if clear && spouts_active(w) {
             for s in &mut spouts {
@@ -482,6 +483,13 @@ pub(crate) fn run(w: &Wiring, me: usize, node: usize, inbox: &Receiver<Msg>, lif
             s.publish(w);
         }
         outbox.publish_held(w);
+        // After the counts: paused only when no call was made this turn for the pause.
+        let held = u64::from(paused && calls == 0);
+        for s in &spouts {
+            w.counters.tasks[s.task as usize]
+                .paused
+                .store(held, Ordering::Release);
+        }
         if calls == 0 {
             match inbox.recv_timeout(Duration::from_millis(1)) {
                 Ok(msg) => handle_or_restart(&mut spouts, w, msg, w.env.clock.now()),

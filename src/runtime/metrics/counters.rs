@@ -118,6 +118,11 @@ pub struct TaskCounters {
     pub pending: AtomicU64,
     /// Spouts: 1 once the spout has nothing more to emit and nothing pending.
     pub done: AtomicU64,
+    /// Spouts of threaded record-at-a-time runs: 1 once the executor has seen Pause and
+    /// made no `next_tuple` call for it, stored after the task's counts (`Release`), so
+    /// a reader that sees 1 (`Acquire`) sees every emit the task made before pausing.
+    /// The engine's acknowledgement of a pause, which tests and the UI can wait for.
+    pub paused: AtomicU64,
 }
 
 impl TaskCounters {

@@ -147,6 +147,10 @@ pub struct TaskMetrics {
     pub pending: u64,
     /// Batches waiting in this task's executor queue.
     pub queued_batches: usize,
+    /// Spouts of threaded record-at-a-time runs: the executor has seen Pause and calls
+    /// `next_tuple` no more until Resume (the counts above include every emit before).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
