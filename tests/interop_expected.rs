@@ -8,7 +8,8 @@
 //! (`TestWordSpout`, `TestWordCounter`, `LogInfoBolt`) becomes its built-in only when
 //! nothing would be lost (no keys beyond `id`, `className`, `parallelism`, `numTasks`, and
 //! consumers the built-in can feed: a `LogInfoBolt` with consumers cannot be `logger`);
-//! any other class is a `stand_in` keeping its class, arguments (structured ones as
+//! the shell wrappers become `shell_spout`/`shell_bolt` with the first constructor
+//! argument as their command; any other class is a `stand_in` keeping its class, arguments (structured ones as
 //! `json:NAME`) and `config:` entries (as `config.KEY`); top-level sections Tributary has
 //! no place for are kept in `flux:` settings extras.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
@@ -40,7 +41,8 @@ fn structure(t: &Topology) -> String {
                 .map(|o| format!("{}{:?}", o.stream, o.fields))
                 .collect();
             let flume = matches!(n.role, Role::Source | Role::Channel | Role::Sink);
-            let config: Vec<String> = if n.component == "stand_in" || flume {
+            let shell = n.component.starts_with("shell_");
+            let config: Vec<String> = if n.component == "stand_in" || flume || shell {
                 n.config.iter().map(|(k, v)| format!("{k}={v}")).collect()
             } else {
                 Vec::new()
@@ -143,7 +145,9 @@ fn tck_keeps_tasks_loads_and_the_custom_grouping() {
 
 const SHELL_METHODS: &str = r#"json:configMethods=\"[{\\\"args\\\":[\\\"rabbitmq.configfile\\\",\\\"etc/rabbit.yml\\\"],\\\"name\\\":\\\"addComponentConfig\\\"},{\\\"args\\\":[\\\"publisher.data_paths\\\",[\\\"actions\\\"]],\\\"name\\\":\\\"addComponentConfig\\\"}]\""#;
 
-/// The shell example without its `configMethods` (`multilang.yaml`), or with them.
+/// The shell example without its `configMethods` (`multilang.yaml`), or with them. Flux's
+/// shell wrappers become shell components running the constructor's command, with the
+/// rest of the definition kept.
 fn shell_topology(methods: Option<&str>) -> String {
     let methods = methods.map(|m| format!(", \"{m}\"")).unwrap_or_default();
     format!(
@@ -152,8 +156,8 @@ fn shell_topology(methods: Option<&str>) -> String {
         {DEFAULT_SETTINGS}
         node count Bolt count_by_key p=1 tasks=None agent=None out=["default[\"word\", \"count\"]"] config=[]
         node log Bolt logger p=1 tasks=None agent=None out=[] config=[]
-        node sentence-spout Spout stand_in p=1 tasks=None agent=None out=["default[\"word\"]"] config=["class=\"org.apache.storm.flux.wrappers.spouts.FluxShellSpout\"", "constructorArgs=[[\"node\", \"randomsentence.js\"], [\"word\"]]"{methods}]
-        node splitsentence Bolt stand_in p=1 tasks=None agent=None out=["default[\"word\"]"] config=["class=\"org.apache.storm.flux.wrappers.bolts.FluxShellBolt\"", "constructorArgs=[[\"python3\", \"splitsentence.py\"], [\"word\"]]"{methods}]
+        node sentence-spout Spout shell_spout p=1 tasks=None agent=None out=["default[\"word\"]"] config=["command=[\"node\", \"randomsentence.js\"]"{methods}]
+        node splitsentence Bolt shell_bolt p=1 tasks=None agent=None out=["default[\"word\"]"] config=["command=[\"python3\", \"splitsentence.py\"]"{methods}]
         edge count -> log default Shuffle
         edge sentence-spout -> splitsentence default Shuffle
         edge splitsentence -> count default Fields(["word"])

@@ -795,3 +795,29 @@ streams:
     let text = format!("{err:#}");
     assert!(text.contains("'command' is not a Flux key"), "{text}");
 }
+
+#[test]
+fn a_task_that_keeps_crashing_ends_the_run_with_exit_code_1() {
+    // The README's claim: `run` exits 1 when a task kept crashing (3 or more restarts).
+    // A bolt whose program exits after every tuple is such a task.
+    let dir = scripts();
+    let file = common::save_in(
+        dir.path(),
+        "crashing.ron",
+        &plain_bolt(&["exit_after", "1"], 20, 30),
+    );
+    let out = common::cli()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--for",
+            "3s",
+            "-q",
+            "--allow-exec",
+        ])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("exited"), "{stderr}");
+}
