@@ -163,11 +163,13 @@ fn compare_reports_both_modes() {
         );
     }
     assert_eq!(c["micro_batch"]["interval_ms"], 200);
+    // At least one batch: how many fit in the second depends on the machine's load, and
+    // the test is about both modes being reported, not about speed.
     assert!(
         m["micro_batch"]["batch"]["batches_completed"]
             .as_u64()
             .unwrap()
-            >= 3
+            >= 1
     );
     assert!(m["record_at_a_time"]["batch"].is_null());
 }

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use tributary::model::{Grouping, Node, Role, SinkGroup, SinkProcessor, StreamDecl, Topology};
 use tributary::runtime::{
@@ -252,23 +251,24 @@ fn pause_holds_flume_sources_and_resume_releases_them() {
     let engine = Engine::start(&t, options(base.path())).unwrap();
     wait_for(&engine, "events flowing", |s| s.nodes["gen"].emitted > 0);
     engine.control(Control::Pause);
-    // A batch already in the channel processor may still commit; after that, nothing.
-    let mut last = engine.snapshot().nodes["gen"].executed;
-    let end = Instant::now() + DEADLINE;
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let now = engine.snapshot().nodes["gen"].executed;
-        if now == last {
-            break;
-        }
-        assert!(Instant::now() < end, "the source kept going while paused");
-        last = now;
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(engine.snapshot().nodes["gen"].executed, last);
+    // The source acknowledges the pause: it holds its next batch, and what it received
+    // before is all counted. From then on its count cannot move until Resume.
+    let received = |s: &tributary::runtime::MetricsSnapshot| {
+        let f = s.nodes["gen"].flume.as_ref().unwrap();
+        (f.paused, f.events_in)
+    };
+    let held = wait_for(&engine, "the source holding its batch", |s| received(s).0);
+    let last = received(&held).1;
+    let again = engine.snapshot();
+    assert_eq!(
+        received(&again),
+        (true, last),
+        "a holding source received more"
+    );
     engine.control(Control::Resume);
     wait_for(&engine, "events flowing again", |s| {
-        s.nodes["gen"].executed > last
+        let (paused, n) = received(s);
+        !paused && n > last
     });
     engine.stop(StopMode::Immediate);
 }

@@ -801,11 +801,13 @@ fn a_task_that_keeps_crashing_ends_the_run_with_exit_code_1() {
     // The README's claim: `run` exits 1 when a task kept crashing (3 or more restarts).
     // A bolt whose program exits after every tuple is such a task.
     let dir = scripts();
-    let file = common::save_in(
-        dir.path(),
-        "crashing.ron",
-        &plain_bolt(&["exit_after", "1"], 20, 30),
-    );
+    // An endless input at 50 a second keeps bringing it tuples to die on.
+    let mut t = plain_bolt(&["exit_after", "1"], 0, 30);
+    t.node_by_name_mut("numbers")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), Value::Float(50.0));
+    let file = common::save_in(dir.path(), "crashing.ron", &t);
     let out = common::cli()
         .args([
             "run",

@@ -86,6 +86,19 @@ fn pause_resume_faults_and_the_sparkline_through_the_designer() {
         emitted(a, "sentences") > resumed_at
     });
 
+    // The toolbar's speed: Slow caps every spout task at 1 tuple a second, and the engine
+    // says so; Full lifts the cap (word_count's spout has none of its own).
+    h.get_by_label("Slow").click();
+    frames_until(&mut h, "the spout capped at Slow", |a| {
+        a.run.as_ref().unwrap().snapshot().nodes["sentences"].rate_limit == Some(1.0)
+    });
+    h.get_by_label("Full").click();
+    frames_until(&mut h, "the cap lifted at Full", |a| {
+        a.run.as_ref().unwrap().snapshot().nodes["sentences"]
+            .rate_limit
+            .is_none()
+    });
+
     // The fault slider of the live inspector: one key press on `split`'s Fail % reaches
     // the engine, which logs it and fails inputs.
     h.get_by_label("split").click();

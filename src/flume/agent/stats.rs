@@ -57,6 +57,8 @@ pub struct NodeStats {
     pub refused_connections: u64,
     /// The node's thread panicked: the node has stopped and the run has failed.
     pub fatal: Option<String>,
+    /// Sources: the run is paused and the source holds its next batch.
+    pub holding: bool,
 }
 
 /// Metrics of a whole run.
@@ -96,6 +98,7 @@ impl FlumeRun {
                     stats.finished = c.finished.load(Ordering::Relaxed);
                     stats.too_long = c.too_long.load(Ordering::Relaxed);
                     stats.refused_connections = c.refused_connections.load(Ordering::Relaxed);
+                    stats.holding = c.holding.load(Ordering::Acquire);
                 }
                 Probe::Channel(ch) => {
                     let counters = ch.counters();

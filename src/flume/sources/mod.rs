@@ -47,6 +47,10 @@ pub struct SourceCounters {
     pub too_long: AtomicU64,
     /// Connections closed at once because the source already had its maximum open.
     pub refused_connections: AtomicU64,
+    /// The run is paused and the source holds its next batch: set (after its last
+    /// batch was counted) before it waits, cleared when it goes on. The engine's
+    /// acknowledgement of a pause, which the designer and tests can wait for.
+    pub holding: AtomicBool,
     pub last_error: Mutex<Option<String>>,
 }
 
@@ -86,10 +90,15 @@ pub struct SourceContext {
 impl SourceContext {
     /// Puts a batch, retrying until it commits; `false` if the source was stopped first.
     pub fn deliver(&self, batch: Vec<Event>) -> bool {
-        while self.paused.load(Ordering::Relaxed) {
-            if self.stop.sleep(PAUSE_POLL) {
-                return false;
+        if self.paused.load(Ordering::Relaxed) {
+            self.counters.holding.store(true, Ordering::Release);
+            while self.paused.load(Ordering::Relaxed) {
+                if self.stop.sleep(PAUSE_POLL) {
+                    self.counters.holding.store(false, Ordering::Release);
+                    return false;
+                }
             }
+            self.counters.holding.store(false, Ordering::Release);
         }
         self.counters
             .received

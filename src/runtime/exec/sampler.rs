@@ -85,10 +85,19 @@ impl Sampler {
             incoming[edge.to] += current.edges[e];
         }
         for (i, pn) in plan.nodes.iter().enumerate() {
+            let rate_limit = pn
+                .is_spout()
+                .then(|| {
+                    w.node_switches[i].rate().unwrap_or_else(|| {
+                        crate::runtime::components::Config::new(pn).float("rate_per_sec")
+                    })
+                })
+                .filter(|r| *r > 0.0);
             let mut m = NodeMetrics {
                 role: pn.node.role.label().to_string(),
                 component: pn.node.component.clone(),
                 done: pn.is_spout(),
+                rate_limit,
                 workers: pn
                     .executors
                     .iter()

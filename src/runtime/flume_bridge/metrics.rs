@@ -58,6 +58,7 @@ fn flume_part(stats: &NodeStats, rates: Option<(f64, f64)>) -> FlumeNodeMetrics 
         events_out: stats.events_out,
         blocked: stats.blocked,
         finished: stats.finished,
+        paused: stats.holding,
         channel: stats.channel.map(|c| FlumeChannelMetrics {
             size: c.size,
             in_flight: c.in_flight,

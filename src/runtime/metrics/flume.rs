@@ -29,6 +29,10 @@ pub struct FlumeNodeMetrics {
     pub refused_connections: u64,
     /// The node's thread panicked: it has stopped, and the run counts as failed.
     pub fatal: Option<String>,
+    /// Source: the run is paused and the source holds its next batch (what it had
+    /// received before is all counted in `events_in`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 /// A channel's transaction activity, for the fill bar and its badges.

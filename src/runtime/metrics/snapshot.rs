@@ -116,6 +116,11 @@ pub struct NodeMetrics {
     pub capacity: f64,
     /// True for spouts that have emitted everything and have nothing pending.
     pub done: bool,
+    /// Spouts of record-at-a-time runs: the cap each task emits under now, tuples a
+    /// second (the run's control, e.g. the designer's speed, else the node's
+    /// `rate_per_sec`); `None` when uncapped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<f64>,
     /// The simulated worker of each of its executors, in executor order (empty in
     /// micro-batch runs and for Flume nodes).
     pub workers: Vec<u32>,
