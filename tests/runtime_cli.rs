@@ -1,6 +1,7 @@
 //! `tributary run` end to end on real files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
+use predicates::prelude::*;
 use predicates::str::contains;
 
 use tributary::format::save_ron;
@@ -171,4 +172,85 @@ fn run_refuses_a_malformed_kill_worker() {
         .assert()
         .failure()
         .stderr(contains("AT:N"));
+}
+
+#[test]
+fn run_injects_faults_from_the_command_line_and_every_record_still_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.ron");
+    save_ron(&finite(Some("out.txt")), &file).unwrap();
+    let json = dir.path().join("m.json");
+    bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-q",
+            "--seed",
+            "5",
+            "--fault",
+            "sink:fail=0.3,latency=1",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success()
+        .stderr(contains("sink").and(contains("faults: fail")));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    // Failed at the sink, replayed by the spout, until every number was written once.
+    assert!(
+        metrics["nodes"]["sink"]["failed"].as_u64().unwrap() > 0,
+        "{metrics}"
+    );
+    assert!(
+        metrics["nodes"]["numbers"]["replayed"].as_u64().unwrap() > 0,
+        "{metrics}"
+    );
+    assert_eq!(metrics["nodes"]["numbers"]["acked"], 100);
+    let mut lines: Vec<u64> = std::fs::read_to_string(dir.path().join("out.txt"))
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, (0..100).collect::<Vec<u64>>());
+}
+
+#[test]
+fn run_refuses_faults_on_unknown_nodes_or_out_of_range() {
+    bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--fault",
+            "nobody:fail=0.1",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(contains("nobody").and(contains("its nodes: count, log, sentences, split")));
+    bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--fault",
+            "split:fail=2",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .failure()
+        .stderr(contains("between 0 and 1"));
+    bin()
+        .args([
+            "run",
+            "topologies/word_count.ron",
+            "--compare",
+            "--fault",
+            "split:fail=0.1",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(contains("--compare"));
 }

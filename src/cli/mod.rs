@@ -8,6 +8,7 @@ mod bench_soak;
 mod compare;
 mod diagnostics;
 mod export;
+mod faults;
 mod fmt;
 mod import;
 mod lab;

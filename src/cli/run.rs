@@ -69,6 +69,11 @@ pub struct Args {
     /// demonstration of a worker dying: its executors restart and lost trees replay.
     #[arg(long = "kill-worker", value_parser = parse_kill)]
     pub kill_worker: Vec<(Duration, u32)>,
+    /// Inject faults into a node from the start, as the designer's inspector does:
+    /// `NODE:fail=P[,latency=MS][,crash=P]` (repeatable; probabilities 0 to 1). With
+    /// `--seed`, the same faults fall on the same tuples.
+    #[arg(long = "fault", value_parser = super::faults::parse_fault, value_name = "NODE:FAULTS")]
+    pub fault: Vec<(String, tributary::runtime::FaultSpec)>,
 }
 
 /// The folder relative paths in `file` resolve against: its own folder, `.` for a bare
@@ -187,16 +192,32 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ..RunOptions::default()
     };
     let interrupted = on_interrupt();
+    if args.compare && !args.fault.is_empty() {
+        term::err(format_args!(
+            "error: --fault does not apply to --compare (the two modes inject faults differently); run each mode on its own"
+        ));
+        return Ok(ExitCode::from(2));
+    }
     if args.compare {
         return super::compare::run(args, &topology, &text, options, &interrupted);
     }
     if let Some(interval_ms) = args.batch_ms {
         topology.settings.mode = ExecutionMode::MicroBatch { interval_ms };
     }
+    if let Err(why) = super::faults::check_nodes(&topology, &args.fault) {
+        term::err(format_args!("error: {}", term::escape(&why)));
+        return Ok(ExitCode::from(2));
+    }
     let engine = match Engine::start(&topology, options) {
         Ok(e) => e,
         Err(e) => return Ok(report_refusal(&args.file, &text, e)),
     };
+    for (node, faults) in &args.fault {
+        engine.control(Control::SetFaults {
+            node: node.clone(),
+            faults: *faults,
+        });
+    }
     for d in validate::validate(&topology) {
         print_diagnostic(&super::diagnostics::render(&args.file, &text, &d));
     }
@@ -279,9 +300,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !fatal.is_empty() {
         return Ok(ExitCode::FAILURE);
     }
-    // Scripted kills restart tasks on purpose; only restarts beyond them count.
+    // Scripted kills restart tasks on purpose; only restarts beyond them count. Crashes
+    // asked for with `--fault crash=P` are not a failure of the run either.
     let crash_limit = CRASH_LIMIT + args.kill_worker.len() as u64;
-    if final_metrics.max_task_restarts() >= crash_limit {
+    let crashes_asked = args.fault.iter().any(|(_, f)| f.crash_probability > 0.0);
+    if !crashes_asked && final_metrics.max_task_restarts() >= crash_limit {
         term::err(format_args!(
             "a task kept crashing ({} restarts)",
             final_metrics.max_task_restarts()
