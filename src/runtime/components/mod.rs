@@ -322,6 +322,15 @@ pub trait Spout: Send {
     }
     /// Where an emit marked `report_targets` went (empty when it was refused).
     fn routed(&mut self, _targets: &[u32]) {}
+    /// Where a restarted instance of this spout may continue: every message before it
+    /// has been acked (a committed offset, in Storm's words). `None` (the default): the
+    /// spout cannot resume, and a new instance starts its input over.
+    fn position(&self) -> Option<u64> {
+        None
+    }
+    /// Continues from `position`, an earlier instance's [`Spout::position`], instead of
+    /// from the start: a crash or a killed worker then replays only what was in flight.
+    fn resume(&mut self, _position: u64) {}
 }
 
 /// A bolt with Storm's BasicBolt contract: emits are anchored to the input, and the

@@ -108,6 +108,11 @@ impl PendingIds {
     fn is_empty(&self) -> bool {
         self.count == 0
     }
+
+    /// The oldest pending id, if any (the window's front is always pending).
+    fn oldest(&self) -> Option<u64> {
+        (self.count > 0).then_some(self.base)
+    }
 }
 
 /// A finite or endless spout over messages `0, 1, 2, …` that replays failed ones.
@@ -196,6 +201,27 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     /// again on every replay: it is given up (the executor counted it as failed).
     fn refused(&mut self, msg_id: u64) {
         self.pending.remove(msg_id);
+    }
+
+    /// The oldest message not yet acked, or the next to emit when none is pending:
+    /// every message before it was acked. Without acking, an emit counts as acked.
+    fn position(&self) -> Option<u64> {
+        if self.tracking {
+            Some(self.pending.oldest().unwrap_or(self.next).min(self.next))
+        } else {
+            Some(self.next)
+        }
+    }
+
+    /// Messages `position..` are emitted again (those acked among them are duplicates,
+    /// as in Storm after a restart); nothing before is.
+    fn resume(&mut self, position: u64) {
+        self.next = position;
+        self.pending = PendingIds {
+            base: position,
+            ..PendingIds::default()
+        };
+        self.replays.clear();
     }
 
     fn is_done(&self) -> bool {

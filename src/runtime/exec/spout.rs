@@ -278,10 +278,15 @@ impl SpoutTask {
             .store(self.pending.len() as u64, Ordering::Relaxed);
         let done = self.spout.is_done() && self.pending.is_empty();
         c.done.store(u64::from(done), Ordering::Relaxed);
+        if let Some(p) = self.spout.position() {
+            c.resume_at.store(p.saturating_add(1), Ordering::Relaxed);
+        }
     }
 
     /// Replaces a crashed spout with a fresh instance. Its pending roots are forgotten:
-    /// the new instance starts its input again, which is how a restarted spout replays.
+    /// the new instance continues from the old one's position when the spout can resume
+    /// (every message before it was acked), else starts its input again; either way what
+    /// was in flight is emitted again.
     fn restart(&mut self, w: &Wiring, why: String) {
         super::wait_after_crash(w, self.node, self.task, &mut self.backoff, &why);
         self.rebuild(w);
@@ -292,9 +297,14 @@ impl SpoutTask {
         super::note_crash(w, self.node, self.task, &mut self.backoff, why)
     }
 
-    /// The second half of a restart: a fresh instance, no pending roots.
+    /// The second half of a restart: a fresh instance, resumed where the old one had
+    /// everything acked, and no pending roots.
     pub(crate) fn rebuild(&mut self, w: &Wiring) {
-        if let Some(s) = build(w, self.node, self.task) {
+        let position = self.spout.position();
+        if let Some(mut s) = build(w, self.node, self.task) {
+            if let Some(p) = position {
+                s.resume(p);
+            }
             self.spout = s;
         }
         self.pending.clear();
@@ -377,11 +387,20 @@ impl SpoutExec {
         let spouts: Vec<SpoutTask> = tasks
             .clone()
             .filter_map(|task| {
+                let mut spout = build(w, node, task)?;
+                // A worker killed earlier: continue where this task's last life had
+                // everything acked (published with its counts).
+                let resume_at = w.counters.tasks[task as usize]
+                    .resume_at
+                    .load(Ordering::Relaxed);
+                if life > 0 && resume_at > 0 {
+                    spout.resume(resume_at - 1);
+                }
                 Some(SpoutTask {
                     node,
                     task,
                     exec: me,
-                    spout: build(w, node, task)?,
+                    spout,
                     out: TaskOut::new(w, node, task, life),
                     pending: PendingRoots::default(),
                     configured_rate,

@@ -123,6 +123,11 @@ pub struct TaskCounters {
     /// a reader that sees 1 (`Acquire`) sees every emit the task made before pausing.
     /// The engine's acknowledgement of a pause, which tests and the UI can wait for.
     pub paused: AtomicU64,
+    /// Spouts that can resume: 1 + the position a restarted instance continues from
+    /// (every message before it was acked; see `Spout::position`), published with the
+    /// task's counts; 0 before any. It outlives the executor, as a spout's committed
+    /// offset outlives its worker in Storm, so a killed worker's spouts resume too.
+    pub resume_at: AtomicU64,
 }
 
 impl TaskCounters {
