@@ -115,6 +115,28 @@ fn node() -> impl Strategy<Value = Node> {
         )
 }
 
+/// Scenario steps of every kind, with any text as a node name and any finite numbers
+/// (validation judges them; the file keeps them exactly).
+fn scenario() -> impl Strategy<Value = Vec<tributary::model::ScenarioStep>> {
+    use tributary::model::{ScenarioAction, ScenarioStep};
+    let action = prop_oneof![
+        any::<u32>().prop_map(ScenarioAction::KillWorker),
+        (any_text(), -1e6..1e6f64, 0.0..1e5f64, -1.0..2.0f64).prop_map(
+            |(node, fail, latency_ms, crash)| ScenarioAction::SetFaults {
+                node,
+                fail,
+                latency_ms,
+                crash,
+            }
+        ),
+        Just(ScenarioAction::ClearFaults),
+    ];
+    prop::collection::vec(
+        (any::<u64>(), action).prop_map(|(at_ms, action)| ScenarioStep { at_ms, action }),
+        0..4,
+    )
+}
+
 fn settings() -> impl Strategy<Value = Settings> {
     (
         any::<u32>(),
@@ -123,9 +145,10 @@ fn settings() -> impl Strategy<Value = Settings> {
         any::<u32>(),
         prop::option::of(any::<u64>()),
         prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
+        scenario(),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra)| Settings {
+            |(timeout, pending, ackers, workers, batch, extra, scenario)| Settings {
                 message_timeout_secs: timeout,
                 max_spout_pending: pending,
                 ackers,
@@ -134,6 +157,7 @@ fn settings() -> impl Strategy<Value = Settings> {
                     ExecutionMode::MicroBatch { interval_ms }
                 }),
                 extra,
+                scenario,
             },
         )
 }

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tributary::model::ExecutionMode;
+use tributary::model::{ExecutionMode, ScenarioAction, ScenarioStep};
 use tributary::runtime::{
     BatchMetrics, Control, Engine, LogKind, LogLine, MetricsSnapshot, RunError, RunOptions,
-    StopMode, limits,
+    ScenarioPlayer, StopMode, limits,
 };
 use tributary::{format, validate};
 
@@ -234,17 +234,34 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now();
-    let mut kills = args.kill_worker.clone();
-    kills.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    // The file's scenario and the command line's kills, played as their time comes.
+    let kills = args.kill_worker.iter().map(|&(at, worker)| ScenarioStep {
+        at_ms: u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
+        action: ScenarioAction::KillWorker(worker),
+    });
+    let mut scenario = ScenarioPlayer::new(&topology, kills);
+    if let Some(limit) = args.run_for {
+        for step in &topology.settings.scenario {
+            if Duration::from_millis(step.at_ms) > limit {
+                term::err(format_args!(
+                    "warning: scenario step {} comes after --for {limit:?} ends the run",
+                    term::escape(&step.describe())
+                ));
+            }
+        }
+    }
     let mut timed_out = false;
     let natural_end = loop {
-        std::thread::sleep(Duration::from_millis(20));
-        while let Some(&(at, worker)) = kills.last()
-            && started.elapsed() >= at
-        {
-            kills.pop();
-            engine.control(Control::KillWorker { worker });
+        // Steps due now first: a step at 0 s acts before the first tuple could pass.
+        for (said, controls) in scenario.due(started.elapsed()) {
+            if !topology.settings.scenario.is_empty() {
+                term::err(format_args!("scenario: {}", term::escape(&said)));
+            }
+            for control in controls {
+                engine.control(control);
+            }
         }
+        std::thread::sleep(Duration::from_millis(20));
         // A closed stdout (`| head`) ends the run as a Ctrl+C would, quietly.
         if !print_log(engine.drain_log(), args.quiet, human) || interrupted.load(Ordering::SeqCst) {
             break false;
@@ -254,7 +271,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             timed_out = true;
             break true;
         }
-        if kills.is_empty() && engine.is_finished() {
+        if scenario.is_done() && engine.is_finished() {
             break true;
         }
         if live && last_line.elapsed() >= Duration::from_millis(500) {
@@ -302,8 +319,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     // Scripted kills restart tasks on purpose; only restarts beyond them count. Crashes
     // asked for with `--fault crash=P` are not a failure of the run either.
-    let crash_limit = CRASH_LIMIT + args.kill_worker.len() as u64;
-    let crashes_asked = args.fault.iter().any(|(_, f)| f.crash_probability > 0.0);
+    let scripted_kills = topology
+        .settings
+        .scenario
+        .iter()
+        .filter(|s| matches!(s.action, ScenarioAction::KillWorker(_)))
+        .count();
+    let crash_limit = CRASH_LIMIT + (args.kill_worker.len() + scripted_kills) as u64;
+    let crashes_asked =
+        args.fault.iter().any(|(_, f)| f.crash_probability > 0.0)
+            || topology.settings.scenario.iter().any(
+                |s| matches!(s.action, ScenarioAction::SetFaults { crash, .. } if crash > 0.0),
+            );
     if !crashes_asked && final_metrics.max_task_restarts() >= crash_limit {
         term::err(format_args!(
             "a task kept crashing ({} restarts)",

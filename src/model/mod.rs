@@ -10,12 +10,14 @@ mod connect;
 mod edge;
 pub mod flume;
 mod node;
+mod scenario;
 mod settings;
 mod value;
 
 pub use connect::{LinkKind, WhyNot, may_connect};
 pub use edge::{DEFAULT_STREAM, Edge, Grouping};
 pub use node::{Node, Pos, Role, StreamDecl, System, WindowSize, WindowSpec};
+pub use scenario::{ScenarioAction, ScenarioStep};
 pub use settings::{ExecutionMode, Settings, SinkGroup, SinkProcessor};
 pub use value::Value;
 

@@ -33,6 +33,9 @@ pub struct Settings {
     /// user's file and exporting it again loses nothing.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, super::Value>,
+    /// Timed actions the run plays by itself (worker kills, faults), in time order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scenario: Vec<super::ScenarioStep>,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             workers: 1,
             mode: ExecutionMode::RecordAtATime,
             extra: BTreeMap::new(),
+            scenario: Vec::new(),
         }
     }
 }

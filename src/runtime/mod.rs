@@ -54,6 +54,7 @@ pub mod plan;
 pub mod rng;
 pub mod routing;
 mod running;
+pub mod scenario;
 mod storm;
 pub mod supervisor;
 pub mod tuple;
@@ -71,4 +72,5 @@ pub use metrics::{
     WorkerMetrics,
 };
 pub use options::RunOptions;
+pub use scenario::ScenarioPlayer;
 pub use tuple::{AckIds, Text, Tuple, Val, Values};

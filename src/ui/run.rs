@@ -82,6 +82,8 @@ pub struct RunSession {
     /// The toolbar's cap on every spout.
     pub(super) speed: Speed,
     finished: bool,
+    /// The design's scenario, played by a threaded run as its time comes.
+    scenario: crate::runtime::ScenarioPlayer,
 }
 
 /// A run waiting for the user to allow what it reaches outside its folder.
@@ -113,6 +115,7 @@ impl RunSession {
             traced: None,
             speed: Speed::default(),
             finished: false,
+            scenario: Default::default(),
         }
     }
 
@@ -214,6 +217,19 @@ impl RunSession {
             h.push_back([t, rate]);
             while h.front().is_some_and(|p| t - p[0] > HISTORY_SECS) {
                 h.pop_front();
+            }
+        }
+        if let Driver::Threads(threads) = engine {
+            for (said, controls) in self.scenario.due(self.last.elapsed) {
+                log.push(format!("scenario: {said}"));
+                for control in controls {
+                    // The inspector's sliders show what the scenario set.
+                    if let Control::SetFaults { node, faults } = &control {
+                        self.faults.insert(node.clone(), *faults);
+                        self.applied_faults.insert(node.clone(), *faults);
+                    }
+                    threads.control(control);
+                }
             }
         }
         for line in engine.drain_log() {
@@ -376,7 +392,9 @@ impl DesignerApp {
                 self.log.clear();
                 self.log
                     .push(format!("run started: {}", self.doc.topology.name));
-                self.run = Some(RunSession::new(Driver::Threads(engine)));
+                let mut session = RunSession::new(Driver::Threads(engine));
+                session.scenario = crate::runtime::ScenarioPlayer::new(&self.doc.topology, []);
+                self.run = Some(session);
                 self.bottom_tab = BottomTab::Log;
                 self.notify("Running. Editing is locked until you stop.");
             }

@@ -16,6 +16,7 @@ mod flume;
 mod flume_run;
 mod graph;
 mod node;
+mod scenario;
 mod settings;
 mod spark;
 
@@ -43,6 +44,7 @@ pub fn is_runnable(diagnostics: &[Diagnostic]) -> bool {
 fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     settings::check_settings(t, out);
     settings::check_totals(t, out);
+    scenario::check_scenario(t, out);
     graph::check_names(t, out);
     graph::check_dangling(t, out);
     graph::check_cycles(t, out);

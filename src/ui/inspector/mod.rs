@@ -3,6 +3,7 @@
 mod edge_form;
 pub mod lens_section;
 mod node_form;
+mod scenario_section;
 mod settings_form;
 pub mod shell_try;
 

@@ -69,6 +69,9 @@ pub fn settings_form_ui(ui: &mut Ui, t: &Topology) -> Vec<Action> {
     {
         merge = "topology:description".into();
     }
+    if super::scenario_section::scenario_ui(ui, t, &mut s.scenario) {
+        merge = "topology:scenario".into();
+    }
     if name != t.name || description != t.description || s != t.settings {
         vec![Action::merged(
             Command::SetTopology {

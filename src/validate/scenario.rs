@@ -1,0 +1,127 @@
+//! The scenario's steps against the topology they play on: nodes it names, workers it
+//! kills, probabilities and latencies within what the live controls allow.
+
+use super::{Diagnostic, Location};
+use crate::model::{ExecutionMode, ScenarioAction, Topology};
+
+/// Longest latency a step may add, as the inspector's slider allows (milliseconds).
+pub const MAX_SCENARIO_LATENCY_MS: f64 = 60_000.0;
+
+pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
+    for step in &t.settings.scenario {
+        let what = step.describe();
+        let error = |message: String, hint: &str| {
+            Diagnostic::error(
+                Location::Topology,
+                format!("scenario step {what:?}: {message}"),
+                hint,
+            )
+        };
+        match &step.action {
+            ScenarioAction::KillWorker(w) if *w >= t.settings.workers => out.push(error(
+                format!(
+                    "there is no worker {w} (the topology has {})",
+                    t.settings.workers
+                ),
+                "workers are numbered from 0; raise settings.workers or kill another",
+            )),
+            ScenarioAction::KillWorker(_) if micro_batch => out.push(Diagnostic::warning(
+                Location::Topology,
+                format!("scenario step {what:?}: micro-batch runs have no workers to kill"),
+                "the step is skipped in micro-batch mode",
+            )),
+            ScenarioAction::SetFaults {
+                node,
+                fail,
+                latency_ms,
+                crash,
+            } => {
+                if t.node_by_name(node).is_none() {
+                    let mut names: Vec<&str> = t.nodes().map(|n| n.name.as_str()).collect();
+                    names.sort_unstable();
+                    out.push(error(
+                        format!("no node is named '{node}'"),
+                        &format!("name one of: {}", names.join(", ")),
+                    ));
+                }
+                for (key, p) in [("fail", fail), ("crash", crash)] {
+                    if !(0.0..=1.0).contains(p) {
+                        out.push(error(
+                            format!("{key} = {p} is not a probability"),
+                            "give a number from 0 to 1",
+                        ));
+                    }
+                }
+                if !(0.0..=MAX_SCENARIO_LATENCY_MS).contains(latency_ms) {
+                    out.push(error(
+                        format!("latency_ms = {latency_ms} is out of range"),
+                        "give milliseconds from 0 to 60000",
+                    ));
+                }
+            }
+            ScenarioAction::KillWorker(_) | ScenarioAction::ClearFaults => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Node, Role, ScenarioStep};
+
+    fn with(steps: Vec<ScenarioAction>) -> Vec<String> {
+        let mut t = Topology::new("t");
+        t.add_node(Node::new("a", Role::Spout, "sequence")).unwrap();
+        t.settings.workers = 2;
+        t.settings.scenario = steps
+            .into_iter()
+            .map(|action| ScenarioStep {
+                at_ms: 1000,
+                action,
+            })
+            .collect();
+        let mut out = Vec::new();
+        check_scenario(&t, &mut out);
+        out.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn unknown_nodes_missing_workers_and_bad_numbers_are_errors_naming_the_step() {
+        assert!(
+            with(vec![
+                ScenarioAction::KillWorker(1),
+                ScenarioAction::ClearFaults
+            ])
+            .is_empty()
+        );
+        let faults = |node: &str, fail, latency_ms, crash| ScenarioAction::SetFaults {
+            node: node.into(),
+            fail,
+            latency_ms,
+            crash,
+        };
+        let errors = with(vec![
+            ScenarioAction::KillWorker(2),
+            faults("ghost", 0.1, 0.0, 0.0),
+            faults("a", 1.5, 0.0, -0.1),
+            faults("a", 0.0, 1e9, 0.0),
+        ]);
+        let all = errors.join("\n");
+        assert_eq!(errors.len(), 5, "{all}");
+        assert!(
+            all.contains("\"at 1s: kill worker 2\": there is no worker 2"),
+            "{all}"
+        );
+        assert!(
+            all.contains("no node is named 'ghost'") && all.contains("name one of: a"),
+            "{all}"
+        );
+        assert!(all.contains("fail = 1.5 is not a probability"), "{all}");
+        assert!(all.contains("crash = -0.1 is not a probability"), "{all}");
+        assert!(
+            all.contains("latency_ms = 1000000000 is out of range"),
+            "{all}"
+        );
+    }
+}
