@@ -823,3 +823,24 @@ fn a_task_that_keeps_crashing_ends_the_run_with_exit_code_1() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("exited"), "{stderr}");
 }
+
+#[test]
+fn lab_mode_and_micro_batch_mode_refuse_shell_components_naming_the_node() {
+    let t = plain_bolt(&["stderr"], 5, 30);
+    let why = tributary::runtime::lab::refusal(&t).expect("the lab cannot step a program");
+    assert!(why.contains("'bolt'") || why.contains("bolt"), "{why}");
+    assert!(why.contains("shell component in Lab mode"), "{why}");
+    let mut batch = t.clone();
+    batch.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 500 };
+    let errors: Vec<String> = tributary::validate::validate(&batch)
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("'bolt'") && e.contains("runs record at a time only")),
+        "{errors:?}"
+    );
+}
