@@ -721,20 +721,22 @@ fn a_shell_bolt_at_full_speed_with_thousands_pending_never_deadlocks() {
 
 #[test]
 fn a_busy_bolt_that_acks_slowly_is_alive_even_when_its_heartbeat_waits_behind_tuples() {
-    // 50 ms a tuple and 60 tuples queued at once: the heartbeat waits behind seconds of
-    // work, longer than the 1 s timeout, but the child acks all along, which shows it
-    // is alive (as Storm's ShellBolt counts any message).
+    // 50 ms a tuple and 100 tuples queued at once: the heartbeat waits behind five
+    // seconds of work, longer than the 2 s timeout, but the child acks all along, which
+    // shows it is alive (as Storm's ShellBolt counts any message). The trees' own
+    // timeout is long, so nothing is replayed and each tuple is acked once.
     let dir = scripts();
-    let t = plain_bolt(&["slow", "0.05"], 60, 1);
+    let mut t = plain_bolt(&["slow", "0.05"], 100, 2);
+    t.settings.message_timeout_secs = 120;
     let engine = Engine::start(&t, options(dir.path())).unwrap();
     let mut log = Vec::new();
-    wait_for("60 slow tuples acked", || {
+    wait_for("100 slow tuples acked", || {
         all_log(&engine, &mut log);
         engine.is_finished()
     });
     let snap = engine.stop(StopMode::Immediate);
     assert_eq!(snap.nodes["bolt"].restarts, 0, "{log:#?}");
-    assert_eq!(snap.nodes["bolt"].acked, 60);
+    assert_eq!(snap.nodes["bolt"].acked, 100);
 }
 
 #[test]

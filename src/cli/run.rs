@@ -208,11 +208,36 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         term::err(format_args!("error: {}", term::escape(&why)));
         return Ok(ExitCode::from(2));
     }
+    // The file's scenario and the command line's kills, played as their time comes.
+    let kills = args.kill_worker.iter().map(|&(at, worker)| ScenarioStep {
+        at_ms: u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
+        action: ScenarioAction::KillWorker(worker),
+    });
+    let mut scenario = ScenarioPlayer::new(&topology, kills);
+    if let Some(limit) = args.run_for {
+        for step in &topology.settings.scenario {
+            if Duration::from_millis(step.at_ms) > limit {
+                term::err(format_args!(
+                    "warning: scenario step {} comes after --for {limit:?} ends the run",
+                    term::escape(&step.describe())
+                ));
+            }
+        }
+    }
+    // Faults in force before the first tuple: `--fault`, and the scenario's steps at 0 s.
+    let mut options = options;
+    for (node, faults) in &args.fault {
+        options.faults.insert(node.clone(), *faults);
+    }
+    for said in scenario.apply_initial(&mut options) {
+        term::err(format_args!("scenario: {}", term::escape(&said)));
+    }
     let engine = match Engine::start(&topology, options) {
         Ok(e) => e,
         Err(e) => return Ok(report_refusal(&args.file, &text, e)),
     };
     for (node, faults) in &args.fault {
+        // Sent again through the control so the run log says it, as the inspector's do.
         engine.control(Control::SetFaults {
             node: node.clone(),
             faults: *faults,
@@ -234,22 +259,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let live = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut last_line = Instant::now();
-    // The file's scenario and the command line's kills, played as their time comes.
-    let kills = args.kill_worker.iter().map(|&(at, worker)| ScenarioStep {
-        at_ms: u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
-        action: ScenarioAction::KillWorker(worker),
-    });
-    let mut scenario = ScenarioPlayer::new(&topology, kills);
-    if let Some(limit) = args.run_for {
-        for step in &topology.settings.scenario {
-            if Duration::from_millis(step.at_ms) > limit {
-                term::err(format_args!(
-                    "warning: scenario step {} comes after --for {limit:?} ends the run",
-                    term::escape(&step.describe())
-                ));
-            }
-        }
-    }
     let mut timed_out = false;
     let natural_end = loop {
         // Steps due now first: a step at 0 s acts before the first tuple could pass.

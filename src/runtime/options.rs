@@ -42,6 +42,9 @@ pub struct RunOptions {
     /// Custom behaviour for named nodes (tests, embedding programs): replaces the
     /// built-in component of that node.
     pub overrides: BTreeMap<String, Factory>,
+    /// Faults in force from the first tuple (`run --fault`), by node: set before any
+    /// thread starts, so none slips through before they apply.
+    pub faults: BTreeMap<String, super::control::FaultSpec>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             flush_interval: Duration::from_millis(1),
             rate_window: Duration::from_secs(1),
             overrides: BTreeMap::new(),
+            faults: BTreeMap::new(),
         }
     }
 }

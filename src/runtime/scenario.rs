@@ -34,6 +34,29 @@ impl ScenarioPlayer {
         self.pending.is_empty()
     }
 
+    /// Takes the steps at 0 ms that only set or clear faults and writes them into
+    /// `options`, so they are in force before the first tuple (a control sent after
+    /// the start could come after a short run's every tuple). Returns what they were,
+    /// for the run log; kills at 0 ms stay to be sent once the run is up.
+    pub fn apply_initial(&mut self, options: &mut super::RunOptions) -> Vec<String> {
+        let mut said = Vec::new();
+        while let Some(step) = self.pending.last() {
+            if step.at_ms > 0 || matches!(step.action, ScenarioAction::KillWorker(_)) {
+                break;
+            }
+            let Some(step) = self.pending.pop() else {
+                break;
+            };
+            for control in self.controls(&step.action) {
+                if let Control::SetFaults { node, faults } = control {
+                    options.faults.insert(node, faults);
+                }
+            }
+            said.push(step.describe());
+        }
+        said
+    }
+
     /// Steps due at `elapsed` since the run started, in order, each with the controls it
     /// sends and its description for the run log.
     pub fn due(&mut self, elapsed: Duration) -> Vec<(String, Vec<Control>)> {

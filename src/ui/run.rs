@@ -387,13 +387,23 @@ impl DesignerApp {
 
     /// Starts the engine, with what the user allowed in the permission prompt.
     pub(super) fn launch(&mut self, consented: &[Refusal]) {
-        match Engine::start(&self.doc.topology, self.run_options(consented)) {
+        // The scenario's faults at 0 s are in force before the first tuple.
+        let mut scenario = crate::runtime::ScenarioPlayer::new(&self.doc.topology, []);
+        let mut options = self.run_options(consented);
+        let initial = scenario.apply_initial(&mut options);
+        let faults = options.faults.clone();
+        match Engine::start(&self.doc.topology, options) {
             Ok(engine) => {
                 self.log.clear();
                 self.log
                     .push(format!("run started: {}", self.doc.topology.name));
+                for said in initial {
+                    self.log.push(format!("scenario: {said}"));
+                }
                 let mut session = RunSession::new(Driver::Threads(engine));
-                session.scenario = crate::runtime::ScenarioPlayer::new(&self.doc.topology, []);
+                session.scenario = scenario;
+                session.faults = faults.clone();
+                session.applied_faults = faults;
                 self.run = Some(session);
                 self.bottom_tab = BottomTab::Log;
                 self.notify("Running. Editing is locked until you stop.");

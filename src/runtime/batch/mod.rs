@@ -152,7 +152,17 @@ pub(crate) fn prepare(
     }
     let shared = Arc::new(Shared {
         counters: Counters::new(plan.nodes.len(), plan.nodes.len(), plan.edges.len()),
-        node_switches: plan.nodes.iter().map(|_| NodeSwitches::new()).collect(),
+        node_switches: plan
+            .nodes
+            .iter()
+            .map(|n| {
+                let switches = NodeSwitches::new();
+                if let Some(f) = options.faults.get(n.name()) {
+                    switches.set_faults(f);
+                }
+                switches
+            })
+            .collect(),
         switches: EngineSwitches::default(),
         env,
         factories,

@@ -126,7 +126,13 @@ impl Wiring {
             node_switches: plan
                 .nodes
                 .iter()
-                .map(|_| Arc::new(NodeSwitches::new()))
+                .map(|n| {
+                    let switches = NodeSwitches::new();
+                    if let Some(f) = options.faults.get(n.name()) {
+                        switches.set_faults(f);
+                    }
+                    Arc::new(switches)
+                })
                 .collect(),
             env,
             factories,
