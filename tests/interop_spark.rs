@@ -23,7 +23,7 @@ fn python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
     assert!(
         python.exists(),
-        "{} is missing: run .ci/setup (it installs the pinned pyspark in .venv)",
+        "{} is missing: run .ci/setup --for-tests (it installs the pinned pyspark in .venv)",
         python.display()
     );
     python

@@ -19,7 +19,7 @@ fn venv_python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
     assert!(
         python.exists(),
-        "{} is missing: run .ci/setup, which installs the test peers (pystorm)",
+        "{} is missing: run .ci/setup --for-tests, which installs the test peers (pystorm)",
         python.display()
     );
     python

@@ -44,7 +44,7 @@ pub fn run_oracle(file: &str, input: &str) -> Vec<String> {
         Ok(child) => child,
         Err(e) => panic!(
             "cannot start `java` ({e}): the routing oracles need Java 17 or newer with its \
-             compiler (a JDK); run .ci/setup"
+             compiler (a JDK); run .ci/setup --for-tests"
         ),
     };
     let mut stdin = child.stdin.take().unwrap();
@@ -70,7 +70,7 @@ pub fn run_oracle(file: &str, input: &str) -> Vec<String> {
     let err = std::fs::read_to_string(&err_path).unwrap_or_default();
     assert!(
         status.success(),
-        "the Java oracle {file} failed ({status}); a JDK 17+ is needed (run .ci/setup):\n{err}"
+        "the Java oracle {file} failed ({status}); a JDK 17+ is needed (run .ci/setup --for-tests):\n{err}"
     );
     out.lines().map(str::to_owned).collect()
 }
