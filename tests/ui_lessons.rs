@@ -155,7 +155,7 @@ fn the_tuple_tree_lesson_plays_end_to_end_and_its_progress_is_saved() {
     let overlay = h.state().lesson.as_ref().unwrap().overlay.clone();
     let overlay = overlay.expect("the lesson's run drives the canvas overlay");
     assert_eq!(overlay.nodes["sentences"].acked, 12, "{overlay:?}");
-    assert_eq!(overlay.state, "lesson · step 5 of 5");
+    assert_eq!(overlay.state, "lesson · after step 5 of 5");
     assert!(h.state().lesson.as_ref().unwrap().is_done());
 
     let saved = std::fs::read_to_string(dir.path().join("config/lessons.json")).unwrap();

@@ -204,8 +204,14 @@ impl LessonSession {
         let outcome = result.map_err(|e| e.to_string()).map(|report| {
             self.reports.push(report);
             self.predictions.push(std::mem::take(&mut self.prediction));
+            // The canvas shows the run of the step last played, which the panel may
+            // have moved past with Next: "after step k" says which.
             self.overlay = player.snapshot().map(|snap| {
-                let state = format!("lesson · step {} of {}", self.played(), self.step_count());
+                let state = format!(
+                    "lesson · after step {} of {}",
+                    self.played(),
+                    self.step_count()
+                );
                 crate::ui::run::overlay_of(&snap, state)
             });
             let changed = *player.design() != self.design;
