@@ -8,7 +8,7 @@ mod shell;
 mod spark;
 
 pub use descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec, PathUse};
-pub use shell::{SHELL_BOLT, SHELL_SPOUT, runs_a_program};
+pub use shell::{SHELL_BOLT, SHELL_SPOUT, command_of, command_parts, runs_a_program};
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

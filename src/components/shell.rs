@@ -2,7 +2,7 @@
 //! protocol over its standard input and output (`runtime::components::shell` runs it).
 //! Its output fields are whatever the node declares, since only the user knows them.
 
-use crate::model::{Role, System};
+use crate::model::{Node, Role, System, Value};
 
 use super::builtins::{STORM_BOLT, component, int, rate};
 use super::descriptor::{ComponentDescriptor, OutputShape, ParamKind, ParamSpec};
@@ -15,6 +15,26 @@ pub const SHELL_BOLT: &str = "shell_bolt";
 /// Is `component` one that runs a program?
 pub fn runs_a_program(component: &str) -> bool {
     component == SHELL_SPOUT || component == SHELL_BOLT
+}
+
+/// A command setting as its parts, the program first: the one reading the policy, the
+/// runtime and the designer share. Parts that are not text are left out (validation
+/// refuses such a command before anything runs).
+pub fn command_parts(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_list)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The command a shell node runs, as its parts.
+pub fn command_of(node: &Node) -> Vec<String> {
+    command_parts(node.config.get("command"))
 }
 
 fn command() -> ParamSpec {

@@ -44,12 +44,7 @@ pub fn declared(t: &Topology) -> Vec<Declared> {
             if spec.kind == ParamKind::Command {
                 // Declared even when unset or malformed: a program-running component
                 // is listed (and refused) however its setting is written.
-                let argv = value
-                    .and_then(Value::as_list)
-                    .map(|l| l.iter().map(|v| v.as_str().unwrap_or("").to_string()))
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                let argv = components::command_parts(value);
                 out.push(Declared::Exec {
                     node: node.name.clone(),
                     key: spec.key.to_string(),

@@ -486,12 +486,10 @@ pub fn factory_for(
     let name = node.name().to_string();
     let role = node.node.role;
     let direct_out = node.outputs.iter().any(|&s| plan.streams[s].direct);
-    if direct_out
-        && !matches!(
-            node.node.component.as_str(),
-            "stand_in" | "shell_spout" | "shell_bolt"
-        )
-    {
+    // Only components that choose their tasks may declare a direct stream.
+    let picks_tasks = node.node.component == crate::components::STAND_IN
+        || crate::components::runs_a_program(&node.node.component);
+    if direct_out && !picks_tasks {
         return Err(RunError::Unsupported {
             node: name,
             what: format!(

@@ -88,8 +88,16 @@ impl Sampler {
             let rate_limit = pn
                 .is_spout()
                 .then(|| {
+                    // The node's own setting read in place (no copy of its config
+                    // per snapshot), through the registry's one home of defaults.
                     w.node_switches[i].rate().unwrap_or_else(|| {
-                        crate::runtime::components::Config::new(pn).float("rate_per_sec")
+                        crate::components::config_or_default(
+                            &pn.node.config,
+                            &pn.node.component,
+                            "rate_per_sec",
+                            crate::model::Value::as_f64,
+                        )
+                        .unwrap_or(0.0)
                     })
                 })
                 .filter(|r| *r > 0.0);

@@ -7,7 +7,7 @@ use std::sync::mpsc::Receiver;
 
 use egui::{RichText, TextEdit, Ui};
 
-use crate::model::{Node, Value};
+use crate::model::Node;
 use crate::runtime::components::Tried;
 use crate::ui::actions::Action;
 
@@ -17,20 +17,6 @@ pub struct ShellTry {
     pub sample: String,
     pub running: Option<Receiver<Tried>>,
     pub result: Option<Tried>,
-}
-
-/// The command of a shell node, as its parts.
-pub fn command_of(node: &Node) -> Vec<String> {
-    node.config
-        .get("command")
-        .and_then(Value::as_list)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A first sample for a bolt: one text per input field.
@@ -90,7 +76,7 @@ pub fn shell_try_ui(
             .on_hover_text("The tuple's values as a JSON list");
         });
     }
-    let command = command_of(node);
+    let command = crate::components::command_of(node);
     let shown = crate::policy::display_command(&command);
     // The command is shown in full before the button: pressing it is the consent to run
     // it, so the user sees what runs rather than finding it in a tooltip.

@@ -4,12 +4,12 @@
 //! heartbeat tuple every second and restarts the child when one goes unanswered for
 //! the node's timeout.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::child::{Child, Incoming};
+use super::child::Incoming;
+use super::link::Link;
 use super::protocol::{self, Emit, FromChild};
 use super::{Spec, crash};
 use crate::runtime::components::{Bolt, Emitter, Failed, TaskInfo};
@@ -25,79 +25,34 @@ const MAX_PER_DRAIN: usize = 4096;
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct ShellBolt {
-    spec: Arc<Spec>,
-    info: TaskInfo,
-    child: Option<Child>,
+    link: Link,
     /// Inputs the child holds, by the id it knows them by: acking ids and the ack value
     /// their anchored emits gathered.
     held: HashMap<String, (AckIds, u64)>,
     next_id: u64,
     last_heartbeat: Instant,
-    /// When the unanswered heartbeat was sent.
-    awaiting_sync: Option<Instant>,
+    /// A heartbeat was sent and its `sync` has not come back.
+    heartbeat_out: bool,
     warned_multi_anchor: bool,
     voice: super::Voice,
-    /// When the child last said anything.
-    last_heard: Instant,
     /// Inputs whose output was refused (a value over the cap): failed whatever the
     /// child says of them, so their trees replay rather than complete without it.
-    doomed: std::collections::HashSet<String>,
+    doomed: HashSet<String>,
     reported_refusal: bool,
 }
 
 impl ShellBolt {
     pub(super) fn new(spec: Arc<Spec>, info: TaskInfo) -> Self {
         Self {
-            spec,
-            info,
-            child: None,
+            link: Link::new(spec, info),
             held: HashMap::new(),
             next_id: 1,
             last_heartbeat: Instant::now(),
-            awaiting_sync: None,
+            heartbeat_out: false,
             warned_multi_anchor: false,
             voice: super::Voice::default(),
-            last_heard: Instant::now(),
-            doomed: std::collections::HashSet::new(),
+            doomed: HashSet::new(),
             reported_refusal: false,
-        }
-    }
-
-    fn stopping(&self) -> bool {
-        self.info.env.stopping.load(Ordering::Relaxed)
-    }
-
-    /// The running child, started (with its handshake) on first use.
-    fn child(&mut self) -> &Child {
-        if self.child.is_none() {
-            match self.spec.start(&self.info) {
-                Ok(c) => {
-                    self.last_heartbeat = Instant::now();
-                    self.last_heard = Instant::now();
-                    self.child = Some(c);
-                }
-                Err(why) => crash(why),
-            }
-        }
-        match &self.child {
-            Some(c) => c,
-            None => crash("the child is gone".into()),
-        }
-    }
-
-    /// Sends a reply the child is waiting for (task ids): it is reading, so the queue
-    /// moves.
-    fn send(&mut self, message: &serde_json::Value) {
-        let timeout = self.spec.timeout;
-        let stop = self.info.env.clone();
-        let sent = self
-            .child()
-            .send(message, timeout, &|| stop.stopping.load(Ordering::Relaxed));
-        if let Err(why) = sent {
-            if self.stopping() {
-                return;
-            }
-            crash(why);
         }
     }
 
@@ -106,28 +61,24 @@ impl ShellBolt {
     /// that takes nothing for the timeout is restarted.
     fn send_draining(&mut self, message: &serde_json::Value, out: &mut Emitter) {
         let mut bytes = protocol::frame(message);
-        let deadline = Instant::now() + self.spec.timeout;
+        let deadline = Instant::now() + self.link.timeout();
         loop {
-            let offered = self.child().offer(bytes);
+            let offered = self.link.child().offer(bytes);
             match offered {
                 Ok(None) => return,
                 Ok(Some(back)) => bytes = back,
                 Err(why) => crash(why),
             }
-            if self.stopping() {
+            if self.link.stopping() {
                 return;
             }
             if Instant::now() >= deadline {
                 crash(format!(
                     "the program took no input for {} s",
-                    self.spec.timeout.as_secs()
+                    self.link.timeout().as_secs()
                 ));
             }
-            let incoming = self
-                .child()
-                .recv(Duration::from_millis(1))
-                .unwrap_or_else(|why| crash(why));
-            if let Some(incoming) = incoming {
+            if let Some(incoming) = self.link.recv(Duration::from_millis(1)) {
                 self.handle(incoming, out);
             }
         }
@@ -136,7 +87,7 @@ impl ShellBolt {
     /// Handles what the child has sent so far, without waiting.
     fn drain(&mut self, out: &mut Emitter) {
         for _ in 0..MAX_PER_DRAIN {
-            let Some(incoming) = self.child.as_ref().and_then(Child::try_recv) else {
+            let Some(incoming) = self.link.try_recv() else {
                 return;
             };
             self.handle(incoming, out);
@@ -145,43 +96,20 @@ impl ShellBolt {
 
     fn handle(&mut self, incoming: Incoming, out: &mut Emitter) {
         // Anything the child says shows it is alive (as Storm's ShellBolt counts it).
-        self.last_heard = Instant::now();
-        let message = match incoming {
-            Incoming::Message(m) => m,
-            Incoming::Broken(why) => crash(format!("the program broke the protocol: {why}")),
-            Incoming::Closed => {
-                let why = match &mut self.child {
-                    Some(c) => c.exit_reason("while running"),
-                    None => "the program is gone".into(),
-                };
-                crash(why)
-            }
-        };
-        match message {
+        match self.link.message(incoming) {
             FromChild::Emit(e) => self.emit(e, out),
             FromChild::Ack(id) => self.settle(&id, true, out),
             FromChild::Fail(id) => self.settle(&id, false, out),
-            FromChild::Sync => self.awaiting_sync = None,
+            FromChild::Sync => self.heartbeat_out = false,
             said @ (FromChild::Log { .. } | FromChild::Error(_) | FromChild::Metrics { .. }) => {
-                self.voice.hear(&self.info, &said)
+                self.voice.hear(&self.link.info, &said)
             }
             FromChild::Pid(_) => crash("a second handshake answer (pid) from the program".into()),
         }
     }
 
     fn emit(&mut self, e: Emit, out: &mut Emitter) {
-        let stream = self
-            .spec
-            .stream_index(e.stream.as_deref())
-            .unwrap_or_else(|why| crash(why));
-        let fields = self.spec.outputs[stream].1.len();
-        if e.values.len() != fields {
-            crash(format!(
-                "an emit of {} value(s) to \"{}\", which declares {fields} field(s)",
-                e.values.len(),
-                self.spec.outputs[stream].0
-            ));
-        }
+        let stream = self.link.emit_stream(&e);
         if e.id.is_some() {
             crash("a bolt's emit carries a spout's message id".into());
         }
@@ -194,9 +122,10 @@ impl ShellBolt {
         }
         if e.anchors.len() > 1 && !self.warned_multi_anchor {
             self.warned_multi_anchor = true;
-            self.info.env.log.push(
-                &self.info.node,
-                self.info.task,
+            let info = &self.link.info;
+            info.env.log.push(
+                &info.node,
+                info.task,
                 LogKind::Event,
                 "an emit anchored to several tuples is anchored to the first one only (a tuple here belongs to one tree)".into(),
             );
@@ -215,9 +144,10 @@ impl ShellBolt {
                 }
                 if !self.reported_refusal {
                     self.reported_refusal = true;
-                    self.info.env.log.push(
-                        &self.info.node,
-                        self.info.task,
+                    let info = &self.link.info;
+                    info.env.log.push(
+                        &info.node,
+                        info.task,
                         LogKind::Error,
                         format!("an emit was refused: {}", super::capped(&why)),
                     );
@@ -226,7 +156,8 @@ impl ShellBolt {
             }
         };
         if e.need_task_ids {
-            self.send(&protocol::task_ids(&targets));
+            // The child is reading, waiting for these, so the queue moves.
+            self.link.send(&protocol::task_ids(&targets));
         }
     }
 
@@ -244,17 +175,15 @@ impl ShellBolt {
     /// Sends a heartbeat every second; a child that says nothing at all (no emit, ack,
     /// log or sync) for the timeout is restarted, as Storm's ShellBolt does.
     fn heartbeat(&mut self, now: Instant, out: &mut Emitter) {
-        if now.duration_since(self.last_heard) > self.spec.timeout {
+        if now.duration_since(self.link.last_heard) > self.link.timeout() {
             crash(format!(
                 "no answer to a heartbeat, and nothing else, for {} s",
-                self.spec.timeout.as_secs()
+                self.link.timeout().as_secs()
             ));
         }
-        if self.awaiting_sync.is_none()
-            && now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY
-        {
+        if !self.heartbeat_out && now.duration_since(self.last_heartbeat) >= HEARTBEAT_EVERY {
             self.last_heartbeat = now;
-            self.awaiting_sync = Some(now);
+            self.heartbeat_out = true;
             self.send_draining(&protocol::heartbeat(), out);
         }
     }
@@ -273,12 +202,12 @@ impl Bolt for ShellBolt {
         let id = self.next_id.to_string();
         self.next_id += 1;
         let (component, stream) = self
+            .link
             .spec
             .stream_names
             .get(input.stream as usize)
-            .cloned()
-            .unwrap_or_default();
-        let message = protocol::tuple(&id, &component, &stream, input.source_task, &input.values);
+            .map_or(("", ""), |(c, s)| (c.as_str(), s.as_str()));
+        let message = protocol::tuple(&id, component, stream, input.source_task, &input.values);
         self.held.insert(id, (input.ids, 0));
         self.send_draining(&message, out);
         self.drain(out);
@@ -286,16 +215,12 @@ impl Bolt for ShellBolt {
     }
 
     fn tick(&mut self, now: Instant, out: &mut Emitter) {
-        if self.stopping() {
+        if self.link.stopping() {
             return;
         }
-        self.child();
+        self.link.child();
         self.drain(out);
         self.heartbeat(now, out);
-    }
-
-    fn flush(&mut self) -> Result<(), Failed> {
-        Ok(())
     }
 
     fn acks_itself(&self) -> bool {

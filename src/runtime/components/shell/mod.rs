@@ -14,6 +14,7 @@
 
 mod bolt;
 mod child;
+mod link;
 mod protocol;
 mod spout;
 mod try_once;
@@ -25,7 +26,6 @@ use std::time::Duration;
 
 use super::config::Config;
 use super::{Behaviour, Env, Factory, TaskInfo};
-use crate::model::Value;
 use crate::policy::Program;
 use crate::runtime::error::RunError;
 use crate::runtime::plan::{Plan, PlanNode};
@@ -111,24 +111,9 @@ impl Spec {
     }
 }
 
-/// The command of a shell node as its parts.
-fn argv(node: &PlanNode) -> Vec<String> {
-    node.node
-        .config
-        .get("command")
-        .and_then(Value::as_list)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn spec(plan: &Plan, node: &PlanNode, env: &Env) -> Result<Spec, RunError> {
     let name = node.name().to_string();
-    let argv = argv(node);
+    let argv = crate::components::command_of(&node.node);
     let program = env
         .grant
         .program(&name, &argv)
@@ -209,11 +194,11 @@ pub(crate) fn capped(text: &str) -> String {
     if text.len() <= MAX_SAID_BYTES {
         return text.to_string();
     }
-    let mut end = MAX_SAID_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes)", &text[..end], text.len())
+    format!(
+        "{}… ({} bytes)",
+        protocol::prefix(text, MAX_SAID_BYTES),
+        text.len()
+    )
 }
 
 /// What a child says beside the protocol (`log`, `error`, `metrics`), into the run log:

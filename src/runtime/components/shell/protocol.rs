@@ -271,15 +271,20 @@ fn parse_emit(fields: &Map<String, Json>) -> Result<Emit, String> {
     })
 }
 
-/// The first `max` bytes of what a child sent, for an error message (cut at a character
-/// boundary).
-pub fn sample(text: &str, max: usize) -> String {
+/// At most the first `max` bytes of `text`, cut at a character boundary.
+pub fn prefix(text: &str, max: usize) -> &str {
     let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let cut = if end < text.len() { "…" } else { "" };
-    format!("{:?}{cut}", &text[..end])
+    &text[..end]
+}
+
+/// The first `max` bytes of what a child sent, quoted, for an error message.
+pub fn sample(text: &str, max: usize) -> String {
+    let start = prefix(text, max);
+    let cut = if start.len() < text.len() { "…" } else { "" };
+    format!("{start:?}{cut}")
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-use super::child::{Child, Incoming};
+use super::child::Incoming;
+use super::link::Link;
 use super::protocol::{self, Emit, FromChild};
 use super::{Spec, Voice, crash};
 use crate::runtime::components::{Emitter, Spout, TaskInfo};
@@ -26,13 +26,10 @@ const WAIT_PER_CALL: Duration = Duration::from_millis(2);
 const MAX_WAITING: usize = 100_000;
 
 pub(super) struct ShellSpout {
-    spec: Arc<Spec>,
-    info: TaskInfo,
-    child: Option<Child>,
+    /// Its `last_heard` is also set when a command is sent to a silent child.
+    link: Link,
     /// The command sent whose `sync` has not come back: `true` for a `next`.
     in_command: Option<bool>,
-    /// When the child last said anything, or was last sent a command.
-    last_heard: Instant,
     /// The ids the child gave its tracked emits, by the message id the executor knows.
     ids: HashMap<u64, Json>,
     next_msg_id: u64,
@@ -46,52 +43,13 @@ pub(super) struct ShellSpout {
 impl ShellSpout {
     pub(super) fn new(spec: Arc<Spec>, info: TaskInfo) -> Self {
         Self {
-            spec,
-            info,
-            child: None,
+            link: Link::new(spec, info),
             in_command: None,
-            last_heard: Instant::now(),
             ids: HashMap::new(),
             next_msg_id: 1,
             waiting: VecDeque::new(),
             awaiting_routing: false,
             voice: Voice::default(),
-        }
-    }
-
-    fn stopping(&self) -> bool {
-        self.info.env.stopping.load(Ordering::Relaxed)
-    }
-
-    fn child(&mut self) -> &Child {
-        if self.child.is_none() {
-            match self.spec.start(&self.info) {
-                Ok(c) => {
-                    self.last_heard = Instant::now();
-                    self.child = Some(c);
-                }
-                Err(why) => crash(why),
-            }
-        }
-        match &self.child {
-            Some(c) => c,
-            None => crash("the child is gone".into()),
-        }
-    }
-
-    /// Sends one message. In lockstep at most one command and its replies are queued,
-    /// so the queue has room unless the child stopped reading for the timeout.
-    fn send(&mut self, message: &Json) {
-        let timeout = self.spec.timeout;
-        let env = self.info.env.clone();
-        let sent = self
-            .child()
-            .send(message, timeout, &|| env.stopping.load(Ordering::Relaxed));
-        if let Err(why) = sent {
-            if self.stopping() {
-                return;
-            }
-            crash(why);
         }
     }
 
@@ -103,31 +61,21 @@ impl ShellSpout {
             None => return false,
         };
         self.in_command = Some(is_next);
-        self.last_heard = Instant::now();
-        self.send(&message);
+        self.link.last_heard = Instant::now();
+        // In lockstep at most one command and its replies are queued, so the queue has
+        // room unless the child stopped reading.
+        self.link.send(&message);
         true
     }
 
     /// Handles one message; true when it was an emit that waits for its task ids (the
     /// call must return so the executor routes it, and `routed` replies).
     fn handle(&mut self, incoming: Incoming, out: &mut Emitter) -> bool {
-        self.last_heard = Instant::now();
-        let message = match incoming {
-            Incoming::Message(m) => m,
-            Incoming::Broken(why) => crash(format!("the program broke the protocol: {why}")),
-            Incoming::Closed => {
-                let why = match &mut self.child {
-                    Some(c) => c.exit_reason("while running"),
-                    None => "the program is gone".into(),
-                };
-                crash(why)
-            }
-        };
-        match message {
+        match self.link.message(incoming) {
             FromChild::Emit(e) => return self.emit(e, out),
             FromChild::Sync => self.in_command = None,
             said @ (FromChild::Log { .. } | FromChild::Error(_) | FromChild::Metrics { .. }) => {
-                self.voice.hear(&self.info, &said)
+                self.voice.hear(&self.link.info, &said)
             }
             FromChild::Ack(_) | FromChild::Fail(_) => {
                 crash("a spout sent an ack or fail, which only bolts may".into())
@@ -138,18 +86,7 @@ impl ShellSpout {
     }
 
     fn emit(&mut self, e: Emit, out: &mut Emitter) -> bool {
-        let stream = self
-            .spec
-            .stream_index(e.stream.as_deref())
-            .unwrap_or_else(|why| crash(why));
-        let fields = self.spec.outputs[stream].1.len();
-        if e.values.len() != fields {
-            crash(format!(
-                "an emit of {} value(s) to \"{}\", which declares {fields} field(s)",
-                e.values.len(),
-                self.spec.outputs[stream].0
-            ));
-        }
+        let stream = self.link.emit_stream(&e);
         if !e.anchors.is_empty() {
             crash("a spout's emit is anchored, which only a bolt's may be".into());
         }
@@ -170,7 +107,7 @@ impl ShellSpout {
         let passed_on = out.items.last().is_some_and(|em| !em.refused) && out.len() > before;
         if e.need_task_ids && !passed_on {
             // Refused before routing (a value over the cap): it went to no task.
-            self.send(&protocol::task_ids(&[]));
+            self.link.send(&protocol::task_ids(&[]));
             return false;
         }
         self.awaiting_routing = e.need_task_ids;
@@ -193,10 +130,10 @@ impl ShellSpout {
 
 impl Spout for ShellSpout {
     fn next_tuple(&mut self, out: &mut Emitter) -> bool {
-        if self.stopping() {
+        if self.link.stopping() {
             return false;
         }
-        self.child();
+        self.link.child();
         let deadline = Instant::now() + WAIT_PER_CALL;
         let emitted_before = out.len();
         let mut asked_next = false;
@@ -209,19 +146,17 @@ impl Spout for ShellSpout {
                 asked_next |= self.in_command == Some(true);
             }
             let wait = deadline.saturating_duration_since(Instant::now());
-            let incoming = match self.child().recv(wait) {
-                Ok(m) => m,
-                Err(why) => crash(why),
+            let Some(incoming) = self.link.recv(wait) else {
+                break;
             };
-            let Some(incoming) = incoming else { break };
             if self.handle(incoming, out) {
                 return true;
             }
         }
-        if self.in_command.is_some() && self.last_heard.elapsed() > self.spec.timeout {
+        if self.in_command.is_some() && self.link.last_heard.elapsed() > self.link.timeout() {
             crash(format!(
                 "no sync from the program for {} s",
-                self.spec.timeout.as_secs()
+                self.link.timeout().as_secs()
             ));
         }
         out.len() > emitted_before
@@ -229,7 +164,7 @@ impl Spout for ShellSpout {
 
     fn routed(&mut self, targets: &[u32]) {
         if std::mem::take(&mut self.awaiting_routing) {
-            self.send(&protocol::task_ids(targets));
+            self.link.send(&protocol::task_ids(targets));
         }
     }
 
