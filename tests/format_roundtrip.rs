@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use tributary::components;
 use tributary::format::{from_ron_str, to_ron_string};
 use tributary::model::{
-    ExecutionMode, Grouping, Node, Pos, Role, Settings, SinkGroup, SinkProcessor, StreamDecl,
-    Topology, Value, WindowSize, WindowSpec,
+    ExecutionMode, Grouping, Guarantee, Node, Pos, Role, Settings, SinkGroup, SinkProcessor,
+    StreamDecl, Topology, Value, WindowSize, WindowSpec,
 };
 
 fn name() -> impl Strategy<Value = String> + Clone {
@@ -146,9 +146,10 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::option::of(any::<u64>()),
         prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
         scenario(),
+        prop::sample::select(Guarantee::ALL.to_vec()),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra, scenario)| Settings {
+            |(timeout, pending, ackers, workers, batch, extra, scenario, guarantee)| Settings {
                 message_timeout_secs: timeout,
                 max_spout_pending: pending,
                 ackers,
@@ -156,6 +157,7 @@ fn settings() -> impl Strategy<Value = Settings> {
                 mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
                     ExecutionMode::MicroBatch { interval_ms }
                 }),
+                guarantee,
                 extra,
                 scenario,
             },

@@ -58,6 +58,7 @@ pub mod scenario;
 mod storm;
 pub mod supervisor;
 pub mod tuple;
+pub mod txn;
 
 pub use compare::{Comparison, ModeFigures, SideBySide, compare};
 pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo};

@@ -15,6 +15,7 @@ mod edge;
 mod flume;
 mod flume_run;
 mod graph;
+mod guarantee;
 mod node;
 mod scenario;
 mod settings;
@@ -45,6 +46,7 @@ fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     settings::check_settings(t, out);
     settings::check_totals(t, out);
     scenario::check_scenario(t, out);
+    guarantee::check_guarantee(t, out);
     graph::check_names(t, out);
     graph::check_dangling(t, out);
     graph::check_cycles(t, out);

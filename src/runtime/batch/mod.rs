@@ -128,6 +128,8 @@ pub(crate) fn prepare(
         clock,
         grant: grant.clone(),
         stopping: Default::default(),
+        // Micro-batch runs recover by recomputing from lineage instead.
+        txn: None,
     });
     let factories = plan
         .nodes

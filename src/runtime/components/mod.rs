@@ -45,6 +45,8 @@ pub struct Emitted {
     pub refused: bool,
     /// The spout wants to hear which tasks received it (`Spout::routed`).
     pub report_targets: bool,
+    /// Exactly-once: the batch attempt its tree belongs to (0: none).
+    pub batch: u32,
 }
 
 /// Receives what a component emits during one call: buffered for spouts (which need
@@ -116,6 +118,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -137,6 +140,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -155,6 +159,27 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
+        });
+    }
+
+    /// Spouts under exactly-once: a message of a batch, whose tree's root carries the
+    /// batch attempt (see `runtime::txn`).
+    #[inline]
+    pub fn emit_in_batch(&mut self, msg_id: u64, values: Values, attempt: u32, replay: bool) {
+        if !self.admit(&values) {
+            self.refused_id(msg_id);
+            return;
+        }
+        self.items.push(Emitted {
+            stream: 0,
+            values,
+            direct: None,
+            msg_id: Some(msg_id),
+            replay,
+            refused: false,
+            report_targets: false,
+            batch: attempt,
         });
     }
 
@@ -173,6 +198,7 @@ impl Emitter<'_, '_> {
             replay: true,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -201,6 +227,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets,
+            batch: 0,
         });
     }
 
@@ -278,6 +305,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: true,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -445,6 +473,8 @@ pub struct Env {
     /// Set when the run stops, for components that wait on something outside the
     /// process (a multi-lang child) and must not hold Stop up.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// The batch coordinator of an exactly-once run (`None` otherwise).
+    pub txn: Option<Arc<crate::runtime::txn::Coordinator>>,
 }
 
 impl Env {
@@ -499,6 +529,9 @@ pub fn factory_for(
         });
     }
     let spout_like = matches!(role, Role::Spout | Role::Source);
+    if env.txn.is_some() && !spout_like && crate::runtime::txn::is_committer(&node.node.component) {
+        return crate::runtime::txn::committer_factory(&cfg, env, &name, &node.node.component);
+    }
     let factory: Factory = match (node.node.component.as_str(), spout_like) {
         ("sentence_generator", true) => spouts::sentence_factory(&cfg),
         ("word_generator", true) => spouts::word_factory(&cfg),

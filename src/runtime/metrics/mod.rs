@@ -23,7 +23,8 @@ pub use counters::{
 };
 pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use snapshot::{
-    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WorkerMetrics, fatal_errors,
+    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, TransactionMetrics,
+    WorkerMetrics, fatal_errors,
 };
 pub use trace::{TraceDone, TraceHop, TracedTree};
 
