@@ -44,6 +44,7 @@ mod engine;
 pub mod error;
 pub(crate) mod exec;
 mod flume_bridge;
+pub mod guarantees;
 pub mod key_route;
 pub mod lab;
 pub mod limits;

@@ -421,6 +421,8 @@ pub type Factory = Arc<dyn Fn(&TaskInfo) -> Result<Behaviour, String> + Send + S
 pub struct Collected {
     by_node: Mutex<BTreeMap<String, Vec<(u32, Values)>>>,
     budget: Budget,
+    /// The counts `count_by_key` tasks held when the run stopped, by node and key.
+    final_counts: Mutex<BTreeMap<String, BTreeMap<String, i64>>>,
 }
 
 impl Default for Collected {
@@ -428,6 +430,7 @@ impl Default for Collected {
         Self {
             by_node: Mutex::default(),
             budget: Budget::collected(),
+            final_counts: Mutex::default(),
         }
     }
 }
@@ -444,6 +447,27 @@ impl Collected {
             .or_default()
             .push((task, values));
         Ok(())
+    }
+
+    /// Adds what a count task held as the run stopped (a task that crashed earlier
+    /// lost its counts, as a Storm bolt's memory is lost: only the live ones report).
+    pub fn add_final_counts(&self, node: &str, counts: impl Iterator<Item = (String, i64)>) {
+        let mut map = match self.final_counts.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let node = map.entry(node.to_string()).or_default();
+        for (k, v) in counts {
+            *node.entry(k).or_default() += v;
+        }
+    }
+
+    /// Every count node's counts at the stop.
+    pub fn final_counts(&self) -> BTreeMap<String, BTreeMap<String, i64>> {
+        match self.final_counts.lock() {
+            Ok(m) => m.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// Everything a node's collectors received, with the receiving task id.

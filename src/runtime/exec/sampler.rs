@@ -69,6 +69,7 @@ impl Sampler {
                 let stopped = w.switches.shutdown.load(Ordering::Relaxed);
                 t.report((!stopped).then_some(LIVE_STATE_KEYS))
             }),
+            final_counts: w.env.collected.final_counts(),
             ..Default::default()
         };
         // Baseline: the oldest sample still inside the window (or the newest older one).

@@ -41,6 +41,10 @@ pub struct MetricsSnapshot {
     /// Exactly-once runs: batches committed and replayed, and the committed state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transactions: Option<TransactionMetrics>,
+    /// The snapshot a record-at-a-time run ends with: what each `count_by_key` node's
+    /// live tasks held, by key (under exactly-once, see `transactions.state`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub final_counts: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 /// What an exactly-once run has committed.
