@@ -120,7 +120,6 @@ fn check_action(
     action: &Action,
     at: &mut impl FnMut(&str, String),
 ) {
-    let micro = matches!(design.settings.mode, ExecutionMode::MicroBatch { .. });
     match action {
         Action::LabStep(_) if engine != Engine::Lab => at(
             "LabStep",
@@ -165,12 +164,7 @@ fn check_action(
             }
         }
         Action::KillWorker(w) => {
-            if micro {
-                at(
-                    "KillWorker",
-                    "micro-batch runs have no workers to kill".into(),
-                );
-            } else if *w >= design.settings.workers.max(1) {
+            if *w >= design.settings.workers.max(1) {
                 at(
                     "KillWorker",
                     format!(

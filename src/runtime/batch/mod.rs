@@ -25,8 +25,10 @@ mod build;
 mod job;
 mod key;
 mod keyed_ops;
+mod lineage;
 mod operator;
 mod receiver;
+mod recover;
 mod sample;
 mod stats;
 pub(crate) mod stepper;
@@ -80,6 +82,10 @@ pub(crate) struct Shared {
     pub draining: AtomicBool,
     /// Draining finished: receivers idle and every buffer empty.
     pub drained: AtomicBool,
+    /// Where each node's partitions live (`lineage`).
+    pub placement: lineage::Placement,
+    /// Worker kills requested and not landed yet.
+    kills: Mutex<lineage::Kills>,
 }
 
 impl Shared {
@@ -88,6 +94,48 @@ impl Shared {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         }
+    }
+
+    pub fn kills_mut(&self) -> MutexGuard<'_, lineage::Kills> {
+        match self.kills.lock() {
+            Ok(k) => k,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Loses a set of simulated workers: their partitions of the running (or next)
+    /// batch are recomputed from lineage. Losing a machine is losing its workers. A
+    /// worker out of range is refused with a line in the run log.
+    pub fn lose_workers(&self, workers: std::collections::BTreeSet<u32>) {
+        let count = self.placement.worker_count;
+        if let Some(bad) = workers.iter().find(|&&w| w >= count) {
+            self.env.log.push(
+                "engine",
+                0,
+                LogKind::Error,
+                format!(
+                    "kill worker {bad} refused: the topology has {count} workers (0 to {})",
+                    count - 1
+                ),
+            );
+            return;
+        }
+        self.kills_mut().request(workers);
+    }
+
+    /// Applies a control command: a worker kill is lineage's, the rest the switches'.
+    pub fn control(&self, command: Control) {
+        if let Control::KillWorker { worker } = command {
+            self.lose_workers(std::collections::BTreeSet::from([worker]));
+            return;
+        }
+        super::control::apply_to_switches(
+            command,
+            &self.switches,
+            &self.plan,
+            &self.node_switches,
+            &self.env.log,
+        );
     }
 }
 
@@ -175,6 +223,8 @@ pub(crate) fn prepare(
         busy: AtomicBool::new(false),
         draining: AtomicBool::new(false),
         drained: AtomicBool::new(false),
+        placement: lineage::Placement::new(&plan),
+        kills: Mutex::new(lineage::Kills::new(options.seed, plan.workers)),
         plan,
     });
     Ok(Prepared {
@@ -282,16 +332,10 @@ impl RunningEngine for BatchEngine {
     }
 
     /// Pause stops the receivers (batches keep coming, empty); rates and faults act as in
-    /// record-at-a-time mode (faults per record, on operators and receivers).
+    /// record-at-a-time mode (faults per record, on operators and receivers); a worker
+    /// kill loses the worker's partitions of the batch, recomputed from lineage.
     fn control(&self, command: Control) {
-        let s = &self.shared;
-        super::control::apply_to_switches(
-            command,
-            &s.switches,
-            &s.plan,
-            &s.node_switches,
-            &s.env.log,
-        );
+        self.shared.control(command);
     }
 
     fn drain_log(&self) -> Vec<LogLine> {
