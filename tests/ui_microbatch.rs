@@ -135,6 +135,41 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
 }
 
 /// Seconds in a strip line such as "clock 25.8 s" or "next batch ends at 26.0 s".
+#[test]
+fn killing_a_worker_shows_what_was_recomputed_from_lineage_in_the_strip() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let mut t = example("spark_windowed_top_words.ron");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.settings.workers = 2;
+    for name in ["sentences", "split", "top_words", "frequent", "totals"] {
+        t.node_by_name_mut(name).unwrap().parallelism = 2;
+    }
+    h.state_mut().doc = Document::new(t, None, "two workers".into());
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    step_until(&mut h, "a completed batch", |h| {
+        batch_number(h).is_some_and(|n| n > 0)
+    });
+    assert!(h.query_by_label("Recovery from lineage").is_none());
+    // Worker 0 (the control's first choice) dies during the next batch's job.
+    h.get_by_label("Kill worker").click();
+    step_until(&mut h, "the kill's recovery in the strip", |h| {
+        h.query_by_label("Recovery from lineage").is_some()
+    });
+    assert!(h.query_by_label_contains("1 worker kills ·").is_some());
+    assert!(
+        h.query_by_label_contains("worker 0 lost; recomputed:")
+            .is_some()
+    );
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert_eq!(runtime_threads(), 0, "Stop joins every runtime thread");
+}
+
 fn seconds_after(h: &Harness<'static, DesignerApp>, prefix: &str) -> f64 {
     let text = h
         .query_all_by_label_contains(prefix)
