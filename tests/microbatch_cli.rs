@@ -173,3 +173,57 @@ fn compare_reports_both_modes() {
     );
     assert!(m["record_at_a_time"]["batch"].is_null());
 }
+
+#[test]
+fn run_kills_a_micro_batch_worker_and_reports_the_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t =
+        tributary::format::load_ron(&common::examples_dir().join("spark_windowed_top_words.ron"))
+            .unwrap();
+    t.settings.workers = 2;
+    for name in ["sentences", "split", "top_words", "frequent", "totals"] {
+        t.node_by_name_mut(name).unwrap().parallelism = 2;
+    }
+    // 1500 sentences per receiver at 1000 a second: 1.5 s of input, so the kill sent at
+    // 100 ms lands in a job that has records, however fast the machine.
+    t.node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .insert("limit".into(), tributary::model::Value::Int(1500));
+    let file = common::save_in(dir.path(), "two_workers.ron", &t);
+    let out = bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-q",
+            "--kill-worker",
+            "100ms:1",
+            "--kill-worker",
+            "50ms:9",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stderr(contains("lineage: 1 worker kills"))
+        .stderr(contains("worker 1 lost after"))
+        .stderr(contains("kill worker 9 refused"))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    let batch = &m["batch"];
+    assert_eq!(batch["workers_killed"], 1, "{batch}");
+    let hit: Vec<&serde_json::Value> = batch["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["killed_workers"] == serde_json::json!([1]))
+        .collect();
+    assert_eq!(hit.len(), 1, "one batch lost worker 1: {batch}");
+    assert_eq!(m["workers"][1]["kills"], 1);
+    // Every recomputed partition was on the killed worker.
+    for r in hit[0]["recomputed"].as_array().unwrap() {
+        assert_eq!(r["worker"], 1, "{r}");
+    }
+}
