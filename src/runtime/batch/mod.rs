@@ -3,7 +3,8 @@
 //! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
 //!
 //! One module per job: `build` (operators from nodes), `receiver` (threads and
-//! buffers), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
+//! buffers), `lineage` (partitions, workers, kills) and `recover` (a node's input by
+//! partition, recomputing lost partitions), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
 //! does to a batch; the batch math itself is `crate::dstream`), `job` (the scheduler),
 //! `stats` and `sample` (the numbers, as `super::metrics` types), this file (start,
 //! control, stop). Time comes from a [`crate::clock::Timer`]: the run's monotonic clock,
@@ -16,10 +17,11 @@
 //! receivers and waits, bounded, for the scheduler to run what is buffered). A failed
 //! spawn shuts down what was already started.
 //!
-//! Groupings do not route in this mode: each batch is one partition that every operator
-//! sees whole (Spark would split it into partitions by block; keyed operators then
-//! shuffle by key, which one partition makes trivial). Parallelism of a spout is its
-//! number of receivers; parallelism of a bolt changes nothing.
+//! Groupings do not route in this mode: every operator sees the batch whole (keyed
+//! operators group by key inside it, which is what a shuffle by key would give).
+//! Parallelism of a spout is its number of receivers; a node's tasks are the partitions
+//! of its output, placed on the simulated workers, which matters only when a worker is
+//! killed: `lineage` and `recover` then recompute its lost partitions.
 
 mod build;
 mod job;
