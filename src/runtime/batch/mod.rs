@@ -48,6 +48,7 @@ use crate::model::{ExecutionMode, Topology};
 use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
+use super::flume_bridge::{FlumeSide, view};
 use super::limits::{self, Budget};
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{Counters, MetricsSnapshot};
@@ -160,6 +161,20 @@ pub(crate) fn prepare(
     timer: Arc<dyn Timer>,
     clock: crate::clock::RunClock,
 ) -> Result<Prepared, RunError> {
+    prepare_split(topology, topology, options, timer, clock, None)
+}
+
+/// [`prepare`] for a run whose job is `run` (the topology's spouts and bolts, with the
+/// channels bolts drain as receivers: `flume_bridge::view`), admitted as `topology`,
+/// with the run log the Flume agents already write to.
+fn prepare_split(
+    topology: &Topology,
+    run: &Topology,
+    options: &RunOptions,
+    timer: Arc<dyn Timer>,
+    clock: crate::clock::RunClock,
+    log: Option<Arc<RunLog>>,
+) -> Result<Prepared, RunError> {
     let ExecutionMode::MicroBatch { interval_ms } = topology.settings.mode else {
         return Err(RunError::Config {
             node: topology.name.clone(),
@@ -167,10 +182,10 @@ pub(crate) fn prepare(
         });
     };
     let grant = admit(topology, options)?;
-    let plan = Arc::new(compile(topology)?);
+    let plan = Arc::new(compile(run)?);
     let collected = Arc::new(Collected::default());
     let env = Arc::new(Env {
-        log: Arc::new(RunLog::new(clock.clone())),
+        log: log.unwrap_or_else(|| Arc::new(RunLog::new(clock.clone()))),
         collected: collected.clone(),
         windows: super::limits::Budget::windows(),
         state: super::limits::Budget::state(),
@@ -246,6 +261,8 @@ pub struct BatchEngine {
     sampler: Mutex<sample::Sampler>,
     collected: Arc<Collected>,
     rate_window: Duration,
+    /// The topology's Flume agents, when it has Flume nodes.
+    flume: Option<FlumeSide>,
 }
 
 impl BatchEngine {
@@ -253,7 +270,7 @@ impl BatchEngine {
     /// the real clock (tests drive batches by hand).
     pub fn start(
         topology: &Topology,
-        options: RunOptions,
+        mut options: RunOptions,
         manual: Option<Arc<ManualClock>>,
     ) -> Result<BatchEngine, RunError> {
         let start = Instant::now();
@@ -262,7 +279,29 @@ impl BatchEngine {
             None => Arc::new(MonotonicClock { start }),
         };
         let clock = crate::clock::RunClock::wall(start);
-        let prepared = prepare(topology, &options, timer, clock)?;
+        let log = Arc::new(RunLog::new(clock.clone()));
+        // Flume nodes run as Flume agents beside the job; a channel bolts drain becomes
+        // a receiver (Spark's Flume receiver) through the drain spout.
+        let split = view::split(topology)?;
+        let flume = if split.has_flume {
+            let grant = admit(topology, &options)?;
+            FlumeSide::start(
+                topology,
+                &split,
+                crate::flume::AgentOptions {
+                    grant,
+                    seed: options.seed,
+                    ..Default::default()
+                },
+                &mut options.overrides,
+                &log,
+                options.rate_window,
+                start,
+            )?
+        } else {
+            None
+        };
+        let prepared = prepare_split(topology, &split.storm, &options, timer, clock, Some(log))?;
         let shared = prepared.shared;
         let mut engine = BatchEngine {
             sampler: Mutex::new(sample::Sampler::new(
@@ -275,6 +314,7 @@ impl BatchEngine {
             start,
             collected: prepared.collected,
             rate_window: options.rate_window.max(Duration::from_millis(100)),
+            flume,
         };
         for (index, info) in prepared.receiver_infos.into_iter().enumerate() {
             let s = shared.clone();
@@ -300,6 +340,8 @@ impl BatchEngine {
         }
     }
 
+    /// Joins the receivers (a drain spout's open takes roll back as it drops) and the
+    /// scheduler, then stops the Flume agents upstream first.
     fn shutdown(&mut self) {
         self.shared.switches.shutdown.store(true, Ordering::SeqCst);
         super::supervisor::join_all(
@@ -307,6 +349,14 @@ impl BatchEngine {
             &self.shared.env.log,
             "a micro-batch thread",
         );
+        if let Some(flume) = &mut self.flume {
+            for problem in flume.stop() {
+                self.shared
+                    .env
+                    .log
+                    .push("flume", 0, LogKind::Error, problem);
+            }
+        }
     }
 }
 
@@ -325,6 +375,9 @@ impl RunningEngine for BatchEngine {
             Err(p) => p.into_inner(),
         };
         let mut snap = sampler.snapshot(&self.shared, self.start, self.rate_window, Instant::now());
+        if let Some(flume) = &self.flume {
+            flume.fold_into(&mut snap);
+        }
         snap.batch = Some(
             self.shared
                 .stats_mut()
@@ -337,10 +390,24 @@ impl RunningEngine for BatchEngine {
     /// record-at-a-time mode (faults per record, on operators and receivers); a worker
     /// kill loses the worker's partitions of the batch, recomputed from lineage.
     fn control(&self, command: Control) {
+        if let Some(flume) = &self.flume {
+            match &command {
+                Control::Pause => flume.set_paused(true),
+                Control::Resume => flume.set_paused(false),
+                Control::SetFaults { node, faults } if flume.set_faults(node, faults) => {
+                    super::control::log_faults(&self.shared.env.log, node, faults);
+                    return;
+                }
+                _ => {}
+            }
+        }
         self.shared.control(command);
     }
 
     fn drain_log(&self) -> Vec<LogLine> {
+        if let Some(flume) = &self.flume {
+            flume.forward_log(&self.shared.env.log);
+        }
         self.shared.env.log.drain()
     }
 
@@ -359,6 +426,7 @@ impl RunningEngine for BatchEngine {
         s.receivers.iter().all(|r| r.done.load(Ordering::SeqCst))
             && s.receivers.iter().all(|r| r.buffered() == 0)
             && !s.busy.load(Ordering::SeqCst)
+            && self.flume.as_ref().is_none_or(|f| f.quiet().is_some())
     }
 
     /// `Drain` stops the receivers and runs every buffered record through its batch
@@ -372,9 +440,18 @@ impl RunningEngine for BatchEngine {
     ) -> (MetricsSnapshot, Vec<LogLine>) {
         if mode == StopMode::Drain {
             let s = &self.shared;
+            let end = Instant::now() + limits::DRAIN_LIMIT;
+            // Flume first: its outside inputs stop and the receivers empty the channels.
+            if let Some(left) = self.flume.as_ref().and_then(|f| f.drain(end, interrupt)) {
+                s.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("Flume not drained ({left}); stopping the batches now"),
+                );
+            }
             s.switches.deactivated.store(true, Ordering::SeqCst);
             s.draining.store(true, Ordering::SeqCst);
-            let end = Instant::now() + limits::DRAIN_LIMIT;
             let drained = || s.drained.load(Ordering::SeqCst) && !s.busy.load(Ordering::SeqCst);
             let cut = || interrupt.load(Ordering::Relaxed);
             while Instant::now() < end && !drained() && !cut() {
