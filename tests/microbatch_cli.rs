@@ -227,3 +227,42 @@ fn run_kills_a_micro_batch_worker_and_reports_the_recovery() {
         assert_eq!(r["worker"], 1, "{r}");
     }
 }
+
+#[test]
+fn run_feeds_a_micro_batch_job_from_a_flume_channel_to_the_end() {
+    use tributary::model::{ExecutionMode, Grouping, Node, Role, StreamDecl, Topology};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("flume-batches");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.add_node(
+        Node::new("gen", Role::Source, "sequence")
+            .with_config("limit", 300i64)
+            .with_config("rate_per_sec", 2000)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("events", Role::Channel, "memory"))
+        .unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "null")).unwrap();
+    t.connect_names("gen", "events", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("events", "sink", "default", Grouping::Drain)
+        .unwrap();
+    let file = common::save_in(dir.path(), "flume_batches.ron", &t);
+    let out = bin()
+        .args(["run", file.to_str().unwrap(), "-q", "--json", "-"])
+        .assert()
+        .success()
+        .stderr(contains("batches "))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    // Every event became a record of a batch and reached the bolt; the channel's takes
+    // all committed.
+    assert_eq!(m["nodes"]["events"]["emitted"], 300, "{}", m["nodes"]);
+    assert_eq!(m["nodes"]["sink"]["executed"], 300, "{}", m["nodes"]);
+    let channel = &m["nodes"]["events"]["flume"]["channel"];
+    assert_eq!(channel["size"], 0, "{channel}");
+    assert_eq!(channel["in_flight"], 0, "{channel}");
+}
