@@ -90,6 +90,7 @@ fn a_flume_channel_feeds_the_batches_and_a_crashing_receiver_loses_nothing() {
         .as_ref()
         .unwrap()
         .channel
+        .as_ref()
         .unwrap();
     assert!(
         channel.rollbacks > 0,

@@ -163,16 +163,14 @@ fn check_action(
                 );
             }
         }
-        Action::KillWorker(w) => {
-            if *w >= design.settings.workers.max(1) {
-                at(
-                    "KillWorker",
-                    format!(
-                        "kill worker {w}: the topology has workers 0 to {}",
-                        design.settings.workers.max(1) - 1
-                    ),
-                );
-            }
+        Action::KillWorker(w) if *w >= design.settings.workers.max(1) => {
+            at(
+                "KillWorker",
+                format!(
+                    "kill worker {w}: the topology has workers 0 to {}",
+                    design.settings.workers.max(1) - 1
+                ),
+            );
         }
         Action::SetGrouping { from, to, grouping } => {
             need_edge(design, from, to, at);

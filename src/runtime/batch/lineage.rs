@@ -130,7 +130,7 @@ impl Kills {
     pub fn new(seed: u64, workers: u32) -> Self {
         Self {
             pending: Vec::new(),
-            landing_rng: Rng::new(derive_seed(seed, 0x6c69_6e65_6167_65)),
+            landing_rng: Rng::new(derive_seed(seed, 0x006c_696e_6561_6765)),
             per_worker: vec![0; workers.max(1) as usize],
         }
     }
@@ -211,7 +211,7 @@ impl BatchLineage {
         outputs: &mut [Vec<Item>],
     ) {
         self.killed.extend(workers.iter().copied());
-        for n in 0..outputs.len() {
+        for (n, output) in outputs.iter_mut().enumerate() {
             if !self.done[n] || !ops.get(n).is_some_and(recomputable) {
                 continue;
             }
@@ -222,7 +222,7 @@ impl BatchLineage {
             if gone.is_empty() {
                 continue;
             }
-            for (item, tag) in outputs[n].iter_mut().zip(&self.tags[n]) {
+            for (item, tag) in output.iter_mut().zip(&self.tags[n]) {
                 if gone.contains(tag) {
                     item.values = hole();
                 }

@@ -247,9 +247,7 @@ impl Receiver {
     /// replays them). `ids` are the tracked records in push order, the first `stored`
     /// of which were kept.
     fn settle(&mut self, shared: &Shared, ids: &[Option<u64>], stored: usize) -> Option<Poll> {
-        let Some(s) = self.spout.as_mut() else {
-            return None;
-        };
+        let s = self.spout.as_mut()?;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for (i, id) in ids.iter().enumerate() {
                 if let Some(id) = *id {

@@ -158,8 +158,9 @@ fn recompute(
             plan.nodes[u].tasks.start,
             "recomputed partition differs",
             LogKind::Error,
-            "a partition recomputed from lineage came out with a different number of records: \
-             the operator is not deterministic, so the batch may differ from a fault-free run"
+            "a partition recomputed from lineage came out with a different number of records \
+             (injected faults rolled again, or an operator that is not deterministic), so the \
+             batch may differ from a fault-free run"
                 .into(),
         );
     }
