@@ -364,16 +364,18 @@ fn flume_feeds_a_micro_batch_job_but_cannot_take_its_output() {
     let ds = problems(
         r#"settings: (mode: MicroBatch(interval_ms: 500)),
            nodes: [(name: "s", role: Spout, component: "sequence", outputs: [(fields: ["n"])]),
+                   (name: "b", role: Bolt, component: "filter", config: {"field": "n"}, outputs: [(fields: ["n"])]),
                    (name: "ch", role: Channel, component: "memory"),
                    (name: "k", role: Sink, component: "logger")],
-           edges: [(from: "s", to: "ch", grouping: Required), (from: "ch", to: "k", grouping: Drain)]"#,
+           edges: [(from: "s", to: "b", grouping: Shuffle), (from: "b", to: "ch", grouping: Required),
+                   (from: "ch", to: "k", grouping: Drain)]"#,
     );
     assert!(
         has(
             &ds,
             Severity::Error,
             &node("ch"),
-            "'s' writes into this Flume channel, which a micro-batch job cannot do"
+            "'b' writes into this Flume channel, which a micro-batch job cannot do"
         ),
         "{ds:#?}"
     );
