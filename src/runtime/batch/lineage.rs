@@ -94,8 +94,8 @@ impl Placement {
 /// to: its first value is the key, hashed as a fields grouping on it would be.
 pub(crate) fn key_partition(values: &Values, parts: u32) -> u32 {
     match values.get(0) {
-        Some(key) => fields_index([key], parts.max(1) as usize) as u32,
-        None => 0,
+        Some(key) if parts > 1 => fields_index([key], parts as usize) as u32,
+        _ => 0,
     }
 }
 

@@ -57,7 +57,10 @@ pub(crate) fn gather<'a>(
             .iter()
             .filter(|it| it.stream as usize == edge.stream);
         for (k, it) in items.enumerate() {
-            let part = if keyed {
+            // One partition needs no hashing (the common case: parallelism 1).
+            let part = if parts == 1 {
+                0
+            } else if keyed {
                 let key = edge
                     .field_positions
                     .iter()
