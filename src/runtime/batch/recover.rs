@@ -146,12 +146,21 @@ fn recompute(
         }
         Operator::Receiver | Operator::CountByKey(_) | Operator::Window(_) => {}
     }
-    for &p in &lost {
+    // The cost: a per-record operator read its lost partitions' records again; a
+    // per-batch operator ran once more over the whole input (counted once, on the
+    // first of its lost partitions).
+    let whole_input = matches!(ops[u], Operator::Batch(_));
+    for (i, &p) in lost.iter().enumerate() {
+        let records = match (whole_input, i) {
+            (true, 0) => g.input.len() as u64,
+            (true, _) => 0,
+            (false, _) => g.parts.iter().filter(|&&q| q == p).count() as u64,
+        };
         lin.recomputed.push(RecomputedPartition {
             node: plan.nodes[u].name().to_string(),
             task: plan.nodes[u].tasks.start + p,
             worker: placement.worker(u, p),
-            records: g.parts.iter().filter(|&&q| q == p).count() as u64,
+            records,
         });
     }
     drop(g);
