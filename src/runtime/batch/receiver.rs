@@ -225,8 +225,10 @@ impl Receiver {
     }
 
     /// The receiver died: what it took and had not stored is dropped with its spout
-    /// (a drain spout rolls its open takes back into the channel), and a new one starts.
+    /// (a drain spout rolls its open takes back into the channel), and a new one starts
+    /// where the old one's stored records end, when the spout can resume.
     fn restart(&mut self, shared: &Shared, why: String) -> Poll {
+        let position = self.spout.as_ref().and_then(|s| s.position());
         self.emitter.items.clear();
         shared.receivers[self.index]
             .restarts
@@ -239,20 +241,32 @@ impl Receiver {
         );
         self.spout = None;
         self.spout = build(shared, self.node, &self.info);
+        if let (Some(spout), Some(position)) = (self.spout.as_mut(), position) {
+            spout.resume(position);
+        }
         Poll::Again
     }
 
     /// Reliable receiver: tells the spout which records are stored (acked: a drain
-    /// spout commits its take from the channel) and which are not (failed: the spout
-    /// replays them). `ids` are the tracked records in push order, the first `stored`
-    /// of which were kept.
-    fn settle(&mut self, shared: &Shared, ids: &[Option<u64>], stored: usize) -> Option<Poll> {
+    /// spout commits its take from the channel), which found no room (failed: the spout
+    /// replays them) and which were over the value cap (refused: given up). `ids` are
+    /// the kept emits in push order, the first `stored` of which were stored.
+    fn settle(
+        &mut self,
+        shared: &Shared,
+        ids: &[Option<u64>],
+        stored: usize,
+        over_cap: &[u64],
+    ) -> Option<Poll> {
         let s = self.spout.as_mut()?;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for (i, id) in ids.iter().enumerate() {
                 if let Some(id) = *id {
                     if i < stored { s.ack(id) } else { s.fail(id) }
                 }
+            }
+            for &id in over_cap {
+                s.refused(id);
             }
         }));
         outcome
@@ -349,13 +363,13 @@ impl Receiver {
         }
         // Refused emits are already counted (and logged) above; they are failed back.
         let n = self.emitter.items.iter().filter(|e| !e.refused).count();
-        let mut refused_ids: Vec<Option<u64>> = Vec::new();
+        let mut over_cap: Vec<u64> = Vec::new();
         let mut ids: Vec<Option<u64>> = Vec::with_capacity(n);
         let outputs = &self.outputs;
         let mut items: Vec<(u32, Values)> = Vec::with_capacity(n);
         for e in self.emitter.items.drain(..) {
             if e.refused {
-                refused_ids.push(e.msg_id);
+                over_cap.extend(e.msg_id);
                 continue;
             }
             if let Some(&global) = outputs.get(e.stream) {
@@ -365,9 +379,8 @@ impl Receiver {
         }
         let refused = me.push(items, calls, &shared.budget, stamp_us);
         let stored = ids.len() - refused;
-        ids.extend(refused_ids);
-        if ids.iter().any(Option::is_some)
-            && let Some(poll) = self.settle(shared, &ids, stored)
+        if (!over_cap.is_empty() || ids.iter().any(Option::is_some))
+            && let Some(poll) = self.settle(shared, &ids, stored, &over_cap)
         {
             return poll;
         }
