@@ -154,6 +154,10 @@ fn killing_a_worker_shows_what_was_recomputed_from_lineage_in_the_strip() {
         batch_number(h).is_some_and(|n| n > 0)
     });
     assert!(h.query_by_label("Recovery from lineage").is_none());
+    assert!(
+        h.query_by_label_contains("partitions of ").is_some(),
+        "the kill control says what lives on worker 0"
+    );
     // Worker 0 (the control's first choice) dies during the next batch's job.
     h.get_by_label("Kill worker").click();
     step_until(&mut h, "the kill's recovery in the strip", |h| {

@@ -103,15 +103,17 @@ impl RunSession {
             }
         });
         if let Some(w) = self.last.workers.get(self.kill_target as usize) {
-            ui.label(
-                RichText::new(format!(
-                    "{} executors: {} · killed {}",
+            // A micro-batch run lists the nodes with a partition on the worker.
+            let holds = if self.last.batch.is_some() {
+                format!("partitions of {}", w.executors.join(", "))
+            } else {
+                format!(
+                    "{} executors: {}",
                     w.executors.len(),
-                    w.executors.join(", "),
-                    w.kills
-                ))
-                .weak(),
-            );
+                    w.executors.join(", ")
+                )
+            };
+            ui.label(RichText::new(format!("{holds} · killed {}", w.kills)).weak());
         }
     }
 
