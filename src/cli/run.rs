@@ -504,6 +504,15 @@ fn print_batches(b: &BatchMetrics, human: term::Human) {
     if !human.line(format_args!("{summary}")) {
         return;
     }
+    if b.workers_killed > 0 {
+        let line = format!(
+            "lineage: {} worker kills; {} partitions recomputed from the receivers' blocks ({} records)",
+            b.workers_killed, b.partitions_recomputed, b.records_recomputed
+        );
+        if !human.line(format_args!("{line}")) {
+            return;
+        }
+    }
     for (node, w) in &b.windows {
         let top: Vec<String> = w
             .top

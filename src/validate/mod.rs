@@ -13,6 +13,7 @@
 mod diagnostic;
 mod edge;
 mod flume;
+mod flume_batch;
 mod flume_run;
 mod graph;
 mod guarantee;
@@ -64,6 +65,7 @@ fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     graph::check_reachability(t, out);
     spark::check(t, out);
     flume_run::check(t, out);
+    flume_batch::check(t, out);
 }
 
 /// Where a diagnostic about `node` points.

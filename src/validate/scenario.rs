@@ -2,13 +2,12 @@
 //! kills, probabilities and latencies within what the live controls allow.
 
 use super::{Diagnostic, Location};
-use crate::model::{ExecutionMode, ScenarioAction, Topology};
+use crate::model::{ScenarioAction, Topology};
 
 /// Longest latency a step may add, as the inspector's slider allows (milliseconds).
 pub const MAX_SCENARIO_LATENCY_MS: f64 = 60_000.0;
 
 pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
     for step in &t.settings.scenario {
         let what = step.describe();
         let error = |message: String, hint: &str| {
@@ -25,11 +24,6 @@ pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
                     t.settings.workers
                 ),
                 "workers are numbered from 0; raise settings.workers or kill another",
-            )),
-            ScenarioAction::KillWorker(_) if micro_batch => out.push(Diagnostic::warning(
-                Location::Topology,
-                format!("scenario step {what:?}: micro-batch runs have no workers to kill"),
-                "the step is skipped in micro-batch mode",
             )),
             ScenarioAction::SetFaults {
                 node,

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use serde::Serializer;
 
-pub use batch::{BatchInfo, BatchMetrics, RECENT_BATCHES, WINDOW_TOP, WindowResult};
+pub use batch::{
+    BatchInfo, BatchMetrics, RECENT_BATCHES, RecomputedPartition, WINDOW_TOP, WindowResult,
+};
 pub use counters::{
     Counters, Histogram, Latencies, MAX_PAIR_RECEIVERS, MAX_TASK_PAIRS, TaskCounters, add, get,
     quantile,
