@@ -6,6 +6,7 @@ mod bench_raw;
 mod bench_shell;
 mod bench_soak;
 mod compare;
+mod guarantees;
 mod diagnostics;
 mod export;
 mod faults;

@@ -26,8 +26,9 @@ use super::tuple::Values;
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct GuaranteeFigures {
     pub guarantee: String,
-    /// Records the spouts read (each counted once, however often replayed).
-    pub records_in: u64,
+    /// Every spout emit: each record once, plus replays, plus what a restarted spout
+    /// read again.
+    pub spout_emits: u64,
     /// Records the collectors and file sinks kept.
     pub records_out: u64,
     /// Records kept more often than in the reference run.
@@ -36,6 +37,9 @@ pub struct GuaranteeFigures {
     pub lost: u64,
     /// Spout emits that were replays.
     pub replayed: u64,
+    /// The final counts added up, over every count node (each record counted once
+    /// would give the reference's sum).
+    pub counted: i64,
     /// Keys over every count node whose final count equals the reference's.
     pub keys_matching: u64,
     /// Keys over every count node, in the reference or here.
@@ -49,8 +53,12 @@ pub struct GuaranteeFigures {
 /// Every guarantee's figures, and the reference's output size.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct GuaranteeTable {
+    /// Records the spouts read in the fault-free reference run: the input every run
+    /// reads, each record once.
+    pub records_in: u64,
     pub reference_records_out: u64,
     pub reference_keys: u64,
+    pub reference_counted: i64,
     pub rows: Vec<GuaranteeFigures>,
 }
 
@@ -174,9 +182,19 @@ pub fn run_side_by_side(
         .zip(&outcomes)
         .map(|(g, o)| figures(*g, o, &reference))
         .collect();
+    let spout_emits = |o: &Outcome| -> u64 {
+        o.snapshot
+            .nodes
+            .values()
+            .filter(|n| n.role == "spout")
+            .map(|n| n.emitted)
+            .sum()
+    };
     Ok(GuaranteeTable {
+        records_in: spout_emits(&reference),
         reference_records_out: reference.kept.values().flat_map(|b| b.values()).sum(),
         reference_keys: reference.counts.values().map(|c| c.len() as u64).sum(),
+        reference_counted: counted(&reference),
         rows,
     })
 }
@@ -243,6 +261,10 @@ fn run_all(
         .collect())
 }
 
+fn counted(o: &Outcome) -> i64 {
+    o.counts.values().flat_map(|c| c.values()).sum()
+}
+
 fn figures(g: Guarantee, o: &Outcome, reference: &Outcome) -> GuaranteeFigures {
     let spouts = o.snapshot.nodes.values().filter(|n| n.role == "spout");
     let (emitted, replayed) = spouts.fold((0, 0), |(e, r), n| (e + n.emitted, r + n.replayed));
@@ -278,11 +300,12 @@ fn figures(g: Guarantee, o: &Outcome, reference: &Outcome) -> GuaranteeFigures {
     }
     GuaranteeFigures {
         guarantee: g.label().into(),
-        records_in: emitted.saturating_sub(replayed),
+        spout_emits: emitted,
         records_out: o.kept.values().flat_map(|b| b.values()).sum(),
         duplicates,
         lost,
         replayed,
+        counted: counted(o),
         keys_matching,
         keys_total,
         finished: o.finished,
