@@ -36,10 +36,10 @@ fn options(dir: &Path, seed: u64, fail: f64) -> RunOptions {
     o
 }
 
-fn row<'t>(
-    t: &'t GuaranteeTable,
+fn row(
+    t: &GuaranteeTable,
     g: Guarantee,
-) -> &'t tributary::runtime::guarantees::GuaranteeFigures {
+) -> &tributary::runtime::guarantees::GuaranteeFigures {
     t.rows.iter().find(|r| r.guarantee == g.label()).unwrap()
 }
 
