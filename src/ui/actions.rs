@@ -58,6 +58,11 @@ pub enum Action {
     CompareModes,
     /// Run the design in both modes at once and show them side by side.
     StartCompare(super::compare::CompareSetup),
+    /// Open the guarantees panel (at most, at least and exactly once side by side).
+    OpenGuarantees,
+    /// Run the three guarantees with the panel's faults.
+    RunGuarantees,
+    CloseGuarantees,
     Pause,
     Resume,
     /// Cap every spout of the run (the toolbar's speed control).

@@ -81,6 +81,10 @@ pub struct DesignerApp {
     /// Why the design cannot be compared in both modes (`None`: it can), kept with the
     /// diagnostics so the toolbar does not validate two copies every frame.
     compare_refusal: Option<String>,
+    /// Why the guarantees cannot be compared (`None`: they can), kept like the above.
+    guarantees_refusal: Option<String>,
+    /// The guarantees panel, while open.
+    pub guarantees: Option<super::guarantees_panel::GuaranteesSession>,
     /// Why the design cannot be stepped in Lab mode, kept with the diagnostics.
     lab_refused: Option<String>,
     problems_by_node: BTreeMap<String, String>,
@@ -135,6 +139,8 @@ impl DesignerApp {
             clipboard: None,
             diagnostics: Vec::new(),
             compare_refusal: None,
+            guarantees_refusal: None,
+            guarantees: None,
             lab_refused: None,
             problems_by_node: BTreeMap::new(),
             checked_generation: None,
@@ -197,6 +203,11 @@ impl DesignerApp {
                 super::compare::CompareSetup::for_topology(&self.doc.topology).interval_ms;
             crate::runtime::compare::refusal(&self.doc.topology, interval_ms)
         };
+        self.guarantees_refusal = match &self.compare_refusal {
+            Some(why) if self.doc.topology.node_count() == 0 => Some(why.clone()),
+            _ if !validate::is_runnable(&self.diagnostics) => Some("Fix the problems first".into()),
+            _ => crate::runtime::guarantees::refusal(&self.doc.topology),
+        };
         self.lab_refused = self.lab_refusal();
         self.problems_by_node.clear();
         for d in self.diagnostics.iter().filter(|d| d.is_error()) {
@@ -237,6 +248,10 @@ impl DesignerApp {
             compare.poll();
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         }
+        if let Some(g) = self.guarantees.as_mut().filter(|g| g.is_running()) {
+            g.poll();
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
         let busy = self.run.is_some() || self.comparing();
         let width = ui.ctx().content_rect().width();
         let palette_shown = self.side_panels.shown(SidePanel::Palette, width);
@@ -258,6 +273,9 @@ impl DesignerApp {
                 can_run: self.doc.topology.node_count() > 0 && self.lesson.is_none(),
                 comparing: self.comparing(),
                 compare_refusal: self.lesson_refusal().or(self.compare_refusal.as_deref()),
+                guarantees_refusal: self
+                    .lesson_refusal()
+                    .or(self.guarantees_refusal.as_deref()),
                 zoom: self.canvas.view.zoom,
                 speed: self
                     .run
@@ -288,6 +306,16 @@ impl DesignerApp {
                     &mut self.log,
                 ));
             });
+        if let Some(g) = &mut self.guarantees {
+            let topology = &self.doc.topology;
+            egui::Panel::bottom("guarantees")
+                .resizable(true)
+                .default_size(220.0)
+                .min_size(140.0)
+                .show(ui, |ui| {
+                    actions.extend(super::guarantees_panel::guarantees_panel_ui(ui, g, topology));
+                });
+        }
         if let Some(compare) = &self.compare {
             egui::Panel::bottom("compare")
                 .resizable(true)

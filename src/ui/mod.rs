@@ -13,6 +13,7 @@ mod batch_panel;
 pub mod canvas;
 pub mod compare;
 mod compare_panel;
+pub mod guarantees_panel;
 mod dialogs;
 mod file_dialogs;
 mod flume_panel;

@@ -126,6 +126,15 @@ impl DesignerApp {
                 }
             }
             Action::StartCompare(setup) => self.start_compare(setup),
+            Action::OpenGuarantees => {
+                if self.guarantees.is_none() {
+                    self.guarantees = Some(super::guarantees_panel::GuaranteesSession::new(
+                        &self.doc.topology,
+                    ));
+                }
+            }
+            Action::RunGuarantees => self.start_guarantees(),
+            Action::CloseGuarantees => self.guarantees = None,
             Action::SetSpeed(speed) => {
                 if let Some(run) = &mut self.run {
                     run.set_speed(&self.doc.topology, speed, &mut self.log);

@@ -26,6 +26,8 @@ pub struct ToolbarState<'a> {
     pub comparing: bool,
     /// Why the design cannot be compared in both modes; `None` when it can.
     pub compare_refusal: Option<&'a str>,
+    /// Why the three guarantees cannot be run side by side; `None` when they can.
+    pub guarantees_refusal: Option<&'a str>,
     pub zoom: f32,
     /// The run's speed cap (shown while running).
     pub speed: super::speed::Speed,
@@ -211,6 +213,20 @@ pub fn toolbar_ui(ui: &mut Ui, s: &ToolbarState<'_>) -> Vec<Action> {
                     .clicked()
                 {
                     actions.push(Action::CompareModes);
+                }
+                if ui
+                    .add_enabled(
+                        s.guarantees_refusal.is_none(),
+                        egui::Button::new("Guarantees"),
+                    )
+                    .on_hover_text(
+                        "Run this design at most, at least and exactly once at the same time, \
+                         with the same faults, and see what each loses or repeats",
+                    )
+                    .on_disabled_hover_text(s.guarantees_refusal.unwrap_or_default())
+                    .clicked()
+                {
+                    actions.push(Action::OpenGuarantees);
                 }
             }
             Some(paused) => {
