@@ -130,6 +130,12 @@ fn scenario() -> impl Strategy<Value = Vec<tributary::model::ScenarioStep>> {
             }
         ),
         Just(ScenarioAction::ClearFaults),
+        any::<u32>().prop_map(ScenarioAction::KillMachine),
+        any::<u32>().prop_map(ScenarioAction::RestoreMachine),
+        Just(ScenarioAction::KillNimbus),
+        Just(ScenarioAction::RestoreNimbus),
+        any::<u32>().prop_map(ScenarioAction::KillSupervisor),
+        any::<u32>().prop_map(ScenarioAction::RestoreSupervisor),
     ];
     prop::collection::vec(
         (any::<u64>(), action).prop_map(|(at_ms, action)| ScenarioStep { at_ms, action }),
@@ -146,9 +152,10 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::option::of(any::<u64>()),
         prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
         scenario(),
+        prop::option::of((any::<u32>(), any::<u32>(), any::<u32>())),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra, scenario)| Settings {
+            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster)| Settings {
                 message_timeout_secs: timeout,
                 max_spout_pending: pending,
                 ackers,
@@ -158,6 +165,13 @@ fn settings() -> impl Strategy<Value = Settings> {
                 }),
                 extra,
                 scenario,
+                cluster: cluster.map(|(machines, slots_per_machine, heartbeat_timeout_secs)| {
+                    tributary::model::ClusterSettings {
+                        machines,
+                        slots_per_machine,
+                        heartbeat_timeout_secs,
+                    }
+                }),
             },
         )
 }

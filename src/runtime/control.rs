@@ -31,6 +31,10 @@ pub enum Control {
     KillWorker {
         worker: u32,
     },
+    /// Kills or restores a role of the simulated cluster (record-at-a-time runs): a
+    /// machine, Nimbus or a supervisor. A refusal (out of range, already in that state)
+    /// is a line in the run log.
+    Cluster(super::cluster::ClusterAction),
     /// Tracer bullets (record-at-a-time runs): record every hop of one tuple tree in
     /// `every` (0 turns it off). Which trees follows from their root ids.
     TraceEvery {
@@ -203,6 +207,15 @@ pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
             0,
             super::log::LogKind::Error,
             format!("kill worker {worker} ignored: micro-batch runs have no workers"),
+        ),
+        Control::Cluster(action) => log.push(
+            "engine",
+            0,
+            super::log::LogKind::Error,
+            format!(
+                "{} ignored: only a threaded record-at-a-time run simulates the cluster",
+                action.describe()
+            ),
         ),
         Control::TraceEvery { .. } => log.push(
             "engine",

@@ -2,14 +2,19 @@
 //! kills, probabilities and latencies within what the live controls allow.
 
 use super::{Diagnostic, Location};
-use crate::model::{ExecutionMode, ScenarioAction, Topology};
+use crate::model::{ExecutionMode, ScenarioAction, ScenarioStep, Topology};
 
 /// Longest latency a step may add, as the inspector's slider allows (milliseconds).
 pub const MAX_SCENARIO_LATENCY_MS: f64 = 60_000.0;
 
 pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
+    check_steps(t, &t.settings.scenario, out);
+}
+
+/// The checks of [`check_scenario`] on any steps (the CLI's own steps too).
+pub(super) fn check_steps(t: &Topology, steps: &[ScenarioStep], out: &mut Vec<Diagnostic>) {
     let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
-    for step in &t.settings.scenario {
+    for step in steps {
         let what = step.describe();
         let error = |message: String, hint: &str| {
             Diagnostic::error(
@@ -60,7 +65,8 @@ pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
                     ));
                 }
             }
-            ScenarioAction::KillWorker(_) | ScenarioAction::ClearFaults => {}
+            // Cluster steps are judged by `cluster::check_steps`.
+            _ => {}
         }
     }
 }
