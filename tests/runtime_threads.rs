@@ -44,8 +44,8 @@ fn no_thread_is_left_behind() {
     let before = threads();
     for mode in [Some(StopMode::Drain), Some(StopMode::Immediate), None] {
         let engine = Engine::start(&endless(), RunOptions::default()).unwrap();
-        // 2 + 3 + 1 executors + 1 acker.
-        assert_eq!(threads(), before + 7);
+        // 2 + 3 + 1 executors + 1 acker, and the cluster thread.
+        assert_eq!(threads(), before + 8);
         engine.control(Control::SetFaults {
             node: "count".into(),
             faults: FaultSpec {

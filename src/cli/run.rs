@@ -74,6 +74,8 @@ pub struct Args {
     /// `--seed`, the same faults fall on the same tuples.
     #[arg(long = "fault", value_parser = super::faults::parse_fault, value_name = "NODE:FAULTS")]
     pub fault: Vec<(String, tributary::runtime::FaultSpec)>,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterFlags,
 }
 
 /// The folder relative paths in `file` resolve against: its own folder, `.` for a bare
@@ -213,7 +215,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         at_ms: u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
         action: ScenarioAction::KillWorker(worker),
     });
-    let mut scenario = ScenarioPlayer::new(&topology, kills);
+    let cluster_steps = args.cluster.steps();
+    let refused: Vec<_> = validate::check_steps(&topology, &cluster_steps)
+        .into_iter()
+        .filter(|d| d.severity == validate::Severity::Error)
+        .collect();
+    if !refused.is_empty() {
+        for d in &refused {
+            term::err(format_args!("error: {}", term::escape(&d.to_string())));
+        }
+        return Ok(ExitCode::from(2));
+    }
+    let mut scenario = ScenarioPlayer::new(&topology, kills.chain(cluster_steps));
     if let Some(limit) = args.run_for {
         for step in &topology.settings.scenario {
             if Duration::from_millis(step.at_ms) > limit {
@@ -332,9 +345,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .settings
         .scenario
         .iter()
-        .filter(|s| matches!(s.action, ScenarioAction::KillWorker(_)))
+        .filter(|s| {
+            matches!(
+                s.action,
+                ScenarioAction::KillWorker(_) | ScenarioAction::KillMachine(_)
+            )
+        })
         .count();
-    let crash_limit = CRASH_LIMIT + (args.kill_worker.len() + scripted_kills) as u64;
+    let crash_limit =
+        CRASH_LIMIT + (args.kill_worker.len() + args.cluster.kills() + scripted_kills) as u64;
     let crashes_asked =
         args.fault.iter().any(|(_, f)| f.crash_probability > 0.0)
             || topology.settings.scenario.iter().any(
@@ -464,6 +483,14 @@ fn print_table(s: &MetricsSnapshot, human: term::Human) {
         if !human.line(format_args!("workers  {}", workers.join("   "))) {
             return;
         }
+    }
+    if let Some(c) = s
+        .cluster
+        .as_ref()
+        .filter(|c| c.machines.len() > 1 || !c.events.is_empty())
+        && !super::cluster::print_cluster(c, human)
+    {
+        return;
     }
     if let Some(b) = &s.batch {
         print_batches(b, human);

@@ -8,6 +8,11 @@
 //! `trib-acker-<a>`), after starting the Flume agents. `shutdown` sets the shutdown
 //! switch, joins every executor, then stops the Flume agents (so drain spouts have
 //! rolled back their open takes first).
+//!
+//! The workers live on a simulated cluster (`cluster`): a thread ticks Nimbus, the
+//! supervisors and the store, and decides when a killed worker runs again.
+
+mod cluster;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +23,7 @@ use crossbeam_channel::{Receiver, bounded};
 
 use crate::model::{ExecutionMode, Topology};
 
+use super::cluster::ClusterAction;
 use super::components::{Collected, Env, factory_for};
 use super::control::{Control, StopMode};
 use super::error::RunError;
@@ -53,6 +59,8 @@ pub struct StormEngine {
     collected: Arc<Collected>,
     /// The Flume agents of the topology, when it has Flume nodes.
     flume: Option<FlumeSide>,
+    /// The simulated cluster the workers are placed on.
+    cluster: Option<cluster::ClusterDriver>,
 }
 
 impl StormEngine {
@@ -126,7 +134,15 @@ impl StormEngine {
             finish: Mutex::new(FinishCheck::default()),
             collected,
             flume,
+            cluster: None,
         };
+        match cluster::ClusterDriver::start(&wiring, super::cluster::ClusterSpec::of(topology)) {
+            Ok(driver) => engine.cluster = Some(driver),
+            Err(e) => {
+                engine.shutdown();
+                return Err(e);
+            }
+        }
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let name = match wiring.plan.executors[index].kind {
                 ExecutorKind::Node(n) => format!("trib-{}-{index}", wiring.plan.nodes[n].node.name),
@@ -153,7 +169,7 @@ impl StormEngine {
     fn kill_worker(&self, worker: u32) {
         let w = &self.wiring;
         let log = &w.env.log;
-        let Some(kills) = w.worker_kills.get(worker as usize) else {
+        let Some(_) = w.worker_kills.get(worker as usize) else {
             log.push(
                 "engine",
                 0,
@@ -165,19 +181,34 @@ impl StormEngine {
             );
             return;
         };
-        kills.fetch_add(1, Ordering::Relaxed);
         let k = w
             .plan
             .executors
             .iter()
             .filter(|e| e.worker == worker)
             .count();
-        log.push(
-            "engine",
-            0,
-            LogKind::Event,
-            format!("worker {worker} killed: {k} executors restarted"),
-        );
+        let Some(cluster) = &self.cluster else {
+            return;
+        };
+        let restarts = cluster.supervisor_of_is_up(worker);
+        let was_running = w
+            .worker_down
+            .get(worker as usize)
+            .is_some_and(|d| !d.load(Ordering::Acquire));
+        cluster.act(w, ClusterAction::KillWorker(worker));
+        if was_running {
+            let then = if restarts {
+                "restarted"
+            } else {
+                "down until a supervisor starts them"
+            };
+            log.push(
+                "engine",
+                0,
+                LogKind::Event,
+                format!("worker {worker} killed: {k} executors {then}"),
+            );
+        }
     }
 
     /// Tuples sent but not yet executed, and a measure of activity; both from counters.
@@ -267,6 +298,9 @@ impl StormEngine {
         self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
         self.wiring.env.stopping.store(true, Ordering::Relaxed);
         super::supervisor::join_all(&mut self.threads, &self.wiring.env.log, "an executor");
+        if let Some(cluster) = &mut self.cluster {
+            cluster.join(&self.wiring);
+        }
         // After the executors: drain spouts have rolled back their open takes by now.
         if let Some(flume) = &mut self.flume {
             for problem in flume.stop() {
@@ -302,6 +336,10 @@ impl RunningEngine for StormEngine {
         if let Some(flume) = &self.flume {
             flume.fold_into(&mut snap);
         }
+        snap.cluster = self
+            .cluster
+            .as_ref()
+            .map(|c| c.view(self.wiring.run_clock()));
         snap
     }
 
@@ -311,6 +349,12 @@ impl RunningEngine for StormEngine {
         let w = &self.wiring;
         if let Control::KillWorker { worker } = command {
             self.kill_worker(worker);
+            return;
+        }
+        if let Control::Cluster(action) = command {
+            if let Some(cluster) = &self.cluster {
+                cluster.act(w, action);
+            }
             return;
         }
         if let Control::TraceEvery { every } = command {
