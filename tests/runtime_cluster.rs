@@ -216,3 +216,101 @@ fn with_every_machine_down_the_run_says_so_and_stops_cleanly() {
     assert!(c.machines.iter().all(|m| !m.up));
     assert!(c.workers.iter().all(|w| !w.running));
 }
+
+#[test]
+fn the_cli_plays_cluster_flags_and_reports_the_cluster_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::save_in(dir.path(), "c.ron", &pipeline());
+    let file = file.to_str().unwrap();
+    let out = common::output_within(&[
+        "run",
+        file,
+        "-q",
+        "--kill-machine",
+        "300ms:1",
+        "--kill-supervisor",
+        "300ms:0",
+        "--restore-nimbus",
+        "300ms",
+        "--json",
+        "-",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("machine 1 lost: its supervisor and worker 1 are gone"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("restore Nimbus refused: Nimbus is up already"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &json["cluster"];
+    assert_eq!(c["machines"][1]["up"], false);
+    assert_eq!(c["machines"][0]["supervisor_up"], false);
+    // Worker 1 moved to the one free slot of a machine Nimbus hears from.
+    assert_eq!(c["workers"][1]["machine"], 2, "{c:#}");
+    assert_eq!(c["workers"][1]["port"], 6701, "{c:#}");
+    assert_eq!(
+        json["nodes"]["src"]["acked"],
+        2 * LIMIT,
+        "every message acked"
+    );
+}
+
+#[test]
+fn the_cli_refuses_a_machine_out_of_range_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::save_in(dir.path(), "c.ron", &pipeline());
+    let out = common::output_within(&["run", file.to_str().unwrap(), "--kill-machine", "1s:5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "\"at 1s: kill machine 5\": there is no machine 5 (the cluster has machines 0 to 2)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_files_scenario_kills_and_restores_cluster_roles() {
+    use tributary::model::{ScenarioAction, ScenarioStep};
+    let mut t = pipeline();
+    t.settings.scenario = vec![
+        ScenarioStep {
+            at_ms: 200,
+            action: ScenarioAction::KillNimbus,
+        },
+        ScenarioStep {
+            at_ms: 300,
+            action: ScenarioAction::KillMachine(2),
+        },
+        ScenarioStep {
+            at_ms: 500,
+            action: ScenarioAction::RestoreMachine(2),
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::save_in(dir.path(), "s.ron", &t);
+    let out = common::output_within(&["run", file.to_str().unwrap(), "-q", "--json", "-"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("scenario: at 300ms: kill machine 2"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &json["cluster"];
+    // Nimbus was down throughout: the sink's worker came back on its own machine.
+    assert_eq!(c["nimbus_up"], false);
+    assert_eq!(c["workers"][2]["machine"], 2);
+    assert_eq!(c["workers"][2]["reassignments"], 0);
+    assert_eq!(c["workers"][2]["restarts"], 1);
+    assert_eq!(
+        json["nodes"]["src"]["acked"],
+        2 * LIMIT,
+        "every message acked"
+    );
+}
