@@ -11,6 +11,7 @@ pub mod app;
 pub mod asks;
 mod batch_panel;
 pub mod canvas;
+mod cluster_panel;
 pub mod compare;
 mod compare_panel;
 mod dialogs;

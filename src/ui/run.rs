@@ -162,6 +162,13 @@ impl RunSession {
             if let Some(m) = self.last.nodes.get(name) {
                 stats.stalled = stall_text(m, t.settings.max_spout_pending);
                 stats.lost_state = lost_state(t, name, m);
+                if t.settings.cluster.is_some() {
+                    stats.machines = self
+                        .last
+                        .cluster
+                        .as_ref()
+                        .and_then(|c| c.where_text(&m.workers));
+                }
             }
         }
         if let Some(b) = &self.last.batch {
@@ -528,6 +535,7 @@ pub fn overlay_of(last: &MetricsSnapshot, state: String) -> RunOverlay {
                 lost_state: None,
                 stalled: None,
                 window: None,
+                machines: None,
                 flume: m
                     .flume
                     .as_ref()

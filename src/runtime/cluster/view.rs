@@ -18,6 +18,32 @@ pub struct ClusterView {
     pub events: Vec<ClusterEvent>,
 }
 
+impl ClusterView {
+    /// Where executors in `workers` run, in words: "machine 0", "machines 0, 2", with
+    /// "(a worker down)" when one of them is not running. `None` when none is placed.
+    pub fn where_text(&self, workers: &[u32]) -> Option<String> {
+        let mut machines: Vec<u32> = workers
+            .iter()
+            .filter_map(|&w| self.workers.get(w as usize).and_then(|v| v.machine))
+            .collect();
+        machines.sort_unstable();
+        machines.dedup();
+        let list: Vec<String> = machines.iter().map(u32::to_string).collect();
+        let mut text = match list.len() {
+            0 => return None,
+            1 => format!("machine {}", list[0]),
+            _ => format!("machines {}", list.join(", ")),
+        };
+        let down = workers
+            .iter()
+            .any(|&w| self.workers.get(w as usize).is_some_and(|v| !v.running));
+        if down {
+            text.push_str(" (a worker down)");
+        }
+        Some(text)
+    }
+}
+
 /// One machine: whether it is up, its supervisor, and what each slot holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MachineView {

@@ -39,6 +39,8 @@ pub struct NodeStats {
     /// Flume nodes: channel fill, back-pressure, back-off, fail-over (drawn by
     /// `flume_overlay` in place of the ack counts and queue bar).
     pub flume: Option<FlumeStats>,
+    /// Runs on a simulated cluster: the machines the node's executors are on.
+    pub machines: Option<String>,
 }
 
 /// In-memory state a restart threw away: "counts restarted at 12.3 s".
@@ -367,10 +369,26 @@ pub fn node_notes_ui(
             at,
             Align2::CENTER_TOP,
             &text,
-            font,
+            font.clone(),
             style::note_color(visuals),
         );
-        note("lost state", rect, &text, &lost.tooltip());
+        y = note("lost state", rect, &text, &lost.tooltip());
+    }
+    if let Some(text) = &stats.machines {
+        let at = Pos2::new(node_on_screen.center().x, y);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            text,
+            font,
+            visuals.weak_text_color(),
+        );
+        note(
+            "machines",
+            rect,
+            text,
+            "The simulated machines this node's executors run on (see the cluster panel).",
+        );
     }
 }
 
