@@ -117,10 +117,12 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
         if ui.small_button("+ clear faults").clicked() {
             add(ScenarioAction::ClearFaults);
         }
-        if ui
-            .small_button("+ cluster")
-            .on_hover_text("Kill or restore a machine, Nimbus or a supervisor")
-            .clicked()
+        // Offered where the design has a cluster (settings.cluster), as the panel is.
+        if t.settings.cluster.is_some()
+            && ui
+                .small_button("+ cluster")
+                .on_hover_text("Kill or restore a machine, Nimbus or a supervisor")
+                .clicked()
         {
             add(ScenarioAction::KillMachine(0));
         }
