@@ -314,3 +314,24 @@ fn a_files_scenario_kills_and_restores_cluster_roles() {
         "every message acked"
     );
 }
+
+#[test]
+fn the_cli_stops_cleanly_at_for_with_every_machine_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::save_in(dir.path(), "c.ron", &pipeline());
+    let mut args = vec!["run", file.to_str().unwrap(), "-q", "--for", "1500ms"];
+    for m in ["200ms:0", "200ms:1", "200ms:2"] {
+        args.extend(["--kill-machine", m]);
+    }
+    args.extend(["--json", "-"]);
+    let out = common::output_within(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("every machine is down: nothing runs until one is restored"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let machines = json["cluster"]["machines"].as_array().unwrap();
+    assert!(machines.iter().all(|m| m["up"] == false), "{machines:?}");
+}
