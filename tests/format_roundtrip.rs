@@ -136,6 +136,9 @@ fn scenario() -> impl Strategy<Value = Vec<tributary::model::ScenarioStep>> {
         Just(ScenarioAction::RestoreNimbus),
         any::<u32>().prop_map(ScenarioAction::KillSupervisor),
         any::<u32>().prop_map(ScenarioAction::RestoreSupervisor),
+        (any_text(), any::<u32>())
+            .prop_map(|(node, executors)| ScenarioAction::Rebalance { node, executors }),
+        any::<u32>().prop_map(ScenarioAction::RebalanceWorkers),
     ];
     prop::collection::vec(
         (any::<u64>(), action).prop_map(|(at_ms, action)| ScenarioStep { at_ms, action }),

@@ -44,6 +44,11 @@ pub enum ScenarioAction {
     /// Kill machine N's supervisor: its workers keep running, a dead one stays dead.
     KillSupervisor(u32),
     RestoreSupervisor(u32),
+    /// Storm's `rebalance -e NODE=N`: run the node's tasks (their number fixed) on N
+    /// executors from now on.
+    Rebalance { node: String, executors: u32 },
+    /// Storm's `rebalance -n N`: spread the executors over N workers from now on.
+    RebalanceWorkers(u32),
 }
 
 impl ScenarioStep {
@@ -84,6 +89,10 @@ impl ScenarioStep {
             ScenarioAction::RestoreNimbus => "restore Nimbus".into(),
             ScenarioAction::KillSupervisor(m) => format!("kill supervisor {m}"),
             ScenarioAction::RestoreSupervisor(m) => format!("restore supervisor {m}"),
+            ScenarioAction::Rebalance { node, executors } => {
+                format!("rebalance {node} to {executors} executors")
+            }
+            ScenarioAction::RebalanceWorkers(n) => format!("rebalance to {n} workers"),
         };
         format!("at {at}: {what}")
     }

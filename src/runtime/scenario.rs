@@ -110,6 +110,14 @@ impl ScenarioPlayer {
             ScenarioAction::RestoreSupervisor(m) => {
                 vec![Control::Cluster(ClusterAction::RestoreSupervisor(*m))]
             }
+            ScenarioAction::Rebalance { node, executors } => vec![Control::Rebalance {
+                executors: vec![(node.clone(), *executors)],
+                workers: None,
+            }],
+            ScenarioAction::RebalanceWorkers(n) => vec![Control::Rebalance {
+                executors: Vec::new(),
+                workers: Some(*n),
+            }],
             ScenarioAction::ClearFaults => self
                 .nodes
                 .iter()

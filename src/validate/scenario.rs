@@ -2,7 +2,7 @@
 //! kills, probabilities and latencies within what the live controls allow.
 
 use super::{Diagnostic, Location};
-use crate::model::{ExecutionMode, ScenarioAction, ScenarioStep, Topology};
+use crate::model::{ExecutionMode, Role, ScenarioAction, ScenarioStep, Topology};
 
 /// Longest latency a step may add, as the inspector's slider allows (milliseconds).
 pub const MAX_SCENARIO_LATENCY_MS: f64 = 60_000.0;
@@ -31,6 +31,15 @@ pub(super) fn check_steps(t: &Topology, steps: &[ScenarioStep], out: &mut Vec<Di
                 ),
                 "workers are numbered from 0; raise settings.workers or kill another",
             )),
+            ScenarioAction::Rebalance { .. } | ScenarioAction::RebalanceWorkers(_)
+                if micro_batch =>
+            {
+                out.push(Diagnostic::warning(
+                    Location::Topology,
+                    format!("scenario step {what:?}: micro-batch runs cannot be rebalanced"),
+                    "the step is skipped in micro-batch mode",
+                ))
+            }
             ScenarioAction::KillWorker(_) if micro_batch => out.push(Diagnostic::warning(
                 Location::Topology,
                 format!("scenario step {what:?}: micro-batch runs have no workers to kill"),
@@ -62,6 +71,39 @@ pub(super) fn check_steps(t: &Topology, steps: &[ScenarioStep], out: &mut Vec<Di
                     out.push(error(
                         format!("latency_ms = {latency_ms} is out of range"),
                         "give milliseconds from 0 to 60000",
+                    ));
+                }
+            }
+            ScenarioAction::Rebalance { node, executors } => match t.node_by_name(node) {
+                Some(n) if matches!(n.role, Role::Spout | Role::Bolt) => {
+                    let tasks = n.task_count().max(1);
+                    if *executors == 0 || *executors > tasks {
+                        out.push(error(
+                            format!("{executors} executors for '{node}', which has {tasks} tasks"),
+                            "executors run 1 or more tasks each: give 1 to the node's task count (raise its tasks to allow more)",
+                        ));
+                    }
+                }
+                Some(_) => out.push(error(
+                    format!("'{node}' is not a spout or bolt, so it has no executors"),
+                    "rebalance a spout or bolt",
+                )),
+                None => out.push(error(
+                    format!("no node is named '{node}'"),
+                    "name a spout or bolt of the topology",
+                )),
+            },
+            ScenarioAction::RebalanceWorkers(n) => {
+                let slots = t.settings.cluster.as_ref().map(|c| c.slots());
+                if *n == 0 || *n > super::settings::MAX_WORKERS {
+                    out.push(error(
+                        format!("{n} workers"),
+                        &format!("give 1 to {} workers", super::settings::MAX_WORKERS),
+                    ));
+                } else if let Some(slots) = slots.filter(|s| u64::from(*n) > *s) {
+                    out.push(error(
+                        format!("{n} workers but the cluster has {slots} slots"),
+                        "every worker needs a slot: add machines or slots, or rebalance to fewer workers",
                     ));
                 }
             }

@@ -452,6 +452,61 @@ impl Cluster {
         }
     }
 
+    /// Storm's rebalance, which Nimbus carries out: every worker of the new count is
+    /// placed afresh on the slots of live machines, in the even scheduler's order, and
+    /// the new assignment published. Refused while Nimbus is down.
+    pub fn rebalance(&mut self, workers: u32, now: Duration) -> Result<Vec<Effect>, String> {
+        if !self.nimbus_up {
+            return Err("Nimbus is down, and a rebalance is Nimbus's work".into());
+        }
+        let machines = &self.machines;
+        let usable = |m: u32| {
+            machines
+                .get(m as usize)
+                .is_some_and(|mach| mach.up && mach.supervisor_up)
+        };
+        let order = sort_slots(&free_slots(
+            self.spec.machines,
+            self.spec.slots_per_machine,
+            usable,
+            &[],
+        ));
+        self.spec.workers = workers;
+        self.workers = (0..workers as usize)
+            .map(|w| {
+                let slot = order.get(w).copied();
+                Worker {
+                    slot,
+                    running: slot.is_some(),
+                    beat: now,
+                    restarts: 0,
+                    reassignments: 0,
+                    no_slot_said: false,
+                }
+            })
+            .collect();
+        self.version += 1;
+        self.event(
+            now,
+            EventKind::Reassigned,
+            "nimbus".into(),
+            format!(
+                "rebalanced: {} placed afresh (assignment version {})",
+                list("worker", &(0..workers).collect::<Vec<_>>()),
+                self.version
+            ),
+        );
+        Ok((0..workers)
+            .filter(|&w| order.get(w as usize).is_none())
+            .map(Effect::Stop)
+            .collect())
+    }
+
+    /// Whether Nimbus is up (a rebalance needs it).
+    pub fn nimbus_up(&self) -> bool {
+        self.nimbus_up
+    }
+
     /// The cluster as a snapshot shows it, at `now`.
     pub fn view(&self, now: Duration) -> ClusterView {
         let age = |beat: Duration| {

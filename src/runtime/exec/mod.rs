@@ -105,6 +105,10 @@ pub struct Wiring {
     /// again yet (its machine is lost, or its supervisor is dead). Set before the kill
     /// count moves; its executors wait, dropping their input, until it clears.
     pub worker_down: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicBool>>,
+    /// The life number executors start at: 0 for a run's first executors; after a
+    /// rebalance, above any earlier life, so rebuilt spouts resume and draw new ids.
+    /// `worker_kills` starts at it too.
+    pub first_life: u64,
 }
 
 impl Wiring {
@@ -155,6 +159,7 @@ impl Wiring {
             worker_down: (0..plan.workers)
                 .map(|_| CachePadded::new(std::sync::atomic::AtomicBool::new(false)))
                 .collect(),
+            first_life: 0,
             plan,
         }
     }
@@ -225,8 +230,9 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
     let w = &*wiring;
     let ex = &w.plan.executors[index];
     let kills = &*w.worker_kills[ex.worker as usize];
-    // The first life starts at 0, so a kill sent before the thread got going counts.
-    let mut epoch = 0;
+    // The first life starts at `first_life`, so a kill sent before the thread got going
+    // counts.
+    let mut epoch = w.first_life;
     let mut backoff = supervisor::Backoff::default();
     loop {
         let life = Life { kills, epoch };

@@ -22,7 +22,8 @@ const TICK: Duration = Duration::from_millis(20);
 /// The cluster of one run and the thread that ticks it.
 pub(super) struct ClusterDriver {
     state: Arc<Mutex<Cluster>>,
-    thread: Option<JoinHandle<()>>,
+    /// Ticks the cluster for the current executors; a rebalance replaces it.
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ClusterDriver {
@@ -32,25 +33,35 @@ impl ClusterDriver {
         let (cluster, effects) = Cluster::new(spec);
         carry_out(wiring, &effects);
         let state = Arc::new(Mutex::new(cluster));
-        let (w, s) = (wiring.clone(), state.clone());
-        let thread = std::thread::Builder::new()
-            .name("trib-cluster".into())
-            .spawn(move || {
-                let stopping = || w.switches.shutdown.load(Ordering::Relaxed);
-                while !stopping() {
-                    supervisor::sleep_unless(TICK, stopping);
-                    let mut cluster = lock(&s);
-                    let effects = cluster.tick(w.run_clock());
-                    carry_out(&w, &effects);
-                    log_fresh(&w, &mut cluster);
-                }
-            })
-            .map_err(RunError::Spawn)?;
+        let thread = tick_thread(wiring, &state)?;
         Ok(Self {
             state,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
         })
     }
+
+    /// After a rebalance: Nimbus places the new workers (refused while it is down),
+    /// and the ticking goes on for the new executors. The old ticking thread has been
+    /// told to stop (its executors' shutdown switch) and is joined here.
+    pub(super) fn rebalance(&self, old: &Wiring, wiring: &Arc<Wiring>) -> Result<(), RunError> {
+        self.join(old);
+        let mut cluster = lock(&self.state);
+        match cluster.rebalance(wiring.plan.workers, wiring.run_clock()) {
+            Ok(effects) => carry_out(wiring, &effects),
+            Err(why) => wiring.env.log.push("cluster", 0, LogKind::Error, why),
+        }
+        log_fresh(wiring, &mut cluster);
+        drop(cluster);
+        let thread = tick_thread(wiring, &self.state)?;
+        *lock_thread(&self.thread) = Some(thread);
+        Ok(())
+    }
+
+    /// Whether Nimbus is up: a rebalance needs it.
+    pub(super) fn nimbus_up(&self) -> bool {
+        lock(&self.state).nimbus_up()
+    }
+
 
     /// A kill or a restore, now; a refusal is a line in the run log.
     pub(super) fn act(&self, wiring: &Wiring, action: ClusterAction) {
@@ -76,11 +87,29 @@ impl ClusterDriver {
         lock(&self.state).view(now)
     }
 
-    /// Joins the ticking thread (the engine's shutdown switch ends it).
-    pub(super) fn join(&mut self, wiring: &Wiring) {
-        let mut threads: Vec<JoinHandle<()>> = self.thread.take().into_iter().collect();
+    /// Joins the ticking thread (the executors' shutdown switch ends it).
+    pub(super) fn join(&self, wiring: &Wiring) {
+        let mut threads: Vec<JoinHandle<()>> = lock_thread(&self.thread).take().into_iter().collect();
         supervisor::join_all(&mut threads, &wiring.env.log, "the cluster thread");
     }
+}
+
+/// The thread that ticks `state` for the executors of `wiring` until their shutdown.
+fn tick_thread(wiring: &Arc<Wiring>, state: &Arc<Mutex<Cluster>>) -> Result<JoinHandle<()>, RunError> {
+    let (w, s) = (wiring.clone(), state.clone());
+    std::thread::Builder::new()
+        .name("trib-cluster".into())
+        .spawn(move || {
+            let stopping = || w.switches.shutdown.load(Ordering::Relaxed);
+            while !stopping() {
+                supervisor::sleep_unless(TICK, stopping);
+                let mut cluster = lock(&s);
+                let effects = cluster.tick(w.run_clock());
+                carry_out(&w, &effects);
+                log_fresh(&w, &mut cluster);
+            }
+        })
+        .map_err(RunError::Spawn)
 }
 
 /// The cluster state survives a panic elsewhere: it is plain data, always consistent
@@ -88,6 +117,15 @@ impl ClusterDriver {
 fn lock(state: &Mutex<Cluster>) -> MutexGuard<'_, Cluster> {
     match state.lock() {
         Ok(c) => c,
+        Err(p) => p.into_inner(),
+    }
+}
+
+fn lock_thread(
+    thread: &Mutex<Option<JoinHandle<()>>>,
+) -> MutexGuard<'_, Option<JoinHandle<()>>> {
+    match thread.lock() {
+        Ok(t) => t,
         Err(p) => p.into_inner(),
     }
 }

@@ -56,6 +56,23 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
                 ScenarioAction::ClearFaults => {
                     ui.label("clear all faults");
                 }
+                ScenarioAction::Rebalance { node, executors } => {
+                    ui.label("rebalance");
+                    ComboBox::from_id_salt(("scenario-rebalance", i))
+                        .selected_text(node.as_str())
+                        .width(90.0)
+                        .show_ui(ui, |ui| {
+                            for name in &names {
+                                ui.selectable_value(node, name.clone(), name);
+                            }
+                        });
+                    let l = ui.label("executors").id;
+                    ui.add(DragValue::new(executors).range(1..=64)).labelled_by(l);
+                }
+                ScenarioAction::RebalanceWorkers(workers) => {
+                    let l = ui.label("rebalance to workers").id;
+                    ui.add(DragValue::new(workers).range(1..=64)).labelled_by(l);
+                }
                 action => cluster_step_ui(ui, i, t, action),
             }
             if ui
@@ -117,16 +134,44 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
         if ui.small_button("+ clear faults").clicked() {
             add(ScenarioAction::ClearFaults);
         }
-        // Offered where the design has a cluster (settings.cluster), as the panel is.
-        if t.settings.cluster.is_some()
-            && ui
-                .small_button("+ cluster")
-                .on_hover_text("Kill or restore a machine, Nimbus or a supervisor")
-                .clicked()
-        {
-            add(ScenarioAction::KillMachine(0));
-        }
     });
+    // Cluster operations, offered where the design has a cluster (settings.cluster) or
+    // several workers.
+    if t.settings.cluster.is_some() || t.settings.workers > 1 {
+        ui.horizontal(|ui| {
+            let mut add = |action| {
+                scenario.push(ScenarioStep {
+                    at_ms: next_at,
+                    action,
+                })
+            };
+            if t.settings.cluster.is_some()
+                && ui
+                    .small_button("+ cluster")
+                    .on_hover_text("Kill or restore a machine, Nimbus or a supervisor")
+                    .clicked()
+            {
+                add(ScenarioAction::KillMachine(0));
+            }
+            if ui
+                .small_button("+ rebalance")
+                .on_hover_text("Change a node's executors (its tasks stay) while the run goes on, as storm rebalance does")
+                .clicked()
+            {
+                add(ScenarioAction::Rebalance {
+                    node: names.first().cloned().unwrap_or_default(),
+                    executors: 1,
+                });
+            }
+            if ui
+                .small_button("+ workers")
+                .on_hover_text("Change the number of workers while the run goes on, as storm rebalance -n does")
+                .clicked()
+            {
+                add(ScenarioAction::RebalanceWorkers(t.settings.workers.max(1)));
+            }
+        });
+    }
     // Kept in time order, as a run plays them.
     scenario.sort_by_key(|s| s.at_ms);
     *scenario != before
