@@ -46,7 +46,10 @@ pub enum ScenarioAction {
     RestoreSupervisor(u32),
     /// Storm's `rebalance -e NODE=N`: run the node's tasks (their number fixed) on N
     /// executors from now on.
-    Rebalance { node: String, executors: u32 },
+    Rebalance {
+        node: String,
+        executors: u32,
+    },
     /// Storm's `rebalance -n N`: spread the executors over N workers from now on.
     RebalanceWorkers(u32),
 }

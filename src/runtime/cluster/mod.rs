@@ -71,6 +71,9 @@ pub struct ClusterSpec {
     pub slots_per_machine: u32,
     pub workers: u32,
     pub heartbeat_timeout: Duration,
+    /// The design has no `settings.cluster`: one machine sized to the workers, which a
+    /// rebalance resizes so every worker keeps a slot.
+    pub implicit: bool,
 }
 
 impl ClusterSpec {
@@ -88,6 +91,7 @@ impl ClusterSpec {
             slots_per_machine: s.slots_per_machine.max(1),
             workers,
             heartbeat_timeout: Duration::from_secs(u64::from(s.heartbeat_timeout_secs.max(1))),
+            implicit: t.settings.cluster.is_none(),
         }
     }
 }

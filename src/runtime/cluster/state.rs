@@ -459,6 +459,9 @@ impl Cluster {
         if !self.nimbus_up {
             return Err("Nimbus is down, and a rebalance is Nimbus's work".into());
         }
+        if self.spec.implicit {
+            self.spec.slots_per_machine = self.spec.slots_per_machine.max(workers);
+        }
         let machines = &self.machines;
         let usable = |m: u32| {
             machines
@@ -496,10 +499,19 @@ impl Cluster {
                 self.version
             ),
         );
-        Ok((0..workers)
+        let unplaced: Vec<u32> = (0..workers)
             .filter(|&w| order.get(w as usize).is_none())
-            .map(Effect::Stop)
-            .collect())
+            .collect();
+        for &w in &unplaced {
+            self.workers[w as usize].no_slot_said = true;
+            self.event(
+                now,
+                EventKind::NoSlot,
+                "nimbus".into(),
+                format!("no free slot for worker {w}: it stays down until a machine returns"),
+            );
+        }
+        Ok(unplaced.into_iter().map(Effect::Stop).collect())
     }
 
     /// Whether Nimbus is up (a rebalance needs it).

@@ -12,6 +12,7 @@ fn cluster(machines: u32, slots: u32, workers: u32) -> Cluster {
         slots_per_machine: slots,
         workers,
         heartbeat_timeout: TIMEOUT,
+        implicit: false,
     });
     assert!(effects.is_empty(), "every worker had a slot");
     c
@@ -243,4 +244,36 @@ fn refusals_change_nothing_and_say_why() {
             .count(),
         10
     );
+}
+
+#[test]
+fn a_rebalance_places_every_worker_afresh_on_live_machines_and_needs_nimbus() {
+    let mut c = cluster(3, 2, 2);
+    c.act(ClusterAction::KillMachine(0), ms(0)).unwrap();
+    // 4 workers over machines 1 and 2: 1, 2, 1, 2.
+    assert_eq!(c.rebalance(4, ms(100)), Ok(vec![]));
+    let machines: Vec<Option<u32>> = (0..4).map(|w| machine_of(&c, w)).collect();
+    assert_eq!(machines, [Some(1), Some(2), Some(1), Some(2)]);
+    assert_eq!(c.view(ms(100)).assignment_version, 2);
+    // A fifth has no slot: it stays down, and Nimbus says so.
+    assert_eq!(c.rebalance(5, ms(200)), Ok(vec![Effect::Stop(4)]));
+    assert_eq!(kinds(&c).last(), Some(&EventKind::NoSlot));
+    c.act(ClusterAction::KillNimbus, ms(300)).unwrap();
+    assert_eq!(
+        c.rebalance(2, ms(300)),
+        Err("Nimbus is down, and a rebalance is Nimbus's work".to_string())
+    );
+}
+
+#[test]
+fn without_a_cluster_setting_the_one_machine_grows_with_a_rebalance() {
+    let (mut c, _) = Cluster::new(ClusterSpec {
+        machines: 1,
+        slots_per_machine: 2,
+        workers: 2,
+        heartbeat_timeout: TIMEOUT,
+        implicit: true,
+    });
+    assert_eq!(c.rebalance(5, ms(0)), Ok(vec![]));
+    assert!((0..5).all(|w| c.is_running(w)));
 }

@@ -62,7 +62,6 @@ impl ClusterDriver {
         lock(&self.state).nimbus_up()
     }
 
-
     /// A kill or a restore, now; a refusal is a line in the run log.
     pub(super) fn act(&self, wiring: &Wiring, action: ClusterAction) {
         let mut cluster = lock(&self.state);
@@ -89,13 +88,17 @@ impl ClusterDriver {
 
     /// Joins the ticking thread (the executors' shutdown switch ends it).
     pub(super) fn join(&self, wiring: &Wiring) {
-        let mut threads: Vec<JoinHandle<()>> = lock_thread(&self.thread).take().into_iter().collect();
+        let mut threads: Vec<JoinHandle<()>> =
+            lock_thread(&self.thread).take().into_iter().collect();
         supervisor::join_all(&mut threads, &wiring.env.log, "the cluster thread");
     }
 }
 
 /// The thread that ticks `state` for the executors of `wiring` until their shutdown.
-fn tick_thread(wiring: &Arc<Wiring>, state: &Arc<Mutex<Cluster>>) -> Result<JoinHandle<()>, RunError> {
+fn tick_thread(
+    wiring: &Arc<Wiring>,
+    state: &Arc<Mutex<Cluster>>,
+) -> Result<JoinHandle<()>, RunError> {
     let (w, s) = (wiring.clone(), state.clone());
     std::thread::Builder::new()
         .name("trib-cluster".into())
@@ -121,9 +124,7 @@ fn lock(state: &Mutex<Cluster>) -> MutexGuard<'_, Cluster> {
     }
 }
 
-fn lock_thread(
-    thread: &Mutex<Option<JoinHandle<()>>>,
-) -> MutexGuard<'_, Option<JoinHandle<()>>> {
+fn lock_thread(thread: &Mutex<Option<JoinHandle<()>>>) -> MutexGuard<'_, Option<JoinHandle<()>>> {
     match thread.lock() {
         Ok(t) => t,
         Err(p) => p.into_inner(),

@@ -255,7 +255,10 @@ impl StormEngine {
                 .wrapping_add(get(&c.emitted));
         }
         // Earlier generations' executed and dropped tuples were sent by their executors.
-        (sent - (done - generation.done_before), activity.wrapping_add(sent as u64))
+        (
+            sent - (done - generation.done_before),
+            activity.wrapping_add(sent as u64),
+        )
     }
 
     fn spouts_done(&self) -> bool {
@@ -321,7 +324,11 @@ impl StormEngine {
         let wiring = self.wiring();
         wiring.switches.shutdown.store(true, Ordering::Relaxed);
         wiring.env.stopping.store(true, Ordering::Relaxed);
-        super::supervisor::join_all(&mut self.generation_mut().threads, &wiring.env.log, "an executor");
+        super::supervisor::join_all(
+            &mut self.generation_mut().threads,
+            &wiring.env.log,
+            "an executor",
+        );
         if let Some(cluster) = &self.cluster {
             cluster.join(&wiring);
         }

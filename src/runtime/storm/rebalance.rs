@@ -189,7 +189,10 @@ fn rebalanced(
                 "'{name}' has {tasks} tasks, so it can run on 1 to {tasks} executors, not {n}"
             ));
         }
-        said.push(format!("{name} {} -> {n} executors", node.parallelism.max(1)));
+        said.push(format!(
+            "{name} {} -> {n} executors",
+            node.parallelism.max(1)
+        ));
         node.tasks = Some(tasks);
         node.parallelism = *n;
     }

@@ -67,7 +67,8 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
                             }
                         });
                     let l = ui.label("executors").id;
-                    ui.add(DragValue::new(executors).range(1..=64)).labelled_by(l);
+                    ui.add(DragValue::new(executors).range(1..=64))
+                        .labelled_by(l);
                 }
                 ScenarioAction::RebalanceWorkers(workers) => {
                     let l = ui.label("rebalance to workers").id;
