@@ -77,7 +77,7 @@ fn killing_a_machine_from_the_panel_shows_its_worker_reassigned() {
         .unwrap()
         .overlay_on(&h.state().doc.topology);
     for (node, stats) in &overlay.nodes {
-        let text = stats.machines.as_deref().unwrap_or_default();
+        let text = stats.placement.as_deref().unwrap_or_default();
         assert!(text.starts_with("machine"), "{node}: {text:?}");
     }
     let notes = h
@@ -108,6 +108,80 @@ fn killing_a_machine_from_the_panel_shows_its_worker_reassigned() {
     step_until(&mut h, "Nimbus down", |c| !c.nimbus_up);
     h.step();
     h.get_by_label("Restore Nimbus");
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+}
+
+#[test]
+fn rebalancing_a_node_from_the_inspector_changes_its_executors_and_the_canvas_says_so() {
+    use tributary::design::selection::Selection;
+    use tributary::ui::actions::Action;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = ui::with_example(dir.path(), "word_count.ron");
+    h.state_mut()
+        .doc
+        .topology
+        .node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), tributary::model::Value::Float(50.0));
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    step_until(&mut h, "the first snapshot", |c| !c.workers.is_empty());
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .perform(&ctx, Action::Select(Selection::node("count")));
+    h.step();
+    h.step();
+    // count has 4 tasks on 2 executors in the example.
+    let executors = |h: &Harness<'_, DesignerApp>| {
+        h.state().run.as_ref().unwrap().snapshot().nodes["count"]
+            .workers
+            .len()
+    };
+    assert_eq!(executors(&h), 2);
+    let tasks = h.state().run.as_ref().unwrap().snapshot().nodes["count"]
+        .tasks
+        .len();
+    assert_eq!(tasks, 4);
+    let field = h.get_by_label("Executors");
+    field.click();
+    h.step();
+    // Typing a value into the drag value: select its text and replace it.
+    h.get_by_label("Executors").type_text("4");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.get_by_label("Rebalance").click();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while executors(&h) != 4 {
+        assert!(
+            Instant::now() < deadline,
+            "count not rebalanced: {}",
+            executors(&h)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+    let overlay = h
+        .state()
+        .run
+        .as_ref()
+        .unwrap()
+        .overlay_on(&h.state().doc.topology);
+    assert_eq!(
+        overlay.nodes["count"].placement.as_deref(),
+        Some("4 executors now")
+    );
+    h.get_by_label("4 executors now");
+    assert!(
+        h.state()
+            .log
+            .iter()
+            .any(|l| l.contains("rebalanced: count 2 -> 4 executors")),
+        "no rebalance line in the run log"
+    );
     h.get_by_label("⏹ Stop").click();
     h.step();
 }

@@ -26,6 +26,7 @@ mod log_axis;
 pub mod palette;
 mod perform;
 pub mod problems_panel;
+mod rebalance_panel;
 pub mod run;
 pub mod run_log;
 mod run_panel;

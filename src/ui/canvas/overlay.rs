@@ -39,8 +39,9 @@ pub struct NodeStats {
     /// Flume nodes: channel fill, back-pressure, back-off, fail-over (drawn by
     /// `flume_overlay` in place of the ack counts and queue bar).
     pub flume: Option<FlumeStats>,
-    /// Runs on a simulated cluster: the machines the node's executors are on.
-    pub machines: Option<String>,
+    /// Where the node's executors run: how many after a rebalance, and on a cluster
+    /// the machines they are on.
+    pub placement: Option<String>,
 }
 
 /// In-memory state a restart threw away: "counts restarted at 12.3 s".
@@ -374,7 +375,7 @@ pub fn node_notes_ui(
         );
         y = note("lost state", rect, &text, &lost.tooltip());
     }
-    if let Some(text) = &stats.machines {
+    if let Some(text) = &stats.placement {
         let at = Pos2::new(node_on_screen.center().x, y);
         let rect = painter.text(
             at,
@@ -384,10 +385,10 @@ pub fn node_notes_ui(
             visuals.weak_text_color(),
         );
         note(
-            "machines",
+            "placement",
             rect,
             text,
-            "The simulated machines this node's executors run on (see the cluster panel).",
+            "Where this node's executors run: how many there are since a rebalance, and the simulated machines they are on (see the cluster panel).",
         );
     }
 }
