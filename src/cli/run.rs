@@ -339,8 +339,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !fatal.is_empty() {
         return Ok(ExitCode::FAILURE);
     }
-    // Scripted kills restart tasks on purpose; only restarts beyond them count. Crashes
-    // asked for with `--fault crash=P` are not a failure of the run either.
+    // Scripted kills and rebalances restart tasks on purpose; only restarts beyond them
+    // count. Crashes asked for with `--fault crash=P` are not a failure of the run
+    // either.
     let scripted_kills = topology
         .settings
         .scenario
@@ -348,7 +349,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .filter(|s| {
             matches!(
                 s.action,
-                ScenarioAction::KillWorker(_) | ScenarioAction::KillMachine(_)
+                ScenarioAction::KillWorker(_)
+                    | ScenarioAction::KillMachine(_)
+                    | ScenarioAction::Rebalance { .. }
+                    | ScenarioAction::RebalanceWorkers(_)
             )
         })
         .count();
