@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use tributary::components;
 use tributary::format::{from_ron_str, to_ron_string};
 use tributary::model::{
-    ExecutionMode, Grouping, Node, Pos, Role, Settings, SinkGroup, SinkProcessor, StreamDecl,
-    Topology, Value, WindowSize, WindowSpec,
+    ExecutionMode, Grouping, Guarantee, Node, Pos, Role, Settings, SinkGroup, SinkProcessor,
+    StreamDecl, Topology, Value, WindowSize, WindowSpec,
 };
 
 fn name() -> impl Strategy<Value = String> + Clone {
@@ -156,9 +156,10 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
         scenario(),
         prop::option::of((any::<u32>(), any::<u32>(), any::<u32>())),
+        prop::sample::select(Guarantee::ALL.to_vec()),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster)| Settings {
+            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster, guarantee)| Settings {
                 message_timeout_secs: timeout,
                 max_spout_pending: pending,
                 ackers,
@@ -166,6 +167,7 @@ fn settings() -> impl Strategy<Value = Settings> {
                 mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
                     ExecutionMode::MicroBatch { interval_ms }
                 }),
+                guarantee,
                 extra,
                 scenario,
                 cluster: cluster.map(|(machines, slots_per_machine, heartbeat_timeout_secs)| {

@@ -173,3 +173,96 @@ fn compare_reports_both_modes() {
     );
     assert!(m["record_at_a_time"]["batch"].is_null());
 }
+
+#[test]
+fn run_kills_a_micro_batch_worker_and_reports_the_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t =
+        tributary::format::load_ron(&common::examples_dir().join("spark_windowed_top_words.ron"))
+            .unwrap();
+    t.settings.workers = 2;
+    for name in ["sentences", "split", "top_words", "frequent", "totals"] {
+        t.node_by_name_mut(name).unwrap().parallelism = 2;
+    }
+    // 1500 sentences per receiver at 1000 a second: 1.5 s of input, so the kill sent at
+    // 100 ms lands in a job that has records, however fast the machine.
+    t.node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .insert("limit".into(), tributary::model::Value::Int(1500));
+    let file = common::save_in(dir.path(), "two_workers.ron", &t);
+    let out = bin()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-q",
+            "--kill-worker",
+            "100ms:1",
+            "--kill-worker",
+            "50ms:9",
+            "--json",
+            "-",
+        ])
+        .assert()
+        .success()
+        .stderr(contains("lineage: 1 worker kills"))
+        .stderr(contains("worker 1 lost after"))
+        .stderr(contains("kill worker 9 refused"))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    let batch = &m["batch"];
+    assert_eq!(batch["workers_killed"], 1, "{batch}");
+    let hit: Vec<&serde_json::Value> = batch["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["killed_workers"] == serde_json::json!([1]))
+        .collect();
+    assert_eq!(hit.len(), 1, "one batch lost worker 1: {batch}");
+    assert_eq!(m["workers"][1]["kills"], 1);
+    // Every recomputed partition was on the killed worker.
+    for r in hit[0]["recomputed"].as_array().unwrap() {
+        assert_eq!(r["worker"], 1, "{r}");
+    }
+}
+
+#[test]
+fn run_feeds_a_micro_batch_job_from_a_flume_channel_to_the_end() {
+    use tributary::model::{ExecutionMode, Grouping, Node, Role, StreamDecl, Topology};
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Topology::new("flume-batches");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.add_node(
+        Node::new("gen", Role::Source, "sequence")
+            .with_config("limit", 300i64)
+            .with_config("rate_per_sec", 2000)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("events", Role::Channel, "memory"))
+        .unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "null")).unwrap();
+    t.connect_names("gen", "events", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("events", "sink", "default", Grouping::Drain)
+        .unwrap();
+    let file = common::save_in(dir.path(), "flume_batches.ron", &t);
+    let out = bin()
+        .args(["run", file.to_str().unwrap(), "-q", "--json", "-"])
+        .assert()
+        .success()
+        .stderr(contains("batches "))
+        .get_output()
+        .stdout
+        .clone();
+    let m = json(&out);
+    // Every event became a record of a batch and reached the bolt; the channel's takes
+    // all committed.
+    assert_eq!(m["nodes"]["events"]["emitted"], 300, "{}", m["nodes"]);
+    assert_eq!(m["nodes"]["sink"]["executed"], 300, "{}", m["nodes"]);
+    let channel = &m["nodes"]["events"]["flume"]["channel"];
+    assert_eq!(channel["size"], 0, "{channel}");
+    assert_eq!(channel["in_flight"], 0, "{channel}");
+}

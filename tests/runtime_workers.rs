@@ -199,20 +199,23 @@ fn with_one_worker_a_kill_restarts_everything_and_everything_comes_back() {
 }
 
 #[test]
-fn micro_batch_runs_ignore_a_kill_and_say_so() {
+fn micro_batch_runs_take_a_kill_and_refuse_a_worker_out_of_range() {
     let mut t = pipeline(2, 0.0);
     t.settings.mode = tributary::model::ExecutionMode::MicroBatch { interval_ms: 100 };
     let engine = Engine::start(&t, RunOptions::default()).unwrap();
-    engine.control(Control::KillWorker { worker: 0 });
+    engine.control(Control::KillWorker { worker: 1 });
+    engine.control(Control::KillWorker { worker: 5 });
     let log = texts(&engine.drain_log());
     assert!(
         log.iter()
-            .any(|l| l.contains("ignored: micro-batch runs have no workers")),
+            .any(|l| l == "kill worker 5 refused: the topology has 2 workers (0 to 1)"),
         "{log:?}"
     );
     let snap = engine.stop(StopMode::Immediate);
-    assert!(snap.workers.is_empty());
-    assert_eq!(snap.max_task_restarts(), 0);
+    // Both workers hold partitions (src and mid have two tasks each).
+    let kills: Vec<(u32, u64)> = snap.workers.iter().map(|w| (w.worker, w.kills)).collect();
+    assert_eq!(kills, vec![(0, 0), (1, 1)]);
+    assert!(snap.workers[1].executors.contains(&"mid".to_string()));
 }
 
 #[test]

@@ -135,6 +135,91 @@ fn batch_strip_shows_the_clock_the_interval_and_the_latest_window() {
 }
 
 /// Seconds in a strip line such as "clock 25.8 s" or "next batch ends at 26.0 s".
+#[test]
+fn killing_a_worker_shows_what_was_recomputed_from_lineage_in_the_strip() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let mut t = example("spark_windowed_top_words.ron");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.settings.workers = 2;
+    for name in ["sentences", "split", "top_words", "frequent", "totals"] {
+        t.node_by_name_mut(name).unwrap().parallelism = 2;
+    }
+    h.state_mut().doc = Document::new(t, None, "two workers".into());
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    step_until(&mut h, "a completed batch", |h| {
+        batch_number(h).is_some_and(|n| n > 0)
+    });
+    assert!(h.query_by_label("Recovery from lineage").is_none());
+    assert!(
+        h.query_by_label_contains("partitions of ").is_some(),
+        "the kill control says what lives on worker 0"
+    );
+    // Worker 0 (the control's first choice) dies during the next batch's job.
+    h.get_by_label("Kill worker").click();
+    step_until(&mut h, "the kill's recovery in the strip", |h| {
+        h.query_by_label("Recovery from lineage").is_some()
+    });
+    assert!(h.query_by_label_contains("1 worker kills ·").is_some());
+    assert!(
+        h.query_by_label_contains("worker 0 lost; recomputed:")
+            .is_some()
+    );
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert_eq!(runtime_threads(), 0, "Stop joins every runtime thread");
+}
+
+#[test]
+fn a_flume_channel_feeds_a_micro_batch_run_from_the_designer() {
+    use tributary::model::{Grouping, Node, Role, StreamDecl};
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = designer(&dir);
+    let mut t = Topology::new("flume into batches");
+    t.settings.mode = ExecutionMode::MicroBatch { interval_ms: 100 };
+    t.add_node(
+        Node::new("gen", Role::Source, "sequence")
+            .with_config("limit", 200i64)
+            .with_config("rate_per_sec", 1000)
+            .with_output(StreamDecl::default_stream(&["n"])),
+    )
+    .unwrap();
+    t.add_node(Node::new("events", Role::Channel, "memory"))
+        .unwrap();
+    t.add_node(Node::new("sink", Role::Bolt, "collector"))
+        .unwrap();
+    t.connect_names("gen", "events", "default", Grouping::Required)
+        .unwrap();
+    t.connect_names("events", "sink", "default", Grouping::Drain)
+        .unwrap();
+    h.state_mut().doc = Document::new(t, None, "flume".into());
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    assert!(h.state().run.is_some(), "{:?}", h.state().notice);
+    step_until(&mut h, "every event through a batch", |h| {
+        h.state().run.as_ref().is_some_and(|r| {
+            let snap = r.snapshot();
+            snap.nodes.get("sink").is_some_and(|n| n.executed == 200)
+                && snap.batch.as_ref().is_some_and(|b| b.batches_completed > 0)
+        })
+    });
+    assert!(batch_number(&h).is_some(), "the batch strip is on");
+    h.get_by_label("⏹ Stop").click();
+    h.step();
+    h.step();
+    assert_eq!(
+        runtime_threads(),
+        0,
+        "Stop joins every runtime and Flume thread"
+    );
+}
+
 fn seconds_after(h: &Harness<'static, DesignerApp>, prefix: &str) -> f64 {
     let text = h
         .query_all_by_label_contains(prefix)

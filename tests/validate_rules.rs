@@ -348,25 +348,38 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
-fn flume_nodes_cannot_run_in_micro_batch_mode() {
+fn flume_feeds_a_micro_batch_job_but_cannot_take_its_output() {
+    // A source, a channel bolts drain (Spark's Flume receiver) and a Flume sink: runnable.
     let ds = problems(
         r#"settings: (mode: MicroBatch(interval_ms: 500)),
            nodes: [(name: "src", role: Source, component: "sequence", outputs: [(fields: ["n"])]),
                    (name: "ch", role: Channel, component: "memory"),
-                   (name: "k", role: Sink, component: "logger")],
-           edges: [(from: "src", to: "ch", grouping: Required), (from: "ch", to: "k", grouping: Drain)]"#,
+                   (name: "k", role: Sink, component: "logger"),
+                   (name: "b", role: Bolt, component: "collector")],
+           edges: [(from: "src", to: "ch", grouping: Required), (from: "ch", to: "k", grouping: Drain),
+                   (from: "ch", to: "b", grouping: Drain)]"#,
     );
-    for name in ["src", "ch", "k"] {
-        assert!(
-            has(
-                &ds,
-                Severity::Error,
-                &node(name),
-                "cannot run in micro-batch mode"
-            ),
-            "{ds:#?}"
-        );
-    }
+    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+    // A bolt writing into a channel is still refused, at the channel, naming the bolt.
+    let ds = problems(
+        r#"settings: (mode: MicroBatch(interval_ms: 500)),
+           nodes: [(name: "s", role: Spout, component: "sequence", outputs: [(fields: ["n"])]),
+                   (name: "b", role: Bolt, component: "filter", config: {"field": "n"}, outputs: [(fields: ["n"])]),
+                   (name: "ch", role: Channel, component: "memory"),
+                   (name: "k", role: Sink, component: "logger")],
+           edges: [(from: "s", to: "b", grouping: Shuffle), (from: "b", to: "ch", grouping: Required),
+                   (from: "ch", to: "k", grouping: Drain)]"#,
+    );
+    assert!(
+        has(
+            &ds,
+            Severity::Error,
+            &node("ch"),
+            "'b' writes into this Flume channel, which a micro-batch job cannot do"
+        ),
+        "{ds:#?}"
+    );
+    assert_eq!(ds.iter().filter(|d| d.is_error()).count(), 1, "{ds:#?}");
 }
 
 #[test]

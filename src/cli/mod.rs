@@ -7,6 +7,7 @@ mod bench_shell;
 mod bench_soak;
 mod cluster;
 mod compare;
+mod guarantees;
 mod diagnostics;
 mod export;
 mod faults;

@@ -74,6 +74,11 @@ pub struct Args {
     /// `--seed`, the same faults fall on the same tuples.
     #[arg(long = "fault", value_parser = super::faults::parse_fault, value_name = "NODE:FAULTS")]
     pub fault: Vec<(String, tributary::runtime::FaultSpec)>,
+    /// Run the design at most, at least and exactly once at the same time (same seed,
+    /// faults and kills) against a fault-free reference, and print records in and out,
+    /// duplicates, lost and keys counted right for each. Spouts need a `limit`.
+    #[arg(long, conflicts_with = "compare")]
+    pub guarantees: bool,
     #[command(flatten)]
     pub cluster: super::cluster::ClusterFlags,
 }
@@ -202,6 +207,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     if args.compare {
         return super::compare::run(args, &topology, &text, options, &interrupted);
+    }
+    if args.guarantees {
+        return super::guarantees::run(args, &topology, &text, options);
     }
     if let Some(interval_ms) = args.batch_ms {
         topology.settings.mode = ExecutionMode::MicroBatch { interval_ms };
@@ -534,6 +542,15 @@ fn print_batches(b: &BatchMetrics, human: term::Human) {
     );
     if !human.line(format_args!("{summary}")) {
         return;
+    }
+    if b.workers_killed > 0 {
+        let line = format!(
+            "lineage: {} worker kills; {} partitions recomputed from the receivers' blocks ({} records)",
+            b.workers_killed, b.partitions_recomputed, b.records_recomputed
+        );
+        if !human.line(format_args!("{line}")) {
+            return;
+        }
     }
     for (node, w) in &b.windows {
         let top: Vec<String> = w

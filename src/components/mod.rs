@@ -4,6 +4,7 @@
 
 mod builtins;
 mod descriptor;
+pub mod exactly_once;
 mod shell;
 mod spark;
 

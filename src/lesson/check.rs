@@ -120,7 +120,6 @@ fn check_action(
     action: &Action,
     at: &mut impl FnMut(&str, String),
 ) {
-    let micro = matches!(design.settings.mode, ExecutionMode::MicroBatch { .. });
     match action {
         Action::LabStep(_) if engine != Engine::Lab => at(
             "LabStep",
@@ -164,21 +163,14 @@ fn check_action(
                 );
             }
         }
-        Action::KillWorker(w) => {
-            if micro {
-                at(
-                    "KillWorker",
-                    "micro-batch runs have no workers to kill".into(),
-                );
-            } else if *w >= design.settings.workers.max(1) {
-                at(
-                    "KillWorker",
-                    format!(
-                        "kill worker {w}: the topology has workers 0 to {}",
-                        design.settings.workers.max(1) - 1
-                    ),
-                );
-            }
+        Action::KillWorker(w) if *w >= design.settings.workers.max(1) => {
+            at(
+                "KillWorker",
+                format!(
+                    "kill worker {w}: the topology has workers 0 to {}",
+                    design.settings.workers.max(1) - 1
+                ),
+            );
         }
         Action::SetGrouping { from, to, grouping } => {
             need_edge(design, from, to, at);

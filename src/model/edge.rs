@@ -124,7 +124,7 @@ impl Grouping {
             }
             Grouping::Global => "one partition".into(),
             Grouping::All | Grouping::Direct => "whole batch".into(),
-            // Flume links: validation refuses Flume nodes in micro-batch mode.
+            // Flume links keep their Flume meaning: Flume agents run beside the job.
             other => other.label(),
         }
     }

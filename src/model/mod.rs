@@ -20,7 +20,7 @@ pub use connect::{LinkKind, WhyNot, may_connect};
 pub use edge::{DEFAULT_STREAM, Edge, Grouping};
 pub use node::{Node, Pos, Role, StreamDecl, System, WindowSize, WindowSpec};
 pub use scenario::{ScenarioAction, ScenarioStep};
-pub use settings::{ExecutionMode, Settings, SinkGroup, SinkProcessor};
+pub use settings::{ExecutionMode, Guarantee, Settings, SinkGroup, SinkProcessor};
 pub use value::Value;
 
 use petgraph::Direction;

@@ -14,6 +14,38 @@ pub enum ExecutionMode {
     MicroBatch { interval_ms: u64 },
 }
 
+/// What a record-at-a-time run promises about each record its spouts read, when tasks
+/// crash, workers die or bolts fail tuples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Guarantee {
+    /// No tracking: a record lost to a failure is gone, and nothing is ever replayed.
+    AtMostOnce,
+    /// Storm's acking: a tuple tree that fails or times out is replayed from its spout,
+    /// so nothing is lost, but effects of the first attempt may happen twice.
+    #[default]
+    AtLeastOnce,
+    /// Trident's model: spouts emit numbered batches that replay identically, and
+    /// stateful components apply each batch once, in batch order.
+    ExactlyOnce,
+}
+
+impl Guarantee {
+    pub const ALL: [Guarantee; 3] = [
+        Guarantee::AtMostOnce,
+        Guarantee::AtLeastOnce,
+        Guarantee::ExactlyOnce,
+    ];
+
+    /// The words users know it by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Guarantee::AtMostOnce => "at-most-once",
+            Guarantee::AtLeastOnce => "at-least-once",
+            Guarantee::ExactlyOnce => "exactly-once",
+        }
+    }
+}
+
 /// Settings that apply to the whole topology, with Storm's defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +60,9 @@ pub struct Settings {
     /// Simulated worker processes that executors are spread over (failure domains).
     pub workers: u32,
     pub mode: ExecutionMode,
+    /// What record-at-a-time runs promise; absent in a file means at-least-once.
+    #[serde(skip_serializing_if = "is_at_least_once")]
+    pub guarantee: Guarantee,
     /// Engine settings Tributary does not interpret (other Storm config keys, Flux
     /// sections, Flume properties of no known component), kept so that importing a
     /// user's file and exporting it again loses nothing.
@@ -50,11 +85,16 @@ impl Default for Settings {
             ackers: 1,
             workers: 1,
             mode: ExecutionMode::RecordAtATime,
+            guarantee: Guarantee::AtLeastOnce,
             extra: BTreeMap::new(),
             scenario: Vec::new(),
             cluster: None,
         }
     }
+}
+
+fn is_at_least_once(g: &Guarantee) -> bool {
+    *g == Guarantee::AtLeastOnce
 }
 
 /// How a Flume sink group picks a sink.

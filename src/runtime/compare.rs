@@ -135,6 +135,18 @@ pub fn refusal(topology: &Topology, interval_ms: u64) -> Option<String> {
     ]
     .into_iter()
     .find_map(|mode| {
+        // Flume agents run once at a time: two copies would bind the same ports and read
+        // the same spool folders.
+        if let ExecutionMode::MicroBatch { interval_ms } = mode
+            && let Some(n) = topology
+                .nodes()
+                .find(|n| n.role.system() == crate::model::System::Flume)
+        {
+            return Some(format!(
+                "cannot run in {interval_ms} ms micro-batches beside a record-at-a-time copy: node '{}': a Flume node's agents run once at a time (both copies would read the same input)",
+                n.name
+            ));
+        }
         let copy = in_mode(topology, mode);
         let diagnostics = crate::validate::validate(&copy);
         let error = diagnostics.into_iter().find(|d| d.is_error())?;
@@ -228,7 +240,7 @@ mod refusal_tests {
         assert_eq!(refusal(&example("word_count.ron"), 500), None);
         let flume = refusal(&example("flume_fanout_failover.ron"), 500).unwrap_or_default();
         assert!(
-            flume.starts_with("cannot run in 500 ms micro-batches: ") && flume.contains("Flume"),
+            flume.starts_with("cannot run in 500 ms micro-batches") && flume.contains("Flume"),
             "{flume}"
         );
         let join = refusal(&example("spark_join_clicks.ron"), 500).unwrap_or_default();

@@ -45,6 +45,7 @@ mod engine;
 pub mod error;
 pub(crate) mod exec;
 mod flume_bridge;
+pub mod guarantees;
 pub mod key_route;
 pub mod lab;
 pub mod limits;
@@ -59,6 +60,7 @@ pub mod scenario;
 mod storm;
 pub mod supervisor;
 pub mod tuple;
+pub mod txn;
 
 pub use compare::{Comparison, ModeFigures, SideBySide, compare};
 pub use components::{Behaviour, Bolt, Emitter, Factory, Failed, Spout, TaskInfo};

@@ -92,6 +92,8 @@ pub struct Plan {
     pub max_spout_pending: Option<u32>,
     /// Simulated worker processes (at least 1).
     pub workers: u32,
+    /// What the run promises; at-most-once plans have no ackers.
+    pub guarantee: crate::model::Guarantee,
 }
 
 impl Plan {
@@ -148,6 +150,7 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
         message_timeout_secs: topology.settings.message_timeout_secs.max(1),
         max_spout_pending: topology.settings.max_spout_pending,
         workers: topology.settings.workers.max(1),
+        guarantee: topology.settings.guarantee,
     };
     let mut next_task = 1u32;
     for (i, node) in nodes.iter().enumerate() {
@@ -188,7 +191,9 @@ pub fn compile(topology: &Topology) -> Result<Plan, RunError> {
     }
     // Ackers track spout tuple trees; with no spout in the plan (a pure-Flume run, whose
     // agents run apart) there is nothing to ack, and an acker would only sit idle.
-    let ackers = if plan.nodes.iter().any(PlanNode::is_spout) {
+    // At most once means no tracking at all, which is what no ackers gives.
+    let tracked = plan.guarantee != crate::model::Guarantee::AtMostOnce;
+    let ackers = if tracked && plan.nodes.iter().any(PlanNode::is_spout) {
         topology.settings.ackers
     } else {
         0

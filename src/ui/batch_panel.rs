@@ -282,6 +282,66 @@ fn clock_ui(ui: &mut Ui, b: &BatchMetrics) {
         ui.label(RichText::new("✔ keeping up").strong().color(ON_TIME))
             .on_hover_text("Every batch finishes within its interval");
     }
+    recovery_ui(ui, b);
+}
+
+/// Batches listed under the recovery totals, newest first.
+const RECOVERY_ROWS: usize = 4;
+
+/// After a worker kill: what was recomputed from lineage, in total and for the latest
+/// batches that lost something (which operator partitions, and the records each went
+/// through again).
+fn recovery_ui(ui: &mut Ui, b: &BatchMetrics) {
+    if b.workers_killed == 0 {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Recovery from lineage").strong())
+        .on_hover_text(
+            "A killed worker loses its partitions of the running batch. The ones a later \
+             operator still needs are recomputed from their inputs, down to the receivers' \
+             stored blocks, so the batch's results equal a fault-free run's.",
+        );
+    ui.label(format!(
+        "{} worker kills · {} partitions recomputed · {} records",
+        b.workers_killed,
+        b.partitions_recomputed,
+        count_text(b.records_recomputed)
+    ));
+    let hit = b
+        .recent
+        .iter()
+        .rev()
+        .filter(|batch| !batch.killed_workers.is_empty())
+        .take(RECOVERY_ROWS);
+    for batch in hit {
+        let workers: Vec<String> = batch.killed_workers.iter().map(u32::to_string).collect();
+        let parts = if batch.recomputed.is_empty() {
+            "nothing a later operator needed was lost".to_string()
+        } else {
+            batch
+                .recomputed
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} task {} ({} records)",
+                        r.node,
+                        r.task,
+                        count_text(r.records)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        ui.label(
+            RichText::new(format!(
+                "batch ending {}: worker {} lost; recomputed: {parts}",
+                clock_text(batch.time_ms),
+                workers.join(", ")
+            ))
+            .small(),
+        );
+    }
 }
 
 /// Recent batches' processing time as bars, the interval as a line: a bar above the line

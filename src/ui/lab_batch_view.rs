@@ -24,6 +24,22 @@ pub fn batch_view_ui(ui: &mut Ui, batch: &BatchTrace) -> Option<String> {
         ))
         .strong(),
     );
+    if !batch.killed_workers.is_empty() {
+        let workers: Vec<String> = batch.killed_workers.iter().map(u32::to_string).collect();
+        ui.label(format!(
+            "worker {} lost during this batch's job",
+            workers.join(", ")
+        ));
+        if batch.recomputed.is_empty() {
+            ui.label("nothing a later operator needed was lost");
+        }
+        for r in &batch.recomputed {
+            ui.label(format!(
+                "recomputed from lineage: {} task {} (worker {}), {} input records",
+                r.node, r.task, r.worker, r.records
+            ));
+        }
+    }
     ScrollArea::vertical()
         .id_salt("lab batch")
         .auto_shrink([false, true])

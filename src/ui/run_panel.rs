@@ -72,8 +72,9 @@ impl RunSession {
     }
 
     /// Picks a simulated worker and kills it: its executors restart with their state
-    /// lost, and lost tuple trees time out and replay. Record-at-a-time runs only, and
-    /// only when some worker runs an executor: a Flume-only design's agents run outside
+    /// lost, and lost tuple trees time out and replay (in micro-batch mode its partitions
+    /// of the running batch are recomputed from lineage). Only when some worker runs an
+    /// executor: a Flume-only design's agents run outside
     /// the simulated workers, so there is nothing to kill.
     fn kill_worker_ui(&mut self, ui: &mut Ui) {
         let workers = self.last.workers.len() as u32;
@@ -89,9 +90,14 @@ impl RunSession {
             ui.add(DragValue::new(&mut self.kill_target).range(0..=workers - 1))
                 .labelled_by(l);
             self.kill_target = self.kill_target.min(workers - 1);
-            let kill = ui.button("Kill worker").on_hover_text(
-                "All its executors die at once and are restarted; their state is lost.",
-            );
+            let kill = ui
+                .button("Kill worker")
+                .on_hover_text(if self.last.batch.is_some() {
+                    "Its partitions of the running batch are lost and recomputed from lineage \
+                 (the receivers' stored blocks); the batch strip shows what was recomputed."
+                } else {
+                    "All its executors die at once and are restarted; their state is lost."
+                });
             if kill.clicked() {
                 self.send(Control::KillWorker {
                     worker: self.kill_target,
@@ -99,15 +105,17 @@ impl RunSession {
             }
         });
         if let Some(w) = self.last.workers.get(self.kill_target as usize) {
-            ui.label(
-                RichText::new(format!(
-                    "{} executors: {} · killed {}",
+            // A micro-batch run lists the nodes with a partition on the worker.
+            let holds = if self.last.batch.is_some() {
+                format!("partitions of {}", w.executors.join(", "))
+            } else {
+                format!(
+                    "{} executors: {}",
                     w.executors.len(),
-                    w.executors.join(", "),
-                    w.kills
-                ))
-                .weak(),
-            );
+                    w.executors.join(", ")
+                )
+            };
+            ui.label(RichText::new(format!("{holds} · killed {}", w.kills)).weak());
         }
     }
 

@@ -14,8 +14,10 @@ mod cluster;
 mod diagnostic;
 mod edge;
 mod flume;
+mod flume_batch;
 mod flume_run;
 mod graph;
+mod guarantee;
 mod node;
 mod scenario;
 mod settings;
@@ -57,6 +59,7 @@ fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     scenario::check_scenario(t, out);
     cluster::check_cluster(t, out);
     cluster::check_steps(t, &t.settings.scenario, out);
+    guarantee::check_guarantee(t, out);
     graph::check_names(t, out);
     graph::check_dangling(t, out);
     graph::check_cycles(t, out);
@@ -74,6 +77,7 @@ fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     graph::check_reachability(t, out);
     spark::check(t, out);
     flume_run::check(t, out);
+    flume_batch::check(t, out);
 }
 
 /// Where a diagnostic about `node` points.

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::diagnostic::Diagnostic;
 use super::{node_loc, quoted};
 use crate::components::{self, OutputShape};
-use crate::model::{ExecutionMode, Node, Role, System, Topology, WindowSize};
+use crate::model::{ExecutionMode, Node, Role, Topology, WindowSize};
 
 /// Most executors a node may ask for. One machine runs every thread, so a few hundred is
 /// already far beyond useful; larger numbers are almost always a typo.
@@ -16,15 +16,6 @@ pub const MAX_PARALLELISM: u32 = 256;
 pub const MAX_TASKS: u32 = 4096;
 pub(super) fn check_node(t: &Topology, node: &Node, out: &mut Vec<Diagnostic>) {
     let loc = || node_loc(node);
-    if matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
-        && node.role.system() == System::Flume
-    {
-        out.push(Diagnostic::error(
-            loc(),
-            format!("a Flume {} cannot run in micro-batch mode", node.role),
-            "micro-batch mode runs spouts and bolts; switch the topology to RecordAtATime, or use a spout instead",
-        ));
-    }
     if matches!(t.settings.mode, ExecutionMode::MicroBatch { .. })
         && crate::components::runs_a_program(&node.component)
     {

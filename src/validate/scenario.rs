@@ -40,11 +40,6 @@ pub(super) fn check_steps(t: &Topology, steps: &[ScenarioStep], out: &mut Vec<Di
                     "the step is skipped in micro-batch mode",
                 ))
             }
-            ScenarioAction::KillWorker(_) if micro_batch => out.push(Diagnostic::warning(
-                Location::Topology,
-                format!("scenario step {what:?}: micro-batch runs have no workers to kill"),
-                "the step is skipped in micro-batch mode",
-            )),
             ScenarioAction::SetFaults {
                 node,
                 fail,

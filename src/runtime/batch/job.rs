@@ -15,17 +15,19 @@ use super::super::metrics::BatchInfo;
 use super::super::metrics::add;
 use super::super::rng::{Rng, derive_seed};
 use super::Shared;
+use super::lineage::{BatchLineage, key_partition};
 use super::operator::{Item, OpCounts, Operator, RecordHook, Verdict};
+use super::recover::{gather, recover_before};
 use crate::clock::Timer;
 
 /// Injected faults of one node, rolled per record.
-struct FaultHook<'a> {
-    faults: Option<FaultSpec>,
-    rng: &'a mut Rng,
-    timer: &'a dyn Timer,
+pub(crate) struct FaultHook<'a> {
+    pub faults: Option<FaultSpec>,
+    pub rng: &'a mut Rng,
+    pub timer: &'a dyn Timer,
     /// An immediate stop skips the injected latency of the records still to go, so a
     /// slow batch cannot hold the stop up.
-    shutdown: &'a AtomicBool,
+    pub shutdown: &'a AtomicBool,
 }
 
 impl RecordHook for FaultHook<'_> {
@@ -49,7 +51,7 @@ impl RecordHook for FaultHook<'_> {
     }
 }
 
-fn faults_of(switches: &NodeSwitches) -> Option<FaultSpec> {
+pub(crate) fn faults_of(switches: &NodeSwitches) -> Option<FaultSpec> {
     switches.faults_active().then(|| switches.faults())
 }
 
@@ -119,6 +121,7 @@ pub(crate) fn run_batch(
     let until_us = t_ms.saturating_mul(1000);
     let start_us = timer.now_us();
     let mut outputs: Vec<Vec<Item>> = vec![Vec::new(); plan.nodes.len()];
+    let mut lin = BatchLineage::new(plan.nodes.len());
     // Arrival stamps per spout node, for end-to-end latency.
     let mut arrivals: Vec<(usize, Vec<u64>)> = Vec::new();
     for r in shared.receivers.iter() {
@@ -128,28 +131,26 @@ pub(crate) fn run_batch(
             Some((_, s)) => s.extend(stamps),
             None => arrivals.push((r.node, stamps)),
         }
+        // A receiver's block is partition `task − first task` of its node.
+        let part = r.task.saturating_sub(plan.nodes[r.node].tasks.start);
+        lin.tags[r.node].extend(std::iter::repeat_n(part, records.len()));
         outputs[r.node].extend(records.into_iter().map(|rec| Item {
             stream: rec.stream,
             values: rec.values,
         }));
     }
     let records: u64 = arrivals.iter().map(|(_, s)| s.len() as u64).sum();
-    for &n in order {
+    for (at, &n) in order.iter().enumerate() {
+        land_kills(shared, ops, &mut outputs, &mut lin, at, order.len());
+        recover_before(shared, ops, order, &mut outputs, &mut lin, n, t_ms);
         let pn = &plan.nodes[n];
         let c = &shared.counters.tasks[n];
-        let mut input: Vec<&Item> = Vec::new();
-        let mut sources = Vec::with_capacity(pn.inputs.len());
-        for &e in &pn.inputs {
-            let edge = &plan.edges[e];
-            let before = input.len();
-            input.extend(
-                outputs[edge.from]
-                    .iter()
-                    .filter(|it| it.stream as usize == edge.stream),
-            );
-            sources.push((edge.from, before..input.len()));
-            add(&shared.counters.edges[e], (input.len() - before) as u64);
+        let gathered = gather(plan, &shared.placement, &outputs, n);
+        for &(e, count) in &gathered.per_edge {
+            add(&shared.counters.edges[e], count);
         }
+        let (input, parts, sources) = (gathered.input, gathered.parts, gathered.sources);
+        let mut origins = Vec::new();
         let began = Instant::now();
         let mut out = Vec::new();
         let mut hook = FaultHook {
@@ -164,7 +165,7 @@ pub(crate) fn run_batch(
                 observe(n, &outputs[n]);
                 OpCounts::default()
             }
-            Operator::PerRecord(op) => op.run(&input, &mut hook, &mut out),
+            Operator::PerRecord(op) => op.run(&input, &mut hook, &mut out, &mut origins),
             Operator::CountByKey(op) => op.run(&input, &mut hook, &mut out),
             Operator::Window(op) => {
                 let counts = op.run(t_ms, &input, &mut hook, &mut out);
@@ -203,9 +204,30 @@ pub(crate) fn run_batch(
                     .record_n(per_record, counts.executed);
             }
             observe(n, &out);
+            let partitions = shared.placement.partitions(n);
+            lin.tags[n] = if matches!(ops[n], Operator::PerRecord(_)) {
+                origins
+                    .iter()
+                    .map(|&o| parts.get(o as usize).copied().unwrap_or(0))
+                    .collect()
+            } else {
+                out.iter()
+                    .map(|it| key_partition(&it.values, partitions))
+                    .collect()
+            };
             outputs[n] = out;
         }
+        lin.done[n] = true;
     }
+    // Kills that arrived during the last operator land at the job's end.
+    land_kills(
+        shared,
+        ops,
+        &mut outputs,
+        &mut lin,
+        order.len(),
+        order.len(),
+    );
     let end_us = timer.now_us();
     for (node, stamps) in &arrivals {
         let c = &shared.counters.tasks[*node];
@@ -221,5 +243,40 @@ pub(crate) fn run_batch(
         records,
         scheduling_delay: Duration::from_micros(start_us.saturating_sub(until_us)),
         processing_time: Duration::from_micros(end_us.saturating_sub(start_us)),
+        killed_workers: lin.killed.into_iter().collect(),
+        recomputed: lin.recomputed,
     });
+}
+
+/// Lands the kills due at boundary `at` of the job: their workers' partitions of the
+/// batch so far are lost (and recomputed when needed).
+fn land_kills(
+    shared: &Shared,
+    ops: &[Operator],
+    outputs: &mut [Vec<Item>],
+    lin: &mut BatchLineage,
+    at: usize,
+    len: usize,
+) {
+    let landed = {
+        let mut kills = shared.kills_mut();
+        if kills.is_empty() {
+            return;
+        }
+        kills.landing(at, len)
+    };
+    if landed.is_empty() {
+        return;
+    }
+    lin.lose(&landed, &shared.placement, ops, outputs);
+    let names: Vec<String> = landed.iter().map(|w| w.to_string()).collect();
+    shared.env.log.push(
+        "engine",
+        0,
+        super::super::log::LogKind::Event,
+        format!(
+            "worker {} lost after {at} of the batch's {len} operators: its partitions are recomputed from lineage",
+            names.join(", ")
+        ),
+    );
 }

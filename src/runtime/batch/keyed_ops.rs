@@ -98,6 +98,10 @@ pub(crate) struct ReduceByKey {
 }
 
 impl BatchOp for ReduceByKey {
+    fn per_batch(&self) -> bool {
+        true
+    }
+
     fn run(
         &mut self,
         time_ms: u64,
@@ -145,6 +149,10 @@ pub(crate) struct CountByValue {
 }
 
 impl BatchOp for CountByValue {
+    fn per_batch(&self) -> bool {
+        true
+    }
+
     fn run(
         &mut self,
         time_ms: u64,
@@ -199,6 +207,10 @@ impl Join {
 }
 
 impl BatchOp for Join {
+    fn per_batch(&self) -> bool {
+        true
+    }
+
     fn run(
         &mut self,
         time_ms: u64,

@@ -3,7 +3,8 @@
 //! batch covering `(t − B, t]` and runs it through the DAG, one job at a time.
 //!
 //! One module per job: `build` (operators from nodes), `receiver` (threads and
-//! buffers), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
+//! buffers), `lineage` (partitions, workers, kills) and `recover` (a node's input by
+//! partition, recomputing lost partitions), `operator`, `keyed_ops`, `stream_window` and `window_op` (what each node
 //! does to a batch; the batch math itself is `crate::dstream`), `job` (the scheduler),
 //! `stats` and `sample` (the numbers, as `super::metrics` types), this file (start,
 //! control, stop). Time comes from a [`crate::clock::Timer`]: the run's monotonic clock,
@@ -16,17 +17,20 @@
 //! receivers and waits, bounded, for the scheduler to run what is buffered). A failed
 //! spawn shuts down what was already started.
 //!
-//! Groupings do not route in this mode: each batch is one partition that every operator
-//! sees whole (Spark would split it into partitions by block; keyed operators then
-//! shuffle by key, which one partition makes trivial). Parallelism of a spout is its
-//! number of receivers; parallelism of a bolt changes nothing.
+//! Groupings do not route in this mode: every operator sees the batch whole (keyed
+//! operators group by key inside it, which is what a shuffle by key would give).
+//! Parallelism of a spout is its number of receivers; a node's tasks are the partitions
+//! of its output, placed on the simulated workers, which matters only when a worker is
+//! killed: `lineage` and `recover` then recompute its lost partitions.
 
 mod build;
 mod job;
 mod key;
 mod keyed_ops;
+mod lineage;
 mod operator;
 mod receiver;
+mod recover;
 mod sample;
 mod stats;
 pub(crate) mod stepper;
@@ -44,6 +48,7 @@ use crate::model::{ExecutionMode, Topology};
 use super::components::{Collected, Env, Factory, factory_for};
 use super::control::{Control, EngineSwitches, NodeSwitches, StopMode};
 use super::error::RunError;
+use super::flume_bridge::{FlumeSide, view};
 use super::limits::{self, Budget};
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{Counters, MetricsSnapshot};
@@ -80,6 +85,10 @@ pub(crate) struct Shared {
     pub draining: AtomicBool,
     /// Draining finished: receivers idle and every buffer empty.
     pub drained: AtomicBool,
+    /// Where each node's partitions live (`lineage`).
+    pub placement: lineage::Placement,
+    /// Worker kills requested and not landed yet.
+    kills: Mutex<lineage::Kills>,
 }
 
 impl Shared {
@@ -88,6 +97,48 @@ impl Shared {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         }
+    }
+
+    pub fn kills_mut(&self) -> MutexGuard<'_, lineage::Kills> {
+        match self.kills.lock() {
+            Ok(k) => k,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Loses a set of simulated workers: their partitions of the running (or next)
+    /// batch are recomputed from lineage. Losing a machine is losing its workers. A
+    /// worker out of range is refused with a line in the run log.
+    pub fn lose_workers(&self, workers: std::collections::BTreeSet<u32>) {
+        let count = self.placement.worker_count;
+        if let Some(bad) = workers.iter().find(|&&w| w >= count) {
+            self.env.log.push(
+                "engine",
+                0,
+                LogKind::Error,
+                format!(
+                    "kill worker {bad} refused: the topology has {count} workers (0 to {})",
+                    count - 1
+                ),
+            );
+            return;
+        }
+        self.kills_mut().request(workers);
+    }
+
+    /// Applies a control command: a worker kill is lineage's, the rest the switches'.
+    pub fn control(&self, command: Control) {
+        if let Control::KillWorker { worker } = command {
+            self.lose_workers(std::collections::BTreeSet::from([worker]));
+            return;
+        }
+        super::control::apply_to_switches(
+            command,
+            &self.switches,
+            &self.plan,
+            &self.node_switches,
+            &self.env.log,
+        );
     }
 }
 
@@ -110,6 +161,20 @@ pub(crate) fn prepare(
     timer: Arc<dyn Timer>,
     clock: crate::clock::RunClock,
 ) -> Result<Prepared, RunError> {
+    prepare_split(topology, topology, options, timer, clock, None)
+}
+
+/// [`prepare`] for a run whose job is `run` (the topology's spouts and bolts, with the
+/// channels bolts drain as receivers: `flume_bridge::view`), admitted as `topology`,
+/// with the run log the Flume agents already write to.
+fn prepare_split(
+    topology: &Topology,
+    run: &Topology,
+    options: &RunOptions,
+    timer: Arc<dyn Timer>,
+    clock: crate::clock::RunClock,
+    log: Option<Arc<RunLog>>,
+) -> Result<Prepared, RunError> {
     let ExecutionMode::MicroBatch { interval_ms } = topology.settings.mode else {
         return Err(RunError::Config {
             node: topology.name.clone(),
@@ -117,10 +182,10 @@ pub(crate) fn prepare(
         });
     };
     let grant = admit(topology, options)?;
-    let plan = Arc::new(compile(topology)?);
+    let plan = Arc::new(compile(run)?);
     let collected = Arc::new(Collected::default());
     let env = Arc::new(Env {
-        log: Arc::new(RunLog::new(clock.clone())),
+        log: log.unwrap_or_else(|| Arc::new(RunLog::new(clock.clone()))),
         collected: collected.clone(),
         windows: super::limits::Budget::windows(),
         state: super::limits::Budget::state(),
@@ -128,6 +193,8 @@ pub(crate) fn prepare(
         clock,
         grant: grant.clone(),
         stopping: Default::default(),
+        // Micro-batch runs recover by recomputing from lineage instead.
+        txn: None,
     });
     let factories = plan
         .nodes
@@ -175,6 +242,8 @@ pub(crate) fn prepare(
         busy: AtomicBool::new(false),
         draining: AtomicBool::new(false),
         drained: AtomicBool::new(false),
+        placement: lineage::Placement::new(&plan),
+        kills: Mutex::new(lineage::Kills::new(options.seed, plan.workers)),
         plan,
     });
     Ok(Prepared {
@@ -194,6 +263,8 @@ pub struct BatchEngine {
     sampler: Mutex<sample::Sampler>,
     collected: Arc<Collected>,
     rate_window: Duration,
+    /// The topology's Flume agents, when it has Flume nodes.
+    flume: Option<FlumeSide>,
 }
 
 impl BatchEngine {
@@ -201,7 +272,7 @@ impl BatchEngine {
     /// the real clock (tests drive batches by hand).
     pub fn start(
         topology: &Topology,
-        options: RunOptions,
+        mut options: RunOptions,
         manual: Option<Arc<ManualClock>>,
     ) -> Result<BatchEngine, RunError> {
         let start = Instant::now();
@@ -210,7 +281,29 @@ impl BatchEngine {
             None => Arc::new(MonotonicClock { start }),
         };
         let clock = crate::clock::RunClock::wall(start);
-        let prepared = prepare(topology, &options, timer, clock)?;
+        let log = Arc::new(RunLog::new(clock.clone()));
+        // Flume nodes run as Flume agents beside the job; a channel bolts drain becomes
+        // a receiver (Spark's Flume receiver) through the drain spout.
+        let split = view::split(topology)?;
+        let flume = if split.has_flume {
+            let grant = admit(topology, &options)?;
+            FlumeSide::start(
+                topology,
+                &split,
+                crate::flume::AgentOptions {
+                    grant,
+                    seed: options.seed,
+                    ..Default::default()
+                },
+                &mut options.overrides,
+                &log,
+                options.rate_window,
+                start,
+            )?
+        } else {
+            None
+        };
+        let prepared = prepare_split(topology, &split.storm, &options, timer, clock, Some(log))?;
         let shared = prepared.shared;
         let mut engine = BatchEngine {
             sampler: Mutex::new(sample::Sampler::new(
@@ -223,6 +316,7 @@ impl BatchEngine {
             start,
             collected: prepared.collected,
             rate_window: options.rate_window.max(Duration::from_millis(100)),
+            flume,
         };
         for (index, info) in prepared.receiver_infos.into_iter().enumerate() {
             let s = shared.clone();
@@ -248,6 +342,8 @@ impl BatchEngine {
         }
     }
 
+    /// Joins the receivers (a drain spout's open takes roll back as it drops) and the
+    /// scheduler, then stops the Flume agents upstream first.
     fn shutdown(&mut self) {
         self.shared.switches.shutdown.store(true, Ordering::SeqCst);
         super::supervisor::join_all(
@@ -255,6 +351,14 @@ impl BatchEngine {
             &self.shared.env.log,
             "a micro-batch thread",
         );
+        if let Some(flume) = &mut self.flume {
+            for problem in flume.stop() {
+                self.shared
+                    .env
+                    .log
+                    .push("flume", 0, LogKind::Error, problem);
+            }
+        }
     }
 }
 
@@ -273,6 +377,9 @@ impl RunningEngine for BatchEngine {
             Err(p) => p.into_inner(),
         };
         let mut snap = sampler.snapshot(&self.shared, self.start, self.rate_window, Instant::now());
+        if let Some(flume) = &self.flume {
+            flume.fold_into(&mut snap);
+        }
         snap.batch = Some(
             self.shared
                 .stats_mut()
@@ -282,19 +389,27 @@ impl RunningEngine for BatchEngine {
     }
 
     /// Pause stops the receivers (batches keep coming, empty); rates and faults act as in
-    /// record-at-a-time mode (faults per record, on operators and receivers).
+    /// record-at-a-time mode (faults per record, on operators and receivers); a worker
+    /// kill loses the worker's partitions of the batch, recomputed from lineage.
     fn control(&self, command: Control) {
-        let s = &self.shared;
-        super::control::apply_to_switches(
-            command,
-            &s.switches,
-            &s.plan,
-            &s.node_switches,
-            &s.env.log,
-        );
+        if let Some(flume) = &self.flume {
+            match &command {
+                Control::Pause => flume.set_paused(true),
+                Control::Resume => flume.set_paused(false),
+                Control::SetFaults { node, faults } if flume.set_faults(node, faults) => {
+                    super::control::log_faults(&self.shared.env.log, node, faults);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.shared.control(command);
     }
 
     fn drain_log(&self) -> Vec<LogLine> {
+        if let Some(flume) = &self.flume {
+            flume.forward_log(&self.shared.env.log);
+        }
         self.shared.env.log.drain()
     }
 
@@ -313,6 +428,7 @@ impl RunningEngine for BatchEngine {
         s.receivers.iter().all(|r| r.done.load(Ordering::SeqCst))
             && s.receivers.iter().all(|r| r.buffered() == 0)
             && !s.busy.load(Ordering::SeqCst)
+            && self.flume.as_ref().is_none_or(|f| f.quiet().is_some())
     }
 
     /// `Drain` stops the receivers and runs every buffered record through its batch
@@ -326,9 +442,18 @@ impl RunningEngine for BatchEngine {
     ) -> (MetricsSnapshot, Vec<LogLine>) {
         if mode == StopMode::Drain {
             let s = &self.shared;
+            let end = Instant::now() + limits::DRAIN_LIMIT;
+            // Flume first: its outside inputs stop and the receivers empty the channels.
+            if let Some(left) = self.flume.as_ref().and_then(|f| f.drain(end, interrupt)) {
+                s.env.log.push(
+                    "engine",
+                    0,
+                    LogKind::Event,
+                    format!("Flume not drained ({left}); stopping the batches now"),
+                );
+            }
             s.switches.deactivated.store(true, Ordering::SeqCst);
             s.draining.store(true, Ordering::SeqCst);
-            let end = Instant::now() + limits::DRAIN_LIMIT;
             let drained = || s.drained.load(Ordering::SeqCst) && !s.busy.load(Ordering::SeqCst);
             let cut = || interrupt.load(Ordering::Relaxed);
             while Instant::now() < end && !drained() && !cut() {

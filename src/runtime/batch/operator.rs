@@ -82,6 +82,13 @@ pub(crate) trait BatchOp: Send {
     fn latest_window(&self) -> Option<&WindowResult> {
         None
     }
+
+    /// True for operators that carry nothing from one batch to the next: running one
+    /// again over the same batch gives the same output, so a lost partition of it is
+    /// recomputed (`lineage`). Stateful ones keep their state checkpointed instead.
+    fn per_batch(&self) -> bool {
+        false
+    }
 }
 
 /// Rolls the fault dice for one record; false (and counted as failed) when it must be
@@ -114,15 +121,18 @@ impl PerRecord {
         };
     }
 
+    /// Runs the bolt over `input`; `origins` gets, for each item pushed to `out`, the
+    /// position in `input` of the record that produced it (its partition's lineage).
     pub fn run(
         &mut self,
         input: &[&Item],
         hook: &mut dyn RecordHook,
         out: &mut Vec<Item>,
+        origins: &mut Vec<u32>,
     ) -> OpCounts {
         let mut counts = OpCounts::default();
         let mut emitter = Emitter::default();
-        for item in input {
+        for (at, item) in input.iter().enumerate() {
             match hook.before() {
                 Verdict::Run => {}
                 Verdict::Fail => {
@@ -175,6 +185,7 @@ impl PerRecord {
                         stream,
                         values: e.values,
                     });
+                    origins.push(at as u32);
                 }
             }
         }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::super::components::{Behaviour, Emitter, Spout, TaskInfo};
 use super::super::limits::{self, Budget, RefusalLog};
 use super::super::log::LogKind;
+use super::super::rng::{Rng, derive_seed};
 use super::super::supervisor;
 use super::super::tuple::Values;
 use super::Shared;
@@ -197,6 +198,8 @@ pub(crate) struct Receiver {
     emitter: Emitter<'static, 'static>,
     refusal_log: RefusalLog,
     reported_full: bool,
+    /// Dice for injected receiver crashes (the node's `crash_probability`, per round).
+    dice: Rng,
 }
 
 impl Receiver {
@@ -217,7 +220,58 @@ impl Receiver {
             emitter: Emitter::default(),
             refusal_log: RefusalLog::default(),
             reported_full: false,
+            dice: Rng::new(derive_seed(shared.seed, 0x7265_6376_0000 ^ index as u64)),
         }
+    }
+
+    /// The receiver died: what it took and had not stored is dropped with its spout
+    /// (a drain spout rolls its open takes back into the channel), and a new one starts
+    /// where the old one's stored records end, when the spout can resume.
+    fn restart(&mut self, shared: &Shared, why: String) -> Poll {
+        let position = self.spout.as_ref().and_then(|s| s.position());
+        self.emitter.items.clear();
+        shared.receivers[self.index]
+            .restarts
+            .fetch_add(1, Ordering::Relaxed);
+        shared.env.log.push(
+            &self.info.node,
+            self.info.task,
+            LogKind::Error,
+            format!("receiver crashed: {why}; restarting"),
+        );
+        self.spout = None;
+        self.spout = build(shared, self.node, &self.info);
+        if let (Some(spout), Some(position)) = (self.spout.as_mut(), position) {
+            spout.resume(position);
+        }
+        Poll::Again
+    }
+
+    /// Reliable receiver: tells the spout which records are stored (acked: a drain
+    /// spout commits its take from the channel), which found no room (failed: the spout
+    /// replays them) and which were over the value cap (refused: given up). `ids` are
+    /// the kept emits in push order, the first `stored` of which were stored.
+    fn settle(
+        &mut self,
+        shared: &Shared,
+        ids: &[Option<u64>],
+        stored: usize,
+        over_cap: &[u64],
+    ) -> Option<Poll> {
+        let s = self.spout.as_mut()?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            for (i, id) in ids.iter().enumerate() {
+                if let Some(id) = *id {
+                    if i < stored { s.ack(id) } else { s.fail(id) }
+                }
+            }
+            for &id in over_cap {
+                s.refused(id);
+            }
+        }));
+        outcome
+            .err()
+            .map(|payload| self.restart(shared, supervisor::describe(payload.as_ref())))
     }
 
     /// One round: up to [`CALLS_PER_ROUND`] calls of `next_tuple` as the rate and the
@@ -295,35 +349,43 @@ impl Receiver {
         }
         if let Err(payload) = outcome {
             shared.budget.give(calls, 0);
-            self.emitter.items.clear();
-            me.restarts.fetch_add(1, Ordering::Relaxed);
-            shared.env.log.push(
-                &info.node,
-                info.task,
-                LogKind::Error,
-                format!(
-                    "receiver crashed: {}; restarting",
-                    supervisor::describe(payload.as_ref())
-                ),
-            );
-            self.spout = build(shared, self.node, info);
-            return Poll::Again;
+            return self.restart(shared, supervisor::describe(payload.as_ref()));
         }
-        // Refused emits are already counted (and logged) above.
+        // An injected crash strikes between receiving and storing: the case a reliable
+        // receiver is for (nothing was acked, so the spout replays it all).
+        if let Some(f) = &faults
+            && f.crash_probability > 0.0
+            && made > 0
+            && self.dice.unit() < f.crash_probability
+        {
+            shared.budget.give(calls, 0);
+            return self.restart(shared, "injected crash before storing its block".into());
+        }
+        // Refused emits are already counted (and logged) above; they are failed back.
         let n = self.emitter.items.iter().filter(|e| !e.refused).count();
+        let mut over_cap: Vec<u64> = Vec::new();
+        let mut ids: Vec<Option<u64>> = Vec::with_capacity(n);
         let outputs = &self.outputs;
-        let items: Vec<(u32, Values)> = self
-            .emitter
-            .items
-            .drain(..)
-            .filter(|e| !e.refused)
-            .filter_map(|e| {
-                outputs
-                    .get(e.stream)
-                    .map(|&global| (global as u32, e.values))
-            })
-            .collect();
+        let mut items: Vec<(u32, Values)> = Vec::with_capacity(n);
+        for e in self.emitter.items.drain(..) {
+            if e.refused {
+                over_cap.extend(e.msg_id);
+                continue;
+            }
+            if let Some(&global) = outputs.get(e.stream) {
+                ids.push(e.msg_id);
+                items.push((global as u32, e.values));
+            }
+        }
         let refused = me.push(items, calls, &shared.budget, stamp_us);
+        let stored = ids.len() - refused;
+        if (!over_cap.is_empty() || ids.iter().any(Option::is_some))
+            && let Some(poll) = self.settle(shared, &ids, stored, &over_cap)
+        {
+            return poll;
+        }
+        let me = &shared.receivers[self.index];
+        let info = &self.info;
         if refused > 0 {
             me.refused.fetch_add(refused as u64, Ordering::Relaxed);
             self.refusal_log.report(

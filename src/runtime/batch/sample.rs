@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::super::metrics::{EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics};
+use super::super::metrics::{
+    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, WorkerMetrics,
+};
 use super::super::metrics::{Histogram, get, quantile};
 use super::Shared;
 
@@ -162,6 +164,20 @@ impl Sampler {
                 ..Default::default()
             });
         }
+        // Workers, for the run panel's kill control: the nodes with a partition on each.
+        let kills = s.kills_mut().per_worker.clone();
+        snap.workers = (0..s.placement.worker_count)
+            .map(|w| WorkerMetrics {
+                worker: w,
+                executors: s
+                    .placement
+                    .nodes_on(w)
+                    .into_iter()
+                    .map(|n| plan.nodes[n].name().to_string())
+                    .collect(),
+                kills: kills.get(w as usize).copied().unwrap_or(0),
+            })
+            .collect();
         snap.end_to_end_latency_p50 = quantile(&e2e, 0.5);
         snap.end_to_end_latency_p99 = quantile(&e2e, 0.99);
         self.history.push_back(current);

@@ -21,12 +21,18 @@ pub(crate) struct BatchStats {
     pub max_delay: Duration,
     pub processing: Histogram,
     pub windows: BTreeMap<String, WindowResult>,
+    pub workers_killed: u64,
+    pub partitions_recomputed: u64,
+    pub records_recomputed: u64,
 }
 
 impl BatchStats {
     pub fn record(&mut self, info: BatchInfo) {
         self.completed += 1;
         self.total_records += info.records;
+        self.workers_killed += info.killed_workers.len() as u64;
+        self.partitions_recomputed += info.recomputed.len() as u64;
+        self.records_recomputed += info.recomputed.iter().map(|r| r.records).sum::<u64>();
         self.max_delay = self.max_delay.max(info.scheduling_delay);
         self.processing
             .record_n(info.processing_time.as_nanos() as u64, 1);
@@ -73,6 +79,9 @@ impl BatchStats {
                 && (last.processing_time > interval || last.scheduling_delay > interval),
             recent: self.recent.iter().cloned().collect(),
             windows: self.windows.clone(),
+            workers_killed: self.workers_killed,
+            partitions_recomputed: self.partitions_recomputed,
+            records_recomputed: self.records_recomputed,
         }
     }
 }

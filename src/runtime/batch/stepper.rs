@@ -15,7 +15,7 @@ use crate::model::Topology;
 use super::super::components::Collected;
 use super::super::control::Control;
 use super::super::error::RunError;
-use super::super::metrics::WindowResult;
+use super::super::metrics::{RecomputedPartition, WindowResult};
 use super::super::options::RunOptions;
 use super::super::plan::Plan;
 use super::super::rng::{Rng, derive_seed};
@@ -51,6 +51,10 @@ pub struct BatchStep {
     pub outputs: Vec<NodeOutput>,
     /// Windows that closed at this batch: node index and result.
     pub windows: Vec<(usize, WindowResult)>,
+    /// Workers killed during this batch's job.
+    pub killed_workers: Vec<u32>,
+    /// Operator partitions lost with them and recomputed from lineage.
+    pub recomputed: Vec<RecomputedPartition>,
 }
 
 /// A micro-batch run stepped by hand.
@@ -119,16 +123,10 @@ impl Stepper {
         &self.shared.env.log
     }
 
-    /// Applies a control command as a threaded micro-batch run does.
+    /// Applies a control command as a threaded micro-batch run does (a worker kill lands
+    /// in the next batch's job).
     pub fn control(&self, command: Control) {
-        let s = &self.shared;
-        super::super::control::apply_to_switches(
-            command,
-            &s.switches,
-            &s.plan,
-            &s.node_switches,
-            &s.env.log,
-        );
+        self.shared.control(command);
     }
 
     /// Receives for one interval, then cuts and runs the batch.
@@ -180,6 +178,15 @@ impl Stepper {
             &mut self.rng,
             &mut observe,
         );
+        let (killed_workers, recomputed) = {
+            let stats = self.shared.stats_mut();
+            stats
+                .recent
+                .back()
+                .filter(|b| b.time_ms == t_ms)
+                .map(|b| (b.killed_workers.clone(), b.recomputed.clone()))
+                .unwrap_or_default()
+        };
         let windows = {
             let stats = self.shared.stats_mut();
             self.shared
@@ -202,6 +209,8 @@ impl Stepper {
             records,
             outputs,
             windows,
+            killed_workers,
+            recomputed,
         }
     }
 

@@ -245,6 +245,11 @@ struct CountByKey {
 impl Drop for CountByKey {
     fn drop(&mut self) {
         self.info.env.state.give(self.counts.len(), self.held_bytes);
+        let env = &self.info.env;
+        if env.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            let counts = self.counts.iter().map(|(k, v)| (k.to_string(), *v));
+            env.collected.add_final_counts(&self.info.node, counts);
+        }
     }
 }
 

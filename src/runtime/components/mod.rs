@@ -45,6 +45,8 @@ pub struct Emitted {
     pub refused: bool,
     /// The spout wants to hear which tasks received it (`Spout::routed`).
     pub report_targets: bool,
+    /// Exactly-once: the batch attempt its tree belongs to (0: none).
+    pub batch: u32,
 }
 
 /// Receives what a component emits during one call: buffered for spouts (which need
@@ -116,6 +118,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -137,6 +140,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -155,6 +159,27 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets: false,
+            batch: 0,
+        });
+    }
+
+    /// Spouts under exactly-once: a message of a batch, whose tree's root carries the
+    /// batch attempt (see `runtime::txn`).
+    #[inline]
+    pub fn emit_in_batch(&mut self, msg_id: u64, values: Values, attempt: u32, replay: bool) {
+        if !self.admit(&values) {
+            self.refused_id(msg_id);
+            return;
+        }
+        self.items.push(Emitted {
+            stream: 0,
+            values,
+            direct: None,
+            msg_id: Some(msg_id),
+            replay,
+            refused: false,
+            report_targets: false,
+            batch: attempt,
         });
     }
 
@@ -173,6 +198,7 @@ impl Emitter<'_, '_> {
             replay: true,
             refused: false,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -201,6 +227,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: false,
             report_targets,
+            batch: 0,
         });
     }
 
@@ -278,6 +305,7 @@ impl Emitter<'_, '_> {
             replay: false,
             refused: true,
             report_targets: false,
+            batch: 0,
         });
     }
 
@@ -393,6 +421,8 @@ pub type Factory = Arc<dyn Fn(&TaskInfo) -> Result<Behaviour, String> + Send + S
 pub struct Collected {
     by_node: Mutex<BTreeMap<String, Vec<(u32, Values)>>>,
     budget: Budget,
+    /// The counts `count_by_key` tasks held when the run stopped, by node and key.
+    final_counts: Mutex<BTreeMap<String, BTreeMap<String, i64>>>,
 }
 
 impl Default for Collected {
@@ -400,6 +430,7 @@ impl Default for Collected {
         Self {
             by_node: Mutex::default(),
             budget: Budget::collected(),
+            final_counts: Mutex::default(),
         }
     }
 }
@@ -416,6 +447,27 @@ impl Collected {
             .or_default()
             .push((task, values));
         Ok(())
+    }
+
+    /// Adds what a count task held as the run stopped (a task that crashed earlier
+    /// lost its counts, as a Storm bolt's memory is lost: only the live ones report).
+    pub fn add_final_counts(&self, node: &str, counts: impl Iterator<Item = (String, i64)>) {
+        let mut map = match self.final_counts.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let node = map.entry(node.to_string()).or_default();
+        for (k, v) in counts {
+            *node.entry(k).or_default() += v;
+        }
+    }
+
+    /// Every count node's counts at the stop.
+    pub fn final_counts(&self) -> BTreeMap<String, BTreeMap<String, i64>> {
+        match self.final_counts.lock() {
+            Ok(m) => m.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// Everything a node's collectors received, with the receiving task id.
@@ -445,6 +497,8 @@ pub struct Env {
     /// Set when the run stops, for components that wait on something outside the
     /// process (a multi-lang child) and must not hold Stop up.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// The batch coordinator of an exactly-once run (`None` otherwise).
+    pub txn: Option<Arc<crate::runtime::txn::Coordinator>>,
 }
 
 impl Env {
@@ -499,6 +553,9 @@ pub fn factory_for(
         });
     }
     let spout_like = matches!(role, Role::Spout | Role::Source);
+    if env.txn.is_some() && !spout_like && crate::runtime::txn::is_committer(&node.node.component) {
+        return crate::runtime::txn::committer_factory(&cfg, env, &name, &node.node.component);
+    }
     let factory: Factory = match (node.node.component.as_str(), spout_like) {
         ("sentence_generator", true) => spouts::sentence_factory(&cfg),
         ("word_generator", true) => spouts::word_factory(&cfg),

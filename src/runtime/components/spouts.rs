@@ -126,6 +126,24 @@ struct Replaying<F> {
     /// Said once in the run log when the limit is reached (a sequence that stops
     /// before it would overflow says so, instead of wrapping around).
     end_note: Option<EndNote>,
+    /// Exactly-once: the batches of this task, kept by the run's coordinator.
+    txn: Option<Txn>,
+}
+
+/// A transactional spout's link to its batches.
+struct Txn {
+    coord: Arc<crate::runtime::txn::Coordinator>,
+    ledger: Arc<std::sync::Mutex<crate::runtime::txn::SpoutLedger>>,
+    clock: crate::clock::RunClock,
+}
+
+impl Txn {
+    fn ledger(&self) -> std::sync::MutexGuard<'_, crate::runtime::txn::SpoutLedger> {
+        match self.ledger.lock() {
+            Ok(l) => l,
+            Err(p) => p.into_inner(),
+        }
+    }
 }
 
 struct EndNote {
@@ -150,6 +168,20 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
     where
         F: 'static,
     {
+        // Under exactly-once the coordinator keeps this task's batches: a rebuilt task
+        // finds them and emits again what was in flight, under new attempts.
+        let txn = info.env.txn.as_ref().map(|coord| {
+            let (ledger, rebuilt) = coord.ledger(info.task);
+            let txn = Txn {
+                coord: coord.clone(),
+                ledger,
+                clock: info.env.clock.clone(),
+            };
+            if rebuilt {
+                txn.ledger().rebuilt();
+            }
+            txn
+        });
         Behaviour::Spout(Box::new(Self {
             make,
             next: 0,
@@ -161,12 +193,46 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
                 info: info.clone(),
                 text,
             }),
+            txn,
         }))
+    }
+}
+
+impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
+    /// Exactly-once: the next message of a batch, as the ledger decides.
+    fn next_in_batch(&mut self, out: &mut Emitter) -> bool {
+        let Some(txn) = &self.txn else {
+            return false;
+        };
+        let now = txn.clock.now();
+        let emit = txn.ledger().next(&txn.coord, now, self.limit);
+        match emit {
+            Some(e) => {
+                out.emit_in_batch(e.msg_id, (self.make)(e.k), e.attempt, e.replay);
+                true
+            }
+            None => {
+                if self.limit.is_some_and(|l| l > 0)
+                    && let Some(note) = self.end_note.take()
+                    && self
+                        .txn
+                        .as_ref()
+                        .is_some_and(|t| t.ledger().is_done(&t.coord, self.limit))
+                {
+                    let i = &note.info;
+                    i.env.log.push(&i.node, i.task, LogKind::Event, note.text);
+                }
+                false
+            }
+        }
     }
 }
 
 impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     fn next_tuple(&mut self, out: &mut Emitter) -> bool {
+        if self.txn.is_some() {
+            return self.next_in_batch(out);
+        }
         if let Some(k) = self.replays.pop_front() {
             out.replay(k, (self.make)(k));
             return true;
@@ -188,10 +254,18 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     }
 
     fn ack(&mut self, msg_id: u64) {
+        if let Some(t) = &self.txn {
+            t.ledger().ack(&t.coord, msg_id);
+            return;
+        }
         self.pending.remove(msg_id);
     }
 
     fn fail(&mut self, msg_id: u64) {
+        if let Some(t) = &self.txn {
+            t.ledger().fail(msg_id);
+            return;
+        }
         if self.pending.contains(msg_id) {
             self.replays.push_back(msg_id);
         }
@@ -200,12 +274,22 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     /// Message `k` always regenerates the same values, so a refused one would be refused
     /// again on every replay: it is given up (the executor counted it as failed).
     fn refused(&mut self, msg_id: u64) {
+        if let Some(t) = &self.txn {
+            // A batch cannot commit without it; replaying gives the same refusal, so
+            // the batch would never commit. Counting it as acked lets the batch
+            // commit without the record, which the refusal already reported.
+            t.ledger().ack(&t.coord, msg_id);
+            return;
+        }
         self.pending.remove(msg_id);
     }
 
     /// The oldest message not yet acked, or the next to emit when none is pending:
     /// every message before it was acked. Without acking, an emit counts as acked.
     fn position(&self) -> Option<u64> {
+        if let Some(t) = &self.txn {
+            return Some(t.ledger().committed_position(&t.coord));
+        }
         if self.tracking {
             Some(self.pending.oldest().unwrap_or(self.next).min(self.next))
         } else {
@@ -216,6 +300,10 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     /// Messages `position..` are emitted again (those acked among them are duplicates,
     /// as in Storm after a restart); nothing before is.
     fn resume(&mut self, position: u64) {
+        if self.txn.is_some() {
+            // The ledger, kept by the coordinator, already says where to go on.
+            return;
+        }
         self.next = position;
         self.pending = PendingIds {
             base: position,
@@ -225,6 +313,9 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     }
 
     fn is_done(&self) -> bool {
+        if let Some(t) = &self.txn {
+            return t.ledger().is_done(&t.coord, self.limit);
+        }
         self.limit.is_some_and(|l| self.next >= l)
             && self.pending.is_empty()
             && self.replays.is_empty()

@@ -29,16 +29,31 @@ pub struct PendingRoots {
 impl PendingRoots {
     /// A fresh root id whose slot is reserved; `fill` or `release` it.
     pub fn reserve(&mut self, rng: &mut Rng) -> u64 {
-        let slot = match self.free.pop() {
+        let slot = self.take_slot();
+        // The high half is never zero, so neither is the root.
+        let high = (rng.next_u64() & 0xFFFF_FFFF_0000_0000) | (1 << 63);
+        high | u64::from(slot)
+    }
+
+    /// A root id for a tree of exactly-once batch attempt `attempt`, its slot reserved:
+    /// the attempt takes the place of the random half (`runtime::txn::tagged_root`), so
+    /// committers downstream know the tree's batch. A late message for an earlier tree
+    /// in the same slot can only match if it was of the same attempt, and an attempt is
+    /// abandoned at its first failure.
+    pub fn reserve_in_batch(&mut self, attempt: u32) -> u64 {
+        let slot = self.take_slot();
+        crate::runtime::txn::tagged_root(attempt, slot)
+    }
+
+    /// A free slot, or a new one.
+    fn take_slot(&mut self) -> u32 {
+        match self.free.pop() {
             Some(s) => s,
             None => {
                 self.slots.push(None);
                 (self.slots.len() - 1) as u32
             }
-        };
-        // The high half is never zero, so neither is the root.
-        let high = (rng.next_u64() & 0xFFFF_FFFF_0000_0000) | (1 << 63);
-        high | u64::from(slot)
+        }
     }
 
     /// Records a reserved root as pending.

@@ -14,6 +14,10 @@ use super::super::metrics::{
 use super::super::plan::ExecutorKind;
 use crate::runtime::exec::Wiring;
 
+/// Keys of committed state a live snapshot carries per count node; the snapshot a run
+/// ends with carries them all.
+const LIVE_STATE_KEYS: usize = 500;
+
 /// Raw totals kept to compute rates.
 #[derive(Debug, Clone)]
 struct Sample {
@@ -60,6 +64,12 @@ impl Sampler {
             elapsed: now.duration_since(start),
             paused: w.switches.paused.load(Ordering::Relaxed),
             traces: w.tracer.recent(),
+            // Live: enough of the committed state to look at; at the end, all of it.
+            transactions: w.env.txn.as_ref().map(|t| {
+                let stopped = w.switches.shutdown.load(Ordering::Relaxed);
+                t.report((!stopped).then_some(LIVE_STATE_KEYS))
+            }),
+            final_counts: w.env.collected.final_counts(),
             ..Default::default()
         };
         // Baseline: the oldest sample still inside the window (or the newest older one).

@@ -145,7 +145,11 @@ impl SpoutTask {
                 let replay = em.replay;
                 match em.msg_id {
                     Some(msg_id) if acking => {
-                        let root = self.pending.reserve(&mut self.out.rng);
+                        let root = if em.batch == 0 {
+                            self.pending.reserve(&mut self.out.rng)
+                        } else {
+                            self.pending.reserve_in_batch(em.batch)
+                        };
                         let mut xor = 0;
                         let anchor = Anchor::Root {
                             root,

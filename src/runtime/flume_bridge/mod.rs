@@ -7,8 +7,11 @@
 //! topology into its Storm and Flume halves; [`metrics`] folds the agents' statistics
 //! into the snapshot's plain `super::metrics` types.
 //!
-//! Only the record-at-a-time engine (`super::storm`) uses this module; it imports the
-//! shared runtime modules and `crate::flume`, never an engine. The agents' threads
+//! Both threaded engines use this module: record-at-a-time (`super::storm`), and
+//! micro-batch (`super::batch`), where a drained channel becomes a receiver that acks
+//! each record once it is stored in its block, so a take commits only then (Spark's
+//! reliable Flume receiver). It imports the shared runtime modules and `crate::flume`,
+//! never an engine. The agents' threads
 //! (one per source, one per sink runner) belong to `crate::flume::FlumeRun`: started
 //! before the executors, stopped agent by agent, upstream first, after the executors
 //! have been joined.

@@ -76,6 +76,8 @@ impl BatchWorld {
                     result: w.clone(),
                 })
                 .collect(),
+            killed_workers: batch.killed_workers.clone(),
+            recomputed: batch.recomputed.clone(),
         }
     }
 }

@@ -72,6 +72,14 @@ impl Stepping {
                 world.kill_worker(*worker, &mut e);
                 e
             }
+            (Control::KillWorker { worker }, Stepping::Batches(b)) => {
+                let mut e = Event::new(0, t_us, Kind::Kill, "engine", *worker);
+                e.note = Some(format!(
+                    "kill worker {worker}: lands during the next batch's job; its partitions are recomputed from lineage"
+                ));
+                b.stepper.control(command.clone());
+                e
+            }
             (other, _) => {
                 let node = match other {
                     Control::SetRate { node, .. } | Control::SetFaults { node, .. } => node.clone(),

@@ -219,6 +219,12 @@ pub struct BatchTrace {
     /// Windows that closed at this batch.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub windows: Vec<NamedWindow>,
+    /// Workers killed during this batch's job.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub killed_workers: Vec<u32>,
+    /// Operator partitions lost with them and recomputed from lineage.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recomputed: Vec<crate::runtime::metrics::RecomputedPartition>,
 }
 
 /// One node's output for one batch.

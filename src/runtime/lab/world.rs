@@ -122,12 +122,13 @@ impl World {
         let plan = Arc::new(compile(topology)?);
         let collected = Arc::new(Collected::default());
         let env = Arc::new(Env {
-            log,
             collected: collected.clone(),
             windows: crate::runtime::limits::Budget::windows(),
             state: crate::runtime::limits::Budget::state(),
             inputs: crate::runtime::limits::Budget::inputs(),
             clock: run_clock,
+            txn: crate::runtime::txn::Coordinator::for_plan(&plan, &log),
+            log,
             grant,
             stopping: Default::default(),
         });

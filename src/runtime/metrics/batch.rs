@@ -24,6 +24,22 @@ pub struct BatchInfo {
     /// How long the job took.
     #[serde(serialize_with = "as_millis")]
     pub processing_time: Duration,
+    /// Simulated workers killed while this batch's job ran (lineage recovery).
+    pub killed_workers: Vec<u32>,
+    /// Operator partitions of this batch lost with a worker and recomputed from lineage.
+    pub recomputed: Vec<RecomputedPartition>,
+}
+
+/// One operator partition of a batch recomputed from lineage after its worker died.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RecomputedPartition {
+    pub node: String,
+    /// The partition's task id (partition `p` of a node is its `p`-th task).
+    pub task: u32,
+    /// The worker it was lost with.
+    pub worker: u32,
+    /// Input records the recomputation went through again: the cost of the loss.
+    pub records: u64,
 }
 
 /// What a micro-batch run adds to a snapshot: the batch clock and how the jobs keep up.
@@ -61,6 +77,12 @@ pub struct BatchMetrics {
     pub recent: Vec<BatchInfo>,
     /// Latest closed window of each window node.
     pub windows: BTreeMap<String, WindowResult>,
+    /// Worker kills that landed in a job, since the start.
+    pub workers_killed: u64,
+    /// Operator partitions recomputed from lineage, since the start.
+    pub partitions_recomputed: u64,
+    /// Input records those recomputations went through again, since the start.
+    pub records_recomputed: u64,
 }
 
 /// Entries of a window result kept for the snapshot (the largest values).

@@ -16,14 +16,17 @@ use std::time::Duration;
 
 use serde::Serializer;
 
-pub use batch::{BatchInfo, BatchMetrics, RECENT_BATCHES, WINDOW_TOP, WindowResult};
+pub use batch::{
+    BatchInfo, BatchMetrics, RECENT_BATCHES, RecomputedPartition, WINDOW_TOP, WindowResult,
+};
 pub use counters::{
     Counters, Histogram, Latencies, MAX_PAIR_RECEIVERS, MAX_TASK_PAIRS, TaskCounters, add, get,
     quantile,
 };
 pub use flume::{FlumeChannelMetrics, FlumeNodeMetrics, FlumeSinkMetrics};
 pub use snapshot::{
-    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, WorkerMetrics, fatal_errors,
+    EdgeMetrics, MetricsSnapshot, NodeMetrics, TaskMetrics, TaskPair, TransactionMetrics,
+    WorkerMetrics, fatal_errors,
 };
 pub use trace::{TraceDone, TraceHop, TracedTree};
 

@@ -42,6 +42,31 @@ pub struct MetricsSnapshot {
     /// first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub traces: Vec<super::trace::TracedTree>,
+    /// Exactly-once runs: batches committed and replayed, and the committed state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<TransactionMetrics>,
+    /// The snapshot a record-at-a-time run ends with: what each `count_by_key` node's
+    /// live tasks held, by key (under exactly-once, see `transactions.state`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub final_counts: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// What an exactly-once run has committed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TransactionMetrics {
+    /// The last txid committed (batches commit 1, 2, 3, … in order).
+    pub committed_txid: u64,
+    /// Batch attempts beyond each batch's first.
+    pub attempts_replayed: u64,
+    /// Processed attempts not committed because a committer was rebuilt meanwhile
+    /// (its inputs of that attempt died with it); each was replayed.
+    pub lost_attempts: u64,
+    /// Each `count_by_key` node's committed state: key → (count, the txid that last
+    /// changed it), as Trident's transactional state keeps it.
+    pub state: BTreeMap<String, BTreeMap<String, (i64, u64)>>,
+    /// False when a live snapshot shows only the first keys of a large state; the
+    /// snapshot a run ends with always has them all.
+    pub state_complete: bool,
 }
 
 /// One simulated worker: what runs in it and how often it was killed.

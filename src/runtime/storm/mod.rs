@@ -93,12 +93,13 @@ impl StormEngine {
         let plan = Arc::new(compile(&split.storm)?);
         let collected = Arc::new(Collected::default());
         let env = Arc::new(Env {
-            log,
             collected: collected.clone(),
             windows: super::limits::Budget::windows(),
             state: super::limits::Budget::state(),
             inputs: super::limits::Budget::inputs(),
             clock,
+            txn: super::txn::Coordinator::for_plan(&plan, &log),
+            log,
             grant: grant.clone(),
             stopping: Default::default(),
         });
