@@ -159,24 +159,28 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::sample::select(Guarantee::ALL.to_vec()),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster, guarantee)| Settings {
-                message_timeout_secs: timeout,
-                max_spout_pending: pending,
-                ackers,
-                workers,
-                mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
-                    ExecutionMode::MicroBatch { interval_ms }
-                }),
-                guarantee,
-                extra,
-                scenario,
-                cluster: cluster.map(|(machines, slots_per_machine, heartbeat_timeout_secs)| {
-                    tributary::model::ClusterSettings {
-                        machines,
-                        slots_per_machine,
-                        heartbeat_timeout_secs,
-                    }
-                }),
+            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster, guarantee)| {
+                Settings {
+                    message_timeout_secs: timeout,
+                    max_spout_pending: pending,
+                    ackers,
+                    workers,
+                    mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
+                        ExecutionMode::MicroBatch { interval_ms }
+                    }),
+                    guarantee,
+                    extra,
+                    scenario,
+                    cluster: cluster.map(
+                        |(machines, slots_per_machine, heartbeat_timeout_secs)| {
+                            tributary::model::ClusterSettings {
+                                machines,
+                                slots_per_machine,
+                                heartbeat_timeout_secs,
+                            }
+                        },
+                    ),
+                }
             },
         )
 }

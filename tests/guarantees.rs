@@ -35,7 +35,10 @@ fn options(dir: &Path, seed: u64, fail: f64) -> RunOptions {
     o
 }
 
-fn row<'t>(t: &'t GuaranteeTable, g: Guarantee) -> &'t tributary::runtime::guarantees::GuaranteeFigures {
+fn row<'t>(
+    t: &'t GuaranteeTable,
+    g: Guarantee,
+) -> &'t tributary::runtime::guarantees::GuaranteeFigures {
     t.rows.iter().find(|r| r.guarantee == g.label()).unwrap()
 }
 
@@ -59,8 +62,9 @@ fn each_guarantee_keeps_its_promise_over_seeds_fail_rates_and_worker_kills() {
             }
             t.settings.scenario.sort_by_key(|s| s.at_ms);
             let case = format!("seed {seed}, fail {fail}, kills {}", seed % 4);
-            let table = run_side_by_side(&t, options(dir.path(), seed, fail), Duration::from_secs(60))
-                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            let table =
+                run_side_by_side(&t, options(dir.path(), seed, fail), Duration::from_secs(60))
+                    .unwrap_or_else(|e| panic!("{case}: {e}"));
             assert_eq!(table.reference_records_out, 480, "{case}");
             assert_eq!(table.records_in, 120, "{case}");
             for r in &table.rows {
@@ -73,9 +77,15 @@ fn each_guarantee_keeps_its_promise_over_seeds_fail_rates_and_worker_kills() {
             assert_eq!(exact.keys_total, table.reference_keys, "{case}");
             exactly_once_replays += exact.replayed;
             let least = row(&table, Guarantee::AtLeastOnce);
-            assert_eq!(least.lost, 0, "{case}: at-least-once lost records: {least:?}");
+            assert_eq!(
+                least.lost, 0,
+                "{case}: at-least-once lost records: {least:?}"
+            );
             let most = row(&table, Guarantee::AtMostOnce);
-            assert_eq!(most.duplicates, 0, "{case}: at-most-once duplicated: {most:?}");
+            assert_eq!(
+                most.duplicates, 0,
+                "{case}: at-most-once duplicated: {most:?}"
+            );
             assert_eq!(most.replayed, 0, "{case}: {most:?}");
             assert!(most.counted <= table.reference_counted, "{case}: {most:?}");
             uncounted += table.reference_counted - most.counted;
@@ -100,7 +110,10 @@ fn each_guarantee_keeps_its_promise_over_seeds_fail_rates_and_worker_kills() {
     // The faults really bit: the weaker guarantees show what they do not promise.
     assert!(uncounted > 0, "at-most-once never lost a count");
     assert!(totals[1].0 > 0, "at-least-once never duplicated a record");
-    assert!(exactly_once_replays > 0, "exactly-once never replayed a batch");
+    assert!(
+        exactly_once_replays > 0,
+        "exactly-once never replayed a batch"
+    );
 }
 
 fn lines(path: &Path) -> Vec<String> {
@@ -115,7 +128,10 @@ fn lines(path: &Path) -> Vec<String> {
 
 fn run_to_end(t: &Topology, o: RunOptions) -> tributary::runtime::MetricsSnapshot {
     let engine = Engine::start(t, o).unwrap();
-    assert!(engine.wait_finished(Duration::from_secs(60)), "the run did not finish");
+    assert!(
+        engine.wait_finished(Duration::from_secs(60)),
+        "the run did not finish"
+    );
     engine.stop(StopMode::Drain)
 }
 
@@ -136,7 +152,10 @@ fn an_exactly_once_file_sink_holds_every_line_once_with_its_txid_beside_it() {
     let mut player = tributary::runtime::ScenarioPlayer::new(&t, []);
     let started = std::time::Instant::now();
     while !(player.is_done() && engine.is_finished()) {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run did not finish"
+        );
         for (_, controls) in player.due(started.elapsed()) {
             for c in controls {
                 engine.control(c);
@@ -154,8 +173,15 @@ fn an_exactly_once_file_sink_holds_every_line_once_with_its_txid_beside_it() {
     let mut parts = sidecar.split_whitespace();
     let txid: u64 = parts.next().unwrap().parse().unwrap();
     let recorded: u64 = parts.next().unwrap().parse().unwrap();
-    assert!(txid >= 1 && txid <= txn.committed_txid, "{sidecar} vs {}", txn.committed_txid);
-    assert_eq!(recorded, len, "the sidecar records the file's committed length");
+    assert!(
+        txid >= 1 && txid <= txn.committed_txid,
+        "{sidecar} vs {}",
+        txn.committed_txid
+    );
+    assert_eq!(
+        recorded, len,
+        "the sidecar records the file's committed length"
+    );
 }
 
 #[test]
@@ -178,8 +204,16 @@ fn a_batch_cut_short_by_a_crash_is_cut_off_when_the_sink_starts_again() {
         log.iter().map(|l| &l.text).collect::<Vec<_>>()
     );
     let after = std::fs::read(&out).unwrap();
-    assert_eq!(&after[..first.len()], &first[..], "the committed lines stay");
-    assert_eq!(after.len(), 2 * first.len(), "the torn tail is gone, the new run appended");
+    assert_eq!(
+        &after[..first.len()],
+        &first[..],
+        "the committed lines stay"
+    );
+    assert_eq!(
+        after.len(),
+        2 * first.len(),
+        "the torn tail is gone, the new run appended"
+    );
 }
 
 #[test]
@@ -190,7 +224,11 @@ fn exactly_once_counts_are_committed_state_with_the_txid_that_last_changed_them(
     let counts = &txn.state["count"];
     let total: i64 = counts.values().map(|v| v.0).sum();
     assert_eq!(total, 480);
-    assert!(counts.values().all(|v| v.1 >= 1 && v.1 <= txn.committed_txid));
+    assert!(
+        counts
+            .values()
+            .all(|v| v.1 >= 1 && v.1 <= txn.committed_txid)
+    );
     assert!(txn.state_complete);
 }
 
@@ -206,7 +244,13 @@ fn at_most_once_has_no_ackers_and_replays_nothing() {
     assert_eq!((spout.replayed, spout.failed), (0, 0));
     assert!(snap.transactions.is_none());
     let kept = lines(&dir.path().join("out/words.txt")).len();
-    assert_eq!(kept, 480, "the sink is upstream of the faults, so it lost nothing");
+    assert_eq!(
+        kept, 480,
+        "the sink is upstream of the faults, so it lost nothing"
+    );
     let counted: i64 = snap.final_counts["count"].values().sum();
-    assert!(counted < 480 && counted > 100, "half of the counts were failed: {counted}");
+    assert!(
+        counted < 480 && counted > 100,
+        "half of the counts were failed: {counted}"
+    );
 }

@@ -335,3 +335,58 @@ fn the_cli_stops_cleanly_at_for_with_every_machine_down() {
     let machines = json["cluster"]["machines"].as_array().unwrap();
     assert!(machines.iter().all(|m| m["up"] == false), "{machines:?}");
 }
+
+/// A lost machine under each delivery guarantee, against a fault-free run of the same
+/// input: exactly-once still counts every word exactly, at-least-once loses nothing,
+/// at-most-once duplicates nothing.
+#[test]
+fn a_lost_machine_keeps_each_guarantees_promise() {
+    use tributary::model::{Guarantee, ScenarioAction, ScenarioStep};
+    use tributary::runtime::guarantees::run_side_by_side;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guarantees/word_count.ron");
+    let mut t = tributary::format::load_ron(&path).unwrap();
+    // Workers 0 and 1 on machines 0 and 1; machine 2's slot is free for the lost one.
+    t.settings.cluster = Some(ClusterSettings {
+        machines: 3,
+        slots_per_machine: 1,
+        heartbeat_timeout_secs: 1,
+    });
+    // 120 sentences at 200 a second: the machine dies mid-run, with the acker on it.
+    t.node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), tributary::model::Value::Float(200.0));
+    t.settings.scenario = vec![ScenarioStep {
+        at_ms: 100,
+        action: ScenarioAction::KillMachine(1),
+    }];
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        seed: 3,
+        base_dir: dir.path().to_path_buf(),
+        ..RunOptions::default()
+    };
+    let table = run_side_by_side(&t, options, Duration::from_secs(60)).unwrap();
+    let row = |g: Guarantee| {
+        table
+            .rows
+            .iter()
+            .find(|r| r.guarantee == g.label())
+            .unwrap()
+    };
+    for r in &table.rows {
+        assert!(r.finished, "{} did not finish: {r:?}", r.guarantee);
+    }
+    let exact = row(Guarantee::ExactlyOnce);
+    assert_eq!((exact.duplicates, exact.lost), (0, 0), "{exact:?}");
+    assert_eq!(exact.keys_matching, table.reference_keys, "{exact:?}");
+    assert!(
+        exact.replayed > 0,
+        "the lost trees were replayed: {exact:?}"
+    );
+    let least = row(Guarantee::AtLeastOnce);
+    assert_eq!(least.lost, 0, "{least:?}");
+    assert!(least.replayed > 0, "{least:?}");
+    assert_eq!(row(Guarantee::AtMostOnce).duplicates, 0);
+}

@@ -63,7 +63,11 @@ fn no_thread_is_left_behind() {
             executors: vec![("count".into(), 2)],
             workers: Some(2),
         });
-        assert_eq!(threads(), before + 7, "2 + 2 + 1 executors + 1 acker + cluster");
+        assert_eq!(
+            threads(),
+            before + 7,
+            "2 + 2 + 1 executors + 1 acker + cluster"
+        );
         match mode {
             Some(mode) => {
                 engine.stop(mode);

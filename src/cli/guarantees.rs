@@ -69,7 +69,15 @@ pub fn run(
 fn print_table(t: &GuaranteeTable, human: term::Human) {
     human.line(format_args!(
         "{:<14} {:>9} {:>9} {:>10} {:>8} {:>9} {:>9} {:>12}  {}",
-        "guarantee", "emits", "out", "duplicates", "lost", "replayed", "counted", "keys right", "ended"
+        "guarantee",
+        "emits",
+        "out",
+        "duplicates",
+        "lost",
+        "replayed",
+        "counted",
+        "keys right",
+        "ended"
     ));
     for r in &t.rows {
         human.line(format_args!(
