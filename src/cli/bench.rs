@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
+use tributary::model::{Grouping, Guarantee, Node, Role, StreamDecl, Topology};
 use tributary::runtime::components::{SENTENCE_POOL, sentence_pool};
 use tributary::runtime::{Control, Engine, RunOptions, StopMode, Text};
 
@@ -58,6 +58,11 @@ struct Config {
     raw_inline_words_per_s: f64,
     unacked_words_per_s: f64,
     acked_words_per_s: f64,
+    /// Trident-style batches and committed state (`guarantee: ExactlyOnce`).
+    exactly_once_words_per_s: f64,
+    /// Exactly-once words/s ÷ acked words/s, measured in the same round.
+    ratio_exactly_once_vs_acked: f64,
+    exactly_once_cpu_ns_per_word: f64,
     ratio_unacked: f64,
     ratio_acked: f64,
     /// Framework against the inline-text raw pipeline: overhead with words held equal.
@@ -164,12 +169,14 @@ pub(super) fn word_count(split: u32, count: u32, acked: bool) -> Topology {
 fn framework(
     split: u32,
     count: u32,
-    acked: bool,
+    guarantee: Guarantee,
     trace_every: u32,
     warmup: Duration,
     window: Duration,
 ) -> anyhow::Result<Measured> {
-    let engine = Engine::start(&word_count(split, count, acked), RunOptions::default())?;
+    let mut design = word_count(split, count, guarantee != Guarantee::AtMostOnce);
+    design.settings.guarantee = guarantee;
+    let engine = Engine::start(&design, RunOptions::default())?;
     if trace_every > 0 {
         engine.control(Control::TraceEvery { every: trace_every });
     }
@@ -210,8 +217,30 @@ fn measure_config(
     warmup: Duration,
     measure: Duration,
 ) -> anyhow::Result<Config> {
-    let unacked = framework(split, count, false, trace_every, warmup, measure)?;
-    let acked = framework(split, count, true, trace_every, warmup, measure)?;
+    let unacked = framework(
+        split,
+        count,
+        Guarantee::AtMostOnce,
+        trace_every,
+        warmup,
+        measure,
+    )?;
+    let acked = framework(
+        split,
+        count,
+        Guarantee::AtLeastOnce,
+        trace_every,
+        warmup,
+        measure,
+    )?;
+    let exactly_once = framework(
+        split,
+        count,
+        Guarantee::ExactlyOnce,
+        trace_every,
+        warmup,
+        measure,
+    )?;
     let raw = super::bench_raw::words_per_sec::<String>(
         pool.clone(),
         split as usize,
@@ -232,6 +261,9 @@ fn measure_config(
         raw_inline_words_per_s: inline.words_per_s,
         unacked_words_per_s: unacked.words_per_s,
         acked_words_per_s: acked.words_per_s,
+        exactly_once_words_per_s: exactly_once.words_per_s,
+        ratio_exactly_once_vs_acked: exactly_once.words_per_s / acked.words_per_s.max(1.0),
+        exactly_once_cpu_ns_per_word: exactly_once.cpu_ns_per_word,
         ratio_unacked: unacked.words_per_s / raw.words_per_s.max(1.0),
         ratio_acked: acked.words_per_s / raw.words_per_s.max(1.0),
         ratio_unacked_vs_inline: unacked.words_per_s / inline.words_per_s.max(1.0),
@@ -258,6 +290,9 @@ fn median_config(rounds: &[Config]) -> Option<Config> {
         raw_inline_words_per_s: median(|c| c.raw_inline_words_per_s),
         unacked_words_per_s: median(|c| c.unacked_words_per_s),
         acked_words_per_s: median(|c| c.acked_words_per_s),
+        exactly_once_words_per_s: median(|c| c.exactly_once_words_per_s),
+        ratio_exactly_once_vs_acked: median(|c| c.ratio_exactly_once_vs_acked),
+        exactly_once_cpu_ns_per_word: median(|c| c.exactly_once_cpu_ns_per_word),
         ratio_unacked: median(|c| c.ratio_unacked),
         ratio_acked: median(|c| c.ratio_acked),
         ratio_unacked_vs_inline: median(|c| c.ratio_unacked_vs_inline),
@@ -290,6 +325,13 @@ fn print_config(c: &Config) {
         c.raw_inline_cpu_ns_per_word,
         c.ratio_unacked_vs_inline,
         c.ratio_acked_vs_inline
+    );
+    println!(
+        "{:<6} exactly-once {:>11.0} words/s ({:>4.0} cpu-ns/word): {:.2}x of acked",
+        "",
+        c.exactly_once_words_per_s,
+        c.exactly_once_cpu_ns_per_word,
+        c.ratio_exactly_once_vs_acked
     );
 }
 
@@ -384,6 +426,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             named(unacked_inline),
             named(acked_inline)
         );
+        if let Some(w) = weakest(&configs, |c| c.ratio_exactly_once_vs_acked) {
+            println!("weakest exactly-once: {} of acked", named(&w));
+        }
         for c in &configs {
             print_config(c);
         }
@@ -428,6 +473,9 @@ mod tests {
             raw_inline_words_per_s: 1e6,
             unacked_words_per_s: unacked * 1e6,
             acked_words_per_s: acked * 1e6,
+            exactly_once_words_per_s: 0.0,
+            ratio_exactly_once_vs_acked: 0.0,
+            exactly_once_cpu_ns_per_word: 0.0,
             ratio_unacked: unacked,
             ratio_acked: acked,
             ratio_unacked_vs_inline: unacked,

@@ -75,10 +75,10 @@ pub fn refusal(topology: &Topology) -> Option<String> {
         .nodes()
         .filter(|n| !n.role.accepts_input())
         .filter(|n| {
-            !n.config
+            n.config
                 .get("limit")
                 .and_then(Value::as_i64)
-                .is_some_and(|l| l > 0)
+                .is_none_or(|l| l <= 0)
         })
         .map(|n| n.name.as_str())
         .collect();

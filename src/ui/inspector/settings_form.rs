@@ -3,7 +3,7 @@
 use egui::{ComboBox, DragValue, Grid, TextEdit, Ui};
 
 use crate::design::commands::Command;
-use crate::model::{ExecutionMode, Topology};
+use crate::model::{ExecutionMode, Guarantee, Topology};
 use crate::ui::actions::Action;
 
 pub fn settings_form_ui(ui: &mut Ui, t: &Topology) -> Vec<Action> {
@@ -56,6 +56,15 @@ pub fn settings_form_ui(ui: &mut Ui, t: &Topology) -> Vec<Action> {
             ui.add(DragValue::new(interval_ms).range(10..=600_000)).labelled_by(l);
             ui.end_row();
         }
+        let l = ui.label("Guarantee").on_hover_text("What a record-at-a-time run promises each record: at most once (no tracking), at least once (acking and replay) or exactly once (Trident's batches and committed state).").id;
+        ComboBox::from_id_salt("guarantee").selected_text(s.guarantee.label()).show_ui(ui, |ui| {
+            for g in Guarantee::ALL {
+                if ui.selectable_label(s.guarantee == g, g.label()).clicked() {
+                    s.guarantee = g;
+                }
+            }
+        }).response.labelled_by(l);
+        ui.end_row();
     });
     ui.label("Description");
     if ui
