@@ -272,6 +272,16 @@ fn the_cli_refuses_a_machine_out_of_range_before_starting() {
         ),
         "{stderr}"
     );
+    let out = common::output_within(&[
+        "run",
+        file.to_str().unwrap(),
+        "--compare",
+        "--kill-nimbus",
+        "1s",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("do not apply to --compare"), "{stderr}");
 }
 
 #[test]

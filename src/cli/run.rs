@@ -205,6 +205,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
         return Ok(ExitCode::from(2));
     }
+    if (args.compare || args.guarantees) && !args.cluster.steps().is_empty() {
+        term::err(format_args!(
+            "error: the cluster flags (--kill-machine and the like) do not apply to --compare or --guarantees; write the steps into the file's scenario"
+        ));
+        return Ok(ExitCode::from(2));
+    }
     if args.compare {
         return super::compare::run(args, &topology, &text, options, &interrupted);
     }
