@@ -130,6 +130,15 @@ fn scenario() -> impl Strategy<Value = Vec<tributary::model::ScenarioStep>> {
             }
         ),
         Just(ScenarioAction::ClearFaults),
+        any::<u32>().prop_map(ScenarioAction::KillMachine),
+        any::<u32>().prop_map(ScenarioAction::RestoreMachine),
+        Just(ScenarioAction::KillNimbus),
+        Just(ScenarioAction::RestoreNimbus),
+        any::<u32>().prop_map(ScenarioAction::KillSupervisor),
+        any::<u32>().prop_map(ScenarioAction::RestoreSupervisor),
+        (any_text(), any::<u32>())
+            .prop_map(|(node, executors)| ScenarioAction::Rebalance { node, executors }),
+        any::<u32>().prop_map(ScenarioAction::RebalanceWorkers),
     ];
     prop::collection::vec(
         (any::<u64>(), action).prop_map(|(at_ms, action)| ScenarioStep { at_ms, action }),
@@ -146,20 +155,32 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::option::of(any::<u64>()),
         prop::collection::btree_map("[a-z.:]{1,12}", value(), 0..3),
         scenario(),
+        prop::option::of((any::<u32>(), any::<u32>(), any::<u32>())),
         prop::sample::select(Guarantee::ALL.to_vec()),
     )
         .prop_map(
-            |(timeout, pending, ackers, workers, batch, extra, scenario, guarantee)| Settings {
-                message_timeout_secs: timeout,
-                max_spout_pending: pending,
-                ackers,
-                workers,
-                mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
-                    ExecutionMode::MicroBatch { interval_ms }
-                }),
-                guarantee,
-                extra,
-                scenario,
+            |(timeout, pending, ackers, workers, batch, extra, scenario, cluster, guarantee)| {
+                Settings {
+                    message_timeout_secs: timeout,
+                    max_spout_pending: pending,
+                    ackers,
+                    workers,
+                    mode: batch.map_or(ExecutionMode::RecordAtATime, |interval_ms| {
+                        ExecutionMode::MicroBatch { interval_ms }
+                    }),
+                    guarantee,
+                    extra,
+                    scenario,
+                    cluster: cluster.map(
+                        |(machines, slots_per_machine, heartbeat_timeout_secs)| {
+                            tributary::model::ClusterSettings {
+                                machines,
+                                slots_per_machine,
+                                heartbeat_timeout_secs,
+                            }
+                        },
+                    ),
+                }
             },
         )
 }

@@ -104,6 +104,10 @@ fn broken_corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
         // The `}` closing the value: it is judged once read.
         ("config value of no kind", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Spout, component: \"x\", config: {\"k\": {1: 2}})])".to_vec(), At(1, 93)),
         ("window of wrong shape", b"(version: 1, name: \"x\", nodes: [(name: \"a\", role: Bolt, component: \"x\", window: Some(5))])".to_vec(), At(1, 81)),
+        // The cluster record's closing `)`, where slots_per_machine was due.
+        ("cluster missing slots", b"(version: 1, name: \"x\", settings: (cluster: (machines: 2)))".to_vec(), At(1, 57)),
+        // The text where the number of machines should be.
+        ("cluster machines as text", b"(version: 1, name: \"x\", settings: (cluster: (machines: \"two\", slots_per_machine: 1)))".to_vec(), At(1, 56)),
         // The 99.
         ("newer version", b"(\n    version: 99,\n    name: \"x\",\n)".to_vec(), At(2, 14)),
         ("huge but valid", huge.into_bytes(), Loads),

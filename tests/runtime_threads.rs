@@ -1,5 +1,6 @@
-//! Stopping leaves no thread behind, whichever way the engine is stopped. (Alone in its
-//! own test binary, because it counts the threads of the whole process.)
+//! Stopping leaves no thread behind, whichever way the engine is stopped, and a
+//! rebalance replaces its threads without leaking any. (Alone in its own test binary,
+//! because it counts the threads of the whole process.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate: a failure here is the test failing
 
 use std::time::Duration;
@@ -44,8 +45,8 @@ fn no_thread_is_left_behind() {
     let before = threads();
     for mode in [Some(StopMode::Drain), Some(StopMode::Immediate), None] {
         let engine = Engine::start(&endless(), RunOptions::default()).unwrap();
-        // 2 + 3 + 1 executors + 1 acker.
-        assert_eq!(threads(), before + 7);
+        // 2 + 3 + 1 executors + 1 acker, and the cluster thread.
+        assert_eq!(threads(), before + 8);
         engine.control(Control::SetFaults {
             node: "count".into(),
             faults: FaultSpec {
@@ -57,6 +58,16 @@ fn no_thread_is_left_behind() {
         common::wait_for_snapshot(&engine, "count executing", |s| {
             s.nodes["count"].executed > 0
         });
+        // A rebalance joins the old executors and cluster thread before starting new ones.
+        engine.control(Control::Rebalance {
+            executors: vec![("count".into(), 2)],
+            workers: Some(2),
+        });
+        assert_eq!(
+            threads(),
+            before + 7,
+            "2 + 2 + 1 executors + 1 acker + cluster"
+        );
         match mode {
             Some(mode) => {
                 engine.stop(mode);

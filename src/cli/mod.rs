@@ -5,6 +5,7 @@ mod bench_lab;
 mod bench_raw;
 mod bench_shell;
 mod bench_soak;
+mod cluster;
 mod compare;
 mod diagnostics;
 mod export;

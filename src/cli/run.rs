@@ -79,6 +79,8 @@ pub struct Args {
     /// duplicates, lost and keys counted right for each. Spouts need a `limit`.
     #[arg(long, conflicts_with = "compare")]
     pub guarantees: bool,
+    #[command(flatten)]
+    pub cluster: super::cluster::ClusterFlags,
 }
 
 /// The folder relative paths in `file` resolve against: its own folder, `.` for a bare
@@ -203,6 +205,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ));
         return Ok(ExitCode::from(2));
     }
+    if (args.compare || args.guarantees) && !args.cluster.steps().is_empty() {
+        term::err(format_args!(
+            "error: the cluster flags (--kill-machine and the like) do not apply to --compare or --guarantees; write the steps into the file's scenario"
+        ));
+        return Ok(ExitCode::from(2));
+    }
     if args.compare {
         return super::compare::run(args, &topology, &text, options, &interrupted);
     }
@@ -221,7 +229,18 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         at_ms: u64::try_from(at.as_millis()).unwrap_or(u64::MAX),
         action: ScenarioAction::KillWorker(worker),
     });
-    let mut scenario = ScenarioPlayer::new(&topology, kills);
+    let cluster_steps = args.cluster.steps();
+    let refused: Vec<_> = validate::check_steps(&topology, &cluster_steps)
+        .into_iter()
+        .filter(|d| d.severity == validate::Severity::Error)
+        .collect();
+    if !refused.is_empty() {
+        for d in &refused {
+            term::err(format_args!("error: {}", term::escape(&d.to_string())));
+        }
+        return Ok(ExitCode::from(2));
+    }
+    let mut scenario = ScenarioPlayer::new(&topology, kills.chain(cluster_steps));
     if let Some(limit) = args.run_for {
         for step in &topology.settings.scenario {
             if Duration::from_millis(step.at_ms) > limit {
@@ -334,15 +353,25 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !fatal.is_empty() {
         return Ok(ExitCode::FAILURE);
     }
-    // Scripted kills restart tasks on purpose; only restarts beyond them count. Crashes
-    // asked for with `--fault crash=P` are not a failure of the run either.
+    // Scripted kills and rebalances restart tasks on purpose; only restarts beyond them
+    // count. Crashes asked for with `--fault crash=P` are not a failure of the run
+    // either.
     let scripted_kills = topology
         .settings
         .scenario
         .iter()
-        .filter(|s| matches!(s.action, ScenarioAction::KillWorker(_)))
+        .filter(|s| {
+            matches!(
+                s.action,
+                ScenarioAction::KillWorker(_)
+                    | ScenarioAction::KillMachine(_)
+                    | ScenarioAction::Rebalance { .. }
+                    | ScenarioAction::RebalanceWorkers(_)
+            )
+        })
         .count();
-    let crash_limit = CRASH_LIMIT + (args.kill_worker.len() + scripted_kills) as u64;
+    let crash_limit =
+        CRASH_LIMIT + (args.kill_worker.len() + args.cluster.kills() + scripted_kills) as u64;
     let crashes_asked =
         args.fault.iter().any(|(_, f)| f.crash_probability > 0.0)
             || topology.settings.scenario.iter().any(
@@ -472,6 +501,14 @@ fn print_table(s: &MetricsSnapshot, human: term::Human) {
         if !human.line(format_args!("workers  {}", workers.join("   "))) {
             return;
         }
+    }
+    if let Some(c) = s
+        .cluster
+        .as_ref()
+        .filter(|c| c.machines.len() > 1 || !c.events.is_empty())
+        && !super::cluster::print_cluster(c, human)
+    {
+        return;
     }
     if let Some(b) = &s.batch {
         print_batches(b, human);

@@ -6,6 +6,7 @@
 //! Stable indices matter because the designer keeps references to nodes across edits.
 
 pub mod bare_option;
+mod cluster;
 mod connect;
 mod edge;
 pub mod flume;
@@ -14,6 +15,7 @@ mod scenario;
 mod settings;
 mod value;
 
+pub use cluster::{ClusterSettings, DEFAULT_HEARTBEAT_TIMEOUT_SECS};
 pub use connect::{LinkKind, WhyNot, may_connect};
 pub use edge::{DEFAULT_STREAM, Edge, Grouping};
 pub use node::{Node, Pos, Role, StreamDecl, System, WindowSize, WindowSpec};

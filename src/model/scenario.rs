@@ -33,6 +33,25 @@ pub enum ScenarioAction {
     },
     /// Remove every node's faults.
     ClearFaults,
+    /// Kill simulated machine N: its supervisor and workers are gone; Nimbus reassigns
+    /// the workers after the heartbeat timeout.
+    KillMachine(u32),
+    /// Bring machine N back, with its supervisor.
+    RestoreMachine(u32),
+    /// Kill Nimbus: workers keep running, nothing is reassigned until it returns.
+    KillNimbus,
+    RestoreNimbus,
+    /// Kill machine N's supervisor: its workers keep running, a dead one stays dead.
+    KillSupervisor(u32),
+    RestoreSupervisor(u32),
+    /// Storm's `rebalance -e NODE=N`: run the node's tasks (their number fixed) on N
+    /// executors from now on.
+    Rebalance {
+        node: String,
+        executors: u32,
+    },
+    /// Storm's `rebalance -n N`: spread the executors over N workers from now on.
+    RebalanceWorkers(u32),
 }
 
 impl ScenarioStep {
@@ -67,6 +86,16 @@ impl ScenarioStep {
                 format!("{node}: {}", parts.join(", "))
             }
             ScenarioAction::ClearFaults => "clear all faults".into(),
+            ScenarioAction::KillMachine(m) => format!("kill machine {m}"),
+            ScenarioAction::RestoreMachine(m) => format!("restore machine {m}"),
+            ScenarioAction::KillNimbus => "kill Nimbus".into(),
+            ScenarioAction::RestoreNimbus => "restore Nimbus".into(),
+            ScenarioAction::KillSupervisor(m) => format!("kill supervisor {m}"),
+            ScenarioAction::RestoreSupervisor(m) => format!("restore supervisor {m}"),
+            ScenarioAction::Rebalance { node, executors } => {
+                format!("rebalance {node} to {executors} executors")
+            }
+            ScenarioAction::RebalanceWorkers(n) => format!("rebalance to {n} workers"),
         };
         format!("at {at}: {what}")
     }

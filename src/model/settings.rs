@@ -71,6 +71,10 @@ pub struct Settings {
     /// Timed actions the run plays by itself (worker kills, faults), in time order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scenario: Vec<super::ScenarioStep>,
+    /// The simulated machines workers are placed on; `None` = one machine with a slot
+    /// per worker.
+    #[serde(with = "super::bare_option", skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::ClusterSettings>,
 }
 
 impl Default for Settings {
@@ -84,6 +88,7 @@ impl Default for Settings {
             guarantee: Guarantee::AtLeastOnce,
             extra: BTreeMap::new(),
             scenario: Vec::new(),
+            cluster: None,
         }
     }
 }

@@ -31,6 +31,18 @@ pub enum Control {
     KillWorker {
         worker: u32,
     },
+    /// Kills or restores a role of the simulated cluster (record-at-a-time runs): a
+    /// machine, Nimbus or a supervisor. A refusal (out of range, already in that state)
+    /// is a line in the run log.
+    Cluster(super::cluster::ClusterAction),
+    /// Storm's `rebalance` (threaded record-at-a-time runs): run these nodes on these
+    /// many executors and/or the topology on this many workers from now on. Task ids do
+    /// not change, so fields-grouping placement stays; in-flight trees time out and
+    /// replay. A refusal is a line in the run log.
+    Rebalance {
+        executors: Vec<(String, u32)>,
+        workers: Option<u32>,
+    },
     /// Tracer bullets (record-at-a-time runs): record every hop of one tuple tree in
     /// `every` (0 turns it off). Which trees follows from their root ids.
     TraceEvery {
@@ -203,6 +215,21 @@ pub(crate) fn apply_to_switches<S: std::borrow::Borrow<NodeSwitches>>(
             0,
             super::log::LogKind::Error,
             format!("kill worker {worker} ignored: micro-batch runs have no workers"),
+        ),
+        Control::Cluster(action) => log.push(
+            "engine",
+            0,
+            super::log::LogKind::Error,
+            format!(
+                "{} ignored: only a threaded record-at-a-time run simulates the cluster",
+                action.describe()
+            ),
+        ),
+        Control::Rebalance { .. } => log.push(
+            "engine",
+            0,
+            super::log::LogKind::Error,
+            "rebalance ignored: only a threaded record-at-a-time run can be rebalanced".into(),
         ),
         Control::TraceEvery { .. } => log.push(
             "engine",

@@ -37,6 +37,7 @@
 
 pub mod acker;
 mod batch;
+pub mod cluster;
 pub mod compare;
 pub mod components;
 pub mod control;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::cluster::ClusterAction;
 use super::control::{Control, FaultSpec};
 use crate::model::{ScenarioAction, ScenarioStep, Topology};
 
@@ -41,7 +42,11 @@ impl ScenarioPlayer {
     pub fn apply_initial(&mut self, options: &mut super::RunOptions) -> Vec<String> {
         let mut said = Vec::new();
         while let Some(step) = self.pending.last() {
-            if step.at_ms > 0 || matches!(step.action, ScenarioAction::KillWorker(_)) {
+            let sets_faults = matches!(
+                step.action,
+                ScenarioAction::SetFaults { .. } | ScenarioAction::ClearFaults
+            );
+            if step.at_ms > 0 || !sets_faults {
                 break;
             }
             let Some(step) = self.pending.pop() else {
@@ -90,6 +95,28 @@ impl ScenarioPlayer {
                     ),
                     crash_probability: crash.clamp(0.0, 1.0),
                 },
+            }],
+            ScenarioAction::KillMachine(m) => {
+                vec![Control::Cluster(ClusterAction::KillMachine(*m))]
+            }
+            ScenarioAction::RestoreMachine(m) => {
+                vec![Control::Cluster(ClusterAction::RestoreMachine(*m))]
+            }
+            ScenarioAction::KillNimbus => vec![Control::Cluster(ClusterAction::KillNimbus)],
+            ScenarioAction::RestoreNimbus => vec![Control::Cluster(ClusterAction::RestoreNimbus)],
+            ScenarioAction::KillSupervisor(m) => {
+                vec![Control::Cluster(ClusterAction::KillSupervisor(*m))]
+            }
+            ScenarioAction::RestoreSupervisor(m) => {
+                vec![Control::Cluster(ClusterAction::RestoreSupervisor(*m))]
+            }
+            ScenarioAction::Rebalance { node, executors } => vec![Control::Rebalance {
+                executors: vec![(node.clone(), *executors)],
+                workers: None,
+            }],
+            ScenarioAction::RebalanceWorkers(n) => vec![Control::Rebalance {
+                executors: Vec::new(),
+                workers: Some(*n),
             }],
             ScenarioAction::ClearFaults => self
                 .nodes

@@ -325,6 +325,16 @@ impl DesignerApp {
                     actions.extend(compare_panel::compare_panel_ui(ui, compare));
                 });
         }
+        let cluster_controls = super::cluster_panel::cluster_panel_ui(
+            ui,
+            &self.doc.topology,
+            self.run.as_ref().map(RunSession::snapshot),
+        );
+        if let Some(run) = &mut self.run {
+            for control in cluster_controls {
+                run.send(control);
+            }
+        }
         actions.extend(batch_panel::strip_panel_ui(
             ui,
             &self.doc.topology,

@@ -162,6 +162,7 @@ impl RunSession {
             if let Some(m) = self.last.nodes.get(name) {
                 stats.stalled = stall_text(m, t.settings.max_spout_pending);
                 stats.lost_state = lost_state(t, name, m);
+                stats.placement = placement_note(t, name, m, self.last.cluster.as_ref());
             }
         }
         if let Some(b) = &self.last.batch {
@@ -508,6 +509,31 @@ fn lost_state(t: &Topology, name: &str, m: &NodeMetrics) -> Option<LostState> {
     })
 }
 
+/// Where a node's executors run, for the note under it: how many there are when a
+/// rebalance changed them from the design's, and on a cluster the machines they are on.
+fn placement_note(
+    t: &Topology,
+    name: &str,
+    m: &NodeMetrics,
+    cluster: Option<&crate::runtime::cluster::ClusterView>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    let executors = m.workers.len();
+    // As the plan deals them: never more executors than tasks.
+    let designed = t.node_by_name(name).map_or(0, |n| {
+        n.parallelism.max(1).min(n.task_count().max(1)) as usize
+    });
+    if executors > 0 && executors != designed {
+        parts.push(format!("{executors} executors now"));
+    }
+    if t.settings.cluster.is_some()
+        && let Some(place) = cluster.and_then(|c| c.where_text(&m.workers))
+    {
+        parts.push(place);
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
 /// A snapshot's numbers as the canvas draws them (a run's, or a lesson's), with `state`
 /// shown as the run's state.
 pub fn overlay_of(last: &MetricsSnapshot, state: String) -> RunOverlay {
@@ -528,6 +554,7 @@ pub fn overlay_of(last: &MetricsSnapshot, state: String) -> RunOverlay {
                 lost_state: None,
                 stalled: None,
                 window: None,
+                placement: None,
                 flume: m
                     .flume
                     .as_ref()

@@ -37,6 +37,7 @@ impl RunSession {
                 .weak(),
             );
             self.kill_worker_ui(ui);
+            self.rebalance_workers_ui(ui);
             self.tracer_ui(ui);
             return Vec::new();
         };
@@ -64,6 +65,7 @@ impl RunSession {
         if is_emitter(t, &name) {
             self.rate_ui(ui, t, &name);
         }
+        self.rebalance_node_ui(ui, t, &name);
         self.kill_worker_ui(ui);
         self.tracer_ui(ui);
         Vec::new()

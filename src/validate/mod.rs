@@ -10,6 +10,7 @@
 //! (what the running agents would refuse) and `spark` (the Spark operators). This file
 //! is the one entry point and runs them in order.
 
+mod cluster;
 mod diagnostic;
 mod edge;
 mod flume;
@@ -38,6 +39,15 @@ pub fn validate(topology: &Topology) -> Vec<Diagnostic> {
     out
 }
 
+/// Problems of scenario steps given beside the file (the CLI's `--kill-machine` and
+/// friends), judged against the topology they will act on.
+pub fn check_steps(topology: &Topology, steps: &[crate::model::ScenarioStep]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    scenario::check_steps(topology, steps, &mut out);
+    cluster::check_steps(topology, steps, &mut out);
+    out
+}
+
 /// True when nothing stops the topology from running (warnings allowed).
 pub fn is_runnable(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().all(|d| d.severity != Severity::Error)
@@ -47,6 +57,8 @@ fn check_all(t: &Topology, out: &mut Vec<Diagnostic>) {
     settings::check_settings(t, out);
     settings::check_totals(t, out);
     scenario::check_scenario(t, out);
+    cluster::check_cluster(t, out);
+    cluster::check_steps(t, &t.settings.scenario, out);
     guarantee::check_guarantee(t, out);
     graph::check_names(t, out);
     graph::check_dangling(t, out);

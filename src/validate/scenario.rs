@@ -2,13 +2,19 @@
 //! kills, probabilities and latencies within what the live controls allow.
 
 use super::{Diagnostic, Location};
-use crate::model::{ScenarioAction, Topology};
+use crate::model::{ExecutionMode, Role, ScenarioAction, ScenarioStep, Topology};
 
 /// Longest latency a step may add, as the inspector's slider allows (milliseconds).
 pub const MAX_SCENARIO_LATENCY_MS: f64 = 60_000.0;
 
 pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
-    for step in &t.settings.scenario {
+    check_steps(t, &t.settings.scenario, out);
+}
+
+/// The checks of [`check_scenario`] on any steps (the CLI's own steps too).
+pub(super) fn check_steps(t: &Topology, steps: &[ScenarioStep], out: &mut Vec<Diagnostic>) {
+    let micro_batch = matches!(t.settings.mode, ExecutionMode::MicroBatch { .. });
+    for step in steps {
         let what = step.describe();
         let error = |message: String, hint: &str| {
             Diagnostic::error(
@@ -25,6 +31,15 @@ pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
                 ),
                 "workers are numbered from 0; raise settings.workers or kill another",
             )),
+            ScenarioAction::Rebalance { .. } | ScenarioAction::RebalanceWorkers(_)
+                if micro_batch =>
+            {
+                out.push(Diagnostic::warning(
+                    Location::Topology,
+                    format!("scenario step {what:?}: micro-batch runs cannot be rebalanced"),
+                    "the step is skipped in micro-batch mode",
+                ))
+            }
             ScenarioAction::SetFaults {
                 node,
                 fail,
@@ -54,7 +69,41 @@ pub(super) fn check_scenario(t: &Topology, out: &mut Vec<Diagnostic>) {
                     ));
                 }
             }
-            ScenarioAction::KillWorker(_) | ScenarioAction::ClearFaults => {}
+            ScenarioAction::Rebalance { node, executors } => match t.node_by_name(node) {
+                Some(n) if matches!(n.role, Role::Spout | Role::Bolt) => {
+                    let tasks = n.task_count().max(1);
+                    if *executors == 0 || *executors > tasks {
+                        out.push(error(
+                            format!("{executors} executors for '{node}', which has {tasks} tasks"),
+                            "executors run 1 or more tasks each: give 1 to the node's task count (raise its tasks to allow more)",
+                        ));
+                    }
+                }
+                Some(_) => out.push(error(
+                    format!("'{node}' is not a spout or bolt, so it has no executors"),
+                    "rebalance a spout or bolt",
+                )),
+                None => out.push(error(
+                    format!("no node is named '{node}'"),
+                    "name a spout or bolt of the topology",
+                )),
+            },
+            ScenarioAction::RebalanceWorkers(n) => {
+                let slots = t.settings.cluster.as_ref().map(|c| c.slots());
+                if *n == 0 || *n > super::settings::MAX_WORKERS {
+                    out.push(error(
+                        format!("{n} workers"),
+                        &format!("give 1 to {} workers", super::settings::MAX_WORKERS),
+                    ));
+                } else if let Some(slots) = slots.filter(|s| u64::from(*n) > *s) {
+                    out.push(error(
+                        format!("{n} workers but the cluster has {slots} slots"),
+                        "every worker needs a slot: add machines or slots, or rebalance to fewer workers",
+                    ));
+                }
+            }
+            // Cluster steps are judged by `cluster::check_steps`.
+            _ => {}
         }
     }
 }

@@ -11,7 +11,9 @@
 //! Each executor lives in one simulated worker. Killing the worker bumps its kill
 //! count; every executor of it sees that at its next loop turn (one relaxed load),
 //! loses its in-memory state (tasks, pending roots, ledger, outbox, queued input) and
-//! is started again after a backoff, as Storm's supervisor restarts a dead worker.
+//! waits until a supervisor starts the worker again (`Wiring::worker_down` clears:
+//! at once for a plain kill, later for a lost machine or a dead supervisor), then is
+//! rebuilt after a backoff, as Storm's supervisor restarts a dead worker.
 
 mod acker_loop;
 mod bolt;
@@ -99,6 +101,14 @@ pub struct Wiring {
     /// Per simulated worker: how often it was killed. Executors compare it with the
     /// value their current life started with.
     pub worker_kills: Vec<crossbeam_utils::CachePadded<AtomicU64>>,
+    /// Per simulated worker: its process is gone and no supervisor has started it
+    /// again yet (its machine is lost, or its supervisor is dead). Set before the kill
+    /// count moves; its executors wait, dropping their input, until it clears.
+    pub worker_down: Vec<crossbeam_utils::CachePadded<std::sync::atomic::AtomicBool>>,
+    /// The life number executors start at: 0 for a run's first executors; after a
+    /// rebalance, above any earlier life, so rebuilt spouts resume and draw new ids.
+    /// `worker_kills` starts at it too.
+    pub first_life: u64,
 }
 
 impl Wiring {
@@ -146,6 +156,10 @@ impl Wiring {
                 .map(|_| crossbeam_channel::bounded(options.queue_batches.max(1) * 2))
                 .collect(),
             worker_kills: (0..plan.workers).map(|_| padded()).collect(),
+            worker_down: (0..plan.workers)
+                .map(|_| CachePadded::new(std::sync::atomic::AtomicBool::new(false)))
+                .collect(),
+            first_life: 0,
             plan,
         }
     }
@@ -216,8 +230,9 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
     let w = &*wiring;
     let ex = &w.plan.executors[index];
     let kills = &*w.worker_kills[ex.worker as usize];
-    // The first life starts at 0, so a kill sent before the thread got going counts.
-    let mut epoch = 0;
+    // The first life starts at `first_life`, so a kill sent before the thread got going
+    // counts.
+    let mut epoch = w.first_life;
     let mut backoff = supervisor::Backoff::default();
     loop {
         let life = Life { kills, epoch };
@@ -231,8 +246,16 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
         if exit == Exit::Shutdown {
             return;
         }
-        epoch = kills.load(Ordering::Relaxed);
         after_kill(w, index, std::iter::from_fn(|| inbox.try_recv().ok()));
+        // Until a supervisor starts the worker again, what is sent to it is lost, as to
+        // a dead process: its trees time out and replay.
+        let down = &w.worker_down[ex.worker as usize];
+        while down.load(Ordering::Acquire) && !w.switches.shutdown.load(Ordering::Relaxed) {
+            if let Ok(msg) = inbox.recv_timeout(Duration::from_millis(5)) {
+                drop_input(w, std::iter::once(msg));
+            }
+        }
+        epoch = kills.load(Ordering::Acquire);
         let delay = backoff.next_delay(w.env.clock.now());
         supervisor::sleep_unless(delay, || w.switches.shutdown.load(Ordering::Relaxed));
     }
@@ -243,6 +266,18 @@ pub fn run(wiring: Arc<Wiring>, index: usize, inbox: Receiver<Msg>) {
 /// and are replayed), it holds nothing, and each of its tasks counts a restart.
 pub(crate) fn after_kill(w: &Wiring, index: usize, lost_input: impl Iterator<Item = Msg>) {
     let lost_at = w.run_clock();
+    drop_input(w, lost_input);
+    w.exec_held[index].store(0, Ordering::Relaxed);
+    for task in w.plan.executors[index].tasks.clone() {
+        let c = &w.counters.tasks[task as usize];
+        c.note_restart(lost_at);
+        c.pending.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Input that reached a dead executor: counted as dropped at its tasks (their trees
+/// time out and replay).
+fn drop_input(w: &Wiring, lost_input: impl Iterator<Item = Msg>) {
     for msg in lost_input {
         if let Msg::Tuples { task, tuples } = msg {
             metrics::add(
@@ -250,12 +285,6 @@ pub(crate) fn after_kill(w: &Wiring, index: usize, lost_input: impl Iterator<Ite
                 tuples.len() as u64,
             );
         }
-    }
-    w.exec_held[index].store(0, Ordering::Relaxed);
-    for task in w.plan.executors[index].tasks.clone() {
-        let c = &w.counters.tasks[task as usize];
-        c.note_restart(lost_at);
-        c.pending.store(0, Ordering::Relaxed);
     }
 }
 

@@ -234,7 +234,7 @@ impl Sampler {
                         ExecutorKind::Acker(_) => "acker".to_string(),
                     })
                     .collect(),
-                kills: kills.load(Ordering::Relaxed),
+                kills: kills.load(Ordering::Relaxed).saturating_sub(w.first_life),
             })
             .collect();
         snap.end_to_end_latency_p50 = quantile(&end_to_end, 0.5);

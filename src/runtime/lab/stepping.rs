@@ -192,6 +192,8 @@ fn describe(c: &Control) -> String {
         } => format!("rate {r}/s per task"),
         Control::SetFaults { faults, .. } => faults.describe(),
         Control::KillWorker { worker } => format!("kill worker {worker}"),
+        Control::Cluster(action) => action.describe(),
+        Control::Rebalance { .. } => "rebalance".into(),
         Control::TraceEvery { every: 0 } => "tracer bullets off".into(),
         Control::TraceEvery { every } => format!("trace 1 tree in {every}"),
     }

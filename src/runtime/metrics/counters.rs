@@ -140,6 +140,50 @@ impl TaskCounters {
         self.restarts.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Takes over every count of `old` (a rebalance). The pattern names every field,
+    /// so a new counter cannot be forgotten here.
+    pub fn carry_from(&self, old: &TaskCounters) {
+        let TaskCounters {
+            emitted,
+            transferred,
+            executed,
+            acked,
+            failed,
+            replayed,
+            timed_out,
+            restarts,
+            last_restart_ms,
+            dropped,
+            refused,
+            busy_ns,
+            pending,
+            done,
+            paused,
+            resume_at,
+        } = self;
+        let pairs = [
+            (emitted, &old.emitted),
+            (transferred, &old.transferred),
+            (executed, &old.executed),
+            (acked, &old.acked),
+            (failed, &old.failed),
+            (replayed, &old.replayed),
+            (timed_out, &old.timed_out),
+            (restarts, &old.restarts),
+            (last_restart_ms, &old.last_restart_ms),
+            (dropped, &old.dropped),
+            (refused, &old.refused),
+            (busy_ns, &old.busy_ns),
+            (pending, &old.pending),
+            (done, &old.done),
+            (paused, &old.paused),
+            (resume_at, &old.resume_at),
+        ];
+        for (new, old) in pairs {
+            new.store(get(old), Ordering::Relaxed);
+        }
+    }
+
     /// The run clock time of the latest restart, if there was one.
     pub fn last_restart(&self) -> Option<Duration> {
         (get(&self.restarts) > 0).then(|| Duration::from_millis(get(&self.last_restart_ms)))
@@ -203,6 +247,25 @@ impl Counters {
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
             pairs: (0..edges).map(|_| Box::default()).collect(),
+        }
+    }
+
+    /// Takes over `old`'s task, edge and pair counts (a rebalanced run: task ids and
+    /// edges do not change, the executors do). Latencies are per executor, so they start
+    /// afresh. Call it while nothing writes to either.
+    pub fn carry_from(&self, old: &Counters) {
+        for (new, old) in self.tasks.iter().zip(&old.tasks) {
+            new.carry_from(old);
+        }
+        for (new, old) in self.edges.iter().zip(&old.edges) {
+            new.store(get(old), Ordering::Relaxed);
+        }
+        for (new, old) in self.pairs.iter().zip(&old.pairs) {
+            if new.len() == old.len() {
+                for (n, o) in new.iter().zip(old.iter()) {
+                    n.store(get(o), Ordering::Relaxed);
+                }
+            }
         }
     }
 

@@ -34,6 +34,10 @@ pub struct MetricsSnapshot {
     pub batch: Option<BatchMetrics>,
     /// Record-at-a-time runs: the simulated workers, in index order.
     pub workers: Vec<WorkerMetrics>,
+    /// Threaded record-at-a-time runs: the simulated cluster (machines, slots, where
+    /// each worker is, Nimbus, supervisors, the store, the event timeline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::runtime::cluster::ClusterView>,
     /// Record-at-a-time runs with tracer bullets on: the latest sampled trees, oldest
     /// first.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -8,16 +8,24 @@
 //! `trib-acker-<a>`), after starting the Flume agents. `shutdown` sets the shutdown
 //! switch, joins every executor, then stops the Flume agents (so drain spouts have
 //! rolled back their open takes first).
+//!
+//! The workers live on a simulated cluster (`cluster`): a thread ticks Nimbus, the
+//! supervisors and the store, and decides when a killed worker runs again.
+
+mod cluster;
+mod rebalance;
+
+use rebalance::{Generation, Rebuild, spawn_executors};
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 
 use crate::model::{ExecutionMode, Topology};
 
+use super::cluster::ClusterAction;
 use super::components::{Collected, Env, factory_for};
 use super::control::{Control, StopMode};
 use super::error::RunError;
@@ -28,7 +36,7 @@ use super::limits;
 use super::log::{LogKind, LogLine, RunLog};
 use super::metrics::{MetricsSnapshot, get};
 use super::options::{RunOptions, admit};
-use super::plan::{ExecutorKind, compile};
+use super::plan::compile;
 use super::running::RunningEngine;
 use super::tuple::Values;
 use crate::clock::RunClock;
@@ -43,9 +51,10 @@ struct FinishCheck {
 /// every thread. Callers use [`super::Engine`], which picks this or the micro-batch
 /// engine from the topology's execution mode.
 pub struct StormEngine {
-    wiring: Arc<Wiring>,
-    threads: Vec<JoinHandle<()>>,
-    inboxes: Vec<Receiver<Msg>>,
+    /// The running executors; a rebalance replaces them.
+    generation: RwLock<Generation>,
+    /// What a rebalance compiles its new plan from.
+    rebuild: Mutex<Rebuild>,
     start: Instant,
     queue_batches: usize,
     sampler: Mutex<Sampler>,
@@ -53,6 +62,8 @@ pub struct StormEngine {
     collected: Arc<Collected>,
     /// The Flume agents of the topology, when it has Flume nodes.
     flume: Option<FlumeSide>,
+    /// The simulated cluster the workers are placed on.
+    cluster: Option<cluster::ClusterDriver>,
 }
 
 impl StormEngine {
@@ -110,6 +121,11 @@ impl StormEngine {
             &options,
             executor::Transport::Channels(senders),
         ));
+        let rebuild = Rebuild {
+            topology: split.storm.clone(),
+            overrides,
+            options: options.clone(),
+        };
         let sampler = Sampler::new(
             options.rate_window,
             start,
@@ -118,43 +134,64 @@ impl StormEngine {
             wiring.plan.edges.len(),
         );
         let mut engine = StormEngine {
-            wiring: wiring.clone(),
-            threads: Vec::new(),
-            inboxes: inboxes.clone(),
+            generation: RwLock::new(Generation {
+                wiring: wiring.clone(),
+                threads: Vec::new(),
+                inboxes: inboxes.clone(),
+                done_before: 0,
+            }),
+            rebuild: Mutex::new(rebuild),
             start,
             queue_batches,
             sampler: Mutex::new(sampler),
             finish: Mutex::new(FinishCheck::default()),
             collected,
             flume,
+            cluster: None,
         };
-        for (index, inbox) in inboxes.into_iter().enumerate() {
-            let name = match wiring.plan.executors[index].kind {
-                ExecutorKind::Node(n) => format!("trib-{}-{index}", wiring.plan.nodes[n].node.name),
-                ExecutorKind::Acker(a) => format!("trib-acker-{a}"),
-            };
-            let w = wiring.clone();
-            let spawned = std::thread::Builder::new()
-                .name(name)
-                .spawn(move || executor::run(w, index, inbox));
-            match spawned {
-                Ok(handle) => engine.threads.push(handle),
-                Err(e) => {
-                    engine.shutdown();
-                    return Err(RunError::Spawn(e));
-                }
+        match cluster::ClusterDriver::start(&wiring, super::cluster::ClusterSpec::of(topology)) {
+            Ok(driver) => engine.cluster = Some(driver),
+            Err(e) => {
+                engine.shutdown();
+                return Err(e);
             }
         }
+        let spawned = spawn_executors(&wiring, inboxes, &mut engine.generation_mut().threads);
+        if let Err(e) = spawned {
+            engine.shutdown();
+            return Err(RunError::Spawn(e));
+        }
         Ok(engine)
+    }
+
+    /// The current generation, for reading (a rebalance holds it for writing only
+    /// while it swaps executors).
+    fn generation(&self) -> std::sync::RwLockReadGuard<'_, Generation> {
+        match self.generation.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn generation_mut(&mut self) -> &mut Generation {
+        match self.generation.get_mut() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The current executors' wiring.
+    fn wiring(&self) -> Arc<Wiring> {
+        self.generation().wiring.clone()
     }
 
     /// Kills simulated worker `worker`: each of its executors notices at its next loop
     /// turn and is restarted afresh (see `executor`). Out of range is logged
     /// and otherwise ignored.
     fn kill_worker(&self, worker: u32) {
-        let w = &self.wiring;
+        let w = &self.wiring();
         let log = &w.env.log;
-        let Some(kills) = w.worker_kills.get(worker as usize) else {
+        let Some(_) = w.worker_kills.get(worker as usize) else {
             log.push(
                 "engine",
                 0,
@@ -166,24 +203,40 @@ impl StormEngine {
             );
             return;
         };
-        kills.fetch_add(1, Ordering::Relaxed);
         let k = w
             .plan
             .executors
             .iter()
             .filter(|e| e.worker == worker)
             .count();
-        log.push(
-            "engine",
-            0,
-            LogKind::Event,
-            format!("worker {worker} killed: {k} executors restarted"),
-        );
+        let Some(cluster) = &self.cluster else {
+            return;
+        };
+        let restarts = cluster.supervisor_of_is_up(worker);
+        let was_running = w
+            .worker_down
+            .get(worker as usize)
+            .is_some_and(|d| !d.load(Ordering::Acquire));
+        cluster.act(w, ClusterAction::KillWorker(worker));
+        if was_running {
+            let then = if restarts {
+                "restarted"
+            } else {
+                "down until a supervisor starts them"
+            };
+            log.push(
+                "engine",
+                0,
+                LogKind::Event,
+                format!("worker {worker} killed: {k} executors {then}"),
+            );
+        }
     }
 
     /// Tuples sent but not yet executed, and a measure of activity; both from counters.
     fn balance(&self) -> (i128, u64) {
-        let w = &self.wiring;
+        let generation = self.generation();
+        let w = &generation.wiring;
         let mut sent: i128 = 0;
         for (i, s) in w.exec_sent.iter().enumerate() {
             sent += i128::from(s.load(Ordering::Relaxed));
@@ -202,11 +255,15 @@ impl StormEngine {
                 .wrapping_add(get(&c.failed))
                 .wrapping_add(get(&c.emitted));
         }
-        (sent - done, activity.wrapping_add(sent as u64))
+        // Earlier generations' executed and dropped tuples were sent by their executors.
+        (
+            sent - (done - generation.done_before),
+            activity.wrapping_add(sent as u64),
+        )
     }
 
     fn spouts_done(&self) -> bool {
-        let w = &self.wiring;
+        let w = &self.wiring();
         w.plan.nodes.iter().filter(|n| n.is_spout()).all(|n| {
             n.tasks
                 .clone()
@@ -215,7 +272,7 @@ impl StormEngine {
     }
 
     fn drain(&self, interrupt: &AtomicBool) {
-        let w = &self.wiring;
+        let w = &self.wiring();
         let end = Instant::now() + limits::DRAIN_LIMIT;
         let flume_left = match &self.flume {
             Some(flume) => flume.drain(end, interrupt),
@@ -265,16 +322,21 @@ impl StormEngine {
     }
 
     fn shutdown(&mut self) {
-        self.wiring.switches.shutdown.store(true, Ordering::Relaxed);
-        self.wiring.env.stopping.store(true, Ordering::Relaxed);
-        super::supervisor::join_all(&mut self.threads, &self.wiring.env.log, "an executor");
+        let wiring = self.wiring();
+        wiring.switches.shutdown.store(true, Ordering::Relaxed);
+        wiring.env.stopping.store(true, Ordering::Relaxed);
+        super::supervisor::join_all(
+            &mut self.generation_mut().threads,
+            &wiring.env.log,
+            "an executor",
+        );
+        if let Some(cluster) = &self.cluster {
+            cluster.join(&wiring);
+        }
         // After the executors: drain spouts have rolled back their open takes by now.
         if let Some(flume) = &mut self.flume {
             for problem in flume.stop() {
-                self.wiring
-                    .env
-                    .log
-                    .push("flume", 0, LogKind::Error, problem);
+                wiring.env.log.push("flume", 0, LogKind::Error, problem);
             }
         }
     }
@@ -288,13 +350,14 @@ impl RunningEngine for StormEngine {
     /// Cheap: reads counters once. Callable at 10 Hz from the UI thread; never blocks
     /// workers (they only write atomics).
     fn snapshot(&self) -> MetricsSnapshot {
-        let queued = |exec: usize| self.inboxes.get(exec).map_or(0, Receiver::len);
+        let generation = self.generation();
+        let queued = |exec: usize| generation.inboxes.get(exec).map_or(0, Receiver::len);
         let mut sampler = match self.sampler.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
         let mut snap = sampler.snapshot(
-            &self.wiring,
+            &generation.wiring,
             &queued,
             self.queue_batches,
             self.start,
@@ -303,15 +366,29 @@ impl RunningEngine for StormEngine {
         if let Some(flume) = &self.flume {
             flume.fold_into(&mut snap);
         }
+        snap.cluster = self
+            .cluster
+            .as_ref()
+            .map(|c| c.view(generation.wiring.run_clock()));
         snap
     }
 
     /// Applies a control command; unknown node names are ignored (the UI only offers
     /// existing nodes, and a stale command after a rename is harmless).
     fn control(&self, command: Control) {
-        let w = &self.wiring;
+        if let Control::Rebalance { executors, workers } = command {
+            self.rebalance(&executors, workers);
+            return;
+        }
+        let w = &self.wiring();
         if let Control::KillWorker { worker } = command {
             self.kill_worker(worker);
+            return;
+        }
+        if let Control::Cluster(action) = command {
+            if let Some(cluster) = &self.cluster {
+                cluster.act(w, action);
+            }
             return;
         }
         if let Control::TraceEvery { every } = command {
@@ -340,10 +417,11 @@ impl RunningEngine for StormEngine {
 
     /// Lines from logger components and supervisor events since the last call.
     fn drain_log(&self) -> Vec<LogLine> {
+        let wiring = self.wiring();
         if let Some(flume) = &self.flume {
-            flume.forward_log(&self.wiring.env.log);
+            flume.forward_log(&wiring.env.log);
         }
-        self.wiring.env.log.drain()
+        wiring.env.log.drain()
     }
 
     /// Like [`StormEngine::collected`], with the task id that received each tuple.
@@ -353,7 +431,7 @@ impl RunningEngine for StormEngine {
 
     /// Task ids of a node (Storm numbering), for tests and the inspector.
     fn tasks_of(&self, node: &str) -> Vec<u32> {
-        self.wiring.plan.tasks_of(node)
+        self.wiring().plan.tasks_of(node)
     }
 
     /// True when every spout is finite and done, nothing is pending and every queue is
@@ -410,7 +488,7 @@ impl RunningEngine for StormEngine {
         let metrics = self.snapshot();
         // The log outlives the engine: lines written while stopping (and by the drop's
         // own shutdown, a no-op by now) are returned, not lost.
-        let log = self.wiring.env.log.clone();
+        let log = self.wiring().env.log.clone();
         drop(self);
         (metrics, log.drain())
     }

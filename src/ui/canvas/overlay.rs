@@ -39,6 +39,9 @@ pub struct NodeStats {
     /// Flume nodes: channel fill, back-pressure, back-off, fail-over (drawn by
     /// `flume_overlay` in place of the ack counts and queue bar).
     pub flume: Option<FlumeStats>,
+    /// Where the node's executors run: how many after a rebalance, and on a cluster
+    /// the machines they are on.
+    pub placement: Option<String>,
 }
 
 /// In-memory state a restart threw away: "counts restarted at 12.3 s".
@@ -367,10 +370,26 @@ pub fn node_notes_ui(
             at,
             Align2::CENTER_TOP,
             &text,
-            font,
+            font.clone(),
             style::note_color(visuals),
         );
-        note("lost state", rect, &text, &lost.tooltip());
+        y = note("lost state", rect, &text, &lost.tooltip());
+    }
+    if let Some(text) = &stats.placement {
+        let at = Pos2::new(node_on_screen.center().x, y);
+        let rect = painter.text(
+            at,
+            Align2::CENTER_TOP,
+            text,
+            font,
+            visuals.weak_text_color(),
+        );
+        note(
+            "placement",
+            rect,
+            text,
+            "Where this node's executors run: how many there are since a rebalance, and the simulated machines they are on (see the cluster panel).",
+        );
     }
 }
 

@@ -56,6 +56,25 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
                 ScenarioAction::ClearFaults => {
                     ui.label("clear all faults");
                 }
+                ScenarioAction::Rebalance { node, executors } => {
+                    ui.label("rebalance");
+                    ComboBox::from_id_salt(("scenario-rebalance", i))
+                        .selected_text(node.as_str())
+                        .width(90.0)
+                        .show_ui(ui, |ui| {
+                            for name in &names {
+                                ui.selectable_value(node, name.clone(), name);
+                            }
+                        });
+                    let l = ui.label("executors").id;
+                    ui.add(DragValue::new(executors).range(1..=64))
+                        .labelled_by(l);
+                }
+                ScenarioAction::RebalanceWorkers(workers) => {
+                    let l = ui.label("rebalance to workers").id;
+                    ui.add(DragValue::new(workers).range(1..=64)).labelled_by(l);
+                }
+                action => cluster_step_ui(ui, i, t, action),
             }
             if ui
                 .small_button("✖")
@@ -117,9 +136,89 @@ pub fn scenario_ui(ui: &mut Ui, t: &Topology, scenario: &mut Vec<ScenarioStep>) 
             add(ScenarioAction::ClearFaults);
         }
     });
+    // Cluster operations, offered where the design has a cluster (settings.cluster) or
+    // several workers.
+    if t.settings.cluster.is_some() || t.settings.workers > 1 {
+        ui.horizontal(|ui| {
+            let mut add = |action| {
+                scenario.push(ScenarioStep {
+                    at_ms: next_at,
+                    action,
+                })
+            };
+            if t.settings.cluster.is_some()
+                && ui
+                    .small_button("+ cluster")
+                    .on_hover_text("Kill or restore a machine, Nimbus or a supervisor")
+                    .clicked()
+            {
+                add(ScenarioAction::KillMachine(0));
+            }
+            if ui
+                .small_button("+ rebalance")
+                .on_hover_text("Change a node's executors (its tasks stay) while the run goes on, as storm rebalance does")
+                .clicked()
+            {
+                add(ScenarioAction::Rebalance {
+                    node: names.first().cloned().unwrap_or_default(),
+                    executors: 1,
+                });
+            }
+            if ui
+                .small_button("+ workers")
+                .on_hover_text("Change the number of workers while the run goes on, as storm rebalance -n does")
+                .clicked()
+            {
+                add(ScenarioAction::RebalanceWorkers(t.settings.workers.max(1)));
+            }
+        });
+    }
     // Kept in time order, as a run plays them.
     scenario.sort_by_key(|s| s.at_ms);
     *scenario != before
+}
+
+/// The cluster actions a step can take, in the order the menu lists them.
+const CLUSTER_ACTIONS: [&str; 6] = [
+    "kill machine",
+    "restore machine",
+    "kill supervisor",
+    "restore supervisor",
+    "kill Nimbus",
+    "restore Nimbus",
+];
+
+/// A cluster step: which action, and the machine it acts on where it has one.
+fn cluster_step_ui(ui: &mut Ui, i: usize, t: &Topology, action: &mut ScenarioAction) {
+    let (mut kind, mut machine) = match *action {
+        ScenarioAction::KillMachine(m) => (0, m),
+        ScenarioAction::RestoreMachine(m) => (1, m),
+        ScenarioAction::KillSupervisor(m) => (2, m),
+        ScenarioAction::RestoreSupervisor(m) => (3, m),
+        ScenarioAction::KillNimbus => (4, 0),
+        ScenarioAction::RestoreNimbus => (5, 0),
+        _ => return,
+    };
+    ComboBox::from_id_salt(("scenario-cluster", i))
+        .selected_text(CLUSTER_ACTIONS[kind])
+        .width(110.0)
+        .show_ui(ui, |ui| {
+            for (k, label) in CLUSTER_ACTIONS.iter().enumerate() {
+                ui.selectable_value(&mut kind, k, *label);
+            }
+        });
+    if kind < 4 {
+        let machines = t.settings.cluster.as_ref().map_or(1, |c| c.machines);
+        ui.add(DragValue::new(&mut machine).range(0..=machines.saturating_sub(1)));
+    }
+    *action = match kind {
+        0 => ScenarioAction::KillMachine(machine),
+        1 => ScenarioAction::RestoreMachine(machine),
+        2 => ScenarioAction::KillSupervisor(machine),
+        3 => ScenarioAction::RestoreSupervisor(machine),
+        4 => ScenarioAction::KillNimbus,
+        _ => ScenarioAction::RestoreNimbus,
+    };
 }
 
 /// A probability edited as a percentage.
