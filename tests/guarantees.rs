@@ -36,10 +36,7 @@ fn options(dir: &Path, seed: u64, fail: f64) -> RunOptions {
     o
 }
 
-fn row(
-    t: &GuaranteeTable,
-    g: Guarantee,
-) -> &tributary::runtime::guarantees::GuaranteeFigures {
+fn row(t: &GuaranteeTable, g: Guarantee) -> &tributary::runtime::guarantees::GuaranteeFigures {
     t.rows.iter().find(|r| r.guarantee == g.label()).unwrap()
 }
 

@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use egui_kittest::kittest::{NodeT, Queryable};
 use tributary::ui::actions::Action;
 use tributary::ui::guarantees_panel::GuaranteesState;
 
@@ -29,7 +30,7 @@ fn the_toolbar_opens_the_panel_and_the_table_shows_what_each_guarantee_kept() {
     // The set-up chose the count to fail tuples at.
     assert!(h.query_by_label("count").is_some());
     h.get_by_label("Run all three").click();
-    h.run();
+    h.step();
     let started = Instant::now();
     loop {
         h.step();
@@ -40,7 +41,10 @@ fn the_toolbar_opens_the_panel_and_the_table_shows_what_each_guarantee_kept() {
         if done {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the runs never ended");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the runs never ended"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     h.run();
@@ -49,13 +53,20 @@ fn the_toolbar_opens_the_panel_and_the_table_shows_what_each_guarantee_kept() {
         GuaranteesState::Failed(why) => panic!("{why}"),
         _ => unreachable!(),
     };
-    let exact = table.rows.iter().find(|r| r.guarantee == "exactly-once").unwrap();
+    let exact = table
+        .rows
+        .iter()
+        .find(|r| r.guarantee == "exactly-once")
+        .unwrap();
     assert_eq!((exact.duplicates, exact.lost), (0, 0), "{exact:?}");
     assert_eq!(exact.counted, table.reference_counted);
     for g in ["at-most-once", "at-least-once", "exactly-once"] {
         assert!(h.query_by_label(g).is_some(), "no row for {g}");
     }
-    assert!(h.query_by_label_contains("Reference without faults: 120 records in").is_some());
+    assert!(
+        h.query_by_label_contains("Reference without faults: 120 records in")
+            .is_some()
+    );
     h.get_by_label("Close").click();
     h.run();
     assert!(h.state().guarantees.is_none());

@@ -273,9 +273,7 @@ impl DesignerApp {
                 can_run: self.doc.topology.node_count() > 0 && self.lesson.is_none(),
                 comparing: self.comparing(),
                 compare_refusal: self.lesson_refusal().or(self.compare_refusal.as_deref()),
-                guarantees_refusal: self
-                    .lesson_refusal()
-                    .or(self.guarantees_refusal.as_deref()),
+                guarantees_refusal: self.lesson_refusal().or(self.guarantees_refusal.as_deref()),
                 zoom: self.canvas.view.zoom,
                 speed: self
                     .run
@@ -313,7 +311,9 @@ impl DesignerApp {
                 .default_size(220.0)
                 .min_size(140.0)
                 .show(ui, |ui| {
-                    actions.extend(super::guarantees_panel::guarantees_panel_ui(ui, g, topology));
+                    actions.extend(super::guarantees_panel::guarantees_panel_ui(
+                        ui, g, topology,
+                    ));
                 });
         }
         if let Some(compare) = &self.compare {

@@ -165,7 +165,9 @@ pub fn guarantees_panel_ui(ui: &mut Ui, s: &mut GuaranteesSession, t: &Topology)
         }
     });
     ui.label(RichText::new(EXPLANATION).weak());
-    ui.add_enabled_ui(!s.is_running(), |ui| setup_ui(ui, &mut s.setup, t, &mut actions));
+    ui.add_enabled_ui(!s.is_running(), |ui| {
+        setup_ui(ui, &mut s.setup, t, &mut actions)
+    });
     match &s.state {
         GuaranteesState::Setup => {}
         GuaranteesState::Running { since, .. } => {
@@ -187,7 +189,7 @@ pub fn guarantees_panel_ui(ui: &mut Ui, s: &mut GuaranteesSession, t: &Topology)
 
 fn setup_ui(ui: &mut Ui, setup: &mut GuaranteesSetup, t: &Topology, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
-        ui.label("Fail tuples at");
+        let label = ui.label("Fail tuples at").id;
         let shown = setup.fault_node.clone().unwrap_or_else(|| "no node".into());
         ComboBox::from_id_salt("guarantee-fault-node")
             .selected_text(shown)
@@ -196,7 +198,9 @@ fn setup_ui(ui: &mut Ui, setup: &mut GuaranteesSetup, t: &Topology, actions: &mu
                 for n in t.nodes().filter(|n| n.role.accepts_input()) {
                     ui.selectable_value(&mut setup.fault_node, Some(n.name.clone()), &n.name);
                 }
-            });
+            })
+            .response
+            .labelled_by(label);
         ui.add(Slider::new(&mut setup.fail, 0.0..=0.5).text("chance"));
         ui.add(Slider::new(&mut setup.kills, 0..=3).text("worker kills"));
         if ui.button("Run all three").clicked() {
