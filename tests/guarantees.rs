@@ -252,3 +252,59 @@ fn at_most_once_has_no_ackers_and_replays_nothing() {
         "half of the counts were failed: {counted}"
     );
 }
+
+#[test]
+fn a_record_that_fails_every_attempt_is_given_up_so_later_batches_still_commit() {
+    let mut t = design();
+    if let Some(s) = t.node_by_name_mut("sentences") {
+        s.config.insert("limit".into(), tributary::model::Value::Int(6));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&t, options(dir.path(), 5, 1.0)).unwrap();
+    assert!(
+        engine.wait_finished(Duration::from_secs(60)),
+        "a record failing every time held the run back"
+    );
+    let log = engine.drain_log();
+    let snap = engine.stop(StopMode::Drain);
+    let txn = snap.transactions.unwrap();
+    assert_eq!(txn.given_up, 6, "{txn:?}");
+    assert!(txn.state.get("count").is_none_or(|c| c.is_empty()), "{txn:?}");
+    assert!(log.iter().any(|l| l.text.contains("given up")));
+}
+
+#[test]
+fn a_key_counted_by_several_tasks_shows_their_sum() {
+    let mut t = design();
+    for e in t.edge_indices().collect::<Vec<_>>() {
+        let to_count = t
+            .edge_endpoints(e)
+            .and_then(|(_, to)| t.node(to))
+            .is_some_and(|n| n.name == "count");
+        if to_count && let Some(edge) = t.edge_mut(e) {
+            edge.grouping = tributary::model::Grouping::Shuffle;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let snap = run_to_end(&t, options(dir.path(), 6, 0.0));
+    let txn = snap.transactions.unwrap();
+    let total: i64 = txn.state["count"].values().map(|v| v.0).sum();
+    assert_eq!(total, 480, "every word counted once, whichever task counted it");
+}
+
+#[test]
+fn an_at_least_once_run_removes_the_record_an_exactly_once_run_left_beside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    run_to_end(&design(), options(dir.path(), 1, 0.0));
+    let out = dir.path().join("out/words.txt");
+    assert!(dir.path().join("out/words.txt.txid").exists());
+    let mut plain = design();
+    plain.settings.guarantee = Guarantee::AtLeastOnce;
+    run_to_end(&plain, options(dir.path(), 2, 0.0));
+    assert!(!dir.path().join("out/words.txt.txid").exists());
+    let both = std::fs::metadata(&out).unwrap().len();
+    // A third, exactly-once run must not take the second run's lines for a torn batch.
+    run_to_end(&design(), options(dir.path(), 3, 0.0));
+    assert_eq!(lines(&out).len(), 3 * 480);
+    assert!(std::fs::metadata(&out).unwrap().len() > both);
+}

@@ -71,10 +71,11 @@ pub(super) fn check_guarantee(t: &Topology, out: &mut Vec<Diagnostic>) {
     warn_committed_updates_downstream(t, out);
 }
 
-/// A count's updates leave it after its batch commits, outside any batch; a committer
-/// that receives them keeps each once only if nothing fails on the way.
-fn warn_committed_updates_downstream(t: &Topology, out: &mut Vec<Diagnostic>) {
+/// Every (count, committer) pair where the committer is downstream of the count,
+/// directly or through other nodes: the count's updates reach it outside any batch.
+pub fn committers_after_counts(t: &Topology) -> Vec<(String, String)> {
     let g = t.graph();
+    let mut pairs = Vec::new();
     for start in t.node_indices() {
         let Some(node) = t.node(start) else { continue };
         if node.component != "count_by_key" {
@@ -88,18 +89,28 @@ fn warn_committed_updates_downstream(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
             let Some(next) = t.node(i) else { continue };
             if txn::is_committer(&next.component) {
-                out.push(Diagnostic::warning(
-                    node_loc(next),
-                    format!(
-                        "'{}' receives '{}''s committed counts, which travel outside any batch",
-                        next.name, node.name
-                    ),
-                    "exactly-once covers the counts themselves (shown in the run's state); \
-                     what reaches this node is at-most-once",
-                ));
+                pairs.push((node.name.clone(), next.name.clone()));
             } else {
                 stack.extend(g.neighbors(i));
             }
+        }
+    }
+    pairs
+}
+
+/// A count's updates leave it after its batch commits, outside any batch; a committer
+/// that receives them keeps each once only if nothing fails on the way.
+fn warn_committed_updates_downstream(t: &Topology, out: &mut Vec<Diagnostic>) {
+    for (count, committer) in committers_after_counts(t) {
+        if let Some(next) = t.node_by_name(&committer) {
+            out.push(Diagnostic::warning(
+                node_loc(next),
+                format!(
+                    "'{committer}' receives '{count}''s committed counts, which travel outside any batch"
+                ),
+                "exactly-once covers the counts themselves (shown in the run's state); \
+                 what reaches this node is at-most-once",
+            ));
         }
     }
 }

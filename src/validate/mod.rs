@@ -24,6 +24,7 @@ mod settings;
 mod spark;
 
 pub use diagnostic::{Diagnostic, Location, Severity};
+pub use guarantee::committers_after_counts;
 pub use node::{MAX_PARALLELISM, MAX_TASKS};
 pub use settings::{MAX_TOTAL_EXECUTORS, MAX_TOTAL_TASKS};
 

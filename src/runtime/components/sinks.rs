@@ -91,6 +91,22 @@ pub fn file_sink_factory(cfg: &Config, env: &Env, node: &str) -> Result<Factory,
         path: path.clone(),
         source,
     })?;
+    // An exactly-once run's record of the file's committed length no longer describes
+    // it once this run appends: left there, the next exactly-once run would cut these
+    // lines off as a torn batch.
+    let sidecar = crate::runtime::txn::sidecar_of(&path);
+    if sidecar.exists() {
+        let sidecar = env.path(node, "path", PathUse::WriteFile, &sidecar.to_string_lossy())?;
+        if let Err(source) = std::fs::remove_file(&sidecar)
+            && source.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(RunError::Io {
+                node: node.to_string(),
+                path: sidecar,
+                source,
+            });
+        }
+    }
     Ok(Arc::new(move |_info: &TaskInfo| {
         let file = open().map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Behaviour::Bolt(Box::new(FileSink {

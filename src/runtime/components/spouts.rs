@@ -255,7 +255,7 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
 
     fn ack(&mut self, msg_id: u64) {
         if let Some(t) = &self.txn {
-            t.ledger().ack(&t.coord, msg_id);
+            t.ledger().ack(&t.coord, msg_id, t.clock.now());
             return;
         }
         self.pending.remove(msg_id);
@@ -278,7 +278,7 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
             // A batch cannot commit without it; replaying gives the same refusal, so
             // the batch would never commit. Counting it as acked lets the batch
             // commit without the record, which the refusal already reported.
-            t.ledger().ack(&t.coord, msg_id);
+            t.ledger().ack(&t.coord, msg_id, t.clock.now());
             return;
         }
         self.pending.remove(msg_id);

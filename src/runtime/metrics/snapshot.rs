@@ -58,9 +58,9 @@ pub struct TransactionMetrics {
     pub committed_txid: u64,
     /// Batch attempts beyond each batch's first.
     pub attempts_replayed: u64,
-    /// Processed attempts not committed because a committer was rebuilt meanwhile
-    /// (its inputs of that attempt died with it); each was replayed.
-    pub lost_attempts: u64,
+    /// Batches committed empty because one of their messages failed every attempt
+    /// (each is logged; its messages count as lost).
+    pub given_up: u64,
     /// Each `count_by_key` node's committed state: key → (count, the txid that last
     /// changed it), as Trident's transactional state keeps it.
     pub state: BTreeMap<String, BTreeMap<String, (i64, u64)>>,

@@ -36,13 +36,11 @@ pub(super) enum StoreKind {
     Collect,
 }
 
-/// One committer task's store: uncommitted inputs by attempt, and committed state.
+/// One committer task's store: inputs put aside by attempt, and committed state. It
+/// outlives the task (a crash or a killed worker rebuilds the task, not the store).
 pub struct CommitStore {
     pub(super) node: String,
     pub(super) task: u32,
-    /// Attempts before this one began while an earlier life of the task was alive:
-    /// their inputs here may be incomplete.
-    pub(super) valid_from: u32,
     pending: FxHashMap<u32, Vec<Values>>,
     kind: StoreKind,
     env: Option<Arc<Env>>,
@@ -53,16 +51,10 @@ impl CommitStore {
         Self {
             node: node.to_string(),
             task,
-            valid_from: 0,
             pending: FxHashMap::default(),
             kind,
             env: None,
         }
-    }
-
-    pub(super) fn rebuilt(&mut self, next_attempt: u32) {
-        self.pending.clear();
-        self.valid_from = next_attempt;
     }
 
     /// Committed counts, for a count store.
@@ -73,23 +65,36 @@ impl CommitStore {
         }
     }
 
-    /// Applies what `attempt` brought, as batch `txid`, and drops what every attempt
-    /// of that batch left. A file store's lines go to `files`, written once per file.
-    pub(super) fn commit(
-        &mut self,
-        txid: u64,
-        attempt: u32,
-        attempts: &[u32],
-        files: &mut FileBatch,
-    ) {
-        let inputs = self.pending.remove(&attempt).unwrap_or_default();
-        for a in attempts {
-            self.pending.remove(a);
+    /// A file store's lines of `attempt`, added to what the commit will write (the
+    /// inputs stay until the commit succeeds).
+    pub(super) fn stage_lines(&self, attempt: u32, files: &mut FileBatch) {
+        let StoreKind::File { path, sidecar } = &self.kind else {
+            return;
+        };
+        let Some(inputs) = self.pending.get(&attempt) else {
+            return;
+        };
+        let lines = files.entry(path, sidecar, &self.node, self.task);
+        for v in inputs {
+            lines.extend_from_slice(v.join("\t").as_bytes());
+            lines.push(b'\n');
         }
-        self.apply(txid, inputs, files);
     }
 
-    fn apply(&mut self, txid: u64, inputs: Vec<Values>, files: &mut FileBatch) {
+    /// Applies what `attempt` brought, as batch `txid` (a file's lines were written
+    /// already, by the coordinator, through [`CommitStore::stage_lines`]).
+    pub(super) fn commit(&mut self, txid: u64, attempt: u32) {
+        let inputs = self.pending.remove(&attempt).unwrap_or_default();
+        self.apply(txid, inputs);
+    }
+
+    /// Drops inputs of attempts no open batch has: abandoned attempts, and tuples of a
+    /// batch that arrived after it committed.
+    pub(super) fn keep_only(&mut self, live: &std::collections::BTreeSet<u32>) {
+        self.pending.retain(|a, _| live.contains(a));
+    }
+
+    fn apply(&mut self, txid: u64, inputs: Vec<Values>) {
         let env = self.env.clone();
         match &mut self.kind {
             StoreKind::Count {
@@ -128,13 +133,8 @@ impl CommitStore {
                     }
                 }
             }
-            StoreKind::File { path, sidecar } => {
-                let lines = files.entry(path, sidecar, &self.node, self.task);
-                for v in inputs {
-                    lines.extend_from_slice(v.join("\t").as_bytes());
-                    lines.push(b'\n');
-                }
-            }
+            // Written by the coordinator before anything is applied.
+            StoreKind::File { .. } => {}
             StoreKind::Collect => {
                 if let Some(env) = env {
                     for v in inputs {
@@ -150,7 +150,14 @@ impl CommitStore {
 /// The lines one commit appends, per file.
 #[derive(Default)]
 pub(super) struct FileBatch {
-    files: BTreeMap<PathBuf, (PathBuf, String, u32, Vec<u8>)>,
+    files: BTreeMap<PathBuf, FileLines>,
+}
+
+struct FileLines {
+    sidecar: PathBuf,
+    node: String,
+    task: u32,
+    bytes: Vec<u8>,
 }
 
 /// A file a commit could not write.
@@ -165,37 +172,94 @@ impl FileBatch {
         &mut self
             .files
             .entry(path.to_path_buf())
-            .or_insert_with(|| (sidecar.to_path_buf(), node.to_string(), task, Vec::new()))
-            .3
+            .or_insert_with(|| FileLines {
+                sidecar: sidecar.to_path_buf(),
+                node: node.to_string(),
+                task,
+                bytes: Vec::new(),
+            })
+            .bytes
     }
 
-    /// Appends each file's lines in one write, then records the txid and the file's
-    /// length beside it (atomically), so a run that dies mid-write leaves a tail the
-    /// next start cuts off ([`trim_partial_batch`]).
-    pub(super) fn write(self, txid: u64) -> Vec<FileProblem> {
-        let mut problems = Vec::new();
-        for (path, (sidecar, node, task, bytes)) in self.files {
-            let written = (|| -> std::io::Result<()> {
-                let mut file = policy::paths::open_for_append(&path)?;
-                file.write_all(&bytes)?;
-                file.flush()?;
-                let len = file.metadata()?.len();
-                crate::format::write_atomically(&sidecar, format!("{txid} {len}\n").as_bytes())
-            })();
-            if let Err(e) = written {
-                problems.push(FileProblem {
-                    node,
-                    task,
-                    text: format!("batch {txid} not written to {}: {e}", path.display()),
-                });
+    /// Appends each file's lines in one write and syncs them, then records the txid and
+    /// each file's length beside it. If anything fails, every file is cut back to its
+    /// length before, so the batch is in no file and can be tried again; and a run that
+    /// dies mid-write leaves a tail the next start cuts off ([`trim_partial_batch`]).
+    pub(super) fn write(self, txid: u64) -> Result<(), FileProblem> {
+        let mut written: Vec<(std::fs::File, u64)> = Vec::new();
+        let mut outcome = Ok(());
+        // Every file's lines first, then every sidecar: a sidecar never records a
+        // length its file does not have yet.
+        let mut lengths = Vec::new();
+        for (path, lines) in &self.files {
+            match append_synced(path, &lines.bytes) {
+                Ok((file, before, after)) => {
+                    written.push((file, before));
+                    lengths.push(after);
+                }
+                Err(e) => {
+                    outcome = Err((path, lines, e));
+                    break;
+                }
             }
         }
-        problems
+        if outcome.is_ok() {
+            for ((path, lines), len) in self.files.iter().zip(&lengths) {
+                if let Err(e) = write_sidecar(&lines.sidecar, &format!("{txid} {len}\n")) {
+                    outcome = Err((path, lines, e));
+                    break;
+                }
+            }
+        }
+        let Err((path, lines, e)) = outcome else {
+            return Ok(());
+        };
+        for (file, before) in written {
+            let _ = file.set_len(before);
+        }
+        Err(FileProblem {
+            node: lines.node.clone(),
+            task: lines.task,
+            text: format!(
+                "batch {txid} could not be written to {}: {e}; nothing of it was applied, \
+                 and it is tried again",
+                path.display()
+            ),
+        })
     }
 }
 
+/// Appends `bytes` to `path` (never through a link) and syncs them; returns the file
+/// with its length before and after. A failed write is cut back before returning.
+fn append_synced(path: &Path, bytes: &[u8]) -> std::io::Result<(std::fs::File, u64, u64)> {
+    let mut file = policy::paths::open_for_append(path)?;
+    let before = file.metadata()?.len();
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_data()) {
+        let _ = file.set_len(before);
+        return Err(e);
+    }
+    let after = file.metadata()?.len();
+    Ok((file, before, after))
+}
+
+/// Replaces the sidecar by renaming a temporary file over it: a rename replaces a link
+/// planted there, never what it points to, and the path was checked when the run began.
+fn write_sidecar(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tributary-txid-")
+        .tempfile_in(folder)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// The file beside a sink's output that records its last committed batch.
-fn sidecar_of(path: &std::path::Path) -> PathBuf {
+pub fn sidecar_of(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
@@ -205,11 +269,14 @@ fn sidecar_of(path: &std::path::Path) -> PathBuf {
 }
 
 /// Cuts a sink file back to the length its sidecar recorded: bytes after it are a
-/// batch a run did not finish writing. Returns how many bytes were cut.
-fn trim_partial_batch(path: &std::path::Path, sidecar: &std::path::Path) -> std::io::Result<u64> {
-    let Ok(text) = std::fs::read_to_string(sidecar) else {
+/// batch a run did not finish writing. Returns how many bytes were cut. Neither file is
+/// opened through a symbolic link.
+fn trim_partial_batch(path: &Path, sidecar: &Path) -> std::io::Result<u64> {
+    let Ok(mut file) = policy::paths::open_for_read(sidecar) else {
         return Ok(0);
     };
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(&mut file, 64), &mut text)?;
     let Some(len) = text
         .split_whitespace()
         .nth(1)
@@ -217,10 +284,10 @@ fn trim_partial_batch(path: &std::path::Path, sidecar: &std::path::Path) -> std:
     else {
         return Ok(0);
     };
-    let file = std::fs::OpenOptions::new().write(true).open(path)?;
-    let actual = file.metadata()?.len();
+    let out = policy::paths::open_for_append(path)?;
+    let actual = out.metadata()?.len();
     if actual > len {
-        file.set_len(len)?;
+        out.set_len(len)?;
         return Ok(actual - len);
     }
     Ok(0)
@@ -243,13 +310,14 @@ impl Bolt for Committer {
         if attempt == 0 {
             // Not from a batch (an untracked emit upstream): applied at once, as
             // at-most-once; validation warned about the edge that brings it.
+            store.pending.entry(0).or_default().push(values);
             let mut files = FileBatch::default();
-            let txid = 0;
-            store.apply(txid, vec![values], &mut files);
-            drop(store);
-            if let Some(p) = files.write(txid).into_iter().next() {
+            store.stage_lines(0, &mut files);
+            if let Err(p) = files.write(0) {
+                store.pending.remove(&0);
                 return Err(Failed(p.text));
             }
+            store.commit(0, 0);
             return Ok(());
         }
         store.pending.entry(attempt).or_default().push(values);

@@ -1,19 +1,24 @@
 //! The batch coordinator: txids and attempts handed out, batches known processed, and
 //! commits made strictly in txid order. One per exactly-once run, shared by every task.
+//!
+//! Lock order, everywhere: a spout's ledger, then the book, then a committer's store.
+//! A committer's `execute` takes only its store; the coordinator never takes a ledger.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::committer::{CommitStore, StoreKind};
+use super::committer::{CommitStore, FileBatch, StoreKind};
 use super::ledger::SpoutLedger;
 use crate::runtime::log::{LogKind, RunLog};
 use crate::runtime::metrics::TransactionMetrics;
 
+/// The largest attempt id a root can carry (31 bits); ids wrap back to 1 after it.
+const MAX_ATTEMPT: u32 = 0x7FFF_FFFF;
+
 /// A batch handed out and not yet committed.
 #[derive(Debug)]
 struct OpenBatch {
-    spout_task: u32,
     /// Every attempt id it was emitted under, so what they left behind can be dropped.
     attempts: Vec<u32>,
     /// The attempt whose every message was acked.
@@ -28,17 +33,18 @@ struct Book {
     committed: u64,
     ledgers: BTreeMap<u32, Arc<Mutex<SpoutLedger>>>,
     stores: Vec<Arc<Mutex<CommitStore>>>,
-    /// Batches whose processed attempt a committer may have lost, by spout task.
-    replays: BTreeMap<u32, Vec<u64>>,
     attempts_replayed: u64,
-    lost_attempts: u64,
+    given_up: u64,
+    /// A file could not be written; the batch stays uncommitted and is tried again.
+    write_failed: Option<u64>,
 }
 
 /// Trident's MasterBatchCoordinator, as shared state.
 pub struct Coordinator {
     book: Mutex<Book>,
     committed: AtomicU64,
-    replay_epoch: AtomicU64,
+    /// A commit failed (a file could not be written) and should be tried again.
+    retry: AtomicBool,
     log: Arc<RunLog>,
 }
 
@@ -51,7 +57,7 @@ impl Coordinator {
                 ..Book::default()
             }),
             committed: AtomicU64::new(0),
-            replay_epoch: AtomicU64::new(0),
+            retry: AtomicBool::new(false),
             log,
         }
     }
@@ -63,19 +69,12 @@ impl Coordinator {
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
-        match self.book.lock() {
-            Ok(b) => b,
-            Err(p) => p.into_inner(),
-        }
+        lock(&self.book)
     }
 
     /// The last txid committed.
     pub fn committed_through(&self) -> u64 {
         self.committed.load(Ordering::Acquire)
-    }
-
-    pub(super) fn replay_epoch(&self) -> u64 {
-        self.replay_epoch.load(Ordering::Acquire)
     }
 
     /// A spout task's ledger, and whether it existed already (the task is rebuilt).
@@ -90,8 +89,8 @@ impl Coordinator {
     }
 
     /// A committer task's store. A task built again (after a crash or a killed worker)
-    /// gets its store back with its uncommitted inputs dropped — they died with the
-    /// task — and every attempt begun before now can no longer be committed.
+    /// gets its store back as it was: what the store holds was acked, so it must
+    /// outlive the task, as Trident's state outlives a worker.
     pub(super) fn store(
         &self,
         node: &str,
@@ -99,29 +98,32 @@ impl Coordinator {
         make: impl FnOnce() -> StoreKind,
     ) -> Arc<Mutex<CommitStore>> {
         let mut book = self.book();
-        let next_attempt = book.next_attempt;
-        for s in &book.stores {
-            let mut store = lock(s);
-            if store.task == task {
-                store.rebuilt(next_attempt);
-                return s.clone();
-            }
+        if let Some(s) = book.stores.iter().find(|s| lock(s).task == task) {
+            return s.clone();
         }
         let s = Arc::new(Mutex::new(CommitStore::new(node, task, make())));
         book.stores.push(s.clone());
         s
     }
 
-    pub(super) fn open_batch(&self, spout_task: u32) -> (u64, u32) {
+    fn take_attempt(book: &mut Book) -> u32 {
+        let attempt = book.next_attempt;
+        book.next_attempt = if attempt >= MAX_ATTEMPT {
+            1
+        } else {
+            attempt + 1
+        };
+        attempt
+    }
+
+    pub(super) fn open_batch(&self) -> (u64, u32) {
         let mut book = self.book();
         let txid = book.next_txid;
         book.next_txid += 1;
-        let attempt = book.next_attempt;
-        book.next_attempt += 1;
+        let attempt = Self::take_attempt(&mut book);
         book.open.insert(
             txid,
             OpenBatch {
-                spout_task,
                 attempts: vec![attempt],
                 processed: None,
             },
@@ -131,18 +133,13 @@ impl Coordinator {
 
     pub(super) fn new_attempt(&self, txid: u64) -> u32 {
         let mut book = self.book();
-        let attempt = book.next_attempt;
-        book.next_attempt += 1;
+        let attempt = Self::take_attempt(&mut book);
         book.attempts_replayed += 1;
         if let Some(b) = book.open.get_mut(&txid) {
             b.attempts.push(attempt);
             b.processed = None;
         }
         attempt
-    }
-
-    pub(super) fn take_replays(&self, task: u32) -> Vec<u64> {
-        self.book().replays.remove(&task).unwrap_or_default()
     }
 
     /// Every message of `attempt` of batch `txid` was acked: commit what can be.
@@ -156,40 +153,72 @@ impl Coordinator {
         self.commit_ready(&mut book);
     }
 
+    /// A message of batch `txid` failed every attempt: the batch commits with nothing
+    /// (a fresh attempt no tuple carries), so the batches after it are not held up
+    /// forever, and the log says what was given up.
+    pub(super) fn give_up(&self, txid: u64, node_task: u32, message: u64, attempts: u32) {
+        let mut book = self.book();
+        let attempt = Self::take_attempt(&mut book);
+        book.given_up += 1;
+        if let Some(b) = book.open.get_mut(&txid) {
+            b.attempts.push(attempt);
+            b.processed = Some(attempt);
+        }
+        self.log.push(
+            "exactly-once",
+            node_task,
+            LogKind::Error,
+            format!(
+                "message {message} of spout task {node_task} failed {attempts} attempts of batch {txid}: \
+                 given up (it counts as lost) so later batches can commit"
+            ),
+        );
+        self.commit_ready(&mut book);
+    }
+
+    /// Tries again a commit a file write turned down, when one did.
+    pub(super) fn retry_if_needed(&self) {
+        if self.retry.swap(false, Ordering::AcqRel) {
+            let mut book = self.book();
+            self.commit_ready(&mut book);
+        }
+    }
+
     /// Commits batches in txid order for as long as the next one is processed.
     fn commit_ready(&self, book: &mut Book) {
         loop {
             let txid = book.committed + 1;
-            let Some(batch) = book.open.get(&txid) else {
+            let Some(attempt) = book.open.get(&txid).and_then(|b| b.processed) else {
                 return;
             };
-            let Some(attempt) = batch.processed else {
-                return;
-            };
-            // A committer rebuilt after this attempt began may have lost its inputs.
-            let lost = book.stores.iter().any(|s| lock(s).valid_from > attempt);
-            if lost {
-                let task = batch.spout_task;
-                if let Some(b) = book.open.get_mut(&txid) {
-                    b.processed = None;
-                }
-                book.lost_attempts += 1;
-                book.replays.entry(task).or_default().push(txid);
-                self.replay_epoch.fetch_add(1, Ordering::AcqRel);
-                return;
-            }
-            let attempts = book
-                .open
-                .remove(&txid)
-                .map(|b| b.attempts)
-                .unwrap_or_default();
-            let mut files = super::committer::FileBatch::default();
+            // Files first: if one cannot be written, nothing of the batch is applied
+            // anywhere, and it is tried again later.
+            let mut files = FileBatch::default();
             for s in &book.stores {
-                lock(s).commit(txid, attempt, &attempts, &mut files);
+                lock(s).stage_lines(attempt, &mut files);
             }
-            for problem in files.write(txid) {
-                self.log
-                    .push(&problem.node, problem.task, LogKind::Error, problem.text);
+            if let Err(problem) = files.write(txid) {
+                if book.write_failed != Some(txid) {
+                    book.write_failed = Some(txid);
+                    self.log
+                        .push(&problem.node, problem.task, LogKind::Error, problem.text);
+                }
+                self.retry.store(true, Ordering::Release);
+                return;
+            }
+            book.write_failed = None;
+            book.open.remove(&txid);
+            // What any attempt of a batch not yet committed left stays; the rest
+            // (attempts abandoned, late tuples of committed batches) goes.
+            let live: BTreeSet<u32> = book
+                .open
+                .values()
+                .flat_map(|b| b.attempts.iter().copied())
+                .collect();
+            for s in &book.stores {
+                let mut store = lock(s);
+                store.commit(txid, attempt);
+                store.keep_only(&live);
             }
             book.committed = txid;
             self.committed.store(txid, Ordering::Release);
@@ -197,7 +226,8 @@ impl Coordinator {
     }
 
     /// The run's transactional figures and committed state, with at most `max_keys`
-    /// keys per count node (`None`: all).
+    /// keys per count node (`None`: all). A key counted by several tasks of a node
+    /// (a grouping that does not route by key) shows their sum.
     pub fn report(&self, max_keys: Option<usize>) -> TransactionMetrics {
         let book = self.book();
         let mut state: BTreeMap<String, BTreeMap<String, (i64, u64)>> = BTreeMap::new();
@@ -207,18 +237,21 @@ impl Coordinator {
             if let Some(counts) = store.counts() {
                 let node = state.entry(store.node.clone()).or_default();
                 for (k, v) in counts {
-                    if max_keys.is_some_and(|m| node.len() >= m) {
+                    let key = k.to_string();
+                    if !node.contains_key(&key) && max_keys.is_some_and(|m| node.len() >= m) {
                         complete = false;
-                        break;
+                        continue;
                     }
-                    node.insert(k.to_string(), *v);
+                    let e = node.entry(key).or_insert((0, 0));
+                    e.0 = e.0.saturating_add(v.0);
+                    e.1 = e.1.max(v.1);
                 }
             }
         }
         TransactionMetrics {
             committed_txid: book.committed,
             attempts_replayed: book.attempts_replayed,
-            lost_attempts: book.lost_attempts,
+            given_up: book.given_up,
             state,
             state_complete: complete,
         }

@@ -11,6 +11,10 @@ use super::{BATCH_LINGER, BATCH_SIZE, Coordinator, MAX_OPEN_BATCHES, msg_id, spl
 
 /// Attempts a batch gets with the same messages before it is halved (opaque).
 const MAX_SAME_TRIES: u32 = 3;
+/// Attempts a batch of one message gets before that message is given up: enough that a
+/// record failing by chance (even 94 % of the time) gets through, few enough that one
+/// failing every time stops holding the run back within seconds.
+const MAX_TRIES_ALONE: u32 = 1000;
 
 /// One batch: messages `start..end` under one txid.
 #[derive(Debug)]
@@ -57,7 +61,6 @@ pub struct SpoutLedger {
     /// The next message number no batch holds yet.
     next: u64,
     batches: VecDeque<Batch>,
-    seen_replay_epoch: u64,
     /// Messages taken out of a batch that kept failing, for later batches to carry.
     orphans: VecDeque<(u64, u64)>,
     /// How many messages a new batch takes: halved when a batch fails, doubled (up to
@@ -82,22 +85,20 @@ impl SpoutLedger {
             self.batches.pop_front();
             self.target = (self.target * 2).min(BATCH_SIZE);
         }
-        let epoch = coord.replay_epoch();
-        if epoch != self.seen_replay_epoch {
-            self.seen_replay_epoch = epoch;
-            for txid in coord.take_replays(self.task) {
-                if let Some(b) = self.batches.iter_mut().find(|b| b.txid == txid) {
-                    b.needs_replay = true;
-                    b.processed = false;
-                }
-            }
-        }
+        coord.retry_if_needed();
         for b in &mut self.batches {
             if b.needs_replay {
                 b.needs_replay = false;
                 b.closed = true;
                 b.failures += 1;
                 self.target = (self.target / 2).max(1);
+                // One message that fails every time would hold every later batch back
+                // forever (commits go in txid order): it is given up, and logged.
+                if b.len() == 1 && b.failures >= MAX_TRIES_ALONE {
+                    b.processed = true;
+                    coord.give_up(b.txid, self.task, b.start, b.failures);
+                    continue;
+                }
                 // Trident's opaque spout: a batch that failed with the same messages
                 // again and again keeps its first half, and later batches carry the
                 // rest, so every message still succeeds in exactly one batch.
@@ -145,7 +146,7 @@ impl SpoutLedger {
             if *start >= *end {
                 self.orphans.pop_front();
             }
-            let (txid, attempt) = coord.open_batch(self.task);
+            let (txid, attempt) = coord.open_batch();
             self.batches.push_back(Batch {
                 txid,
                 start: from,
@@ -169,7 +170,7 @@ impl SpoutLedger {
         if ended {
             return None;
         }
-        let (txid, attempt) = coord.open_batch(self.task);
+        let (txid, attempt) = coord.open_batch();
         self.batches.push_back(Batch {
             txid,
             start: self.next,
@@ -203,22 +204,16 @@ impl SpoutLedger {
         }
     }
 
-    /// The spout has nothing more to emit for now: the open batch closes, so its
-    /// messages are not held back waiting for more.
-    pub fn idle(&mut self, coord: &Coordinator) {
-        if let Some(b) = self.batches.back_mut()
-            && !b.closed
-        {
-            b.closed = true;
-            let i = self.batches.len() - 1;
-            self.check_processed(coord, i);
-        }
-    }
-
-    pub fn ack(&mut self, coord: &Coordinator, id: u64) {
+    pub fn ack(&mut self, coord: &Coordinator, id: u64, now: Instant) {
         let (attempt, _) = split_msg_id(id);
         if let Some(i) = self.batches.iter().position(|b| b.attempt == attempt) {
-            self.batches[i].acked += 1;
+            let b = &mut self.batches[i];
+            b.acked += 1;
+            // A batch left open by a spout no longer asked for tuples (deactivated,
+            // draining) closes as its acks come in.
+            if !b.closed && now.saturating_duration_since(b.opened_at) >= BATCH_LINGER {
+                b.closed = true;
+            }
             self.check_processed(coord, i);
         }
     }

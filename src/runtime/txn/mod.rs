@@ -21,15 +21,19 @@
 //!   coordinator commits that batch (commit). State is `(value, txid)` per key, as
 //!   Trident's transactional state, and lives beside the coordinator: a crash loses a
 //!   task's uncommitted inputs, never its committed state.
-//! - A batch whose attempt a committer may have lost (the committer was rebuilt after
-//!   the attempt began) is not committed: the spout replays it with a new attempt.
+//! - Committers' stores outlive their tasks: what a task put aside was acked, so a
+//!   crash or a killed worker must not lose it (a tuple not yet put aside was not acked,
+//!   and its batch replays).
+//! - A batch that keeps failing is halved (Trident's opaque spouts), down to a single
+//!   message; a message that fails every attempt alone is given up and logged, so one
+//!   bad record cannot hold every later commit back forever.
 
 mod committer;
 mod coordinator;
 mod ledger;
 
 pub use crate::components::exactly_once::is_committer;
-pub use committer::{CommitStore, committer_factory};
+pub use committer::{CommitStore, committer_factory, sidecar_of};
 pub use coordinator::Coordinator;
 pub use ledger::SpoutLedger;
 
