@@ -80,3 +80,44 @@ fn a_design_with_an_endless_spout_cannot_compare_guarantees_and_says_why() {
     let button = h.get_by_label("Guarantees");
     assert!(button.accesskit_node().is_disabled());
 }
+
+#[test]
+fn an_exactly_once_run_shows_the_counts_committed_state_with_txids() {
+    use tributary::design::selection::Selection;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open_design(dir.path());
+    // Slow enough that the run is still on when the inspector is read.
+    h.state_mut()
+        .doc
+        .topology
+        .node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .insert("rate_per_sec".into(), tributary::model::Value::Float(40.0));
+    h.step();
+    h.get_by_label("▶ Run").click();
+    h.step();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+        let committed = h
+            .state()
+            .run
+            .as_ref()
+            .and_then(|r| r.snapshot().transactions.as_ref())
+            .is_some_and(|t| t.committed_txid >= 2);
+        if committed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no batch committed");
+    }
+    assert!(h.query_by_label_contains("Exactly-once: batch").is_some());
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .perform(&ctx, Action::Select(Selection::node("count")));
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Committed state").is_some());
+    assert!(h.query_by_label("txid").is_some());
+}

@@ -18,6 +18,7 @@ mod dialogs;
 mod file_dialogs;
 mod flume_panel;
 pub mod guarantees_panel;
+mod transactions_view;
 pub mod image_export;
 pub mod inspector;
 pub mod lab;

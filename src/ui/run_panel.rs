@@ -36,6 +36,9 @@ impl RunSession {
                 )
                 .weak(),
             );
+            if let Some(txn) = &self.last.transactions {
+                super::transactions_view::transactions_line_ui(ui, txn);
+            }
             self.kill_worker_ui(ui);
             self.rebalance_workers_ui(ui);
             self.tracer_ui(ui);
@@ -59,6 +62,9 @@ impl RunSession {
             numbers_ui(ui, &m);
             workers_line_ui(ui, &m);
             tasks_ui(ui, &m);
+        }
+        if let Some(txn) = &self.last.transactions {
+            super::transactions_view::count_state_ui(ui, &name, txn);
         }
         ui.separator();
         self.faults_ui(ui, &name);
