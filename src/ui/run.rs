@@ -502,6 +502,13 @@ pub fn stall_text(m: &NodeMetrics, max_spout_pending: Option<u32>) -> Option<Str
 /// registry says which) and a task of it restarted; the time is the engine's.
 fn lost_state(t: &Topology, name: &str, m: &NodeMetrics) -> Option<LostState> {
     let component = &t.node_by_name(name)?.component;
+    // Under exactly-once a committer's state lives beside the coordinator, not in its
+    // tasks: a restart loses nothing of it.
+    let exactly_once = t.settings.guarantee == crate::model::Guarantee::ExactlyOnce
+        && matches!(t.settings.mode, crate::model::ExecutionMode::RecordAtATime);
+    if exactly_once && crate::components::exactly_once::is_committer(component) {
+        return None;
+    }
     let what = crate::components::descriptor(component)?.task_state?;
     Some(LostState {
         what,
