@@ -207,6 +207,16 @@ fn setup_ui(ui: &mut Ui, setup: &mut GuaranteesSetup, t: &Topology, actions: &mu
             actions.push(Action::RunGuarantees);
         }
     });
+    if !t.settings.scenario.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "The design's scenario plays too ({} steps; a step setting faults on a node \
+                 replaces the fault chosen here).",
+                t.settings.scenario.len()
+            ))
+            .weak(),
+        );
+    }
 }
 
 fn table_ui(ui: &mut Ui, t: &GuaranteeTable) {
