@@ -257,7 +257,8 @@ fn at_most_once_has_no_ackers_and_replays_nothing() {
 fn a_record_that_fails_every_attempt_is_given_up_so_later_batches_still_commit() {
     let mut t = design();
     if let Some(s) = t.node_by_name_mut("sentences") {
-        s.config.insert("limit".into(), tributary::model::Value::Int(6));
+        s.config
+            .insert("limit".into(), tributary::model::Value::Int(6));
     }
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(&t, options(dir.path(), 5, 1.0)).unwrap();
@@ -269,7 +270,10 @@ fn a_record_that_fails_every_attempt_is_given_up_so_later_batches_still_commit()
     let snap = engine.stop(StopMode::Drain);
     let txn = snap.transactions.unwrap();
     assert_eq!(txn.given_up, 6, "{txn:?}");
-    assert!(txn.state.get("count").is_none_or(|c| c.is_empty()), "{txn:?}");
+    assert!(
+        txn.state.get("count").is_none_or(|c| c.is_empty()),
+        "{txn:?}"
+    );
     assert!(log.iter().any(|l| l.text.contains("given up")));
 }
 
@@ -289,7 +293,10 @@ fn a_key_counted_by_several_tasks_shows_their_sum() {
     let snap = run_to_end(&t, options(dir.path(), 6, 0.0));
     let txn = snap.transactions.unwrap();
     let total: i64 = txn.state["count"].values().map(|v| v.0).sum();
-    assert_eq!(total, 480, "every word counted once, whichever task counted it");
+    assert_eq!(
+        total, 480,
+        "every word counted once, whichever task counted it"
+    );
 }
 
 #[test]

@@ -210,3 +210,80 @@ fn split_partitions_lost_before_their_consumers_ran_are_recomputed_from_the_bloc
     }
     assert!(found, "no kill landed between split and its consumers");
 }
+
+/// Runs the word count on a cluster of 2 machines × 2 slots, losing `machine` after
+/// step `at`.
+fn run_on_cluster(seed: u64, lose: Option<(u64, u32)>) -> Outcome {
+    let mut t = word_count();
+    t.settings.cluster = Some(tributary::model::ClusterSettings {
+        machines: 2,
+        slots_per_machine: 2,
+        heartbeat_timeout_secs: 3,
+    });
+    let options = RunOptions {
+        seed,
+        ..RunOptions::default()
+    };
+    let mut lab = LabEngine::start(&t, options, LabOptions::default()).unwrap();
+    let mut steps = 0;
+    loop {
+        if let Some((at, machine)) = lose
+            && at == steps
+        {
+            lab.act(Control::Cluster(
+                tributary::runtime::cluster::ClusterAction::KillMachine(machine),
+            ));
+        }
+        if lab.step().is_none() {
+            break;
+        }
+        steps += 1;
+        assert!(steps < 500, "seed {seed}: the run does not end");
+    }
+    Outcome {
+        windows: lab.collected("windows"),
+        batch_counts: lab.collected("batch_counts"),
+        batches: lab.trace().iter().filter_map(|e| e.batch.clone()).collect(),
+    }
+}
+
+#[test]
+fn a_lost_machines_partitions_are_recomputed_and_results_equal_a_fault_free_run() {
+    use tributary::runtime::cluster::placement;
+    let placed = placement::place(WORKERS, 2, 2);
+    let mut recomputed_somewhere = 0;
+    for seed in 0..6u64 {
+        let reference = run_on_cluster(seed, None);
+        for machine in 0..2u32 {
+            let on_machine: Vec<u32> = placement::workers_on(&placed, machine);
+            assert!(!on_machine.is_empty(), "machine {machine} holds a worker");
+            let at = 1 + seed % 5;
+            let faulty = run_on_cluster(seed, Some((at, machine)));
+            assert_eq!(
+                faulty.windows, reference.windows,
+                "seed {seed}, machine {machine} lost after step {at}: windows differ"
+            );
+            assert_eq!(faulty.batch_counts, reference.batch_counts);
+            let batch = faulty
+                .batches
+                .iter()
+                .find(|b| !b.killed_workers.is_empty())
+                .expect("the machine's loss landed in a batch");
+            assert_eq!(
+                batch.killed_workers, on_machine,
+                "losing machine {machine} loses exactly its workers"
+            );
+            for r in faulty.batches.iter().flat_map(|b| b.recomputed.iter()) {
+                assert!(
+                    on_machine.contains(&r.worker),
+                    "{r:?} was not on machine {machine}"
+                );
+                recomputed_somewhere += 1;
+            }
+        }
+    }
+    assert!(
+        recomputed_somewhere > 0,
+        "no lost partition was ever recomputed"
+    );
+}

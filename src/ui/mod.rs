@@ -18,7 +18,6 @@ mod dialogs;
 mod file_dialogs;
 mod flume_panel;
 pub mod guarantees_panel;
-mod transactions_view;
 pub mod image_export;
 pub mod inspector;
 pub mod lab;
@@ -38,6 +37,7 @@ pub mod spark_export;
 pub mod speed;
 pub mod toolbar;
 mod tracer_panel;
+mod transactions_view;
 pub mod words;
 
 use std::path::PathBuf;

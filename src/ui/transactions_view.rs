@@ -32,29 +32,32 @@ pub fn count_state_ui(ui: &mut Ui, node: &str, t: &TransactionMetrics) {
     let Some(state) = t.state.get(node) else {
         return;
     };
-    ui.label(RichText::new("Committed state").strong()).on_hover_text(
-        "Trident's transactional state: each key keeps the txid of the batch that last \
+    ui.label(RichText::new("Committed state").strong())
+        .on_hover_text(
+            "Trident's transactional state: each key keeps the txid of the batch that last \
          changed it, and a batch whose txid a key already has is not applied again",
-    );
+        );
     let mut keys: Vec<(&String, &(i64, u64))> = state.iter().collect();
     keys.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(b.0)));
-    Grid::new(("count-state", node)).striped(true).show(ui, |ui| {
-        ui.label(RichText::new("key").weak());
-        ui.label(RichText::new("count").weak());
-        ui.label(RichText::new("txid").weak());
-        ui.end_row();
-        for (key, (count, txid)) in keys.iter().take(KEYS_SHOWN) {
-            ui.label(key.as_str());
-            ui.label(count.to_string());
-            let txid = txid.to_string();
-            if keys.first().is_some_and(|f| f.1.1.to_string() == txid) {
-                ui.label(RichText::new(txid).strong());
-            } else {
-                ui.label(txid);
-            }
+    Grid::new(("count-state", node))
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label(RichText::new("key").weak());
+            ui.label(RichText::new("count").weak());
+            ui.label(RichText::new("txid").weak());
             ui.end_row();
-        }
-    });
+            for (key, (count, txid)) in keys.iter().take(KEYS_SHOWN) {
+                ui.label(key.as_str());
+                ui.label(count.to_string());
+                let txid = txid.to_string();
+                if keys.first().is_some_and(|f| f.1.1.to_string() == txid) {
+                    ui.label(RichText::new(txid).strong());
+                } else {
+                    ui.label(txid);
+                }
+                ui.end_row();
+            }
+        });
     if state.len() > KEYS_SHOWN {
         ui.label(RichText::new(format!("and {} more keys", state.len() - KEYS_SHOWN)).weak());
     }

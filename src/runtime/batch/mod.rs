@@ -89,6 +89,9 @@ pub(crate) struct Shared {
     pub placement: lineage::Placement,
     /// Worker kills requested and not landed yet.
     kills: Mutex<lineage::Kills>,
+    /// The workers on each simulated machine (`settings.cluster`, placed as the
+    /// threaded engine places them; one machine holding every worker without it).
+    machines: Vec<std::collections::BTreeSet<u32>>,
 }
 
 impl Shared {
@@ -126,10 +129,15 @@ impl Shared {
         self.kills_mut().request(workers);
     }
 
-    /// Applies a control command: a worker kill is lineage's, the rest the switches'.
+    /// Applies a control command: a worker or machine kill is lineage's, the rest the
+    /// switches'.
     pub fn control(&self, command: Control) {
         if let Control::KillWorker { worker } = command {
             self.lose_workers(std::collections::BTreeSet::from([worker]));
+            return;
+        }
+        if let Control::Cluster(action) = command {
+            self.cluster_action(action);
             return;
         }
         super::control::apply_to_switches(
@@ -140,6 +148,71 @@ impl Shared {
             &self.env.log,
         );
     }
+}
+
+impl Shared {
+    /// A cluster action in micro-batch mode. Losing a machine loses its workers'
+    /// partitions of the batch, recomputed from lineage; its receivers' input blocks
+    /// survive as the replicas Spark keeps on another executor. Spark's driver
+    /// reschedules lost tasks itself, so Nimbus and supervisors have nothing to do here.
+    fn cluster_action(&self, action: super::cluster::ClusterAction) {
+        use super::cluster::ClusterAction;
+        let log = |kind, text: String| self.env.log.push("engine", 0, kind, text);
+        match action {
+            ClusterAction::KillWorker(worker) => {
+                self.lose_workers(std::collections::BTreeSet::from([worker]));
+            }
+            ClusterAction::KillMachine(m) => match self.machines.get(m as usize) {
+                Some(workers) if !workers.is_empty() => {
+                    let names: Vec<String> = workers.iter().map(u32::to_string).collect();
+                    log(
+                        LogKind::Event,
+                        format!(
+                            "machine {m} lost with worker(s) {}: their partitions of the batch \
+                             are recomputed from lineage, from the receivers' blocks (replicated \
+                             on another machine, or in the write-ahead log)",
+                            names.join(", ")
+                        ),
+                    );
+                    self.lose_workers(workers.clone());
+                }
+                Some(_) => log(
+                    LogKind::Event,
+                    format!("machine {m} lost: it ran no worker, so nothing is recomputed"),
+                ),
+                None => log(
+                    LogKind::Error,
+                    format!(
+                        "kill machine {m} refused: the cluster has machines 0 to {}",
+                        self.machines.len().saturating_sub(1)
+                    ),
+                ),
+            },
+            other => log(
+                LogKind::Event,
+                format!(
+                    "{}: no effect in micro-batch mode (Spark's driver reschedules lost tasks \
+                     itself; there is no Nimbus or supervisor)",
+                    other.role()
+                ),
+            ),
+        }
+    }
+}
+
+/// The workers on each machine of `topology`'s cluster, placed by the even scheduler as
+/// a record-at-a-time run places them.
+fn workers_by_machine(topology: &Topology, workers: u32) -> Vec<std::collections::BTreeSet<u32>> {
+    use super::cluster::placement;
+    let (machines, slots) = topology
+        .settings
+        .cluster
+        .as_ref()
+        .map_or((1, workers.max(1)), |c| (c.machines, c.slots_per_machine));
+    let placed = placement::place(workers, machines, slots);
+    (0..machines)
+        .map(|m| placement::workers_on(&placed, m).into_iter().collect())
+        .collect()
 }
 
 /// A micro-batch run built and not started: what the threaded engine and the lab's
@@ -244,6 +317,7 @@ fn prepare_split(
         drained: AtomicBool::new(false),
         placement: lineage::Placement::new(&plan),
         kills: Mutex::new(lineage::Kills::new(options.seed, plan.workers)),
+        machines: workers_by_machine(topology, plan.workers),
         plan,
     });
     Ok(Prepared {
