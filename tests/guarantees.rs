@@ -315,3 +315,35 @@ fn an_at_least_once_run_removes_the_record_an_exactly_once_run_left_beside_the_f
     assert_eq!(lines(&out).len(), 3 * 480);
     assert!(std::fs::metadata(&out).unwrap().len() > both);
 }
+
+#[test]
+fn exactly_once_and_at_least_once_hold_across_a_rebalance() {
+    let mut t = design();
+    if let Some(s) = t.node_by_name_mut("sentences") {
+        s.config
+            .insert("rate_per_sec".into(), tributary::model::Value::Float(300.0));
+    }
+    t.settings.scenario = vec![
+        ScenarioStep {
+            at_ms: 100,
+            action: ScenarioAction::Rebalance {
+                node: "count".into(),
+                executors: 1,
+            },
+        },
+        ScenarioStep {
+            at_ms: 200,
+            action: ScenarioAction::RebalanceWorkers(1),
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let table =
+        run_side_by_side(&t, options(dir.path(), 11, 0.1), Duration::from_secs(60)).unwrap();
+    let exact = row(&table, Guarantee::ExactlyOnce);
+    assert!(exact.finished, "{exact:?}");
+    assert_eq!((exact.duplicates, exact.lost), (0, 0), "{exact:?}");
+    assert_eq!(exact.keys_matching, exact.keys_total, "{exact:?}");
+    assert_eq!(exact.counted, table.reference_counted);
+    let least = row(&table, Guarantee::AtLeastOnce);
+    assert_eq!(least.lost, 0, "{least:?}");
+}
