@@ -44,6 +44,8 @@ pub struct CommitStore {
     pending: FxHashMap<u32, Vec<Values>>,
     kind: StoreKind,
     env: Option<Arc<Env>>,
+    /// The last batch applied here.
+    last_txid: u64,
 }
 
 impl CommitStore {
@@ -54,6 +56,7 @@ impl CommitStore {
             pending: FxHashMap::default(),
             kind,
             env: None,
+            last_txid: 0,
         }
     }
 
@@ -85,7 +88,12 @@ impl CommitStore {
     /// already, by the coordinator, through [`CommitStore::stage_lines`]).
     pub(super) fn commit(&mut self, txid: u64, attempt: u32) {
         let inputs = self.pending.remove(&attempt).unwrap_or_default();
+        // Trident's transactional state: a txid already applied is skipped.
+        if txid != 0 && txid <= self.last_txid {
+            return;
+        }
         self.apply(txid, inputs);
+        self.last_txid = self.last_txid.max(txid);
     }
 
     /// Drops inputs of attempts no open batch has: abandoned attempts, and tuples of a
@@ -102,34 +110,34 @@ impl CommitStore {
                 updates,
                 emits,
             } => {
-                let mut deltas: KeyMap<i64> = KeyMap::default();
-                for v in inputs {
-                    if let Some(key) = v.get(0) {
-                        *deltas.entry(key.clone()).or_default() += 1;
-                    }
-                }
-                for (key, delta) in deltas {
-                    let value = match state.get_mut(&key) {
-                        // Trident's transactional state: a txid already applied is skipped.
-                        Some((_, last)) if txid != 0 && *last == txid => continue,
+                // Each input adds one to its key, which records this txid.
+                for v in &inputs {
+                    let Some(key) = v.get(0) else { continue };
+                    match state.get_mut(key) {
                         Some((count, last)) => {
-                            *count = count.saturating_add(delta);
+                            *count = count.saturating_add(1);
                             *last = txid;
-                            *count
                         }
                         None => {
-                            let bytes = limits::state_entry_bytes(&key);
+                            let bytes = limits::state_entry_bytes(key);
                             if let Some(env) = &env
                                 && env.state.take(1, bytes).is_err()
                             {
                                 continue;
                             }
-                            state.insert(key.clone(), (delta, txid));
-                            delta
+                            state.insert(key.clone(), (1, txid));
                         }
-                    };
-                    if *emits {
-                        updates.push((key, value));
+                    }
+                }
+                if *emits {
+                    let mut changed: KeyMap<()> = KeyMap::default();
+                    for v in inputs {
+                        if let Some(key) = v.get(0)
+                            && changed.insert(key.clone(), ()).is_none()
+                            && let Some((count, _)) = state.get(key)
+                        {
+                            updates.push((key.clone(), *count));
+                        }
                     }
                 }
             }
@@ -297,6 +305,9 @@ fn trim_partial_batch(path: &Path, sidecar: &Path) -> std::io::Result<u64> {
 struct Committer {
     store: Arc<Mutex<CommitStore>>,
     key: Option<FieldLookup>,
+    /// Inputs of the executor's current batch of tuples, put into the store together
+    /// (one lock per batch, not per tuple) before any of them is acked.
+    buffered: Vec<(u32, Values)>,
 }
 
 impl Bolt for Committer {
@@ -306,8 +317,12 @@ impl Bolt for Committer {
             None => input.values.clone(),
         };
         let attempt = batch_of(input.ids.root());
+        if attempt != 0 {
+            self.buffered.push((attempt, values));
+            return Ok(());
+        }
         let mut store = lock(&self.store);
-        if attempt == 0 {
+        {
             // Not from a batch (an untracked emit upstream): applied at once, as
             // at-most-once; validation warned about the edge that brings it.
             store.pending.entry(0).or_default().push(values);
@@ -318,10 +333,25 @@ impl Bolt for Committer {
                 return Err(Failed(p.text));
             }
             store.commit(0, 0);
+        }
+        Ok(())
+    }
+
+    /// Puts the batch's inputs into the store; the executor acks them only after this.
+    fn flush(&mut self) -> Result<(), Failed> {
+        if self.buffered.is_empty() {
             return Ok(());
         }
-        store.pending.entry(attempt).or_default().push(values);
+        let mut store = lock(&self.store);
+        for (attempt, values) in self.buffered.drain(..) {
+            store.pending.entry(attempt).or_default().push(values);
+        }
         Ok(())
+    }
+
+    /// An input is safe only once it is in the store, which outlives the task.
+    fn acks_after_flush(&self) -> bool {
+        true
     }
 
     /// A count emits the new value of every key a commit changed (unanchored: the
@@ -402,6 +432,10 @@ pub fn committer_factory(
         let store = coord.store(&info.node, info.task, kind);
         lock(&store).env = Some(info.env.clone());
         let key = (component == "count_by_key").then(|| FieldLookup::new(&key, info));
-        Ok(Behaviour::Bolt(Box::new(Committer { store, key })))
+        Ok(Behaviour::Bolt(Box::new(Committer {
+            store,
+            key,
+            buffered: Vec::new(),
+        })))
     }))
 }
