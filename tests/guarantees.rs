@@ -347,3 +347,61 @@ fn exactly_once_and_at_least_once_hold_across_a_rebalance() {
     let least = row(&table, Guarantee::AtLeastOnce);
     assert_eq!(least.lost, 0, "{least:?}");
 }
+
+#[test]
+fn a_batch_whose_file_cannot_be_written_is_applied_nowhere_and_written_once_the_file_can_be() {
+    let mut t = design();
+    if let Some(s) = t.node_by_name_mut("sentences") {
+        s.config
+            .insert("rate_per_sec".into(), tributary::model::Value::Float(200.0));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out/words.txt");
+    let moved = dir.path().join("out/first-part.txt");
+    let engine = Engine::start(&t, options(dir.path(), 8, 0.0)).unwrap();
+    let committed = |e: &Engine| e.snapshot().transactions.map_or(0, |t| t.committed_txid);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while committed(&engine) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no batch committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The file becomes a folder: no batch can be appended until it is a file again.
+    std::fs::rename(&out, &moved).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    let mut log = Vec::new();
+    while !log
+        .iter()
+        .any(|l: &tributary::runtime::LogLine| l.text.contains("could not be written"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed write was not reported"
+        );
+        log.extend(engine.drain_log());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stuck = committed(&engine);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        committed(&engine),
+        stuck,
+        "a batch committed without its file"
+    );
+    std::fs::remove_dir(&out).unwrap();
+    assert!(
+        engine.wait_finished(Duration::from_secs(60)),
+        "commits did not resume"
+    );
+    let snap = engine.stop(StopMode::Drain);
+    assert!(snap.transactions.unwrap().committed_txid > stuck);
+    let mut all = lines(&moved);
+    all.extend(lines(&out));
+    all.sort();
+    let clean = tempfile::tempdir().unwrap();
+    run_to_end(&design(), options(clean.path(), 1, 0.0));
+    assert_eq!(
+        all,
+        lines(&clean.path().join("out/words.txt")),
+        "every line once"
+    );
+}
