@@ -202,6 +202,7 @@ fn check_action(
             }
             design.settings.mode = *mode;
         }
+        Action::SetGuarantee(guarantee) => design.settings.guarantee = *guarantee,
         _ => {}
     }
 }
@@ -255,6 +256,15 @@ fn check_metric(
             }
         }
         Metric::LatencyMs => {}
+        Metric::CommittedBatches => {
+            if design.settings.guarantee != crate::model::Guarantee::ExactlyOnce {
+                at(
+                    "CommittedBatches",
+                    "batches are committed only under exactly-once (SetGuarantee(ExactlyOnce))"
+                        .into(),
+                );
+            }
+        }
         Metric::Batches
         | Metric::LastBatchRecords
         | Metric::SchedulingDelayMs

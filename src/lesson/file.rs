@@ -124,6 +124,8 @@ pub enum Action {
     SetParallelism { node: String, parallelism: u32 },
     /// Switch the execution mode (the run starts again).
     SwitchMode(ExecutionMode),
+    /// Switch the delivery guarantee (the run starts again).
+    SetGuarantee(crate::model::Guarantee),
 }
 
 /// What the text talks about, highlighted on the canvas.
@@ -180,6 +182,8 @@ pub enum Metric {
     /// End-to-end latency, median, in milliseconds (spouts' emit to ack; micro-batch:
     /// arrival to the end of the record's batch).
     LatencyMs,
+    /// Exactly-once: the last batch (txid) committed.
+    CommittedBatches,
 }
 
 /// How a metric compares with a value.

@@ -267,6 +267,11 @@ impl Player {
                 self.restart();
                 return Ok(());
             }
+            Action::SetGuarantee(guarantee) => {
+                self.design.settings.guarantee = *guarantee;
+                self.restart();
+                return Ok(());
+            }
             Action::Restart => {
                 self.restart();
                 return self.ensure_run(step);
@@ -321,6 +326,7 @@ impl Player {
             Action::SetGrouping { .. }
             | Action::SetParallelism { .. }
             | Action::SwitchMode(_)
+            | Action::SetGuarantee(_)
             | Action::Restart => {}
         }
         Ok(())
@@ -395,6 +401,9 @@ impl Player {
             Metric::Commits(n) => channel(&node(n)).map_or(0, |c| c.commits) as f64,
             Metric::Rollbacks(n) => channel(&node(n)).map_or(0, |c| c.rollbacks) as f64,
             Metric::Batches => batch().map_or(0, |b| b.batches_completed) as f64,
+            Metric::CommittedBatches => {
+                snap.transactions.as_ref().map_or(0, |t| t.committed_txid) as f64
+            }
             Metric::LastBatchRecords => batch().map_or(0, |b| b.last_batch_records) as f64,
             Metric::SchedulingDelayMs => {
                 batch().map_or(0.0, |b| b.last_scheduling_delay.as_secs_f64() * 1000.0)

@@ -286,6 +286,7 @@ pub fn action_words(action: &lesson::Action) -> String {
             format!("set the parallelism of `{node}` to {parallelism}")
         }
         A::SwitchMode(mode) => format!("switch to {mode:?}"),
+        A::SetGuarantee(g) => format!("make the run {}", g.label()),
     }
 }
 
