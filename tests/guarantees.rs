@@ -405,3 +405,48 @@ fn a_batch_whose_file_cannot_be_written_is_applied_nowhere_and_written_once_the_
         "every line once"
     );
 }
+
+#[test]
+fn stepping_back_in_the_lab_restores_an_exactly_once_file_and_its_record() {
+    use tributary::runtime::{LabEngine, LabOptions};
+    let dir = tempfile::tempdir().unwrap();
+    // An earlier run's committed lines, its record, and a torn tail the lab cuts off.
+    run_to_end(&design(), options(dir.path(), 1, 0.0));
+    let out = dir.path().join("out/words.txt");
+    let sidecar = dir.path().join("out/words.txt.txid");
+    let committed = std::fs::read(&out).unwrap();
+    let record = std::fs::read(&sidecar).unwrap();
+    let mut torn = committed.clone();
+    torn.extend_from_slice(b"torn");
+    std::fs::write(&out, &torn).unwrap();
+
+    let mut lab = LabEngine::start(
+        &design(),
+        options(dir.path(), 2, 0.0),
+        LabOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        committed,
+        "the torn tail is cut at start"
+    );
+    let taken = lab.step_n(3000);
+    assert!(std::fs::metadata(&out).unwrap().len() > committed.len() as u64);
+    assert_ne!(
+        std::fs::read(&sidecar).unwrap(),
+        record,
+        "the lab committed batches"
+    );
+    lab.back(taken).unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        committed,
+        "back at the start: the file as it was"
+    );
+    assert_eq!(
+        std::fs::read(&sidecar).unwrap(),
+        record,
+        "and its record as it was"
+    );
+}

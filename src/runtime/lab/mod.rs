@@ -138,7 +138,7 @@ pub struct LabEngine {
     /// Actions sent through [`RunningEngine::control`], taken at the next step.
     queued: Mutex<Vec<Control>>,
     /// Files the run appends to, with their length when the lab started.
-    files: Vec<(PathBuf, Option<u64>)>,
+    files: Vec<AppendedFile>,
     /// The furthest step reached: log lines of steps up to it were already shown.
     furthest: u64,
     /// Set when a re-execution did not reproduce the recorded events.
@@ -155,8 +155,10 @@ impl LabEngine {
     ) -> Result<LabEngine, RunError> {
         refuse_unsteppable(topology)?;
         let grant = admit(topology, &options)?;
-        let files = appended_files(topology, &grant);
+        // After the build: an exactly-once file sink cuts a torn batch off as it starts,
+        // and stepping back must return to the file as the run began with it.
         let run = Stepping::build(topology, &options, grant.clone(), &lab)?;
+        let files = appended_files(topology, &grant);
         Ok(LabEngine {
             topology: topology.clone(),
             options,
@@ -445,9 +447,19 @@ fn refuse_unsteppable(topology: &Topology) -> Result<(), RunError> {
     Ok(())
 }
 
+/// A file the topology's nodes append to, as it was when the lab started.
+struct AppendedFile {
+    path: PathBuf,
+    /// Its length (`None`: it did not exist).
+    len: Option<u64>,
+    /// An exactly-once sink's record beside it (`runtime::txn::sidecar_of`), if any, as
+    /// it was: stepping back restores it with the file.
+    sidecar: Option<Vec<u8>>,
+}
+
 /// Files the topology's nodes append to, resolved through the grant, with their
 /// length now (`None`: the file does not exist yet).
-fn appended_files(topology: &Topology, grant: &Grant) -> Vec<(PathBuf, Option<u64>)> {
+fn appended_files(topology: &Topology, grant: &Grant) -> Vec<AppendedFile> {
     declared(topology)
         .into_iter()
         .filter_map(|d| match d {
@@ -461,7 +473,16 @@ fn appended_files(topology: &Topology, grant: &Grant) -> Vec<(PathBuf, Option<u6
         })
         .map(|path| {
             let len = std::fs::symlink_metadata(&path).ok().map(|m| m.len());
-            (path, len)
+            let sidecar =
+                crate::policy::paths::open_for_read(&crate::runtime::txn::sidecar_of(&path))
+                    .ok()
+                    .and_then(|f| {
+                        let mut bytes = Vec::new();
+                        std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut bytes)
+                            .ok()
+                            .map(|_| bytes)
+                    });
+            AppendedFile { path, len, sidecar }
         })
         .collect()
 }
@@ -471,10 +492,22 @@ fn appended_files(topology: &Topology, grant: &Grant) -> Vec<(PathBuf, Option<u6
 /// a symbolic link planted at the path is refused, not followed). A file that cannot be
 /// opened is left alone: re-execution then appends to it again, which the next run's
 /// output shows.
-fn cut_back(files: &[(PathBuf, Option<u64>)]) {
-    for (path, len) in files {
-        if let Ok(f) = crate::policy::paths::open_for_append(path) {
-            let _ = f.set_len(len.unwrap_or(0));
+fn cut_back(files: &[AppendedFile]) {
+    use std::io::Write;
+    for file in files {
+        if let Ok(f) = crate::policy::paths::open_for_append(&file.path) {
+            let _ = f.set_len(file.len.unwrap_or(0));
+        }
+        let sidecar = crate::runtime::txn::sidecar_of(&file.path);
+        match &file.sidecar {
+            Some(bytes) => {
+                if let Ok(mut f) = crate::policy::paths::open_for_write(&sidecar) {
+                    let _ = f.write_all(bytes);
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(&sidecar);
+            }
         }
     }
 }
