@@ -450,3 +450,45 @@ fn stepping_back_in_the_lab_restores_an_exactly_once_file_and_its_record() {
         "and its record as it was"
     );
 }
+
+#[test]
+fn an_exactly_once_logger_writes_each_record_once_whatever_is_replayed() {
+    let mut t = design();
+    t.add_node(tributary::model::Node::new(
+        "log",
+        tributary::model::Role::Bolt,
+        "logger",
+    ))
+    .unwrap();
+    t.connect_names(
+        "split",
+        "log",
+        "default",
+        tributary::model::Grouping::Shuffle,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&t, options(dir.path(), 12, 0.3)).unwrap();
+    let mut logged = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !engine.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish"
+        );
+        logged.extend(engine.drain_log());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Every batch is committed once the run is finished, so every line is written.
+    logged.extend(engine.drain_log());
+    let snap = engine.stop(StopMode::Drain);
+    assert!(
+        snap.nodes["sentences"].replayed > 0,
+        "the faults caused replays"
+    );
+    let words = logged
+        .iter()
+        .filter(|l| l.node == "log" && l.kind == tributary::runtime::LogKind::Tuple)
+        .count();
+    assert_eq!(words, 480, "each of the 480 words logged once");
+}

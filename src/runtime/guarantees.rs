@@ -84,7 +84,15 @@ pub fn refusal(topology: &Topology) -> Option<String> {
             endless.join(", ")
         ));
     }
-    if let Some((count, sink)) = crate::validate::committers_after_counts(topology).first() {
+    // Only what collectors and file sinks keep is compared; a logger may follow a count.
+    let kept_after_count = crate::validate::committers_after_counts(topology)
+        .into_iter()
+        .find(|(_, sink)| {
+            topology
+                .node_by_name(sink)
+                .is_some_and(|n| matches!(n.component.as_str(), "collector" | "file_sink"))
+        });
+    if let Some((count, sink)) = &kept_after_count {
         return Some(format!(
             "'{sink}' keeps what '{count}' emits, and a count emits differently under each \
              guarantee (every running total, or each key's total per batch), so its records \

@@ -27,6 +27,7 @@ use super::tuple::{AckIds, Tuple, Val, Values};
 pub use bolts::FieldLookup;
 pub use config::Config;
 pub use shell::{Tried, TryRequest, try_once};
+pub use sinks::logged_text;
 pub use spouts::{SENTENCE_POOL, SENTENCE_POOL_BYTES, pool_size, sentence_pool, vocabulary_word};
 
 /// One emit requested by a component; the executor routes it after the call returns,

@@ -19,21 +19,28 @@ struct Logger {
 
 impl Bolt for Logger {
     fn execute(&mut self, input: &Tuple, _out: &mut Emitter) -> Result<(), Failed> {
-        let mut text = input.values.join(", ");
-        if text.len() > self.max_bytes {
-            let mut cut = self.max_bytes;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push('…');
-        }
+        let text = logged_text(&input.values, self.max_bytes);
         self.info
             .env
             .log
             .push(&self.info.node, self.info.task, LogKind::Tuple, text);
         Ok(())
     }
+}
+
+/// How a logger writes a tuple in the run log: its values joined, cut at `max_bytes`
+/// (on a character boundary) with `…`. The exactly-once logger writes the same.
+pub fn logged_text(values: &crate::runtime::tuple::Values, max_bytes: usize) -> String {
+    let mut text = values.join(", ");
+    if text.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 pub fn logger_factory(cfg: &Config) -> Factory {

@@ -34,6 +34,8 @@ pub(super) enum StoreKind {
     File { path: PathBuf, sidecar: PathBuf },
     /// Tuples kept for tests and lessons.
     Collect,
+    /// Tuples written to the run log, as a logger writes them.
+    Log { max_bytes: usize },
 }
 
 /// One committer task's store: inputs put aside by attempt, and committed state. It
@@ -148,6 +150,19 @@ impl CommitStore {
                     for v in inputs {
                         // A full collector keeps nothing more (the budget says so once).
                         let _ = env.collected.push(&self.node, self.task, v);
+                    }
+                }
+            }
+            StoreKind::Log { max_bytes } => {
+                if let Some(env) = env {
+                    for v in inputs {
+                        let text = crate::runtime::components::logged_text(&v, *max_bytes);
+                        env.log.push(
+                            &self.node,
+                            self.task,
+                            crate::runtime::log::LogKind::Tuple,
+                            text,
+                        );
                     }
                 }
             }
@@ -415,6 +430,7 @@ pub fn committer_factory(
         None
     };
     let key = cfg.text("key");
+    let max_bytes = cfg.int("max_bytes").max(1) as usize;
     let component = component.to_string();
     Ok(Arc::new(move |info: &TaskInfo| {
         let kind = || match (&file, component.as_str()) {
@@ -422,6 +438,7 @@ pub fn committer_factory(
                 path: path.clone(),
                 sidecar: sidecar.clone(),
             },
+            (None, "logger") => StoreKind::Log { max_bytes },
             (None, "count_by_key") => StoreKind::Count {
                 state: KeyMap::default(),
                 updates: Vec::new(),
