@@ -492,3 +492,54 @@ fn an_exactly_once_logger_writes_each_record_once_whatever_is_replayed() {
         .count();
     assert_eq!(words, 480, "each of the 480 words logged once");
 }
+
+#[test]
+fn run_guarantees_prints_a_row_per_guarantee_and_refuses_an_endless_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::save_in(dir.path(), "wc.ron", &design());
+    let file = file.to_str().unwrap();
+    let out = common::output_within(&[
+        "run",
+        file,
+        "--guarantees",
+        "--fault",
+        "count:fail=0.2",
+        "--kill-worker",
+        "50ms:1",
+        "--json",
+        "-",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for g in ["at-most-once", "at-least-once", "exactly-once"] {
+        assert!(stderr.contains(g), "no row for {g}: {stderr}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["records_in"], 120);
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let exact = rows
+        .iter()
+        .find(|r| r["guarantee"] == "exactly-once")
+        .unwrap();
+    assert_eq!(
+        (exact["duplicates"].as_u64(), exact["lost"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "the comparison wrote no file"
+    );
+
+    let mut endless = design();
+    endless
+        .node_by_name_mut("sentences")
+        .unwrap()
+        .config
+        .remove("limit");
+    let file = common::save_in(dir.path(), "endless.ron", &endless);
+    let out = common::output_within(&["run", file.to_str().unwrap(), "--guarantees"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sentences"), "{stderr}");
+}

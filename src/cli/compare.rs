@@ -5,9 +5,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use serde::Serialize;
-use tributary::format;
 use tributary::model::{ExecutionMode, Topology};
 use tributary::runtime::{Comparison, ModeFigures, RunError, RunOptions, SideBySide};
 
@@ -80,17 +78,12 @@ pub fn run(
         term::Human::beside_data(args.json.as_deref() == Some("-")),
     );
     if let Some(target) = &args.json {
-        let json = serde_json::to_string_pretty(&Report {
+        let report = Report {
             comparison: &comparison,
             record_at_a_time: &record,
             micro_batch: &batch,
-        })?;
-        if target == "-" {
-            term::out(format_args!("{json}"));
-        } else {
-            format::write_atomically(std::path::Path::new(target), json.as_bytes())
-                .with_context(|| format!("writing {target}"))?;
-        }
+        };
+        super::run::write_json(target, &report)?;
     }
     Ok(ExitCode::SUCCESS)
 }

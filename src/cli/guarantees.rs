@@ -5,8 +5,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
-use tributary::format;
 use tributary::model::{ScenarioAction, ScenarioStep, Topology};
 use tributary::runtime::RunOptions;
 use tributary::runtime::guarantees::{self, GuaranteeTable};
@@ -55,13 +53,7 @@ pub fn run(
     let human = term::Human::beside_data(args.json.as_deref() == Some("-"));
     print_table(&table, human);
     if let Some(target) = &args.json {
-        let json = serde_json::to_string_pretty(&table)?;
-        if target == "-" {
-            term::out(format_args!("{json}"));
-        } else {
-            format::write_atomically(std::path::Path::new(target), json.as_bytes())
-                .with_context(|| format!("writing {target}"))?;
-        }
+        super::run::write_json(target, &table)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -149,6 +149,19 @@ pub fn report_refusal(file: &std::path::Path, text: &str, error: RunError) -> Ex
     }
 }
 
+/// Writes `value` as pretty JSON to `target`: stdout for `-`, else the file, atomically.
+/// `run`, `run --compare` and `run --guarantees` all write their `--json` through here.
+pub fn write_json(target: &str, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    if target == "-" {
+        term::out(format_args!("{json}"));
+    } else {
+        format::write_atomically(std::path::Path::new(target), json.as_bytes())
+            .with_context(|| format!("writing {target}"))?;
+    }
+    Ok(())
+}
+
 /// Exit code of a run ended by a second Ctrl+C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -333,13 +346,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     print_log(last_lines, args.quiet, human);
     print_table(&final_metrics, human);
     if let Some(target) = &args.json {
-        let json = serde_json::to_string_pretty(&final_metrics)?;
-        if target == "-" {
-            term::out(format_args!("{json}"));
-        } else {
-            format::write_atomically(std::path::Path::new(target), json.as_bytes())
-                .with_context(|| format!("writing {target}"))?;
-        }
+        write_json(target, &final_metrics)?;
     }
     // A Flume thread that died fails the run, however the rest went.
     let fatal = tributary::runtime::metrics::fatal_errors(&final_metrics);

@@ -148,26 +148,13 @@ impl Emitter<'_, '_> {
     /// Spouts: a tracked emit; `ack`/`fail` will be called with `msg_id`.
     #[inline(always)]
     pub fn emit_tracked(&mut self, msg_id: u64, values: Values) {
-        if !self.admit(&values) {
-            self.refused_id(msg_id);
-            return;
-        }
-        self.items.push(Emitted {
-            stream: 0,
-            values,
-            direct: None,
-            msg_id: Some(msg_id),
-            replay: false,
-            refused: false,
-            report_targets: false,
-            batch: 0,
-        });
+        self.push_tracked(msg_id, values, false, 0);
     }
 
-    /// Spouts under exactly-once: a message of a batch, whose tree's root carries the
-    /// batch attempt (see `runtime::txn`).
-    #[inline]
-    pub fn emit_in_batch(&mut self, msg_id: u64, values: Values, attempt: u32, replay: bool) {
+    /// A tracked emit on the first stream: refused (and marked so) when a value is over
+    /// the cap. Every spout's tracked emit goes through here.
+    #[inline(always)]
+    fn push_tracked(&mut self, msg_id: u64, values: Values, replay: bool, batch: u32) {
         if !self.admit(&values) {
             self.refused_id(msg_id);
             return;
@@ -180,27 +167,21 @@ impl Emitter<'_, '_> {
             replay,
             refused: false,
             report_targets: false,
-            batch: attempt,
+            batch,
         });
+    }
+
+    /// Spouts under exactly-once: a message of a batch, whose tree's root carries the
+    /// batch attempt (see `runtime::txn`).
+    #[inline]
+    pub fn emit_in_batch(&mut self, msg_id: u64, values: Values, attempt: u32, replay: bool) {
+        self.push_tracked(msg_id, values, replay, attempt);
     }
 
     /// Spouts: re-emits a failed message (counted as a replay).
     #[inline]
     pub fn replay(&mut self, msg_id: u64, values: Values) {
-        if !self.admit(&values) {
-            self.refused_id(msg_id);
-            return;
-        }
-        self.items.push(Emitted {
-            stream: 0,
-            values,
-            direct: None,
-            msg_id: Some(msg_id),
-            replay: true,
-            refused: false,
-            report_targets: false,
-            batch: 0,
-        });
+        self.push_tracked(msg_id, values, true, 0);
     }
 
     /// Spouts: any emit — on any stream, direct or not, tracked when `msg_id` is given —
