@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tributary::model::{Grouping, Node, Role, StreamDecl, Topology};
-use tributary::runtime::{Control, Engine, FaultSpec, RunOptions, StopMode, Val};
+use tributary::runtime::{Engine, FaultSpec, RunOptions, StopMode, Val};
 
 fn pipeline(limit: i64, ackers: u32, pending: Option<u32>) -> Topology {
     let mut t = Topology::new("t");
@@ -89,18 +89,13 @@ fn at_least_once_under_failures_and_crashes() {
     for (i, faults) in settings.iter().enumerate() {
         for seed in 0..2u64 {
             let t = pipeline(1500, 2, Some(200));
-            let engine = Engine::start(
-                &t,
-                RunOptions {
-                    seed,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-            engine.control(Control::SetFaults {
-                node: "mid".into(),
-                faults: *faults,
-            });
+            // In force before the first tuple, so every seed meets the same faults.
+            let mut options = RunOptions {
+                seed,
+                ..Default::default()
+            };
+            options.faults.insert("mid".into(), *faults);
+            let engine = Engine::start(&t, options).unwrap();
             assert!(
                 engine.wait_finished(Duration::from_secs(120)),
                 "faults {i} seed {seed}"

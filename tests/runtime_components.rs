@@ -371,18 +371,20 @@ fn file_lines_feed_filter_and_map_with_replays() {
         .unwrap();
     t.connect_names("shout", "out", "default", Grouping::Shuffle)
         .unwrap();
-    let options = RunOptions {
+    // The faults are in force before the first line: a control sent after the start
+    // could land after this short run's every tuple.
+    let mut options = RunOptions {
         base_dir: dir.path().to_path_buf(),
         ..Default::default()
     };
-    let engine = Engine::start(&t, options).unwrap();
-    engine.control(Control::SetFaults {
-        node: "shout".into(),
-        faults: tributary::runtime::FaultSpec {
+    options.faults.insert(
+        "shout".into(),
+        tributary::runtime::FaultSpec {
             fail_probability: 0.2,
             ..Default::default()
         },
-    });
+    );
+    let engine = Engine::start(&t, options).unwrap();
     assert!(engine.wait_finished(Duration::from_secs(120)));
     let got: std::collections::BTreeSet<String> = engine
         .collected("out")

@@ -244,7 +244,6 @@ fn run_all(
         running.push((engine, player, collecting_nodes(t)));
     }
     let started = Instant::now();
-    let mut finished = vec![false; running.len()];
     let mut finished_at: Vec<Option<Duration>> = vec![None; running.len()];
     loop {
         for (i, (engine, player, _)) in running.iter_mut().enumerate() {
@@ -253,14 +252,13 @@ fn run_all(
                     engine.control(c);
                 }
             }
-            finished[i] = player.is_done() && engine.is_finished();
-            if finished[i] && finished_at[i].is_none() {
+            if finished_at[i].is_none() && player.is_done() && engine.is_finished() {
                 finished_at[i] = Some(started.elapsed());
             }
             // The log is not shown here; drained so it stays small.
             drop(engine.drain_log());
         }
-        if finished.iter().all(|f| *f) || started.elapsed() >= limit {
+        if finished_at.iter().all(Option::is_some) || started.elapsed() >= limit {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));

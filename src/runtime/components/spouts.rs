@@ -212,12 +212,10 @@ impl<F: FnMut(u64) -> Values + Send> Replaying<F> {
                 true
             }
             None => {
-                if self.limit.is_some_and(|l| l > 0)
+                // Said once, when every batch of the input is committed.
+                if self.end_note.is_some()
+                    && txn.ledger().is_done(&txn.coord, self.limit)
                     && let Some(note) = self.end_note.take()
-                    && self
-                        .txn
-                        .as_ref()
-                        .is_some_and(|t| t.ledger().is_done(&t.coord, self.limit))
                 {
                     let i = &note.info;
                     i.env.log.push(&i.node, i.task, LogKind::Event, note.text);
@@ -287,8 +285,9 @@ impl<F: FnMut(u64) -> Values + Send> Spout for Replaying<F> {
     /// The oldest message not yet acked, or the next to emit when none is pending:
     /// every message before it was acked. Without acking, an emit counts as acked.
     fn position(&self) -> Option<u64> {
-        if let Some(t) = &self.txn {
-            return Some(t.ledger().committed_position(&t.coord));
+        if self.txn.is_some() {
+            // The ledger, kept by the coordinator, is where a rebuilt task goes on from.
+            return None;
         }
         if self.tracking {
             Some(self.pending.oldest().unwrap_or(self.next).min(self.next))

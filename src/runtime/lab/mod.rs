@@ -452,13 +452,14 @@ struct AppendedFile {
     path: PathBuf,
     /// Its length (`None`: it did not exist).
     len: Option<u64>,
-    /// An exactly-once sink's record beside it (`runtime::txn::sidecar_of`), if any, as
-    /// it was: stepping back restores it with the file.
-    sidecar: Option<Vec<u8>>,
+    /// Where an exactly-once sink keeps its record beside it (`runtime::txn::sidecar_of`,
+    /// allowed by the grant as the file is), with its bytes then (`None`: there was
+    /// none). Stepping back restores it with the file.
+    sidecar: Option<(PathBuf, Option<Vec<u8>>)>,
 }
 
 /// Files the topology's nodes append to, resolved through the grant, with their
-/// length now (`None`: the file does not exist yet).
+/// length now (`None`: the file does not exist yet) and their records.
 fn appended_files(topology: &Topology, grant: &Grant) -> Vec<AppendedFile> {
     declared(topology)
         .into_iter()
@@ -468,46 +469,50 @@ fn appended_files(topology: &Topology, grant: &Grant) -> Vec<AppendedFile> {
                 key,
                 usage: PathUse::WriteFile,
                 raw,
-            } => grant.path(&node, &key, PathUse::WriteFile, &raw).ok(),
-            _ => None,
-        })
-        .map(|path| {
-            let len = std::fs::symlink_metadata(&path).ok().map(|m| m.len());
-            let sidecar =
-                crate::policy::paths::open_for_read(&crate::runtime::txn::sidecar_of(&path))
+            } => {
+                let path = grant.path(&node, &key, PathUse::WriteFile, &raw).ok()?;
+                let record = crate::runtime::txn::sidecar_of(std::path::Path::new(&raw));
+                let sidecar = grant
+                    .path(&node, &key, PathUse::WriteFile, &record.to_string_lossy())
                     .ok()
-                    .and_then(|f| {
-                        let mut bytes = Vec::new();
-                        std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut bytes)
-                            .ok()
-                            .map(|_| bytes)
+                    .map(|at| {
+                        let bytes = crate::policy::paths::open_for_read(&at).ok().and_then(|f| {
+                            let mut bytes = Vec::new();
+                            std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut bytes)
+                                .ok()
+                                .map(|_| bytes)
+                        });
+                        (at, bytes)
                     });
-            AppendedFile { path, len, sidecar }
+                let len = std::fs::symlink_metadata(&path).ok().map(|m| m.len());
+                Some(AppendedFile { path, len, sidecar })
+            }
+            _ => None,
         })
         .collect()
 }
 
 /// Cuts each file back to the length it had when the lab started (empty if it did not
-/// exist then). Opened as the file sinks open them (`policy::paths::open_for_append`:
-/// a symbolic link planted at the path is refused, not followed). A file that cannot be
-/// opened is left alone: re-execution then appends to it again, which the next run's
-/// output shows.
+/// exist then), and puts its record back as it was. Opened as the file sinks open them
+/// (`policy::paths`: a symbolic link planted at the path is refused, not followed). A
+/// file that cannot be opened is left alone: re-execution then appends to it again,
+/// which the next run's output shows.
 fn cut_back(files: &[AppendedFile]) {
     use std::io::Write;
     for file in files {
         if let Ok(f) = crate::policy::paths::open_for_append(&file.path) {
             let _ = f.set_len(file.len.unwrap_or(0));
         }
-        let sidecar = crate::runtime::txn::sidecar_of(&file.path);
         match &file.sidecar {
-            Some(bytes) => {
-                if let Ok(mut f) = crate::policy::paths::open_for_write(&sidecar) {
+            Some((at, Some(bytes))) => {
+                if let Ok(mut f) = crate::policy::paths::open_for_write(at) {
                     let _ = f.write_all(bytes);
                 }
             }
-            None => {
-                let _ = std::fs::remove_file(&sidecar);
+            Some((at, None)) => {
+                let _ = std::fs::remove_file(at);
             }
+            None => {}
         }
     }
 }

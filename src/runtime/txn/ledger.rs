@@ -256,16 +256,4 @@ impl SpoutLedger {
             && self.orphans.is_empty()
             && self.batches.iter().all(|b| b.txid <= committed)
     }
-
-    /// Every message before this one is in a committed batch.
-    pub fn committed_position(&self, coord: &Coordinator) -> u64 {
-        let committed = coord.committed_through();
-        let open = self
-            .batches
-            .iter()
-            .filter(|b| b.txid > committed)
-            .map(|b| b.start);
-        let orphaned = self.orphans.iter().map(|o| o.0);
-        open.chain(orphaned).min().unwrap_or(self.next)
-    }
 }
